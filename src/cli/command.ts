@@ -1,0 +1,22 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { usageError } from './errors.js';
+import type { Output } from './output.js';
+
+/** A CLI verb: a thin layer that maps flags to a core function and its result to output. */
+export interface Command {
+  /** Full `--help` text, with real examples. */
+  help: string;
+  /** Runs the command; returns the exit code. Throws CliError for what the user can fix. */
+  run(argv: string[], out: Output): Promise<number>;
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** parseArgs with strict checking, turning its errors into usage errors for `command`. */
+export function parseFlags<O extends Options>(argv: string[], options: O, command: string) {
+  try {
+    return parseArgs({ args: argv, options: { ...options, 'no-color': { type: 'boolean' } }, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw usageError((err as Error).message, command);
+  }
+}

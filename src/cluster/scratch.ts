@@ -1,0 +1,211 @@
+/**
+ * Scratch PostgreSQL clusters: `initdb` + `pg_ctl` in a temp directory, on a free port,
+ * listening on 127.0.0.1 only, with the socket in the temp directory. When pgharden runs as
+ * root, the server runs as the unprivileged `postgres` OS user (PostgreSQL refuses root).
+ * Used by the tests, the benchmarks and `pgharden demo`; every cluster is stopped and removed
+ * by `stop()`, and on process exit if the caller dies first.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import type { PgInstall } from './install.js';
+
+export interface ClusterOptions {
+  /** Start with ssl=on and a self-signed certificate made now. */
+  ssl?: boolean;
+  /** Extra `-c name=value` settings on the server's command line. */
+  settings?: Record<string, string>;
+  /** Text of postgresql.conf to write before start (default: initdb's). */
+  postgresqlConf?: string;
+}
+
+export interface Cluster {
+  install: PgInstall;
+  major: number;
+  host: '127.0.0.1';
+  port: number;
+  socketDir: string;
+  dataDir: string;
+  hbaFile: string;
+  identFile: string;
+  confFile: string;
+  logFile: string;
+  /** OS uid/gid the server runs as (the current process' when not root). */
+  uid: number;
+  gid: number;
+  superuser: 'postgres';
+  /** A new client over TCP 127.0.0.1 (trust from initdb); the caller ends it. */
+  connect(opts?: { user?: string; database?: string; password?: string }): Promise<pg.Client>;
+  /** Runs SQL on a shared superuser connection. */
+  query<T extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Writes a file owned by the server's OS user (mode 0600 by default). */
+  writeFile(path: string, content: string | Buffer, mode?: number): void;
+  /** `pg_reload_conf()`, then waits until the postmaster has re-read its files. */
+  reload(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const live = new Set<{ pgCtl: string; dataDir: string; uid: number; gid: number; root: string }>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const c of live) stopSync(c);
+  });
+}
+
+function stopSync(c: { pgCtl: string; dataDir: string; uid: number; gid: number; root: string }): void {
+  spawnSync(c.pgCtl, ['stop', '-D', c.dataDir, '-m', 'immediate', '-w'], {
+    uid: c.uid,
+    gid: c.gid,
+    stdio: 'ignore',
+    timeout: 30_000,
+  });
+  rmSync(c.root, { recursive: true, force: true });
+  live.delete(c);
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export function serverIdentity(): { uid: number; gid: number } {
+  const uid = process.getuid?.() ?? 0;
+  if (uid !== 0) return { uid, gid: process.getgid?.() ?? 0 };
+  const passwd = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('postgres:'));
+  if (!passwd) throw new Error('Tests run as root but there is no "postgres" OS user to run the server as: create one with "useradd -r postgres".');
+  const [, , u, g] = passwd.split(':');
+  return { uid: Number(u), gid: Number(g) };
+}
+
+function run(cmd: string, args: string[], ids: { uid: number; gid: number }, what: string): void {
+  const r = spawnSync(cmd, args, { ...ids, encoding: 'utf8', timeout: 120_000, env: { ...process.env, LC_ALL: 'C', LANG: 'C' } });
+  if (r.status !== 0) {
+    throw new Error(`${what} failed (exit ${r.status ?? r.signal}): ${cmd} ${args.join(' ')}\n${r.stdout ?? ''}${r.stderr ?? ''}`);
+  }
+}
+
+function makeCertificate(dir: string, ids: { uid: number; gid: number }): { cert: string; key: string } {
+  const cert = join(dir, 'server.crt');
+  const key = join(dir, 'server.key');
+  run(
+    'openssl',
+    ['req', '-new', '-x509', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1', '-newkey', 'rsa:2048', '-keyout', key, '-out', cert],
+    { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
+    'Making a self-signed certificate',
+  );
+  chownSync(cert, ids.uid, ids.gid);
+  chownSync(key, ids.uid, ids.gid);
+  chmodSync(key, 0o600);
+  return { cert, key };
+}
+
+/** Creates and starts a scratch cluster. Always pair with `stop()` (or use `useCluster`). */
+export async function startCluster(install: PgInstall, opts: ClusterOptions = {}): Promise<Cluster> {
+  installExitHook();
+  const ids = serverIdentity();
+  const root = mkdtempSync(join(tmpdir(), `pgharden-pg${install.major}-`));
+  chownSync(root, ids.uid, ids.gid);
+  chmodSync(root, 0o700);
+  const dataDir = join(root, 'data');
+  const pgCtl = join(install.bindir, 'pg_ctl');
+  const handle = { pgCtl, dataDir, uid: ids.uid, gid: ids.gid, root };
+  try {
+    run(join(install.bindir, 'initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'], ids, 'initdb');
+    const port = await freePort();
+    const settings: Record<string, string> = {
+      listen_addresses: '127.0.0.1',
+      port: String(port),
+      unix_socket_directories: root,
+      fsync: 'off',
+      max_connections: '40',
+      shared_buffers: '16MB',
+      ...opts.settings,
+    };
+    if (opts.ssl) {
+      const { cert, key } = makeCertificate(root, ids);
+      Object.assign(settings, { ssl: 'on', ssl_cert_file: cert, ssl_key_file: key });
+    }
+    const confFile = join(dataDir, 'postgresql.conf');
+    if (opts.postgresqlConf !== undefined) {
+      writeFileSync(confFile, opts.postgresqlConf);
+      chownSync(confFile, ids.uid, ids.gid);
+    }
+    const logFile = join(root, 'server.log');
+    const o = Object.entries(settings)
+      .map(([k, v]) => `-c ${k}=${v}`)
+      .join(' ');
+    live.add(handle);
+    run(pgCtl, ['start', '-D', dataDir, '-w', '-t', '60', '-l', logFile, '-o', o], ids, 'Starting PostgreSQL');
+
+    const clientConfig = { host: '127.0.0.1', port, user: 'postgres', database: 'postgres' };
+    const admin = new pg.Client(clientConfig);
+    await admin.connect();
+
+    const cluster: Cluster = {
+      install,
+      major: install.major,
+      host: '127.0.0.1',
+      port,
+      socketDir: root,
+      dataDir,
+      hbaFile: join(dataDir, 'pg_hba.conf'),
+      identFile: join(dataDir, 'pg_ident.conf'),
+      confFile,
+      logFile,
+      uid: ids.uid,
+      gid: ids.gid,
+      superuser: 'postgres',
+      async connect(o2 = {}) {
+        const c = new pg.Client({ ...clientConfig, ...o2 });
+        await c.connect();
+        return c;
+      },
+      async query(sql, params) {
+        const r = await admin.query(sql, params as unknown[] | undefined);
+        return r.rows;
+      },
+      writeFile(path, content, mode = 0o600) {
+        writeFileSync(path, content);
+        chownSync(path, ids.uid, ids.gid);
+        chmodSync(path, mode);
+      },
+      async reload() {
+        const [before] = await cluster.query<{ t: string }>('SELECT pg_conf_load_time()::text AS t');
+        await cluster.query('SELECT pg_reload_conf()');
+        for (let i = 0; i < 200; i++) {
+          // A new backend sees the postmaster's reloaded state; the admin session catches up at its next query.
+          const c = await cluster.connect().catch(() => null);
+          const [now] = c ? (await c.query<{ t: string }>('SELECT pg_conf_load_time()::text AS t')).rows : [];
+          await c?.end();
+          if (now && now.t !== before?.t) return;
+          await new Promise((r) => setTimeout(r, 25));
+        }
+        throw new Error(`PostgreSQL ${install.major} did not reload its configuration within 5 s (see ${logFile})`);
+      },
+      async stop() {
+        await admin.end().catch(() => undefined);
+        stopSync(handle);
+      },
+    };
+    return cluster;
+  } catch (err) {
+    stopSync(handle);
+    throw err;
+  }
+}
