@@ -83,6 +83,16 @@ export interface ErrorLine extends LineBase {
   error: string;
   /** 1-based column of the offending token on the first physical line, where it helps. */
   column?: number;
+  /**
+   * Set when PostgreSQL parsed the rule but still flags it (e.g. `hostssl` while ssl is off):
+   * the view then shows the rule's fields next to the error, and the rule is never used.
+   */
+  rule?: HbaRule;
+  /**
+   * What the view's `error` column shows when it is not `error`: PostgreSQL rejects some
+   * options (e.g. `clientcert=bad`) only in its log, leaving the column null or at an earlier warning.
+   */
+  viewError?: string | null;
 }
 
 export type HbaLine = CommentLine | BlankLine | RecordLine | IncludeLine | ErrorLine;

@@ -1,0 +1,146 @@
+/**
+ * Judges one tokenized pg_hba.conf record as PostgreSQL's parse_hba_line does: connection
+ * type, database, user, address (+ netmask), method, then `name=value` options. The first
+ * problem found is the line's error, with PostgreSQL's message.
+ */
+import type { ServerContext } from './context.js';
+import type { LexToken } from './hba-lexer.js';
+import { SILENT, applyOption, checkMandatoryOptions, type OptionState } from './hba-options.js';
+import type { AuthMethod, HbaAddress, HbaConnType, HbaRule } from './hba-types.js';
+import { formatIp, parseIp, parsePrefix } from './ip.js';
+
+export type RecordResult = { rule: HbaRule } | { error: string; offset?: number; rule?: HbaRule; viewError?: string | null };
+
+const CONN_TYPES = new Set<string>(['local', 'host', 'hostssl', 'hostnossl', 'hostgssenc', 'hostnogssenc']);
+const METHODS = new Set<string>([
+  'trust', 'ident', 'peer', 'password', 'gss', 'sspi', 'reject', 'md5', 'scram-sha-256', 'pam', 'bsd', 'ldap', 'radius', 'cert', 'oauth',
+]);
+
+/** A build feature a method needs; methods not listed are always available. */
+function unsupported(method: AuthMethod, ctx: ServerContext): boolean {
+  const b = ctx.build;
+  switch (method) {
+    case 'gss': return !b.gssapi;
+    case 'sspi': return !b.sspi;
+    case 'pam': return !b.pam;
+    case 'bsd': return !b.bsd;
+    case 'ldap': return !b.ldap;
+    case 'cert': return !b.ssl;
+    default: return false;
+  }
+}
+
+/** `/regex` names exist from 16; a pattern JavaScript cannot compile is reported as the server would. */
+function checkRegex(tokens: LexToken[], ctx: ServerContext): RecordResult | undefined {
+  if (ctx.major < 16) return undefined;
+  for (const t of tokens) {
+    if (t.quoted || !t.value.startsWith('/')) continue;
+    try {
+      new RegExp(t.value.slice(1), 'u');
+    } catch (err) {
+      return { error: `invalid regular expression "${t.value.slice(1)}": ${(err as Error).message}`, offset: t.offset };
+    }
+  }
+  return undefined;
+}
+
+function parseAddress(fields: LexToken[][], i: number): { address: HbaAddress; next: number } | { error: string; offset?: number } {
+  const field = fields[i];
+  if (!field) return { error: 'end-of-line before IP address specification' };
+  const tok = field[0]!;
+  if (field.length > 1) return { error: 'multiple values specified for host address', offset: field[1]!.offset };
+  if (!tok.quoted && (tok.value === 'all' || tok.value === 'samehost' || tok.value === 'samenet')) {
+    return { address: { kind: tok.value }, next: i + 1 };
+  }
+  const slash = tok.value.indexOf('/');
+  const host = slash < 0 ? tok.value : tok.value.slice(0, slash);
+  const ip = parseIp(host);
+  if (!ip) {
+    // getaddrinfo(AI_NUMERICHOST) said "not a number": PostgreSQL takes it as a host name.
+    if (slash >= 0) return { error: `specifying both host name and CIDR mask is invalid: "${tok.value}"`, offset: tok.offset };
+    return { address: { kind: 'hostname', name: host }, next: i + 1 };
+  }
+  if (slash >= 0) {
+    const mask = parsePrefix(tok.value.slice(slash + 1), ip.family);
+    if (!mask) return { error: `invalid CIDR mask in address "${tok.value}"`, offset: tok.offset };
+    return { address: { kind: 'cidr', address: formatIp(ip), mask: formatIp({ family: ip.family, bytes: mask }), family: ip.family }, next: i + 1 };
+  }
+  const maskField = fields[i + 1];
+  if (!maskField) return { error: 'end-of-line before netmask specification' };
+  if (maskField.length > 1) return { error: 'multiple values specified for netmask', offset: maskField[1]!.offset };
+  const maskTok = maskField[0]!;
+  const mask = parseIp(maskTok.value);
+  if (!mask) return { error: `invalid IP mask "${maskTok.value}": Name or service not known`, offset: maskTok.offset };
+  if (mask.family !== ip.family) return { error: 'IP address and mask do not match', offset: maskTok.offset };
+  return { address: { kind: 'cidr', address: formatIp(ip), mask: formatIp(mask), family: ip.family }, next: i + 2 };
+}
+
+/** Parses the fields of one record (at least one field). */
+export function parseRecord(fields: LexToken[][], ctx: ServerContext): RecordResult {
+  const typeField = fields[0]!;
+  if (typeField.length > 1) return { error: 'multiple values specified for connection type', offset: typeField[1]!.offset };
+  const typeTok = typeField[0]!;
+  if (!CONN_TYPES.has(typeTok.value)) return { error: `invalid connection type "${typeTok.value}"`, offset: typeTok.offset };
+  const type = typeTok.value as HbaConnType;
+  // These are flagged but the rule is still parsed (and a later error replaces the message).
+  let warning: string | undefined;
+  if (type === 'hostssl' && !ctx.build.ssl) warning = 'hostssl record cannot match because SSL is not supported by this build';
+  else if (type === 'hostssl' && !ctx.ssl) warning = 'hostssl record cannot match because SSL is disabled';
+  else if (type === 'hostgssenc' && !ctx.build.gssapi) warning = 'hostgssenc record cannot match because GSSAPI is not supported by this build';
+
+  const databases = fields[1];
+  if (!databases) return { error: 'end-of-line before database specification' };
+  const users = fields[2];
+  if (!users) return { error: 'end-of-line before role specification' };
+  const regexError = checkRegex(databases, ctx) ?? checkRegex(users, ctx);
+  if (regexError) return regexError;
+
+  let next = 3;
+  let address: HbaAddress | undefined;
+  if (type !== 'local') {
+    const a = parseAddress(fields, 3);
+    if ('error' in a) return a;
+    address = a.address;
+    next = a.next;
+  }
+
+  const methodField = fields[next];
+  if (!methodField) return { error: 'end-of-line before authentication method' };
+  if (methodField.length > 1) return { error: 'multiple values specified for authentication type', offset: methodField[1]!.offset };
+  const methodTok = methodField[0]!;
+  const name = methodTok.value;
+  if (!METHODS.has(name) || (name === 'oauth' && ctx.major < 18)) {
+    return { error: `invalid authentication method "${name}"`, offset: methodTok.offset };
+  }
+  let method = name as AuthMethod;
+  // ident on the local socket has meant peer since 9.1.
+  if (type === 'local' && method === 'ident') method = 'peer';
+  if (unsupported(method, ctx)) return { error: `invalid authentication method "${name}": not supported by this build`, offset: methodTok.offset };
+  if (type === 'local' && method === 'gss') return { error: 'gssapi authentication is not supported on local sockets', offset: methodTok.offset };
+  if (type !== 'local' && method === 'peer') return { error: 'peer authentication is only supported on local sockets', offset: methodTok.offset };
+  if (type !== 'hostssl' && method === 'cert') return { error: 'cert authentication is only supported on hostssl connections', offset: methodTok.offset };
+
+  const state: OptionState = { type, method, ctx, values: new Map() };
+  const options: HbaRule['options'] = [];
+  for (const field of fields.slice(next + 1)) {
+    for (const tok of field) {
+      const eq = tok.value.indexOf('=');
+      if (eq < 0) return { error: `authentication option not in name=value format: ${tok.value}`, offset: tok.offset };
+      const opt = { name: tok.value.slice(0, eq), value: tok.value.slice(eq + 1) };
+      const err = applyOption(state, opt.name, opt.value);
+      if (err?.startsWith(SILENT)) return { error: err.slice(1), offset: tok.offset, viewError: warning ?? null };
+      if (err) return { error: err, offset: tok.offset };
+      options.push(opt);
+    }
+  }
+  const missing = checkMandatoryOptions(state);
+  if (missing) return { error: missing };
+
+  const rule: HbaRule = { type, databases: databases.map(strip), users: users.map(strip), method, options };
+  if (address) rule.address = address;
+  return warning ? { error: warning, rule } : { rule };
+}
+
+function strip(t: LexToken): { value: string; quoted: boolean } {
+  return { value: t.value, quoted: t.quoted };
+}

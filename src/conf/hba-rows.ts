@@ -1,0 +1,41 @@
+/**
+ * Rows in the shape and with the values of the `pg_hba_file_rules` view, for one parsed file
+ * (include directives are followed by the loader, see load-hba.ts).
+ */
+import type { ServerContext } from './context.js';
+import { viewOptions } from './hba-options.js';
+import type { ErrorLine, HbaFileRuleRow, HbaLine, HbaRule, HbaToken, RecordLine } from './hba-types.js';
+
+/** A database or user token as the view prints it. */
+function viewToken(t: HbaToken): string {
+  return t.quoted ? `"${t.value}"` : t.value;
+}
+
+function ruleFields(rule: HbaRule, ctx: ServerContext): Omit<HbaFileRuleRow, 'file' | 'line_number' | 'error'> {
+  const a = rule.address;
+  return {
+    type: rule.type,
+    database: rule.databases.map(viewToken),
+    user_name: rule.users.map(viewToken),
+    address: a === undefined ? null : a.kind === 'cidr' ? a.address : a.kind === 'hostname' ? a.name : a.kind,
+    netmask: a?.kind === 'cidr' ? a.mask : null,
+    auth_method: rule.method,
+    options: viewOptions(rule, ctx),
+  };
+}
+
+const NO_FIELDS = { type: null, database: null, user_name: null, address: null, netmask: null, auth_method: null, options: null };
+
+/** The view's row for one record or error line. */
+export function hbaRow(line: RecordLine | ErrorLine, file: string, ctx: ServerContext): HbaFileRuleRow {
+  if (line.kind === 'record') return { file, line_number: line.line, ...ruleFields(line.rule, ctx), error: null };
+  const fields = line.rule ? ruleFields(line.rule, ctx) : NO_FIELDS;
+  return { file, line_number: line.line, ...fields, error: line.viewError === undefined ? line.error : line.viewError };
+}
+
+/** The view's rows for a single file, in file order (include lines produce none here). */
+export function hbaRows(lines: readonly HbaLine[], opts: { file: string; context: ServerContext }): HbaFileRuleRow[] {
+  const rows: HbaFileRuleRow[] = [];
+  for (const l of lines) if (l.kind === 'record' || l.kind === 'error') rows.push(hbaRow(l, opts.file, opts.context));
+  return rows;
+}

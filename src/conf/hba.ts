@@ -1,0 +1,106 @@
+/**
+ * The lossless pg_hba.conf parser. `parseHba` types every logical line (record, comment,
+ * blank, include, error) and keeps its raw text; `renderHba` gives the file back byte for byte.
+ * Records are judged as the server of `context` judges them (see hba-record.ts).
+ */
+import { posix } from 'node:path';
+import type { ServerContext } from './context.js';
+import { lexFields, logicalLines, type LexToken } from './hba-lexer.js';
+import { parseRecord } from './hba-record.js';
+import type { HbaLine } from './hba-types.js';
+
+/** PostgreSQL's limit on nested include files and `@file` lists (CONF_FILE_MAX_DEPTH). */
+export const MAX_INCLUDE_DEPTH = 10;
+
+export interface ParseHbaOptions {
+  /** Absolute path of the file (relative `@file` names are resolved from its directory). */
+  file: string;
+  context: ServerContext;
+  /** Reads an `@file` list by absolute path; undefined when it cannot be opened. */
+  readAtFile?: (path: string) => string | undefined;
+  /** Nesting depth of this file (0 for the top file). */
+  depth?: number;
+}
+
+/** Resolves a file named in another file as PostgreSQL does: relative to the including file's directory. */
+export function resolveIncluded(includingFile: string, name: string): string {
+  const full = posix.isAbsolute(name) ? name : posix.join(posix.dirname(includingFile), name);
+  const normal = posix.normalize(full);
+  return normal.length > 1 && normal.endsWith('/') ? normal.slice(0, -1) : normal;
+}
+
+type Expanded = { fields: LexToken[][] } | { error: string };
+
+/** Replaces unquoted `@file` tokens by every token of that file, recursively. */
+function expandAtFiles(fields: LexToken[][], opts: ParseHbaOptions, depth: number): Expanded {
+  if (!fields.some((f) => f.some(isAtFile))) return { fields };
+  const out: LexToken[][] = [];
+  for (const field of fields) {
+    const tokens: LexToken[] = [];
+    for (const tok of field) {
+      if (!isAtFile(tok)) {
+        tokens.push(tok);
+        continue;
+      }
+      const path = resolveIncluded(opts.file, tok.value.slice(1));
+      if (depth + 1 > MAX_INCLUDE_DEPTH) return { error: `could not open file "${path}": maximum nesting depth exceeded` };
+      const text = opts.readAtFile?.(path);
+      if (text === undefined) return { error: `could not open file "${path}": No such file or directory` };
+      for (const ll of logicalLines(text)) {
+        const inner = expandAtFiles(lexFields(ll.text), { ...opts, file: path }, depth + 1);
+        if ('error' in inner) return inner;
+        for (const f of inner.fields) for (const t of f) tokens.push({ ...t, offset: tok.offset });
+      }
+    }
+    out.push(tokens);
+  }
+  return { fields: out };
+}
+
+function isAtFile(tok: LexToken): boolean {
+  return !tok.quoted && tok.value.length > 1 && tok.value.charCodeAt(0) === 64;
+}
+
+const INCLUDE_DIRECTIVES = new Set(['include', 'include_if_exists', 'include_dir']);
+
+/** Parses pg_hba.conf text. Pure apart from the injected `readAtFile`. */
+export function parseHba(text: string, opts: ParseHbaOptions): HbaLine[] {
+  const lines: HbaLine[] = [];
+  const depth = opts.depth ?? 0;
+  for (const ll of logicalLines(text)) {
+    const { line, raw } = ll;
+    const lexed = lexFields(ll.text);
+    if (lexed.length === 0) {
+      lines.push({ kind: ll.text.includes('#') ? 'comment' : 'blank', line, raw });
+      continue;
+    }
+    const expanded = expandAtFiles(lexed, opts, depth);
+    if ('error' in expanded) {
+      lines.push({ kind: 'error', line, raw, error: expanded.error });
+      continue;
+    }
+    const { fields } = expanded;
+    const directive = fields[0]![0]!.value;
+    if (opts.context.major >= 16 && fields.length === 2 && INCLUDE_DIRECTIVES.has(directive)) {
+      lines.push({ kind: 'include', line, raw, directive: directive as 'include', path: fields[1]![0]!.value });
+      continue;
+    }
+    const parsed = parseRecord(fields, opts.context);
+    if ('error' in parsed) {
+      // A column only helps on a single physical line.
+      const nl = raw.indexOf('\n');
+      const column = parsed.offset === undefined || (nl >= 0 && nl < raw.length - 1) ? undefined : parsed.offset + 1;
+      lines.push({ kind: 'error', line, raw, error: parsed.error, ...(column === undefined ? {} : { column }), ...(parsed.rule ? { rule: parsed.rule } : {}), ...(parsed.viewError === undefined ? {} : { viewError: parsed.viewError }) });
+    } else {
+      lines.push({ kind: 'record', line, raw, rule: parsed.rule });
+    }
+  }
+  return lines;
+}
+
+/** The file text back, byte for byte. */
+export function renderHba(lines: readonly HbaLine[]): string {
+  let out = '';
+  for (const l of lines) out += l.raw;
+  return out;
+}

@@ -1,0 +1,165 @@
+/**
+ * Numeric IP addresses as PostgreSQL reads them in pg_hba.conf: through getaddrinfo with
+ * AI_NUMERICHOST (glibc), which takes IPv4 in inet_aton's forms (`127.1`, `0x7f.0.0.1`, octal
+ * `010.0.0.1`) and IPv6 with an optional `%zone`; and printed as getnameinfo(NI_NUMERICHOST) does.
+ */
+
+/** A parsed numeric address. `bytes` has 4 (IPv4) or 16 (IPv6) entries. */
+export interface IpAddress {
+  family: 4 | 6;
+  bytes: Uint8Array;
+  zone?: string;
+}
+
+/** C strtoul(text, base 0) over the whole string, or NaN when any character is left over. */
+function cNumber(text: string): number {
+  if (text === '') return Number.NaN;
+  let digits = text;
+  let base = 10;
+  if (/^0[xX]/.test(text)) {
+    base = 16;
+    digits = text.slice(2);
+    if (digits === '') return 0; // strtoul parses "0x" as 0 followed by "x": inet_aton then fails on "x"
+  } else if (text.length > 1 && text.startsWith('0')) {
+    base = 8;
+    digits = text.slice(1);
+  }
+  const valid = base === 16 ? /^[0-9a-fA-F]+$/ : base === 8 ? /^[0-7]+$/ : /^[0-9]+$/;
+  if (!valid.test(digits)) return Number.NaN;
+  return Number.parseInt(digits, base);
+}
+
+/** inet_aton: one to four parts; the last fills the remaining bytes. */
+function parseIpv4(text: string): Uint8Array | null {
+  if (!/^[0-9a-fA-FxX.]+$/.test(text) || text.endsWith('.')) return null;
+  if (/0[xX]$/.test(text) || /0[xX]\./.test(text)) return null;
+  const parts = text.split('.').map(cNumber);
+  if (parts.length > 4 || parts.some((p) => Number.isNaN(p))) return null;
+  const last = parts.pop()!;
+  if (parts.some((p) => p > 255)) return null;
+  const room = 4 - parts.length;
+  if (last >= 2 ** (8 * room)) return null;
+  const bytes = new Uint8Array(4);
+  parts.forEach((p, i) => (bytes[i] = p));
+  for (let i = 0; i < room; i++) bytes[3 - i] = Math.floor(last / 2 ** (8 * i)) & 0xff;
+  return bytes;
+}
+
+/** inet_pton(AF_INET6): strict hex groups, one `::`, optional trailing dotted IPv4. */
+function parseIpv6(text: string): Uint8Array | null {
+  if (!/^[0-9a-fA-F:.]+$/.test(text)) return null;
+  const halves = text.split('::');
+  if (halves.length > 2) return null;
+  const groups = (s: string): number[] | null => {
+    if (s === '') return [];
+    const out: number[] = [];
+    const parts = s.split(':');
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i]!;
+      if (i === parts.length - 1 && p.includes('.')) {
+        if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(p)) return null;
+        const v4 = p.split('.').map(Number);
+        if (v4.some((n, j) => n > 255 || (p.split('.')[j]!.length > 1 && p.split('.')[j]!.startsWith('0')))) return null;
+        out.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
+      } else {
+        if (!/^[0-9a-fA-F]{1,4}$/.test(p)) return null;
+        out.push(Number.parseInt(p, 16));
+      }
+    }
+    return out;
+  };
+  const head = groups(halves[0]!);
+  const tail = halves.length === 2 ? groups(halves[1]!) : [];
+  if (!head || !tail) return null;
+  const total = head.length + tail.length;
+  if (halves.length === 1 ? total !== 8 : total > 7) return null;
+  const words = [...head, ...new Array<number>(8 - total).fill(0), ...tail];
+  const bytes = new Uint8Array(16);
+  words.forEach((w, i) => {
+    bytes[2 * i] = w >> 8;
+    bytes[2 * i + 1] = w & 0xff;
+  });
+  return bytes;
+}
+
+/** A numeric address as getaddrinfo(AI_NUMERICHOST) accepts it, or null (PostgreSQL then takes it as a host name). */
+export function parseIp(text: string): IpAddress | null {
+  const v4 = parseIpv4(text);
+  if (v4) return { family: 4, bytes: v4 };
+  const pct = text.indexOf('%');
+  const addr = pct < 0 ? text : text.slice(0, pct);
+  const v6 = parseIpv6(addr);
+  if (!v6) return null;
+  if (pct < 0) return { family: 6, bytes: v6 };
+  const zone = text.slice(pct + 1);
+  return zone === '' ? null : { family: 6, bytes: v6, zone };
+}
+
+/** The netmask of a prefix length, or null when the length is out of range for the family. */
+export function prefixToMask(family: 4 | 6, bits: number): Uint8Array | null {
+  const size = family === 4 ? 4 : 16;
+  if (!Number.isInteger(bits) || bits < 0 || bits > size * 8) return null;
+  const mask = new Uint8Array(size);
+  for (let i = 0; i < size; i++) {
+    const b = Math.min(8, Math.max(0, bits - 8 * i));
+    mask[i] = b === 0 ? 0 : (0xff << (8 - b)) & 0xff;
+  }
+  return mask;
+}
+
+/** The prefix length written after `/` as PostgreSQL reads it (strtol, whole string), or null. */
+export function parsePrefix(text: string, family: 4 | 6): Uint8Array | null {
+  if (!/^[+-]?\d+$/.test(text)) return null;
+  return prefixToMask(family, Number(text));
+}
+
+/** The address as getnameinfo(NI_NUMERICHOST) prints it (glibc inet_ntop). */
+export function formatIp(ip: IpAddress): string {
+  const b = ip.bytes;
+  if (ip.family === 4) return Array.from(b).join('.');
+  const words = Array.from({ length: 8 }, (_, i) => (b[2 * i]! << 8) | b[2 * i + 1]!);
+  let best = { base: -1, len: 0 };
+  for (let i = 0; i < 8; ) {
+    if (words[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - i > best.len) best = { base: i, len: j - i };
+    i = j;
+  }
+  if (best.len < 2) best = { base: -1, len: 0 };
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (best.base >= 0 && i >= best.base && i < best.base + best.len) {
+      if (i === best.base) out += ':';
+      continue;
+    }
+    if (i !== 0) out += ':';
+    // Embedded IPv4 (::a.b.c.d and ::ffff:a.b.c.d) is printed dotted.
+    if (i === 6 && best.base === 0 && (best.len === 6 || (best.len === 5 && words[5] === 0xffff))) {
+      out += `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
+      break;
+    }
+    out += words[i]!.toString(16);
+  }
+  if (best.base >= 0 && best.base + best.len === 8) out += ':';
+  return ip.zone === undefined ? out : `${out}%${ip.zone}`;
+}
+
+/** True when `addr` lies in `net`/`mask` (same family; an IPv4 rule also matches IPv4-mapped IPv6 clients). */
+export function inNetwork(addr: IpAddress, net: IpAddress, mask: Uint8Array): boolean {
+  let a = addr.bytes;
+  let n = net.bytes;
+  let m = mask;
+  if (addr.family !== net.family) {
+    if (!(net.family === 4 && addr.family === 6)) return false;
+    // PostgreSQL promotes an IPv4 rule to ::ffff:a.b.c.d with a mask widened by 96 bits.
+    n = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, ...net.bytes]);
+    m = new Uint8Array([...new Uint8Array(12).fill(0xff), ...mask]);
+    a = addr.bytes;
+  }
+  for (let i = 0; i < a.length; i++) if (((a[i]! ^ n[i]!) & m[i]!) !== 0) return false;
+  return true;
+}
