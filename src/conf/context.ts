@@ -15,6 +15,12 @@ export interface ServerContext {
   build: BuildFeatures;
   /** `oauth_validator_libraries` (18+): `oauth` lines need a validator when none is named. */
   oauthValidatorLibraries: string[];
+  /**
+   * Network interface names of the server's host: an IPv6 `%zone` must name one (or be a
+   * number), else getaddrinfo fails and PostgreSQL reads the address as a host name.
+   * Undefined: any zone is taken as valid.
+   */
+  interfaces?: string[];
 }
 
 /** Compile-time features of a server build that change how `pg_hba.conf` is judged. */

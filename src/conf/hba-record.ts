@@ -8,6 +8,7 @@ import type { LexToken } from './hba-lexer.js';
 import { SILENT, applyOption, checkMandatoryOptions, type OptionState } from './hba-options.js';
 import type { AuthMethod, HbaAddress, HbaConnType, HbaRule } from './hba-types.js';
 import { formatIp, parseIp, parsePrefix } from './ip.js';
+import { regexError } from './regex.js';
 
 export type RecordResult = { rule: HbaRule } | { error: string; offset?: number; rule?: HbaRule; viewError?: string | null };
 
@@ -35,16 +36,13 @@ function checkRegex(tokens: LexToken[], ctx: ServerContext): RecordResult | unde
   if (ctx.major < 16) return undefined;
   for (const t of tokens) {
     if (t.quoted || !t.value.startsWith('/')) continue;
-    try {
-      new RegExp(t.value.slice(1), 'u');
-    } catch (err) {
-      return { error: `invalid regular expression "${t.value.slice(1)}": ${(err as Error).message}`, offset: t.offset };
-    }
+    const error = regexError(t.value.slice(1));
+    if (error) return { error, offset: t.offset };
   }
   return undefined;
 }
 
-function parseAddress(fields: LexToken[][], i: number): { address: HbaAddress; next: number } | { error: string; offset?: number } {
+function parseAddress(fields: LexToken[][], i: number, ctx: ServerContext): { address: HbaAddress; next: number } | { error: string; offset?: number } {
   const field = fields[i];
   if (!field) return { error: 'end-of-line before IP address specification' };
   const tok = field[0]!;
@@ -54,7 +52,7 @@ function parseAddress(fields: LexToken[][], i: number): { address: HbaAddress; n
   }
   const slash = tok.value.indexOf('/');
   const host = slash < 0 ? tok.value : tok.value.slice(0, slash);
-  const ip = parseIp(host);
+  const ip = parseIp(host, ctx.interfaces);
   if (!ip) {
     // getaddrinfo(AI_NUMERICHOST) said "not a number": PostgreSQL takes it as a host name.
     if (slash >= 0) return { error: `specifying both host name and CIDR mask is invalid: "${tok.value}"`, offset: tok.offset };
@@ -69,7 +67,7 @@ function parseAddress(fields: LexToken[][], i: number): { address: HbaAddress; n
   if (!maskField) return { error: 'end-of-line before netmask specification' };
   if (maskField.length > 1) return { error: 'multiple values specified for netmask', offset: maskField[1]!.offset };
   const maskTok = maskField[0]!;
-  const mask = parseIp(maskTok.value);
+  const mask = parseIp(maskTok.value, ctx.interfaces);
   if (!mask) return { error: `invalid IP mask "${maskTok.value}": Name or service not known`, offset: maskTok.offset };
   if (mask.family !== ip.family) return { error: 'IP address and mask do not match', offset: maskTok.offset };
   return { address: { kind: 'cidr', address: formatIp(ip), mask: formatIp(mask), family: ip.family }, next: i + 2 };
@@ -98,7 +96,7 @@ export function parseRecord(fields: LexToken[][], ctx: ServerContext): RecordRes
   let next = 3;
   let address: HbaAddress | undefined;
   if (type !== 'local') {
-    const a = parseAddress(fields, 3);
+    const a = parseAddress(fields, 3, ctx);
     if ('error' in a) return a;
     address = a.address;
     next = a.next;

@@ -6,9 +6,9 @@ import type { ServerContext } from './context.js';
 import { viewOptions } from './hba-options.js';
 import type { ErrorLine, HbaFileRuleRow, HbaLine, HbaRule, HbaToken, RecordLine } from './hba-types.js';
 
-/** A database or user token as the view prints it. */
+/** A database or user token as the view prints it: without its quotes. */
 function viewToken(t: HbaToken): string {
-  return t.quoted ? `"${t.value}"` : t.value;
+  return t.value;
 }
 
 function ruleFields(rule: HbaRule, ctx: ServerContext): Omit<HbaFileRuleRow, 'file' | 'line_number' | 'error'> {

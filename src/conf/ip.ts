@@ -83,7 +83,7 @@ function parseIpv6(text: string): Uint8Array | null {
 }
 
 /** A numeric address as getaddrinfo(AI_NUMERICHOST) accepts it, or null (PostgreSQL then takes it as a host name). */
-export function parseIp(text: string): IpAddress | null {
+export function parseIp(text: string, interfaces?: readonly string[]): IpAddress | null {
   const v4 = parseIpv4(text);
   if (v4) return { family: 4, bytes: v4 };
   const pct = text.indexOf('%');
@@ -92,7 +92,8 @@ export function parseIp(text: string): IpAddress | null {
   if (!v6) return null;
   if (pct < 0) return { family: 6, bytes: v6 };
   const zone = text.slice(pct + 1);
-  return zone === '' ? null : { family: 6, bytes: v6, zone };
+  if (zone === '' || (interfaces && !/^\d+$/.test(zone) && !interfaces.includes(zone))) return null;
+  return { family: 6, bytes: v6, zone };
 }
 
 /** The netmask of a prefix length, or null when the length is out of range for the family. */
@@ -113,7 +114,7 @@ export function parsePrefix(text: string, family: 4 | 6): Uint8Array | null {
   return prefixToMask(family, Number(text));
 }
 
-/** The address as getnameinfo(NI_NUMERICHOST) prints it (glibc inet_ntop). */
+/** The address as PostgreSQL prints it in its views (glibc inet_ntop; the zone is not shown). */
 export function formatIp(ip: IpAddress): string {
   const b = ip.bytes;
   if (ip.family === 4) return Array.from(b).join('.');
@@ -145,7 +146,7 @@ export function formatIp(ip: IpAddress): string {
     out += words[i]!.toString(16);
   }
   if (best.base >= 0 && best.base + best.len === 8) out += ':';
-  return ip.zone === undefined ? out : `${out}%${ip.zone}`;
+  return out;
 }
 
 /** True when `addr` lies in `net`/`mask` (same family; an IPv4 rule also matches IPv4-mapped IPv6 clients). */

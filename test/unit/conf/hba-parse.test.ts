@@ -38,7 +38,7 @@ describe('parseHba', () => {
     ['host all all ::ffff:10.1.2.3/128 md5', { address: '::ffff:10.1.2.3' }],
     ['host all all .example.com md5', { address: '.example.com', netmask: null }],
     ['host all all samenet md5', { address: 'samenet' }],
-    ['local "all" "+admins" ident', { database: ['"all"'], user_name: ['"+admins"'], auth_method: 'peer' }],
+    ['local "all" "+admins" ident', { database: ['all'], user_name: ['+admins'], auth_method: 'peer' }],
     ['hostssl all all 0.0.0.0/0 cert', { options: ['clientcert=verify-full'] }],
     ['local all all peer map=m1', { options: ['map=m1'] }],
     ['host all all all reject', { address: 'all', netmask: null, options: null, error: null }],

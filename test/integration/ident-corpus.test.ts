@@ -1,0 +1,40 @@
+/**
+ * Differential test for pg_ident.conf: hand-written files (the corpus has none) parsed by
+ * pgharden and by PostgreSQL (`pg_ident_file_mappings`, 15+), compared field by field.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultContext } from '../../src/conf/context.js';
+import { identRows, parseIdent } from '../../src/conf/ident.js';
+import { testedInstalls, useCluster } from '../helpers/cluster.js';
+
+const CASES: Record<string, string> = {
+  plain: '# MAPNAME SYSTEM-USERNAME PG-USERNAME\nomicron bryanh bryanh\nomicron ann ann\n\n',
+  quoted: 'm1 "Robert Smith" "rsmith"\nm1 "all" bob\n',
+  regex: 'm2 /^(.*)@mydomain\\.com$ \\1\nm2 "/notregex" x\n',
+  'bad regex': 'm3 /^(abc x\n',
+  'missing field': 'm4 onlytwo\nm4\n',
+  'multiple values': 'm5 a,b c\nm5 a b,c\n',
+  'extra field and comments': 'm6 a b c # trailing\n   # indented comment\nm6 "x y" z\r\n',
+  continuation: 'm7 alice \\\n  alice_pg\n',
+};
+
+describe.each(testedInstalls())('pg_ident.conf on PostgreSQL $major', (install) => {
+  const cluster = useCluster(install);
+  let original: string;
+  beforeAll(() => {
+    original = readFileSync(cluster().identFile, 'utf8');
+  });
+  afterAll(() => cluster().writeFile(cluster().identFile, original));
+
+  it.each(Object.entries(CASES))('%s', async (_, text) => {
+    const c = cluster();
+    c.writeFile(c.identFile, text);
+    const fileCol = c.major >= 16 ? 'file_name' : `'${c.identFile}'::text`;
+    const theirs = await c.query(
+      `SELECT ${fileCol} AS file, line_number, map_name, sys_name, pg_username, error FROM pg_ident_file_mappings ORDER BY line_number`,
+    );
+    const context = defaultContext({ major: c.major });
+    expect(identRows(parseIdent(text, { file: c.identFile, context }), { file: c.identFile })).toEqual(theirs);
+  });
+});
