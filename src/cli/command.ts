@@ -8,6 +8,8 @@ export interface Command {
   help: string;
   /** Runs the command; returns the exit code. Throws CliError for what the user can fix. */
   run(argv: string[], out: Output): Promise<number>;
+  /** Sub-commands by name, for verbs like `inspect hba`. */
+  subcommands?: Record<string, () => Promise<{ command: Command }>>;
 }
 
 type Options = NonNullable<ParseArgsConfig['options']>;

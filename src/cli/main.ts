@@ -6,6 +6,7 @@ import type { Command } from './command.js';
 // Each verb is imported only when used, so `pgharden inspect hba` does not pay for `pg`.
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   inspect: () => import('./inspect.js'),
+  demo: () => import('./demo.js'),
 };
 
 const HELP = `pgharden — take a self-run PostgreSQL from trust-over-the-network to least privilege, with proof.
@@ -16,6 +17,7 @@ Commands:
   inspect hba [FILE]   parse pg_hba.conf exactly as PostgreSQL does (rows of pg_hba_file_rules)
   inspect conf [FILE]  parse postgresql.conf and its includes (rows of pg_file_settings)
   inspect who          which pg_hba.conf rule a connection hits, and its method
+  demo                 the story on a scratch cluster: the hole, shown against a real server
 
 Connection: --dsn URL, else the libpq environment (PGHOST, PGPORT, PGUSER, PGDATABASE, PGSERVICE).
 Exit codes: 0 ok, 1 findings, 2 usage or input error, 3 refused for safety.
@@ -38,8 +40,10 @@ async function main(argv: string[]): Promise<number> {
     out.err(`pgharden: unknown command "${verb}". Run "pgharden --help" for the list of commands.`);
     return EXIT.usage;
   }
-  const { command } = await load();
+  let { command } = await load();
   if (rest.includes('--help') || rest.includes('-h')) {
+    // `pgharden inspect hba --help` shows the sub-command's help.
+    if (command.subcommands && rest[0] && command.subcommands[rest[0]]) command = (await command.subcommands[rest[0]]!()).command;
     out.out(command.help);
     return EXIT.ok;
   }

@@ -20,6 +20,10 @@ export interface ClusterOptions {
   settings?: Record<string, string>;
   /** Text of postgresql.conf to write before start (default: initdb's). */
   postgresqlConf?: string;
+  /** Lines appended to initdb's postgresql.conf before start. */
+  appendConf?: string;
+  /** Text of pg_hba.conf to write before start (default: initdb's, trust on loopback). */
+  hbaConf?: string;
 }
 
 export interface Cluster {
@@ -146,6 +150,8 @@ export async function startCluster(install: PgInstall, opts: ClusterOptions = {}
       writeFileSync(confFile, opts.postgresqlConf);
       chownSync(confFile, ids.uid, ids.gid);
     }
+    if (opts.appendConf !== undefined) writeFileSync(confFile, opts.appendConf, { flag: 'a' });
+    if (opts.hbaConf !== undefined) writeFileSync(join(dataDir, 'pg_hba.conf'), opts.hbaConf);
     const logFile = join(root, 'server.log');
     const o = Object.entries(settings)
       .map(([k, v]) => `-c ${k}=${v}`)

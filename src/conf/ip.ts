@@ -164,3 +164,18 @@ export function inNetwork(addr: IpAddress, net: IpAddress, mask: Uint8Array): bo
   for (let i = 0; i < a.length; i++) if (((a[i]! ^ n[i]!) & m[i]!) !== 0) return false;
   return true;
 }
+
+/** The prefix length of a contiguous netmask (`255.255.0.0` → 16), or null for a non-contiguous one. */
+export function maskPrefixLength(mask: IpAddress): number | null {
+  let bits = 0;
+  let ended = false;
+  for (const byte of mask.bytes) {
+    for (let i = 7; i >= 0; i--) {
+      const set = (byte >> i) & 1;
+      if (set && ended) return null;
+      if (set) bits++;
+      else ended = true;
+    }
+  }
+  return bits;
+}

@@ -1,0 +1,102 @@
+import type { HbaFileRuleRow } from '../conf/hba-types.js';
+import { maskPrefixLength, parseIp } from '../conf/ip.js';
+import { loadHba } from '../conf/load-hba.js';
+import { parseFlags, type Command } from './command.js';
+import { CliError, EXIT } from './errors.js';
+import { paint, table, type Output } from './output.js';
+import { assertReadable, resolveTarget } from './target.js';
+
+const HELP = `pgharden inspect hba — parse pg_hba.conf exactly as PostgreSQL does
+
+Usage: pgharden inspect hba [FILE] [--json] [--pg-version N] [--ssl on|off] [--dsn URL]
+
+Prints every rule in the order PostgreSQL checks them, following include, include_if_exists and
+include_dir (16+) and @file lists, and every line the server would reject, with file, line and
+PostgreSQL's own message. With --json: one object per rule line, with the fields and values of the
+pg_hba_file_rules view (file, line_number, type, database, user_name, address, netmask,
+auth_method, options, error).
+
+Without FILE, connects (--dsn, else PGHOST/PGPORT/PGUSER/PGDATABASE/PGSERVICE) and reads the
+file the server uses (SHOW hba_file), judged as that server would (major, ssl, build options).
+With FILE and no server, lines are judged as PostgreSQL 18 with ssl on unless --pg-version and
+--ssl say otherwise.
+
+Exit codes: 0 every line is valid; 1 some line is an error (a restart would fail, a reload
+would keep the old rules); 2 usage error or unreadable file.
+
+Examples:
+  pgharden inspect hba /etc/postgresql/15/main/pg_hba.conf --pg-version 15 --ssl off
+  sudo -u postgres pgharden inspect hba --json | jq '.[] | select(.auth_method == "trust")'
+  PGHOST=/var/run/postgresql pgharden inspect hba
+`;
+
+function list(values: string[] | null): string {
+  return values === null ? '' : values.join(',');
+}
+
+/** `10.0.0.0/8` when the netmask is a prefix, else `address netmask` as written in the file. */
+function showAddress(r: HbaFileRuleRow): string {
+  if (r.address === null) return '';
+  if (r.netmask === null) return r.address;
+  const mask = parseIp(r.netmask);
+  const bits = mask ? maskPrefixLength(mask) : null;
+  return bits === null ? `${r.address} ${r.netmask}` : `${r.address}/${bits}`;
+}
+
+/** The human report: a table of rules, then the error lines as file:line: message. */
+export function renderHbaReport(rows: HbaFileRuleRow[], o: Output, columns: Map<string, number> = new Map()): string {
+  const header = ['FILE:LINE', 'TYPE', 'DATABASE', 'USER', 'ADDRESS', 'METHOD', 'OPTIONS'];
+  const rules = rows.filter((r) => r.error === null);
+  const errors = rows.filter((r) => r.error !== null);
+  const cells = rules.map((r) => [
+    `${r.file}:${r.line_number}`,
+    r.type ?? '',
+    list(r.database),
+    list(r.user_name),
+    showAddress(r),
+    r.auth_method ?? '',
+    list(r.options),
+  ]);
+  const lines = [rules.length ? table([header, ...cells]) : 'No valid rules: every connection would be refused.'];
+  for (const e of errors) {
+    const col = columns.get(`${e.file}:${e.line_number}`);
+    lines.push(`${paint(o, 'red', 'error')} ${e.file}:${e.line_number}${col ? `:${col}` : ''}: ${e.error}`);
+  }
+  lines.push(
+    `${rules.length} rule${rules.length === 1 ? '' : 's'}` +
+      (errors.length
+        ? `, ${errors.length} error line${errors.length === 1 ? '' : 's'}: a restart with this file would fail and a reload would keep the old rules.`
+        : '.'),
+  );
+  return lines.join('\n');
+}
+
+export const command: Command = {
+  help: HELP,
+  async run(argv, o) {
+    const { values, positionals } = parseFlags(
+      argv,
+      { json: { type: 'boolean' }, 'pg-version': { type: 'string' }, ssl: { type: 'string' }, dsn: { type: 'string' } },
+      'inspect hba',
+    );
+    if (positionals.length > 1) throw new CliError(`inspect hba takes one FILE, got ${positionals.length}`, EXIT.usage, 'pgharden inspect hba --help');
+    const target = await resolveTarget({
+      file: positionals[0],
+      dsn: values.dsn,
+      pgVersion: values['pg-version'],
+      ssl: values.ssl,
+      setting: 'hba_file',
+    });
+    await target.client?.end();
+    assertReadable(target.file, 'inspect hba');
+    const loaded = loadHba(target.file, { context: target.context });
+    const rows = loaded.rows;
+    const columns = new Map<string, number>();
+    for (const [file, { lines }] of loaded.files) {
+      for (const l of lines) if (l.kind === 'error' && l.column) columns.set(`${file}:${l.line}`, l.column);
+    }
+    for (const note of target.notes) o.err(`note: ${note}`);
+    o.out(values.json ? JSON.stringify(rows, null, 2) : renderHbaReport(rows, o, columns));
+    return rows.some((r) => r.error !== null) ? EXIT.findings : EXIT.ok;
+  },
+};

@@ -1,0 +1,26 @@
+import { usageError } from './errors.js';
+import type { Command } from './command.js';
+
+const SUBCOMMANDS: Record<string, () => Promise<{ command: Command }>> = {
+  hba: () => import('./inspect-hba.js'),
+};
+
+export const command: Command = {
+  subcommands: SUBCOMMANDS,
+  help: `pgharden inspect — read PostgreSQL's configuration exactly as the server does
+
+Usage:
+  pgharden inspect hba  [FILE] [--json] [--pg-version N] [--ssl on|off] [--dsn URL]
+  pgharden inspect conf [FILE] [--json] [--dsn URL]
+  pgharden inspect who  --user U --db D --from ADDR|local [--ssl] [FILE] [--json] [--dsn URL]
+
+Run "pgharden inspect hba --help" (or conf, who) for details and examples.
+`,
+  async run(argv, out) {
+    const [sub, ...rest] = argv;
+    const load = sub === undefined ? undefined : SUBCOMMANDS[sub];
+    if (!load) throw usageError(sub ? `unknown inspect target "${sub}" (expected hba, conf or who)` : 'inspect needs a target: hba, conf or who', 'inspect');
+    const { command: inner } = await load();
+    return inner.run(rest, out);
+  },
+};

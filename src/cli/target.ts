@@ -1,0 +1,90 @@
+import { accessSync, constants } from 'node:fs';
+import type pg from 'pg';
+import { defaultContext, type ServerContext } from '../conf/context.js';
+import { CliError, EXIT } from './errors.js';
+
+/** Which file an `inspect` command reads, and the server context it is judged in. */
+export interface Target {
+  file: string;
+  context: ServerContext;
+  /** Said to the user on stderr: assumptions made, what could not be seen. */
+  notes: string[];
+  /** Open when a server was used; the caller ends it. */
+  client?: pg.Client;
+}
+
+export interface TargetFlags {
+  file?: string;
+  dsn?: string;
+  pgVersion?: string;
+  ssl?: string;
+  /** The server setting naming the file when FILE is not given. */
+  setting: 'hba_file' | 'ident_file' | 'config_file';
+}
+
+function flagContext(flags: TargetFlags, base: ServerContext): ServerContext {
+  const context = { ...base };
+  if (flags.pgVersion !== undefined) {
+    const major = Number(flags.pgVersion);
+    if (!Number.isInteger(major) || major < 14 || major > 18) {
+      throw new CliError(`--pg-version "${flags.pgVersion}" is not a supported major (14 to 18)`, EXIT.usage);
+    }
+    context.major = major;
+  }
+  if (flags.ssl !== undefined) {
+    if (flags.ssl !== 'on' && flags.ssl !== 'off') throw new CliError(`--ssl takes "on" or "off", not "${flags.ssl}"`, EXIT.usage);
+    context.ssl = flags.ssl === 'on';
+  }
+  return context;
+}
+
+/**
+ * With FILE and no --dsn: offline, judged as the newest major with ssl on unless flags say
+ * otherwise. Otherwise: connects (--dsn or the libpq environment), takes the context from the
+ * server and, without FILE, the file the server itself uses.
+ */
+export async function resolveTarget(flags: TargetFlags): Promise<Target> {
+  if (flags.file !== undefined && flags.dsn === undefined) {
+    const notes =
+      flags.pgVersion === undefined || flags.ssl === undefined
+        ? [`judged as PostgreSQL ${flags.pgVersion ?? 18} with ssl ${flags.ssl ?? 'on'} (no server connected; set --pg-version/--ssl or --dsn)`]
+        : [];
+    return { file: flags.file, context: flagContext(flags, defaultContext()), notes };
+  }
+  const { connect } = await import('../cluster/connect.js');
+  const { contextFromServer } = await import('../cluster/context.js');
+  let client: pg.Client;
+  try {
+    client = await connect(flags.dsn === undefined ? {} : { dsn: flags.dsn });
+  } catch (err) {
+    throw new CliError((err as Error).message, EXIT.usage, flags.file === undefined ? 'pass the file to inspect: pgharden inspect ... FILE' : undefined);
+  }
+  try {
+    const detected = await contextFromServer(client);
+    const notes = detected.assumedBuild ? [detected.assumedBuild] : [];
+    let file = flags.file;
+    if (file === undefined) {
+      const { rows } = await client.query<{ f: string }>(`SELECT current_setting('${flags.setting}') AS f`);
+      file = rows[0]!.f;
+    }
+    return { file, context: flagContext(flags, detected.context), notes, client };
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Refuses, with the next step, a file the command cannot read (missing, or not ours to read). */
+export function assertReadable(file: string, command: string): void {
+  try {
+    accessSync(file, constants.R_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new CliError(
+      `Cannot read "${file}": ${why}`,
+      EXIT.usage,
+      code === 'EACCES' ? `run as the server's OS user: sudo -u postgres pgharden ${command} ...` : `check the path: pgharden ${command} FILE`,
+    );
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The insecure cluster of pgharden's story, on a scratch cluster: `trust` for everyone over a
+ * VPN-like range, `listen_addresses = '*'` written in postgresql.conf (the server itself is
+ * bound to 127.0.0.1 by a command-line override, so it is never reachable from another
+ * machine), postgresql.conf readable by everyone, and a workspace database whose agents' kill
+ * switch any device can flip as superuser.
+ */
+import { chmodSync } from 'node:fs';
+import type { PgInstall } from './install.js';
+import { startCluster, type Cluster } from './scratch.js';
+
+/** The "office VPN": a loopback range, so the demo never leaves this machine. */
+export const VPN_RANGE = '127.10.0.0/16';
+/** A device on that VPN. */
+export const VPN_DEVICE = '127.10.0.7';
+
+export const STORY_HBA = `# PostgreSQL Client Authentication Configuration File
+# TYPE  DATABASE        USER            ADDRESS                 METHOD
+
+# "local" is for Unix domain socket connections only
+local   all             all                                     trust
+# IPv4 local connections:
+host    all             all             127.0.0.1/32            trust
+# The office VPN: every laptop, phone and agent box can reach the database.
+host    all             all             ${VPN_RANGE}           trust
+# IPv6 local connections:
+host    all             all             ::1/128                 trust
+`;
+
+const WORKSPACE_SQL = `
+CREATE TABLE agents (id serial PRIMARY KEY, name text NOT NULL, last_seen timestamptz DEFAULT now());
+CREATE TABLE tasks (id serial PRIMARY KEY, agent_id int REFERENCES agents, title text NOT NULL, done boolean DEFAULT false);
+CREATE TABLE agents_kill_switch (id int PRIMARY KEY CHECK (id = 1), engaged boolean NOT NULL DEFAULT false, changed_by text, changed_at timestamptz);
+INSERT INTO agents (name) SELECT 'agent-' || g FROM generate_series(1, 12) g;
+INSERT INTO tasks (agent_id, title) SELECT 1 + g % 12, 'task ' || g FROM generate_series(1, 250) g;
+INSERT INTO agents_kill_switch (id) VALUES (1);
+`;
+
+/** Starts the story cluster with its workspace database. The caller stops it. */
+export async function startStoryCluster(install: PgInstall): Promise<Cluster> {
+  const cluster = await startCluster(install, {
+    appendConf: "\n# Added when the VPN went in, \"so the agents can reach it\".\nlisten_addresses = '*'\n",
+    hbaConf: STORY_HBA,
+  });
+  try {
+    chmodSync(cluster.confFile, 0o644);
+    await cluster.query('CREATE DATABASE workspace');
+    const c = await cluster.connect({ database: 'workspace' });
+    try {
+      await c.query(WORKSPACE_SQL);
+    } finally {
+      await c.end();
+    }
+    return cluster;
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
+}

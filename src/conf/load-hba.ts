@@ -1,0 +1,122 @@
+/**
+ * Reads pg_hba.conf and follows what it pulls in, as PostgreSQL (16+) does: `include`,
+ * `include_if_exists` and `include_dir` relative to the including file's directory, and
+ * `@file` lists. The only I/O of the hba layer; `readFile`/`listDir` can be injected.
+ */
+import { readFileSync } from 'node:fs';
+import type { ServerContext } from './context.js';
+import { MAX_INCLUDE_DEPTH, parseHba, resolveIncluded } from './hba.js';
+import { hbaRow } from './hba-rows.js';
+import type { HbaFileRuleRow, HbaLine, HbaRule } from './hba-types.js';
+import { listIncludeDir } from './include-dir.js';
+
+/** A file as read: its text and how to write it back byte for byte. */
+export interface ReadFile {
+  text: string;
+  /** `utf8` when the bytes are valid UTF-8, else `latin1` (one char per byte, so nothing is lost). */
+  encoding: 'utf8' | 'latin1';
+}
+
+export interface LoadOptions {
+  context: ServerContext;
+  /** Reads a file; undefined when it does not exist. */
+  readFile?: (path: string) => ReadFile | undefined;
+  /** The files an include_dir pulls in, in PostgreSQL's order; undefined when the directory does not exist. */
+  listDir?: (path: string) => string[] | undefined;
+}
+
+/** A valid rule with where it came from, in the order PostgreSQL checks them. */
+export interface PlacedRule {
+  rule: HbaRule;
+  file: string;
+  line: number;
+}
+
+export interface LoadedHba {
+  /** Every file read, in reading order, with its parsed lines (for lossless edits). */
+  files: Map<string, { lines: HbaLine[]; encoding: ReadFile['encoding'] }>;
+  /** The rows of pg_hba_file_rules for the whole tree. */
+  rows: HbaFileRuleRow[];
+  /** Valid rules in matching order. */
+  rules: PlacedRule[];
+}
+
+const fatalDecoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Reads a file as UTF-8 when it is valid UTF-8, else as latin1; undefined when missing. */
+export function readConfigFile(path: string): ReadFile | undefined {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw err;
+  }
+  try {
+    return { text: fatalDecoder.decode(bytes), encoding: 'utf8' };
+  } catch {
+    return { text: bytes.toString('latin1'), encoding: 'latin1' };
+  }
+}
+
+function listDirectory(path: string): string[] | undefined {
+  try {
+    return listIncludeDir(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw err;
+  }
+}
+
+/** Loads pg_hba.conf and everything it includes. Throws (ENOENT) when the top file is missing. */
+export function loadHba(path: string, opts: LoadOptions): LoadedHba {
+  const read = opts.readFile ?? readConfigFile;
+  const list = opts.listDir ?? listDirectory;
+  const loaded: LoadedHba = { files: new Map(), rows: [], rules: [] };
+  const readAtFile = (p: string) => read(p)?.text;
+
+  const errorRow = (file: string, line: number, error: string): HbaFileRuleRow => ({
+    file, line_number: line, type: null, database: null, user_name: null, address: null, netmask: null,
+    auth_method: null, options: null, error,
+  });
+
+  const visit = (file: string, depth: number, content: ReadFile): void => {
+    const lines = parseHba(content.text, { file, context: opts.context, readAtFile, depth });
+    loaded.files.set(file, { lines, encoding: content.encoding });
+    for (const l of lines) {
+      if (l.kind === 'record') {
+        loaded.rows.push(hbaRow(l, file, opts.context));
+        loaded.rules.push({ rule: l.rule, file, line: l.line });
+      } else if (l.kind === 'error') {
+        loaded.rows.push(hbaRow(l, file, opts.context));
+      } else if (l.kind === 'include') {
+        const target = resolveIncluded(file, l.path);
+        if (depth + 1 > MAX_INCLUDE_DEPTH) {
+          loaded.rows.push(errorRow(file, l.line, `could not open file "${target}": maximum nesting depth exceeded`));
+          continue;
+        }
+        if (l.directive === 'include_dir') {
+          const entries = list(target);
+          if (!entries) {
+            loaded.rows.push(errorRow(file, l.line, `could not open directory "${target}": No such file or directory`));
+            continue;
+          }
+          for (const entry of entries) {
+            const c = read(entry);
+            if (c) visit(entry, depth + 1, c);
+          }
+          continue;
+        }
+        const c = read(target);
+        if (c) visit(target, depth + 1, c);
+        else if (l.directive === 'include') loaded.rows.push(errorRow(file, l.line, `could not open file "${target}": No such file or directory`));
+        // include_if_exists: PostgreSQL logs "skipping missing authentication file" and goes on.
+      }
+    }
+  };
+
+  const top = read(path);
+  if (!top) throw Object.assign(new Error(`could not open file "${path}": No such file or directory`), { code: 'ENOENT' });
+  visit(path, 0, top);
+  return loaded;
+}
