@@ -44,12 +44,13 @@ function flagContext(flags: TargetFlags, base: ServerContext): ServerContext {
  * server and, without FILE, the file the server itself uses.
  */
 export async function resolveTarget(flags: TargetFlags): Promise<Target> {
+  const offline = flagContext(flags, defaultContext()); // validates the flags before any connection
   if (flags.file !== undefined && flags.dsn === undefined) {
     const notes =
       flags.pgVersion === undefined || flags.ssl === undefined
         ? [`judged as PostgreSQL ${flags.pgVersion ?? 18} with ssl ${flags.ssl ?? 'on'} (no server connected; set --pg-version/--ssl or --dsn)`]
         : [];
-    return { file: flags.file, context: flagContext(flags, defaultContext()), notes };
+    return { file: flags.file, context: offline, notes };
   }
   const { connect } = await import('../cluster/connect.js');
   const { contextFromServer } = await import('../cluster/context.js');

@@ -1,0 +1,42 @@
+/** `pgharden inspect hba` as a subprocess against scratch clusters: the CLI contract. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { testedInstalls, useCluster } from '../helpers/cluster.js';
+import { pgharden } from '../helpers/cli.js';
+
+const dsn = (port: number) => `postgres://postgres@127.0.0.1:${port}/postgres`;
+
+describe.each(testedInstalls())('pgharden inspect hba on PostgreSQL $major', (install) => {
+  const cluster = useCluster(install);
+
+  it('without FILE reads the server\'s own pg_hba.conf and prints the view\'s rows', async () => {
+    const c = cluster();
+    const r = pgharden(['inspect', 'hba', '--json', '--dsn', dsn(c.port)]);
+    expect(r.code).toBe(0);
+    const fileCol = c.major >= 16 ? 'file_name' : `'${c.hbaFile}'::text`;
+    const server = await c.query(
+      `SELECT ${fileCol} AS file, line_number, type, database, user_name, address, netmask, auth_method, options, error FROM pg_hba_file_rules ORDER BY line_number`,
+    );
+    expect(JSON.parse(r.stdout)).toEqual(server);
+  });
+
+  it('exits 1 and names file, line and column for a line the server rejects', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pgharden-cli-'));
+    const file = join(dir, 'pg_hba.conf');
+    writeFileSync(file, 'local all all peer\nhost all all 10.0.0.0/8 md6\n');
+    const r = pgharden(['inspect', 'hba', file, '--pg-version', String(install.major), '--ssl', 'off']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`${file}:2:25: invalid authentication method "md6"`);
+  });
+
+  it('exits 2 for a missing file and for a bad flag, saying what to do next', () => {
+    const missing = pgharden(['inspect', 'hba', '/nonexistent/pg_hba.conf']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/Cannot read "\/nonexistent\/pg_hba.conf": no such file\nNext: /);
+    const bad = pgharden(['inspect', 'hba', '--pg-version', '9']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--pg-version "9" is not a supported major');
+  });
+});
