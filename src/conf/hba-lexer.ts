@@ -32,6 +32,12 @@ function stripCrlf(s: string): string {
 /** Splits a file into logical lines; concatenating their `raw` gives the text back exactly. */
 export function logicalLines(text: string): LogicalLine[] {
   const out: LogicalLine[] = [];
+  forEachLogicalLine(text, (line, raw, content) => out.push({ line, raw, text: content }));
+  return out;
+}
+
+/** Calls `fn` for each logical line without building a list (the parsers' hot path). */
+export function forEachLogicalLine(text: string, fn: (line: number, raw: string, content: string) => void): void {
   let pos = 0;
   let lineNo = 1;
   while (pos < text.length) {
@@ -52,9 +58,8 @@ export function logicalLines(text: string): LogicalLine[] {
       }
       break;
     }
-    out.push({ line: first, raw: text.slice(start, pos), text: content });
+    fn(first, text.slice(start, pos), content);
   }
-  return out;
 }
 
 const isBlank = (c: number) => c === 32 || c === 9 || c === 13;

@@ -7,7 +7,7 @@ import type { ServerContext } from './context.js';
 import type { LexToken } from './hba-lexer.js';
 import { SILENT, applyOption, checkMandatoryOptions, type OptionState } from './hba-options.js';
 import type { AuthMethod, HbaAddress, HbaConnType, HbaRule } from './hba-types.js';
-import { formatIp, parseIp, parsePrefix } from './ip.js';
+import { formatIp, isCanonicalIpv4, parseIp, prefixMaskText } from './ip.js';
 import { regexError } from './regex.js';
 
 export type RecordResult = { rule: HbaRule } | { error: string; offset?: number; rule?: HbaRule; viewError?: string | null };
@@ -52,6 +52,12 @@ function parseAddress(fields: LexToken[][], i: number, ctx: ServerContext): { ad
   }
   const slash = tok.value.indexOf('/');
   const host = slash < 0 ? tok.value : tok.value.slice(0, slash);
+  // Fast path for the common case: canonical dotted IPv4 prints as written.
+  if (slash >= 0 && isCanonicalIpv4(host)) {
+    const mask = prefixMaskText(tok.value.slice(slash + 1), 4);
+    if (mask === null) return { error: `invalid CIDR mask in address "${tok.value}"`, offset: tok.offset };
+    return { address: { kind: 'cidr', address: host, mask, family: 4 }, next: i + 1 };
+  }
   const ip = parseIp(host, ctx.interfaces);
   if (!ip) {
     // getaddrinfo(AI_NUMERICHOST) said "not a number": PostgreSQL takes it as a host name.
@@ -59,14 +65,17 @@ function parseAddress(fields: LexToken[][], i: number, ctx: ServerContext): { ad
     return { address: { kind: 'hostname', name: host }, next: i + 1 };
   }
   if (slash >= 0) {
-    const mask = parsePrefix(tok.value.slice(slash + 1), ip.family);
-    if (!mask) return { error: `invalid CIDR mask in address "${tok.value}"`, offset: tok.offset };
-    return { address: { kind: 'cidr', address: formatIp(ip), mask: formatIp({ family: ip.family, bytes: mask }), family: ip.family }, next: i + 1 };
+    const mask = prefixMaskText(tok.value.slice(slash + 1), ip.family);
+    if (mask === null) return { error: `invalid CIDR mask in address "${tok.value}"`, offset: tok.offset };
+    return { address: { kind: 'cidr', address: formatIp(ip), mask, family: ip.family }, next: i + 1 };
   }
   const maskField = fields[i + 1];
   if (!maskField) return { error: 'end-of-line before netmask specification' };
   if (maskField.length > 1) return { error: 'multiple values specified for netmask', offset: maskField[1]!.offset };
   const maskTok = maskField[0]!;
+  if (ip.family === 4 && isCanonicalIpv4(maskTok.value)) {
+    return { address: { kind: 'cidr', address: formatIp(ip), mask: maskTok.value, family: 4 }, next: i + 2 };
+  }
   const mask = parseIp(maskTok.value, ctx.interfaces);
   if (!mask) return { error: `invalid IP mask "${maskTok.value}": Name or service not known`, offset: maskTok.offset };
   if (mask.family !== ip.family) return { error: 'IP address and mask do not match', offset: maskTok.offset };
@@ -118,27 +127,26 @@ export function parseRecord(fields: LexToken[][], ctx: ServerContext): RecordRes
   if (type !== 'local' && method === 'peer') return { error: 'peer authentication is only supported on local sockets', offset: methodTok.offset };
   if (type !== 'hostssl' && method === 'cert') return { error: 'cert authentication is only supported on hostssl connections', offset: methodTok.offset };
 
-  const state: OptionState = { type, method, ctx, values: new Map() };
   const options: HbaRule['options'] = [];
-  for (const field of fields.slice(next + 1)) {
-    for (const tok of field) {
+  const state: OptionState | undefined = fields.length > next + 1 || method === 'ldap' || method === 'radius' || method === 'oauth'
+    ? { type, method, ctx, values: new Map() }
+    : undefined;
+  for (let f = next + 1; f < fields.length; f++) {
+    for (const tok of fields[f]!) {
       const eq = tok.value.indexOf('=');
       if (eq < 0) return { error: `authentication option not in name=value format: ${tok.value}`, offset: tok.offset };
       const opt = { name: tok.value.slice(0, eq), value: tok.value.slice(eq + 1) };
-      const err = applyOption(state, opt.name, opt.value);
+      const err = applyOption(state!, opt.name, opt.value);
       if (err?.startsWith(SILENT)) return { error: err.slice(1), offset: tok.offset, viewError: warning ?? null };
       if (err) return { error: err, offset: tok.offset };
       options.push(opt);
     }
   }
-  const missing = checkMandatoryOptions(state);
+  const missing = state && checkMandatoryOptions(state);
   if (missing) return { error: missing };
 
-  const rule: HbaRule = { type, databases: databases.map(strip), users: users.map(strip), method, options };
+  // Lexer tokens are HbaTokens with an offset; kept as they are to spare an allocation per name.
+  const rule: HbaRule = { type, databases, users, method, options };
   if (address) rule.address = address;
   return warning ? { error: warning, rule } : { rule };
-}
-
-function strip(t: LexToken): { value: string; quoted: boolean } {
-  return { value: t.value, quoted: t.quoted };
 }

@@ -11,26 +11,28 @@ function viewToken(t: HbaToken): string {
   return t.value;
 }
 
-function ruleFields(rule: HbaRule, ctx: ServerContext): Omit<HbaFileRuleRow, 'file' | 'line_number' | 'error'> {
+function ruleRow(file: string, line: number, rule: HbaRule, ctx: ServerContext, error: string | null): HbaFileRuleRow {
   const a = rule.address;
   return {
+    file,
+    line_number: line,
     type: rule.type,
     database: rule.databases.map(viewToken),
     user_name: rule.users.map(viewToken),
     address: a === undefined ? null : a.kind === 'cidr' ? a.address : a.kind === 'hostname' ? a.name : a.kind,
     netmask: a?.kind === 'cidr' ? a.mask : null,
     auth_method: rule.method,
-    options: viewOptions(rule, ctx),
+    options: rule.options.length === 0 && rule.method !== 'cert' && rule.method !== 'gss' && rule.method !== 'sspi' ? null : viewOptions(rule, ctx),
+    error,
   };
 }
 
-const NO_FIELDS = { type: null, database: null, user_name: null, address: null, netmask: null, auth_method: null, options: null };
-
 /** The view's row for one record or error line. */
 export function hbaRow(line: RecordLine | ErrorLine, file: string, ctx: ServerContext): HbaFileRuleRow {
-  if (line.kind === 'record') return { file, line_number: line.line, ...ruleFields(line.rule, ctx), error: null };
-  const fields = line.rule ? ruleFields(line.rule, ctx) : NO_FIELDS;
-  return { file, line_number: line.line, ...fields, error: line.viewError === undefined ? line.error : line.viewError };
+  if (line.kind === 'record') return ruleRow(file, line.line, line.rule, ctx, null);
+  const error = line.viewError === undefined ? line.error : line.viewError;
+  if (line.rule) return ruleRow(file, line.line, line.rule, ctx, error);
+  return { file, line_number: line.line, type: null, database: null, user_name: null, address: null, netmask: null, auth_method: null, options: null, error };
 }
 
 /** The view's rows for a single file, in file order (include lines produce none here). */

@@ -5,7 +5,7 @@
  */
 import { posix } from 'node:path';
 import type { ServerContext } from './context.js';
-import { lexFields, logicalLines, type LexToken } from './hba-lexer.js';
+import { forEachLogicalLine, lexFields, logicalLines, type LexToken } from './hba-lexer.js';
 import { parseRecord } from './hba-record.js';
 import type { HbaLine } from './hba-types.js';
 
@@ -67,23 +67,22 @@ const INCLUDE_DIRECTIVES = new Set(['include', 'include_if_exists', 'include_dir
 export function parseHba(text: string, opts: ParseHbaOptions): HbaLine[] {
   const lines: HbaLine[] = [];
   const depth = opts.depth ?? 0;
-  for (const ll of logicalLines(text)) {
-    const { line, raw } = ll;
-    const lexed = lexFields(ll.text);
+  forEachLogicalLine(text, (line, raw, content) => {
+    const lexed = lexFields(content);
     if (lexed.length === 0) {
-      lines.push({ kind: ll.text.includes('#') ? 'comment' : 'blank', line, raw });
-      continue;
+      lines.push({ kind: content.includes('#') ? 'comment' : 'blank', line, raw });
+      return;
     }
     const expanded = expandAtFiles(lexed, opts, depth);
     if ('error' in expanded) {
       lines.push({ kind: 'error', line, raw, error: expanded.error });
-      continue;
+      return;
     }
     const { fields } = expanded;
     const directive = fields[0]![0]!.value;
     if (opts.context.major >= 16 && fields.length === 2 && INCLUDE_DIRECTIVES.has(directive)) {
       lines.push({ kind: 'include', line, raw, directive: directive as 'include', path: fields[1]![0]!.value });
-      continue;
+      return;
     }
     const parsed = parseRecord(fields, opts.context);
     if ('error' in parsed) {
@@ -94,7 +93,7 @@ export function parseHba(text: string, opts: ParseHbaOptions): HbaLine[] {
     } else {
       lines.push({ kind: 'record', line, raw, rule: parsed.rule });
     }
-  }
+  });
   return lines;
 }
 

@@ -29,8 +29,18 @@ function cNumber(text: string): number {
   return Number.parseInt(digits, base);
 }
 
+const DOTTED = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+/** True for `a.b.c.d` with plain decimal bytes, which getaddrinfo accepts and getnameinfo prints unchanged. */
+export function isCanonicalIpv4(text: string): boolean {
+  return DOTTED.test(text);
+}
+
 /** inet_aton: one to four parts; the last fills the remaining bytes. */
 function parseIpv4(text: string): Uint8Array | null {
+  // The common case first: four plain decimal bytes.
+  const d = DOTTED.exec(text);
+  if (d) return new Uint8Array([Number(d[1]), Number(d[2]), Number(d[3]), Number(d[4])]);
   if (!/^[0-9a-fA-FxX.]+$/.test(text) || text.endsWith('.')) return null;
   if (/0[xX]$/.test(text) || /0[xX]\./.test(text)) return null;
   const parts = text.split('.').map(cNumber);
@@ -114,10 +124,24 @@ export function parsePrefix(text: string, family: 4 | 6): Uint8Array | null {
   return prefixToMask(family, Number(text));
 }
 
+const maskTextCache = new Map<string, string | null>();
+
+/** The printed netmask of a `/bits` suffix (memoised: files repeat a handful of prefixes). */
+export function prefixMaskText(text: string, family: 4 | 6): string | null {
+  const key = family === 4 ? text : `6/${text}`;
+  let printed = maskTextCache.get(key);
+  if (printed === undefined) {
+    const mask = parsePrefix(text, family);
+    printed = mask ? formatIp({ family, bytes: mask }) : null;
+    if (maskTextCache.size < 1024) maskTextCache.set(key, printed);
+  }
+  return printed;
+}
+
 /** The address as PostgreSQL prints it in its views (glibc inet_ntop; the zone is not shown). */
 export function formatIp(ip: IpAddress): string {
   const b = ip.bytes;
-  if (ip.family === 4) return Array.from(b).join('.');
+  if (ip.family === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
   const words = Array.from({ length: 8 }, (_, i) => (b[2 * i]! << 8) | b[2 * i + 1]!);
   let best = { base: -1, len: 0 };
   for (let i = 0; i < 8; ) {
