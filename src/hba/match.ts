@@ -1,0 +1,173 @@
+/**
+ * Which pg_hba.conf rule a connection hits: PostgreSQL's check_hba, first match wins. Pure:
+ * role membership, the server's interface addresses and DNS answers come in as values.
+ */
+import type { AuthMethod, HbaRule, HbaToken } from '../conf/hba-types.js';
+import { inNetwork, parseIp, type IpAddress } from '../conf/ip.js';
+import type { PlacedRule } from '../conf/load-hba.js';
+import { compileName } from '../conf/regex.js';
+
+/** Where a connection comes from. `ssl`/`gss`: whether the session is encrypted that way. */
+export type ConnectionSource =
+  | { kind: 'local' }
+  | { kind: 'host'; address: string; ssl: boolean; gss?: boolean };
+
+/** A connection attempt as the server sees it before authentication. */
+export interface Connection {
+  source: ConnectionSource;
+  database: string;
+  user: string;
+  /** A walsender: `physical` (replication=true) or `logical` (replication=database). */
+  replication?: 'physical' | 'logical';
+}
+
+/** Facts from the server the matcher cannot know from the file alone. */
+export interface MatchFacts {
+  /** Is `user` a member of `group`, directly or indirectly (itself included; superuser gives no membership)? */
+  memberOf(user: string, group: string): boolean;
+  /** The server host's interface addresses and netmasks, for samehost/samenet. */
+  interfaces?: { address: string; netmask: string }[];
+  /** Reverse and forward DNS, for host-name rules. */
+  resolver?: { reverse(address: string): string | undefined; forward(name: string): string[] };
+}
+
+export type { PlacedRule };
+
+export type MatchResult =
+  | { kind: 'match'; file: string; line: number; method: AuthMethod; rule: HbaRule }
+  | { kind: 'none' }
+  /** A rule before any match needs facts that were not given (DNS, interfaces): no guess. */
+  | { kind: 'undecided'; file: string; line: number; reason: string };
+
+const keyword = (t: HbaToken, word: string) => !t.quoted && t.value === word;
+
+function nameMatches(t: HbaToken, name: string): boolean {
+  if (!t.quoted && t.value.startsWith('/')) return compileName(t.value.slice(1))?.test(name) ?? false;
+  return t.value === name;
+}
+
+function databaseMatches(tokens: HbaToken[], c: Connection, facts: MatchFacts): boolean {
+  for (const t of tokens) {
+    if (c.replication === 'physical') {
+      // A physical walsender matches only the `replication` keyword.
+      if (keyword(t, 'replication')) return true;
+      continue;
+    }
+    if (keyword(t, 'all')) return true;
+    if (keyword(t, 'sameuser')) {
+      if (c.database === c.user) return true;
+    } else if (keyword(t, 'samerole') || keyword(t, 'samegroup')) {
+      if (facts.memberOf(c.user, c.database)) return true;
+    } else if (keyword(t, 'replication')) {
+      continue;
+    } else if (nameMatches(t, c.database)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+function userMatches(tokens: HbaToken[], c: Connection, facts: MatchFacts): boolean {
+  for (const t of tokens) {
+    if (!t.quoted && t.value.startsWith('+')) {
+      if (facts.memberOf(c.user, t.value.slice(1))) return true;
+    } else if (keyword(t, 'all') || nameMatches(t, c.user)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+type AddressAnswer = boolean | { undecided: string };
+
+function addressMatches(rule: HbaRule, client: IpAddress, facts: MatchFacts): AddressAnswer {
+  const a = rule.address!;
+  switch (a.kind) {
+    case 'all':
+      return true;
+    case 'cidr':
+      return inNetwork(client, parseIp(a.address)!, parseIp(a.mask)!.bytes);
+    case 'samehost':
+    case 'samenet': {
+      if (!facts.interfaces) return { undecided: `"${a.kind}" needs the server's interface addresses` };
+      return facts.interfaces.some((i) => {
+        const addr = parseIp(i.address);
+        const mask = a.kind === 'samehost' ? new Uint8Array(addr?.bytes.length ?? 4).fill(0xff) : parseIp(i.netmask)?.bytes;
+        return addr !== null && mask !== undefined && inNetwork(client, addr, mask);
+      });
+    }
+    case 'hostname': {
+      if (!facts.resolver) return { undecided: `host name "${a.name}" needs DNS` };
+      const text = client.family === 4 ? Array.from(client.bytes).join('.') : undefined;
+      const name = facts.resolver.reverse(text ?? '');
+      if (!name) return false;
+      const nameOk = a.name.startsWith('.') ? name.toLowerCase().endsWith(a.name.toLowerCase()) : name.toLowerCase() === a.name.toLowerCase();
+      // PostgreSQL also checks that the name resolves back to the client's address.
+      return nameOk && facts.resolver.forward(name).includes(text ?? '');
+    }
+  }
+}
+
+/** The first rule that matches `c`, as the server would choose it. */
+export function matchConnection(rules: readonly PlacedRule[], c: Connection, facts: MatchFacts): MatchResult {
+  const client = c.source.kind === 'host' ? parseIp(c.source.address) : null;
+  if (c.source.kind === 'host' && !client) throw new Error(`"${c.source.address}" is not a numeric IP address`);
+  for (const { rule, file, line } of rules) {
+    if (rule.type === 'local') {
+      if (c.source.kind !== 'local') continue;
+    } else {
+      if (c.source.kind !== 'host') continue;
+      if (rule.type === 'hostssl' && !c.source.ssl) continue;
+      if (rule.type === 'hostnossl' && c.source.ssl) continue;
+      if (rule.type === 'hostgssenc' && !c.source.gss) continue;
+      if (rule.type === 'hostnogssenc' && c.source.gss) continue;
+      const ok = addressMatches(rule, client!, facts);
+      if (typeof ok === 'object') return { kind: 'undecided', file, line, reason: ok.undecided };
+      if (!ok) continue;
+    }
+    if (!databaseMatches(rule.databases, c, facts)) continue;
+    if (!userMatches(rule.users, c, facts)) continue;
+    return { kind: 'match', file, line, method: rule.method, rule };
+  }
+  return { kind: 'none' };
+}
+
+/** How the role's password is stored in pg_authid. */
+export type StoredPassword = 'none' | 'md5' | 'scram-sha-256';
+
+/** What the server answers first for a method. */
+export type Challenge = 'ok' | 'sasl' | 'md5' | 'password' | 'gss' | 'sspi' | 'reject' | 'fails';
+
+/**
+ * The server's first answer for a matched method. An `md5` rule still asks for SCRAM when the
+ * role's password is stored as SCRAM, and, for a role with no password, when
+ * password_encryption is scram-sha-256 (the server then runs a mock exchange).
+ * `fails`: the server ends the attempt itself (peer/ident/cert without what they need).
+ */
+export function expectedChallenge(method: AuthMethod, stored: StoredPassword, passwordEncryption = 'scram-sha-256'): Challenge {
+  switch (method) {
+    case 'trust':
+      return 'ok';
+    case 'reject':
+      return 'reject';
+    case 'scram-sha-256':
+    case 'oauth':
+      return 'sasl';
+    case 'md5':
+      if (stored === 'md5') return 'md5';
+      if (stored === 'scram-sha-256') return 'sasl';
+      return passwordEncryption === 'md5' ? 'md5' : 'sasl';
+    case 'password':
+    case 'ldap':
+    case 'radius':
+    case 'pam':
+    case 'bsd':
+      return 'password';
+    case 'gss':
+      return 'gss';
+    case 'sspi':
+      return 'sspi';
+    default:
+      return 'fails';
+  }
+}
