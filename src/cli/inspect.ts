@@ -3,6 +3,7 @@ import type { Command } from './command.js';
 
 const SUBCOMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   hba: () => import('./inspect-hba.js'),
+  who: () => import('./inspect-who.js'),
 };
 
 export const command: Command = {

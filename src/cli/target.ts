@@ -1,4 +1,5 @@
 import { accessSync, constants } from 'node:fs';
+import { resolve } from 'node:path';
 import type pg from 'pg';
 import { defaultContext, type ServerContext } from '../conf/context.js';
 import { CliError, EXIT } from './errors.js';
@@ -44,6 +45,8 @@ function flagContext(flags: TargetFlags, base: ServerContext): ServerContext {
  * server and, without FILE, the file the server itself uses.
  */
 export async function resolveTarget(flags: TargetFlags): Promise<Target> {
+  // Absolute, as PostgreSQL names files in its views.
+  if (flags.file !== undefined) flags = { ...flags, file: resolve(flags.file) };
   const offline = flagContext(flags, defaultContext()); // validates the flags before any connection
   if (flags.file !== undefined && flags.dsn === undefined) {
     const notes =

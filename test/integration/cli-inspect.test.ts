@@ -2,8 +2,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { testedInstalls, useCluster } from '../helpers/cluster.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStoryCluster, VPN_DEVICE } from '../../src/cluster/story.js';
+import { probe } from '../../src/hba/probe.js';
+import { testedInstalls, useCluster, type Cluster } from '../helpers/cluster.js';
 import { pgharden } from '../helpers/cli.js';
 
 const dsn = (port: number) => `postgres://postgres@127.0.0.1:${port}/postgres`;
@@ -38,5 +40,28 @@ describe.each(testedInstalls())('pgharden inspect hba on PostgreSQL $major', (in
     const bad = pgharden(['inspect', 'hba', '--pg-version', '9']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--pg-version "9" is not a supported major');
+  });
+});
+
+describe.each(testedInstalls())('pgharden inspect who on the story cluster, PostgreSQL $major', (install) => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await startStoryCluster(install);
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it.each([
+    ['postgres', 'workspace', VPN_DEVICE, 9, 'trust', 'ok'],
+    ['postgres', 'workspace', '127.0.0.1', 7, 'trust', 'ok'],
+    ['postgres', 'workspace', '127.99.0.1', null, null, 'no-entry'],
+  ])('%s@%s from %s hits line %s (%s), and the server agrees', async (user, db, from, line, method, answer) => {
+    const r = pgharden(['inspect', 'who', '--user', user, '--db', db, '--from', from, '--json', '--dsn', `postgres://postgres@127.0.0.1:${cluster.port}/postgres`]);
+    expect(r.code).toBe(0);
+    const expected = line === null ? null : { file: cluster.hbaFile, line_number: line, auth_method: method };
+    expect(JSON.parse(r.stdout)).toEqual({ match: expected });
+    const p = await probe({ host: '127.0.0.1', port: cluster.port, localAddress: from, user, database: db });
+    expect(p.kind === 'error' ? p.class : p.kind).toBe(answer);
   });
 });

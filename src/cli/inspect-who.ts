@@ -1,0 +1,80 @@
+import type { MatchFacts } from '../hba/match.js';
+import { parseFlags, type Command } from './command.js';
+import { CliError, EXIT } from './errors.js';
+import { assertReadable, resolveTarget } from './target.js';
+
+const HELP = `pgharden inspect who — which pg_hba.conf rule a connection hits, and its method
+
+Usage: pgharden inspect who --user U --db D --from ADDR|local [--ssl] [FILE] [--json] [--dsn URL]
+
+Walks the rules in PostgreSQL's order (first match wins), following includes, exactly as the
+server's check_hba does: connection type (local, host, hostssl/hostnossl), source address,
+database (all, sameuser, samerole, replication, names, /regex) and user (all, +group, names,
+/regex). With a server connection (no FILE, or --dsn), role memberships for +group and samerole
+come from the server; without one, a user is taken to be a member of no group (said on stderr).
+
+--json prints {"match": {"file", "line_number", "auth_method"} | null}.
+Exit codes: 0 answered (a match or none); 1 a rule before the match needs facts pgharden does
+not have (host names need DNS, samehost/samenet the server's interfaces); 2 usage error.
+
+Examples:
+  pgharden inspect who --user postgres --db workspace --from 10.8.0.23
+  pgharden inspect who --user app --db shop --from local /etc/postgresql/16/main/pg_hba.conf --json
+  pgharden inspect who --user report --db shop --from 192.168.1.7 --ssl --dsn postgres://postgres@db1/postgres
+`;
+
+export const command: Command = {
+  help: HELP,
+  async run(argv, o) {
+    const { values, positionals } = parseFlags(
+      argv,
+      {
+        user: { type: 'string' }, db: { type: 'string' }, from: { type: 'string' }, ssl: { type: 'boolean' },
+        json: { type: 'boolean' }, dsn: { type: 'string' }, 'pg-version': { type: 'string' },
+      },
+      'inspect who',
+    );
+    const missing = (['user', 'db', 'from'] as const).filter((k) => values[k] === undefined);
+    if (missing.length) throw new CliError(`inspect who needs ${missing.map((k) => `--${k}`).join(', ')}`, EXIT.usage, 'pgharden inspect who --help');
+    const from = values.from!;
+    const { parseIp } = await import('../conf/ip.js');
+    if (from !== 'local' && !parseIp(from)) throw new CliError(`--from "${from}" is neither "local" nor a numeric IP address`, EXIT.usage, 'pgharden inspect who --help');
+
+    const target = await resolveTarget({ file: positionals[0], dsn: values.dsn, pgVersion: values['pg-version'], setting: 'hba_file' });
+    let facts: MatchFacts = { memberOf: (u, g) => u === g };
+    if (target.client) {
+      const { memberOf, readRoleMemberships } = await import('../cluster/roles.js');
+      facts = { memberOf: memberOf(await readRoleMemberships(target.client)) };
+      await target.client.end();
+    } else {
+      o.err('note: no server connected: +group and samerole are judged as if the user were a member of no group (pass --dsn to use the server\'s roles)');
+    }
+    for (const note of target.notes) o.err(`note: ${note}`);
+    assertReadable(target.file, 'inspect who');
+    const { loadHba } = await import('../conf/load-hba.js');
+    const { matchConnection } = await import('../hba/match.js');
+    const rules = loadHba(target.file, { context: target.context }).rules;
+    const result = matchConnection(
+      rules,
+      {
+        source: from === 'local' ? { kind: 'local' } : { kind: 'host', address: from, ssl: values.ssl ?? false },
+        database: values.db!,
+        user: values.user!,
+      },
+      facts,
+    );
+    if (result.kind === 'undecided') {
+      o.err(`pgharden: cannot decide: ${result.file}:${result.line} needs facts pgharden does not have (${result.reason})`);
+      return EXIT.findings;
+    }
+    const match = result.kind === 'match' ? { file: result.file, line_number: result.line, auth_method: result.method } : null;
+    if (values.json) {
+      o.out(JSON.stringify({ match }));
+    } else if (match) {
+      o.out(`${values.user}@${values.db} from ${from}${values.ssl ? ' (ssl)' : ''}: ${match.file}:${match.line_number} → ${match.auth_method}`);
+    } else {
+      o.out(`${values.user}@${values.db} from ${from}: no pg_hba.conf entry matches; the server refuses the connection`);
+    }
+    return EXIT.ok;
+  },
+};
