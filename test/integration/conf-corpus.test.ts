@@ -23,6 +23,8 @@ const HAND_WRITTEN: Record<string, { main: string; extra?: Record<string, string
   'bad values and restart-only changes': { main: "work_mem = 'lots'\nmax_connections = 500\nenable_seqscan = maybe\nrandom_page_cost = 1.5\ntimezone = 'UTC'\nwork_mem = 1GB\n" },
   'syntax error stops the file': { main: "work_mem = 4MB\nthis is wrong\nshared_buffers = 1GB\n" },
   'no value': { main: 'work_mem =\n' },
+  'no value at end of file': { main: 'work_mem = 1MB\nwork_mem =' },
+  'include loop': { main: "work_mem = 1MB\ninclude 'loop.conf'\n", extra: { 'loop.conf': "include 'postgresql.conf'\n" } },
   'units': { main: "statement_timeout = 1min\nmaintenance_work_mem = 1 GB\nwork_mem = 0x100\ncheckpoint_timeout = '5min'\nlog_rotation_age = 1d\nwork_mem = 3TB\n" },
 };
 
