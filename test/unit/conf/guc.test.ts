@@ -94,6 +94,6 @@ describe('loadConf', () => {
     expect(loaded.readOk).toBe(false);
     expect(loaded.entries[0]).toMatchObject({ line: 2, error: `could not open file "${dir}/gone.conf"` });
     // The loop re-reads main.conf (and its missing include) until the depth limit stops it.
-    expect(loaded.entries.filter((e) => e.error === 'nesting depth exceeded')).toHaveLength(1);
+    expect(loaded.entries.some((e) => e.error === 'nesting depth exceeded')).toBe(true);
   });
 });
