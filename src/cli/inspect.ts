@@ -3,6 +3,7 @@ import type { Command } from './command.js';
 
 const SUBCOMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   hba: () => import('./inspect-hba.js'),
+  conf: () => import('./inspect-conf.js'),
   who: () => import('./inspect-who.js'),
 };
 

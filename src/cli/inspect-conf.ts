@@ -1,0 +1,72 @@
+import type { FileSettingRow } from '../conf/guc-settings.js';
+import { loadConf } from '../conf/load-conf.js';
+import { parseFlags, type Command } from './command.js';
+import { CliError, EXIT } from './errors.js';
+import { paint, table, type Output } from './output.js';
+import { assertReadable, resolveTarget } from './target.js';
+
+const HELP = `pgharden inspect conf — read postgresql.conf exactly as PostgreSQL does
+
+Usage: pgharden inspect conf [FILE] [--json] [--dsn URL]
+
+Follows include, include_if_exists and include_dir in the server's order, then
+postgresql.auto.conf, and prints every entry with the fields of the pg_file_settings view
+(sourcefile, sourceline, seqno, name, setting, applied, error).
+
+Without FILE, connects (--dsn, else the libpq environment) and reads the server's own
+config_file; values are then judged against the server's parameters as the view judges them
+(unknown names, invalid values, restart-only changes). With FILE and no server, only the
+syntax and the includes are checked, and "applied" is null.
+
+Exit codes: 0 no errors; 1 some entry has an error (a reload would apply nothing, a restart
+may fail); 2 usage error or unreadable file.
+
+Examples:
+  sudo -u postgres pgharden inspect conf
+  pgharden inspect conf /etc/postgresql/15/main/postgresql.conf --json | jq '.[] | select(.name == "listen_addresses")'
+`;
+
+/** An entry the view has, with `applied` null when no server judged the values. */
+export type ConfRow = Omit<FileSettingRow, 'applied'> & { applied: boolean | null };
+
+function render(rows: ConfRow[], o: Output): string {
+  const settings = rows.filter((r) => r.name !== null);
+  const lines = [
+    table([
+      ['FILE:LINE', 'NAME', 'SETTING', 'APPLIED'],
+      ...settings.map((r) => [`${r.sourcefile}:${r.sourceline}`, r.name!, r.setting ?? '', r.applied === null ? '?' : r.applied ? 'yes' : 'no']),
+    ]),
+  ];
+  for (const r of rows.filter((x) => x.error !== null)) {
+    lines.push(`${paint(o, 'red', 'error')} ${r.sourcefile ?? '(server)'}${r.sourceline ? `:${r.sourceline}` : ''}: ${r.name ? `${r.name}: ` : ''}${r.error}`);
+  }
+  return lines.join('\n');
+}
+
+export const command: Command = {
+  help: HELP,
+  async run(argv, o) {
+    const { values, positionals } = parseFlags(argv, { json: { type: 'boolean' }, dsn: { type: 'string' } }, 'inspect conf');
+    if (positionals.length > 1) throw new CliError(`inspect conf takes one FILE, got ${positionals.length}`, EXIT.usage, 'pgharden inspect conf --help');
+    const target = await resolveTarget({ file: positionals[0], dsn: values.dsn, setting: 'config_file' });
+    let rows: ConfRow[];
+    try {
+      assertReadable(target.file, 'inspect conf');
+      if (target.client) {
+        const { gucCatalogFromServer } = await import('../cluster/guc-catalog.js');
+        const { fileSettingsRows } = await import('../conf/guc-settings.js');
+        const catalog = await gucCatalogFromServer(target.client);
+        const dataDir = catalog.get('data_directory')?.setting;
+        rows = fileSettingsRows(loadConf(target.file, dataDir ? { dataDir } : {}), catalog);
+      } else {
+        const loaded = loadConf(target.file);
+        rows = loaded.entries.map((e, i) => ({ sourcefile: e.file, sourceline: e.line, seqno: i + 1, name: e.name, setting: e.value, applied: null, error: e.error }));
+        o.err('note: no server connected: syntax and includes checked, values not judged (pass --dsn to judge them as the server does)');
+      }
+    } finally {
+      await target.client?.end();
+    }
+    o.out(values.json ? JSON.stringify(rows, null, 2) : render(rows, o));
+    return rows.some((r) => r.error !== null) ? EXIT.findings : EXIT.ok;
+  },
+};
