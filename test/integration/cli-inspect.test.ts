@@ -27,9 +27,11 @@ describe.each(testedInstalls())('pgharden inspect hba on PostgreSQL $major', (in
   it('inspect conf without FILE reads the server\'s config and judges it as pg_file_settings does', async () => {
     const c = cluster();
     const r = pgharden(['inspect', 'conf', '--json', '--dsn', dsn(c.port)]);
-    expect(r.code, r.stderr).toBe(0);
     const server = await c.query('SELECT sourcefile, sourceline, seqno, name, setting, applied, error FROM pg_file_settings ORDER BY seqno');
     expect(JSON.parse(r.stdout)).toEqual(server);
+    // initdb's max_connections differs from the test server's command-line value: a restart-only change, an error.
+    expect(server.some((row) => row.error !== null)).toBe(true);
+    expect(r.code, r.stderr).toBe(1);
   });
 
   it('exits 1 and names file, line and column for a line the server rejects', () => {
