@@ -66,18 +66,22 @@ export function applyOption(s: OptionState, name: string, value: string): string
   } else if (name === 'clientcert') {
     if (s.type !== 'hostssl') return 'clientcert can only be configured for "hostssl" rows';
     if (value === 'verify-ca') {
-      if (m === 'cert') return 'clientcert only accepts "verify-full" when using "cert" authentication';
+      if (m === 'cert') {
+        return s.ctx.major >= 16
+          ? 'clientcert can only be set to "verify-full" when using "cert" authentication'
+          : 'clientcert only accepts "verify-full" when using "cert" authentication';
+      }
     } else if (value !== 'verify-full') {
       return `${SILENT}invalid value for clientcert: "${value}"`;
     }
   } else if (name === 'clientname') {
     if (s.type !== 'hostssl') return 'clientname can only be configured for "hostssl" rows';
-    if (value !== 'CN' && value !== 'DN') return `invalid value for clientname: "${value}"`;
+    if (value !== 'CN' && value !== 'DN') return `${SILENT}invalid value for clientname: "${value}"`;
   } else if (name === 'pamservice' || name === 'pam_use_hostname') {
     if (m !== 'pam') return onlyFor(name, 'pam');
   } else if (LDAP_OPTIONS.has(name)) {
     if (m !== 'ldap') return onlyFor(name, 'ldap');
-    if (name === 'ldapscheme' && value !== 'ldap' && value !== 'ldaps') return `invalid ldapscheme value: "${value}"`;
+    // An unknown ldapscheme is only logged by the server; the line stays valid.
     if (name === 'ldapport' && atoi(value) === 0) return `invalid LDAP port number: "${value}"`;
     if (name === 'ldapurl') return applyLdapUrl(s, value);
   } else if (name === 'krb_realm' || name === 'include_realm') {
@@ -90,7 +94,7 @@ export function applyOption(s: OptionState, name: string, value: string): string
     if (!items) return `could not parse RADIUS ${RADIUS_LISTS[name]} list "${value}"`;
     if (name === 'radiusports') {
       const bad = items.find((p) => atoi(p) === 0);
-      if (bad !== undefined) return `invalid RADIUS port number: "${value}"`;
+      if (bad !== undefined) return `${SILENT}invalid RADIUS port number: "${value}"`;
     }
   } else if (s.ctx.major >= 18 && (name === 'issuer' || name === 'scope' || name === 'validator' || name === 'delegate_ident_mapping')) {
     if (m !== 'oauth') return onlyFor(name, 'oauth');
@@ -131,8 +135,8 @@ export function checkMandatoryOptions(s: OptionState): string | undefined {
   const v = s.values;
   if (s.method === 'ldap') {
     if (v.has('ldapprefix') || v.has('ldapsuffix')) {
-      if (['ldapbasedn', 'ldapbinddn', 'ldapbindpasswd', 'ldapsearchattribute', 'ldapsearchfilter'].some((k) => v.has(k))) {
-        return 'cannot mix options for simple bind and search+bind modes';
+      if (['ldapbasedn', 'ldapbinddn', 'ldapbindpasswd', 'ldapsearchattribute', 'ldapsearchfilter', 'ldapurl'].some((k) => v.has(k))) {
+        return 'cannot use ldapbasedn, ldapbinddn, ldapbindpasswd, ldapsearchattribute, ldapsearchfilter, or ldapurl together with ldapprefix';
       }
     } else if (!v.has('ldapbasedn')) {
       return 'authentication method "ldap" requires argument "ldapbasedn", "ldapprefix", or "ldapsuffix" to be set';
@@ -144,6 +148,7 @@ export function checkMandatoryOptions(s: OptionState): string | undefined {
     const count = (k: string) => (v.has(k) ? splitList(v.get(k)!)!.length : 0);
     const servers = count('radiusservers');
     if (servers < 1) return 'list of RADIUS servers cannot be empty';
+    if (!v.has('radiussecrets')) return 'authentication method "radius" requires argument "radiussecrets" to be set';
     if (count('radiussecrets') < 1) return 'list of RADIUS secrets cannot be empty';
     for (const [k, what] of [['radiussecrets', 'secrets'], ['radiusports', 'ports'], ['radiusidentifiers', 'identifiers']] as const) {
       const n = count(k);
@@ -153,8 +158,8 @@ export function checkMandatoryOptions(s: OptionState): string | undefined {
     }
   }
   if (s.method === 'oauth') {
-    if (!v.has('issuer')) return 'authentication method "oauth" requires argument "issuer" to be set';
     if (!v.has('scope')) return 'authentication method "oauth" requires argument "scope" to be set';
+    if (!v.has('issuer')) return 'authentication method "oauth" requires argument "issuer" to be set';
     if (s.ctx.oauthValidatorLibraries.length === 0) return 'oauth_validator_libraries must be set for authentication method oauth';
   }
   return undefined;

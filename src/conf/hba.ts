@@ -45,7 +45,11 @@ function expandAtFiles(fields: LexToken[][], opts: ParseHbaOptions, depth: numbe
       const path = resolveIncluded(opts.file, tok.value.slice(1));
       if (depth + 1 > MAX_INCLUDE_DEPTH) return { error: `could not open file "${path}": maximum nesting depth exceeded` };
       const text = opts.readAtFile?.(path);
-      if (text === undefined) return { error: `could not open file "${path}": No such file or directory` };
+      if (text === undefined) {
+        return opts.context.major >= 16
+          ? { error: `could not open file "${path}": No such file or directory` }
+          : { error: `could not open secondary authentication file "${tok.value}" as "${path}": No such file or directory` };
+      }
       for (const ll of logicalLines(text)) {
         const inner = expandAtFiles(lexFields(ll.text), { ...opts, file: path }, depth + 1);
         if ('error' in inner) return inner;

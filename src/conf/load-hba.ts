@@ -98,7 +98,7 @@ export function loadHba(path: string, opts: LoadOptions): LoadedHba {
         if (l.directive === 'include_dir') {
           const entries = list(target);
           if (!entries) {
-            loaded.rows.push(errorRow(file, l.line, `could not open directory "${target}": No such file or directory`));
+            loaded.rows.push(errorRow(file, l.line, `could not open directory "${target}"`));
             continue;
           }
           for (const entry of entries) {

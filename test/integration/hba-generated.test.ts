@@ -1,0 +1,56 @@
+/**
+ * Differential test on generated files: at least 500 pg_hba.conf file sets per major and run
+ * (seeded: PGHARDEN_SEED, printed on failure), half with ssl off and half with ssl on, each
+ * written into a scratch cluster and read back through pg_hba_file_rules.
+ */
+import { chownSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contextFromServer } from '../../src/cluster/context.js';
+import type { ServerContext } from '../../src/conf/context.js';
+import { loadHba } from '../../src/conf/load-hba.js';
+import { generateHba, seededRandom } from '../helpers/hba-gen.js';
+import { testedInstalls, useCluster } from '../helpers/cluster.js';
+
+const SEED = Number(process.env.PGHARDEN_SEED ?? Date.now() % 1_000_000);
+const PER_CLUSTER = Number(process.env.PGHARDEN_GENERATED ?? 250);
+
+describe.each(testedInstalls())('generated pg_hba.conf files on PostgreSQL $major', (install) => {
+  describe.each([false, true])('ssl %s', (ssl) => {
+    const cluster = useCluster(install, { ssl });
+    let context: ServerContext;
+    let original: string;
+    beforeAll(async () => {
+      const c = await cluster().connect();
+      context = { ...(await contextFromServer(c)).context, interfaces: Object.keys(networkInterfaces()) };
+      await c.end();
+      original = readFileSync(cluster().hbaFile, 'utf8');
+    });
+    afterAll(() => cluster().writeFile(cluster().hbaFile, original));
+
+    it(`${PER_CLUSTER} generated file sets equal the server's parse (seed ${SEED})`, async () => {
+      const c = cluster();
+      const random = seededRandom(SEED + c.major * 2 + (ssl ? 1 : 0));
+      const fileCol = c.major >= 16 ? 'file_name' : `'${c.hbaFile}'::text`;
+      for (let n = 0; n < PER_CLUSTER; n++) {
+        const set = generateHba(random, c.major);
+        for (const dir of ['inc']) rmSync(join(c.dataDir, dir), { recursive: true, force: true });
+        for (const [rel, text] of Object.entries(set.files)) {
+          const path = join(c.dataDir, rel);
+          for (let d = dirname(path); d.length > c.dataDir.length; d = dirname(d)) {
+            mkdirSync(d, { recursive: true });
+            chownSync(d, c.uid, c.gid);
+          }
+          c.writeFile(path, text);
+        }
+        c.writeFile(c.hbaFile, set.main);
+        const theirs = await c.query(
+          `SELECT ${fileCol} AS file, line_number, type, database, user_name, address, netmask, auth_method, options, error FROM pg_hba_file_rules`,
+        );
+        const ours = loadHba(c.hbaFile, { context }).rows;
+        expect(ours, `seed ${SEED}, set ${n}, PostgreSQL ${c.major} ssl ${ssl}:\n${set.main}\n--- inc/one.conf:\n${set.files['inc/one.conf']}`).toEqual(theirs);
+      }
+    });
+  });
+});
