@@ -10,6 +10,8 @@ import type { AuthMethod, HbaAddress, HbaConnType, HbaRule } from './hba-types.j
 import { formatIp, isCanonicalIpv4, parseIp, prefixMaskText } from './ip.js';
 import { regexError } from './regex.js';
 
+const NO_OPTIONS: HbaRule['options'] = Object.freeze([]) as unknown as HbaRule['options'];
+
 export type RecordResult = { rule: HbaRule } | { error: string; offset?: number; rule?: HbaRule; viewError?: string | null };
 
 const CONN_TYPES = new Set<string>(['local', 'host', 'hostssl', 'hostnossl', 'hostgssenc', 'hostnogssenc']);
@@ -127,7 +129,8 @@ export function parseRecord(fields: LexToken[][], ctx: ServerContext): RecordRes
   if (type !== 'local' && method === 'peer') return { error: 'peer authentication is only supported on local sockets', offset: methodTok.offset };
   if (type !== 'hostssl' && method === 'cert') return { error: 'cert authentication is only supported on hostssl connections', offset: methodTok.offset };
 
-  const options: HbaRule['options'] = [];
+  // Most rules have no options: share one empty list rather than allocate one per line.
+  const options: HbaRule['options'] = fields.length > next + 1 ? [] : NO_OPTIONS;
   const state: OptionState | undefined = fields.length > next + 1 || method === 'ldap' || method === 'radius' || method === 'oauth'
     ? { type, method, ctx, values: new Map() }
     : undefined;

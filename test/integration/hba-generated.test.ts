@@ -54,3 +54,29 @@ describe.each(testedInstalls())('generated pg_hba.conf files on PostgreSQL $majo
     });
   });
 });
+
+describe.each(testedInstalls().filter((i) => i.major >= 16))('pg_hba.conf include edge cases on PostgreSQL $major', (install) => {
+  const cluster = useCluster(install);
+  const CASES: Record<string, { main: string; files: Record<string, string> }> = {
+    'an include loop': { main: 'local all all peer\ninclude loop/a.conf\n', files: { 'loop/a.conf': 'include b.conf\n', 'loop/b.conf': 'include a.conf\nlocal all b trust\n' } },
+    'a file including itself': { main: 'include loop/self.conf\n', files: { 'loop/self.conf': 'local all x trust\ninclude self.conf\n' } },
+    'an @file loop': { main: 'local all @loop/u1 trust\n', files: { 'loop/u1': 'a, @u2\n', 'loop/u2': '@u1\n' } },
+    'absolute and dotted paths': { main: 'include ./loop/../loop/a.conf\n', files: { 'loop/a.conf': 'local all a trust\n' } },
+  };
+  it.each(Object.entries(CASES))('%s', async (_, set) => {
+    const c = cluster();
+    const original = readFileSync(c.hbaFile, 'utf8');
+    rmSync(join(c.dataDir, 'loop'), { recursive: true, force: true });
+    mkdirSync(join(c.dataDir, 'loop'));
+    chownSync(join(c.dataDir, 'loop'), c.uid, c.gid);
+    for (const [rel, text] of Object.entries(set.files)) c.writeFile(join(c.dataDir, rel), text);
+    c.writeFile(c.hbaFile, set.main);
+    const theirs = await c.query('SELECT file_name AS file, line_number, type, database, user_name, address, netmask, auth_method, options, error FROM pg_hba_file_rules');
+    const admin = await c.connect();
+    const context = (await contextFromServer(admin)).context;
+    await admin.end();
+    const ours = loadHba(c.hbaFile, { context }).rows;
+    c.writeFile(c.hbaFile, original);
+    expect(ours).toEqual(theirs);
+  });
+});
