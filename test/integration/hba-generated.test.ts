@@ -3,36 +3,24 @@
  * (seeded: PGHARDEN_SEED, printed on failure), half with ssl off and half with ssl on, each
  * written into a scratch cluster and read back through pg_hba_file_rules.
  */
-import { chownSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { networkInterfaces } from 'node:os';
+import { chownSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contextFromServer } from '../../src/cluster/context.js';
-import type { ServerContext } from '../../src/conf/context.js';
+import { describe, expect, it } from 'vitest';
 import { loadHba } from '../../src/conf/load-hba.js';
+import { testedInstalls } from '../helpers/cluster.js';
 import { generateHba, seededRandom } from '../helpers/hba-gen.js';
-import { testedInstalls, useCluster } from '../helpers/cluster.js';
+import { serverHbaRows, useHbaOracle } from '../helpers/hba-oracle.js';
 
 const SEED = Number(process.env.PGHARDEN_SEED ?? Date.now() % 1_000_000);
 const PER_CLUSTER = Number(process.env.PGHARDEN_GENERATED ?? 250);
 
 describe.each(testedInstalls())('generated pg_hba.conf files on PostgreSQL $major', (install) => {
   describe.each([false, true])('ssl %s', (ssl) => {
-    const cluster = useCluster(install, { ssl });
-    let context: ServerContext;
-    let original: string;
-    beforeAll(async () => {
-      const c = await cluster().connect();
-      context = { ...(await contextFromServer(c)).context, interfaces: Object.keys(networkInterfaces()) };
-      await c.end();
-      original = readFileSync(cluster().hbaFile, 'utf8');
-    });
-    afterAll(() => cluster().writeFile(cluster().hbaFile, original));
+    const { cluster, context } = useHbaOracle(install, { ssl });
 
     it(`${PER_CLUSTER} generated file sets equal the server's parse (seed ${SEED})`, async () => {
       const c = cluster();
       const random = seededRandom(SEED + c.major * 2 + (ssl ? 1 : 0));
-      const fileCol = c.major >= 16 ? 'file_name' : `'${c.hbaFile}'::text`;
       for (let n = 0; n < PER_CLUSTER; n++) {
         const set = generateHba(random, c.major);
         for (const dir of ['inc']) rmSync(join(c.dataDir, dir), { recursive: true, force: true });
@@ -45,10 +33,8 @@ describe.each(testedInstalls())('generated pg_hba.conf files on PostgreSQL $majo
           c.writeFile(path, text);
         }
         c.writeFile(c.hbaFile, set.main);
-        const theirs = await c.query(
-          `SELECT ${fileCol} AS file, line_number, type, database, user_name, address, netmask, auth_method, options, error FROM pg_hba_file_rules`,
-        );
-        const ours = loadHba(c.hbaFile, { context }).rows;
+        const theirs = await serverHbaRows(c);
+        const ours = loadHba(c.hbaFile, { context: context() }).rows;
         expect(ours, `seed ${SEED}, set ${n}, PostgreSQL ${c.major} ssl ${ssl}:\n${set.main}\n--- inc/one.conf:\n${set.files['inc/one.conf']}`).toEqual(theirs);
       }
     });
@@ -56,7 +42,7 @@ describe.each(testedInstalls())('generated pg_hba.conf files on PostgreSQL $majo
 });
 
 describe.each(testedInstalls().filter((i) => i.major >= 16))('pg_hba.conf include edge cases on PostgreSQL $major', (install) => {
-  const cluster = useCluster(install);
+  const { cluster, context } = useHbaOracle(install);
   const CASES: Record<string, { main: string; files: Record<string, string> }> = {
     'an include loop': { main: 'local all all peer\ninclude loop/a.conf\n', files: { 'loop/a.conf': 'include b.conf\n', 'loop/b.conf': 'include a.conf\nlocal all b trust\n' } },
     'a file including itself': { main: 'include loop/self.conf\n', files: { 'loop/self.conf': 'local all x trust\ninclude self.conf\n' } },
@@ -65,18 +51,13 @@ describe.each(testedInstalls().filter((i) => i.major >= 16))('pg_hba.conf includ
   };
   it.each(Object.entries(CASES))('%s', async (_, set) => {
     const c = cluster();
-    const original = readFileSync(c.hbaFile, 'utf8');
     rmSync(join(c.dataDir, 'loop'), { recursive: true, force: true });
     mkdirSync(join(c.dataDir, 'loop'));
     chownSync(join(c.dataDir, 'loop'), c.uid, c.gid);
     for (const [rel, text] of Object.entries(set.files)) c.writeFile(join(c.dataDir, rel), text);
     c.writeFile(c.hbaFile, set.main);
-    const theirs = await c.query('SELECT file_name AS file, line_number, type, database, user_name, address, netmask, auth_method, options, error FROM pg_hba_file_rules');
-    const admin = await c.connect();
-    const context = (await contextFromServer(admin)).context;
-    await admin.end();
-    const ours = loadHba(c.hbaFile, { context }).rows;
-    c.writeFile(c.hbaFile, original);
+    const theirs = await serverHbaRows(c);
+    const ours = loadHba(c.hbaFile, { context: context() }).rows;
     expect(ours).toEqual(theirs);
   });
 });

@@ -1,7 +1,6 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tree } from '../../helpers/tree.js';
 import { parseConf, renderConf, unquote, withValue, type SettingLine } from '../../../src/conf/guc.js';
 import { loadConf } from '../../../src/conf/load-conf.js';
 import { corpusFiles } from '../../helpers/corpus.js';
@@ -62,14 +61,6 @@ describe('renderConf', () => {
 });
 
 describe('loadConf', () => {
-  const tree = (files: Record<string, string>) => {
-    const dir = mkdtempSync(join(tmpdir(), 'pgharden-conf-'));
-    for (const [rel, text] of Object.entries(files)) {
-      mkdirSync(join(dir, rel, '..'), { recursive: true });
-      writeFileSync(join(dir, rel), text);
-    }
-    return dir;
-  };
 
   it('follows includes relative to the including file and orders include_dir by bytes', () => {
     const dir = tree({

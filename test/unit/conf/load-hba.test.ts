@@ -1,18 +1,9 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tree } from '../../helpers/tree.js';
 import { defaultContext } from '../../../src/conf/context.js';
 import { loadHba, readConfigFile } from '../../../src/conf/load-hba.js';
 
-function tree(files: Record<string, string | Buffer>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'pgharden-hba-'));
-  for (const [rel, text] of Object.entries(files)) {
-    mkdirSync(join(dir, rel, '..'), { recursive: true });
-    writeFileSync(join(dir, rel), text);
-  }
-  return dir;
-}
 
 describe('loadHba', () => {
   const context = defaultContext({ major: 16 });
