@@ -7,6 +7,7 @@ import type { Command } from './command.js';
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   inspect: () => import('./inspect.js'),
   demo: () => import('./demo.js'),
+  audit: () => import('./audit.js'),
 };
 
 const HELP = `pgharden — take a self-run PostgreSQL from trust-over-the-network to least privilege, with proof.
@@ -14,6 +15,7 @@ const HELP = `pgharden — take a self-run PostgreSQL from trust-over-the-networ
 Usage: pgharden <command> [options]
 
 Commands:
+  audit                every authentication risk on a live cluster, with evidence and fix
   inspect hba [FILE]   parse pg_hba.conf exactly as PostgreSQL does (rows of pg_hba_file_rules)
   inspect conf [FILE]  parse postgresql.conf and its includes (rows of pg_file_settings)
   inspect who          which pg_hba.conf rule a connection hits, and its method

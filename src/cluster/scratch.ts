@@ -160,7 +160,8 @@ export async function startCluster(install: PgInstall, opts: ClusterOptions = {}
     run(pgCtl, ['start', '-D', dataDir, '-w', '-t', '60', '-l', logFile, '-o', o], ids, 'Starting PostgreSQL');
 
     const clientConfig = { host: '127.0.0.1', port, user: 'postgres', database: 'postgres' };
-    const admin = new pg.Client(clientConfig);
+    // Named, so an audit of a scratch cluster can tell pgharden's own session from the consumers'.
+    const admin = new pg.Client({ ...clientConfig, application_name: 'pgharden-scratch' });
     await admin.connect();
 
     const cluster: Cluster = {

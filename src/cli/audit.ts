@@ -1,0 +1,87 @@
+import { SEVERITIES, atLeast, type Finding, type Severity } from '../audit/types.js';
+import type { ConnectionMatrix } from '../audit/matrix.js';
+import { parseFlags, type Command } from './command.js';
+import { CliError, EXIT } from './errors.js';
+import { paint, table, type Output } from './output.js';
+
+const HELP = `pgharden audit — every authentication risk on a live cluster, with its evidence and its fix
+
+Usage: pgharden audit [--dsn URL] [--pgdata DIR] [--json] [--fail-on low|medium|high|critical]
+
+Connects read-only (--dsn, else PGHOST/PGPORT/PGUSER/PGDATABASE/PGSERVICE), reads the server's
+settings, roles, sessions and its on-disk pg_hba.conf and postgresql.conf exactly as the server
+parses them, and reports each finding with file:line evidence, why it matters and the plan stage
+that fixes it, then the connection matrix (source × login role → method). Run it on the
+server's host, as its OS user, so it can read the files; what it cannot see is listed.
+
+--json prints {"schemaVersion": 1, "server", "findings", "matrix", "limits"}.
+Exit codes: 0 nothing at or above --fail-on (default: high); 1 findings at or above it;
+2 usage or connection error.
+
+Examples:
+  sudo -u postgres pgharden audit
+  pgharden audit --dsn postgres://postgres@localhost:5432/postgres --fail-on critical
+  pgharden audit --json | jq '.findings[] | select(.severity == "critical") | .evidence'
+`;
+
+function renderFindings(findings: Finding[], o: Output): string[] {
+  const colour: Record<Severity, 'red' | 'yellow' | 'dim' | 'bold'> = { critical: 'red', high: 'red', medium: 'yellow', low: 'dim' };
+  const lines: string[] = [];
+  for (const sev of [...SEVERITIES].reverse()) {
+    const group = findings.filter((f) => f.severity === sev);
+    if (group.length === 0) continue;
+    lines.push('', paint(o, 'bold', `${sev.toUpperCase()} (${group.length})`));
+    for (const f of group) {
+      lines.push(`  ${paint(o, colour[sev], `[${f.id}]`)} ${f.title}`);
+      for (const e of f.evidence) lines.push(`      ${e}`);
+      lines.push(`      why: ${f.why}`, `      fix (${f.fix.stage}): ${f.fix.text}${f.cis ? `  [CIS ${f.cis}]` : ''}`);
+    }
+  }
+  return lines;
+}
+
+function renderMatrix(m: ConnectionMatrix): string {
+  return table([['ROLE', ...m.sources.map((s) => s.label)], ...m.roles.map((r) => [r, ...m.sources.map((s) => m.cells[r]![s.label]!)])]);
+}
+
+export const command: Command = {
+  help: HELP,
+  async run(argv, o) {
+    const { values } = parseFlags(
+      argv,
+      { dsn: { type: 'string' }, pgdata: { type: 'string' }, json: { type: 'boolean' }, 'fail-on': { type: 'string' } },
+      'audit',
+    );
+    const failOn = (values['fail-on'] ?? 'high') as Severity;
+    if (!SEVERITIES.includes(failOn)) throw new CliError(`--fail-on takes low, medium, high or critical, not "${values['fail-on']}"`, EXIT.usage, 'pgharden audit --help');
+    const { withClient } = await import('../cluster/connect.js');
+    const { introspect } = await import('../cluster/introspect.js');
+    const { runAudit } = await import('../audit/audit.js');
+    const { connectionMatrix } = await import('../audit/matrix.js');
+    let snapshot;
+    try {
+      snapshot = await withClient(values.dsn ? { dsn: values.dsn } : {}, (c) => introspect(c, values.pgdata ? { dataDir: values.pgdata } : {}));
+    } catch (err) {
+      throw new CliError((err as Error).message, EXIT.usage);
+    }
+    const findings = runAudit(snapshot);
+    const matrix = connectionMatrix(snapshot);
+    if (values.json) {
+      o.out(JSON.stringify({
+        schemaVersion: 1,
+        server: { version: snapshot.version, major: snapshot.major, systemIdentifier: snapshot.systemIdentifier, connectedAs: snapshot.connectedAs },
+        findings,
+        matrix,
+        limits: snapshot.limits,
+      }, null, 2));
+    } else {
+      o.out(`PostgreSQL ${snapshot.major} (system ${snapshot.systemIdentifier ?? 'unknown'}), connected as "${snapshot.connectedAs}"`);
+      for (const l of snapshot.limits) o.out(`${paint(o, 'yellow', 'could not see:')} ${l}`);
+      o.out(findings.length ? renderFindings(findings, o).join('\n') : '\nNo findings.');
+      o.out(`\nConnection matrix (database "${matrix.database}", without SSL; rules as on disk):\n${renderMatrix(matrix)}`);
+      const counts = SEVERITIES.map((s) => `${findings.filter((f) => f.severity === s).length} ${s}`).reverse().join(', ');
+      o.out(`\n${findings.length} finding${findings.length === 1 ? '' : 's'}: ${counts}.`);
+    }
+    return findings.some((f) => atLeast(f.severity, failOn)) ? EXIT.findings : EXIT.ok;
+  },
+};

@@ -1,0 +1,193 @@
+/**
+ * Read-only introspection: everything the audit judges, taken from a live server in one pass.
+ * Nothing here writes. What the connected role may not see is listed in `limits`, never guessed.
+ */
+import { statSync } from 'node:fs';
+import type pg from 'pg';
+import type { ServerContext } from '../conf/context.js';
+import type { FileSettingRow } from '../conf/guc-settings.js';
+import { loadConf } from '../conf/load-conf.js';
+import { loadHba, type LoadedHba } from '../conf/load-hba.js';
+import { contextFromServer } from './context.js';
+import { gucCatalogFromServer } from './guc-catalog.js';
+
+/** How a role's password is stored in pg_authid. */
+export type PasswordStorage = 'none' | 'md5' | 'scram-sha-256' | 'unknown';
+
+export interface RoleFacts {
+  name: string;
+  superuser: boolean;
+  login: boolean;
+  createrole: boolean;
+  createdb: boolean;
+  replication: boolean;
+  bypassrls: boolean;
+  inherit: boolean;
+  password: PasswordStorage;
+  /** Direct memberships. */
+  memberOf: string[];
+  /** Every role reached through any chain of grants (for +group and samerole). */
+  allGroups: string[];
+}
+
+/** Clients connected now, grouped by who and from where. */
+export interface Consumer {
+  user: string;
+  application: string;
+  /** Null for the local socket. */
+  clientAddress: string | null;
+  database: string;
+  ssl: boolean;
+  sessions: number;
+}
+
+export interface FileFacts {
+  role: 'config_file' | 'hba_file' | 'ident_file' | 'data_directory' | 'ssl_key_file' | 'ssl_cert_file';
+  path: string;
+  mode?: number;
+  uid?: number;
+  /** Why the file could not be examined. */
+  error?: string;
+}
+
+/** Everything the audit looks at. */
+export interface Snapshot {
+  version: string;
+  major: number;
+  systemIdentifier: string | null;
+  context: ServerContext;
+  /** Effective values of the settings that matter (`null`: not visible or not in this version). */
+  settings: Record<string, string | null>;
+  /** The value postgresql.conf gives a setting, where it differs from how the server was started. */
+  fileSettings: FileSettingRow[];
+  hba: { file: string; loaded?: LoadedHba; error?: string };
+  roles: RoleFacts[];
+  databases: string[];
+  /** PUBLIC may create in schema public of the connected database. */
+  publicCanCreate: boolean;
+  consumers: Consumer[];
+  files: FileFacts[];
+  /** The OS uid that owns the data directory: the server's user. */
+  serverUid?: number;
+  /** The role pgharden connected as. */
+  connectedAs: string;
+  /** What the audit could not see, and why. */
+  limits: string[];
+}
+
+const SETTINGS = [
+  'listen_addresses', 'port', 'password_encryption', 'ssl', 'ssl_cert_file', 'ssl_key_file', 'hba_file', 'ident_file',
+  'config_file', 'data_directory', 'authentication_timeout', 'log_connections', 'scram_iterations',
+];
+
+function passwordStorage(secret: string | null): PasswordStorage {
+  if (secret === null) return 'none';
+  if (secret.startsWith('SCRAM-SHA-256$')) return 'scram-sha-256';
+  if (/^md5[0-9a-f]{32}$/.test(secret)) return 'md5';
+  return 'unknown';
+}
+
+function fileFacts(role: FileFacts['role'], path: string | null): FileFacts | undefined {
+  if (!path) return undefined;
+  try {
+    const st = statSync(path);
+    return { role, path, mode: st.mode & 0o7777, uid: st.uid };
+  } catch (err) {
+    return { role, path, error: (err as NodeJS.ErrnoException).code ?? (err as Error).message };
+  }
+}
+
+/** Takes the snapshot. `dataDir` overrides where postgresql.auto.conf is looked for. */
+export async function introspect(client: pg.Client, opts: { dataDir?: string } = {}): Promise<Snapshot> {
+  const limits: string[] = [];
+  const { context, assumedBuild } = await contextFromServer(client);
+  if (assumedBuild) limits.push(assumedBuild);
+  const head = await client.query<{ version: string; me: string; su: boolean }>(
+    "SELECT version(), current_user AS me, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS su",
+  );
+  const { version, me, su } = head.rows[0]!;
+
+  const settings: Record<string, string | null> = {};
+  const s = await client.query<{ name: string; v: string | null }>(
+    `SELECT n AS name, current_setting(n, true) AS v FROM unnest($1::text[]) n`,
+    [SETTINGS],
+  );
+  for (const r of s.rows) settings[r.name] = r.v;
+  if (!su) limits.push(`connected as "${me}", not a superuser: file locations and pg_authid may be hidden`);
+
+  let systemIdentifier: string | null = null;
+  try {
+    systemIdentifier = (await client.query<{ id: string }>('SELECT system_identifier::text AS id FROM pg_control_system()')).rows[0]!.id;
+  } catch (err) {
+    limits.push(`system_identifier: ${(err as Error).message}`);
+  }
+
+  const roleRows = await client
+    .query<{ name: string; su: boolean; login: boolean; cr: boolean; cd: boolean; rep: boolean; bypass: boolean; inh: boolean; secret: string | null; direct: string[]; all: string[] }>(
+      `WITH RECURSIVE m(member, grp) AS (
+         SELECT member, roleid FROM pg_auth_members
+         UNION SELECT m.member, a.roleid FROM m JOIN pg_auth_members a ON a.member = m.grp)
+       SELECT a.rolname AS name, a.rolsuper AS su, a.rolcanlogin AS login, a.rolcreaterole AS cr, a.rolcreatedb AS cd,
+              a.rolreplication AS rep, a.rolbypassrls AS bypass, a.rolinherit AS inh, a.rolpassword AS secret,
+              ARRAY(SELECT g.rolname FROM pg_auth_members d JOIN pg_roles g ON g.oid = d.roleid WHERE d.member = a.oid ORDER BY 1) AS direct,
+              ARRAY(SELECT DISTINCT g.rolname FROM m JOIN pg_roles g ON g.oid = m.grp WHERE m.member = a.oid ORDER BY 1) AS all
+       FROM pg_authid a WHERE a.rolname !~ '^pg_' ORDER BY a.rolname`,
+    )
+    .catch(async (err: Error) => {
+      limits.push(`pg_authid: ${err.message}; password storage unknown`);
+      return client.query<{ name: string; su: boolean; login: boolean; cr: boolean; cd: boolean; rep: boolean; bypass: boolean; inh: boolean; secret: string | null; direct: string[]; all: string[] }>(
+        `SELECT rolname AS name, rolsuper AS su, rolcanlogin AS login, rolcreaterole AS cr, rolcreatedb AS cd, rolreplication AS rep,
+                rolbypassrls AS bypass, rolinherit AS inh, '?' AS secret, '{}'::text[] AS direct, '{}'::text[] AS all
+         FROM pg_roles WHERE rolname !~ '^pg_' ORDER BY rolname`,
+      );
+    });
+  const roles: RoleFacts[] = roleRows.rows.map((r) => ({
+    name: r.name, superuser: r.su, login: r.login, createrole: r.cr, createdb: r.cd, replication: r.rep, bypassrls: r.bypass,
+    inherit: r.inh, password: r.secret === '?' ? 'unknown' : passwordStorage(r.secret), memberOf: r.direct, allGroups: r.all,
+  }));
+
+  const databases = (await client.query<{ d: string }>('SELECT datname AS d FROM pg_database WHERE datallowconn ORDER BY 1')).rows.map((r) => r.d);
+  const publicCanCreate = (await client.query<{ c: boolean }>(
+    "SELECT coalesce(bool_or(has_schema_privilege('public', n.oid, 'CREATE')), false) AS c FROM pg_namespace n WHERE nspname = 'public'",
+  )).rows[0]!.c;
+
+  const consumers = (await client.query<{ user: string; app: string; addr: string | null; db: string; ssl: boolean; n: number }>(
+    `SELECT a.usename AS user, a.application_name AS app, host(a.client_addr) AS addr, a.datname AS db,
+            coalesce(s.ssl, false) AS ssl, count(*)::int AS n
+     FROM pg_stat_activity a LEFT JOIN pg_stat_ssl s ON s.pid = a.pid
+     WHERE a.backend_type = 'client backend' AND a.pid <> pg_backend_pid()
+     GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3`,
+  )).rows.map((r) => ({ user: r.user, application: r.app, clientAddress: r.addr, database: r.db, ssl: r.ssl, sessions: r.n }));
+
+  const files = (['config_file', 'hba_file', 'ident_file', 'data_directory', 'ssl_key_file', 'ssl_cert_file'] as const)
+    .filter((k) => k !== 'ssl_key_file' && k !== 'ssl_cert_file' ? true : settings.ssl === 'on')
+    .map((k) => fileFacts(k, settings[k] ?? null))
+    .filter((f): f is FileFacts => f !== undefined);
+  for (const f of files) if (f.error) limits.push(`${f.role} ${f.path}: cannot stat (${f.error})`);
+  const serverUid = files.find((f) => f.role === 'data_directory')?.uid;
+
+  const hbaFile = settings.hba_file ?? '';
+  const hba: Snapshot['hba'] = { file: hbaFile };
+  try {
+    hba.loaded = loadHba(hbaFile, { context });
+  } catch (err) {
+    hba.error = (err as Error).message;
+    limits.push(`pg_hba.conf ${hbaFile}: ${hba.error}; run pgharden on the server's host, as its OS user`);
+  }
+
+  let fileSettings: FileSettingRow[] = [];
+  if (settings.config_file) {
+    try {
+      const { fileSettingsRows } = await import('../conf/guc-settings.js');
+      const dataDir = opts.dataDir ?? settings.data_directory ?? undefined;
+      fileSettings = fileSettingsRows(loadConf(settings.config_file, dataDir ? { dataDir } : {}), await gucCatalogFromServer(client));
+    } catch (err) {
+      limits.push(`postgresql.conf ${settings.config_file}: ${(err as Error).message}`);
+    }
+  }
+
+  return {
+    version, major: context.major, systemIdentifier, context, settings, fileSettings, hba, roles, databases, publicCanCreate,
+    consumers, files, ...(serverUid === undefined ? {} : { serverUid }), connectedAs: me, limits,
+  };
+}

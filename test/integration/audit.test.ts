@@ -1,0 +1,132 @@
+/**
+ * pgharden audit against real clusters: the story's insecure cluster made worse (every check but
+ * the SSL ones fires), an ssl=on variant (the SSL checks fire), and a hardened cluster (no
+ * check fires). Each check is thereby seen to fire on a bad state and stay silent on a good one.
+ */
+import { createHash } from 'node:crypto';
+import { appendFileSync, chmodSync, chownSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHECKS } from '../../src/audit/audit.js';
+import { clientFrom } from '../../src/cluster/from-address.js';
+import { startStoryCluster, VPN_DEVICE } from '../../src/cluster/story.js';
+import { startCluster, testedInstalls, type Cluster } from '../helpers/cluster.js';
+import { pgharden } from '../helpers/cli.js';
+
+const md5 = (password: string, user: string) => `md5${createHash('md5').update(password + user).digest('hex')}`;
+
+interface AuditJson {
+  findings: { id: string; severity: string; evidence: string[] }[];
+  matrix: { sources: { label: string }[]; cells: Record<string, Record<string, string>> };
+  limits: string[];
+}
+
+function audit(c: Cluster, user = 'postgres', password?: string): { code: number; json: AuditJson; stderr: string } {
+  const auth = password ? `${user}:${password}` : user;
+  const r = pgharden(['audit', '--json', '--dsn', `postgres://${auth}@127.0.0.1:${c.port}/postgres`]);
+  return { code: r.code, json: JSON.parse(r.stdout || '{}') as AuditJson, stderr: r.stderr };
+}
+
+const ids = (j: AuditJson) => [...new Set(j.findings.map((f) => f.id))].sort();
+
+describe.each(testedInstalls())('pgharden audit on PostgreSQL $major', (install) => {
+  describe('the story cluster, made worse', () => {
+    let c: Cluster;
+    let app: Awaited<ReturnType<typeof clientFrom>>;
+    beforeAll(async () => {
+      c = await startStoryCluster(install);
+      appendFileSync(c.hbaFile, [
+        'host    workspace       app             127.10.1.0/24           md5',
+        'host    all             legacy          127.20.0.0/24           password',
+        'host    shop            all             127.30.0.0/24           md5',
+        'host    replication     all             127.40.0.0/16           trust',
+        'host    shop            app             10.0.0.0/8              scram-sha-256',
+        'host    all             all             10.0.0.0/33             trust',
+        '',
+      ].join('\n'));
+      await c.query(`CREATE ROLE legacy LOGIN PASSWORD '${md5('unused', 'legacy')}'`);
+      await c.query('CREATE ROLE admin2 SUPERUSER LOGIN');
+      await c.query('CREATE ROLE ops LOGIN CREATEROLE BYPASSRLS');
+      await c.query('GRANT CREATE ON SCHEMA public TO PUBLIC');
+      await c.query("ALTER SYSTEM SET password_encryption = 'md5'");
+      if (c.major >= 16) await c.query('ALTER SYSTEM SET scram_iterations = 1000');
+      await c.query('SELECT pg_reload_conf()');
+      chownSync(c.identFile, 65534, c.gid); // owned by "nobody": not the server's user
+      chmodSync(c.identFile, 0o640);
+      chmodSync(c.dataDir, 0o755);
+      app = clientFrom(VPN_DEVICE, { host: '127.0.0.1', port: c.port, user: 'postgres', database: 'workspace', application_name: 'agents' });
+      await app.connect();
+    });
+    afterAll(async () => {
+      await app?.end();
+      await c?.stop();
+    });
+
+    it('reports every expected finding, with evidence, and the matrix', () => {
+      const { code, json } = audit(c);
+      expect(code).toBe(1);
+      const expected = CHECKS.map((k) => k.id)
+        .filter((id) => !['hba-ssl-not-required', 'ssl-key-permissions'].includes(id))
+        .filter((id) => id !== 'scram-iterations-low' || c.major >= 16)
+        .sort();
+      expect(ids(json)).toEqual(expected);
+      const trust = json.findings.find((f) => f.id === 'hba-trust-network' && f.evidence[0]!.includes('127.10.0.0/16'));
+      expect(trust).toMatchObject({ severity: 'critical', evidence: [`${c.hbaFile}:9: host    all             all             127.10.0.0/16           trust`] });
+      const listen = json.findings.find((f) => f.id === 'listen-all-wide')!;
+      expect(listen.evidence).toContain("listen_addresses in force: '127.0.0.1'");
+      expect(listen.evidence.some((e) => e.endsWith("listen_addresses = '*'") || e.includes(": '*' (takes effect at the next restart)"))).toBe(true);
+      expect(json.findings.find((f) => f.id === 'superuser-connected')!.evidence.join('\n')).toContain(`from ${VPN_DEVICE} (agents, database workspace)`);
+      expect(json.findings.find((f) => f.id === 'hba-shadowed')!.evidence[0]).toContain(':12: host    workspace       app             127.10.1.0/24');
+      expect(json.matrix.cells.postgres).toMatchObject({ local: 'trust', loopback: 'trust', '127.10.0.0/16': 'trust', anywhere: 'no entry' });
+      expect(json.matrix.cells.legacy).toMatchObject({ '127.20.0.0/24': 'password', '10.0.0.0/8': 'no entry' });
+    });
+
+    it('--fail-on critical still exits 1; an unknown level is a usage error', () => {
+      expect(pgharden(['audit', '--fail-on', 'critical', '--dsn', `postgres://postgres@127.0.0.1:${c.port}/postgres`]).code).toBe(1);
+      expect(pgharden(['audit', '--fail-on', 'severe']).code).toBe(2);
+    });
+  });
+
+  describe('an ssl=on cluster with host rules and a readable key', () => {
+    let c: Cluster;
+    beforeAll(async () => {
+      c = await startStoryCluster(install, { ssl: true });
+      const [key] = await c.query<{ k: string }>("SELECT current_setting('ssl_key_file') AS k");
+      chmodSync(key!.k, 0o644);
+    });
+    afterAll(async () => c?.stop());
+
+    it('reports the SSL findings and not ssl-off-network', () => {
+      const found = ids(audit(c).json);
+      expect(found).toEqual(expect.arrayContaining(['hba-ssl-not-required', 'ssl-key-permissions']));
+      expect(found).not.toContain('ssl-off-network');
+    });
+  });
+
+  describe('a hardened cluster', () => {
+    let c: Cluster;
+    const password = 'audit-test-only';
+    beforeAll(async () => {
+      c = await startCluster(install, { ssl: true, postgresqlConf: 'log_connections = on\n' });
+      await c.query(`ALTER ROLE postgres PASSWORD '${password}'`);
+      await c.query(`CREATE ROLE app LOGIN PASSWORD '${password}'`);
+      c.writeFile(c.hbaFile, [
+        'local   all   postgres                   peer',
+        'local   all   all                        scram-sha-256',
+        'host    all   postgres   127.0.0.1/32    scram-sha-256',
+        'hostssl all   app        127.10.0.0/24   scram-sha-256',
+        'host    all   all        0.0.0.0/0       reject',
+        'host    all   all        ::/0            reject',
+        '',
+      ].join('\n'));
+      await c.query('SELECT pg_reload_conf()');
+    });
+    afterAll(async () => c?.stop());
+
+    it('reports nothing, and exits 0', () => {
+      const { code, json, stderr } = audit(c, 'postgres', password);
+      expect(json.findings, stderr).toEqual([]);
+      expect(code).toBe(0);
+      expect(json.matrix.cells.app).toMatchObject({ local: 'scram-sha-256', '127.10.0.0/24': 'reject', anywhere: 'reject' });
+    });
+  });
+});
