@@ -6,6 +6,7 @@ import { check as fileOwner } from './checks/file-owner.js';
 import { check as filePermissions } from './checks/file-permissions.js';
 import { check as hbaFileErrors } from './checks/hba-file-errors.js';
 import { check as hbaMd5 } from './checks/hba-md5.js';
+import { check as hbaNotLoaded } from './checks/hba-not-loaded.js';
 import { check as hbaPasswordCleartext } from './checks/hba-password-cleartext.js';
 import { check as hbaShadowed } from './checks/hba-shadowed.js';
 import { check as hbaSslNotRequired } from './checks/hba-ssl-not-required.js';
@@ -30,7 +31,7 @@ import { SEVERITIES, type Check, type Finding } from './types.js';
 
 /** Every check, one file each under checks/. */
 export const CHECKS: readonly Check[] = [
-  confFileErrors, dataDirectoryMode, fileOwner, filePermissions, hbaFileErrors, hbaMd5, hbaPasswordCleartext, hbaShadowed, hbaSslNotRequired, hbaTrustLocal, hbaTrustNetwork, hbaTrustReplication, hbaWideRange, listenAllWide, logConnections, loginCreaterole, multipleSuperusers, passwordEncryption, publicSchemaCreate, rolesMd5Stored, rolesNoPasswordNetwork, scramIterations, sslKeyPermissions, sslOffNetwork, superuserConnected, superuserNetwork,
+  confFileErrors, dataDirectoryMode, fileOwner, filePermissions, hbaFileErrors, hbaMd5, hbaNotLoaded, hbaPasswordCleartext, hbaShadowed, hbaSslNotRequired, hbaTrustLocal, hbaTrustNetwork, hbaTrustReplication, hbaWideRange, listenAllWide, logConnections, loginCreaterole, multipleSuperusers, passwordEncryption, publicSchemaCreate, rolesMd5Stored, rolesNoPasswordNetwork, scramIterations, sslKeyPermissions, sslOffNetwork, superuserConnected, superuserNetwork,
 ];
 
 /** Runs every check; findings by severity (critical first), then by id. */

@@ -23,10 +23,11 @@ export function buildFromConfigure(configure: string): BuildFeatures {
 
 /** The judging context of a connected server: its major, `ssl` setting and build features. */
 export async function contextFromServer(client: pg.Client): Promise<DetectedContext> {
+  // pg_settings, not current_setting(): a superuser-only setting is then absent instead of an error.
   const { rows } = await client.query<{ v: string; ssl: string; oauth: string | null }>(
     `SELECT current_setting('server_version_num') AS v,
             current_setting('ssl') AS ssl,
-            current_setting('oauth_validator_libraries', true) AS oauth`,
+            (SELECT setting FROM pg_settings WHERE name = 'oauth_validator_libraries') AS oauth`,
   );
   const row = rows[0]!;
   const base = {

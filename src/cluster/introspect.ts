@@ -71,6 +71,10 @@ export interface Snapshot {
   serverUid?: number;
   /** The role pgharden connected as. */
   connectedAs: string;
+  /** When the server last read its configuration files (pg_conf_load_time). */
+  confLoadTime: string;
+  /** A pg_hba.conf file (or one it includes) changed after that: the rules on disk are not the rules in force. */
+  hbaChangedSinceReload: boolean;
   /** What the audit could not see, and why. */
   limits: string[];
 }
@@ -107,13 +111,13 @@ export async function introspect(client: pg.Client, opts: { dataDir?: string } =
   );
   const { version, me, su } = head.rows[0]!;
 
-  const settings: Record<string, string | null> = {};
-  const s = await client.query<{ name: string; v: string | null }>(
-    `SELECT n AS name, current_setting(n, true) AS v FROM unnest($1::text[]) n`,
-    [SETTINGS],
-  );
+  // pg_settings lists only what this role may read: a hidden setting is missing, not an error.
+  const settings: Record<string, string | null> = Object.fromEntries(SETTINGS.map((n) => [n, null]));
+  const s = await client.query<{ name: string; v: string }>('SELECT name, setting AS v FROM pg_settings WHERE name = ANY($1)', [SETTINGS]);
   for (const r of s.rows) settings[r.name] = r.v;
-  if (!su) limits.push(`connected as "${me}", not a superuser: file locations and pg_authid may be hidden`);
+  const hidden = SETTINGS.filter((n) => settings[n] === null);
+  if (!su) limits.push(`connected as "${me}", not a superuser (grant pg_read_all_settings and pg_monitor, or run as a superuser, to see everything)`);
+  for (const n of hidden) if (n !== 'scram_iterations' || context.major >= 16) limits.push(`setting ${n}: not visible to "${me}"`);
 
   let systemIdentifier: string | null = null;
   try {
@@ -151,6 +155,7 @@ export async function introspect(client: pg.Client, opts: { dataDir?: string } =
     "SELECT coalesce(bool_or(has_schema_privilege('public', n.oid, 'CREATE')), false) AS c FROM pg_namespace n WHERE nspname = 'public'",
   )).rows[0]!.c;
 
+  if (!su) limits.push('pg_stat_activity: sessions of other roles show no client address unless the role has pg_read_all_stats');
   const consumers = (await client.query<{ user: string; app: string; addr: string | null; db: string; ssl: boolean; n: number }>(
     `SELECT a.usename AS user, a.application_name AS app, host(a.client_addr) AS addr, a.datname AS db,
             coalesce(s.ssl, false) AS ssl, count(*)::int AS n
@@ -168,12 +173,19 @@ export async function introspect(client: pg.Client, opts: { dataDir?: string } =
 
   const hbaFile = settings.hba_file ?? '';
   const hba: Snapshot['hba'] = { file: hbaFile };
-  try {
-    hba.loaded = loadHba(hbaFile, { context });
-  } catch (err) {
-    hba.error = (err as Error).message;
-    limits.push(`pg_hba.conf ${hbaFile}: ${hba.error}; run pgharden on the server's host, as its OS user`);
+  if (!hbaFile) {
+    hba.error = 'hba_file is not visible';
+    limits.push('pg_hba.conf: its location (hba_file) is not visible, so no rule was judged and the matrix is empty');
+  } else {
+    try {
+      hba.loaded = loadHba(hbaFile, { context });
+    } catch (err) {
+      hba.error = (err as Error).message;
+      limits.push(`pg_hba.conf ${hbaFile}: ${hba.error}; run pgharden on the server's host, as its OS user`);
+    }
   }
+  // The server keeps the rules it loaded at the last reload; the file may have changed since.
+  const loadTime = (await client.query<{ t: Date }>('SELECT pg_conf_load_time() AS t')).rows[0]!.t;
 
   let fileSettings: FileSettingRow[] = [];
   if (settings.config_file) {
@@ -186,8 +198,19 @@ export async function introspect(client: pg.Client, opts: { dataDir?: string } =
     }
   }
 
+  let hbaChangedSinceReload = false;
+  if (hba.loaded) {
+    for (const f of hba.loaded.files.keys()) {
+      try {
+        if (statSync(f).mtimeMs > loadTime.getTime()) hbaChangedSinceReload = true;
+      } catch {
+        continue;
+      }
+    }
+  }
+
   return {
-    version, major: context.major, systemIdentifier, context, settings, fileSettings, hba, roles, databases, publicCanCreate,
+    version, major: context.major, confLoadTime: loadTime.toISOString(), hbaChangedSinceReload, systemIdentifier, context, settings, fileSettings, hba, roles, databases, publicCanCreate,
     consumers, files, ...(serverUid === undefined ? {} : { serverUid }), connectedAs: me, limits,
   };
 }

@@ -34,6 +34,14 @@ describe.each(testedInstalls())('pgharden audit on PostgreSQL $major', (install)
     let app: Awaited<ReturnType<typeof clientFrom>>;
     beforeAll(async () => {
       c = await startStoryCluster(install);
+      await c.query(`CREATE ROLE legacy LOGIN PASSWORD '${md5('unused', 'legacy')}'`);
+      await c.query('CREATE ROLE admin2 SUPERUSER LOGIN');
+      await c.query('CREATE ROLE ops LOGIN CREATEROLE BYPASSRLS');
+      await c.query('GRANT CREATE ON SCHEMA public TO PUBLIC');
+      await c.query("ALTER SYSTEM SET password_encryption = 'md5'");
+      if (c.major >= 16) await c.query('ALTER SYSTEM SET scram_iterations = 1000');
+      await c.reload();
+      // Appended after the reload: the file on disk is not what the server has loaded.
       appendFileSync(c.hbaFile, [
         'host    workspace       app             127.10.1.0/24           md5',
         'host    all             legacy          127.20.0.0/24           password',
@@ -43,13 +51,6 @@ describe.each(testedInstalls())('pgharden audit on PostgreSQL $major', (install)
         'host    all             all             10.0.0.0/33             trust',
         '',
       ].join('\n'));
-      await c.query(`CREATE ROLE legacy LOGIN PASSWORD '${md5('unused', 'legacy')}'`);
-      await c.query('CREATE ROLE admin2 SUPERUSER LOGIN');
-      await c.query('CREATE ROLE ops LOGIN CREATEROLE BYPASSRLS');
-      await c.query('GRANT CREATE ON SCHEMA public TO PUBLIC');
-      await c.query("ALTER SYSTEM SET password_encryption = 'md5'");
-      if (c.major >= 16) await c.query('ALTER SYSTEM SET scram_iterations = 1000');
-      await c.query('SELECT pg_reload_conf()');
       chownSync(c.identFile, 65534, c.gid); // owned by "nobody": not the server's user
       chmodSync(c.identFile, 0o640);
       chmodSync(c.dataDir, 0o755);
@@ -78,6 +79,19 @@ describe.each(testedInstalls())('pgharden audit on PostgreSQL $major', (install)
       expect(json.findings.find((f) => f.id === 'hba-shadowed')!.evidence[0]).toContain(':12: host    workspace       app             127.10.1.0/24');
       expect(json.matrix.cells.postgres).toMatchObject({ local: 'trust', loopback: 'trust', '127.10.0.0/16': 'trust', anywhere: 'no entry' });
       expect(json.matrix.cells.legacy).toMatchObject({ '127.20.0.0/24': 'password', '10.0.0.0/8': 'no entry' });
+    });
+
+    it('without superuser still runs and says precisely what it could not see', () => {
+      const { code, json, stderr } = audit(c, 'ops');
+      expect([0, 1], stderr).toContain(code);
+      expect(json.limits).toEqual(expect.arrayContaining([
+        expect.stringContaining('connected as "ops", not a superuser'),
+        'setting hba_file: not visible to "ops"',
+        expect.stringContaining('pg_hba.conf: its location (hba_file) is not visible'),
+        expect.stringContaining('pg_authid: permission denied'),
+      ]));
+      // What it can see, it still judges: role attributes come from pg_roles.
+      expect(ids(json)).toEqual(expect.arrayContaining(['login-role-powers', 'multiple-superusers']));
     });
 
     it('--fail-on critical still exits 1; an unknown level is a usage error', () => {
