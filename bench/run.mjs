@@ -16,6 +16,14 @@ import { startCluster } from '../dist/cluster/scratch.js';
 
 const RUNS = Number(process.env.PGHARDEN_BENCH_RUNS ?? 11);
 const CLI_RUNS = Number(process.env.PGHARDEN_BENCH_CLI_RUNS ?? 21);
+const AUDIT_RUNS = Number(process.env.PGHARDEN_BENCH_AUDIT_RUNS ?? 7);
+
+/** The environment without NODE_EXTRA_CA_CERTS, which Node parses at every start before any of pgharden runs. */
+function bareEnvironment() {
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+}
 const major = Number(process.env.PGHARDEN_BENCH_PG ?? 15);
 const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 
@@ -80,6 +88,23 @@ try {
     theirs.push(performance.now() - t);
     serverCount = row.n;
   }
+  if (serverCount !== rowCount) throw new Error(`row counts differ: pgharden ${rowCount}, PostgreSQL ${serverCount}`);
+
+  // Audit of a cluster with 1,000 roles and a 10,000-line pg_hba.conf, whole process. The file is
+  // only written, not loaded: the running server keeps initdb's rules, so the audit can connect.
+  await cluster.query(`DO $$ BEGIN
+    FOR i IN 1..20 LOOP EXECUTE format('CREATE ROLE team%s NOLOGIN', i); END LOOP;
+    FOR i IN 1..1000 LOOP EXECUTE format('CREATE ROLE app%s LOGIN IN ROLE team%s', i, 1 + i % 20); END LOOP;
+  END $$`);
+  cluster.writeFile(cluster.hbaFile, generateHba(10_000));
+  const auditTimes = [];
+  for (let i = 0; i < AUDIT_RUNS; i++) {
+    const t = performance.now();
+    const r = spawnSync(process.execPath, [cli, 'audit', '--json', '--dsn', `postgres://postgres@127.0.0.1:${cluster.port}/postgres`], { encoding: 'utf8', env: bareEnvironment(), maxBuffer: 1 << 28 });
+    auditTimes.push(performance.now() - t);
+    if (r.status !== 0 && r.status !== 1) throw new Error(`audit exited ${r.status}: ${r.stderr}`);
+  }
+  results.push([`\`pgharden audit --json\`: 1,000 roles, 10,000-line pg_hba.conf, whole process, median of ${AUDIT_RUNS}`, `${median(auditTimes).toFixed(0)} ms`, '']);
   cluster.writeFile(cluster.hbaFile, original);
   if (serverCount !== rowCount) throw new Error(`row counts differ: pgharden ${rowCount}, PostgreSQL ${serverCount}`);
   results.push(['parse a generated 100,000-line pg_hba.conf (median of ' + RUNS + ')', `${median(ours).toFixed(0)} ms`, `${median(theirs).toFixed(0)} ms (PostgreSQL ${major})`]);
@@ -99,9 +124,7 @@ function timeProcess(args, env) {
   return median(times);
 }
 const inspectArgs = [cli, 'inspect', 'hba', normalFile, '--json', '--pg-version', '15', '--ssl', 'on'];
-const bareEnv = { ...process.env };
-// Node parses every certificate of NODE_EXTRA_CA_CERTS at start-up, before any of pgharden runs.
-delete bareEnv.NODE_EXTRA_CA_CERTS;
+const bareEnv = bareEnvironment();
 results.push([`\`pgharden inspect hba FILE --json\` (120 lines), whole process, median of ${CLI_RUNS}`, `${timeProcess(inspectArgs, bareEnv).toFixed(0)} ms`, '']);
 results.push([`the same with this machine's NODE_EXTRA_CA_CERTS=${process.env.NODE_EXTRA_CA_CERTS ?? '(unset)'}`, `${timeProcess(inspectArgs, process.env).toFixed(0)} ms`, '']);
 results.push([`\`node -e 0\` for scale (no extra CA certificates)`, `${timeProcess(['-e', '0'], bareEnv).toFixed(0)} ms`, '']);

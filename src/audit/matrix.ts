@@ -6,7 +6,7 @@
 import type { Snapshot } from '../cluster/introspect.js';
 import { formatIp, parseIp } from '../conf/ip.js';
 import { matchConnection, type ConnectionSource } from '../hba/match.js';
-import { networkRules, where } from './rules.js';
+import { networkRules, prefixBits, where, type PlacedRule } from './rules.js';
 
 export interface MatrixSource {
   /** `local`, `loopback`, a range such as `10.8.0.0/16`, or `anywhere`. */
@@ -22,6 +22,8 @@ export interface ConnectionMatrix {
   roles: string[];
   /** role → source label → method, `no entry`, or `undecided` (a host-name rule before any match). */
   cells: Record<string, Record<string, string>>;
+  /** Configured ranges left out of the columns (only the widest are shown). */
+  moreRanges?: number;
 }
 
 /** An address inside a network: its first host (network + 1) where there is one. */
@@ -33,33 +35,69 @@ function sampleAddress(address: string, mask: string): string {
   return formatIp({ family: ip.family, bytes: new Uint8Array(bytes) });
 }
 
+/** At most this many network ranges get a column (the widest first); the rest are counted. */
+const MAX_RANGES = 10;
+
+/**
+ * For each role, the rules whose user field can name it, in file order. Rules that list only
+ * plain names are indexed by name; the others (all, +group, /regex) are candidates for everyone.
+ * Filtering by user first keeps a 1,000-role matrix over a 10,000-line file fast.
+ */
+function rulesByRole(all: readonly PlacedRule[], memberOf: (user: string, group: string) => boolean): (role: string) => PlacedRule[] {
+  // The matrix is for connections without SSL or GSS encryption: rules that demand them never match.
+  const rules = all.filter((r) => r.rule.type !== 'hostssl' && r.rule.type !== 'hostgssenc');
+  const generic: number[] = [];
+  const byName = new Map<string, number[]>();
+  rules.forEach((r, i) => {
+    const plain = r.rule.users.every((t) => t.quoted || !(t.value === 'all' || t.value.startsWith('+') || t.value.startsWith('/')));
+    if (!plain) generic.push(i);
+    else for (const t of r.rule.users) (byName.get(t.value) ?? byName.set(t.value, []).get(t.value)!).push(i);
+  });
+  const canName = (r: PlacedRule, role: string) =>
+    r.rule.users.some((t) => t.quoted || !t.value.startsWith('+') || memberOf(role, t.value.slice(1)));
+  return (role) => {
+    const own = byName.get(role) ?? [];
+    const mine = generic.filter((i) => canName(rules[i]!, role));
+    const merged: PlacedRule[] = [];
+    let a = 0;
+    let b = 0;
+    while (a < mine.length || b < own.length) {
+      const next = b >= own.length || (a < mine.length && mine[a]! < own[b]!) ? mine[a++]! : own[b++]!;
+      if (merged.at(-1) !== rules[next]) merged.push(rules[next]!);
+    }
+    return merged;
+  };
+}
+
 export function connectionMatrix(s: Snapshot, database = 'postgres'): ConnectionMatrix {
   const sources: MatrixSource[] = [{ label: 'local', address: 'local' }, { label: 'loopback', address: '127.0.0.1' }];
-  const seen = new Set(['127.0.0.1']);
+  const ranges = new Map<string, { address: string; bits: number }>();
   for (const r of networkRules(s)) {
     const a = r.rule.address;
     if (a?.kind !== 'cidr') continue;
     const label = where(r.rule);
     const address = sampleAddress(a.address, a.mask);
-    if (seen.has(label) || address === '127.0.0.1' || address === '::1') continue;
-    seen.add(label);
-    sources.push({ label, address });
+    if (ranges.has(label) || address === '127.0.0.1' || address === '::1') continue;
+    ranges.set(label, { address, bits: (prefixBits(r.rule)?.bits ?? 128) - (a.family === 6 ? 96 : 0) });
   }
+  const widest = [...ranges].sort((x, y) => x[1].bits - y[1].bits).slice(0, MAX_RANGES);
+  for (const [label, { address }] of widest) sources.push({ label, address });
   // TEST-NET-3: an address no private range contains, standing for "the internet".
   sources.push({ label: 'anywhere', address: '203.0.113.9' });
 
   const groups = new Map(s.roles.map((r) => [r.name, new Set(r.allGroups)]));
   const facts = { memberOf: (u: string, g: string) => u === g || (groups.get(u)?.has(g) ?? false) };
-  const rules = s.hba.loaded?.rules ?? [];
+  const candidates = rulesByRole(s.hba.loaded?.rules ?? [], facts.memberOf);
   const roles = s.roles.filter((r) => r.login).map((r) => r.name);
   const cells: ConnectionMatrix['cells'] = {};
   for (const role of roles) {
     cells[role] = {};
+    const rules = candidates(role);
     for (const src of sources) {
       const source: ConnectionSource = src.address === 'local' ? { kind: 'local' } : { kind: 'host', address: src.address, ssl: false };
       const m = matchConnection(rules, { source, database, user: role }, facts);
       cells[role]![src.label] = m.kind === 'match' ? m.method : m.kind === 'none' ? 'no entry' : 'undecided';
     }
   }
-  return { database, sources, roles, cells };
+  return { database, sources, roles, cells, ...(ranges.size > MAX_RANGES ? { moreRanges: ranges.size - MAX_RANGES } : {}) };
 }

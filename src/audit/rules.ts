@@ -16,9 +16,15 @@ export function networkRules(s: Snapshot): PlacedRule[] {
   return rulesOf(s).filter((r) => r.rule.type !== 'local');
 }
 
+/** Line number → raw text, per parsed file, built once (checks quote thousands of lines). */
+const rawByLine = new WeakMap<object, Map<number, string>>();
+
 /** The rule's line as written, quoted with file:line. */
 export function quote(s: Snapshot, r: { file: string; line: number }): string {
-  const raw = s.hba.loaded?.files.get(r.file)?.lines.find((l) => l.line === r.line)?.raw ?? '';
+  const lines = s.hba.loaded?.files.get(r.file)?.lines;
+  let index = lines && rawByLine.get(lines);
+  if (lines && !index) rawByLine.set(lines, (index = new Map(lines.map((l) => [l.line, l.raw]))));
+  const raw = index?.get(r.line) ?? '';
   return `${r.file}:${r.line}: ${raw.replace(/\\\r?\n/g, ' ').trim()}`;
 }
 

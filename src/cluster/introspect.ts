@@ -130,12 +130,16 @@ export async function introspect(client: pg.Client, opts: { dataDir?: string } =
     .query<{ name: string; su: boolean; login: boolean; cr: boolean; cd: boolean; rep: boolean; bypass: boolean; inh: boolean; secret: string | null; direct: string[]; all: string[] }>(
       `WITH RECURSIVE m(member, grp) AS (
          SELECT member, roleid FROM pg_auth_members
-         UNION SELECT m.member, a.roleid FROM m JOIN pg_auth_members a ON a.member = m.grp)
+         UNION SELECT m.member, a.roleid FROM m JOIN pg_auth_members a ON a.member = m.grp),
+       direct AS (SELECT x.member, array_agg(g.rolname ORDER BY g.rolname) AS names
+                  FROM pg_auth_members x JOIN pg_roles g ON g.oid = x.roleid GROUP BY x.member),
+       reach AS (SELECT m.member, array_agg(DISTINCT g.rolname) AS names
+                 FROM m JOIN pg_roles g ON g.oid = m.grp GROUP BY m.member)
        SELECT a.rolname AS name, a.rolsuper AS su, a.rolcanlogin AS login, a.rolcreaterole AS cr, a.rolcreatedb AS cd,
               a.rolreplication AS rep, a.rolbypassrls AS bypass, a.rolinherit AS inh, a.rolpassword AS secret,
-              ARRAY(SELECT g.rolname FROM pg_auth_members d JOIN pg_roles g ON g.oid = d.roleid WHERE d.member = a.oid ORDER BY 1) AS direct,
-              ARRAY(SELECT DISTINCT g.rolname FROM m JOIN pg_roles g ON g.oid = m.grp WHERE m.member = a.oid ORDER BY 1) AS all
-       FROM pg_authid a WHERE a.rolname !~ '^pg_' ORDER BY a.rolname`,
+              coalesce(direct.names, '{}') AS direct, coalesce(reach.names, '{}') AS all
+       FROM pg_authid a LEFT JOIN direct ON direct.member = a.oid LEFT JOIN reach ON reach.member = a.oid
+       WHERE a.rolname !~ '^pg_' ORDER BY a.rolname`,
     )
     .catch(async (err: Error) => {
       limits.push(`pg_authid: ${err.message}; password storage unknown`);

@@ -80,13 +80,19 @@ function userMatches(tokens: HbaToken[], c: Connection, facts: MatchFacts): bool
 
 type AddressAnswer = boolean | { undecided: string };
 
+/** Parsed network and mask per rule address, computed once: matrices ask the same rules many times. */
+const networks = new WeakMap<object, { net: IpAddress; mask: Uint8Array }>();
+
 function addressMatches(rule: HbaRule, client: IpAddress, facts: MatchFacts): AddressAnswer {
   const a = rule.address!;
   switch (a.kind) {
     case 'all':
       return true;
-    case 'cidr':
-      return inNetwork(client, parseIp(a.address)!, parseIp(a.mask)!.bytes);
+    case 'cidr': {
+      let n = networks.get(a);
+      if (!n) networks.set(a, (n = { net: parseIp(a.address)!, mask: parseIp(a.mask)!.bytes }));
+      return inNetwork(client, n.net, n.mask);
+    }
     case 'samehost':
     case 'samenet': {
       if (!facts.interfaces) return { undecided: `"${a.kind}" needs the server's interface addresses` };

@@ -1,3 +1,4 @@
+import { bySeverity } from '../group.js';
 import type { Check } from '../types.js';
 import { quote, rulesOf } from '../rules.js';
 
@@ -6,7 +7,7 @@ export const check: Check = {
   id: 'hba-md5',
   title: 'md5 authentication method',
   run(s) {
-    return rulesOf(s)
+    return bySeverity(rulesOf(s)
       .filter((r) => r.rule.method === 'md5')
       .map((r) => ({
         severity: 'medium' as const,
@@ -14,6 +15,6 @@ export const check: Check = {
         why: 'md5 hashes stolen from pg_authid log in as-is, and md5 is deprecated since PostgreSQL 18. (With SCRAM-stored passwords the server already uses SCRAM here.)',
         fix: { stage: 'flip' as const, text: 'Use scram-sha-256 once every role that logs in this way has a SCRAM password.' },
         cis: '4.3',
-      }));
+      })));
   },
 };

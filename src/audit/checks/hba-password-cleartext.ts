@@ -1,3 +1,4 @@
+import { bySeverity } from '../group.js';
 import type { Check } from '../types.js';
 import { quote, rulesOf } from '../rules.js';
 
@@ -6,7 +7,7 @@ export const check: Check = {
   id: 'hba-password-cleartext',
   title: 'cleartext password authentication',
   run(s) {
-    return rulesOf(s)
+    return bySeverity(rulesOf(s)
       .filter((r) => r.rule.method === 'password')
       .map((r) => ({
         severity: r.rule.type === 'local' || r.rule.type === 'hostssl' ? ('medium' as const) : ('high' as const),
@@ -14,6 +15,6 @@ export const check: Check = {
         why: 'The client sends the password itself; without TLS anyone on the path reads it, and the server sees it in clear.',
         fix: { stage: 'flip' as const, text: 'Use scram-sha-256.' },
         cis: '4.3',
-      }));
+      })));
   },
 };

@@ -1,3 +1,4 @@
+import { bySeverity } from '../group.js';
 import type { Check, Severity } from '../types.js';
 import { loopbackOnly, networkRules, prefixBits, quote, where } from '../rules.js';
 
@@ -6,7 +7,7 @@ export const check: Check = {
   id: 'hba-trust-network',
   title: 'trust authentication over the network',
   run(s) {
-    return networkRules(s)
+    return bySeverity(networkRules(s)
       .filter((r) => r.rule.method === 'trust' && !loopbackOnly(r.rule))
       .map((r) => {
         const p = prefixBits(r.rule);
@@ -19,6 +20,6 @@ export const check: Check = {
           fix: { stage: 'flip', text: 'Replace trust with scram-sha-256 after every consumer has a password (pgharden plan).' },
           cis: '4.3 (Ensure login via "host" TCP/IP Socket is configured correctly)',
         };
-      });
+      }));
   },
 };

@@ -1,3 +1,4 @@
+import { bySeverity } from '../group.js';
 import type { Check } from '../types.js';
 import { loopbackOnly, networkRules, quote } from '../rules.js';
 
@@ -6,7 +7,7 @@ export const check: Check = {
   id: 'hba-trust-replication',
   title: 'trust for replication connections over the network',
   run(s) {
-    return networkRules(s)
+    return bySeverity(networkRules(s)
       .filter((r) => r.rule.method === 'trust' && !loopbackOnly(r.rule) && r.rule.databases.some((t) => !t.quoted && t.value === 'replication'))
       .map((r) => ({
         severity: 'critical' as const,
@@ -14,6 +15,6 @@ export const check: Check = {
         why: 'Anyone in range can stream a complete physical copy of every database (pg_basebackup) without a password.',
         fix: { stage: 'flip' as const, text: 'Use scram-sha-256 for a dedicated replication role, limited to the standbys\' addresses.' },
         cis: '4.3',
-      }));
+      })));
   },
 };
