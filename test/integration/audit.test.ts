@@ -29,6 +29,32 @@ function audit(c: Cluster, user = 'postgres', password?: string): { code: number
 const ids = (j: AuditJson) => [...new Set(j.findings.map((f) => f.id))].sort();
 
 describe.each(testedInstalls())('pgharden audit on PostgreSQL $major', (install) => {
+  describe("the story's cluster, as it is", () => {
+    let c: Cluster;
+    let app: Awaited<ReturnType<typeof clientFrom>>;
+    beforeAll(async () => {
+      c = await startStoryCluster(install);
+      app = clientFrom(VPN_DEVICE, { host: '127.0.0.1', port: c.port, user: 'postgres', database: 'workspace', application_name: 'agents' });
+      await app.connect();
+    });
+    afterAll(async () => {
+      await app?.end();
+      await c?.stop();
+    });
+
+    it('reports exactly the story\'s risks and its matrix', () => {
+      const { code, json } = audit(c);
+      expect(code).toBe(1);
+      expect(ids(json)).toEqual([
+        'conf-file-errors', 'file-permissions', 'hba-trust-local', 'hba-trust-network', 'listen-all-wide', 'log-connections-off',
+        'roles-no-password-network', 'ssl-off-network', 'superuser-connected', 'superuser-network',
+      ]);
+      expect(json.findings.filter((f) => f.severity === 'critical').map((f) => f.id).sort()).toEqual(['hba-trust-network', 'superuser-network']);
+      expect(json.matrix.sources.map((s) => s.label)).toEqual(['local', 'loopback', '127.10.0.0/16', 'anywhere']);
+      expect(json.matrix.cells).toEqual({ postgres: { local: 'trust', loopback: 'trust', '127.10.0.0/16': 'trust', anywhere: 'no entry' } });
+    });
+  });
+
   describe('the story cluster, made worse', () => {
     let c: Cluster;
     let app: Awaited<ReturnType<typeof clientFrom>>;
