@@ -16,7 +16,7 @@ export interface Finding {
   evidence: string[];
   why: string;
   fix: { stage: PlanStage; text: string };
-  /** CIS PostgreSQL Benchmark recommendation, where one exists. */
+  /** The CIS PostgreSQL Benchmark recommendation, by title (its number differs between benchmark versions). */
   cis?: string;
 }
 

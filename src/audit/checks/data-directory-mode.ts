@@ -12,7 +12,7 @@ export const check: Check = {
       evidence: [`data_directory ${d.path}: mode ${d.mode!.toString(8).padStart(4, '0')}`],
       why: 'Other accounts can read the raw table files, including pg_authid with every password verifier.',
       fix: { stage: 'manual' as const, text: 'chmod 0700 (0750 with group access enabled by initdb -g).' },
-      cis: '3.1.x',
+      cis: 'Directory and File Permissions',
     }];
   },
 };

@@ -11,7 +11,7 @@ export const check: Check = {
       evidence: loose.map((f) => `${f.role} ${f.path}: mode ${f.mode!.toString(8).padStart(4, '0')}`),
       why: 'Every account on the host can read who may connect from where, and any secret kept in these files (primary_conninfo, ldapbindpasswd).',
       fix: { stage: 'flip' as const, text: 'chmod 0600 (0640 where a group must read them).' },
-      cis: '3.1.x (file permissions)',
+      cis: 'Directory and File Permissions',
     }];
   },
 };

@@ -14,7 +14,7 @@ export const check: Check = {
         evidence: [quote(s, r)],
         why: 'md5 hashes stolen from pg_authid log in as-is, and md5 is deprecated since PostgreSQL 18. (With SCRAM-stored passwords the server already uses SCRAM here.)',
         fix: { stage: 'flip' as const, text: 'Use scram-sha-256 once every role that logs in this way has a SCRAM password.' },
-        cis: '4.3',
+        cis: 'Ensure login via "host" TCP/IP Socket is configured correctly',
       })));
   },
 };

@@ -14,7 +14,7 @@ export const check: Check = {
         evidence: [quote(s, r)],
         why: 'The client sends the password itself; without TLS anyone on the path reads it, and the server sees it in clear.',
         fix: { stage: 'flip' as const, text: 'Use scram-sha-256.' },
-        cis: '4.3',
+        cis: 'Ensure login via "host" TCP/IP Socket is configured correctly',
       })));
   },
 };

@@ -13,7 +13,7 @@ export const check: Check = {
       evidence: rules.map((r) => quote(s, r)),
       why: 'SSL is available but these rules also accept unencrypted sessions: queries, results and cleartext passwords cross the network readable.',
       fix: { stage: 'flip' as const, text: 'Use hostssl for network rules once clients connect with sslmode=require or stronger.' },
-      cis: '6.7 (SSL)',
+      cis: 'Ensure SSL is enabled and configured correctly',
     }];
   },
 };

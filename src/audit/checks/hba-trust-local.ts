@@ -13,7 +13,7 @@ export const check: Check = {
         evidence: [quote(s, r)],
         why: 'Any process or user on the server host can connect as any role, including superusers, without a password.',
         fix: { stage: 'flip' as const, text: 'Use peer for the server\'s OS user and scram-sha-256 for everyone else on the socket.' },
-        cis: '4.2 (Ensure login via "local" UNIX Domain Socket is configured correctly)',
+        cis: 'Ensure login via "local" UNIX Domain Socket is configured correctly',
       }));
   },
 };

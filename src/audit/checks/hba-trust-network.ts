@@ -18,7 +18,7 @@ export const check: Check = {
           evidence: [quote(s, r)],
           why: `Every client in ${where(r.rule)} can log in without a password, as any role this rule names, superusers included.`,
           fix: { stage: 'flip', text: 'Replace trust with scram-sha-256 after every consumer has a password (pgharden plan).' },
-          cis: '4.3 (Ensure login via "host" TCP/IP Socket is configured correctly)',
+          cis: 'Ensure login via "host" TCP/IP Socket is configured correctly',
         };
       }));
   },

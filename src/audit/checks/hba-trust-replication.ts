@@ -14,7 +14,7 @@ export const check: Check = {
         evidence: [quote(s, r)],
         why: 'Anyone in range can stream a complete physical copy of every database (pg_basebackup) without a password.',
         fix: { stage: 'flip' as const, text: 'Use scram-sha-256 for a dedicated replication role, limited to the standbys\' addresses.' },
-        cis: '4.3',
+        cis: 'Ensure login via "host" TCP/IP Socket is configured correctly',
       })));
   },
 };

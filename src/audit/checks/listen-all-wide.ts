@@ -20,7 +20,6 @@ export const check: Check = {
       ],
       why: 'The server accepts connections on every interface and the rules admit whole networks: the port is exposed to everything those networks contain.',
       fix: { stage: 'flip' as const, text: 'Narrow the rules to the ranges consumers really use; set listen_addresses to the needed interfaces (restart required, never silent).' },
-      cis: '3.1.x (listen_addresses)',
     }];
   },
 };

@@ -11,7 +11,7 @@ export const check: Check = {
       evidence: [`log_connections = '${v}'`],
       why: 'After an incident there is no record of which client connected as which role from where.',
       fix: { stage: 'manual' as const, text: 'Set log_connections = on (a reload is enough).' },
-      cis: '3.1.20 (log_connections)',
+      cis: 'Ensure \'log_connections\' is enabled',
     }];
   },
 };

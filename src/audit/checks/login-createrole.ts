@@ -11,7 +11,7 @@ export const check: Check = {
       evidence: roles.map((r) => `role "${r.name}": ${[r.createrole && 'CREATEROLE', r.bypassrls && 'BYPASSRLS'].filter(Boolean).join(', ')}`),
       why: 'CREATEROLE can create and grant roles (before 16, almost any role); BYPASSRLS ignores every row-level security policy.',
       fix: { stage: 'roles' as const, text: 'Keep these powers on NOLOGIN admin roles granted to people, not to applications.' },
-      cis: '4.x (role attributes)',
+      cis: 'Ensure excessive administrative privileges are revoked',
     }];
   },
 };

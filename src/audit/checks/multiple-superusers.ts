@@ -11,7 +11,7 @@ export const check: Check = {
       evidence: su.map((r) => `role "${r.name}": superuser${r.login ? ', can log in' : ''}`),
       why: 'Each superuser is a complete way in; applications and people rarely need more than one, local-only.',
       fix: { stage: 'roles' as const, text: 'Give applications least-privilege roles and revoke SUPERUSER from the rest (manual, after the plan).' },
-      cis: '4.5',
+      cis: 'Ensure excessive administrative privileges are revoked',
     }];
   },
 };

@@ -11,7 +11,6 @@ export const check: Check = {
       evidence: [`password_encryption = '${v}'`],
       why: 'Passwords set from now on are stored as md5, which scram-sha-256 rules cannot use and which stolen catalogs replay.',
       fix: { stage: 'roles' as const, text: "ALTER SYSTEM SET password_encryption = 'scram-sha-256' (the plan's roles stage)." },
-      cis: '4.4',
     }];
   },
 };

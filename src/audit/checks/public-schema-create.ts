@@ -10,7 +10,6 @@ export const check: Check = {
       evidence: [`PUBLIC has CREATE on schema public (PostgreSQL ${s.major})`],
       why: 'Any role can plant functions or operators that other roles\' queries then call (CVE-2018-1058).',
       fix: { stage: 'roles' as const, text: 'REVOKE CREATE ON SCHEMA public FROM PUBLIC in each database.' },
-      cis: '4.x (public schema)',
     }];
   },
 };

@@ -11,7 +11,6 @@ export const check: Check = {
       evidence: md5.map((r) => `role "${r.name}": md5 password`),
       why: 'An md5 verifier is the password for md5 authentication, and cannot be used by scram-sha-256: these roles are locked out by the flip.',
       fix: { stage: 'roles' as const, text: 'Set a new password as a SCRAM verifier (pgharden plan does, before the flip).' },
-      cis: '4.4 (password_encryption)',
     }];
   },
 };

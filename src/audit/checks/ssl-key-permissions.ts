@@ -12,7 +12,7 @@ export const check: Check = {
       evidence: [`ssl_key_file ${key.path}: mode ${key.mode!.toString(8).padStart(4, '0')}`],
       why: "Whoever reads the key can impersonate the server to every client.",
       fix: { stage: 'manual' as const, text: 'chmod 0600 (0640 owned by root with the server in its group).' },
-      cis: '6.7',
+      cis: 'Ensure SSL is enabled and configured correctly',
     }];
   },
 };

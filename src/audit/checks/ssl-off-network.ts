@@ -13,7 +13,7 @@ export const check: Check = {
       evidence: [`ssl = '${s.settings.ssl ?? 'off'}'`, ...rules.map((r) => quote(s, r))],
       why: 'Every session from the network travels unencrypted.',
       fix: { stage: 'manual' as const, text: 'Install a certificate, set ssl = on (a reload is enough) and move network rules to hostssl.' },
-      cis: '6.7 (SSL)',
+      cis: 'Ensure SSL is enabled and configured correctly',
     }];
   },
 };
