@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECKS } from '../../src/audit/audit.js';
 import { clientFrom } from '../../src/cluster/from-address.js';
 import { startStoryCluster, VPN_DEVICE } from '../../src/cluster/story.js';
-import { startCluster, testedInstalls, type Cluster } from '../helpers/cluster.js';
+import { startCluster, testedInstalls, type Cluster, type PgInstall } from '../helpers/cluster.js';
 import { pgharden } from '../helpers/cli.js';
 
 const md5 = (password: string, user: string) => `md5${createHash('md5').update(password + user).digest('hex')}`;
@@ -28,22 +28,32 @@ function audit(c: Cluster, user = 'postgres', password?: string): { code: number
 
 const ids = (j: AuditJson) => [...new Set(j.findings.map((f) => f.id))].sort();
 
+/**
+ * The story cluster for the enclosing describe, worsened by `prepare`, with the agents' app
+ * connected as superuser from a VPN address for as long as the tests run.
+ */
+function useStory(install: PgInstall, prepare: (c: Cluster) => Promise<void> = async () => undefined): () => Cluster {
+  let c: Cluster | undefined;
+  let app: ReturnType<typeof clientFrom> | undefined;
+  beforeAll(async () => {
+    c = await startStoryCluster(install);
+    await prepare(c);
+    app = clientFrom(VPN_DEVICE, { host: '127.0.0.1', port: c.port, user: 'postgres', database: 'workspace', application_name: 'agents' });
+    await app.connect();
+  });
+  afterAll(async () => {
+    await app?.end();
+    await c?.stop();
+  });
+  return () => c!;
+}
+
 describe.each(testedInstalls())('pgharden audit on PostgreSQL $major', (install) => {
   describe("the story's cluster, as it is", () => {
-    let c: Cluster;
-    let app: Awaited<ReturnType<typeof clientFrom>>;
-    beforeAll(async () => {
-      c = await startStoryCluster(install);
-      app = clientFrom(VPN_DEVICE, { host: '127.0.0.1', port: c.port, user: 'postgres', database: 'workspace', application_name: 'agents' });
-      await app.connect();
-    });
-    afterAll(async () => {
-      await app?.end();
-      await c?.stop();
-    });
+    const story = useStory(install);
 
     it('reports exactly the story\'s risks and its matrix', () => {
-      const { code, json } = audit(c);
+      const { code, json } = audit(story());
       expect(code).toBe(1);
       expect(ids(json)).toEqual([
         'conf-file-errors', 'file-permissions', 'hba-trust-local', 'hba-trust-network', 'listen-all-wide', 'log-connections-off',
@@ -56,10 +66,7 @@ describe.each(testedInstalls())('pgharden audit on PostgreSQL $major', (install)
   });
 
   describe('the story cluster, made worse', () => {
-    let c: Cluster;
-    let app: Awaited<ReturnType<typeof clientFrom>>;
-    beforeAll(async () => {
-      c = await startStoryCluster(install);
+    const story = useStory(install, async (c) => {
       await c.query(`CREATE ROLE legacy LOGIN PASSWORD '${md5('unused', 'legacy')}'`);
       await c.query('CREATE ROLE admin2 SUPERUSER LOGIN');
       await c.query('CREATE ROLE ops LOGIN CREATEROLE BYPASSRLS');
@@ -82,15 +89,10 @@ describe.each(testedInstalls())('pgharden audit on PostgreSQL $major', (install)
       chownSync(c.identFile, 65534, c.gid); // owned by "nobody": not the server's user
       chmodSync(c.identFile, 0o640);
       chmodSync(c.dataDir, 0o755);
-      app = clientFrom(VPN_DEVICE, { host: '127.0.0.1', port: c.port, user: 'postgres', database: 'workspace', application_name: 'agents' });
-      await app.connect();
-    });
-    afterAll(async () => {
-      await app?.end();
-      await c?.stop();
     });
 
     it('reports every expected finding, with evidence, and the matrix', () => {
+      const c = story();
       const { code, json } = audit(c);
       expect(code).toBe(1);
       const expected = CHECKS.map((k) => k.id)
@@ -110,7 +112,7 @@ describe.each(testedInstalls())('pgharden audit on PostgreSQL $major', (install)
     });
 
     it('without superuser still runs and says precisely what it could not see', () => {
-      const { code, json, stderr } = audit(c, 'ops');
+      const { code, json, stderr } = audit(story(), 'ops');
       expect([0, 1], stderr).toContain(code);
       expect(json.limits).toEqual(expect.arrayContaining([
         expect.stringContaining('connected as "ops", not a superuser'),
@@ -123,7 +125,7 @@ describe.each(testedInstalls())('pgharden audit on PostgreSQL $major', (install)
     });
 
     it('--fail-on critical still exits 1; an unknown level is a usage error', () => {
-      expect(pgharden(['audit', '--fail-on', 'critical', '--dsn', `postgres://postgres@127.0.0.1:${c.port}/postgres`]).code).toBe(1);
+      expect(pgharden(['audit', '--fail-on', 'critical', '--dsn', `postgres://postgres@127.0.0.1:${story().port}/postgres`]).code).toBe(1);
       expect(pgharden(['audit', '--fail-on', 'severe']).code).toBe(2);
     });
   });
