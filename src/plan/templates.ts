@@ -1,0 +1,103 @@
+/**
+ * Role templates (`templates/roles/*.sql`): SQL with `:role`, `:database` and `:schema`
+ * placeholders, checked with the real PostgreSQL grammar (libpg-query) when loaded. A template
+ * of kind `app` may only grant row privileges (SELECT/INSERT/UPDATE/DELETE), USAGE and CONNECT to
+ * the role it is for: anything that hands an application DDL or ownership is refused, quoting
+ * the statement.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The templates shipped with pgharden. */
+export const BUILTIN_TEMPLATES = fileURLToPath(new URL('../../templates/roles/', import.meta.url));
+
+export interface RoleTemplate {
+  name: string;
+  file: string;
+  /** `app`: may not hold DDL or ownership. `owner`: owns schema objects (migrations). */
+  kind: 'app' | 'owner';
+  /** The SQL with placeholders, as written. */
+  sql: string;
+}
+
+/** A template that cannot be used, with the statement that made it so. */
+export class TemplateError extends Error {
+  constructor(readonly file: string, message: string) {
+    super(`Role template "${file}": ${message}`);
+    this.name = 'TemplateError';
+  }
+}
+
+const PLACEHOLDER = /(?<!:):(role|database|schema)\b/g;
+/** Privileges an application role may hold (lower-case, as the grammar spells them). */
+const APP_PRIVILEGES = new Set(['select', 'insert', 'update', 'delete', 'usage', 'connect']);
+
+/** A quoted SQL identifier. */
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** The template's SQL for one role, database and schema. */
+export function instantiate(t: RoleTemplate, values: { role: string; database: string; schema: string }): string {
+  return t.sql.replace(PLACEHOLDER, (_, key: 'role' | 'database' | 'schema') => quoteIdent(values[key]));
+}
+
+type Stmt = Record<string, Record<string, unknown>>;
+
+function statementText(sql: string, stmt: { stmt_location?: number; stmt_len?: number }): string {
+  const start = stmt.stmt_location ?? 0;
+  return sql.slice(start, stmt.stmt_len ? start + stmt.stmt_len : undefined).replace(/^(\s*--[^\n]*\n)*/, '').trim();
+}
+
+/** Why an app template may not contain this statement, or undefined when it may. */
+function appViolation(kind: string, body: Record<string, unknown>): string | undefined {
+  if (kind === 'GrantStmt' || kind === 'AlterDefaultPrivilegesStmt') {
+    // ALTER DEFAULT PRIVILEGES carries its GRANT as `action`, with the GrantStmt fields unwrapped.
+    const grant = (kind === 'GrantStmt' ? body : body.action) as {
+      is_grant?: boolean; privileges?: { AccessPriv: { priv_name?: string } }[]; grant_option?: boolean;
+    };
+    if (!grant.is_grant) return undefined; // REVOKE only takes away
+    if (grant.grant_option) return 'grants WITH GRANT OPTION to an application role';
+    if (!grant.privileges) return 'grants ALL PRIVILEGES (which include CREATE, TRUNCATE, REFERENCES and TRIGGER) to an application role';
+    const bad = grant.privileges.map((p) => p.AccessPriv.priv_name ?? 'all').filter((p) => !APP_PRIVILEGES.has(p));
+    return bad.length ? `grants ${bad.map((p) => p.toUpperCase()).join(', ')} to an application role` : undefined;
+  }
+  if (kind === 'AlterOwnerStmt' || kind === 'AlterTableStmt' || kind === 'ReassignOwnedStmt') return 'hands ownership or DDL to an application role';
+  if (kind === 'GrantRoleStmt') return 'makes the application role a member of another role';
+  return `runs ${kind.replace(/Stmt$/, '')}, which an application role template may not contain`;
+}
+
+/** Parses and checks a template's text. */
+export async function checkTemplate(file: string, sql: string): Promise<RoleTemplate> {
+  const name = basename(file, '.sql');
+  const kind = /^--\s*kind:\s*(app|owner)\s*$/m.exec(sql)?.[1] as 'app' | 'owner' | undefined;
+  if (!kind) throw new TemplateError(file, 'needs a "-- kind: app" or "-- kind: owner" line');
+  const { parse } = await import('libpg-query');
+  const sample = instantiate({ name, file, kind, sql }, { role: 'r', database: 'd', schema: 's' });
+  let tree: { stmts?: { stmt: Stmt; stmt_location?: number; stmt_len?: number }[] };
+  try {
+    tree = (await parse(sample)) as unknown as typeof tree;
+  } catch (err) {
+    throw new TemplateError(file, `is not valid SQL: ${(err as Error).message}`);
+  }
+  if (kind === 'app') {
+    for (const s of tree.stmts ?? []) {
+      const [stmtKind, body] = Object.entries(s.stmt)[0]!;
+      const why = appViolation(stmtKind, body);
+      if (why) throw new TemplateError(file, `${why}: ${statementText(sample, s)}`);
+    }
+  }
+  return { name, file, kind, sql };
+}
+
+/** Every template in a directory (the built-in ones by default), checked. */
+export async function loadTemplates(dir = BUILTIN_TEMPLATES): Promise<Map<string, RoleTemplate>> {
+  const out = new Map<string, RoleTemplate>();
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.sql')).sort()) {
+    const file = join(dir, f);
+    const t = await checkTemplate(file, readFileSync(file, 'utf8'));
+    out.set(t.name, t);
+  }
+  return out;
+}

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { checkTemplate, instantiate, loadTemplates, TemplateError } from '../../../src/plan/templates.js';
+
+const app = (sql: string) => `-- kind: app\n${sql}`;
+
+describe('role templates', () => {
+  it('loads the built-in templates, each valid for the real grammar', async () => {
+    const t = await loadTemplates();
+    expect([...t.keys()]).toEqual(['app-readwrite', 'migrator', 'readonly']);
+    expect(t.get('migrator')?.kind).toBe('owner');
+    expect(instantiate(t.get('readonly')!, { role: 'report "ro"', database: 'shop', schema: 'public' })).toContain(
+      'GRANT SELECT ON ALL TABLES IN SCHEMA "public" TO "report ""ro""";',
+    );
+  });
+
+  it.each([
+    ['GRANT CREATE ON SCHEMA :schema TO :role;', 'grants CREATE to an application role: GRANT CREATE ON SCHEMA "s" TO "r"'],
+    ['GRANT ALL ON ALL TABLES IN SCHEMA :schema TO :role;', 'grants ALL PRIVILEGES'],
+    ['GRANT SELECT, TRUNCATE ON ALL TABLES IN SCHEMA :schema TO :role;', 'grants TRUNCATE to an application role'],
+    ['ALTER DEFAULT PRIVILEGES GRANT REFERENCES, TRIGGER ON TABLES TO :role;', 'grants REFERENCES, TRIGGER'],
+    ['GRANT SELECT ON ALL TABLES IN SCHEMA :schema TO :role WITH GRANT OPTION;', 'WITH GRANT OPTION'],
+    ['ALTER TABLE t OWNER TO :role;', 'hands ownership or DDL'],
+    ['CREATE TABLE t (i int);', 'runs Create'],
+    ['GRANT pg_write_server_files TO :role;', 'makes the application role a member'],
+  ])('refuses %s', async (sql, message) => {
+    await expect(checkTemplate('bad.sql', app(sql))).rejects.toThrow(message);
+  });
+
+  it('accepts REVOKE, and says where SQL is invalid or the kind is missing', async () => {
+    await expect(checkTemplate('ok.sql', app('REVOKE CREATE ON SCHEMA :schema FROM :role;'))).resolves.toMatchObject({ kind: 'app' });
+    await expect(checkTemplate('typo.sql', app('GRANT SELECT ON TO :role;'))).rejects.toThrow('Role template "typo.sql": is not valid SQL: syntax error');
+    // The grammar takes any word as a privilege name; the allow-list refuses what it does not know.
+    await expect(checkTemplate('odd.sql', app('GRANT SELEC ON t TO :role;'))).rejects.toThrow('grants SELEC to an application role');
+    await expect(checkTemplate('nokind.sql', 'GRANT SELECT ON t TO :role;')).rejects.toBeInstanceOf(TemplateError);
+  });
+
+  it('leaves casts alone when filling placeholders', async () => {
+    const t = await checkTemplate('cast.sql', "-- kind: owner\nSELECT 1::int, ':role'::text;");
+    expect(instantiate(t, { role: 'x', database: 'd', schema: 's' })).toBe("-- kind: owner\nSELECT 1::int, '\"x\"'::text;");
+  });
+});
