@@ -1,0 +1,94 @@
+/**
+ * The hardening spec (harden.yaml or .json): the DBA's intent in a few lines. Validated with zod;
+ * one error lists every problem and every unknown key, each with its path, never just the first.
+ */
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { parseIp, parsePrefix } from '../conf/ip.js';
+
+const argv = z.array(z.string().min(1)).min(1, 'needs the program and its arguments, e.g. ["systemctl", "reload", "app"]');
+
+const cidr = z.string().refine((v) => {
+  const [addr, bits] = v.split('/');
+  const ip = addr === undefined ? null : parseIp(addr);
+  return ip !== null && bits !== undefined && parsePrefix(bits, ip.family) !== null;
+}, 'must be an address range in CIDR form, e.g. 10.8.0.0/24');
+
+const identifier = z.string().min(1).max(63, 'PostgreSQL names are at most 63 bytes');
+
+const SpecSchema = z.strictObject({
+  target: z.strictObject({
+    /** How pgharden connects as an admin; the libpg environment when absent. */
+    dsn: z.string().optional(),
+    dataDir: z.string().optional(),
+  }),
+  network: z.strictObject({
+    /** Where consumers connect from. */
+    trustedRanges: z.array(cidr).min(1, 'needs at least one range consumers connect from'),
+    superuser: z.literal('local-only').default('local-only'),
+    /** A new listen_addresses (restart required; never applied silently). */
+    listenAddresses: z.string().optional(),
+  }),
+  roles: z
+    .array(
+      z.strictObject({
+        name: identifier,
+        template: z.string().min(1),
+        databases: z.array(identifier).min(1),
+        schema: identifier.default('public'),
+        /** Tables that stay read-only for this role (e.g. an agents' kill switch). */
+        readOnlyTables: z.array(z.string().min(1)).default([]),
+      }),
+    )
+    .min(1),
+  consumers: z
+    .array(
+      z.strictObject({
+        name: z.string().min(1),
+        file: z.string().min(1),
+        /** The key holding the DSN in that file (e.g. DATABASE_URL), when there is more than one. */
+        key: z.string().optional(),
+        role: identifier,
+        reload: argv.optional(),
+        healthCheck: argv.optional(),
+      }),
+    )
+    .default([]),
+});
+
+/** A validated spec. */
+export type Spec = z.infer<typeof SpecSchema>;
+
+/** Every problem in a spec file, each with where it is. */
+export class SpecError extends Error {
+  constructor(readonly file: string, readonly problems: string[]) {
+    super(`${file} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'SpecError';
+  }
+}
+
+const where = (path: PropertyKey[]) => (path.length ? path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '(top level)');
+
+/** Parses YAML or JSON spec text; throws SpecError listing every problem. */
+export function parseSpec(text: string, file: string): Spec {
+  let raw: unknown;
+  try {
+    raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { prettyErrors: true });
+  } catch (err) {
+    throw new SpecError(file, [`not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`]);
+  }
+  const result = SpecSchema.safeParse(raw ?? {});
+  const problems = result.success ? [] : result.error.issues.map((i) =>
+    i.code === 'unrecognized_keys' ? `${where(i.path)}: unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}` : `${where(i.path)}: ${i.message}`);
+  if (result.success) {
+    const names = new Set(result.data.roles.map((r) => r.name));
+    result.data.roles.forEach((r, i) => {
+      if (result.data.roles.findIndex((x) => x.name === r.name) !== i) problems.push(`roles[${i}].name: "${r.name}" is defined twice`);
+    });
+    result.data.consumers.forEach((c, i) => {
+      if (!names.has(c.role)) problems.push(`consumers[${i}].role: "${c.role}" is not one of the spec's roles (${[...names].join(', ')})`);
+    });
+  }
+  if (problems.length || !result.success) throw new SpecError(file, problems);
+  return result.data;
+}
