@@ -49,7 +49,7 @@ function rulesByRole(all: readonly PlacedRule[], memberOf: (user: string, group:
   const generic: number[] = [];
   const byName = new Map<string, number[]>();
   rules.forEach((r, i) => {
-    const plain = r.rule.users.every((t) => t.quoted || !(t.value === 'all' || t.value.startsWith('+') || t.value.startsWith('/')));
+    const plain = r.rule.users.every((t) => !t.regex && (t.quoted || !(t.value === 'all' || t.value.startsWith('+'))));
     if (!plain) generic.push(i);
     else for (const t of r.rule.users) (byName.get(t.value) ?? byName.set(t.value, []).get(t.value)!).push(i);
   });

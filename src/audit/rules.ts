@@ -67,7 +67,7 @@ export function userField(rule: HbaRule, role: RoleFacts): boolean {
       const g = t.value.slice(1);
       return role.name === g || role.allGroups.includes(g);
     }
-    if (!t.quoted && t.value.startsWith('/')) return compileName(t.value.slice(1))?.test(role.name) ?? false;
+    if (t.regex) return compileName(t.value.slice(1))?.test(role.name) ?? false;
     return t.value === role.name;
   });
 }

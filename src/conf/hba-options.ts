@@ -113,7 +113,10 @@ function applyLdapUrl(s: OptionState, url: string): string | undefined {
   const m = /^(ldaps?):\/\/([^/:?]*)(?::(\d+))?(?:\/([^?]*)(?:\?([^?]*)(?:\?([^?]*)(?:\?([^?]*))?)?)?)?$/.exec(url);
   if (!m) {
     const scheme = /^([a-z]+):\/\//i.exec(url)?.[1];
-    if (scheme && scheme !== 'ldap' && scheme !== 'ldaps') return `unsupported LDAP URL scheme: ${scheme}`;
+    // PostgreSQL 15 hands any URL to OpenLDAP first, whose refusal it reports with this odd text.
+    if (scheme && scheme !== 'ldap' && scheme !== 'ldaps') {
+      return s.ctx.major <= 15 ? `could not parse LDAP URL "${url}": Time limit exceeded` : `unsupported LDAP URL scheme: ${scheme}`;
+    }
     return `could not parse LDAP URL "${url}": Bad parameter to an ldap routine`;
   }
   s.values.set('ldapscheme', m[1]!);

@@ -33,11 +33,16 @@ function unsupported(method: AuthMethod, ctx: ServerContext): boolean {
   }
 }
 
-/** `/regex` names exist from 16; a pattern JavaScript cannot compile is reported as the server would. */
+/**
+ * `/regex` names exist from 16 — quoted or not: the server compiles every name that starts with
+ * a slash. A pattern that does not compile is reported as the server would; compiled names are
+ * marked `regex` for the matcher.
+ */
 function checkRegex(tokens: LexToken[], ctx: ServerContext): RecordResult | undefined {
   if (ctx.major < 16) return undefined;
   for (const t of tokens) {
-    if (t.quoted || !t.value.startsWith('/')) continue;
+    if (!t.value.startsWith('/')) continue;
+    (t as LexToken & { regex?: boolean }).regex = true;
     const error = regexError(t.value.slice(1));
     if (error) return { error, offset: t.offset };
   }
@@ -97,12 +102,15 @@ export function parseRecord(fields: LexToken[][], ctx: ServerContext): RecordRes
   else if (type === 'hostssl' && !ctx.ssl) warning = 'hostssl record cannot match because SSL is disabled';
   else if (type === 'hostgssenc' && !ctx.build.gssapi) warning = 'hostgssenc record cannot match because GSSAPI is not supported by this build';
 
+  // Each name field is compiled as soon as it is read, before the next field is looked for.
   const databases = fields[1];
   if (!databases) return { error: 'end-of-line before database specification' };
+  const dbRegexError = checkRegex(databases, ctx);
+  if (dbRegexError) return dbRegexError;
   const users = fields[2];
   if (!users) return { error: 'end-of-line before role specification' };
-  const regexError = checkRegex(databases, ctx) ?? checkRegex(users, ctx);
-  if (regexError) return regexError;
+  const userRegexError = checkRegex(users, ctx);
+  if (userRegexError) return userRegexError;
 
   let next = 3;
   let address: HbaAddress | undefined;

@@ -34,6 +34,8 @@ export type AuthMethod =
 export interface HbaToken {
   value: string;
   quoted: boolean;
+  /** A `/regex` name (16+; quoted or not, any name that starts with a slash). */
+  regex?: boolean;
 }
 
 /** A record's address field, as PostgreSQL classifies it. */

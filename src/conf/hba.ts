@@ -32,7 +32,7 @@ export function resolveIncluded(includingFile: string, name: string): string {
 type Expanded = { fields: LexToken[][] } | { error: string };
 
 /** Replaces unquoted `@file` tokens by every token of that file, recursively. */
-function expandAtFiles(fields: LexToken[][], opts: ParseHbaOptions, depth: number): Expanded {
+export function expandAtFiles(fields: LexToken[][], opts: ParseHbaOptions, depth: number): Expanded {
   if (!fields.some((f) => f.some(isAtFile))) return { fields };
   const out: LexToken[][] = [];
   for (const field of fields) {
@@ -56,7 +56,8 @@ function expandAtFiles(fields: LexToken[][], opts: ParseHbaOptions, depth: numbe
         for (const f of inner.fields) for (const t of f) tokens.push({ ...t, offset: tok.offset });
       }
     }
-    out.push(tokens);
+    // A field whose @file lists no names disappears, and the fields after it move up.
+    if (tokens.length > 0) out.push(tokens);
   }
   return { fields: out };
 }
@@ -83,6 +84,11 @@ export function parseHba(text: string, opts: ParseHbaOptions): HbaLine[] {
       return;
     }
     const { fields } = expanded;
+    if (fields.length === 0) {
+      // Only empty @file lists: PostgreSQL sees no tokens at all and skips the line.
+      lines.push({ kind: 'comment', line, raw });
+      return;
+    }
     const directive = fields[0]![0]!.value;
     if (opts.context.major >= 16 && fields.length === 2 && INCLUDE_DIRECTIVES.has(directive)) {
       lines.push({ kind: 'include', line, raw, directive: directive as 'include', path: fields[1]![0]!.value });

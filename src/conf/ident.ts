@@ -4,6 +4,7 @@
  * text; and the rows of the `pg_ident_file_mappings` view (15+).
  */
 import type { ServerContext } from './context.js';
+import { expandAtFiles } from './hba.js';
 import { lexFields, logicalLines } from './hba-lexer.js';
 import type { HbaToken } from './hba-types.js';
 import { regexError } from './regex.js';
@@ -39,14 +40,27 @@ export interface IdentFileMappingRow {
 
 const INCLUDES = new Set(['include', 'include_if_exists', 'include_dir']);
 
-/** Parses pg_ident.conf text (pure). */
-export function parseIdent(text: string, opts: { file: string; context: ServerContext }): IdentLine[] {
+/** Parses pg_ident.conf text; `@file` lists are read through the injected `readAtFile`, as in pg_hba.conf. */
+export function parseIdent(
+  text: string,
+  opts: { file: string; context: ServerContext; readAtFile?: (path: string) => string | undefined; depth?: number },
+): IdentLine[] {
   const out: IdentLine[] = [];
   for (const ll of logicalLines(text)) {
     const { line, raw } = ll;
-    const fields = lexFields(ll.text);
-    if (fields.length === 0) {
+    const lexed = lexFields(ll.text);
+    if (lexed.length === 0) {
       out.push({ kind: ll.text.includes('#') ? 'comment' : 'blank', line, raw });
+      continue;
+    }
+    const expanded = expandAtFiles(lexed, opts, opts.depth ?? 0);
+    if ('error' in expanded) {
+      out.push({ kind: 'error', line, raw, error: expanded.error });
+      continue;
+    }
+    const fields = expanded.fields;
+    if (fields.length === 0) {
+      out.push({ kind: 'comment', line, raw });
       continue;
     }
     const first = fields[0]![0]!.value;
@@ -58,9 +72,7 @@ export function parseIdent(text: string, opts: { file: string; context: ServerCo
       ? 'multiple values in ident field'
       : fields.length < 3
         ? 'missing entry at end of line'
-        : fields[1]![0]!.quoted || !fields[1]![0]!.value.startsWith('/')
-          ? undefined
-          : regexError(fields[1]![0]!.value.slice(1));
+        : slashRegexError(fields[1]![0]!.value) ?? (opts.context.major >= 16 ? slashRegexError(fields[2]![0]!.value) : undefined);
     if (error) {
       out.push({ kind: 'error', line, raw, error });
       continue;
@@ -69,6 +81,11 @@ export function parseIdent(text: string, opts: { file: string; context: ServerCo
     out.push({ kind: 'record', line, raw, mapping: { map: fields[0]![0]!.value, systemUser: tok(1), pgUser: tok(2) } });
   }
   return out;
+}
+
+/** A name starting with `/` is a regular expression (quoted or not); its compile error, if any. */
+function slashRegexError(value: string): string | undefined {
+  return value.startsWith('/') ? regexError(value.slice(1)) : undefined;
 }
 
 /** The file text back, byte for byte. */

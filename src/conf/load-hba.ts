@@ -49,7 +49,10 @@ export function readConfigFile(path: string): ReadFile | undefined {
   try {
     bytes = readFileSync(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    // The server reads a directory named by include or @ as an empty file.
+    if (code === 'EISDIR') return { text: '', encoding: 'utf8' };
     throw err;
   }
   try {

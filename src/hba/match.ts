@@ -42,7 +42,8 @@ export type MatchResult =
 const keyword = (t: HbaToken, word: string) => !t.quoted && t.value === word;
 
 function nameMatches(t: HbaToken, name: string): boolean {
-  if (!t.quoted && t.value.startsWith('/')) return compileName(t.value.slice(1))?.test(name) ?? false;
+  // The parser marks /regex names (16+, quoted or not); on 15 a slash is just part of a name.
+  if (t.regex) return compileName(t.value.slice(1))?.test(name) ?? false;
   return t.value === name;
 }
 

@@ -34,7 +34,7 @@ function typeCovers(outer: HbaRule, inner: HbaRule): boolean {
 
 function namesCover(outer: HbaToken[], inner: HbaToken[]): boolean {
   if (isAll(outer)) return !inner.some((t) => !t.quoted && t.value === 'replication');
-  return inner.every((t) => !t.value.startsWith('/') && !t.value.startsWith('+') && outer.some((o) => o.quoted === t.quoted && o.value === t.value && !o.value.startsWith('/') && !o.value.startsWith('+')));
+  return inner.every((t) => !t.regex && !t.value.startsWith('+') && outer.some((o) => o.quoted === t.quoted && o.value === t.value && !o.regex && !o.value.startsWith('+')));
 }
 
 /** Rules no connection can ever reach, because an earlier rule takes every connection they would. */
