@@ -36,10 +36,19 @@ export interface FileSettingRow {
 }
 
 /** Old names the server still maps to their new ones. */
-const RENAMED: Record<string, string> = { sort_mem: 'work_mem', vacuum_mem: 'maintenance_work_mem', ssl_ecdh_curve: 'ssl_groups' };
+const RENAMED = new Map([['sort_mem', 'work_mem'], ['vacuum_mem', 'maintenance_work_mem'], ['ssl_ecdh_curve', 'ssl_groups']]);
 
-/** A custom (extension) name: dotted identifiers, accepted without a definition. */
-const CUSTOM_NAME = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)+$/;
+/** find_option: the name in any case, else the parameter an old name now stands for. */
+function findParam(catalog: GucCatalog, name: string): GucParam | undefined {
+  const lower = name.toLowerCase();
+  const found = catalog.get(lower);
+  if (found) return found;
+  const renamed = RENAMED.get(lower);
+  return renamed === undefined ? undefined : catalog.get(renamed);
+}
+
+/** A custom (extension) name: dotted identifiers (any non-ASCII character counts as a letter), accepted without a definition. */
+const CUSTOM_NAME = /^[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*(?:\.[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*)+$/;
 
 const MEMORY: Record<string, number> = { B: 1, kB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4 };
 const TIME: Record<string, number> = { us: 0.001, ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -165,22 +174,38 @@ function accepted(p: GucParam, value: string, host: HostFacts): boolean {
   return p.context !== 'postmaster' || same;
 }
 
+interface Item {
+  file: string | null;
+  line: number | null;
+  name: string | null;
+  value: string | null;
+  error: string | null;
+  /** A server-side mark: an entry replaced by a later one, or not a setting at all. */
+  ignore: boolean;
+  applied: boolean;
+}
+
 /** The rows of pg_file_settings for the loaded files. */
 export function fileSettingsRows(loaded: LoadedConf, catalog: GucCatalog, host: HostFacts = {}): FileSettingRow[] {
-  const items: { file: string | null; line: number | null; name: string | null; value: string | null; error: string | null; ignore: boolean; applied: boolean }[] =
-    loaded.entries.map((e) => ({ ...e, ignore: e.name === null, applied: false }));
+  const items: Item[] = loaded.entries.map((e) => ({ file: e.file, line: e.line, name: e.name, value: e.value, error: e.error, ignore: e.name === null, applied: false }));
   if (loaded.readOk) {
     const inFile = new Set<string>();
+    // Earlier entries still live, by name exactly as written: a later entry for a parameter
+    // already in the files retires those spelled the same (the server compares with strcmp).
+    const live = new Map<string, number[]>();
     let error = false;
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
       if (item.ignore) continue;
-      const lower = item.name!.toLowerCase();
-      const p = catalog.get(RENAMED[lower] ?? lower);
+      const p = findParam(catalog, item.name!);
       if (p) {
-        if (inFile.has(p.name)) {
-          for (let j = 0; j < i; j++) if (!items[j]!.ignore && items[j]!.name === item.name) items[j]!.ignore = true;
+        const same = live.get(item.name!);
+        if (inFile.has(p.name) && same) {
+          for (const j of same) items[j]!.ignore = true;
+          same.length = 0;
         }
+        if (same) same.push(i);
+        else live.set(item.name!, [i]);
         inFile.add(p.name);
       } else if (!CUSTOM_NAME.test(item.name!)) {
         item.error = 'unrecognized configuration parameter';
@@ -201,8 +226,7 @@ export function fileSettingsRows(loaded: LoadedConf, catalog: GucCatalog, host: 
       }
       for (const item of items) {
         if (item.ignore) continue;
-        const lower = item.name!.toLowerCase();
-        const p = catalog.get(RENAMED[lower] ?? lower);
+        const p = findParam(catalog, item.name!);
         if (!p || accepted(p, item.value!, host)) item.applied = true;
         else item.error = 'setting could not be applied';
       }

@@ -4,6 +4,9 @@
  * `ext.name`) for the name and a quoted string, unquoted string, integer (with unit letters)
  * or real for the value; `#` comments; `include`, `include_if_exists`, `include_dir`.
  */
+import { nextToken, unquote, type GucToken, type GucTokenKind } from './guc-lexer.js';
+
+export { unquote };
 
 /** A `name = value` line. `value` is what the server reads (quotes removed, escapes decoded). */
 export interface SettingLine {
@@ -25,125 +28,62 @@ export type ConfLine =
   /** PostgreSQL's syntax error: `near` is the offending token, or null for "near end of line". */
   | { kind: 'error'; line: number; raw: string; error: string; near: string | null; column: number };
 
-type TokenKind = 'id' | 'qualified_id' | 'string' | 'unquoted' | 'integer' | 'real' | 'equals' | 'error';
-interface Token {
-  kind: TokenKind;
-  text: string;
-  start: number;
-}
-
-const LETTER = /[A-Za-z_\u0080-\uffff]/;
-// Each pattern is anchored at the token start with the sticky flag; longest match wins, ties go to the earlier kind.
-const PATTERNS: [TokenKind, RegExp][] = [
-  ['id', /[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*/y],
-  ['qualified_id', /[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*\.[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*/y],
-  ['string', /'(?:[^'\\\n]|\\.|'')*'/y],
-  ['unquoted', /[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff\-.:/]*/y],
-  ['integer', /[-+]?(?:0x[0-9a-fA-F]+|[0-9]+)[A-Za-z]*/y],
-  ['real', /[-+]?[0-9]*\.[0-9]*(?:[Ee][-+]?[0-9]+)?/y],
-  ['equals', /=/y],
-];
-
-/** Splits one physical line (without its terminator) into tokens; comments and blanks dropped. */
-function lex(text: string): Token[] {
-  const tokens: Token[] = [];
-  let p = 0;
-  while (p < text.length) {
-    const c = text[p]!;
-    if (c === ' ' || c === '\t' || c === '\r') {
-      p++;
-      continue;
-    }
-    if (c === '#') break;
-    let best: Token | undefined;
-    for (const [kind, re] of PATTERNS) {
-      if (kind !== 'integer' && kind !== 'real' && kind !== 'string' && kind !== 'equals' && !LETTER.test(c)) continue;
-      re.lastIndex = p;
-      const m = re.exec(text);
-      if (m && m[0].length > 0 && (!best || m[0].length > best.text.length)) best = { kind, text: m[0], start: p };
-    }
-    best ??= { kind: 'error', text: c, start: p };
-    tokens.push(best);
-    p += best.text.length;
-  }
-  return tokens;
-}
-
-/** Decodes a quoted value as PostgreSQL does: `''` and `\'` are quotes, \b \f \n \r \t, octal \ooo. */
-export function unquote(token: string): string {
-  const s = token.slice(1, -1);
-  let out = '';
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (c === '\\') {
-      const n = s[++i];
-      if (n === undefined) break;
-      const simple: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
-      if (n in simple) out += simple[n];
-      else if (n >= '0' && n <= '7') {
-        let k = 0;
-        let v = 0;
-        while (k < 3 && s[i + k]! >= '0' && s[i + k]! <= '7') v = v * 8 + Number(s[i + k++]);
-        i += k - 1;
-        out += String.fromCharCode(v & 0xff);
-      } else out += n;
-    } else if (c === "'" && s[i + 1] === "'") {
-      out += "'";
-      i++;
-    } else out += c;
-  }
-  return out;
-}
-
-const VALUE_KINDS = new Set<TokenKind>(['id', 'string', 'integer', 'real', 'unquoted']);
+const VALUE_KINDS = new Set<GucTokenKind>(['id', 'string', 'integer', 'real', 'unquoted']);
 const DIRECTIVES = new Set(['include', 'include_if_exists', 'include_dir']);
+
+/** The error line for a syntax error at token `t` (undefined: at the end of the line). */
+function syntaxError(file: string, line: number, raw: string, lineStart: number, t: GucToken | undefined, atEof: boolean): ConfLine {
+  if (t) {
+    const error = `syntax error in file "${file}" line ${line}, near token "${t.text}"`;
+    return { kind: 'error', line, raw, near: t.text, column: t.start - lineStart + 1, error };
+  }
+  // At the end of a file without a final newline the server's line counter has not advanced
+  // past the previous line, and it names that one.
+  const named = atEof ? line - 1 : line;
+  const column = raw.length - (raw.endsWith('\n') ? 1 : 0) + 1;
+  return { kind: 'error', line: named, raw, near: null, column, error: `syntax error in file "${file}" line ${named}, near end of line` };
+}
 
 /** Parses postgresql.conf text (pure). `file` is the absolute path, used in error messages. */
 export function parseConf(text: string, opts: { file: string }): ConfLine[] {
   const lines: ConfLine[] = [];
   let pos = 0;
-  let lineNo = 1;
+  let line = 0;
   while (pos < text.length) {
     const nl = text.indexOf('\n', pos);
     const end = nl < 0 ? text.length : nl + 1;
     const raw = text.slice(pos, end);
-    const body = nl < 0 ? raw : raw.slice(0, -1);
+    const lineStart = pos;
     pos = end;
-    const line = lineNo++;
-    const tokens = lex(body);
-    if (tokens.length === 0) {
-      lines.push({ kind: body.includes('#') ? 'comment' : 'blank', line, raw });
+    line++;
+    // Tokens never cross a newline, so the scanner runs over the whole text from the line's start.
+    const name = nextToken(text, lineStart);
+    if (!name) {
+      lines.push({ kind: raw.includes('#') ? 'comment' : 'blank', line, raw });
       continue;
     }
-    const fail = (t: Token | undefined): ConfLine =>
-      t
-        ? { kind: 'error', line, raw, near: t.text, column: t.start + 1, error: `syntax error in file "${opts.file}" line ${line}, near token "${t.text}"` }
-        : {
-            // At end of file without a newline PostgreSQL's line counter has not advanced: it names the line before.
-            kind: 'error', line: nl < 0 ? line - 1 : line, raw, near: null, column: body.length + 1,
-            error: `syntax error in file "${opts.file}" line ${nl < 0 ? line - 1 : line}, near end of line`,
-          };
-    const [name, second] = tokens;
-    if (name!.kind !== 'id' && name!.kind !== 'qualified_id') {
-      lines.push(fail(name));
+    if (name.kind !== 'id' && name.kind !== 'qualified_id') {
+      lines.push(syntaxError(opts.file, line, raw, lineStart, name, nl < 0));
       continue;
     }
-    const valueAt = second?.kind === 'equals' ? 2 : 1;
-    const value = tokens[valueAt];
+    let value = nextToken(text, name.start + name.text.length);
+    if (value?.kind === 'equals') value = nextToken(text, value.start + 1);
     if (!value || !VALUE_KINDS.has(value.kind)) {
-      lines.push(fail(value));
+      lines.push(syntaxError(opts.file, line, raw, lineStart, value, nl < 0));
       continue;
     }
-    if (tokens.length > valueAt + 1) {
-      lines.push(fail(tokens[valueAt + 1]));
+    const extra = nextToken(text, value.start + value.text.length);
+    if (extra) {
+      lines.push(syntaxError(opts.file, line, raw, lineStart, extra, nl < 0));
       continue;
     }
     const decoded = value.kind === 'string' ? unquote(value.text) : value.text;
-    const directive = name!.text.toLowerCase();
+    const directive = name.text.toLowerCase();
     if (DIRECTIVES.has(directive)) {
       lines.push({ kind: 'include', line, raw, directive: directive as 'include', path: decoded });
     } else {
-      lines.push({ kind: 'setting', line, raw, name: name!.text, value: decoded, valueStart: value.start, valueEnd: value.start + value.text.length });
+      const valueStart = value.start - lineStart;
+      lines.push({ kind: 'setting', line, raw, name: name.text, value: decoded, valueStart, valueEnd: valueStart + value.text.length });
     }
   }
   return lines;

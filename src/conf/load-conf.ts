@@ -5,7 +5,7 @@
  */
 import { posix } from 'node:path';
 import { parseConf, type ConfLine } from './guc.js';
-import { listIncludeDir } from './include-dir.js';
+import { IncludeDirStatError, listIncludeDir } from './include-dir.js';
 import { readConfigFile, type ReadFile } from './load-hba.js';
 
 /** PostgreSQL's limit on nested configuration files (CONF_FILE_MAX_DEPTH). */
@@ -34,14 +34,19 @@ export interface LoadConfOptions {
   /** The data directory, to read postgresql.auto.conf after the main file. */
   dataDir?: string;
   readFile?: (path: string) => ReadFile | undefined;
+  /** `include_dir`'s files in order; undefined when the directory cannot be opened; may throw IncludeDirStatError. */
   listDir?: (path: string) => string[] | undefined;
 }
 
+/** Relative to the including file's directory (the data directory at the top), canonical: no `.`, `..`, `//` or trailing `/`. */
 function absolute(path: string, callingFile: string | undefined, dataDir: string | undefined): string {
-  if (posix.isAbsolute(path)) return posix.normalize(path);
   const base = callingFile ? posix.dirname(callingFile) : (dataDir ?? '.');
-  return posix.normalize(posix.join(base, path));
+  const joined = posix.normalize(posix.isAbsolute(path) ? path : posix.join(base, path));
+  return joined.length > 1 && joined.endsWith('/') ? joined.slice(0, -1) : joined;
 }
+
+/** The server refuses a name of only blanks: it would read the including directory itself. */
+const BLANK_NAME = /^[ \t\r\n]*$/;
 
 /** Loads the configuration as the server reads it for `pg_file_settings`. */
 export function loadConf(path: string, opts: LoadConfOptions = {}): LoadedConf {
@@ -49,7 +54,8 @@ export function loadConf(path: string, opts: LoadConfOptions = {}): LoadedConf {
   const list = opts.listDir ?? ((dir: string) => {
     try {
       return listIncludeDir(dir);
-    } catch {
+    } catch (err) {
+      if (err instanceof IncludeDirStatError) throw err;
       return undefined;
     }
   });
@@ -61,6 +67,10 @@ export function loadConf(path: string, opts: LoadConfOptions = {}): LoadedConf {
 
   /** ParseConfigFile: false when the file could not be read or had a syntax error. */
   const parseFile = (name: string, strict: boolean, calling: string | undefined, callingLine: number, depth: number): boolean => {
+    if (BLANK_NAME.test(name)) {
+      errorAt(calling ?? name, callingLine, 'empty configuration file name', `empty configuration file name: "${name}"`);
+      return false;
+    }
     if (depth > MAX_DEPTH) {
       errorAt(calling ?? name, callingLine, 'nesting depth exceeded', `could not open configuration file "${name}": maximum nesting depth exceeded`);
       return false;
@@ -87,8 +97,21 @@ export function loadConf(path: string, opts: LoadConfOptions = {}): LoadedConf {
         return false;
       } else if (l.kind === 'include') {
         if (l.directive === 'include_dir') {
+          if (BLANK_NAME.test(l.path)) {
+            errorAt(abs, l.line, 'empty configuration directory name', `empty configuration directory name: "${l.path}"`);
+            ok = false;
+            continue;
+          }
           const dir = absolute(l.path, abs, opts.dataDir);
-          const names = list(dir);
+          let names: string[] | undefined;
+          try {
+            names = list(dir);
+          } catch (err) {
+            if (!(err instanceof IncludeDirStatError)) throw err;
+            errorAt(abs, l.line, err.message, `${err.message}: ${(err.cause as Error | undefined)?.message ?? ''}`);
+            ok = false;
+            continue;
+          }
           if (!names) {
             errorAt(abs, l.line, `could not open directory "${dir}"`, `could not open configuration directory "${dir}"`);
             ok = false;

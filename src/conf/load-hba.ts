@@ -8,7 +8,7 @@ import type { ServerContext } from './context.js';
 import { MAX_INCLUDE_DEPTH, parseHba, resolveIncluded } from './hba.js';
 import { hbaRow } from './hba-rows.js';
 import type { HbaFileRuleRow, HbaLine, HbaRule } from './hba-types.js';
-import { listIncludeDir } from './include-dir.js';
+import { IncludeDirStatError, listIncludeDir } from './include-dir.js';
 
 /** A file as read: its text and how to write it back byte for byte. */
 export interface ReadFile {
@@ -99,7 +99,15 @@ export function loadHba(path: string, opts: LoadOptions): LoadedHba {
           continue;
         }
         if (l.directive === 'include_dir') {
-          const entries = list(target);
+          let entries: string[] | undefined;
+          try {
+            entries = list(target);
+          } catch (err) {
+            // An entry that cannot be stat'ed (a dangling link) fails the whole directive.
+            if (!(err instanceof IncludeDirStatError)) throw err;
+            loaded.rows.push(errorRow(file, l.line, err.message));
+            continue;
+          }
           if (!entries) {
             loaded.rows.push(errorRow(file, l.line, `could not open directory "${target}"`));
             continue;

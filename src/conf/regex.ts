@@ -1,37 +1,27 @@
 /**
  * `/regex` names in pg_hba.conf (16+) and pg_ident.conf. PostgreSQL compiles them with its own
- * (Spencer ARE) engine; pgharden compiles them with JavaScript's, which agrees on the common
- * syntax, and reports a pattern that does not compile with PostgreSQL's wording for the error.
+ * (Spencer ARE) engine in the C locale; pgharden parses them with the same rules (are.ts), so a
+ * pattern is rejected with the server's message, and matches through an equivalent JavaScript
+ * RegExp.
  */
+import { RegexSyntaxError, translateRegex } from './are.js';
 
-/** JavaScript's complaint → PostgreSQL's regerror() text for the same mistake. */
-const MESSAGES: [RegExp, string][] = [
-  [/Unterminated group|Unmatched '\)'/, 'parentheses () not balanced'],
-  [/Unterminated character class|Unmatched '\['/, 'brackets [] not balanced'],
-  [/Nothing to repeat/, 'quantifier operand invalid'],
-  [/Incomplete quantifier|Lone quantifier brackets|Unmatched '\{'/, 'braces {} not balanced'],
-  [/numbers out of order/, 'invalid repetition count(s)'],
-  [/Range out of order/, 'invalid character range'],
-  [/\\ at end of pattern|Invalid escape|Invalid (?:unicode|decimal) escape/, 'invalid escape \\ sequence'],
-  [/Invalid property name|Invalid class/, 'invalid character class'],
-];
-
-/** Compiles the pattern after the leading `/`; undefined when it compiles, else PostgreSQL's error line. */
+/** Checks the pattern after the leading `/`; undefined when it compiles, else PostgreSQL's error line. */
 export function regexError(pattern: string): string | undefined {
   try {
-    new RegExp(pattern, 'u');
+    translateRegex(pattern);
     return undefined;
   } catch (err) {
-    const text = (err as Error).message;
-    const pg = MESSAGES.find(([re]) => re.test(text))?.[1] ?? text;
-    return `invalid regular expression "${pattern}": ${pg}`;
+    if (!(err instanceof RegexSyntaxError)) throw err;
+    return `invalid regular expression "${pattern}": ${err.message}`;
   }
 }
 
 /** Compiles a `/regex` name for matching; null when it does not compile. */
 export function compileName(pattern: string): RegExp | null {
   try {
-    return new RegExp(pattern, 'u');
+    const { source, flags } = translateRegex(pattern);
+    return new RegExp(source, flags);
   } catch {
     return null;
   }

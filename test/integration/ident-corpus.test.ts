@@ -17,6 +17,10 @@ const CASES: Record<string, string> = {
   'multiple values': 'm5 a,b c\nm5 a b,c\n',
   'extra field and comments': 'm6 a b c # trailing\n   # indented comment\nm6 "x y" z\r\n',
   continuation: 'm7 alice \\\n  alice_pg\n',
+  'regex errors': 'm8 /[a x\nm8 /* x\nm8 /a{2,1} x\nm8 /(?<n>a) x\n',
+  'pg user forms': 'm9 bob +admins\nm9 ann /^a.*$\nm9 "+x" "/y"\nm9 all all\n',
+  'quotes and tabs': 'm10\t"a""b"\t"c d"\r\nm10 "" x\n"m 11" a b\n',
+  'no final newline': 'm12 a b\nm12 c d',
 };
 
 describe.each(testedInstalls())('pg_ident.conf on PostgreSQL $major', (install) => {

@@ -1,8 +1,5 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tree } from '../../helpers/tree.js';
 import { parseConf, renderConf, unquote, withValue, type SettingLine } from '../../../src/conf/guc.js';
-import { loadConf } from '../../../src/conf/load-conf.js';
 import { corpusFiles } from '../../helpers/corpus.js';
 
 const file = '/data/postgresql.conf';
@@ -57,34 +54,5 @@ describe('renderConf', () => {
   it.each(corpusFiles('conf'))('round-trips corpus $name', ({ bytes }) => {
     const text = bytes.toString('latin1');
     expect(renderConf(parseConf(text, { file }))).toBe(text);
-  });
-});
-
-describe('loadConf', () => {
-
-  it('follows includes relative to the including file and orders include_dir by bytes', () => {
-    const dir = tree({
-      'main.conf': "include 'sub/a.conf'\ninclude_dir 'd'\n",
-      'sub/a.conf': "include 'b.conf'\n",
-      'sub/b.conf': 'x.b = 1\n',
-      'd/Z.conf': 'x.z = 1\n',
-      'd/a.conf': 'x.a = 1\n',
-      'd/.h.conf': 'x.h = 1\n',
-      'd/n.txt': 'x.n = 1\n',
-    });
-    expect(loadConf(join(dir, 'main.conf')).entries.map((e) => [e.name, e.file.slice(dir.length)])).toEqual([
-      ['x.b', '/sub/b.conf'],
-      ['x.z', '/d/Z.conf'],
-      ['x.a', '/d/a.conf'],
-    ]);
-  });
-
-  it('reports a missing include at the including line, skips include_if_exists, and stops a loop', () => {
-    const dir = tree({ 'main.conf': "include_if_exists 'gone.conf'\ninclude 'gone.conf'\ninclude 'loop.conf'\n", 'loop.conf': "include 'main.conf'\n" });
-    const loaded = loadConf(join(dir, 'main.conf'));
-    expect(loaded.readOk).toBe(false);
-    expect(loaded.entries[0]).toMatchObject({ line: 2, error: `could not open file "${dir}/gone.conf"` });
-    // The loop re-reads main.conf (and its missing include) until the depth limit stops it.
-    expect(loaded.entries.some((e) => e.error === 'nesting depth exceeded')).toBe(true);
   });
 });
