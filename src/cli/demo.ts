@@ -75,6 +75,21 @@ export const command: Command = {
       await reset.query('UPDATE agents_kill_switch SET engaged = false, changed_by = NULL, changed_at = NULL');
       await reset.end();
 
+      step(o, started, 'pgharden audit: every risk, with its evidence (while the agents are connected as superuser)');
+      const agents = clientFrom(VPN_DEVICE, { host: '127.0.0.1', port: cluster.port, user: 'postgres', database: 'workspace', application_name: 'agents' });
+      await agents.connect();
+      const { introspect } = await import('../cluster/introspect.js');
+      const { runAudit } = await import('../audit/audit.js');
+      const { connectionMatrix } = await import('../audit/matrix.js');
+      const auditor = await cluster.connect();
+      const snapshot = await introspect(auditor);
+      await auditor.end();
+      await agents.end();
+      const findings = runAudit(snapshot);
+      for (const f of findings) o.out(`  ${paint(o, f.severity === 'critical' || f.severity === 'high' ? 'red' : 'yellow', f.severity.padEnd(8))} ${f.id.padEnd(26)} ${f.title}`);
+      const matrix = connectionMatrix(snapshot);
+      o.out(`  connection matrix (role x source -> method): ${matrix.roles.map((r) => `${r}: ${matrix.sources.map((src) => `${src.label}=${matrix.cells[r]![src.label]}`).join(', ')}`).join('; ')}`);
+
       step(o, started, 'postgresql.conf says more than the server does');
       const [file] = await cluster.query<{ setting: string }>("SELECT setting FROM pg_file_settings WHERE name = 'listen_addresses' ORDER BY seqno DESC LIMIT 1");
       const [live] = await cluster.query<{ v: string }>("SELECT current_setting('listen_addresses') AS v");
@@ -83,8 +98,8 @@ export const command: Command = {
       o.out(`  postgresql.conf mode ${mode}: readable by every user of the machine`);
 
       step(o, started, 'Next');
-      o.out('  pgharden audit, plan, apply (with its negative tests) and rollback follow in the next releases;');
-      o.out('  today pgharden reads the configuration exactly as PostgreSQL does: try "pgharden inspect hba --help".');
+      o.out('  pgharden plan, apply (with its negative tests) and rollback follow in the next releases;');
+      o.out('  today: "pgharden audit --help" and "pgharden inspect hba --help" on your own server.');
     } finally {
       await cluster.stop();
       step(o, started, 'Removed the scratch cluster and everything it created');
