@@ -8,6 +8,8 @@ import type pg from 'pg';
 export interface RoleMemberships {
   /** role name → the names of every role it is a member of (not including itself). */
   groupsOf: Map<string, Set<string>>;
+  /** Every role that exists: an unknown user is a member of nothing, not even of itself. */
+  roles: Set<string>;
 }
 
 /** Reads pg_auth_members and closes it transitively. */
@@ -27,10 +29,11 @@ export async function readRoleMemberships(client: pg.Client): Promise<RoleMember
     if (!set) groupsOf.set(member, (set = new Set()));
     set.add(grp);
   }
-  return { groupsOf };
+  const all = await client.query<{ rolname: string }>('SELECT rolname FROM pg_roles');
+  return { groupsOf, roles: new Set(all.rows.map((r) => r.rolname)) };
 }
 
 /** `memberOf(user, group)`: true for the role itself and every group it reaches. */
 export function memberOf(m: RoleMemberships): (user: string, group: string) => boolean {
-  return (user, group) => user === group || (m.groupsOf.get(user)?.has(group) ?? false);
+  return (user, group) => (user === group && m.roles.has(user)) || (m.groupsOf.get(user)?.has(group) ?? false);
 }

@@ -3,7 +3,7 @@
  * role membership, the server's interface addresses and DNS answers come in as values.
  */
 import type { AuthMethod, HbaRule, HbaToken } from '../conf/hba-types.js';
-import { inNetwork, parseIp, type IpAddress } from '../conf/ip.js';
+import { formatIp, inNetwork, parseIp, type IpAddress } from '../conf/ip.js';
 import type { PlacedRule } from '../conf/load-hba.js';
 import { compileName } from '../conf/regex.js';
 
@@ -23,11 +23,20 @@ export interface Connection {
 
 /** Facts from the server the matcher cannot know from the file alone. */
 export interface MatchFacts {
-  /** Is `user` a member of `group`, directly or indirectly (itself included; superuser gives no membership)? */
+  /** The server's major version: `/regex` names exist from 16 (the default when not given). */
+  serverMajor?: number;
+  /**
+   * Is `user` a member of `group`, directly or through other grants, whatever INHERIT says
+   * (itself included; being superuser gives no membership)? False when `user` is not an
+   * existing role: PostgreSQL then matches no `+group` and no samerole, not even its own name.
+   */
   memberOf(user: string, group: string): boolean;
   /** The server host's interface addresses and netmasks, for samehost/samenet. */
   interfaces?: { address: string; netmask: string }[];
-  /** Reverse and forward DNS, for host-name rules. */
+  /**
+   * DNS as the server's libc answers it, for host-name rules: `reverse` is getnameinfo with a name
+   * required (undefined when there is none), `forward` the addresses getaddrinfo gives for a name.
+   */
   resolver?: { reverse(address: string): string | undefined; forward(name: string): string[] };
 }
 
@@ -41,9 +50,19 @@ export type MatchResult =
 
 const keyword = (t: HbaToken, word: string) => !t.quoted && t.value === word;
 
-function nameMatches(t: HbaToken, name: string): boolean {
-  // The parser marks /regex names (16+, quoted or not); on 15 a slash is just part of a name.
-  if (t.regex) return compileName(t.value.slice(1))?.test(name) ?? false;
+/** Compiled `/regex` tokens, once per token: matrices ask the same rules many times. */
+const patterns = new WeakMap<HbaToken, RegExp | null>();
+
+function nameMatches(t: HbaToken, name: string, facts: MatchFacts): boolean {
+  // From 16 a name starting with `/` is a regular expression, quoted or not (before 16, a name).
+  // The parser marks such tokens (`regex`) for the major it judged them for; hand-built tokens are
+  // read by `facts.serverMajor`. Patterns are PostgreSQL AREs, translated by regex.ts.
+  const isRegex = t.regex === true || (t.regex === undefined && (facts.serverMajor ?? 0) >= 16 && t.value.startsWith('/'));
+  if (isRegex) {
+    let re = patterns.get(t);
+    if (re === undefined) patterns.set(t, (re = compileName(t.value.slice(1))));
+    return re?.test(name) ?? false;
+  }
   return t.value === name;
 }
 
@@ -61,7 +80,7 @@ function databaseMatches(tokens: HbaToken[], c: Connection, facts: MatchFacts): 
       if (facts.memberOf(c.user, c.database)) return true;
     } else if (keyword(t, 'replication')) {
       continue;
-    } else if (nameMatches(t, c.database)) {
+    } else if (nameMatches(t, c.database, facts)) {
       return true;
     }
   }
@@ -72,7 +91,7 @@ function userMatches(tokens: HbaToken[], c: Connection, facts: MatchFacts): bool
   for (const t of tokens) {
     if (!t.quoted && t.value.startsWith('+')) {
       if (facts.memberOf(c.user, t.value.slice(1))) return true;
-    } else if (keyword(t, 'all') || nameMatches(t, c.user)) {
+    } else if (keyword(t, 'all') || nameMatches(t, c.user, facts)) {
       return true;
     }
   }
@@ -92,7 +111,7 @@ function addressMatches(rule: HbaRule, client: IpAddress, facts: MatchFacts): Ad
     case 'cidr': {
       let n = networks.get(a);
       if (!n) networks.set(a, (n = { net: parseIp(a.address)!, mask: parseIp(a.mask)!.bytes }));
-      return inNetwork(client, n.net, n.mask);
+      return client.family === n.net.family && inNetwork(client, n.net, n.mask);
     }
     case 'samehost':
     case 'samenet': {
@@ -100,24 +119,41 @@ function addressMatches(rule: HbaRule, client: IpAddress, facts: MatchFacts): Ad
       return facts.interfaces.some((i) => {
         const addr = parseIp(i.address);
         const mask = a.kind === 'samehost' ? new Uint8Array(addr?.bytes.length ?? 4).fill(0xff) : parseIp(i.netmask)?.bytes;
-        return addr !== null && mask !== undefined && inNetwork(client, addr, mask);
+        return addr !== null && mask !== undefined && addr.family === client.family && inNetwork(client, addr, mask);
       });
     }
     case 'hostname': {
       if (!facts.resolver) return { undecided: `host name "${a.name}" needs DNS` };
-      const text = client.family === 4 ? Array.from(client.bytes).join('.') : undefined;
-      const name = facts.resolver.reverse(text ?? '');
+      // The client's reverse name (none: no match), compared case-insensitively, whole or as a
+      // `.suffix`; then that name must resolve forward to the client's address.
+      const text = formatIp(client);
+      const name = facts.resolver.reverse(text)?.toLowerCase();
       if (!name) return false;
-      const nameOk = a.name.startsWith('.') ? name.toLowerCase().endsWith(a.name.toLowerCase()) : name.toLowerCase() === a.name.toLowerCase();
-      // PostgreSQL also checks that the name resolves back to the client's address.
-      return nameOk && facts.resolver.forward(name).includes(text ?? '');
+      const wanted = a.name.toLowerCase();
+      const nameOk = wanted.startsWith('.') ? name.endsWith(wanted) : name === wanted;
+      return nameOk && facts.resolver.forward(name).some((f) => sameAddress(parseIp(f), client));
     }
   }
 }
 
+const sameAddress = (a: IpAddress | null, b: IpAddress) => a !== null && a.family === b.family && a.bytes.every((x, i) => x === b.bytes[i]);
+
+/**
+ * The client address as the server sees it. PostgreSQL's IPv6 sockets are IPv6-only, so an IPv4
+ * client always arrives as IPv4: `::ffff:a.b.c.d` is read as `a.b.c.d`. A rule then matches only
+ * an address of its own family (no IPv4 rule matches an IPv6 client, and the reverse).
+ */
+function clientAddress(text: string): IpAddress | null {
+  const ip = parseIp(text);
+  if (ip?.family !== 6) return ip;
+  for (let i = 0; i < 10; i++) if (ip.bytes[i] !== 0) return ip;
+  if (ip.bytes[10] !== 0xff || ip.bytes[11] !== 0xff) return ip;
+  return { family: 4, bytes: ip.bytes.slice(12) };
+}
+
 /** The first rule that matches `c`, as the server would choose it. */
 export function matchConnection(rules: readonly PlacedRule[], c: Connection, facts: MatchFacts): MatchResult {
-  const client = c.source.kind === 'host' ? parseIp(c.source.address) : null;
+  const client = c.source.kind === 'host' ? clientAddress(c.source.address) : null;
   if (c.source.kind === 'host' && !client) throw new Error(`"${c.source.address}" is not a numeric IP address`);
   for (const { rule, file, line } of rules) {
     if (rule.type === 'local') {
@@ -145,13 +181,26 @@ export type StoredPassword = 'none' | 'md5' | 'scram-sha-256';
 /** What the server answers first for a method. */
 export type Challenge = 'ok' | 'sasl' | 'md5' | 'password' | 'gss' | 'sspi' | 'reject' | 'fails';
 
+/** What decides the first answer beyond the method and the stored password. */
+export interface ChallengeFacts {
+  /** The server's password_encryption (default scram-sha-256). */
+  passwordEncryption?: string;
+  /**
+   * `peer` on the local socket: whether the client process' OS user (from the kernel) is the role
+   * itself (a rule without `map=`) or maps to it. Unknown or false: the server ends the attempt.
+   */
+  peerAccepted?: boolean;
+}
+
 /**
  * The server's first answer for a matched method. An `md5` rule still asks for SCRAM when the
- * role's password is stored as SCRAM, and, for a role with no password, when
- * password_encryption is scram-sha-256 (the server then runs a mock exchange).
+ * role's password is stored as SCRAM, and, for a role with no password (or no role at all), when
+ * password_encryption is scram-sha-256 (the server then runs a mock exchange so as not to reveal
+ * which roles exist). `scram-sha-256` always asks for SASL, even for an MD5-stored password.
  * `fails`: the server ends the attempt itself (peer/ident/cert without what they need).
  */
-export function expectedChallenge(method: AuthMethod, stored: StoredPassword, passwordEncryption = 'scram-sha-256'): Challenge {
+export function expectedChallenge(method: AuthMethod, stored: StoredPassword, facts: ChallengeFacts = {}): Challenge {
+  const passwordEncryption = facts.passwordEncryption ?? 'scram-sha-256';
   switch (method) {
     case 'trust':
       return 'ok';
@@ -174,6 +223,8 @@ export function expectedChallenge(method: AuthMethod, stored: StoredPassword, pa
       return 'gss';
     case 'sspi':
       return 'sspi';
+    case 'peer':
+      return facts.peerAccepted ? 'ok' : 'fails';
     default:
       return 'fails';
   }

@@ -71,9 +71,10 @@ export function decodeAnswer(buf: Buffer): ProbeResult | undefined {
         p = end + 1;
       }
       const message = fields.M ?? '';
-      const cls = message.includes('no pg_hba.conf entry')
+      // "… replication connection …" for walsenders: both wordings are classified alike.
+      const cls = message.startsWith('no pg_hba.conf entry ')
         ? 'no-entry'
-        : message.includes('pg_hba.conf rejects connection')
+        : message.startsWith('pg_hba.conf rejects ')
           ? 'rejected'
           : fields.C === '28000' || fields.C === '28P01'
             ? 'auth-failed'
