@@ -68,32 +68,42 @@ function isAtFile(tok: LexToken): boolean {
 
 const INCLUDE_DIRECTIVES = new Set(['include', 'include_if_exists', 'include_dir']);
 
+/** A line that is not a record, in the shape pg_hba.conf and pg_ident.conf lines share. */
+export type NonRecordLine =
+  | { kind: 'comment' | 'blank'; line: number; raw: string }
+  | { kind: 'include'; line: number; raw: string; directive: 'include' | 'include_if_exists' | 'include_dir'; path: string }
+  | { kind: 'error'; line: number; raw: string; error: string };
+
+/**
+ * The part of reading a line that pg_hba.conf and pg_ident.conf share: tokens, comments and
+ * blanks, `@file` expansion, and the include directives (16+). Returns the finished line, or the
+ * record's fields for the caller to judge.
+ */
+export function classifyLine(content: string, line: number, raw: string, opts: ParseHbaOptions): NonRecordLine | { fields: LexToken[][] } {
+  const lexed = lexFields(content);
+  if (lexed.length === 0) return { kind: content.includes('#') ? 'comment' : 'blank', line, raw };
+  const expanded = expandAtFiles(lexed, opts, opts.depth ?? 0);
+  if ('error' in expanded) return { kind: 'error', line, raw, error: expanded.error };
+  const { fields } = expanded;
+  // Only empty @file lists: PostgreSQL sees no tokens at all and skips the line.
+  if (fields.length === 0) return { kind: 'comment', line, raw };
+  const directive = fields[0]![0]!.value;
+  if (opts.context.major >= 16 && fields.length === 2 && INCLUDE_DIRECTIVES.has(directive)) {
+    return { kind: 'include', line, raw, directive: directive as 'include', path: fields[1]![0]!.value };
+  }
+  return { fields };
+}
+
 /** Parses pg_hba.conf text. Pure apart from the injected `readAtFile`. */
 export function parseHba(text: string, opts: ParseHbaOptions): HbaLine[] {
   const lines: HbaLine[] = [];
-  const depth = opts.depth ?? 0;
   forEachLogicalLine(text, (line, raw, content) => {
-    const lexed = lexFields(content);
-    if (lexed.length === 0) {
-      lines.push({ kind: content.includes('#') ? 'comment' : 'blank', line, raw });
+    const classified = classifyLine(content, line, raw, opts);
+    if (!('fields' in classified)) {
+      lines.push(classified);
       return;
     }
-    const expanded = expandAtFiles(lexed, opts, depth);
-    if ('error' in expanded) {
-      lines.push({ kind: 'error', line, raw, error: expanded.error });
-      return;
-    }
-    const { fields } = expanded;
-    if (fields.length === 0) {
-      // Only empty @file lists: PostgreSQL sees no tokens at all and skips the line.
-      lines.push({ kind: 'comment', line, raw });
-      return;
-    }
-    const directive = fields[0]![0]!.value;
-    if (opts.context.major >= 16 && fields.length === 2 && INCLUDE_DIRECTIVES.has(directive)) {
-      lines.push({ kind: 'include', line, raw, directive: directive as 'include', path: fields[1]![0]!.value });
-      return;
-    }
+    const { fields } = classified;
     const parsed = parseRecord(fields, opts.context);
     if ('error' in parsed) {
       // A column only helps on a single physical line.

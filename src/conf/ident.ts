@@ -4,8 +4,8 @@
  * text; and the rows of the `pg_ident_file_mappings` view (15+).
  */
 import type { ServerContext } from './context.js';
-import { expandAtFiles } from './hba.js';
-import { lexFields, logicalLines } from './hba-lexer.js';
+import { classifyLine } from './hba.js';
+import { logicalLines } from './hba-lexer.js';
 import type { HbaToken } from './hba-types.js';
 import { regexError } from './regex.js';
 
@@ -38,8 +38,6 @@ export interface IdentFileMappingRow {
   error: string | null;
 }
 
-const INCLUDES = new Set(['include', 'include_if_exists', 'include_dir']);
-
 /** Parses pg_ident.conf text; `@file` lists are read through the injected `readAtFile`, as in pg_hba.conf. */
 export function parseIdent(
   text: string,
@@ -48,26 +46,12 @@ export function parseIdent(
   const out: IdentLine[] = [];
   for (const ll of logicalLines(text)) {
     const { line, raw } = ll;
-    const lexed = lexFields(ll.text);
-    if (lexed.length === 0) {
-      out.push({ kind: ll.text.includes('#') ? 'comment' : 'blank', line, raw });
+    const classified = classifyLine(ll.text, line, raw, opts);
+    if (!('fields' in classified)) {
+      out.push(classified);
       continue;
     }
-    const expanded = expandAtFiles(lexed, opts, opts.depth ?? 0);
-    if ('error' in expanded) {
-      out.push({ kind: 'error', line, raw, error: expanded.error });
-      continue;
-    }
-    const fields = expanded.fields;
-    if (fields.length === 0) {
-      out.push({ kind: 'comment', line, raw });
-      continue;
-    }
-    const first = fields[0]![0]!.value;
-    if (opts.context.major >= 16 && fields.length === 2 && INCLUDES.has(first)) {
-      out.push({ kind: 'include', line, raw, directive: first as 'include', path: fields[1]![0]!.value });
-      continue;
-    }
+    const { fields } = classified;
     const error = fields.slice(0, 3).some((f) => f.length > 1)
       ? 'multiple values in ident field'
       : fields.length < 3
