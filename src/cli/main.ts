@@ -8,6 +8,8 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   inspect: () => import('./inspect.js'),
   demo: () => import('./demo.js'),
   audit: () => import('./audit.js'),
+  plan: () => import('./plan.js'),
+  review: () => import('./review.js'),
 };
 
 const HELP = `pgharden — take a self-run PostgreSQL from trust-over-the-network to least privilege, with proof.
@@ -19,6 +21,8 @@ Commands:
   inspect hba [FILE]   parse pg_hba.conf exactly as PostgreSQL does (rows of pg_hba_file_rules)
   inspect conf [FILE]  parse postgresql.conf and its includes (rows of pg_file_settings)
   inspect who          which pg_hba.conf rule a connection hits, and its method
+  plan --spec FILE     the ordered hardening plan, saved in plans/NAME and reviewed
+  review plans/NAME    the dry run: what apply would do now (drift, SQL, diffs, matrix)
   demo                 the story on a scratch cluster: the hole, shown against a real server
 
 Connection: --dsn URL, else the libpq environment (PGHOST, PGPORT, PGUSER, PGDATABASE, PGSERVICE).

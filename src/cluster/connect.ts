@@ -7,6 +7,16 @@ import pg from 'pg';
 export interface ConnectOptions {
   dsn?: string;
   env?: NodeJS.ProcessEnv;
+  /** Another database on the same server than the DSN or environment names. */
+  database?: string;
+}
+
+/** The DSN with its database replaced (node-postgres lets a connection string override `database`). */
+function withDatabase(dsn: string, database: string): string {
+  const u = new URL(dsn);
+  u.pathname = `/${encodeURIComponent(database)}`;
+  u.searchParams.delete('dbname');
+  return u.toString();
 }
 
 /** libpq's default socket directories on Debian/Ubuntu and upstream builds. */
@@ -49,7 +59,7 @@ function serviceParams(env: NodeJS.ProcessEnv): Record<string, string> {
 /** The pg client configuration libpq would use for these options. */
 export function clientConfig(opts: ConnectOptions = {}): pg.ClientConfig {
   const env = opts.env ?? process.env;
-  if (opts.dsn) return { connectionString: opts.dsn, application_name: 'pgharden' };
+  if (opts.dsn) return { connectionString: opts.database ? withDatabase(opts.dsn, opts.database) : opts.dsn, application_name: 'pgharden' };
   const svc = serviceParams(env);
   const host = env.PGHOST ?? svc.host ?? SOCKET_DIRS.find((d) => existsSync(d)) ?? 'localhost';
   const user = env.PGUSER ?? svc.user ?? userInfo().username;
@@ -57,7 +67,7 @@ export function clientConfig(opts: ConnectOptions = {}): pg.ClientConfig {
     host,
     port: Number(env.PGPORT ?? svc.port ?? 5432),
     user,
-    database: env.PGDATABASE ?? svc.dbname ?? user,
+    database: opts.database ?? env.PGDATABASE ?? svc.dbname ?? user,
     application_name: 'pgharden',
   };
   const password = env.PGPASSWORD ?? svc.password;

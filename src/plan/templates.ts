@@ -19,6 +19,12 @@ export interface RoleTemplate {
   kind: 'app' | 'owner';
   /** The SQL with placeholders, as written. */
   sql: string;
+  /** Its statements, split where the grammar says they end (placeholders kept, comments dropped). */
+  statements: string[];
+  /** Privileges it grants on all tables of the schema (`select`, `insert`, ...; `all` for ALL): what verification expects to work. */
+  tablePrivileges: string[];
+  /** It grants CREATE on the schema: verification expects DDL to work. */
+  createsInSchema: boolean;
 }
 
 /** A template that cannot be used, with the statement that made it so. */
@@ -38,16 +44,26 @@ export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
+type Values = { role: string; database: string; schema: string };
+
 /** The template's SQL for one role, database and schema. */
-export function instantiate(t: RoleTemplate, values: { role: string; database: string; schema: string }): string {
-  return t.sql.replace(PLACEHOLDER, (_, key: 'role' | 'database' | 'schema') => quoteIdent(values[key]));
+export function instantiate(t: Pick<RoleTemplate, 'sql'>, values: Values): string {
+  return t.sql.replace(PLACEHOLDER, (_, key: keyof Values) => quoteIdent(values[key]));
+}
+
+/** The template's statements for one role, database and schema. */
+export function instantiateStatements(t: RoleTemplate, values: Values): string[] {
+  return t.statements.map((s) => instantiate({ sql: s }, values));
 }
 
 type Stmt = Record<string, Record<string, unknown>>;
 
+/** A statement's text: the parser's locations count bytes of UTF-8, not UTF-16 code units. */
 function statementText(sql: string, stmt: { stmt_location?: number; stmt_len?: number }): string {
+  const bytes = Buffer.from(sql, 'utf8');
   const start = stmt.stmt_location ?? 0;
-  return sql.slice(start, stmt.stmt_len ? start + stmt.stmt_len : undefined).replace(/^(\s*--[^\n]*\n)*/, '').trim();
+  const text = bytes.subarray(start, stmt.stmt_len ? start + stmt.stmt_len : undefined).toString('utf8');
+  return text.replace(/^(\s*--[^\n]*\n)*/, '').trim();
 }
 
 /** Why an app template may not contain this statement, or undefined when it may. */
@@ -74,7 +90,9 @@ export async function checkTemplate(file: string, sql: string): Promise<RoleTemp
   const kind = /^--\s*kind:\s*(app|owner)\s*$/m.exec(sql)?.[1] as 'app' | 'owner' | undefined;
   if (!kind) throw new TemplateError(file, 'needs a "-- kind: app" or "-- kind: owner" line');
   const { parse } = await import('libpg-query');
-  const sample = instantiate({ name, file, kind, sql }, { role: 'r', database: 'd', schema: 's' });
+  // Each placeholder becomes an identifier of the same length, so statement offsets in the
+  // parse tree are offsets in the template itself.
+  const sample = sql.replace(PLACEHOLDER, (m) => `_${m.slice(1)}`);
   let tree: { stmts?: { stmt: Stmt; stmt_location?: number; stmt_len?: number }[] };
   try {
     tree = (await parse(sample)) as unknown as typeof tree;
@@ -85,10 +103,21 @@ export async function checkTemplate(file: string, sql: string): Promise<RoleTemp
     for (const s of tree.stmts ?? []) {
       const [stmtKind, body] = Object.entries(s.stmt)[0]!;
       const why = appViolation(stmtKind, body);
-      if (why) throw new TemplateError(file, `${why}: ${statementText(sample, s)}`);
+      if (why) throw new TemplateError(file, `${why}: ${statementText(sql, s)}`);
     }
   }
-  return { name, file, kind, sql };
+  const statements = (tree.stmts ?? []).map((s) => statementText(sql, s));
+  if (statements.length === 0) throw new TemplateError(file, 'has no statements');
+  const tablePrivileges = new Set<string>();
+  let createsInSchema = false;
+  for (const s of tree.stmts ?? []) {
+    const g = (s.stmt as { GrantStmt?: { is_grant?: boolean; targtype?: string; objtype?: string; privileges?: { AccessPriv: { priv_name?: string } }[] } }).GrantStmt;
+    if (!g?.is_grant) continue;
+    const privs = g.privileges?.map((p) => p.AccessPriv.priv_name ?? 'all') ?? ['all'];
+    if (g.objtype === 'OBJECT_TABLE' && g.targtype === 'ACL_TARGET_ALL_IN_SCHEMA') privs.forEach((p) => tablePrivileges.add(p));
+    if (g.objtype === 'OBJECT_SCHEMA' && (privs.includes('create') || privs.includes('all'))) createsInSchema = true;
+  }
+  return { name, file, kind, sql, statements, tablePrivileges: [...tablePrivileges].sort(), createsInSchema };
 }
 
 /** Every template in a directory (the built-in ones by default), checked. */

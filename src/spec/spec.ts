@@ -29,6 +29,8 @@ const SpecSchema = z.strictObject({
     /** A new listen_addresses (restart required; never applied silently). */
     listenAddresses: z.string().optional(),
   }),
+  /** A directory of extra role templates (*.sql), used beside the built-in ones. */
+  templates: z.string().min(1).optional(),
   roles: z
     .array(
       z.strictObject({
@@ -46,9 +48,15 @@ const SpecSchema = z.strictObject({
       z.strictObject({
         name: z.string().min(1),
         file: z.string().min(1),
+        /** The file's format, when its name does not tell. */
+        format: z.enum(['env', 'yaml', 'json', 'toml', 'ini', 'pgpass', 'pg_service', 'systemd']).optional(),
         /** The key holding the DSN in that file (e.g. DATABASE_URL), when there is more than one. */
         key: z.string().optional(),
         role: identifier,
+        /** Its sessions' application_name, to tell them from others on the same old user in pg_stat_activity. */
+        application: z.string().min(1).optional(),
+        /** The address it connects from, for the same purpose. */
+        clientAddress: z.string().refine((v) => parseIp(v) !== null, 'must be an IP address, e.g. 10.8.0.12').optional(),
         reload: argv.optional(),
         healthCheck: argv.optional(),
       }),

@@ -8,13 +8,22 @@ describe('role templates', () => {
     const t = await loadTemplates();
     expect([...t.keys()]).toEqual(['app-readwrite', 'migrator', 'readonly']);
     expect(t.get('migrator')?.kind).toBe('owner');
+    expect(t.get('migrator')?.createsInSchema).toBe(true);
+    expect(t.get('app-readwrite')?.tablePrivileges).toEqual(['delete', 'insert', 'select', 'update']);
+    expect(t.get('readonly')?.statements).toEqual([
+      'GRANT CONNECT ON DATABASE :database TO :role',
+      'GRANT USAGE ON SCHEMA :schema TO :role',
+      'GRANT SELECT ON ALL TABLES IN SCHEMA :schema TO :role',
+      'GRANT SELECT ON ALL SEQUENCES IN SCHEMA :schema TO :role',
+      'ALTER DEFAULT PRIVILEGES IN SCHEMA :schema GRANT SELECT ON TABLES TO :role',
+    ]);
     expect(instantiate(t.get('readonly')!, { role: 'report "ro"', database: 'shop', schema: 'public' })).toContain(
       'GRANT SELECT ON ALL TABLES IN SCHEMA "public" TO "report ""ro""";',
     );
   });
 
   it.each([
-    ['GRANT CREATE ON SCHEMA :schema TO :role;', 'grants CREATE to an application role: GRANT CREATE ON SCHEMA "s" TO "r"'],
+    ['GRANT CREATE ON SCHEMA :schema TO :role;', 'grants CREATE to an application role: GRANT CREATE ON SCHEMA :schema TO :role'],
     ['GRANT ALL ON ALL TABLES IN SCHEMA :schema TO :role;', 'grants ALL PRIVILEGES'],
     ['GRANT SELECT, TRUNCATE ON ALL TABLES IN SCHEMA :schema TO :role;', 'grants TRUNCATE to an application role'],
     ['ALTER DEFAULT PRIVILEGES GRANT REFERENCES, TRIGGER ON TABLES TO :role;', 'grants REFERENCES, TRIGGER'],

@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { parseFlags, type Command } from './command.js';
+import { CliError, EXIT } from './errors.js';
+import { planErrors, printReview } from './review.js';
+
+const HELP = `pgharden plan — the ordered hardening plan, saved, bound to its cluster, and reviewed
+
+Usage: pgharden plan --spec harden.yaml [--out plans/NAME] [--dsn URL] [--json]
+
+Reads the spec (target, trusted ranges, roles from templates, consumers and their files),
+audits the live cluster read-only, and writes plans/NAME/ (0700):
+  plan.json    the steps of every stage (preflight, roles, canary, consumers, flip, verify),
+               canonical JSON whose id is its sha256; no password in it
+  secrets      the new roles' generated passwords and SCRAM verifiers (0600)
+  rollback.sh  the rollback that needs no pgharden: restore files, signal the postmaster
+then prints the review (see pgharden review --help). Nothing on the server changes.
+Run pgharden on the server's host, as root or the server's OS user: it reads pg_hba.conf.
+
+Spec (YAML or JSON):
+  target:   { dsn: postgres://postgres@/postgres?host=/var/run/postgresql, dataDir: /var/lib/postgresql/15/main }
+  network:  { trustedRanges: [10.8.0.0/24], superuser: local-only, listenAddresses: "10.8.0.1" }
+  roles:    [{ name: agents_app, template: app-readwrite, databases: [workspace], readOnlyTables: [agents_kill_switch] }]
+  consumers: [{ name: agents, file: /srv/agents/.env, key: DATABASE_URL, role: agents_app,
+               reload: [systemctl, reload, agents], healthCheck: [curl, -f, http://localhost:8080/health] }]
+Templates: app-readwrite, readonly, migrator (templates/roles/); add your own with templates: DIR.
+
+Exit codes: 0 plan saved; 2 spec, file or connection problem (every problem listed);
+3 refused: the plan would be unsafe (e.g. the admin path would not survive the flip).
+
+Examples:
+  sudo pgharden plan --spec harden.yaml --out plans/office-vpn
+  pgharden plan --spec harden.json --dsn postgres://postgres@localhost/postgres --json
+`;
+
+export const command: Command = {
+  help: HELP,
+  async run(argv, o) {
+    const { values, positionals } = parseFlags(argv, { spec: { type: 'string' }, out: { type: 'string' }, dsn: { type: 'string' }, json: { type: 'boolean' } }, 'plan');
+    if (!values.spec) throw new CliError('plan needs --spec FILE (YAML or JSON)', EXIT.usage, 'pgharden plan --help');
+    if (positionals.length) throw new CliError(`plan takes no positional arguments (got "${positionals[0]}")`, EXIT.usage, 'pgharden plan --help');
+    let text: string;
+    try {
+      text = readFileSync(values.spec, 'utf8');
+    } catch (err) {
+      throw new CliError(`Cannot read the spec "${values.spec}" (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, EXIT.usage, 'pgharden plan --help shows the spec format');
+    }
+    const { parseSpec } = await import('../spec/spec.js');
+    const { makePlan } = await import('../plan/make.js');
+    const { reviewPlan } = await import('../plan/review.js');
+    const now = new Date();
+    const out = values.out ?? join('plans', `${basename(values.spec, extname(values.spec))}-${now.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-')}`);
+    const review = await planErrors(async () => {
+      const spec = parseSpec(text, values.spec!);
+      const dsn = values.dsn ?? spec.target.dsn;
+      const connection = dsn ? { dsn } : {};
+      const { dir } = await makePlan({ spec, specFile: values.spec!, out, connection, version: '0.1.0', now });
+      return reviewPlan(dir, connection);
+    });
+    if (!values.json) o.err(`Plan saved in ${review.dir} (plan.json, secrets 0600, rollback.sh).`);
+    await printReview(review, Boolean(values.json), o);
+    return review.drift.length ? EXIT.refused : EXIT.ok;
+  },
+};

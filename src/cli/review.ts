@@ -1,0 +1,80 @@
+import { join } from 'node:path';
+import { parseFlags, type Command } from './command.js';
+import { CliError, EXIT } from './errors.js';
+import type { Output } from './output.js';
+import type { Review } from '../plan/review.js';
+
+const HELP = `pgharden review — the dry run: exactly what apply would do now, changing nothing
+
+Usage: pgharden review plans/NAME [--dsn URL] [--json]
+
+Checks that the plan still fits the cluster (same system_identifier, data directory and port;
+every file it touches unchanged in content, mode and owner; the roles it creates still absent),
+then shows each stage's steps in order with their SQL (passwords and verifiers as <redacted>),
+a unified diff for every file, what needs a restart, the connection matrix before and after,
+and the one-line rollback. Connects like audit: --dsn, else the libpq environment.
+
+--json prints {"schemaVersion": 1, "plan", "drift", "stages", "diffs", "restartRequired",
+"unmapped", "notices", "matrix", "rollback"}.
+Exit codes: 0 the plan applies as reviewed; 2 usage, unreadable plan or connection error;
+3 refused: drift (each changed item is named), or plan.json edited since it was made.
+
+Examples:
+  sudo -u postgres pgharden review plans/office-vpn
+  pgharden review plans/office-vpn --json | jq '.stages[] | {stage, steps: [.steps[].id]}'
+`;
+
+/** The review as JSON (the stable shape of --json). */
+export function reviewJson(r: Review): object {
+  const p = r.plan;
+  return {
+    schemaVersion: 1,
+    plan: { id: p.id, name: p.name, dir: r.dir, createdAt: p.createdAt, server: p.server, binding: p.binding },
+    drift: r.drift,
+    stages: r.stages,
+    diffs: r.diffs,
+    restartRequired: r.restartRequired,
+    unmapped: p.unmapped,
+    notices: p.notices,
+    matrix: p.matrix,
+    rollback: { ...p.rollback, script: join(r.dir, 'rollback.sh') },
+  };
+}
+
+/** Prints a review (text or JSON) with every secret of the plan redacted, whatever path it took. */
+export async function printReview(r: Review, json: boolean, o: Output): Promise<void> {
+  const { renderReview } = await import('./review-render.js');
+  o.out(r.redact(json ? JSON.stringify(reviewJson(r), null, 2) : renderReview(r, o)));
+}
+
+/** Maps the plan layer's own errors to exit codes: input problems 2, safety refusals 3. */
+export async function planErrors<T>(fn: () => Promise<T>): Promise<T> {
+  const { PlanError } = await import('../plan/input.js');
+  const { PlanFileError } = await import('../plan/store.js');
+  const { SecretsError } = await import('../plan/secrets.js');
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof PlanError) throw new CliError(err.message, err.refused ? EXIT.refused : EXIT.usage);
+    if (err instanceof PlanFileError) throw new CliError(err.message, err.message.includes('edited since') ? EXIT.refused : EXIT.usage);
+    if (err instanceof SecretsError) throw new CliError(err.message, EXIT.refused);
+    if (err instanceof CliError) throw err;
+    const name = (err as Error).name;
+    if (['SpecError', 'TemplateError', 'ConsumerFileError'].includes(name)) throw new CliError((err as Error).message, EXIT.usage);
+    if ((err as { code?: string }).code !== undefined || name === 'error') throw new CliError(`Cannot reach the server: ${(err as Error).message}`, EXIT.usage, 'check --dsn or PGHOST/PGPORT/PGUSER, then run the command again');
+    throw err;
+  }
+}
+
+export const command: Command = {
+  help: HELP,
+  async run(argv, o) {
+    const { values, positionals } = parseFlags(argv, { dsn: { type: 'string' }, json: { type: 'boolean' } }, 'review');
+    const dir = positionals[0];
+    if (!dir || positionals.length > 1) throw new CliError('review takes one plan directory, e.g. pgharden review plans/office-vpn', EXIT.usage, 'pgharden review --help');
+    const { reviewPlan } = await import('../plan/review.js');
+    const review = await planErrors(() => reviewPlan(dir, values.dsn ? { dsn: values.dsn } : {}));
+    await printReview(review, Boolean(values.json), o);
+    return review.drift.length ? EXIT.refused : EXIT.ok;
+  },
+};

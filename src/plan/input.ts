@@ -1,0 +1,68 @@
+/**
+ * What the planner is given: facts gathered at the edges (introspection, files, templates,
+ * generated secrets), so that the planner itself is a pure function of them.
+ */
+import type { Snapshot } from '../cluster/introspect.js';
+import type { HbaLine } from '../conf/hba-types.js';
+import type { Spec } from '../spec/spec.js';
+import type { FileBinding } from './binding.js';
+import type { RoleTemplate } from './templates.js';
+
+/** A table the verification uses to try DML and DDL as a new role. */
+export interface TableFacts {
+  schema: string;
+  name: string;
+  /** Its first column, for `UPDATE t SET c = c WHERE false`. */
+  firstColumn: string | null;
+}
+
+/** A consumer's file as found when planning. */
+export interface ConsumerFile {
+  name: string;
+  path: string;
+  format: string;
+  text: string;
+  /** The DSN's key in the file, when the spec named one or the file has exactly one. */
+  key?: string;
+  /** The user and database its connection string uses now. */
+  oldUser: string;
+  database: string | null;
+  /** The file with the new role's credentials, computed only to record its hash. */
+  rewritten: string;
+  binding: FileBinding;
+}
+
+export interface PlanInput {
+  name: string;
+  /** Absolute path of plans/NAME. */
+  planDir: string;
+  createdAt: string;
+  version: string;
+  snapshot: Snapshot;
+  port: number;
+  /** Directory of the server's Unix socket (first of unix_socket_directories), if any. */
+  socketDir: string | null;
+  /** The OS user that runs the server (owner of the data directory) and its group. */
+  serverUser: { name: string; uid: number; gid: number };
+  hba: { file: string; lines: HbaLine[]; binding: FileBinding };
+  /** postgresql.conf, postgresql.auto.conf and pg_ident.conf as observed. */
+  configFile: FileBinding;
+  autoConf: FileBinding & { settings: Record<string, string> };
+  identFile: FileBinding | null;
+  spec: Spec;
+  templates: Map<string, RoleTemplate>;
+  /** Tables per database (all schemas the spec names). */
+  tables: Map<string, TableFacts[]>;
+  consumers: ConsumerFile[];
+  /** sha256 of the secrets file written for this plan. */
+  secretsSha256: string;
+}
+
+/** A reason the plan cannot be made, with where and what to do. */
+export class PlanError extends Error {
+  /** `refused`: making the plan would be unsafe (exit 3), rather than the input being wrong (exit 2). */
+  constructor(readonly problems: string[], readonly refused = false) {
+    super(`The plan cannot be made:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'PlanError';
+  }
+}

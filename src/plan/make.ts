@@ -1,0 +1,136 @@
+/**
+ * `pgharden plan`'s core: gathers what the planner needs from the live server and the files
+ * (read-only), generates the new roles' passwords, calls the pure planner and saves the plan
+ * directory. Nothing on the server or in any existing file is changed.
+ */
+import { statSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import type pg from 'pg';
+import { connect, type ConnectOptions } from '../cluster/connect.js';
+import { introspect } from '../cluster/introspect.js';
+import { parseConf } from '../conf/guc.js';
+import { chooseSite, rewriteUri, uriParts } from './consumer-edit.js';
+import type { Spec } from '../spec/spec.js';
+import { observeFile } from './binding.js';
+import { PlanError, type ConsumerFile, type PlanInput, type TableFacts } from './input.js';
+import { buildPlan } from './planner.js';
+import { newSecrets, secretsText, sha256Text, writeSecrets } from './secrets.js';
+import { createPlanDir, savePlan, SECRETS_FILE } from './store.js';
+import { BUILTIN_TEMPLATES, loadTemplates } from './templates.js';
+import type { Plan } from './types.js';
+
+export interface MakePlanOptions {
+  spec: Spec;
+  /** The spec file: relative paths in it are relative to its directory. */
+  specFile: string;
+  /** plans/NAME; absolute or relative to the working directory. */
+  out: string;
+  connection: ConnectOptions;
+  version: string;
+  now: Date;
+}
+
+/** The name of the OS user with this uid, from /etc/passwd. */
+export function osUserName(uid: number): string {
+  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[2] === String(uid));
+  return line?.split(':')[0] ?? String(uid);
+}
+
+async function tablesOf(admin: pg.Client, connection: ConnectOptions, db: string, schemas: string[]): Promise<TableFacts[]> {
+  const sql = `SELECT n.nspname AS schema, c.relname AS name,
+      (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum LIMIT 1) AS "firstColumn"
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY($1) ORDER BY 1, 2`;
+  const current = (await admin.query<{ d: string }>('SELECT current_database() AS d')).rows[0]!.d;
+  if (current === db) return (await admin.query<TableFacts>(sql, [schemas])).rows;
+  const c = await connect({ ...connection, database: db });
+  try {
+    return (await c.query<TableFacts>(sql, [schemas])).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+function consumerFile(c: Spec['consumers'][number], specDir: string, password: string): Omit<ConsumerFile, 'binding'> {
+  const path = isAbsolute(c.file) ? c.file : resolve(specDir, c.file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new PlanError([`consumer "${c.name}": cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); fix "file" in the spec`]);
+  }
+  const site = chooseSite(path, text, c.key);
+  const { user: oldUser, database } = uriParts(site.uri);
+  if (!oldUser) throw new PlanError([`consumer "${c.name}": the connection string in ${path} (line ${site.line}) names no user; pgharden needs the old user to know which sessions to wait for`]);
+  const rewritten = rewriteUri(path, text, { ...(c.key ? { key: c.key } : {}), user: c.role, password });
+  const key = c.key ?? site.key ?? undefined;
+  return {
+    name: c.name, path, format: c.format ?? 'uri', text, ...(key ? { key } : {}),
+    oldUser, database, rewritten,
+  };
+}
+
+/** Makes and saves the plan; returns it with the directory it was saved in. */
+export async function makePlan(o: MakePlanOptions): Promise<{ plan: Plan; dir: string }> {
+  const dir = resolve(o.out);
+  const specDir = dirname(resolve(o.specFile));
+  const admin = await connect(o.connection);
+  let input: PlanInput;
+  let secrets: ReturnType<typeof newSecrets>;
+  try {
+    const snapshot = await introspect(admin, o.spec.target.dataDir ? { dataDir: o.spec.target.dataDir } : {});
+    if (!snapshot.hba.loaded) throw new PlanError([`cannot read pg_hba.conf (${snapshot.hba.error}); run pgharden on the server's host, as root or the server's OS user`]);
+    const dataDir = o.spec.target.dataDir ?? snapshot.settings.data_directory;
+    if (!dataDir) throw new PlanError(['the data directory is not visible to this role; set target.dataDir in the spec, or connect as a superuser']);
+    const extra = (await admin.query<{ port: string; sockets: string }>("SELECT current_setting('port') AS port, current_setting('unix_socket_directories') AS sockets")).rows[0]!;
+    const dataStat = statSync(dataDir);
+    const templates = await loadTemplates(BUILTIN_TEMPLATES);
+    if (o.spec.templates) for (const [k, v] of await loadTemplates(resolve(specDir, o.spec.templates))) templates.set(k, v);
+    const tables = new Map<string, TableFacts[]>();
+    for (const db of new Set(o.spec.roles.flatMap((r) => r.databases))) {
+      if (!snapshot.databases.includes(db)) continue;
+      tables.set(db, await tablesOf(admin, o.connection, db, [...new Set(o.spec.roles.map((r) => r.schema))]));
+    }
+    secrets = newSecrets(o.spec.roles.map((r) => r.name));
+    const consumers: ConsumerFile[] = o.spec.consumers.map((c) => {
+      const f = consumerFile(c, specDir, secrets[c.role]!.password);
+      return { ...f, binding: observeFile(f.path) };
+    });
+    const autoPath = join(dataDir, 'postgresql.auto.conf');
+    const autoSettings: Record<string, string> = {};
+    try {
+      for (const l of parseConf(readFileSync(autoPath, 'utf8'), { file: autoPath })) if (l.kind === 'setting') autoSettings[l.name.toLowerCase()] = l.value;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    const hbaFile = snapshot.hba.file;
+    input = {
+      name: o.out.replace(/\/+$/, '').split('/').at(-1)!,
+      planDir: dir,
+      createdAt: o.now.toISOString(),
+      version: o.version,
+      snapshot,
+      port: Number(extra.port),
+      socketDir: extra.sockets.split(',')[0]?.trim() || null,
+      serverUser: { name: osUserName(dataStat.uid), uid: dataStat.uid, gid: dataStat.gid },
+      hba: { file: hbaFile, lines: snapshot.hba.loaded.files.get(hbaFile)!.lines, binding: observeFile(hbaFile) },
+      configFile: observeFile(snapshot.settings.config_file!),
+      autoConf: { ...observeFile(autoPath), settings: autoSettings },
+      identFile: snapshot.settings.ident_file ? observeFile(snapshot.settings.ident_file) : null,
+      spec: o.spec,
+      templates,
+      tables,
+      consumers,
+      secretsSha256: '',
+    };
+  } finally {
+    await admin.end();
+  }
+  const text = secretsText(secrets);
+  input.secretsSha256 = sha256Text(text);
+  const plan = buildPlan(input);
+  createPlanDir(dir);
+  writeSecrets(join(dir, SECRETS_FILE), text);
+  savePlan(dir, plan);
+  return { plan, dir };
+}

@@ -1,0 +1,194 @@
+/**
+ * The planner: a pure function from what was observed (snapshot, files, templates, spec) to
+ * the ordered plan. It refuses, listing every reason at once, when the plan could not be
+ * carried out safely: a rule it cannot edit would still let someone in without a password, the
+ * admin path would not survive, a role or table the spec names does not exist.
+ */
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { connectionMatrix } from '../audit/matrix.js';
+import type { Snapshot } from '../cluster/introspect.js';
+import type { HbaLine } from '../conf/hba-types.js';
+import { canonicalJson } from '../execute/canonical.js';
+import { PlanError, type PlanInput } from './input.js';
+import { backupFor, canarySteps, fileState, flipSteps, hbaEdits, touchedFiles } from './stage-network.js';
+import { consumerSteps } from './stage-consumers.js';
+import { qualified, roleSteps } from './stage-roles.js';
+import { verifySteps } from './stage-verify.js';
+import type { Matrix, Plan, Step, UnmappedRole } from './types.js';
+
+/** The snapshot as it will be after the plan: the new roles exist and these rules are loaded. */
+function snapshotWith(s: Snapshot, file: string, lines: HbaLine[], newRoles: string[]): Snapshot {
+  const rules = lines.flatMap((l) => (l.kind === 'record' ? [{ rule: l.rule, file, line: l.line }] : []));
+  const roles = [...s.roles, ...newRoles.map((name) => ({
+    name, superuser: false, login: true, createrole: false, createdb: false, replication: false, bypassrls: false,
+    inherit: true, password: 'scram-sha-256' as const, memberOf: [], allGroups: [],
+  }))].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { ...s, roles, hba: { file, loaded: { files: new Map([[file, { lines, encoding: 'utf8' }]]), rows: [], rules } } };
+}
+
+const matrixOf = (s: Snapshot): Matrix => {
+  const m = connectionMatrix(s);
+  // A 0.0.0.0/0 or ::/0 column would repeat "anywhere".
+  const sources = m.sources.filter((x) => !x.label.endsWith('/0'));
+  const cells = Object.fromEntries(Object.entries(m.cells).map(([r, row]) => [r, Object.fromEntries(sources.map((x) => [x.label, row[x.label]!]))]));
+  return { database: m.database, sources, roles: m.roles, cells };
+};
+
+function problems(input: PlanInput): string[] {
+  const out: string[] = [];
+  const s = input.snapshot;
+  const loaded = s.hba.loaded;
+  if (loaded && loaded.files.size > 1) {
+    out.push(`${input.hba.file} includes other files (${[...loaded.files.keys()].slice(1).join(', ')}); pgharden edits one pg_hba.conf: merge them into it first`);
+  }
+  for (const row of loaded?.rows ?? []) {
+    if (row.error) out.push(`${row.file}:${row.line_number}: ${row.error}; fix the line first (pgharden inspect hba ${row.file})`);
+  }
+  const roleNames = new Set(s.roles.map((r) => r.name));
+  if (!roleNames.has(input.serverUser.name)) {
+    out.push(`the server runs as OS user "${input.serverUser.name}" but no role of that name exists, so "local ... peer" would give pgharden no admin path after the flip; create it (CREATE ROLE "${input.serverUser.name}" SUPERUSER LOGIN) or run the server as the bootstrap superuser's OS user`);
+  }
+  input.spec.roles.forEach((r, i) => {
+    if (roleNames.has(r.name)) out.push(`roles[${i}].name: role "${r.name}" already exists; choose another name, or drop it first`);
+    if (!input.templates.has(r.template)) out.push(`roles[${i}].template: no template "${r.template}" (available: ${[...input.templates.keys()].join(', ')})`);
+    for (const db of r.databases) {
+      if (!s.databases.includes(db)) {
+        out.push(`roles[${i}].databases: database "${db}" does not exist or does not allow connections (there are: ${s.databases.join(', ')})`);
+        continue;
+      }
+      const tables = input.tables.get(db) ?? [];
+      for (const t of r.readOnlyTables) {
+        if (!tables.some((x) => qualified(`${x.schema}.${x.name}`, r.schema) === qualified(t, r.schema))) {
+          out.push(`roles[${i}].readOnlyTables: no table "${t}" in database "${db}" (schema ${t.includes('.') ? t.split('.')[0] : r.schema})`);
+        }
+      }
+    }
+  });
+  input.consumers.forEach((c) => {
+    const role = input.spec.roles.find((r) => r.name === input.spec.consumers.find((x) => x.name === c.name)?.role);
+    if (role && c.database && !role.databases.includes(c.database)) {
+      out.push(`consumer "${c.name}" connects to database "${c.database}" (${c.path}), but role "${role.name}" is given only ${role.databases.join(', ')}; add "${c.database}" to its databases`);
+    }
+  });
+  return out;
+}
+
+function unmappedRoles(s: Snapshot, input: PlanInput, after: Matrix): UnmappedRole[] {
+  const mapped = new Set(input.spec.roles.map((r) => r.name));
+  return s.roles.filter((r) => r.login && !mapped.has(r.name)).map((r) => {
+    const cells = Object.entries(after.cells[r.name] ?? {}).filter(([label]) => label !== 'local' && label !== 'anywhere').map(([, m]) => m);
+    let fate: string;
+    if (r.superuser) fate = `refused over the network; local socket only${r.name === input.serverUser.name ? ' (peer, for the OS user of the same name)' : ''}`;
+    else if (cells.every((m) => m === 'reject' || m === 'no entry')) fate = 'refused over the network';
+    else if (r.password === 'none') fate = 'cannot log in over the network any more: it has no password and scram-sha-256 asks for one; give it one (\\password) or map it in the spec';
+    else if (r.password === 'md5') fate = 'cannot log in over the network any more: its password is stored as md5, which scram-sha-256 cannot check; set it again (\\password) once password_encryption is scram-sha-256';
+    else fate = 'keeps logging in with its password (scram-sha-256)';
+    return { role: r.name, superuser: r.superuser, fate };
+  });
+}
+
+const shq = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+/** The rollback fallback that needs no pgharden: restore the backups, signal the postmaster. */
+function shellRollback(input: PlanInput): string {
+  const restores = touchedFiles(input).map((f) => (f.sha256 === null
+    ? `rm -f ${shq(f.path)}`
+    : `cp -p ${shq(join(input.planDir, backupFor(input, f.path)))} ${shq(f.path)}`));
+  return [...restores, `kill -HUP "$(head -n 1 ${shq(join(input.snapshot.settings.data_directory ?? '', 'postmaster.pid'))})"`].join(' && ');
+}
+
+/** The plan, or a PlanError listing every reason it cannot be made. */
+export function buildPlan(input: PlanInput): Plan {
+  const found = problems(input);
+  if (found.length) throw new PlanError(found);
+  const s = input.snapshot;
+  const superusers = s.roles.filter((r) => r.superuser && r.login).map((r) => r.name);
+  const edits = hbaEdits(input, superusers);
+  const newRoles = input.spec.roles.map((r) => r.name);
+  const before = matrixOf(s);
+  const after = matrixOf(snapshotWith(s, input.hba.file, edits.finalLines, newRoles));
+
+  // What the flip must achieve, checked on the predicted result before anything is written.
+  const late: string[] = [];
+  if (after.cells[input.serverUser.name]?.local !== 'peer') {
+    late.push(`after the flip, ${input.serverUser.name} over the local socket would get "${after.cells[input.serverUser.name]?.local}", not peer: pgharden would lose its admin path; add "local all ${input.serverUser.name} peer" as the first local rule`);
+  }
+  for (const role of after.roles) {
+    for (const src of after.sources.filter((x) => x.label !== 'local')) {
+      if (after.cells[role]![src.label] === 'trust') late.push(`after the flip, ${role} from ${src.label} would still get trust (a rule pgharden cannot edit, e.g. one continued over several lines); edit it by hand first`);
+    }
+  }
+  if (late.length) throw new PlanError(late, true);
+
+  const hbaFile = input.hba.file;
+  const steps: Step[] = [
+    {
+      id: 'preflight/lock', stage: 'preflight', kind: 'gate',
+      description: 'Take the plan lock (one writer) and the server advisory lock',
+      forward: { do: 'gate', until: { gate: 'lock' }, timeoutMs: 0 }, verify: [], undo: null,
+      before: [{ of: 'none' }], after: [{ of: 'none' }], transactional: false, restartRequired: false,
+    },
+    {
+      id: 'preflight/backup', stage: 'preflight', kind: 'file',
+      description: `Copy every file the plan touches into ${join(input.planDir, 'backup')} with its mode and owner (${touchedFiles(input).length} files)`,
+      forward: { do: 'backup', files: touchedFiles(input).filter((f) => f.sha256 !== null).map((f) => ({ path: f.path, backup: backupFor(input, f.path) })) },
+      verify: [], undo: null,
+      before: touchedFiles(input).map(fileState),
+      after: touchedFiles(input).filter((f) => f.sha256 !== null).map((f) => ({ ...fileState(f), path: join(input.planDir, backupFor(input, f.path)) }) as Step['after'][number]),
+      transactional: false, restartRequired: false,
+    },
+    {
+      id: 'preflight/admin-path', stage: 'preflight', kind: 'gate',
+      description: `Open the admin lifeline: ${input.serverUser.name} over the local socket; it stays open across every reload`,
+      forward: { do: 'gate', until: { gate: 'admin-path', user: input.serverUser.name }, timeoutMs: 10_000 }, verify: [], undo: null,
+      before: [{ of: 'none' }], after: [{ of: 'none' }], transactional: false, restartRequired: false,
+    },
+    ...roleSteps(input),
+    ...canarySteps(input, edits),
+    ...consumerSteps(input),
+    ...flipSteps(input, edits, superusers),
+    ...verifySteps(input, after, superusers),
+  ];
+
+  const notices: string[] = [];
+  const listen = s.settings.listen_addresses;
+  const fileListen = s.fileSettings.find((f) => f.name === 'listen_addresses' && f.applied)?.setting;
+  if (input.spec.network.listenAddresses !== undefined) {
+    notices.push(`RESTART REQUIRED: listen_addresses becomes '${input.spec.network.listenAddresses}' only when the server restarts; pgharden writes it but never restarts the server`);
+  } else if (listen === '*' || fileListen === '*') {
+    notices.push(`listen_addresses is '*'${fileListen === '*' && listen !== '*' ? ` in ${s.settings.config_file} (the running server uses '${listen}')` : ''}: the server accepts TCP on every interface; after the flip only scram-sha-256 logins from the trusted ranges get in. To narrow it, set network.listenAddresses in the spec (restart required)`);
+  }
+  for (const u of unmappedRoles(s, input, after)) if (!u.fate.startsWith('keeps') && !u.superuser) notices.push(`role ${u.role}: ${u.fate}`);
+
+  const body: Omit<Plan, 'id'> = {
+    schemaVersion: 1,
+    name: input.name,
+    createdAt: input.createdAt,
+    pgharden: input.version,
+    server: {
+      major: s.major, version: s.version, hbaFile, configFile: input.configFile.path, autoConfFile: input.autoConf.path,
+      dataDirectory: s.settings.data_directory ?? '', adminRole: input.serverUser.name, socketDir: input.socketDir,
+    },
+    binding: { systemIdentifier: s.systemIdentifier ?? '', dataDirectory: s.settings.data_directory ?? '', port: input.port, files: touchedFiles(input) },
+    secretsSha256: input.secretsSha256,
+    trustedRanges: input.spec.network.trustedRanges,
+    roles: input.spec.roles.map((r) => ({ name: r.name, template: r.template, databases: r.databases, schema: r.schema, readOnlyTables: r.readOnlyTables })),
+    consumers: input.consumers.map((c) => ({
+      name: c.name, path: c.path, format: c.format, ...(c.key ? { key: c.key } : {}),
+      role: input.spec.consumers.find((x) => x.name === c.name)!.role, oldUser: c.oldUser, database: c.database,
+    })),
+    unmapped: unmappedRoles(s, input, after),
+    notices,
+    matrix: { before, after },
+    steps,
+    rollback: { command: `pgharden rollback ${input.planDir}`, shell: shellRollback(input) },
+  };
+  return { ...body, id: planId(body) } as Plan;
+}
+
+/** The plan's id: sha256 of the canonical JSON of everything but the id. */
+export function planId(body: Omit<Plan, 'id'> | Plan): string {
+  const { id: _id, ...rest } = body as Plan;
+  return createHash('sha256').update(canonicalJson(rest)).digest('hex');
+}

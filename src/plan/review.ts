@@ -1,0 +1,118 @@
+/**
+ * `pgharden review`'s core: the dry run. Checks the plan's binding against the live cluster and
+ * its files (anything changed is drift, and apply would refuse), and lays out exactly what apply
+ * would do now: each stage's steps, their SQL with secrets shown as `<redacted>`, a unified diff
+ * for every file, what needs a restart, the predicted connection matrices and the rollback.
+ * Changes nothing.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createTwoFilesPatch } from 'diff';
+import { connect, type ConnectOptions } from '../cluster/connect.js';
+import { rewriteUri } from './consumer-edit.js';
+import { drift, observeFile, type Drift } from './binding.js';
+import { readSecrets, type Secrets } from './secrets.js';
+import { sha256 } from './stage-network.js';
+import { loadPlan, SECRETS_FILE } from './store.js';
+import { SECRET_TOKEN, STAGES, type Plan, type Stage, type Step } from './types.js';
+
+export interface FileDiff {
+  step: string;
+  path: string;
+  /** Unified diff, secrets redacted; empty for a mode change. */
+  diff: string;
+  mode?: { before: number; after: number };
+}
+
+export interface Review {
+  plan: Plan;
+  dir: string;
+  drift: Drift[];
+  stages: { stage: Stage; steps: { id: string; kind: Step['kind']; description: string; sql: string[]; restartRequired: boolean; transactional: boolean }[] }[];
+  diffs: FileDiff[];
+  restartRequired: string[];
+  /** Replaces every password and verifier of the plan with `<redacted>` (not part of the JSON). */
+  redact: (text: string) => string;
+}
+
+/** SQL as the review shows it: each secret token becomes `<redacted>`. */
+export function redactSql(statement: string): string {
+  return statement.replace(SECRET_TOKEN, '<redacted>');
+}
+
+/** Text with every password of the plan replaced by `<redacted>`. */
+export function redactSecrets(text: string, secrets: Secrets): string {
+  let out = text;
+  for (const s of Object.values(secrets)) out = out.replaceAll(s.password, '<redacted>').replaceAll(s.verifier, '<redacted>');
+  return out;
+}
+
+function unified(path: string, before: string, after: string, what: string): string {
+  return createTwoFilesPatch(path, path, before, after, 'now', what, { context: 3 });
+}
+
+function readText(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** What the live server says about the binding's identity. */
+async function serverIdentity(connection: ConnectOptions) {
+  const c = await connect(connection);
+  try {
+    const r = await c.query<{ id: string; dir: string; port: string }>(
+      "SELECT (SELECT system_identifier::text FROM pg_control_system()) AS id, current_setting('data_directory') AS dir, current_setting('port') AS port",
+    );
+    const roles = await c.query<{ n: string }>('SELECT rolname AS n FROM pg_roles');
+    return { ...r.rows[0]!, roles: new Set(roles.rows.map((x) => x.n)) };
+  } finally {
+    await c.end();
+  }
+}
+
+/** Reviews the plan in `dir` against the cluster reached with `connection`. */
+export async function reviewPlan(dir: string, connection: ConnectOptions): Promise<Review> {
+  const plan = loadPlan(dir);
+  const secrets = readSecrets(join(dir, SECRETS_FILE), plan.secretsSha256);
+  const server = await serverIdentity(connection);
+  const now = { systemIdentifier: server.id, dataDirectory: server.dir, port: Number(server.port), files: plan.binding.files.map((f) => observeFile(f.path)) };
+  const drifts = drift(plan.binding, now);
+  for (const r of plan.roles) {
+    if (server.roles.has(r.name)) drifts.push({ item: `role ${r.name}`, planned: 'absent (the plan creates it)', now: 'exists' });
+  }
+
+  const diffs: FileDiff[] = [];
+  let hbaNow = readText(plan.server.hbaFile) ?? '';
+  for (const step of plan.steps) {
+    const f = step.forward;
+    if (f.do === 'write-file') {
+      diffs.push({ step: step.id, path: f.path, diff: unified(f.path, hbaNow, f.content, `after ${step.id}`) });
+      if (f.path === plan.server.hbaFile) hbaNow = f.content;
+    } else if (f.do === 'chmod') {
+      const before = step.before[0]?.of === 'file' ? step.before[0].mode : null;
+      diffs.push({ step: step.id, path: f.path, diff: '', mode: { before: before ?? 0, after: f.mode } });
+    } else if (f.do === 'rewrite-consumer') {
+      const text = readText(f.path);
+      if (text === null) continue;
+      const rewritten = rewriteUri(f.path, text, { ...(f.key ? { key: f.key } : {}), user: f.role, password: secrets[f.role]!.password });
+      const planned = step.after[0]?.of === 'file' ? step.after[0].sha256 : null;
+      if (planned !== sha256(rewritten) && !drifts.some((d) => d.item.startsWith(f.path))) {
+        drifts.push({ item: `${f.path} rewrite`, planned: `sha256 ${planned?.slice(0, 12)}…`, now: `sha256 ${sha256(rewritten).slice(0, 12)}…` });
+      }
+      diffs.push({ step: step.id, path: f.path, diff: redactSecrets(unified(f.path, text, rewritten, `after ${step.id}`), secrets) });
+    }
+  }
+
+  const stages = STAGES.map((stage) => ({
+    stage,
+    steps: plan.steps.filter((s) => s.stage === stage).map((s) => ({
+      id: s.id, kind: s.kind, description: s.description, restartRequired: s.restartRequired, transactional: s.transactional,
+      sql: s.forward.do === 'sql' ? s.forward.statements.map(redactSql) : [],
+    })),
+  }));
+  const restartRequired = plan.steps.filter((s) => s.restartRequired).map((s) => `${s.id}: ${s.description}`);
+  return { plan, dir, drift: drifts, stages, diffs, restartRequired, redact: (text) => redactSecrets(text, secrets) };
+}

@@ -1,0 +1,63 @@
+/**
+ * `plans/NAME/secrets`: the new roles' passwords and their SCRAM verifiers, the only place
+ * besides consumer files where a password is written. Mode 0600, created exclusively, never
+ * printed. plan.json records its sha256 so a plan and its secrets cannot be mixed up.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { generatePassword, scramVerifier } from './scram.js';
+
+export interface RoleSecret {
+  password: string;
+  /** The SCRAM-SHA-256 verifier sent to the server in CREATE ROLE (also a secret: it allows offline guessing). */
+  verifier: string;
+}
+
+export type Secrets = Record<string, RoleSecret>;
+
+/** A password and verifier for each role. */
+export function newSecrets(roles: readonly string[]): Secrets {
+  return Object.fromEntries(roles.map((r) => {
+    const password = generatePassword();
+    return [r, { password, verifier: scramVerifier(password) }];
+  }));
+}
+
+export function secretsText(s: Secrets): string {
+  return `${JSON.stringify({ schemaVersion: 1, roles: s }, null, 2)}\n`;
+}
+
+export const sha256Text = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** Writes the secrets file; refuses to replace one. */
+export function writeSecrets(path: string, text: string): void {
+  const fd = openSync(path, 'wx', 0o600);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A secrets file that cannot be used, and why. */
+export class SecretsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SecretsError';
+  }
+}
+
+/** Reads the secrets file, checking its mode and that it is the one the plan was made with. */
+export function readSecrets(path: string, expectedSha256: string): Secrets {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new SecretsError(`Cannot read the plan's secrets file "${path}" (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); without it the new roles' passwords are unknown: make a new plan`);
+  }
+  const mode = statSync(path).mode & 0o777;
+  if ((mode & 0o077) !== 0) throw new SecretsError(`"${path}" has mode ${mode.toString(8).padStart(4, '0')}: other accounts may have read the passwords; make a new plan (the old passwords were never set)`);
+  if (sha256Text(text) !== expectedSha256) throw new SecretsError(`"${path}" is not the secrets file this plan was made with (its sha256 differs); make a new plan`);
+  return (JSON.parse(text) as { roles: Secrets }).roles;
+}

@@ -1,0 +1,57 @@
+/**
+ * Stage `consumers`: each consumer's connection string moves to its new role while the old
+ * rules still admit everyone, so a consumer that has not reloaded yet keeps working. Per
+ * consumer: rewrite the file in place (its hash after the rewrite is recorded; the file's new
+ * text is not, since it holds the password), prove the new DSN logs in, run the consumer's own
+ * reload and health check, then wait until no session is left on its old identity.
+ */
+import type { PlanInput } from './input.js';
+import { backupFor, fileState, sha256 } from './stage-network.js';
+import type { Step } from './types.js';
+
+/** How long a consumer's command may run, and how long to wait for old sessions to go. */
+export const COMMAND_TIMEOUT_MS = 120_000;
+export const DRAIN_TIMEOUT_MS = 300_000;
+
+const none = { before: [{ of: 'none' as const }], after: [{ of: 'none' as const }], transactional: false, restartRequired: false };
+
+export function consumerSteps(input: PlanInput): Step[] {
+  const steps: Step[] = [];
+  for (const c of input.consumers) {
+    const spec = input.spec.consumers.find((x) => x.name === c.name)!;
+    steps.push({
+      id: `consumers/${c.name}/rewrite`,
+      stage: 'consumers',
+      kind: 'file',
+      description: `Rewrite ${c.key ?? 'the connection string'} in ${c.path} (${c.format}): user ${c.oldUser} → ${spec.role}, with its new password; everything else in the file is kept`,
+      forward: { do: 'rewrite-consumer', path: c.path, format: c.format, ...(c.key ? { key: c.key } : {}), role: spec.role, oldUser: c.oldUser },
+      verify: [{ check: 'consumer-dsn', consumer: c.name, path: c.path, expect: 'ok' }],
+      undo: { do: 'restore-file', path: c.path, backup: backupFor(input, c.path) },
+      before: [fileState(c.binding)],
+      after: [{ ...fileState(c.binding), sha256: sha256(c.rewritten) } as ReturnType<typeof fileState>],
+      transactional: false,
+      restartRequired: false,
+    });
+    if (spec.reload) {
+      steps.push({
+        id: `consumers/${c.name}/reload`, stage: 'consumers', kind: 'command',
+        description: `Tell ${c.name} to re-read its configuration: ${spec.reload.join(' ')}`,
+        forward: { do: 'command', argv: spec.reload, timeoutMs: COMMAND_TIMEOUT_MS }, verify: [], undo: { do: 'command', argv: spec.reload, timeoutMs: COMMAND_TIMEOUT_MS }, ...none,
+      });
+    }
+    if (spec.healthCheck) {
+      steps.push({
+        id: `consumers/${c.name}/health`, stage: 'consumers', kind: 'command',
+        description: `Check ${c.name} is healthy on its new role: ${spec.healthCheck.join(' ')}`,
+        forward: { do: 'command', argv: spec.healthCheck, timeoutMs: COMMAND_TIMEOUT_MS }, verify: [], undo: null, ...none,
+      });
+    }
+    steps.push({
+      id: `consumers/${c.name}/drain`, stage: 'consumers', kind: 'gate',
+      description: `Wait until no session of ${c.name} is left as ${c.oldUser}${spec.application ? ` (application_name ${spec.application})` : ''} (up to ${DRAIN_TIMEOUT_MS / 1000} s; then stop with the list of stragglers)`,
+      forward: { do: 'gate', until: { gate: 'no-old-sessions', user: c.oldUser, ...(spec.application ? { application: spec.application } : {}), ...(spec.clientAddress ? { clientAddress: spec.clientAddress } : {}) }, timeoutMs: DRAIN_TIMEOUT_MS },
+      verify: [], undo: null, ...none,
+    });
+  }
+  return steps;
+}

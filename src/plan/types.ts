@@ -1,0 +1,138 @@
+/**
+ * The plan as data (DESIGN.md "Plan stages"): ordered steps, each with its forward action, the
+ * checks that prove it worked, its undo, the state it expects before and the state it must
+ * leave. `plans/NAME/plan.json` is this object as canonical JSON; its id is the sha256 of the
+ * rest. Nothing here holds a password or a SCRAM verifier: SQL and files refer to secrets by
+ * name (`SecretRef`), resolved from `plans/NAME/secrets` (0600) only when a step runs.
+ */
+import type { Binding } from './binding.js';
+
+export const STAGES = ['preflight', 'roles', 'canary', 'consumers', 'flip', 'verify'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export type StepKind = 'sql' | 'file' | 'reload' | 'probe' | 'command' | 'gate';
+
+/**
+ * Where a secret goes in a SQL statement: the literal `<secret:ROLE>` stands for the role's
+ * SCRAM verifier, quoted as a SQL string. Reviews print it as `'<redacted>'`.
+ */
+export const SECRET_TOKEN = /<secret:([^>]+)>/g;
+export const secretToken = (role: string) => `<secret:${role}>`;
+
+/** What a step does, or undoes. */
+export type Action =
+  /** Statements in order; `database` is the one to connect to. */
+  | { do: 'sql'; database: string; statements: string[] }
+  /** Write a whole file (no secret in it): its new content, mode and owner. */
+  | { do: 'write-file'; path: string; content: string; mode: number; uid: number; gid: number }
+  /** Rewrite the connection string of a consumer file in place, with a role's password. */
+  | { do: 'rewrite-consumer'; path: string; format: string; key?: string; role: string; oldUser: string }
+  /** Change a file's mode only. */
+  | { do: 'chmod'; path: string; mode: number }
+  /** Put a file back from the plan's backup, byte for byte with its mode and owner. */
+  | { do: 'restore-file'; path: string; backup: string }
+  /** Copy files into the plan's backup directory and record the role set. */
+  | { do: 'backup'; files: { path: string; backup: string }[] }
+  /** Ask the server to re-read its configuration (pg_reload_conf, or SIGHUP to the postmaster). */
+  | { do: 'reload' }
+  /** Run a consumer's own command (argv, no shell). */
+  | { do: 'command'; argv: string[]; timeoutMs: number }
+  /** Wait until a condition holds, or stop with what still blocks it. */
+  | { do: 'gate'; until: Gate; timeoutMs: number }
+  /** Check against the live server; changes nothing. */
+  | { do: 'probe'; checks: Check[] };
+
+export type Gate =
+  /** No session left on the consumer's old identity. */
+  | { gate: 'no-old-sessions'; user: string; application?: string; clientAddress?: string }
+  /** The plan directory lock and the server's advisory lock are held by this run. */
+  | { gate: 'lock' }
+  /** The admin path pgharden keeps (local socket, peer) answers. */
+  | { gate: 'admin-path'; user: string };
+
+/** Where a probe connects from: the local socket, or a TCP source address. */
+export type Source = 'local' | { address: string };
+
+/** One claim tested against the server. */
+export type Check =
+  /** A startup packet without a password: what the server answers. */
+  | { check: 'auth'; user: string; database: string; from: Source; expect: 'refused' | 'password-required' | 'ok' }
+  /** A full login with the role's password (from the secrets file). */
+  | { check: 'login'; role: string; database: string; from: Source; expect: 'ok' | 'refused' }
+  /** A statement run as the role inside a transaction that is rolled back. */
+  | { check: 'privilege'; role: string; database: string; sql: string; expect: 'allowed' | 'denied' }
+  /** The consumer's connection string, as its file now holds it, logs in. */
+  | { check: 'consumer-dsn'; consumer: string; path: string; expect: 'ok' }
+  /** The pg_hba.conf file the server would load has no error line. */
+  | { check: 'hba-valid'; path: string }
+  /** A setting's value as the server reports it after a reload. */
+  | { check: 'setting'; name: string; value: string };
+
+/** What a step observes before and after it runs: resume compares these with the world. */
+export type State =
+  | { of: 'file'; path: string; sha256: string | null; mode: number | null; uid: number | null; gid: number | null }
+  | { of: 'role'; name: string; exists: boolean }
+  /** A step's mark (a comment on its role, written in the step's own transaction). */
+  | { of: 'mark'; role: string; step: string; present: boolean }
+  /** A setting as written in postgresql.auto.conf (null: not set there). */
+  | { of: 'auto-setting'; name: string; value: string | null }
+  /** The hba rules in force: pg_hba.conf content the server loaded last (by sha256). */
+  | { of: 'hba-in-force'; sha256: string }
+  /** Nothing to observe: the step is re-run on resume (probes, gates, commands). */
+  | { of: 'none' };
+
+export interface Step {
+  /** Stable and readable: `stage/what`, e.g. `roles/create-app_rw`. */
+  id: string;
+  stage: Stage;
+  kind: StepKind;
+  description: string;
+  forward: Action;
+  /** Checks run after the forward action; any failure stops the run. */
+  verify: Check[];
+  /** Null when there is nothing to undo (probes, gates); the description says why otherwise. */
+  undo: Action | null;
+  before: State[];
+  after: State[];
+  /** Runs in one transaction: all or nothing. */
+  transactional: boolean;
+  /** Takes effect only after a server restart, which pgharden does not perform. */
+  restartRequired: boolean;
+}
+
+/** A login role the spec does not map, and what the flip does to it. */
+export interface UnmappedRole {
+  role: string;
+  superuser: boolean;
+  fate: string;
+}
+
+/** A source × role matrix of the method the server would pick. */
+export interface Matrix {
+  database: string;
+  sources: { label: string; address: string }[];
+  roles: string[];
+  cells: Record<string, Record<string, string>>;
+}
+
+export interface Plan {
+  schemaVersion: 1;
+  /** sha256 of the canonical JSON of every other field. */
+  id: string;
+  name: string;
+  createdAt: string;
+  pgharden: string;
+  server: { major: number; version: string; hbaFile: string; configFile: string; autoConfFile: string; dataDirectory: string; adminRole: string; socketDir: string | null };
+  binding: Binding;
+  /** sha256 of the secrets file: a plan and its secrets belong together. */
+  secretsSha256: string;
+  trustedRanges: string[];
+  roles: { name: string; template: string; databases: string[]; schema: string; readOnlyTables: string[] }[];
+  consumers: { name: string; path: string; format: string; key?: string; role: string; oldUser: string; database: string | null }[];
+  unmapped: UnmappedRole[];
+  /** Items that need a restart or an operator decision; never done silently. */
+  notices: string[];
+  matrix: { before: Matrix; after: Matrix };
+  steps: Step[];
+  rollback: { command: string; shell: string };
+}
