@@ -6,6 +6,7 @@ import type { Matrix } from '../plan/types.js';
 import { paint, table, type Output } from './output.js';
 
 const octal = (m: number) => m.toString(8).padStart(4, '0');
+const MAX_CHECKS = 12;
 
 /** Before → after per cell; one value where nothing changes. */
 export function matrixTable(before: Matrix, after: Matrix): string {
@@ -42,6 +43,9 @@ export function renderReview(r: Review, o: Output): string {
       const flags = [s.kind, s.transactional ? 'one transaction' : '', s.restartRequired ? paint(o, 'yellow', 'RESTART REQUIRED') : ''].filter(Boolean).join(', ');
       lines.push(`  [${n}] ${s.id} (${flags})`, `      ${s.description}`);
       for (const sql of s.sql) lines.push(`      ${sql};`);
+      // Long probe lists (one per role and source) are cut; --json has them all.
+      for (const c of s.checks.slice(0, MAX_CHECKS)) lines.push(`      check: ${c}`);
+      if (s.checks.length > MAX_CHECKS) lines.push(`      … and ${s.checks.length - MAX_CHECKS} more checks (--json lists them all)`);
       for (const d of r.diffs.filter((x) => x.step === s.id)) {
         if (d.mode) lines.push(`      mode ${octal(d.mode.before)} → ${octal(d.mode.after)}  ${d.path}`);
         else lines.push(...d.diff.trimEnd().split('\n').map((l) => `      ${l.startsWith('+') && !l.startsWith('+++') ? paint(o, 'green', l) : l.startsWith('-') && !l.startsWith('---') ? paint(o, 'red', l) : l}`));

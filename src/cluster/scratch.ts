@@ -196,9 +196,10 @@ export async function startCluster(install: PgInstall, opts: ClusterOptions = {}
         const [before] = await cluster.query<{ t: string }>('SELECT pg_conf_load_time()::text AS t');
         await cluster.query('SELECT pg_reload_conf()');
         for (let i = 0; i < 200; i++) {
-          // A new backend sees the postmaster's reloaded state; the admin session catches up at its next query.
+          // A new backend sees the postmaster's reloaded state; the admin session catches up at its next
+          // query. When the new rules refuse a new admin login (a hardened layout), ask the admin session.
           const c = await cluster.connect().catch(() => null);
-          const [now] = c ? (await c.query<{ t: string }>('SELECT pg_conf_load_time()::text AS t')).rows : [];
+          const [now] = c ? (await c.query<{ t: string }>('SELECT pg_conf_load_time()::text AS t')).rows : await cluster.query<{ t: string }>('SELECT pg_conf_load_time()::text AS t');
           await c?.end();
           if (now && now.t !== before?.t) return;
           await new Promise((r) => setTimeout(r, 25));

@@ -14,7 +14,7 @@ import { drift, observeFile, type Drift } from './binding.js';
 import { readSecrets, type Secrets } from './secrets.js';
 import { sha256 } from './stage-network.js';
 import { loadPlan, SECRETS_FILE } from './store.js';
-import { SECRET_TOKEN, STAGES, type Plan, type Stage, type Step } from './types.js';
+import { SECRET_TOKEN, STAGES, type Check, type Plan, type Source, type Stage, type Step } from './types.js';
 
 export interface FileDiff {
   step: string;
@@ -28,11 +28,25 @@ export interface Review {
   plan: Plan;
   dir: string;
   drift: Drift[];
-  stages: { stage: Stage; steps: { id: string; kind: Step['kind']; description: string; sql: string[]; restartRequired: boolean; transactional: boolean }[] }[];
+  stages: { stage: Stage; steps: { id: string; kind: Step['kind']; description: string; sql: string[]; checks: string[]; restartRequired: boolean; transactional: boolean }[] }[];
   diffs: FileDiff[];
   restartRequired: string[];
   /** Replaces every password and verifier of the plan with `<redacted>` (not part of the JSON). */
   redact: (text: string) => string;
+}
+
+const from = (s: Source) => (s === 'local' ? 'the local socket' : s.address);
+
+/** One line per check, as the review shows it. */
+export function describeCheck(c: Check): string {
+  switch (c.check) {
+    case 'auth': return `${c.user}@${c.database} from ${from(c.from)}, no password → ${c.expect}`;
+    case 'login': return `${c.role}@${c.database} from ${from(c.from)} with its password → ${c.expect}`;
+    case 'privilege': return `as ${c.role} in ${c.database}: ${c.sql} → ${c.expect}`;
+    case 'consumer-dsn': return `${c.consumer}'s connection string in ${c.path} logs in`;
+    case 'hba-valid': return `${c.path} has no error line in pg_hba_file_rules`;
+    case 'setting': return `${c.name} = ${c.value}`;
+  }
 }
 
 /** SQL as the review shows it: each secret token becomes `<redacted>`. */
@@ -111,6 +125,7 @@ export async function reviewPlan(dir: string, connection: ConnectOptions): Promi
     steps: plan.steps.filter((s) => s.stage === stage).map((s) => ({
       id: s.id, kind: s.kind, description: s.description, restartRequired: s.restartRequired, transactional: s.transactional,
       sql: s.forward.do === 'sql' ? s.forward.statements.map(redactSql) : [],
+      checks: [...(s.forward.do === 'probe' ? s.forward.checks : []), ...s.verify].map(describeCheck),
     })),
   }));
   const restartRequired = plan.steps.filter((s) => s.restartRequired).map((s) => `${s.id}: ${s.description}`);

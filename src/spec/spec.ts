@@ -2,7 +2,7 @@
  * The hardening spec (harden.yaml or .json): the DBA's intent in a few lines. Validated with zod;
  * one error lists every problem and every unknown key, each with its path, never just the first.
  */
-import { parse as parseYaml } from 'yaml';
+import { isMap, isNode, LineCounter, parse as parseYaml, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { parseIp, parsePrefix } from '../conf/ip.js';
 
@@ -69,10 +69,33 @@ export type Spec = z.infer<typeof SpecSchema>;
 
 /** Every problem in a spec file, each with where it is. */
 export class SpecError extends Error {
-  constructor(readonly file: string, readonly problems: string[]) {
-    super(`${file} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  /** `lines[i]`: the line of the spec problem `i` is about, where it could be found. */
+  constructor(readonly file: string, readonly problems: string[], readonly lines: (number | undefined)[] = []) {
+    super(`${file} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p, i) => `  - ${lines[i] ? `${file}:${lines[i]}: ` : ''}${p}`).join('\n')}`);
     this.name = 'SpecError';
   }
+}
+
+/**
+ * The line each path of the spec is on (JSON is YAML too, so one reader serves both): the key's
+ * own line for an unknown key, the nearest existing parent for a missing one.
+ */
+function locator(text: string): (path: PropertyKey[], key?: string) => number | undefined {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter });
+  return (path, key) => {
+    for (let n = path.length; n >= 0; n -= 1) {
+      const node = doc.getIn(path.slice(0, n) as (string | number)[], true);
+      if (!isNode(node) || !node.range) continue;
+      if (key !== undefined && n === path.length && isMap(node)) {
+        const pair = node.items.find((p) => isNode(p.key) && (p.key as { value?: unknown }).value === key);
+        const at = isNode(pair?.key) ? pair.key.range?.[0] : undefined;
+        if (at !== undefined) return lineCounter.linePos(at).line;
+      }
+      return lineCounter.linePos(node.range[0]).line;
+    }
+    return undefined;
+  };
 }
 
 const where = (path: PropertyKey[]) => (path.length ? path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '(top level)');
@@ -86,17 +109,27 @@ export function parseSpec(text: string, file: string): Spec {
     throw new SpecError(file, [`not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`]);
   }
   const result = SpecSchema.safeParse(raw ?? {});
-  const problems = result.success ? [] : result.error.issues.map((i) =>
-    i.code === 'unrecognized_keys' ? `${where(i.path)}: unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}` : `${where(i.path)}: ${i.message}`);
+  const lineOf = locator(text);
+  const lines: (number | undefined)[] = [];
+  const problems = result.success ? [] : result.error.issues.map((i) => {
+    lines.push(lineOf(i.path, i.code === 'unrecognized_keys' ? i.keys[0] : undefined));
+    return i.code === 'unrecognized_keys' ? `${where(i.path)}: unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}` : `${where(i.path)}: ${i.message}`;
+  });
   if (result.success) {
     const names = new Set(result.data.roles.map((r) => r.name));
     result.data.roles.forEach((r, i) => {
-      if (result.data.roles.findIndex((x) => x.name === r.name) !== i) problems.push(`roles[${i}].name: "${r.name}" is defined twice`);
+      if (result.data.roles.findIndex((x) => x.name === r.name) !== i) {
+        problems.push(`roles[${i}].name: "${r.name}" is defined twice`);
+        lines.push(lineOf(['roles', i, 'name']));
+      }
     });
     result.data.consumers.forEach((c, i) => {
-      if (!names.has(c.role)) problems.push(`consumers[${i}].role: "${c.role}" is not one of the spec's roles (${[...names].join(', ')})`);
+      if (!names.has(c.role)) {
+        problems.push(`consumers[${i}].role: "${c.role}" is not one of the spec's roles (${[...names].join(', ')})`);
+        lines.push(lineOf(['consumers', i, 'role']));
+      }
     });
   }
-  if (problems.length || !result.success) throw new SpecError(file, problems);
+  if (problems.length || !result.success) throw new SpecError(file, problems, lines);
   return result.data;
 }

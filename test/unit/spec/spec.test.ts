@@ -77,3 +77,19 @@ consumers:
     expect(() => parseSpec('roles: [\n', 'h.yaml')).toThrow(/h\.yaml has 1 problem:\n {2}- not valid YAML: /);
   });
 });
+
+describe('spec problems name their line', () => {
+  it.each([
+    ['harden.yaml', 'target: {}\nnetwork:\n  trustedRanges: [10.8.0.0/33]\nroles:\n  - name: app\n    template: readonly\n    databases: [d]\n    colour: red\n'],
+    ['harden.json', '{\n "target": {},\n "network": {\n  "trustedRanges": ["10.8.0.0/33"]\n },\n "roles": [\n  {"name": "app", "template": "readonly", "databases": ["d"],\n   "colour": "red"}\n ]\n}\n'],
+  ])('in %s', (file, text) => {
+    const err = (() => { try { parseSpec(text, file); } catch (e) { return e as SpecError; } })()!;
+    expect(err.message).toContain(`${file}:${file.endsWith('json') ? 4 : 3}: network.trustedRanges[0]: must be an address range in CIDR form`);
+    expect(err.message).toContain(`${file}:8: roles[0]: unknown key "colour"`);
+  });
+
+  it('points a missing key at its parent', () => {
+    const err = (() => { try { parseSpec('target: {}\nnetwork:\n  superuser: local-only\nroles: []\n', 'h.yaml'); } catch (e) { return e as SpecError; } })()!;
+    expect(err.message).toMatch(/h\.yaml:3: network\.trustedRanges: /);
+  });
+});
