@@ -10,6 +10,9 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   audit: () => import('./audit.js'),
   plan: () => import('./plan.js'),
   review: () => import('./review.js'),
+  apply: () => import('./apply.js'),
+  status: () => import('./status.js'),
+  rollback: () => import('./rollback.js'),
 };
 
 const HELP = `pgharden — take a self-run PostgreSQL from trust-over-the-network to least privilege, with proof.
@@ -23,6 +26,9 @@ Commands:
   inspect who          which pg_hba.conf rule a connection hits, and its method
   plan --spec FILE     the ordered hardening plan, saved in plans/NAME and reviewed
   review plans/NAME    the dry run: what apply would do now (drift, SQL, diffs, matrix)
+  apply plans/NAME     carry out the plan with checkpoints; run again to resume
+  status plans/NAME    each step's state, from the journal
+  rollback [plans/NAME]  put everything back: files first (no login needed), then SQL
   demo                 the story on a scratch cluster: the hole, shown against a real server
 
 Connection: --dsn URL, else the libpq environment (PGHOST, PGPORT, PGUSER, PGDATABASE, PGSERVICE).

@@ -24,12 +24,14 @@ export function touchedFiles(input: PlanInput): FileBinding[] {
   return files.map(({ path, sha256, mode, uid, gid }) => ({ path, sha256, mode, uid, gid }));
 }
 
-/** Where the preflight backup keeps a file (relative to the plan directory; the index keeps equal base names apart). */
-export function backupFor(input: PlanInput, path: string): string {
-  const i = touchedFiles(input).findIndex((f) => f.path === path);
+/** Where the preflight backup keeps a file, relative to the plan directory: numbered in binding order, so equal base names stay apart. */
+export function backupPath(files: readonly { path: string }[], path: string): string {
+  const i = files.findIndex((f) => f.path === path);
   if (i === -1) throw new Error(`internal: ${path} is not a file the plan touches`);
   return `backup/${String(i + 1).padStart(2, '0')}-${basename(path)}`;
 }
+
+export const backupFor = (input: PlanInput, path: string) => backupPath(touchedFiles(input), path);
 
 /** An address inside a CIDR range to probe from: its first host. */
 export function sampleAddress(cidr: string): string {
@@ -124,6 +126,8 @@ export function flipSteps(input: PlanInput, edits: HbaEdits, superusers: string[
   for (const f of files) {
     const mode = hardenedMode(f, input.serverUser.gid);
     if (mode === null) continue;
+    // pg_hba.conf holds the flipped text by now; the others are as bound.
+    const content = f.path === input.hba.file ? sha256(edits.finalText) : f.sha256;
     steps.push({
       id: `flip/mode-${basename(f.path)}`,
       stage: 'flip',
@@ -132,8 +136,8 @@ export function flipSteps(input: PlanInput, edits: HbaEdits, superusers: string[
       forward: { do: 'chmod', path: f.path, mode },
       verify: [],
       undo: { do: 'chmod', path: f.path, mode: f.mode! },
-      before: [{ of: 'file', path: f.path, sha256: null, mode: f.mode, uid: f.uid, gid: f.gid }],
-      after: [{ of: 'file', path: f.path, sha256: null, mode, uid: f.uid, gid: f.gid }],
+      before: [{ ...fileState(f), sha256: content } as State],
+      after: [{ ...fileState(f), sha256: content, mode } as State],
       transactional: false,
       restartRequired: false,
     });

@@ -1,0 +1,67 @@
+import { join } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { parseFlags, type Command } from './command.js';
+import { CliError, EXIT } from './errors.js';
+import { paint } from './output.js';
+import { planErrors } from './review.js';
+import { executeErrors } from './status.js';
+
+const HELP = `pgharden apply — carry out a saved plan, step by step, with checkpoints
+
+Usage: pgharden apply plans/NAME [--yes]
+
+Before the first change it prints the rollback line and its shell fallback. Then each step:
+intent recorded (fsync) → action → checks → after-state observed → done recorded (fsync), in
+plans/NAME/journal. Killed at any instant (power cut, SIGKILL, a failed consumer), run it again:
+finished steps are skipped and an interrupted one is judged by the state it left. A stale plan
+(the cluster or a file changed), a second concurrent apply, or a broken candidate pg_hba.conf
+is refused. The verification report is saved as plans/NAME/report.txt and report.json.
+
+Run it on the server's host as root or as the server's OS user: pgharden's admin path is the
+local socket with peer (as root, its admin SQL runs in a child process with the server's uid).
+Without a terminal, --yes is required.
+
+Exit codes: 0 applied and verified; 1 a step or a verification failed (it says how to roll
+back); 2 usage or input error; 3 refused for safety (drift, lock held, validation failed).
+
+Examples:
+  sudo pgharden apply plans/office-vpn
+  sudo pgharden apply plans/office-vpn --yes    # in a script
+`;
+
+export const command: Command = {
+  help: HELP,
+  async run(argv, o) {
+    const { values, positionals } = parseFlags(argv, { yes: { type: 'boolean' } }, 'apply');
+    const dir = positionals[0];
+    if (!dir || positionals.length > 1) throw new CliError('apply takes one plan directory, e.g. pgharden apply plans/office-vpn', EXIT.usage, 'pgharden apply --help');
+    const { loadPlan } = await import('../plan/store.js');
+    const plan = await planErrors(async () => loadPlan(dir));
+    o.out(paint(o, 'bold', `Plan ${plan.name} (${plan.id.slice(0, 12)}): ${plan.steps.length} steps`));
+    o.out(`Rollback, ready now:  ${plan.rollback.command}`);
+    o.out(`Without pgharden:     sh ${join(dir, 'rollback.sh')}`);
+    if (!values.yes) {
+      if (!process.stdin.isTTY) throw new CliError('apply changes the server: confirm with --yes when there is no terminal', EXIT.usage, `pgharden review ${dir}, then pgharden apply ${dir} --yes`);
+      const rl = createInterface({ input: process.stdin, output: process.stdout });
+      const answer = await rl.question(`Apply to PostgreSQL ${plan.server.major} at ${plan.binding.dataDirectory}? [y/N] `);
+      rl.close();
+      if (!/^y(es)?$/i.test(answer.trim())) {
+        o.out('Nothing was changed.');
+        return EXIT.ok;
+      }
+    }
+    const { applyPlan } = await import('../execute/apply.js');
+    const started = Date.now();
+    const r = await executeErrors(() => applyPlan(dir, { version: '0.1.0', log: (l) => o.out(`${l}  ${paint(o, 'dim', `${((Date.now() - started) / 1000).toFixed(1)} s`)}`) }));
+    if (r.outcome === 'applied') {
+      const { renderReport } = await import('../execute/report.js');
+      o.out(renderReport(r.plan, r.steps));
+      o.out(paint(o, 'green', `Applied and verified in ${((Date.now() - started) / 1000).toFixed(1)} s. Report: ${join(dir, 'report.txt')}`));
+      return EXIT.ok;
+    }
+    for (const d of r.drift) o.err(`  - ${d.item}: planned ${d.planned}, now ${d.now}`);
+    const msg = `apply stopped at ${r.stopped?.step}: ${r.stopped?.reason}`;
+    throw new CliError(msg, r.outcome === 'refused' ? EXIT.refused : EXIT.findings,
+      `fix the cause and run pgharden apply ${dir} again to resume, or undo everything with pgharden rollback ${dir} (without pgharden: sh ${join(dir, 'rollback.sh')})`);
+  },
+};

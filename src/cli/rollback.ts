@@ -1,0 +1,50 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseFlags, type Command } from './command.js';
+import { CliError, EXIT } from './errors.js';
+import { paint } from './output.js';
+import { executeErrors } from './status.js';
+
+const HELP = `pgharden rollback — put everything back as it was before apply
+
+Usage: pgharden rollback [plans/NAME]      (default: the newest applied plan under ./plans)
+
+First, with no database login: every file the plan touched (pg_hba.conf, postgresql.conf,
+postgresql.auto.conf, consumer files) is restored from plans/NAME/backup byte for byte with its
+mode and owner, and the postmaster is signalled to reload (SIGHUP to the pid in
+postmaster.pid). Then, with the old rules back: each consumer's reload command runs again and
+the SQL is undone in reverse order; a created role is dropped only if it owns nothing,
+otherwise it is kept and reported. The same file restore is in plans/NAME/rollback.sh, which
+needs no pgharden at all.
+
+Exit codes: 0 rolled back; 1 something was kept (listed); 2 usage; 3 lock held or journal tampered.
+
+Examples:
+  sudo pgharden rollback plans/office-vpn
+  sudo sh plans/office-vpn/rollback.sh       # the fallback
+`;
+
+/** The plan directory under ./plans whose journal changed last. */
+function newestApplied(): string | undefined {
+  if (!existsSync('plans')) return undefined;
+  return readdirSync('plans')
+    .map((n) => join('plans', n))
+    .filter((d) => existsSync(join(d, 'journal')))
+    .sort((a, b) => statSync(join(b, 'journal')).mtimeMs - statSync(join(a, 'journal')).mtimeMs)[0];
+}
+
+export const command: Command = {
+  help: HELP,
+  async run(argv, o) {
+    const { positionals } = parseFlags(argv, {}, 'rollback');
+    if (positionals.length > 1) throw new CliError('rollback takes at most one plan directory', EXIT.usage, 'pgharden rollback --help');
+    const dir = positionals[0] ?? newestApplied();
+    if (!dir) throw new CliError('No applied plan under ./plans; name one: pgharden rollback plans/NAME', EXIT.usage);
+    const { rollbackPlan } = await import('../execute/rollback.js');
+    o.out(`Rolling back ${dir}`);
+    const r = await executeErrors(() => rollbackPlan(dir, (l) => o.out(l)));
+    for (const k of r.kept) o.err(`${paint(o, 'yellow', 'kept:')} ${k}`);
+    o.out(`${r.restored.length} file${r.restored.length === 1 ? '' : 's'} restored, ${r.undone.length} step${r.undone.length === 1 ? '' : 's'} undone${r.kept.length ? `, ${r.kept.length} kept (see above)` : ''}.`);
+    return r.kept.length ? EXIT.findings : EXIT.ok;
+  },
+};

@@ -1,0 +1,129 @@
+/**
+ * pgharden's admin path: the local socket as the server's own role, which `local all <os user>
+ * peer` admits before and after the flip. `peer` maps the CLIENT's OS user, so:
+ * - running as the server's OS user, pgharden connects directly;
+ * - running as root, its admin SQL runs in a child process with the server's uid and gid
+ *   (admin-child.ts), chosen over a pg_ident.conf map because it changes nothing on the server;
+ * - as anyone else it refuses: after the flip it would have no way back in.
+ * The session is opened in preflight and held across every reload (the "lifeline").
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import pg from 'pg';
+
+export interface AdminTarget {
+  socketDir: string | null;
+  port: number;
+  /** The server's OS user, and the role of the same name. */
+  role: string;
+  dataDirectory: string;
+}
+
+/** SQL over the admin path; `database` defaults to postgres. */
+export interface AdminSession {
+  how: 'direct' | 'child';
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[], database?: string): Promise<T[]>;
+  end(): Promise<void>;
+}
+
+/** The admin path cannot be opened; the message says why and what to do. */
+export class AdminPathError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AdminPathError';
+  }
+}
+
+/** An error the server raised, kept with its SQLSTATE. */
+export class AdminSqlError extends Error {
+  constructor(message: string, readonly code: string | null) {
+    super(message);
+    this.name = 'AdminSqlError';
+  }
+}
+
+const CHILD = fileURLToPath(new URL('./admin-child.js', import.meta.url));
+
+function direct(t: AdminTarget): AdminSession {
+  const clients = new Map<string, Promise<pg.Client>>();
+  const client = (database: string) => {
+    let c = clients.get(database);
+    if (!c) {
+      const cl = new pg.Client({ host: t.socketDir!, port: t.port, user: t.role, database, application_name: 'pgharden admin' });
+      c = cl.connect().then(() => cl);
+      clients.set(database, c);
+    }
+    return c;
+  };
+  return {
+    how: 'direct',
+    async query(sql, params, database = 'postgres') {
+      try {
+        return (await (await client(database)).query(sql, params)).rows;
+      } catch (err) {
+        throw new AdminSqlError((err as Error).message, (err as { code?: string }).code ?? null);
+      }
+    },
+    async end() {
+      for (const c of clients.values()) await (await c.catch(() => null))?.end().catch(() => undefined);
+    },
+  };
+}
+
+function child(t: AdminTarget, uid: number, gid: number): AdminSession {
+  const proc: ChildProcessWithoutNullStreams = spawn(process.execPath, [CHILD], {
+    uid, gid,
+    env: { PATH: process.env.PATH ?? '', PGHARDEN_SOCKET: t.socketDir!, PGHARDEN_PORT: String(t.port), PGHARDEN_USER: t.role },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const waiting = new Map<number, { resolve: (rows: unknown[]) => void; reject: (e: Error) => void }>();
+  let stderr = '';
+  let next = 1;
+  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  createInterface({ input: proc.stdout }).on('line', (line) => {
+    const r = JSON.parse(line) as { id: number; rows?: unknown[]; error?: { message: string; code: string | null } };
+    const w = waiting.get(r.id);
+    waiting.delete(r.id);
+    if (r.error) w?.reject(new AdminSqlError(r.error.message, r.error.code));
+    else w?.resolve(r.rows ?? []);
+  });
+  proc.on('exit', (code) => {
+    for (const w of waiting.values()) w.reject(new AdminPathError(`the admin process (uid ${uid}) exited with ${code}: ${stderr.trim()}`));
+    waiting.clear();
+  });
+  return {
+    how: 'child',
+    query<T>(sql: string, params: unknown[] = [], database = 'postgres') {
+      return new Promise<T[]>((resolve, reject) => {
+        const id = next++;
+        waiting.set(id, { resolve: resolve as (rows: unknown[]) => void, reject });
+        proc.stdin.write(`${JSON.stringify({ id, database, sql, params })}\n`);
+      });
+    },
+    async end() {
+      proc.stdin.end();
+      await new Promise((r) => (proc.exitCode === null ? proc.once('exit', r) : r(null)));
+    },
+  };
+}
+
+/** Opens the admin path and proves it with a first query. */
+export async function openAdmin(t: AdminTarget): Promise<AdminSession> {
+  if (!t.socketDir) throw new AdminPathError('The server has no Unix socket (unix_socket_directories is empty), so there is no local peer admin path; set one and restart, then plan again');
+  const owner = statSync(t.dataDirectory);
+  const me = process.getuid?.() ?? -1;
+  let s: AdminSession;
+  if (me === owner.uid) s = direct(t);
+  else if (me === 0) s = child(t, owner.uid, owner.gid);
+  else throw new AdminPathError(`pgharden runs as uid ${me}, but the server's OS user is ${t.role} (uid ${owner.uid}); run it as root (sudo) or as ${t.role}, so it keeps its admin path (local socket, peer) after the flip`);
+  try {
+    const [r] = await s.query<{ u: string }>('SELECT current_user AS u');
+    if (r?.u !== t.role) throw new AdminPathError(`the admin path logged in as ${r?.u}, not ${t.role}`);
+  } catch (err) {
+    await s.end();
+    throw err instanceof AdminPathError ? err : new AdminPathError(`Cannot open the admin path (local socket ${t.socketDir}, port ${t.port}, role ${t.role}): ${(err as Error).message}`);
+  }
+  return s;
+}

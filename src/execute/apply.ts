@@ -1,0 +1,140 @@
+/**
+ * `pgharden apply`'s core: the checkpointed executor. Every step: record intent (fsync) → act →
+ * run its checks → observe its after-state → record done (fsync). Run again after any
+ * interruption and each step re-observes the world: a finished step is skipped, an interrupted
+ * one is judged by what it left (its after-state → done; its before-state → run it again;
+ * anything else → stop with a drift report), so a crash anywhere resumes cleanly.
+ */
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { drift, observeFile, type Drift } from '../plan/binding.js';
+import { readSecrets } from '../plan/secrets.js';
+import { loadPlan, SECRETS_FILE } from '../plan/store.js';
+import type { Plan, Step } from '../plan/types.js';
+import { openAdmin, type AdminSession } from './admin.js';
+import type { CheckResult } from './checks.js';
+import { openJournal, type Journal } from './journal.js';
+import { acquirePlanLock } from './lock.js';
+import { observeAll } from './observe.js';
+import { runAction, StepError, type RunContext } from './runners.js';
+import { writeReport, type StepReport } from './report.js';
+
+export interface ApplyOptions {
+  version: string;
+  log: (line: string) => void;
+}
+
+export interface ApplyResult {
+  plan: Plan;
+  outcome: 'applied' | 'failed' | 'refused';
+  /** The step that stopped the run, and why. */
+  stopped?: { step: string; reason: string };
+  drift: Drift[];
+  steps: StepReport[];
+}
+
+/** The advisory lock key of a plan: the first 60 bits of its id, as a signed bigint literal. */
+export const advisoryKey = (plan: Plan) => BigInt.asIntN(64, BigInt(`0x${plan.id.slice(0, 15)}`)).toString();
+
+/** Test hook: PGHARDEN_FAULT=STEP:POINT kills the process at that point, as a power cut would. */
+function fault(step: string, point: 'intent' | 'action' | 'done'): void {
+  if (process.env.PGHARDEN_FAULT === `${step}:${point}`) process.kill(process.pid, 'SIGKILL');
+}
+
+/** The cluster itself must be the one planned for, on every run. */
+async function clusterDrift(plan: Plan, admin: AdminSession, fresh: boolean): Promise<Drift[]> {
+  const [r] = await admin.query<{ id: string; dir: string; port: string }>(
+    "SELECT (SELECT system_identifier::text FROM pg_control_system()) AS id, current_setting('data_directory') AS dir, current_setting('port') AS port",
+  );
+  const now = { systemIdentifier: r!.id, dataDirectory: r!.dir, port: Number(r!.port), files: plan.binding.files.map((f) => observeFile(f.path)) };
+  // On a resumed run the plan's own steps have changed the files: their states are judged per step.
+  return drift(fresh ? plan.binding : { ...plan.binding, files: [] }, { ...now, files: fresh ? now.files : [] });
+}
+
+/** Decides what to do with a step on this run. */
+async function judge(step: Step, journal: Journal, x: RunContext): Promise<'skip' | 'run' | 'done-now' | { drift: string }> {
+  const state = journal.stepState(step.id);
+  if (state === 'done') return 'skip';
+  const stateful = step.after.some((s) => s.of !== 'none');
+  if (!stateful) return 'run';
+  const auto = x.plan.server.autoConfFile;
+  if (state === 'intent' || state === 'failed') {
+    if ((await observeAll(step.after, x.admin, auto)).matches) return 'done-now';
+  }
+  const before = await observeAll(step.before, x.admin, auto);
+  if (before.matches) return 'run';
+  return { drift: before.seen.filter((o) => !o.matches).map((o) => `expected ${o.expected}, found ${o.now}`).join('; ') };
+}
+
+export async function applyPlan(dir: string, o: ApplyOptions): Promise<ApplyResult> {
+  const plan = loadPlan(dir);
+  const secrets = readSecrets(join(dir, SECRETS_FILE), plan.secretsSha256);
+  const lock = acquirePlanLock(dir);
+  const steps: StepReport[] = [];
+  let admin: AdminSession | undefined;
+  try {
+    if (lock.staleFrom) o.log(`Took over a stale lock left by ${lock.staleFrom}`);
+    const journal = openJournal(join(dir, 'journal'));
+    const fresh = !journal.records.some((r) => r.type === 'run-start');
+    admin = await openAdmin({ socketDir: plan.server.socketDir, port: plan.binding.port, role: plan.server.adminRole, dataDirectory: plan.binding.dataDirectory });
+    const [locked] = await admin.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${advisoryKey(plan)}) AS ok`);
+    if (!locked!.ok) return { plan, outcome: 'refused', stopped: { step: 'preflight/lock', reason: 'another session holds this plan\'s advisory lock on the server (a second apply or rollback is running)' }, drift: [], steps };
+    const drifts = await clusterDrift(plan, admin, fresh);
+    if (drifts.length) return { plan, outcome: 'refused', stopped: { step: 'preflight', reason: 'the cluster or its files changed since the plan was made' }, drift: drifts, steps };
+
+    journal.append({ type: 'run-start', planId: plan.id, pid: process.pid, host: hostname(), version: o.version });
+    const x: RunContext = {
+      plan, dir, secrets, admin, log: o.log,
+      checks: {
+        host: '127.0.0.1', port: plan.binding.port, admin, adminRole: plan.server.adminRole, secrets,
+        consumerKeys: new Map(plan.consumers.map((c) => [c.path, c.key])),
+      },
+    };
+    for (const [i, step] of plan.steps.entries()) {
+      const started = Date.now();
+      const verdict = await judge(step, journal, x);
+      if (verdict === 'skip') continue;
+      if (verdict === 'done-now') {
+        journal.append({ type: 'done', stepId: step.id, after: step.after });
+        o.log(`  [${i + 1}/${plan.steps.length}] ${step.id}: already done (found its after-state)`);
+        continue;
+      }
+      if (typeof verdict === 'object') {
+        journal.append({ type: 'failed', stepId: step.id, error: `drift: ${verdict.drift}` });
+        return { plan, outcome: 'refused', stopped: { step: step.id, reason: `neither its before- nor its after-state holds: ${verdict.drift}` }, drift: [], steps };
+      }
+      o.log(`  [${i + 1}/${plan.steps.length}] ${step.id} …`);
+      journal.append({ type: 'intent', stepId: step.id, undo: step.undo });
+      fault(step.id, 'intent');
+      let results: CheckResult[] = [];
+      try {
+        results = await runAction(step.forward, step, x);
+        fault(step.id, 'action');
+        if (step.verify.length) {
+          const { runChecks } = await import('./checks.js');
+          const v = await runChecks(step.verify, x.checks);
+          results = [...results, ...v];
+          const failed = v.filter((r) => r.outcome === 'fail');
+          if (failed.length) throw new StepError(failed.map((f) => `${f.description}: got ${f.got}`).join('; '), false, results);
+        }
+        const after = await observeAll(step.after, admin, plan.server.autoConfFile);
+        if (!after.matches) throw new StepError(`it did not leave its after-state: ${after.seen.filter((s) => !s.matches).map((s) => `expected ${s.expected}, found ${s.now}`).join('; ')}`, true);
+      } catch (err) {
+        const e = err instanceof StepError ? err : new StepError((err as Error).message);
+        steps.push({ id: step.id, stage: step.stage, outcome: 'failed', ms: Date.now() - started, results: e.results.length ? e.results : results });
+        journal.append({ type: 'failed', stepId: step.id, error: e.message });
+        return { plan, outcome: e.refused ? 'refused' : 'failed', stopped: { step: step.id, reason: e.message }, drift: [], steps };
+      }
+      if (results.length) journal.append({ type: 'verification', stepId: step.id, result: results });
+      journal.append({ type: 'done', stepId: step.id, after: step.after });
+      fault(step.id, 'done');
+      steps.push({ id: step.id, stage: step.stage, outcome: 'done', ms: Date.now() - started, results });
+    }
+    journal.append({ type: 'run-end', outcome: 'applied' });
+    return { plan, outcome: 'applied', drift: [], steps };
+  } finally {
+    await admin?.end();
+    lock.release();
+    writeReport(dir, plan, steps);
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * Running a plan's checks against the live server. Each result records what the server
+ * answered, so the report shows evidence rather than a verdict. A probe that cannot leave from
+ * its source address on this host is `skipped` (and said so), never counted as passed.
+ */
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import { clientFrom } from '../cluster/from-address.js';
+import { probe, type ProbeResult } from '../hba/probe.js';
+import { chooseSite } from '../plan/consumer-edit.js';
+import { describeCheck } from '../plan/review.js';
+import type { Secrets } from '../plan/secrets.js';
+import type { Check } from '../plan/types.js';
+import type { AdminSession } from './admin.js';
+
+export interface CheckContext {
+  /** Where TCP probes connect to. */
+  host: string;
+  port: number;
+  admin: AdminSession;
+  adminRole: string;
+  secrets: Secrets;
+  /** The key of each consumer file's DSN, by path. */
+  consumerKeys: Map<string, string | undefined>;
+}
+
+export interface CheckResult {
+  description: string;
+  outcome: 'pass' | 'fail' | 'skipped';
+  /** What the server answered. */
+  got: string;
+}
+
+function answerOf(r: ProbeResult): string {
+  if (r.kind === 'ok') return 'ok';
+  if (r.kind === 'sasl' || r.kind === 'md5' || r.kind === 'password') return 'password-required';
+  if (r.kind === 'error') return r.class === 'no-entry' || r.class === 'rejected' ? 'refused' : `error ${r.code}: ${r.message}`;
+  return r.kind;
+}
+
+const unbindable = (err: unknown) => (err as NodeJS.ErrnoException).code === 'EADDRNOTAVAIL';
+
+async function login(config: pg.ClientConfig, from: string | undefined, fn?: (c: pg.Client) => Promise<string>): Promise<string> {
+  const c = from ? clientFrom(from, config) : new pg.Client(config);
+  try {
+    await c.connect();
+  } catch (err) {
+    if (unbindable(err)) throw err;
+    const code = (err as { code?: string }).code;
+    return code === '28P01' || code === '28000' ? 'refused' : `error ${code ?? ''}: ${(err as Error).message}`;
+  }
+  try {
+    return fn ? await fn(c) : 'ok';
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+async function answer(ch: Check, x: CheckContext): Promise<string> {
+  switch (ch.check) {
+    case 'auth':
+      if (ch.from === 'local') {
+        // The local socket as the admin role is the admin path itself (peer maps pgharden's child, not a probe).
+        if (ch.user !== x.adminRole) return 'skipped: only the admin path is probed over the local socket';
+        return x.admin.query('SELECT 1').then(() => 'ok', (err: Error) => `error: ${err.message}`);
+      }
+      return answerOf(await probe({ host: x.host, port: x.port, localAddress: ch.from.address, user: ch.user, database: ch.database }));
+    case 'login':
+      return login({ host: x.host, port: x.port, user: ch.role, database: ch.database, password: x.secrets[ch.role]!.password }, ch.from === 'local' ? undefined : ch.from.address);
+    case 'privilege':
+      return login({ host: x.host, port: x.port, user: ch.role, database: ch.database, password: x.secrets[ch.role]!.password }, undefined, async (c) => {
+        await c.query('BEGIN');
+        try {
+          await c.query(ch.sql);
+          return 'allowed';
+        } catch (err) {
+          const code = (err as { code?: string }).code;
+          return code === '42501' ? 'denied' : `error ${code ?? ''}: ${(err as Error).message}`;
+        } finally {
+          await c.query('ROLLBACK').catch(() => undefined);
+        }
+      });
+    case 'consumer-dsn': {
+      const text = readFileSync(ch.path, 'utf8');
+      const uri = chooseSite(ch.path, text, x.consumerKeys.get(ch.path)).uri;
+      return login({ connectionString: uri }, undefined);
+    }
+    case 'hba-valid': {
+      const bad = await x.admin.query<{ line_number: number; error: string }>('SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL ORDER BY line_number');
+      return bad.length ? bad.map((b) => `line ${b.line_number}: ${b.error}`).join('; ') : 'ok';
+    }
+    case 'setting': {
+      const [r] = await x.admin.query<{ v: string }>('SELECT current_setting($1) AS v', [ch.name]);
+      return r!.v;
+    }
+    default:
+      throw new Error(`internal: unknown check ${JSON.stringify(ch)}`);
+  }
+}
+
+const expected = (ch: Check): string => {
+  switch (ch.check) {
+    case 'auth': case 'login': case 'privilege': case 'consumer-dsn': return ch.expect;
+    case 'hba-valid': return 'ok';
+    case 'setting': return ch.value;
+    default: return '?';
+  }
+};
+
+export async function runCheck(ch: Check, x: CheckContext): Promise<CheckResult> {
+  const description = describeCheck(ch);
+  try {
+    const got = await answer(ch, x);
+    if (got.startsWith('skipped')) return { description, outcome: 'skipped', got };
+    return { description, outcome: got === expected(ch) ? 'pass' : 'fail', got };
+  } catch (err) {
+    if (unbindable(err)) return { description, outcome: 'skipped', got: `skipped: this host has no address ${(ch as { from?: { address?: string } }).from?.address} to probe from` };
+    return { description, outcome: 'fail', got: `error: ${(err as Error).message}` };
+  }
+}
+
+export async function runChecks(checks: readonly Check[], x: CheckContext): Promise<CheckResult[]> {
+  const out: CheckResult[] = [];
+  for (const ch of checks) out.push(await runCheck(ch, x));
+  return out;
+}

@@ -1,0 +1,37 @@
+/**
+ * The verification report saved with the plan (`report.json`, `report.txt`): each step of the
+ * run with its time and every check with the server's answer. No secret ever enters it: checks
+ * are described by role, source and statement, and answers are the server's words.
+ */
+import { join } from 'node:path';
+import type { Plan, Stage } from '../plan/types.js';
+import { writeFileAtomic } from './atomic.js';
+import type { CheckResult } from './checks.js';
+
+export interface StepReport {
+  id: string;
+  stage: Stage;
+  outcome: 'done' | 'failed';
+  ms: number;
+  results: CheckResult[];
+}
+
+export function renderReport(plan: Plan, steps: readonly StepReport[]): string {
+  const lines = [`pgharden report for plan ${plan.name} (${plan.id.slice(0, 12)})`];
+  const byStage = new Map<Stage, number>();
+  for (const s of steps) byStage.set(s.stage, (byStage.get(s.stage) ?? 0) + s.ms);
+  lines.push(`time per stage: ${[...byStage].map(([st, ms]) => `${st} ${ms} ms`).join(', ') || 'none ran'}`);
+  for (const s of steps) {
+    lines.push(`${s.outcome === 'done' ? 'ok  ' : 'FAIL'} ${s.id} (${s.ms} ms)`);
+    for (const r of s.results) lines.push(`       ${r.outcome === 'pass' ? 'pass' : r.outcome === 'fail' ? 'FAIL' : 'skip'}  ${r.description}${r.outcome === 'pass' ? '' : ` (got ${r.got})`}`);
+  }
+  const all = steps.flatMap((s) => s.results);
+  lines.push(`${all.filter((r) => r.outcome === 'pass').length} checks passed, ${all.filter((r) => r.outcome === 'fail').length} failed, ${all.filter((r) => r.outcome === 'skipped').length} skipped`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function writeReport(dir: string, plan: Plan, steps: readonly StepReport[]): void {
+  if (steps.length === 0) return;
+  writeFileAtomic(join(dir, 'report.json'), `${JSON.stringify({ schemaVersion: 1, plan: plan.id, steps }, null, 2)}\n`, { mode: 0o600 });
+  writeFileAtomic(join(dir, 'report.txt'), renderReport(plan, steps), { mode: 0o600 });
+}

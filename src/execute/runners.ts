@@ -1,0 +1,165 @@
+/**
+ * Step runners: one per kind of action. SQL runs over the admin path (in one transaction when
+ * the step says so, with statement logging off for statements carrying a verifier); files are
+ * written atomically with their mode and owner kept; a candidate pg_hba.conf is checked with
+ * pg_hba_file_rules before anything reloads it, and the previous file is put back on any error.
+ */
+import { execFile } from 'node:child_process';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { rewriteUri } from '../plan/consumer-edit.js';
+import type { Secrets } from '../plan/secrets.js';
+import { consumerMode } from '../plan/stage-consumers.js';
+import { SECRET_TOKEN, type Action, type Plan, type Step } from '../plan/types.js';
+import type { AdminSession } from './admin.js';
+import { writeFileAtomic } from './atomic.js';
+import { runChecks, type CheckContext, type CheckResult } from './checks.js';
+
+export interface RunContext {
+  plan: Plan;
+  dir: string;
+  secrets: Secrets;
+  admin: AdminSession;
+  checks: CheckContext;
+  /** Progress for the operator (never a secret). */
+  log: (line: string) => void;
+}
+
+/** A step failed in a way the plan anticipated; `refused` when it was stopped for safety (exit 3). */
+export class StepError extends Error {
+  constructor(message: string, readonly refused = false, readonly results: CheckResult[] = []) {
+    super(message);
+    this.name = 'StepError';
+  }
+}
+
+const pexec = promisify(execFile);
+
+async function runSql(a: Extract<Action, { do: 'sql' }>, step: Step, x: RunContext): Promise<void> {
+  const q = (sql: string) => x.admin.query(sql, [], a.database);
+  const secret = a.statements.some((s) => new RegExp(SECRET_TOKEN.source).test(s));
+  if (step.transactional) await q('BEGIN');
+  try {
+    // A verifier is not a password, but it allows offline guessing: keep it out of the server log.
+    if (secret && step.transactional) await q("SET LOCAL log_statement = 'none'; SET LOCAL log_min_duration_statement = -1");
+    for (const s of a.statements) await q(s.replace(SECRET_TOKEN, (_, role: string) => x.secrets[role]!.verifier));
+    if (step.transactional) await q('COMMIT');
+  } catch (err) {
+    if (step.transactional) await q('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Writes a candidate pg_hba.conf, validates it with the server, and puts the old one back on any error line. */
+async function writeHba(path: string, content: string, mode: number, uid: number, gid: number, x: RunContext): Promise<void> {
+  const previous = readFileSync(path);
+  const st = statSync(path);
+  writeFileAtomic(path, content, { mode, uid, gid });
+  const bad = await x.admin.query<{ line_number: number; error: string }>('SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL ORDER BY 1');
+  if (bad.length) {
+    writeFileAtomic(path, previous, { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid });
+    throw new StepError(`The candidate ${path} has error lines (${bad.map((b) => `line ${b.line_number}: ${b.error}`).join('; ')}); the previous file is back and nothing was reloaded`, true);
+  }
+}
+
+/** Asks the server to reload and waits until the admin session sees the new load time. */
+export async function reload(admin: AdminSession): Promise<void> {
+  const [before] = await admin.query<{ t: string }>('SELECT pg_conf_load_time()::text AS t');
+  await admin.query('SELECT pg_reload_conf()');
+  for (let i = 0; i < 400; i++) {
+    const [now] = await admin.query<{ t: string }>('SELECT pg_conf_load_time()::text AS t');
+    if (now!.t !== before!.t) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new StepError('The server did not reload its configuration within 10 s; see its log');
+}
+
+/** Sessions still on a consumer's old identity (pgharden's own excluded). */
+async function oldSessions(admin: AdminSession, g: { user: string; application?: string; clientAddress?: string }): Promise<string[]> {
+  const rows = await admin.query<{ pid: number; app: string; addr: string | null }>(
+    `SELECT pid, application_name AS app, host(client_addr) AS addr FROM pg_stat_activity
+     WHERE usename = $1 AND backend_type = 'client backend' AND pid <> pg_backend_pid()
+       AND application_name NOT LIKE 'pgharden%' AND ($2::text IS NULL OR application_name = $2) AND ($3::inet IS NULL OR client_addr = $3::inet)`,
+    [g.user, g.application ?? null, g.clientAddress ?? null],
+  );
+  return rows.map((r) => `pid ${r.pid} (${r.app || 'no application_name'}${r.addr ? ` from ${r.addr}` : ''})`);
+}
+
+/** Copies each file into the plan's backup directory with its mode and owner, and the role set. */
+function backup(a: Extract<Action, { do: 'backup' }>, x: RunContext): Promise<void> {
+  mkdirSync(join(x.dir, 'backup'), { recursive: true, mode: 0o700 });
+  for (const f of a.files) {
+    const target = join(x.dir, f.backup);
+    const st = statSync(f.path);
+    copyFileSync(f.path, target);
+    chmodSync(target, st.mode & 0o7777);
+    if (process.getuid?.() === 0) chownSync(target, st.uid, st.gid);
+  }
+  return x.admin.query('SELECT rolname, rolsuper, rolcanlogin, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls FROM pg_roles ORDER BY 1').then((roles) => {
+    writeFileAtomic(join(x.dir, 'backup', 'roles.json'), `${JSON.stringify(roles, null, 2)}\n`, { mode: 0o600 });
+  });
+}
+
+/** Carries out one action. Probes return their results; everything else returns []. */
+export async function runAction(a: Action, step: Step, x: RunContext): Promise<CheckResult[]> {
+  switch (a.do) {
+    case 'sql':
+      await runSql(a, step, x);
+      return [];
+    case 'write-file':
+      if (a.path === x.plan.server.hbaFile) await writeHba(a.path, a.content, a.mode, a.uid, a.gid, x);
+      else writeFileAtomic(a.path, a.content, { mode: a.mode, uid: a.uid, gid: a.gid });
+      return [];
+    case 'rewrite-consumer': {
+      const st = statSync(a.path);
+      const text = readFileSync(a.path, 'utf8');
+      writeFileAtomic(a.path, rewriteUri(a.path, text, { ...(a.key ? { key: a.key } : {}), user: a.role, password: x.secrets[a.role]!.password }), { mode: consumerMode(st.mode & 0o7777), uid: st.uid, gid: st.gid });
+      return [];
+    }
+    case 'chmod':
+      chmodSync(a.path, a.mode);
+      return [];
+    case 'restore-file': {
+      const saved = join(x.dir, a.backup);
+      const st = statSync(saved);
+      writeFileAtomic(a.path, readFileSync(saved), { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid });
+      return [];
+    }
+    case 'backup':
+      await backup(a, x);
+      return [];
+    case 'reload':
+      await reload(x.admin);
+      return [];
+    case 'command':
+      try {
+        const r = await pexec(a.argv[0]!, a.argv.slice(1), { timeout: a.timeoutMs, maxBuffer: 1 << 20 });
+        for (const l of `${r.stdout}${r.stderr}`.trim().split('\n').filter(Boolean).slice(-5)) x.log(`      | ${l}`);
+      } catch (err) {
+        const e = err as { code?: number | string; killed?: boolean; stderr?: string };
+        throw new StepError(`${a.argv.join(' ')} ${e.killed ? `timed out after ${a.timeoutMs / 1000} s` : `failed (exit ${e.code})`}: ${(e.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`);
+      }
+      return [];
+    case 'gate':
+      if (a.until.gate === 'admin-path') await x.admin.query('SELECT 1');
+      if (a.until.gate === 'no-old-sessions') {
+        const deadline = Date.now() + a.timeoutMs;
+        let left = await oldSessions(x.admin, a.until);
+        while (left.length && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 250));
+          left = await oldSessions(x.admin, a.until);
+        }
+        if (left.length) throw new StepError(`Sessions still on ${a.until.user} after ${a.timeoutMs / 1000} s: ${left.join(', ')}. Restart or reload those clients, then run apply again`);
+      }
+      return [];
+    case 'probe': {
+      const results = await runChecks(a.checks, x.checks);
+      const failed = results.filter((r) => r.outcome === 'fail');
+      if (failed.length) throw new StepError(`${failed.length} check${failed.length === 1 ? '' : 's'} failed:\n${failed.map((f) => `  - ${f.description}: got ${f.got}`).join('\n')}`, false, results);
+      return results;
+    }
+    default:
+      throw new Error(`internal: unknown action ${JSON.stringify(a)}`);
+  }
+}
