@@ -77,8 +77,13 @@ export async function applyPlan(dir: string, o: ApplyOptions): Promise<ApplyResu
     const journal = openJournal(join(dir, 'journal'));
     const fresh = !journal.records.some((r) => r.type === 'run-start');
     admin = await openAdmin({ socketDir: plan.server.socketDir, port: plan.binding.port, role: plan.server.adminRole, dataDirectory: plan.binding.dataDirectory });
-    const [locked] = await admin.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${advisoryKey(plan)}) AS ok`);
-    if (!locked!.ok) return { plan, outcome: 'refused', stopped: { step: 'preflight/lock', reason: 'another session holds this plan\'s advisory lock on the server (a second apply or rollback is running)' }, drift: [], steps };
+    // A run killed a moment ago may still hold the lock for the instant its admin session takes to close.
+    let locked = false;
+    for (let i = 0; i < 20 && !locked; i++) {
+      if (i) await new Promise((r) => setTimeout(r, 250));
+      locked = (await admin.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${advisoryKey(plan)}) AS ok`))[0]!.ok;
+    }
+    if (!locked) return { plan, outcome: 'refused', stopped: { step: 'preflight/lock', reason: 'another session holds this plan\'s advisory lock on the server (a second apply or rollback is running)' }, drift: [], steps };
     const drifts = await clusterDrift(plan, admin, fresh);
     if (drifts.length) return { plan, outcome: 'refused', stopped: { step: 'preflight', reason: 'the cluster or its files changed since the plan was made' }, drift: drifts, steps };
 

@@ -108,7 +108,8 @@ export async function runAction(a: Action, step: Step, x: RunContext): Promise<C
       await runSql(a, step, x);
       return [];
     case 'write-file':
-      if (a.path === x.plan.server.hbaFile) await writeHba(a.path, a.content, a.mode, a.uid, a.gid, x);
+      // Test hook: PGHARDEN_FAULT=STEP:corrupt spoils the candidate, to prove it never reaches a reload.
+      if (a.path === x.plan.server.hbaFile) await writeHba(a.path, process.env.PGHARDEN_FAULT === `${step.id}:corrupt` ? `${a.content}host all all 10.0.0.0/33 trust\n` : a.content, a.mode, a.uid, a.gid, x);
       else writeFileAtomic(a.path, a.content, { mode: a.mode, uid: a.uid, gid: a.gid });
       return [];
     case 'rewrite-consumer': {
@@ -144,11 +145,14 @@ export async function runAction(a: Action, step: Step, x: RunContext): Promise<C
     case 'gate':
       if (a.until.gate === 'admin-path') await x.admin.query('SELECT 1');
       if (a.until.gate === 'no-old-sessions') {
+        // None left on two looks a moment apart: a client that read its old settings just before
+        // the rewrite has had the time to connect and show up.
         const deadline = Date.now() + a.timeoutMs;
         let left = await oldSessions(x.admin, a.until);
-        while (left.length && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 250));
+        for (let quiet = 0; quiet < 2 && Date.now() < deadline; ) {
+          await new Promise((r) => setTimeout(r, left.length ? 250 : 150));
           left = await oldSessions(x.admin, a.until);
+          quiet = left.length ? 0 : quiet + 1;
         }
         if (left.length) throw new StepError(`Sessions still on ${a.until.user} after ${a.timeoutMs / 1000} s: ${left.join(', ')}. Restart or reload those clients, then run apply again`);
       }

@@ -23,8 +23,8 @@ export interface StoryPlanSetup {
   cleanup(): Promise<void>;
 }
 
-export async function storyWithConsumers(install: PgInstall): Promise<StoryPlanSetup> {
-  const cluster = await startStoryCluster(install);
+export async function storyWithConsumers(install: PgInstall, settings?: Record<string, string>): Promise<StoryPlanSetup> {
+  const cluster = await startStoryCluster(install, settings ? { settings } : {});
   const workspace = await cluster.connect({ database: 'workspace' });
   const dir = mkdtempSync(join(tmpdir(), 'pgharden-apply-'));
   chmodSync(dir, 0o755);
