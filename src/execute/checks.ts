@@ -56,7 +56,7 @@ async function login(config: pg.ClientConfig, from: string | undefined, fn?: (c:
   }
 }
 
-async function answer(ch: Check, x: CheckContext): Promise<string> {
+async function answer(ch: Check, x: CheckContext, sessions?: Map<string, pg.Client>): Promise<string> {
   switch (ch.check) {
     case 'auth':
       if (ch.from === 'local') {
@@ -67,19 +67,27 @@ async function answer(ch: Check, x: CheckContext): Promise<string> {
       return answerOf(await probe({ host: x.host, port: x.port, localAddress: ch.from.address, user: ch.user, database: ch.database }));
     case 'login':
       return login({ host: x.host, port: x.port, user: ch.role, database: ch.database, password: x.secrets[ch.role]!.password }, ch.from === 'local' ? undefined : ch.from.address);
-    case 'privilege':
-      return login({ host: x.host, port: x.port, user: ch.role, database: ch.database, password: x.secrets[ch.role]!.password }, undefined, async (c) => {
+    case 'privilege': {
+      // One session per role and database for all its statements (a SCRAM login costs a key derivation).
+      const key = `${ch.role}\0${ch.database}`;
+      let c = sessions?.get(key);
+      if (!c) {
+        c = new pg.Client({ host: x.host, port: x.port, user: ch.role, database: ch.database, password: x.secrets[ch.role]!.password });
+        await c.connect();
+        if (sessions) sessions.set(key, c);
+      }
+      try {
         await c.query('BEGIN');
-        try {
-          await c.query(ch.sql);
-          return 'allowed';
-        } catch (err) {
-          const code = (err as { code?: string }).code;
-          return code === '42501' ? 'denied' : `error ${code ?? ''}: ${(err as Error).message}`;
-        } finally {
-          await c.query('ROLLBACK').catch(() => undefined);
-        }
-      });
+        await c.query(ch.sql);
+        return 'allowed';
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        return code === '42501' ? 'denied' : `error ${code ?? ''}: ${(err as Error).message}`;
+      } finally {
+        await c.query('ROLLBACK').catch(() => undefined);
+        if (!sessions) await c.end();
+      }
+    }
     case 'consumer-dsn': {
       const text = readFileSync(ch.path, 'utf8');
       const uri = chooseSite(ch.path, text, x.consumerKeys.get(ch.path)).uri;
@@ -107,10 +115,10 @@ const expected = (ch: Check): string => {
   }
 };
 
-export async function runCheck(ch: Check, x: CheckContext): Promise<CheckResult> {
+export async function runCheck(ch: Check, x: CheckContext, sessions?: Map<string, pg.Client>): Promise<CheckResult> {
   const description = describeCheck(ch);
   try {
-    const got = await answer(ch, x);
+    const got = await answer(ch, x, sessions);
     if (got.startsWith('skipped')) return { description, outcome: 'skipped', got };
     return { description, outcome: got === expected(ch) ? 'pass' : 'fail', got };
   } catch (err) {
@@ -121,6 +129,11 @@ export async function runCheck(ch: Check, x: CheckContext): Promise<CheckResult>
 
 export async function runChecks(checks: readonly Check[], x: CheckContext): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
-  for (const ch of checks) out.push(await runCheck(ch, x));
+  const sessions = new Map<string, pg.Client>();
+  try {
+    for (const ch of checks) out.push(await runCheck(ch, x, sessions));
+  } finally {
+    for (const c of sessions.values()) await c.end().catch(() => undefined);
+  }
   return out;
 }

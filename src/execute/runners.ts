@@ -150,7 +150,7 @@ export async function runAction(a: Action, step: Step, x: RunContext): Promise<C
         const deadline = Date.now() + a.timeoutMs;
         let left = await oldSessions(x.admin, a.until);
         for (let quiet = 0; quiet < 2 && Date.now() < deadline; ) {
-          await new Promise((r) => setTimeout(r, left.length ? 250 : 150));
+          await new Promise((r) => setTimeout(r, left.length ? 250 : 100));
           left = await oldSessions(x.admin, a.until);
           quiet = left.length ? 0 : quiet + 1;
         }
