@@ -66,7 +66,10 @@ export async function rollbackPlan(dir: string, log: (line: string) => void): Pr
     for (const s of reverse.filter((x) => x.forward.do === 'command' && x.undo?.do === 'command')) {
       const u = s.undo as { argv: string[]; timeoutMs: number };
       await pexec(u.argv[0]!, u.argv.slice(1), { timeout: u.timeoutMs }).then(
-        () => result.undone.push(`${s.id}: ran ${u.argv.join(' ')} again`),
+        () => {
+          result.undone.push(`${s.id}: ran ${u.argv.join(' ')} again`);
+          log(`  ${s.id}: ran ${u.argv.join(' ')} again, so the consumer reads its restored file`);
+        },
         (err: Error) => result.kept.push(`${s.id}: ${u.argv.join(' ')} failed: ${err.message}`),
       );
     }

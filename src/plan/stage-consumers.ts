@@ -9,9 +9,8 @@ import type { PlanInput } from './input.js';
 import { backupFor, fileState, sha256 } from './stage-network.js';
 import type { Step } from './types.js';
 
-/** How long a consumer's command may run, and how long to wait for old sessions to go. */
+/** How long a consumer's command may run. */
 export const COMMAND_TIMEOUT_MS = 120_000;
-export const DRAIN_TIMEOUT_MS = 300_000;
 
 /** A consumer file's mode once it holds a password: the owner's and group's read/write kept, nothing for others. */
 export const consumerMode = (mode: number | null) => (mode ?? 0o600) & 0o660;
@@ -52,8 +51,8 @@ export function consumerSteps(input: PlanInput): Step[] {
     }
     steps.push({
       id: `consumers/${c.name}/drain`, stage: 'consumers', kind: 'gate',
-      description: `Wait until no session of ${c.name} is left as ${c.oldUser}${spec.application ? ` (application_name ${spec.application})` : ''} (up to ${DRAIN_TIMEOUT_MS / 1000} s; then stop with the list of stragglers)`,
-      forward: { do: 'gate', until: { gate: 'no-old-sessions', user: c.oldUser, ...(spec.application ? { application: spec.application } : {}), ...(spec.clientAddress ? { clientAddress: spec.clientAddress } : {}) }, timeoutMs: DRAIN_TIMEOUT_MS },
+      description: `Wait until no session of ${c.name} is left as ${c.oldUser}${spec.application ? ` (application_name ${spec.application})` : ''} (up to ${spec.drainTimeout} s; then stop with the list of stragglers)`,
+      forward: { do: 'gate', until: { gate: 'no-old-sessions', user: c.oldUser, ...(spec.application ? { application: spec.application } : {}), ...(spec.clientAddress ? { clientAddress: spec.clientAddress } : {}) }, timeoutMs: spec.drainTimeout * 1000 },
       verify: [], undo: null, ...none,
     });
   }

@@ -57,6 +57,8 @@ const SpecSchema = z.strictObject({
         application: z.string().min(1).optional(),
         /** The address it connects from, for the same purpose. */
         clientAddress: z.string().refine((v) => parseIp(v) !== null, 'must be an IP address, e.g. 10.8.0.12').optional(),
+        /** How long apply waits for the consumer's old sessions to go before it stops (seconds). */
+        drainTimeout: z.number().int().min(1).max(86_400).default(300),
         reload: argv.optional(),
         healthCheck: argv.optional(),
       }),

@@ -40,7 +40,7 @@ export const storySpec = (): Spec => ({
     { name: 'agents_app', template: 'app-readwrite', databases: ['workspace'], schema: 'public', readOnlyTables: ['agents_kill_switch'] },
     { name: 'reporting', template: 'readonly', databases: ['workspace'], schema: 'public', readOnlyTables: [] },
   ],
-  consumers: [{ name: 'agents', file: '/srv/agents/.env', role: 'agents_app', application: 'agents' }],
+  consumers: [{ name: 'agents', file: '/srv/agents/.env', role: 'agents_app', application: 'agents', drainTimeout: 300 }],
 });
 
 export const PASSWORD = 'pw-Zq81vT0yN4cB2xE7hK5mR9sL3dF6gJ1a';

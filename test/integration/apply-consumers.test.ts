@@ -1,0 +1,67 @@
+/**
+ * Consumers during apply: their reload and health commands run (argv, no shell, output shown), a
+ * failing health check stops apply with exit 1 and the way back, and a consumer still connected
+ * on its old identity when the drain gate times out is named, session by session.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientFrom } from '../../src/cluster/from-address.js';
+import { VPN_DEVICE, VPN_RANGE } from '../../src/cluster/story.js';
+import { testedInstalls } from '../helpers/cluster.js';
+import { pgharden } from '../helpers/cli.js';
+import { storyWithConsumers, type StoryPlanSetup } from '../helpers/story-plan.js';
+
+describe.each(testedInstalls())('consumers during apply on PostgreSQL $major', (install) => {
+  let s: StoryPlanSetup;
+  beforeAll(async () => {
+    s = await storyWithConsumers(install);
+  });
+  afterAll(async () => s?.cleanup());
+
+  const spec = (name: string, consumer: string) => {
+    const file = join(s.dir, `${name}.yaml`);
+    writeFileSync(file, [
+      `target: { dsn: "${s.dsn}" }`,
+      `network: { trustedRanges: [${VPN_RANGE}] }`,
+      'roles: [{ name: agents_app, template: app-readwrite, databases: [workspace] }]',
+      `consumers: [${consumer}]`,
+      '',
+    ].join('\n'));
+    const out = join(s.dir, 'plans', name);
+    const r = pgharden(['plan', '--spec', file, '--out', out]);
+    if (r.code !== 0) throw new Error(r.stderr);
+    return out;
+  };
+
+  it('runs the reload command, and stops at a failing health check with the way back', () => {
+    const marker = join(s.dir, 'reloaded');
+    const plan = spec('health', `{ name: agents, file: agents.env, key: DATABASE_URL, role: agents_app, reload: [sh, -c, "echo reloaded-agents; touch ${marker}"], healthCheck: [sh, -c, "echo unhealthy >&2; exit 7"] }`);
+    const r = pgharden(['apply', plan, '--yes']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('| reloaded-agents');
+    expect(readFileSync(marker, 'utf8')).toBe('');
+    expect(r.stderr).toContain('apply stopped at consumers/agents/health: sh -c echo unhealthy >&2; exit 7 failed (exit 7): unhealthy');
+    expect(r.stderr).toContain(`pgharden rollback ${plan}`);
+    const back = pgharden(['rollback', plan]);
+    expect(back.code).toBe(0);
+    expect(back.stdout).toContain('consumers/agents/reload: ran sh -c');
+  });
+
+  it('names each session still on the old identity when the drain gate times out', async () => {
+    const plan = spec('straggler', '{ name: agents, file: agents.env, key: DATABASE_URL, role: agents_app, application: agents, drainTimeout: 1 }');
+    const old = clientFrom(VPN_DEVICE, { host: '127.0.0.1', port: s.cluster.port, user: 'postgres', database: 'workspace', application_name: 'agents' });
+    await old.connect();
+    const pid = (await old.query<{ p: number }>('SELECT pg_backend_pid() AS p')).rows[0]!.p;
+    try {
+      const r = pgharden(['apply', plan, '--yes']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`Sessions still on postgres after 1 s: pid ${pid} (agents from ${VPN_DEVICE})`);
+      // Stopped before the flip: the straggler's session and the old rules are untouched.
+      expect((await old.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await old.end();
+    }
+    expect(pgharden(['rollback', plan]).code).toBe(0);
+  });
+});
