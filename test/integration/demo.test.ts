@@ -1,20 +1,47 @@
-/** `pgharden demo` as a new user runs it: exits 0, shows the hole and the audit, leaves nothing behind. */
+/**
+ * `pgharden demo` as a new user runs it: exits 0; its narrated negative tests really failed on
+ * the hardened cluster (the server's own refusals are printed) and passed again after the
+ * rollback drill; no data moved; nothing is left behind.
+ */
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { pgharden } from '../helpers/cli.js';
 
+/** The text between two narrated stages. */
+const between = (text: string, from: string, to: string) => text.slice(text.indexOf(from), text.indexOf(to, text.indexOf(from)));
+
 describe('pgharden demo', () => {
-  it('proves the hole on a scratch cluster, audits it and removes it', () => {
+  it('runs the whole story and removes everything', () => {
     const r = pgharden(['demo']);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain("PostgreSQL's own pg_hba_file_rules agrees line for line: yes");
-    expect(r.stdout).toMatch(/connected from 127\.10\.0\.7 as superuser=true; kill switch engaged=true/);
-    expect(r.stdout).toMatch(/critical +hba-trust-network/);
-    expect(r.stdout).toMatch(/critical +superuser-network/);
-    expect(r.stdout).toContain('127.10.0.0/16=trust');
-    const dataDir = /data directory (\S+),/.exec(r.stdout)?.[1];
-    expect(dataDir).toBeDefined();
-    expect(existsSync(dataDir!)).toBe(false);
-    expect(r.stdout).toContain('Removed the scratch cluster and everything it created');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = r.stdout;
+    const hole = between(out, 'The hole', 'pgharden audit');
+    expect(hole).toContain('OPEN   superuser postgres from 127.10.0.7, no password: logged in (trust)');
+    expect(hole).toContain("OPEN   superuser postgres from 127.10.0.7 flips the agents' kill switch: flipped the kill switch");
+    expect(out).toMatch(/critical +hba-trust-network/);
+    expect(out).toContain('+host    all             postgres        0.0.0.0/0               reject');
+
+    const hardened = between(out, 'The negative tests on the hardened cluster', 'Rollback drill');
+    expect(hardened).toContain('CLOSED superuser postgres from 127.10.0.7, no password: pg_hba.conf rejects connection for host "127.10.0.7", user "postgres", database "workspace"');
+    expect(hardened).toContain("CLOSED superuser postgres from 127.10.0.7 flips the agents' kill switch: pg_hba.conf rejects connection");
+    expect(hardened).toContain('CLOSED agents_app from 127.10.0.7, no password: asked for a password (SASL SCRAM-SHA-256)');
+    expect(hardened).toContain('CLOSED agents_app with its password flips the kill switch: permission denied for table agents_kill_switch');
+    expect(hardened).toContain('OPEN   agents_app with its password reads its tables (must still work): read 250 tasks');
+
+    const drill = between(out, 'Rollback drill', 'pgharden apply again');
+    expect(drill).toContain('OPEN   superuser postgres from 127.10.0.7, no password: logged in (trust)');
+    expect(drill).toMatch(/5 files restored, 4 steps undone, 0 kept/);
+
+    const again = between(out, 'pgharden apply again', 'Removed the scratch cluster');
+    expect(again).toContain('applied: 27 steps');
+    expect(again).toContain('CLOSED superuser postgres from 127.10.0.7, no password: pg_hba.conf rejects connection');
+    expect(out).toContain('rows at each stage: agents=12 tasks=250 agents_kill_switch=1 every time: no data moved');
+
+    for (const dir of [/data directory (\S+),/.exec(out)?.[1], /consumer files in (\S+)/.exec(out)?.[1]]) {
+      expect(dir).toBeDefined();
+      expect(existsSync(dir!)).toBe(false);
+    }
+    expect(out).toContain('Removed the scratch cluster, the consumer files and the plan');
   });
 });
