@@ -13,6 +13,8 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   apply: () => import('./apply.js'),
   status: () => import('./status.js'),
   rollback: () => import('./rollback.js'),
+  guide: () => import('./guide.js'),
+  consumers: () => import('./consumers.js'),
 };
 
 const HELP = `pgharden — take a self-run PostgreSQL from trust-over-the-network to least privilege, with proof.
@@ -29,6 +31,8 @@ Commands:
   apply plans/NAME     carry out the plan with checkpoints; run again to resume
   status plans/NAME    each step's state, from the journal
   rollback [plans/NAME]  put everything back: files first (no login needed), then SQL
+  guide                the interactive guided hardening session
+  consumers --scan DIR where connection strings live, to help write the spec
   demo                 the story on a scratch cluster: the hole, shown against a real server
 
 Connection: --dsn URL, else the libpq environment (PGHOST, PGPORT, PGUSER, PGDATABASE, PGSERVICE).

@@ -179,7 +179,7 @@ export async function startCluster(install: PgInstall, opts: ClusterOptions = {}
       gid: ids.gid,
       superuser: 'postgres',
       async connect(o2 = {}) {
-        const c = new pg.Client({ ...clientConfig, ...o2 });
+        const c = new pg.Client({ ...clientConfig, application_name: 'pgharden-scratch', ...o2 });
         await c.connect();
         return c;
       },
