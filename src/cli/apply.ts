@@ -8,7 +8,7 @@ import { executeErrors } from './status.js';
 
 const HELP = `pgharden apply — carry out a saved plan, step by step, with checkpoints
 
-Usage: pgharden apply plans/NAME [--yes]
+Usage: pgharden apply plans/NAME [--yes] [--json]
 
 Before the first change it prints the rollback line and its shell fallback. Then each step:
 intent recorded (fsync) → action → checks → after-state observed → done recorded (fsync), in
@@ -19,7 +19,8 @@ is refused. The verification report is saved as plans/NAME/report.txt and report
 
 Run it on the server's host as root or as the server's OS user: pgharden's admin path is the
 local socket with peer (as root, its admin SQL runs in a child process with the server's uid).
-Without a terminal, --yes is required.
+Without a terminal, --yes is required. --json prints {"schemaVersion": 1, "plan", "outcome",
+"stopped", "drift", "steps": [{"id", "stage", "outcome", "ms", "results"}]} instead of progress.
 
 Exit codes: 0 applied and verified; 1 a step or a verification failed (it says how to roll
 back); 2 usage or input error; 3 refused for safety (drift, lock held, validation failed).
@@ -32,14 +33,16 @@ Examples:
 export const command: Command = {
   help: HELP,
   async run(argv, o) {
-    const { values, positionals } = parseFlags(argv, { yes: { type: 'boolean' } }, 'apply');
+    const { values, positionals } = parseFlags(argv, { yes: { type: 'boolean' }, json: { type: 'boolean' } }, 'apply');
     const dir = positionals[0];
     if (!dir || positionals.length > 1) throw new CliError('apply takes one plan directory, e.g. pgharden apply plans/office-vpn', EXIT.usage, 'pgharden apply --help');
     const { loadPlan } = await import('../plan/store.js');
     const plan = await planErrors(async () => loadPlan(dir));
-    o.out(paint(o, 'bold', `Plan ${plan.name} (${plan.id.slice(0, 12)}): ${plan.steps.length} steps`));
-    o.out(`Rollback, ready now:  ${plan.rollback.command}`);
-    o.out(`Without pgharden:     sh ${join(dir, 'rollback.sh')}`);
+    // With --json the human narration goes to stderr, so stdout is one JSON document.
+    const say = values.json ? (t: string) => o.err(t) : (t: string) => o.out(t);
+    say(paint(o, 'bold', `Plan ${plan.name} (${plan.id.slice(0, 12)}): ${plan.steps.length} steps`));
+    say(`Rollback, ready now:  ${plan.rollback.command}`);
+    say(`Without pgharden:     sh ${join(dir, 'rollback.sh')}`);
     if (!values.yes) {
       if (!process.stdin.isTTY) throw new CliError('apply changes the server: confirm with --yes when there is no terminal', EXIT.usage, `pgharden review ${dir}, then pgharden apply ${dir} --yes`);
       const rl = createInterface({ input: process.stdin, output: process.stdout });
@@ -52,7 +55,11 @@ export const command: Command = {
     }
     const { applyPlan } = await import('../execute/apply.js');
     const started = Date.now();
-    const r = await executeErrors(() => applyPlan(dir, { version: '0.1.0', log: (l) => o.out(`${l}  ${paint(o, 'dim', `${((Date.now() - started) / 1000).toFixed(1)} s`)}`) }));
+    const r = await executeErrors(() => applyPlan(dir, { version: '0.1.0', log: (l) => say(`${l}  ${paint(o, 'dim', `${((Date.now() - started) / 1000).toFixed(1)} s`)}`) }));
+    if (values.json) {
+      o.out(JSON.stringify({ schemaVersion: 1, plan: { id: r.plan.id, name: r.plan.name, dir }, outcome: r.outcome, stopped: r.stopped ?? null, drift: r.drift, steps: r.steps }, null, 2));
+      return r.outcome === 'applied' ? EXIT.ok : r.outcome === 'refused' ? EXIT.refused : EXIT.findings;
+    }
     if (r.outcome === 'applied') {
       const { renderReport } = await import('../execute/report.js');
       o.out(renderReport(r.plan, r.steps));

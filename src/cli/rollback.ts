@@ -7,7 +7,7 @@ import { executeErrors } from './status.js';
 
 const HELP = `pgharden rollback — put everything back as it was before apply
 
-Usage: pgharden rollback [plans/NAME]      (default: the newest applied plan under ./plans)
+Usage: pgharden rollback [plans/NAME] [--json]   (default: the newest applied plan under ./plans)
 
 First, with no database login: every file the plan touched (pg_hba.conf, postgresql.conf,
 postgresql.auto.conf, consumer files) is restored from plans/NAME/backup byte for byte with its
@@ -17,6 +17,7 @@ the SQL is undone in reverse order; a created role is dropped only if it owns no
 otherwise it is kept and reported. The same file restore is in plans/NAME/rollback.sh, which
 needs no pgharden at all.
 
+--json prints {"schemaVersion": 1, "plan", "restored", "undone", "kept"}.
 Exit codes: 0 rolled back; 1 something was kept (listed); 2 usage; 3 lock held or journal tampered.
 
 Examples:
@@ -36,13 +37,18 @@ function newestApplied(): string | undefined {
 export const command: Command = {
   help: HELP,
   async run(argv, o) {
-    const { positionals } = parseFlags(argv, {}, 'rollback');
+    const { positionals, values } = parseFlags(argv, { json: { type: 'boolean' } }, 'rollback');
     if (positionals.length > 1) throw new CliError('rollback takes at most one plan directory', EXIT.usage, 'pgharden rollback --help');
     const dir = positionals[0] ?? newestApplied();
     if (!dir) throw new CliError('No applied plan under ./plans; name one: pgharden rollback plans/NAME', EXIT.usage);
     const { rollbackPlan } = await import('../execute/rollback.js');
-    o.out(`Rolling back ${dir}`);
-    const r = await executeErrors(() => rollbackPlan(dir, (l) => o.out(l)));
+    const say = values.json ? (t: string) => o.err(t) : (t: string) => o.out(t);
+    say(`Rolling back ${dir}`);
+    const r = await executeErrors(() => rollbackPlan(dir, say));
+    if (values.json) {
+      o.out(JSON.stringify({ schemaVersion: 1, plan: { id: r.plan.id, name: r.plan.name, dir }, restored: r.restored, undone: r.undone, kept: r.kept }, null, 2));
+      return r.kept.length ? EXIT.findings : EXIT.ok;
+    }
     for (const k of r.kept) o.err(`${paint(o, 'yellow', 'kept:')} ${k}`);
     o.out(`${r.restored.length} file${r.restored.length === 1 ? '' : 's'} restored, ${r.undone.length} step${r.undone.length === 1 ? '' : 's'} undone${r.kept.length ? `, ${r.kept.length} kept (see above)` : ''}.`);
     return r.kept.length ? EXIT.findings : EXIT.ok;

@@ -89,11 +89,16 @@ describe.each(testedInstalls())('pgharden apply and rollback on PostgreSQL $majo
   });
 
   it('applies again after the rollback drill', async () => {
-    const again = pgharden(['apply', planDir, '--yes']);
-    expect(again.stderr).toBe('');
+    const again = pgharden(['apply', planDir, '--yes', '--json']);
     expect(again.code).toBe(0);
+    const json = JSON.parse(again.stdout) as { outcome: string; steps: { id: string; outcome: string }[] };
+    expect(json.outcome).toBe('applied');
+    expect(json.steps.every((x) => x.outcome === 'done')).toBe(true);
+    expect(again.stderr).toContain('Rollback, ready now:');
     expect(await superuserFromVpn()).toMatchObject({ kind: 'error', class: 'rejected' });
-    expect(pgharden(['rollback', planDir]).code).toBe(0);
+    const back = pgharden(['rollback', planDir, '--json']);
+    expect(back.code).toBe(0);
+    expect((JSON.parse(back.stdout) as { restored: string[] }).restored).toContain(s.cluster.hbaFile);
   });
 
   it('refuses a stale plan (exit 3), naming the changed file', () => {
