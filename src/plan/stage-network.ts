@@ -14,6 +14,8 @@ import { hardenHba, type HbaChange } from './hba-edit.js';
 import type { PlanInput } from './input.js';
 import type { Check, Source, State, Step } from './types.js';
 
+const lines = (n: number) => `${n} line${n === 1 ? '' : 's'}`;
+
 export const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 export const fileState = (f: FileBinding): State => ({ of: 'file', path: f.path, sha256: f.sha256, mode: f.mode, uid: f.uid, gid: f.gid });
@@ -94,9 +96,9 @@ export function canarySteps(input: PlanInput, edits: HbaEdits): Step[] {
   const from: Source = { address: sampleAddress(input.spec.network.trustedRanges[0]!) };
   const steps: Step[] = [
     hbaStep(input, 'canary/hba', 'canary',
-      `Add one scram-sha-256 rule per new role above the existing rules of ${input.hba.file} (${input.spec.roles.length * input.spec.network.trustedRanges.length} lines); validated with pg_hba_file_rules before the reload`,
+      `Add one scram-sha-256 rule per new role and trusted range above the existing rules of ${input.hba.file} (${lines(input.spec.roles.length * input.spec.network.trustedRanges.length)}); validated with pg_hba_file_rules before the reload`,
       edits.canaryText, null),
-    reloadStep('canary/reload', 'canary', 'Reload the configuration so the canary rules and password_encryption take effect', []),
+    reloadStep('canary/reload', 'canary', `Reload the configuration so the canary rules${input.snapshot.settings.password_encryption === 'scram-sha-256' ? '' : ' and password_encryption'} take effect`, []),
   ];
   for (const r of input.spec.roles) {
     const database = r.databases[0]!;
@@ -119,7 +121,7 @@ export function flipSteps(input: PlanInput, edits: HbaEdits, superusers: string[
   const from: Source = { address: sampleAddress(input.spec.network.trustedRanges[0]!) };
   const steps: Step[] = [
     hbaStep(input, 'flip/hba', 'flip',
-      `Flip ${input.hba.file}: trust, password and md5 over the network become scram-sha-256, wide ranges are narrowed to the trusted ranges, superusers are rejected over the network, local peer is kept for ${input.serverUser.name} (${edits.changes.length} line${edits.changes.length === 1 ? '' : 's'} changed or added)`,
+      `Flip ${input.hba.file}: trust, password and md5 over the network become scram-sha-256, wide ranges are narrowed to the trusted ranges, superusers are rejected over the network, local peer is kept for ${input.serverUser.name} (${lines(edits.changes.length)} changed or added)`,
       edits.finalText, edits.canaryText),
   ];
   const files = [input.configFile, input.hba.binding, ...(input.identFile ? [input.identFile] : [])];

@@ -3,9 +3,13 @@
  * the hardened cluster (the server's own refusals are printed) and passed again after the
  * rollback drill; no data moved; nothing is left behind.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { pgharden } from '../helpers/cli.js';
+import { CLI, pgharden } from '../helpers/cli.js';
+
+const root = process.getuid?.() === 0;
+const hasPostgresUser = spawnSync('id', ['-u', 'postgres']).status === 0;
 
 /** The text between two narrated stages. */
 const between = (text: string, from: string, to: string) => text.slice(text.indexOf(from), text.indexOf(to, text.indexOf(from)));
@@ -43,5 +47,14 @@ describe('pgharden demo', () => {
       expect(existsSync(dir!)).toBe(false);
     }
     expect(out).toContain('Removed the scratch cluster, the consumer files and the plan');
+  });
+
+  // As the server's own OS user pgharden's admin path is a direct socket connection (as root it
+  // is a child process with that uid): both ways must carry the whole story.
+  it.skipIf(!root || !hasPostgresUser)('runs as a normal user too', () => {
+    const r = spawnSync('su', ['postgres', '-s', '/bin/sh', '-c', `cd /tmp && NO_COLOR=1 '${process.execPath}' '${CLI}' demo`], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('rows at each stage: agents=12 tasks=250 agents_kill_switch=1 every time: no data moved');
   });
 });
