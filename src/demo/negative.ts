@@ -5,6 +5,7 @@
  * insecure cluster, the hardened one, after the rollback drill and after applying again; the
  * answers are printed as the server gave them.
  */
+import type pg from 'pg';
 import { clientFrom } from '../cluster/from-address.js';
 import { probe } from '../hba/probe.js';
 
@@ -24,68 +25,50 @@ export interface DemoTarget {
   appPassword?: string;
 }
 
-async function attempt(fn: () => Promise<string>): Promise<{ ok: boolean; answer: string }> {
+type Login = { user: string; password?: string };
+
+/** Runs `fn` in a session from the device; the answer is its result, or the server's error. */
+async function attempt(t: DemoTarget, who: Login, fn: (c: pg.Client) => Promise<string>): Promise<{ ok: boolean; answer: string }> {
+  const c = clientFrom(t.device, { host: '127.0.0.1', port: t.port, database: 'workspace', ...who });
   try {
-    return { ok: true, answer: await fn() };
+    await c.connect();
+    return { ok: true, answer: await fn(c) };
   } catch (err) {
     return { ok: false, answer: (err as Error).message };
+  } finally {
+    await c.end().catch(() => undefined);
   }
 }
 
+/** Flips the kill switch inside a transaction that is rolled back: the attempt is real, the change is not kept. */
+async function flipKillSwitch(c: pg.Client): Promise<string> {
+  await c.query('BEGIN');
+  await c.query("UPDATE agents_kill_switch SET engaged = true, changed_by = 'a device on the VPN'");
+  await c.query('ROLLBACK');
+  return 'flipped the kill switch (the demo rolled it back)';
+}
+
+/** What a startup packet without a password gets, as a test result. */
+async function passwordless(t: DemoTarget, user: string): Promise<NegativeTest> {
+  const r = await probe({ host: '127.0.0.1', port: t.port, localAddress: t.device, user, database: 'workspace' });
+  const answer = r.kind === 'ok' ? 'logged in (trust)' : r.kind === 'error' ? r.message : r.kind === 'sasl' ? `asked for a password (SASL ${r.mechanisms.join(', ')})` : `asked for a ${r.kind} password`;
+  return { name: `${user === 'postgres' ? 'superuser ' : ''}${user} from ${t.device}, no password`, outcome: r.kind === 'ok' ? 'open' : 'closed', answer };
+}
+
+const result = (name: string, r: { ok: boolean; answer: string }): NegativeTest => ({ name, outcome: r.ok ? 'open' : 'closed', answer: r.answer });
+
 export async function negativeTests(t: DemoTarget): Promise<NegativeTest[]> {
-  const out: NegativeTest[] = [];
-  const su = await probe({ host: '127.0.0.1', port: t.port, localAddress: t.device, user: 'postgres', database: 'workspace' });
-  out.push({
-    name: `superuser postgres from ${t.device}, no password`,
-    outcome: su.kind === 'ok' ? 'open' : 'closed',
-    answer: su.kind === 'ok' ? 'logged in (trust)' : su.kind === 'error' ? su.message : `asked for a ${su.kind} password`,
-  });
-  const flip = await attempt(async () => {
-    const c = clientFrom(t.device, { host: '127.0.0.1', port: t.port, user: 'postgres', database: 'workspace' });
-    await c.connect();
-    try {
-      await c.query('BEGIN');
-      await c.query("UPDATE agents_kill_switch SET engaged = true, changed_by = 'a device on the VPN'");
-      await c.query('ROLLBACK');
-      return 'flipped the kill switch (the demo rolled it back)';
-    } finally {
-      await c.end();
-    }
-  });
-  out.push({ name: `superuser postgres from ${t.device} flips the agents' kill switch`, outcome: flip.ok ? 'open' : 'closed', answer: flip.answer });
+  const out = [
+    await passwordless(t, 'postgres'),
+    result(`superuser postgres from ${t.device} flips the agents' kill switch`, await attempt(t, { user: 'postgres' }, flipKillSwitch)),
+  ];
   if (!t.appPassword) return out;
-  const app = await probe({ host: '127.0.0.1', port: t.port, localAddress: t.device, user: t.appRole, database: 'workspace' });
-  out.push({
-    name: `${t.appRole} from ${t.device}, no password`,
-    outcome: app.kind === 'ok' ? 'open' : 'closed',
-    answer: app.kind === 'ok' ? 'logged in (trust)' : app.kind === 'error' ? app.message : app.kind === 'sasl' ? `asked for a password (SASL ${app.mechanisms.join(', ')})` : `asked for a ${app.kind} password`,
-  });
-  {
-    const config = { host: '127.0.0.1', port: t.port, user: t.appRole, database: 'workspace', password: t.appPassword };
-    const appFlip = await attempt(async () => {
-      const c = clientFrom(t.device, config);
-      await c.connect();
-      try {
-        await c.query('BEGIN');
-        await c.query("UPDATE agents_kill_switch SET engaged = true, changed_by = 'pgharden demo'");
-        await c.query('ROLLBACK');
-        return 'the kill switch could be flipped';
-      } finally {
-        await c.end();
-      }
-    });
-    out.push({ name: `${t.appRole} with its password flips the kill switch`, outcome: appFlip.ok ? 'open' : 'closed', answer: appFlip.answer });
-    const read = await attempt(async () => {
-      const c = clientFrom(t.device, config);
-      await c.connect();
-      try {
-        const { rows } = await c.query<{ n: number }>('SELECT count(*)::int AS n FROM tasks');
-        return `read ${rows[0]!.n} tasks`;
-      } finally {
-        await c.end();
-      }
-    });
-    out.push({ name: `${t.appRole} with its password reads its tables (must still work)`, outcome: read.ok ? 'open' : 'closed', answer: read.answer });
-  }
+  const app = { user: t.appRole, password: t.appPassword };
+  out.push(await passwordless(t, t.appRole));
+  out.push(result(`${t.appRole} with its password flips the kill switch`, await attempt(t, app, flipKillSwitch)));
+  out.push(result(`${t.appRole} with its password reads its tables (must still work)`, await attempt(t, app, async (c) => {
+    const { rows } = await c.query<{ n: number }>('SELECT count(*)::int AS n FROM tasks');
+    return `read ${rows[0]!.n} tasks`;
+  })));
   return out;
 }
