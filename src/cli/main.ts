@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   rollback: () => import('./rollback.js'),
   guide: () => import('./guide.js'),
   consumers: () => import('./consumers.js'),
+  backup: () => import('./backup.js'),
 };
 
 const HELP = `pgharden — take a self-run PostgreSQL from trust-over-the-network to least privilege, with proof.
@@ -33,6 +34,7 @@ Commands:
   rollback [plans/NAME]  put everything back: files first (no login needed), then SQL
   guide                the interactive guided hardening session
   consumers --scan DIR where connection strings live, to help write the spec
+  backup --out DIR     the nightly job: dumps, restore drill, retention, off-box copy, metrics
   demo                 the story on a scratch cluster: the hole, shown against a real server
 
 Connection: --dsn URL, else the libpq environment (PGHOST, PGPORT, PGUSER, PGDATABASE, PGSERVICE).

@@ -2,11 +2,12 @@ import { readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
+import { paint } from './output.js';
 import { planErrors, printReview } from './review.js';
 
 const HELP = `pgharden plan — the ordered hardening plan, saved, bound to its cluster, and reviewed
 
-Usage: pgharden plan --spec harden.yaml [--out plans/NAME] [--dsn URL] [--json]
+Usage: pgharden plan --spec harden.yaml [--out plans/NAME] [--dsn URL] [--json] [--skip-backup]
 
 Reads the spec (target, trusted ranges, roles from templates, consumers and their files),
 audits the live cluster read-only, and writes plans/NAME/ (0700):
@@ -15,6 +16,11 @@ audits the live cluster read-only, and writes plans/NAME/ (0700):
   secrets      the new roles' generated passwords and SCRAM verifiers (0600)
   rollback.sh  the rollback that needs no pgharden: restore files, signal the postmaster
 then prints the review (see pgharden review --help). Nothing on the server changes.
+The plan's first real step is a verified backup: pg_dumpall --globals-only and pg_dump -Fc of
+every database the plan touches, each restored into a scratch database and compared table by
+table with the live rows as of the dump's snapshot. It needs pg_dump/pg_restore of the server's
+major or newer; without them plan refuses and names the package. --skip-backup leaves it out,
+with a loud warning recorded in the plan and the report.
 Run pgharden on the server's host, as root or the server's OS user: it reads pg_hba.conf.
 
 Spec (YAML or JSON):
@@ -36,7 +42,7 @@ Examples:
 export const command: Command = {
   help: HELP,
   async run(argv, o) {
-    const { values, positionals } = parseFlags(argv, { spec: { type: 'string' }, out: { type: 'string' }, dsn: { type: 'string' }, json: { type: 'boolean' } }, 'plan');
+    const { values, positionals } = parseFlags(argv, { spec: { type: 'string' }, out: { type: 'string' }, dsn: { type: 'string' }, json: { type: 'boolean' }, 'skip-backup': { type: 'boolean' } }, 'plan');
     if (!values.spec) throw new CliError('plan needs --spec FILE (YAML or JSON)', EXIT.usage, 'pgharden plan --help');
     if (positionals.length) throw new CliError(`plan takes no positional arguments (got "${positionals[0]}")`, EXIT.usage, 'pgharden plan --help');
     let text: string;
@@ -54,10 +60,11 @@ export const command: Command = {
       const spec = parseSpec(text, values.spec!);
       const dsn = values.dsn ?? spec.target.dsn;
       const connection = dsn ? { dsn } : {};
-      const { dir } = await makePlan({ spec, specFile: values.spec!, out, connection, version: '0.1.0', now });
+      const { dir } = await makePlan({ spec, specFile: values.spec!, out, connection, version: '0.1.0', now, ...(values['skip-backup'] ? { skipBackup: true } : {}) });
       return reviewPlan(dir, connection);
     });
     if (!values.json) o.err(`Plan saved in ${review.dir} (plan.json, secrets 0600, rollback.sh).`);
+    if (values['skip-backup']) o.err(paint(o, 'red', 'WARNING: --skip-backup: no verified backup will be taken before the change. This is recorded in the plan and the report.'));
     await printReview(review, Boolean(values.json), o);
     return review.drift.length ? EXIT.refused : EXIT.ok;
   },

@@ -56,7 +56,15 @@ export async function runDemo(install: PgInstall, o: Output): Promise<DemoResult
     const { makePlan } = await import('../plan/make.js');
     const { reviewPlan } = await import('../plan/review.js');
     const { matrixTable } = await import('../cli/review-render.js');
-    const { plan, dir } = await makePlan({ spec: parseSpec(readFileSync(w.specFile, 'utf8'), w.specFile), specFile: w.specFile, out: join(w.dir, 'plans', 'demo'), connection: { dsn }, version: '0.1.0', now: new Date() });
+    const { findClientTools } = await import('../backup/tools.js');
+    let skipBackup = false;
+    try {
+      findClientTools(install.major);
+    } catch (err) {
+      skipBackup = true;
+      o.out(`  ${paint(o, 'yellow', 'no verified backup:')} ${(err as Error).message}`);
+    }
+    const { plan, dir } = await makePlan({ spec: parseSpec(readFileSync(w.specFile, 'utf8'), w.specFile), specFile: w.specFile, out: join(w.dir, 'plans', 'demo'), connection: { dsn }, version: '0.1.0', now: new Date(), skipBackup });
     const review = await reviewPlan(dir, { dsn });
     for (const st of review.stages) o.out(`  ${st.stage.padEnd(9)} ${st.steps.map((s) => s.id.split('/').slice(1).join('/')).join(', ')}`);
     o.out(review.redact(review.diffs.find((d) => d.step === 'flip/hba')!.diff).trimEnd().split('\n').slice(4).map((l) => `  ${l}`).join('\n'));
@@ -73,7 +81,9 @@ export async function runDemo(install: PgInstall, o: Output): Promise<DemoResult
       const checks = r.steps.flatMap((s) => s.results);
       o.out(`  ${r.outcome}: ${r.steps.length} steps, ${checks.filter((c) => c.outcome === 'pass').length} checks passed, ${checks.filter((c) => c.outcome === 'fail').length} failed${r.stopped ? `; stopped at ${r.stopped.step}: ${r.stopped.reason}` : ''}`);
       if (r.outcome !== 'applied') throw new Error(`apply ${r.outcome} at ${r.stopped?.step}: ${r.stopped?.reason}`);
-      for (const s of r.steps.filter((x) => x.stage === 'verify')) o.out(`    ${s.id}: ${s.results.filter((c) => c.outcome === 'pass').length}/${s.results.length} passed`);
+      for (const s of r.steps.filter((x) => x.stage === 'verify' || x.id === 'preflight/verified-backup')) o.out(`    ${s.id}: ${s.results.filter((c) => c.outcome === 'pass').length}/${s.results.length} passed`);
+      const drill = r.steps.find((x) => x.id === 'preflight/verified-backup');
+      for (const c of drill?.results.filter((x) => x.description.includes('rows live')) ?? []) o.out(`      ${c.description}`);
     };
 
     await apply('pgharden apply: roles, canary, consumers, flip, verify');

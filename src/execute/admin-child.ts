@@ -28,8 +28,15 @@ const reply = (o: unknown) => process.stdout.write(`${JSON.stringify(o)}\n`);
 // Requests are answered in order: each waits for the one before it.
 let chain = Promise.resolve();
 createInterface({ input: process.stdin }).on('line', (line) => {
-  const req = JSON.parse(line) as { id: number; database: string; sql: string; params?: unknown[] };
+  const req = JSON.parse(line) as { id: number; database: string; sql: string; params?: unknown[]; release?: boolean };
   chain = chain.then(async () => {
+    if (req.release) {
+      const s = sessions.get(req.database);
+      sessions.delete(req.database);
+      await (await s?.catch(() => null))?.end().catch(() => undefined);
+      reply({ id: req.id, rows: [] });
+      return;
+    }
     try {
       const r = await (await session(req.database)).query(req.sql, req.params);
       reply({ id: req.id, rows: r.rows });

@@ -25,6 +25,8 @@ export interface AdminTarget {
 export interface AdminSession {
   how: 'direct' | 'child';
   query<T = Record<string, unknown>>(sql: string, params?: unknown[], database?: string): Promise<T[]>;
+  /** Closes the session on one database (e.g. before that database is dropped). */
+  release(database: string): Promise<void>;
   end(): Promise<void>;
 }
 
@@ -66,6 +68,11 @@ function direct(t: AdminTarget): AdminSession {
         throw new AdminSqlError((err as Error).message, (err as { code?: string }).code ?? null);
       }
     },
+    async release(database) {
+      const c = clients.get(database);
+      clients.delete(database);
+      await (await c?.catch(() => null))?.end().catch(() => undefined);
+    },
     async end() {
       for (const c of clients.values()) await (await c.catch(() => null))?.end().catch(() => undefined);
     },
@@ -100,6 +107,13 @@ function child(t: AdminTarget, uid: number, gid: number): AdminSession {
         const id = next++;
         waiting.set(id, { resolve: resolve as (rows: unknown[]) => void, reject });
         proc.stdin.write(`${JSON.stringify({ id, database, sql, params })}\n`);
+      });
+    },
+    async release(database) {
+      await new Promise<void>((resolve) => {
+        const id = next++;
+        waiting.set(id, { resolve: () => resolve(), reject: () => resolve() });
+        proc.stdin.write(`${JSON.stringify({ id, database, release: true })}\n`);
       });
     },
     async end() {

@@ -18,6 +18,7 @@ export interface StepReport {
 
 export function renderReport(plan: Plan, steps: readonly StepReport[]): string {
   const lines = [`pgharden report for plan ${plan.name} (${plan.id.slice(0, 12)})`];
+  if (plan.backup.skipped) lines.push('WARNING: NO VERIFIED BACKUP was taken before this change (the plan was made with --skip-backup)');
   const byStage = new Map<Stage, number>();
   for (const s of steps) byStage.set(s.stage, (byStage.get(s.stage) ?? 0) + s.ms);
   lines.push(`time per stage: ${[...byStage].map(([st, ms]) => `${st} ${ms} ms`).join(', ') || 'none ran'}`);
@@ -32,6 +33,6 @@ export function renderReport(plan: Plan, steps: readonly StepReport[]): string {
 
 export function writeReport(dir: string, plan: Plan, steps: readonly StepReport[]): void {
   if (steps.length === 0) return;
-  writeFileAtomic(join(dir, 'report.json'), `${JSON.stringify({ schemaVersion: 1, plan: plan.id, steps }, null, 2)}\n`, { mode: 0o600 });
+  writeFileAtomic(join(dir, 'report.json'), `${JSON.stringify({ schemaVersion: 1, plan: plan.id, backupSkipped: plan.backup.skipped, steps }, null, 2)}\n`, { mode: 0o600 });
   writeFileAtomic(join(dir, 'report.txt'), renderReport(plan, steps), { mode: 0o600 });
 }

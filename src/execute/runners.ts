@@ -130,6 +130,16 @@ export async function runAction(a: Action, step: Step, x: RunContext): Promise<C
     case 'backup':
       await backup(a, x);
       return [];
+    case 'verified-backup': {
+      const { runVerifiedBackup } = await import('./backup-step.js');
+      const b = await runVerifiedBackup(a, x.plan, x.dir, x.admin, step.id);
+      x.log(`      ${b.summary}`);
+      if (!b.ok) {
+        const failed = b.results.filter((r) => r.outcome === 'fail');
+        throw new StepError(`The restore drill failed, so the backup cannot be trusted and nothing was changed:\n${failed.map((f) => `  - ${f.description}${f.got && !f.description.includes(f.got) ? `: ${f.got}` : ''}`).join('\n')}`, false, b.results);
+      }
+      return b.results;
+    }
     case 'reload':
       await reload(x.admin);
       return [];

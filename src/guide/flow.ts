@@ -105,7 +105,18 @@ export async function runGuide(p: Prompter, o: Output, opts: GuideOptions, state
   const connection = dsn ? { dsn } : opts.connection;
   const { readFileSync } = await import('node:fs');
   const out = join(opts.cwd, 'plans', `guide-${opts.now.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-')}`);
-  const { dir } = await makePlan({ spec: parseSpec(readFileSync(specFile, 'utf8'), specFile), specFile, out, connection, version: '0.1.0', now: opts.now });
+  let skipBackup = false;
+  try {
+    (await import('../backup/tools.js')).findClientTools(snapshot.major);
+  } catch (err) {
+    o.out(paint(o, 'yellow', (err as Error).message));
+    if (!(await p.confirm({ message: 'Go on without a verified backup? (recorded in the plan and the report)', default: false }))) {
+      o.out(`Nothing was changed. Install the client tools, then: pgharden plan --spec ${specFile}`);
+      return 0;
+    }
+    skipBackup = true;
+  }
+  const { dir } = await makePlan({ spec: parseSpec(readFileSync(specFile, 'utf8'), specFile), specFile, out, connection, version: '0.1.0', now: opts.now, skipBackup });
   state.planDir = dir;
   const review = await reviewPlan(dir, connection);
   // The review, one stage at a time: each is confirmed before the next is shown.

@@ -56,6 +56,8 @@ export interface PlanInput {
   consumers: ConsumerFile[];
   /** sha256 of the secrets file written for this plan. */
   secretsSha256: string;
+  /** No verified backup (--skip-backup): recorded in the plan and the report as a loud warning. */
+  skipBackup?: boolean;
 }
 
 /** A reason the plan cannot be made, with where and what to do. */

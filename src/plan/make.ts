@@ -28,6 +28,8 @@ export interface MakePlanOptions {
   connection: ConnectOptions;
   version: string;
   now: Date;
+  /** No verified backup before the change (said loudly in the plan and the report). */
+  skipBackup?: boolean;
 }
 
 /** The name of the OS user with this uid, from /etc/passwd. */
@@ -79,6 +81,8 @@ export async function makePlan(o: MakePlanOptions): Promise<{ plan: Plan; dir: s
   let secrets: ReturnType<typeof newSecrets>;
   try {
     const snapshot = await introspect(admin, o.spec.target.dataDir ? { dataDir: o.spec.target.dataDir } : {});
+    // Refuse now, not at apply time, when no pg_dump can back this server up.
+    if (!o.skipBackup) (await import('../backup/tools.js')).findClientTools(snapshot.major);
     if (!snapshot.hba.loaded) throw new PlanError([`cannot read pg_hba.conf (${snapshot.hba.error}); run pgharden on the server's host, as root or the server's OS user`]);
     const dataDir = o.spec.target.dataDir ?? snapshot.settings.data_directory;
     if (!dataDir) throw new PlanError(['the data directory is not visible to this role; set target.dataDir in the spec, or connect as a superuser']);
@@ -122,6 +126,7 @@ export async function makePlan(o: MakePlanOptions): Promise<{ plan: Plan; dir: s
       tables,
       consumers,
       secretsSha256: '',
+      ...(o.skipBackup ? { skipBackup: true } : {}),
     };
   } finally {
     await admin.end();

@@ -122,6 +122,7 @@ export function buildPlan(input: PlanInput): Plan {
   if (late.length) throw new PlanError(late, true);
 
   const hbaFile = input.hba.file;
+  const backupDatabases = [...new Set([...input.spec.roles.flatMap((r) => r.databases), ...input.consumers.flatMap((c) => (c.database ? [c.database] : []))])].filter((d) => s.databases.includes(d)).sort();
   const steps: Step[] = [
     {
       id: 'preflight/lock', stage: 'preflight', kind: 'gate',
@@ -138,6 +139,12 @@ export function buildPlan(input: PlanInput): Plan {
       after: touchedFiles(input).filter((f) => f.sha256 !== null).map((f) => ({ ...fileState(f), path: join(input.planDir, backupFor(input, f.path)) }) as Step['after'][number]),
       transactional: false, restartRequired: false,
     },
+    ...(input.skipBackup ? [] : [{
+      id: 'preflight/verified-backup', stage: 'preflight' as const, kind: 'file' as const,
+      description: `Dump the roles (pg_dumpall --globals-only) and ${backupDatabases.join(', ')} (pg_dump -Fc) into ${join(input.planDir, 'backup', 'dumps')}, restore each dump into a scratch database and compare every table's exact row count with the live data as of the dump's snapshot; any difference stops apply before any change`,
+      forward: { do: 'verified-backup' as const, databases: backupDatabases, dir: 'backup/dumps' }, verify: [], undo: null,
+      before: [{ of: 'none' as const }], after: [{ of: 'none' as const }], transactional: false, restartRequired: false,
+    }]),
     {
       id: 'preflight/admin-path', stage: 'preflight', kind: 'gate',
       description: `Open the admin lifeline: ${input.serverUser.name} over the local socket; it stays open across every reload`,
@@ -151,7 +158,9 @@ export function buildPlan(input: PlanInput): Plan {
     ...verifySteps(input, after, superusers),
   ];
 
-  const notices: string[] = [];
+  const notices: string[] = input.skipBackup
+    ? ['BACKUP SKIPPED (--skip-backup): no dump is taken and no restore is drilled before the change; the rollback restores files and undoes SQL, but there is no copy of the data if anything else goes wrong']
+    : [];
   const listen = s.settings.listen_addresses;
   const fileListen = s.fileSettings.find((f) => f.name === 'listen_addresses' && f.applied)?.setting;
   if (input.spec.network.listenAddresses !== undefined) {
@@ -180,6 +189,7 @@ export function buildPlan(input: PlanInput): Plan {
     })),
     unmapped: unmappedRoles(s, input, after),
     notices,
+    backup: { skipped: Boolean(input.skipBackup), databases: input.skipBackup ? [] : backupDatabases },
     matrix: { before, after },
     steps,
     rollback: { command: `pgharden rollback ${input.planDir}`, shell: shellRollback(input) },

@@ -33,6 +33,8 @@ export type Action =
   | { do: 'restore-file'; path: string; backup: string }
   /** Copy files into the plan's backup directory and record the role set. */
   | { do: 'backup'; files: { path: string; backup: string }[] }
+  /** Dump the globals and each database into `dir` (under the plan), then restore-drill each dump. */
+  | { do: 'verified-backup'; databases: string[]; dir: string }
   /** Ask the server to re-read its configuration (pg_reload_conf, or SIGHUP to the postmaster). */
   | { do: 'reload' }
   /** Run a consumer's own command (argv, no shell). */
@@ -132,6 +134,8 @@ export interface Plan {
   unmapped: UnmappedRole[];
   /** Items that need a restart or an operator decision; never done silently. */
   notices: string[];
+  /** The verified backup before any change; `skipped` only with --skip-backup, said loudly. */
+  backup: { skipped: boolean; databases: string[] };
   matrix: { before: Matrix; after: Matrix };
   steps: Step[];
   rollback: { command: string; shell: string };

@@ -8,6 +8,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
+import { findClientTools } from '../../src/backup/tools.js';
 import { startStoryCluster, VPN_RANGE } from '../../src/cluster/story.js';
 import type { Cluster, PgInstall } from './cluster.js';
 import { pgharden } from './cli.js';
@@ -55,10 +56,20 @@ export async function storyWithConsumers(install: PgInstall, settings?: Record<s
   };
 }
 
-/** Makes a plan in dir/plans/NAME; throws with the CLI's output when it fails. */
+/** True when this machine has pg_dump/pg_restore able to back up a server of this major. */
+export function hasDumpTools(major: number): boolean {
+  try {
+    findClientTools(major);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Makes a plan in dir/plans/NAME (with --skip-backup where no pg_dump fits); throws with the CLI's output when it fails. */
 export function makeStoryPlan(s: StoryPlanSetup, name: string): string {
   const out = join(s.dir, 'plans', name);
-  const r = pgharden(['plan', '--spec', s.spec, '--out', out]);
+  const r = pgharden(['plan', '--spec', s.spec, '--out', out, ...(hasDumpTools(s.cluster.major) ? [] : ['--skip-backup'])]);
   if (r.code !== 0) throw new Error(`plan failed (${r.code}): ${r.stderr}\n${r.stdout}`);
   return out;
 }

@@ -18,6 +18,7 @@ import type { Secrets } from '../../src/plan/secrets.js';
 import { parseSpec } from '../../src/spec/spec.js';
 import { SECRET_TOKEN, type Check, type Plan } from '../../src/plan/types.js';
 import { testedInstalls, type Cluster } from '../helpers/cluster.js';
+import { hasDumpTools } from '../helpers/story-plan.js';
 
 describe.each(testedInstalls())('the plan predicts what PostgreSQL $major does', (install) => {
   let c: Cluster;
@@ -42,6 +43,7 @@ describe.each(testedInstalls())('the plan predicts what PostgreSQL $major does',
     const made = await makePlan({
       spec, specFile: join(dir, 'spec.json'), out: join(dir, 'plan'), version: 'test', now: new Date(),
       connection: { dsn: `postgres://postgres@127.0.0.1:${c.port}/postgres` },
+      ...(hasDumpTools(install.major) ? {} : { skipBackup: true }),
     });
     plan = made.plan;
     secrets = (JSON.parse(readFileSync(join(made.dir, 'secrets'), 'utf8')) as { roles: Secrets }).roles;

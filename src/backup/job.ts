@@ -1,0 +1,122 @@
+/**
+ * `pgharden backup`'s core: the nightly job a small team needs. One run: lock (two runs never
+ * overlap) → dumps of the chosen databases and the globals into OUT/<UTC time>/ → the restore
+ * drill when asked → manifest.json → the off-box copy of each file → retention → the metrics
+ * file. Any failure fails the run (and the exit code); the metrics say so.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { clientConfig, type ConnectOptions } from '../cluster/connect.js';
+import { writeFileAtomic } from '../execute/atomic.js';
+import { acquirePlanLock } from '../execute/lock.js';
+import type { SqlSessions, ToolRunner } from './dump.js';
+import { writeMetrics } from './metrics.js';
+import { prune, runName } from './retention.js';
+import { findClientTools } from './tools.js';
+import { verifiedBackup, type VerifiedBackup } from './verified.js';
+
+export interface BackupJobOptions {
+  connection: ConnectOptions;
+  out: string;
+  databases?: string[];
+  verify: boolean;
+  keepDays?: number;
+  keepWeekly?: number;
+  /** argv run once per file; `{}` stands for the file (appended when absent). */
+  copyTo?: string[];
+  metrics?: string;
+  now: Date;
+  log: (line: string) => void;
+}
+
+export interface BackupJobResult {
+  dir: string;
+  ok: boolean;
+  backup?: VerifiedBackup;
+  copied: string[];
+  removed: string[];
+  problems: string[];
+}
+
+const pexec = promisify(execFile);
+
+/** One session per database, from the job's connection settings. */
+function sessions(base: pg.ClientConfig): SqlSessions & { end(): Promise<void> } {
+  const clients = new Map<string, Promise<pg.Client>>();
+  const get = (db: string) => {
+    let c = clients.get(db);
+    if (!c) {
+      const cl = new pg.Client({ ...base, ...(base.connectionString ? { connectionString: withDb(base.connectionString, db) } : { database: db }), application_name: 'pgharden backup' });
+      c = cl.connect().then(() => cl);
+      clients.set(db, c);
+    }
+    return c;
+  };
+  return {
+    async query(sql, params, database = 'postgres') {
+      return (await (await get(database)).query(sql, params)).rows;
+    },
+    async release(db) {
+      const c = clients.get(db);
+      clients.delete(db);
+      await (await c?.catch(() => null))?.end().catch(() => undefined);
+    },
+    async end() {
+      for (const c of clients.values()) await (await c.catch(() => null))?.end().catch(() => undefined);
+    },
+  };
+}
+
+function withDb(dsn: string, db: string): string {
+  const u = new URL(dsn);
+  u.pathname = `/${encodeURIComponent(db)}`;
+  return u.toString();
+}
+
+export async function backupJob(o: BackupJobOptions): Promise<BackupJobResult> {
+  mkdirSync(o.out, { recursive: true, mode: 0o700 });
+  const lock = acquirePlanLock(o.out);
+  const dir = join(o.out, runName(o.now));
+  const result: BackupJobResult = { dir, ok: false, copied: [], removed: [], problems: [] };
+  const config = clientConfig(o.connection);
+  const s = sessions(config);
+  const started = Date.now();
+  try {
+    const [v] = await s.query<{ n: string }>("SELECT current_setting('server_version_num') AS n");
+    const tools = findClientTools(Math.floor(Number(v!.n) / 10000));
+    const databases = o.databases ?? (await s.query<{ d: string }>('SELECT datname AS d FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1')).map((r) => r.d);
+    const runner: ToolRunner = {
+      args: (db) => (config.connectionString ? ['-d', db === null ? config.connectionString : withDb(config.connectionString, db)] : ['-h', String(config.host), '-p', String(config.port), '-U', String(config.user), ...(db === null ? [] : ['-d', db])]),
+      env: { ...process.env, ...(config.password ? { PGPASSWORD: String(config.password) } : {}) },
+    };
+    o.log(`Backing up ${databases.join(', ')} with pg_dump ${tools.major} into ${dir}`);
+    result.backup = await verifiedBackup({ tools, sessions: s, runner, databases, dir, verify: o.verify });
+    for (const d of result.backup.databases) if (d.drill && !d.drill.ok) result.problems.push(...d.drill.problems);
+    const files = [result.backup.globals.file, ...result.backup.databases.map((d) => d.file), join(dir, 'manifest.json')];
+    writeFileAtomic(files.at(-1)!, `${JSON.stringify({ schemaVersion: 1, at: o.now.toISOString(), verified: o.verify, ...result.backup, ok: result.problems.length === 0 }, null, 2)}\n`, { mode: 0o600 });
+    if (o.copyTo?.length) {
+      for (const f of files) {
+        const argv = o.copyTo.some((a) => a.includes('{}')) ? o.copyTo.map((a) => a.replaceAll('{}', f)) : [...o.copyTo, f];
+        try {
+          await pexec(argv[0]!, argv.slice(1), { timeout: 600_000 });
+          result.copied.push(f);
+        } catch (err) {
+          result.problems.push(`copy of ${f} failed: ${argv.join(' ')}: ${((err as { stderr?: string }).stderr ?? (err as Error).message).trim()}`);
+        }
+      }
+    }
+    if (result.problems.length === 0) result.removed = prune(o.out, o.now, { ...(o.keepDays === undefined ? {} : { keepDays: o.keepDays }), ...(o.keepWeekly === undefined ? {} : { keepWeekly: o.keepWeekly }) });
+  } catch (err) {
+    result.problems.push((err as Error).message);
+  } finally {
+    await s.end();
+    lock.release();
+    result.ok = result.problems.length === 0;
+    const rowsVerified = o.verify && result.backup ? result.backup.databases.reduce((n, d) => n + (d.drill?.rows.reduce((m, r) => m + (r.restored ?? 0), 0) ?? 0), 0) : 0;
+    if (o.metrics) writeMetrics(o.metrics, { ok: result.ok, at: new Date(), rowsVerified, seconds: (Date.now() - started) / 1000 });
+  }
+  return result;
+}

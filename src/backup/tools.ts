@@ -1,0 +1,62 @@
+/**
+ * The client tools a backup needs: pg_dump, pg_dumpall and pg_restore of a major at least the
+ * server's (an older pg_dump refuses a newer server, or worse, misses what it does not know).
+ * Looked for in the system's PostgreSQL directories, the npm-shipped ones and PATH; when none
+ * fits, pgharden says which package provides them and refuses rather than dumping badly.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { listInstalls } from '../cluster/install.js';
+
+export interface ClientTools {
+  major: number;
+  bindir: string;
+  pgDump: string;
+  pgDumpall: string;
+  pgRestore: string;
+}
+
+export class BackupToolsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BackupToolsError';
+  }
+}
+
+function candidates(): string[] {
+  const dirs = new Set<string>();
+  if (existsSync('/usr/lib/postgresql')) for (const d of readdirSync('/usr/lib/postgresql')) dirs.add(join('/usr/lib/postgresql', d, 'bin'));
+  for (const i of listInstalls()) dirs.add(i.bindir);
+  for (const d of (process.env.PATH ?? '').split(':')) if (d) dirs.add(d);
+  return [...dirs];
+}
+
+/** The major of a tool, from `--version` ("pg_dump (PostgreSQL) 15.18 (Debian ...)"). */
+function majorOf(tool: string): number | null {
+  const r = spawnSync(tool, ['--version'], { encoding: 'utf8', timeout: 10_000 });
+  const m = /\(PostgreSQL\) (\d+)/.exec(r.stdout ?? '');
+  return m ? Number(m[1]) : null;
+}
+
+/** Tools of the server's major when present, else the newest newer one; refuses when there is none. */
+export function findClientTools(serverMajor: number): ClientTools {
+  const found: ClientTools[] = [];
+  for (const bindir of candidates()) {
+    const pgDump = join(bindir, 'pg_dump');
+    if (!existsSync(pgDump) || !existsSync(join(bindir, 'pg_restore')) || !existsSync(join(bindir, 'pg_dumpall'))) continue;
+    const major = majorOf(pgDump);
+    if (major !== null && !found.some((f) => f.bindir === bindir)) found.push({ major, bindir, pgDump, pgDumpall: join(bindir, 'pg_dumpall'), pgRestore: join(bindir, 'pg_restore') });
+  }
+  const fit = found.filter((f) => f.major >= serverMajor).sort((a, b) => a.major - b.major);
+  const pick = fit.find((f) => f.major === serverMajor) ?? fit.at(-1);
+  if (!pick) {
+    const seen = found.length ? `found only ${found.map((f) => `${f.major} (${f.bindir})`).join(', ')}` : 'found none';
+    throw new BackupToolsError(
+      `A verified backup of a PostgreSQL ${serverMajor} server needs pg_dump, pg_dumpall and pg_restore of major ${serverMajor} or newer; ${seen}. ` +
+        `Install postgresql-client-${serverMajor} (Debian/Ubuntu: from apt.postgresql.org; RHEL: postgresql${serverMajor}) and run again, ` +
+        'or make the plan with --skip-backup (recorded in the plan and the report as a loud warning).',
+    );
+  }
+  return pick;
+}

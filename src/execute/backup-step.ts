@@ -1,0 +1,46 @@
+/**
+ * Apply's verified-backup step: the dumps and the restore drill over the admin path (the tools
+ * run as the server's OS user when pgharden is root, connecting to its local socket), each table's
+ * comparison reported as a check. A failed drill stops apply before any change (exit 1).
+ */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BackupFault } from '../backup/verified.js';
+import type { Action, Plan } from '../plan/types.js';
+import type { AdminSession } from './admin.js';
+import type { CheckResult } from './checks.js';
+
+export async function runVerifiedBackup(a: Extract<Action, { do: 'verified-backup' }>, plan: Plan, dir: string, admin: AdminSession, stepId: string): Promise<{ results: CheckResult[]; ok: boolean; summary: string }> {
+  const { findClientTools } = await import('../backup/tools.js');
+  const { verifiedBackup } = await import('../backup/verified.js');
+  const tools = findClientTools(plan.server.major);
+  const owner = statSync(plan.binding.dataDirectory);
+  const conn = ['-h', plan.server.socketDir!, '-p', String(plan.binding.port), '-U', plan.server.adminRole];
+  const fault = process.env.PGHARDEN_FAULT?.startsWith(`${stepId}:`) ? (process.env.PGHARDEN_FAULT.slice(stepId.length + 1) as BackupFault) : undefined;
+  const b = await verifiedBackup({
+    tools,
+    sessions: admin,
+    runner: {
+      args: (db) => [...conn, ...(db === null ? ['-l', 'postgres'] : ['-d', db])],
+      ...(admin.how === 'child' ? { uid: owner.uid, gid: owner.gid } : {}),
+      env: { PATH: process.env.PATH ?? '', LC_ALL: 'C' },
+    },
+    databases: a.databases,
+    dir: join(dir, a.dir),
+    verify: true,
+    ...(fault ? { fault } : {}),
+  });
+  const results: CheckResult[] = [
+    { description: `pg_dumpall --globals-only (pg_dump ${tools.major}): ${b.globals.bytes} bytes`, outcome: 'pass', got: `sha256 ${b.globals.sha256}` },
+  ];
+  for (const d of b.databases) {
+    results.push({ description: `pg_dump ${d.database}: ${d.bytes} bytes`, outcome: 'pass', got: `sha256 ${d.sha256}` });
+    if (d.drill && d.drill.rows.length === 0 && !d.drill.ok) results.push({ description: `restore of ${d.database} into ${d.drill.drillDatabase}`, outcome: 'fail', got: d.drill.problems.join('; ') });
+    for (const r of d.drill?.rows ?? []) {
+      results.push({ description: `${d.database} ${r.table}: ${r.live ?? 'missing'} rows live (dump snapshot), ${r.restored ?? 'missing'} restored`, outcome: r.live === r.restored ? 'pass' : 'fail', got: `${r.restored ?? 'missing'} restored` });
+    }
+    if (d.drill) results.push({ description: `${d.database} schema objects: ${d.objects} live, ${d.drill.objects.restored} restored`, outcome: d.objects === d.drill.objects.restored ? 'pass' : 'fail', got: String(d.drill.objects.restored) });
+  }
+  const rows = b.databases.reduce((n, d) => n + d.counts.reduce((m, c) => m + c.rows, 0), 0);
+  return { results, ok: b.ok, summary: `${b.databases.length} database${b.databases.length === 1 ? '' : 's'} dumped and restored, ${rows} rows compared (dump ${b.ms.dump} ms, drill ${b.ms.drill} ms)` };
+}
