@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { clientFrom } from '../cluster/from-address.js';
 import { probe, type ProbeResult } from '../hba/probe.js';
-import { chooseSite } from '../plan/consumer-edit.js';
+import { chooseSite, siteConfig } from '../plan/consumer-edit.js';
 import { describeCheck } from '../plan/review.js';
 import type { Secrets } from '../plan/secrets.js';
 import type { Check } from '../plan/types.js';
@@ -90,8 +90,8 @@ async function answer(ch: Check, x: CheckContext, sessions?: Map<string, pg.Clie
     }
     case 'consumer-dsn': {
       const text = readFileSync(ch.path, 'utf8');
-      const uri = chooseSite(ch.path, text, x.consumerKeys.get(ch.path)).uri;
-      return login({ connectionString: uri }, undefined);
+      const site = chooseSite(ch.path, text, x.consumerKeys.get(ch.path));
+      return login(siteConfig(site, { host: x.host, port: x.port }) as pg.ClientConfig, undefined);
     }
     case 'hba-valid': {
       const bad = await x.admin.query<{ line_number: number; error: string }>('SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL ORDER BY line_number');

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { rewriteUri } from '../plan/consumer-edit.js';
+import { rewriteSite } from '../plan/consumer-edit.js';
 import type { Secrets } from '../plan/secrets.js';
 import { consumerMode } from '../plan/stage-consumers.js';
 import { SECRET_TOKEN, type Action, type Plan, type Step } from '../plan/types.js';
@@ -115,7 +115,7 @@ export async function runAction(a: Action, step: Step, x: RunContext): Promise<C
     case 'rewrite-consumer': {
       const st = statSync(a.path);
       const text = readFileSync(a.path, 'utf8');
-      writeFileAtomic(a.path, rewriteUri(a.path, text, { ...(a.key ? { key: a.key } : {}), user: a.role, password: x.secrets[a.role]!.password }), { mode: consumerMode(st.mode & 0o7777), uid: st.uid, gid: st.gid });
+      writeFileAtomic(a.path, rewriteSite(a.path, text, { ...(a.key ? { key: a.key } : {}), user: a.role, password: x.secrets[a.role]!.password }), { mode: consumerMode(st.mode & 0o7777), uid: st.uid, gid: st.gid });
       return [];
     }
     case 'chmod':

@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { findUris, uriParts } from '../plan/consumer-edit.js';
+import { findUris } from '../plan/consumer-edit.js';
 
 export interface FoundDsn {
   file: string;
@@ -25,7 +25,7 @@ const PGVAR = /^[ \t]*(?:export[ \t]+)?(PG(?:HOST|PORT|USER|PASSWORD|DATABASE|SE
 export const redactUri = (uri: string) => uri.replace(/^(postgres(?:ql)?:\/\/[^:@/?#]*):[^@/?#]*@/, '$1:<redacted>@');
 
 function scanText(file: string, text: string): FoundDsn[] {
-  const out: FoundDsn[] = findUris(text).map((s) => ({ file, line: s.line, key: s.key, kind: 'uri' as const, ...uriParts(s.uri), shown: redactUri(s.uri) }));
+  const out: FoundDsn[] = findUris(text).map((s) => ({ file, line: s.line, key: s.key, kind: 'uri' as const, user: s.user, database: s.database, shown: redactUri(s.text) }));
   for (const m of text.matchAll(PGVAR)) {
     const line = text.slice(0, m.index).split('\n').length;
     out.push({ file, line, key: m[1]!, kind: 'pgvar', user: m[1] === 'PGUSER' ? m[2]! : null, database: m[1] === 'PGDATABASE' ? m[2]! : null, shown: m[1] === 'PGPASSWORD' ? 'PGPASSWORD=<redacted>' : `${m[1]}=${m[2]}` });

@@ -9,7 +9,7 @@ import type pg from 'pg';
 import { connect, type ConnectOptions } from '../cluster/connect.js';
 import { introspect } from '../cluster/introspect.js';
 import { parseConf } from '../conf/guc.js';
-import { chooseSite, rewriteUri, uriParts } from './consumer-edit.js';
+import { chooseSite, rewriteSite } from './consumer-edit.js';
 import type { Spec } from '../spec/spec.js';
 import { observeFile } from './binding.js';
 import { PlanError, type ConsumerFile, type PlanInput, type TableFacts } from './input.js';
@@ -62,12 +62,12 @@ function consumerFile(c: Spec['consumers'][number], specDir: string, password: s
     throw new PlanError([`consumer "${c.name}": cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); fix "file" in the spec`]);
   }
   const site = chooseSite(path, text, c.key);
-  const { user: oldUser, database } = uriParts(site.uri);
+  const { user: oldUser, database } = site;
   if (!oldUser) throw new PlanError([`consumer "${c.name}": the connection string in ${path} (line ${site.line}) names no user; pgharden needs the old user to know which sessions to wait for`]);
-  const rewritten = rewriteUri(path, text, { ...(c.key ? { key: c.key } : {}), user: c.role, password });
+  const rewritten = rewriteSite(path, text, { ...(c.key ? { key: c.key } : {}), user: c.role, password });
   const key = c.key ?? site.key ?? undefined;
   return {
-    name: c.name, path, format: c.format ?? 'uri', text, ...(key ? { key } : {}),
+    name: c.name, path, format: c.format ?? site.kind, text, ...(key ? { key } : {}),
     oldUser, database, rewritten,
   };
 }

@@ -67,4 +67,29 @@ describe.each(testedInstalls())('consumers during apply on PostgreSQL $major', (
     }
     expect(pgharden(['rollback', plan]).code).toBe(0);
   });
+
+  it('moves a keyword/value DSN, a pg_service.conf section and a .pgpass line, and each logs in', async () => {
+    const ini = join(s.dir, 'worker.ini');
+    const service = join(s.dir, 'pg_service.conf');
+    const pgpass = join(s.dir, '.pgpass');
+    writeFileSync(ini, `[db]\ndsn = host=127.0.0.1 port=${s.cluster.port} dbname=workspace user=postgres  # the worker\n`);
+    writeFileSync(service, `# services\n[reports]\nhost=127.0.0.1\nport=${s.cluster.port}\ndbname=workspace\nuser=postgres\n`);
+    writeFileSync(pgpass, `127.0.0.1:${s.cluster.port}:workspace:postgres:unused\n`, { mode: 0o600 });
+    const plan = spec('formats', [
+      '{ name: worker, file: worker.ini, key: dsn, role: agents_app }',
+      `{ name: reports, file: pg_service.conf, key: reports, role: agents_app }`,
+      `{ name: cron, file: .pgpass, key: "127.0.0.1:${s.cluster.port}:workspace", role: agents_app }`,
+    ].join(', '));
+    const r = pgharden(['apply', plan, '--yes']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const report = readFileSync(join(plan, 'report.txt'), 'utf8');
+    for (const f of [ini, service, pgpass]) expect(report).toContain(`connection string in ${f} logs in`);
+    const password = (JSON.parse(readFileSync(join(plan, 'secrets'), 'utf8')) as { roles: Record<string, { password: string }> }).roles.agents_app!.password;
+    expect(readFileSync(ini, 'utf8')).toBe(`[db]\ndsn = host=127.0.0.1 port=${s.cluster.port} dbname=workspace user=agents_app password=${password}  # the worker\n`);
+    expect(readFileSync(service, 'utf8')).toBe(`# services\n[reports]\nhost=127.0.0.1\nport=${s.cluster.port}\ndbname=workspace\nuser=agents_app\npassword=${password}\n`);
+    expect(readFileSync(pgpass, 'utf8')).toBe(`127.0.0.1:${s.cluster.port}:workspace:agents_app:${password}\n`);
+    expect(pgharden(['rollback', plan]).code).toBe(0);
+    expect(readFileSync(pgpass, 'utf8')).toBe(`127.0.0.1:${s.cluster.port}:workspace:postgres:unused\n`);
+  });
 });

@@ -33,7 +33,7 @@ function loadGenerator(file: string, key: string | undefined, application: strin
   const lingering: Promise<void>[] = [];
   const loop = (async () => {
     while (running) {
-      const uri = chooseSite(file, readFileSync(file, 'utf8'), key).uri;
+      const uri = chooseSite(file, readFileSync(file, 'utf8'), key).text;
       const c = new pg.Client({ connectionString: uri, application_name: application });
       load.attempts += 1;
       try {

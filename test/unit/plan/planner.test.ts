@@ -17,6 +17,7 @@ describe('buildPlan on the story cluster', () => {
     expect(plan.steps.map((s) => `${s.stage} ${s.kind} ${s.id}`)).toEqual([
       'preflight gate preflight/lock',
       'preflight file preflight/backup',
+      'preflight file preflight/verified-backup',
       'preflight gate preflight/admin-path',
       'roles sql roles/create-agents_app',
       'roles sql roles/grant-agents_app-workspace',
@@ -171,6 +172,18 @@ host    all             all             ::1/128                 scram-sha-256  #
       "cp -p '/srv/plans/office-vpn/backup/05-.env' '/srv/agents/.env'",
       `kill -HUP "$(head -n 1 '/pg/data/postmaster.pid')"`,
     ].join(' && '));
+  });
+});
+
+describe('buildPlan without a verified backup', () => {
+  it('leaves the dump and drill out only when asked, and says so first among the notices', async () => {
+    const plan = buildPlan(await storyInput({ skipBackup: true }));
+    expect(plan.steps.some((s) => s.id === 'preflight/verified-backup')).toBe(false);
+    expect(plan.backup).toEqual({ skipped: true, databases: [] });
+    expect(plan.notices[0]).toMatch(/^BACKUP SKIPPED \(--skip-backup\)/);
+    const normal = buildPlan(await storyInput());
+    expect(normal.backup).toEqual({ skipped: false, databases: ['workspace'] });
+    expect(normal.steps.find((s) => s.id === 'preflight/verified-backup')!.forward).toEqual({ do: 'verified-backup', databases: ['workspace'], dir: 'backup/dumps' });
   });
 });
 
