@@ -8,8 +8,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import pg from 'pg';
+import type pg from 'pg';
 import { clientConfig, type ConnectOptions } from '../cluster/connect.js';
+import { databaseSessions } from '../execute/admin.js';
 import { writeFileAtomic } from '../execute/atomic.js';
 import { acquirePlanLock } from '../execute/lock.js';
 import type { SqlSessions, ToolRunner } from './dump.js';
@@ -45,29 +46,7 @@ const pexec = promisify(execFile);
 
 /** One session per database, from the job's connection settings. */
 function sessions(base: pg.ClientConfig): SqlSessions & { end(): Promise<void> } {
-  const clients = new Map<string, Promise<pg.Client>>();
-  const get = (db: string) => {
-    let c = clients.get(db);
-    if (!c) {
-      const cl = new pg.Client({ ...base, ...(base.connectionString ? { connectionString: withDb(base.connectionString, db) } : { database: db }), application_name: 'pgharden backup' });
-      c = cl.connect().then(() => cl);
-      clients.set(db, c);
-    }
-    return c;
-  };
-  return {
-    async query(sql, params, database = 'postgres') {
-      return (await (await get(database)).query(sql, params)).rows;
-    },
-    async release(db) {
-      const c = clients.get(db);
-      clients.delete(db);
-      await (await c?.catch(() => null))?.end().catch(() => undefined);
-    },
-    async end() {
-      for (const c of clients.values()) await (await c.catch(() => null))?.end().catch(() => undefined);
-    },
-  };
+  return databaseSessions((db) => ({ ...base, ...(base.connectionString ? { connectionString: withDb(base.connectionString, db) } : { database: db }), application_name: 'pgharden backup' }));
 }
 
 function withDb(dsn: string, db: string): string {

@@ -48,27 +48,27 @@ export class AdminSqlError extends Error {
 
 const CHILD = fileURLToPath(new URL('./admin-child.js', import.meta.url));
 
-function direct(t: AdminTarget): AdminSession {
+/** One session per database, opened on first use, from a configuration per database. */
+export function databaseSessions(configFor: (database: string) => pg.ClientConfig) {
   const clients = new Map<string, Promise<pg.Client>>();
   const client = (database: string) => {
     let c = clients.get(database);
     if (!c) {
-      const cl = new pg.Client({ host: t.socketDir!, port: t.port, user: t.role, database, application_name: 'pgharden admin' });
+      const cl = new pg.Client(configFor(database));
       c = cl.connect().then(() => cl);
       clients.set(database, c);
     }
     return c;
   };
   return {
-    how: 'direct',
-    async query(sql, params, database = 'postgres') {
+    async query<T = Record<string, unknown>>(sql: string, params?: unknown[], database = 'postgres'): Promise<T[]> {
       try {
-        return (await (await client(database)).query(sql, params)).rows;
+        return (await (await client(database)).query(sql, params)).rows as T[];
       } catch (err) {
         throw new AdminSqlError((err as Error).message, (err as { code?: string }).code ?? null);
       }
     },
-    async release(database) {
+    async release(database: string) {
       const c = clients.get(database);
       clients.delete(database);
       await (await c?.catch(() => null))?.end().catch(() => undefined);
@@ -77,6 +77,10 @@ function direct(t: AdminTarget): AdminSession {
       for (const c of clients.values()) await (await c.catch(() => null))?.end().catch(() => undefined);
     },
   };
+}
+
+function direct(t: AdminTarget): AdminSession {
+  return { how: 'direct', ...databaseSessions((database) => ({ host: t.socketDir!, port: t.port, user: t.role, database, application_name: 'pgharden admin' })) };
 }
 
 function child(t: AdminTarget, uid: number, gid: number): AdminSession {
