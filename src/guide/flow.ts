@@ -82,7 +82,7 @@ export async function runGuide(p: Prompter, o: Output, opts: GuideOptions, state
   }
 
   const dirs = (await p.input(questions.scanDirs(opts.cwd))).trim().split(/\s+/).filter(Boolean);
-  const found = scanDirs(dirs.map((d) => resolve(opts.cwd, d))).filter((f) => f.kind === 'uri');
+  const found = scanDirs(dirs.map((d) => resolve(opts.cwd, d))).filter((f) => f.kind !== 'pgvar');
   const consumers: Record<string, unknown>[] = [];
   for (const w of wanted) {
     const choices = [...found.map((f, i) => ({ value: String(i), name: `${f.file}:${f.line}  ${f.key ?? ''} ${f.shown}` })), { value: 'none', name: 'none of these (I will move it by hand)' }];

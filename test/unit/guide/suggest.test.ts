@@ -39,7 +39,7 @@ describe('guide suggestions', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pgharden-scan-'));
     try {
       mkdirSync(join(dir, 'app', 'node_modules'), { recursive: true });
-      writeFileSync(join(dir, 'app', '.env'), 'DATABASE_URL=postgres://app:s3cret@db:5432/shop\nPGPASSWORD=hunter2\nPGUSER=app\n');
+      writeFileSync(join(dir, 'app', '.env'), 'DATABASE_URL=postgres://app:s3cret@db:5432/shop\nPGPASSWORD=hunter2\nPGUSER=app\nDSN="host=db dbname=shop user=rep password=\'t0p secret\'"\n');
       writeFileSync(join(dir, 'app', 'node_modules', 'x.env'), 'URL=postgres://ignored@db/x\n');
       writeFileSync(join(dir, 'bin'), Buffer.from([0, 1, 2]));
       const found = scanDirs([dir]);
@@ -47,8 +47,9 @@ describe('guide suggestions', () => {
         [1, 'DATABASE_URL', 'app', 'shop', 'postgres://app:<redacted>@db:5432/shop'],
         [2, 'PGPASSWORD', null, null, 'PGPASSWORD=<redacted>'],
         [3, 'PGUSER', 'app', null, 'PGUSER=app'],
+        [4, 'DSN', 'rep', 'shop', 'host=db dbname=shop user=rep password=<redacted>'],
       ]);
-      expect(JSON.stringify(found)).not.toMatch(/s3cret|hunter2/);
+      expect(JSON.stringify(found)).not.toMatch(/s3cret|hunter2|t0p/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -47,4 +47,21 @@ describe('role templates', () => {
     const t = await checkTemplate('cast.sql', "-- kind: owner\nSELECT 1::int, ':role'::text;");
     expect(instantiate(t, { role: 'x', database: 'd', schema: 's' })).toBe("-- kind: owner\nSELECT 1::int, '\"x\"'::text;");
   });
+
+  it('loads a user\'s template directory, and refuses one that hands an app role DDL, quoting it', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'pgharden-templates-'));
+    try {
+      writeFileSync(join(dir, 'audit-reader.sql'), '-- kind: app\nGRANT CONNECT ON DATABASE :database TO :role;\nGRANT USAGE ON SCHEMA :schema TO :role;\nGRANT SELECT ON ALL TABLES IN SCHEMA :schema TO :role;\n');
+      const t = await loadTemplates(dir);
+      expect([...t.keys()]).toEqual(['audit-reader']);
+      expect(t.get('audit-reader')?.tablePrivileges).toEqual(['select']);
+      writeFileSync(join(dir, 'sneaky.sql'), '-- kind: app\nGRANT SELECT ON ALL TABLES IN SCHEMA :schema TO :role;\nGRANT CREATE ON SCHEMA :schema TO :role;\n');
+      await expect(loadTemplates(dir)).rejects.toThrow('sneaky.sql": grants CREATE to an application role: GRANT CREATE ON SCHEMA :schema TO :role');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
