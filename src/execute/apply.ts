@@ -92,7 +92,7 @@ export async function applyPlan(dir: string, o: ApplyOptions): Promise<ApplyResu
       plan, dir, secrets, admin, log: o.log,
       checks: {
         host: '127.0.0.1', port: plan.binding.port, admin, adminRole: plan.server.adminRole, secrets,
-        consumerKeys: new Map(plan.consumers.map((c) => [c.path, c.key])),
+        consumers: new Map(plan.consumers.map((c) => [c.path, { ...(c.key ? { key: c.key } : {}), format: c.format }])),
       },
     };
     for (const [i, step] of plan.steps.entries()) {

@@ -20,8 +20,8 @@ export interface CheckContext {
   admin: AdminSession;
   adminRole: string;
   secrets: Secrets;
-  /** The key of each consumer file's DSN, by path. */
-  consumerKeys: Map<string, string | undefined>;
+  /** Where each consumer file's DSN is (its key and format), by path. */
+  consumers: Map<string, { key?: string; format: string }>;
 }
 
 export interface CheckResult {
@@ -90,7 +90,8 @@ async function answer(ch: Check, x: CheckContext, sessions?: Map<string, pg.Clie
     }
     case 'consumer-dsn': {
       const text = readFileSync(ch.path, 'utf8');
-      const site = chooseSite(ch.path, text, x.consumerKeys.get(ch.path));
+      const c = x.consumers.get(ch.path);
+      const site = chooseSite(ch.path, text, c?.key, c?.format);
       return login(siteConfig(site, { host: x.host, port: x.port }) as pg.ClientConfig, undefined);
     }
     case 'hba-valid': {

@@ -68,17 +68,17 @@ function findKeywordDsns(text: string): Site[] {
   return out;
 }
 
-/** Every site in a file; the file's name decides .pgpass and pg_service.conf. */
-export function findSites(file: string, text: string): Site[] {
+/** Every site in a file; `format` (from the spec), else the file's name, decides .pgpass and pg_service.conf. */
+export function findSites(file: string, text: string, format?: string): Site[] {
   const name = basename(file);
-  if (name === '.pgpass' || name === 'pgpass') return pgpassSites(text);
-  if (name === 'pg_service.conf' || name === '.pg_service.conf') return serviceSites(text);
+  if (format === 'pgpass' || (!format && (name === '.pgpass' || name === 'pgpass'))) return pgpassSites(text);
+  if (format === 'pg_service' || (!format && (name === 'pg_service.conf' || name === '.pg_service.conf'))) return serviceSites(text);
   return [...findUris(text), ...findKeywordDsns(text)].sort((a, b) => a.start - b.start);
 }
 
 /** The one site to rewrite: by key, or the only one. */
-export function chooseSite(file: string, text: string, key?: string): Site {
-  const sites = findSites(file, text).filter((s) => key === undefined || s.key === key);
+export function chooseSite(file: string, text: string, key?: string, format?: string): Site {
+  const sites = findSites(file, text, format).filter((s) => key === undefined || s.key === key);
   if (sites.length === 0) {
     throw new ConsumerFileError(`No connection string found in "${file}"${key ? ` under "${key}"` : ''} (looked for a postgres:// URI, a key=value DSN, a .pgpass line or a pg_service.conf section); check "file" and "key" in the spec`);
   }
@@ -89,8 +89,8 @@ export function chooseSite(file: string, text: string, key?: string): Site {
 }
 
 /** The file with the chosen site moved to `user` with `password`; every other byte as it was. */
-export function rewriteSite(file: string, text: string, target: { key?: string; user: string; password: string }): string {
-  const site = chooseSite(file, text, target.key);
+export function rewriteSite(file: string, text: string, target: { key?: string; format?: string; user: string; password: string }): string {
+  const site = chooseSite(file, text, target.key, target.format);
   if (site.kind === 'pgpass') return rewritePgpass(text, site, target.user, target.password);
   if (site.kind === 'service') return rewriteService(text, site, target.user, target.password);
   let moved: string;

@@ -61,13 +61,13 @@ function consumerFile(c: Spec['consumers'][number], specDir: string, password: s
   } catch (err) {
     throw new PlanError([`consumer "${c.name}": cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); fix "file" in the spec`]);
   }
-  const site = chooseSite(path, text, c.key);
+  const site = chooseSite(path, text, c.key, c.format);
   const { user: oldUser, database } = site;
   if (!oldUser) throw new PlanError([`consumer "${c.name}": the connection string in ${path} (line ${site.line}) names no user; pgharden needs the old user to know which sessions to wait for`]);
-  const rewritten = rewriteSite(path, text, { ...(c.key ? { key: c.key } : {}), user: c.role, password });
+  const rewritten = rewriteSite(path, text, { ...(c.key ? { key: c.key } : {}), ...(c.format ? { format: c.format } : {}), user: c.role, password });
   const key = c.key ?? site.key ?? undefined;
   return {
-    name: c.name, path, format: c.format ?? site.kind, text, ...(key ? { key } : {}),
+    name: c.name, path, format: c.format ?? (site.kind === 'pgpass' ? 'pgpass' : site.kind === 'service' ? 'pg_service' : 'text'), text, ...(key ? { key } : {}),
     oldUser, database, rewritten,
   };
 }

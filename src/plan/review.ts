@@ -111,7 +111,7 @@ export async function reviewPlan(dir: string, connection: ConnectOptions): Promi
     } else if (f.do === 'rewrite-consumer') {
       const text = readText(f.path);
       if (text === null) continue;
-      const rewritten = rewriteSite(f.path, text, { ...(f.key ? { key: f.key } : {}), user: f.role, password: secrets[f.role]!.password });
+      const rewritten = rewriteSite(f.path, text, { ...(f.key ? { key: f.key } : {}), format: f.format, user: f.role, password: secrets[f.role]!.password });
       const planned = step.after[0]?.of === 'file' ? step.after[0].sha256 : null;
       if (planned !== sha256(rewritten) && !drifts.some((d) => d.item.startsWith(f.path))) {
         drifts.push({ item: `${f.path} rewrite`, planned: `sha256 ${planned?.slice(0, 12)}…`, now: `sha256 ${sha256(rewritten).slice(0, 12)}…` });

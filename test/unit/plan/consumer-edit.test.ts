@@ -64,4 +64,10 @@ describe('consumer files: .pgpass and pg_service.conf', () => {
     expect(rewriteSite('pg_service.conf', text, { key: 'shop', user: 'new', password: 'pw' })).toBe('[shop]\nhost=db\nuser=new\npassword=pw\ndbname=shop\n\n[other]\nuser=x\n');
     expect(rewriteSite('pg_service.conf', '[a]\r\nuser = u\r\npassword = old\r\n', { key: 'a', user: 'n', password: 'p' })).toBe('[a]\r\nuser = n\r\npassword = p\r\n');
   });
+
+  it('takes the format from the spec when the name does not tell', () => {
+    expect(rewriteSite('/etc/app/db-credentials', 'h:5432:shop:app:x\n', { format: 'pgpass', key: 'h:5432:shop', user: 'new', password: 'pw' })).toBe('h:5432:shop:new:pw\n');
+    expect(findSites('/etc/app/services.ini', '[s]\nuser=u\n', 'pg_service').map((x) => [x.kind, x.key, x.user])).toEqual([['service', 's', 'u']]);
+    expect(findSites('.pgpass', 'DATABASE_URL=postgres://a@h/x\n', 'env').map((x) => x.kind)).toEqual(['uri']);
+  });
 });
