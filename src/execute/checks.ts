@@ -10,7 +10,8 @@ import { probe, type ProbeResult } from '../hba/probe.js';
 import { chooseSite, siteConfig } from '../plan/consumer-edit.js';
 import { describeCheck } from '../plan/review.js';
 import type { Secrets } from '../plan/secrets.js';
-import type { Check } from '../plan/types.js';
+import type { Check, Source } from '../plan/types.js';
+import { localAddressIn } from './source.js';
 import type { AdminSession } from './admin.js';
 
 export interface CheckContext {
@@ -118,13 +119,21 @@ const expected = (ch: Check): string => {
 
 export async function runCheck(ch: Check, x: CheckContext, sessions?: Map<string, pg.Client>): Promise<CheckResult> {
   const description = describeCheck(ch);
+  const judge = (got: string, note = ''): CheckResult =>
+    got.startsWith('skipped') ? { description, outcome: 'skipped', got } : { description: description + note, outcome: got === expected(ch) ? 'pass' : 'fail', got };
   try {
-    const got = await answer(ch, x, sessions);
-    if (got.startsWith('skipped')) return { description, outcome: 'skipped', got };
-    return { description, outcome: got === expected(ch) ? 'pass' : 'fail', got };
+    return judge(await answer(ch, x, sessions));
   } catch (err) {
-    if (unbindable(err)) return { description, outcome: 'skipped', got: `skipped: this host has no address ${(ch as { from?: { address?: string } }).from?.address} to probe from` };
-    return { description, outcome: 'fail', got: `error: ${(err as Error).message}` };
+    if (!unbindable(err)) return { description, outcome: 'fail', got: `error: ${(err as Error).message}` };
+    const from = (ch as { from?: Source }).from;
+    const range = from && from !== 'local' ? from.range : undefined;
+    const alt = range ? localAddressIn(range) : undefined;
+    if (!alt) return { description, outcome: 'skipped', got: `skipped: this host has no address in ${range ?? (from as { address?: string })?.address} to probe from` };
+    try {
+      return judge(await answer({ ...ch, from: { address: alt, range } } as Check, x, sessions), ` (left from ${alt}, this host's address in ${range})`);
+    } catch (again) {
+      return { description, outcome: 'fail', got: `error: ${(again as Error).message}` };
+    }
   }
 }
 

@@ -93,7 +93,7 @@ function reloadStep(id: string, stage: 'canary' | 'flip', description: string, v
 }
 
 export function canarySteps(input: PlanInput, edits: HbaEdits): Step[] {
-  const from: Source = { address: sampleAddress(input.spec.network.trustedRanges[0]!) };
+  const from: Source = { address: sampleAddress(input.spec.network.trustedRanges[0]!), range: input.spec.network.trustedRanges[0]! };
   const steps: Step[] = [
     hbaStep(input, 'canary/hba', 'canary',
       `Add one scram-sha-256 rule per new role and trusted range above the existing rules of ${input.hba.file} (${lines(input.spec.roles.length * input.spec.network.trustedRanges.length)}); validated with pg_hba_file_rules before the reload`,
@@ -118,7 +118,7 @@ export function canarySteps(input: PlanInput, edits: HbaEdits): Step[] {
 }
 
 export function flipSteps(input: PlanInput, edits: HbaEdits, superusers: string[]): Step[] {
-  const from: Source = { address: sampleAddress(input.spec.network.trustedRanges[0]!) };
+  const from: Source = { address: sampleAddress(input.spec.network.trustedRanges[0]!), range: input.spec.network.trustedRanges[0]! };
   const steps: Step[] = [
     hbaStep(input, 'flip/hba', 'flip',
       `Flip ${input.hba.file}: trust, password and md5 over the network become scram-sha-256, wide ranges are narrowed to the trusted ranges, superusers are rejected over the network, local peer is kept for ${input.serverUser.name} (${lines(edits.changes.length)} changed or added)`,

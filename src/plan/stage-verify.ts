@@ -69,7 +69,7 @@ export function verifySteps(input: PlanInput, after: Matrix, superusers: string[
   for (const role of after.roles) {
     for (const src of networkSources(after)) {
       const expect = passwordlessAnswer(after.cells[role]![src.label]!);
-      if (expect && expect !== 'ok') auth.push({ check: 'auth', user: role, database: after.database, from: { address: src.address }, expect });
+      if (expect && expect !== 'ok') auth.push({ check: 'auth', user: role, database: after.database, from: { address: src.address, ...(src.label.includes('/') ? { range: src.label } : {}) }, expect });
     }
   }
   steps.push({
@@ -100,7 +100,7 @@ export function verifySteps(input: PlanInput, after: Matrix, superusers: string[
       description: `${c.name}: its new connection string logs in; its old identity (${c.oldUser}, no password) does not`,
       forward: { do: 'probe', checks: [
         { check: 'consumer-dsn', consumer: c.name, path: c.path, expect: 'ok' },
-        ...(oldAnswer && oldAnswer !== 'ok' ? [{ check: 'auth' as const, user: c.oldUser, database: c.database ?? 'postgres', from: { address: consumerSource.address }, expect: oldAnswer }] : []),
+        ...(oldAnswer && oldAnswer !== 'ok' ? [{ check: 'auth' as const, user: c.oldUser, database: c.database ?? 'postgres', from: { address: consumerSource.address, ...(consumerSource.label.includes('/') ? { range: consumerSource.label } : {}) }, expect: oldAnswer }] : []),
       ] }, ...none,
     });
   }

@@ -53,7 +53,12 @@ export type Gate =
   | { gate: 'admin-path'; user: string };
 
 /** Where a probe connects from: the local socket, or a TCP source address. */
-export type Source = 'local' | { address: string };
+/**
+ * Where a probe connects from: the local socket, or a TCP source address. `range` is the network
+ * the address stands for: when this host does not have the address, a probe may leave from an
+ * address the host has inside that range instead.
+ */
+export type Source = 'local' | { address: string; range?: string };
 
 /** One claim tested against the server. */
 export type Check =

@@ -130,13 +130,13 @@ host    all             all             ::1/128                 scram-sha-256  #
     const f = plan.steps.find((s) => s.id === 'verify/passwordless')!.forward;
     expect(f.do === 'probe' && f.checks).toEqual([
       { check: 'auth', user: 'agents_app', database: 'postgres', from: { address: '127.0.0.1' }, expect: 'password-required' },
-      { check: 'auth', user: 'agents_app', database: 'postgres', from: { address: '127.10.0.1' }, expect: 'password-required' },
+      { check: 'auth', user: 'agents_app', database: 'postgres', from: { address: '127.10.0.1', range: '127.10.0.0/16' }, expect: 'password-required' },
       { check: 'auth', user: 'legacy_app', database: 'postgres', from: { address: '127.0.0.1' }, expect: 'password-required' },
-      { check: 'auth', user: 'legacy_app', database: 'postgres', from: { address: '127.10.0.1' }, expect: 'password-required' },
+      { check: 'auth', user: 'legacy_app', database: 'postgres', from: { address: '127.10.0.1', range: '127.10.0.0/16' }, expect: 'password-required' },
       { check: 'auth', user: 'postgres', database: 'postgres', from: { address: '127.0.0.1' }, expect: 'refused' },
-      { check: 'auth', user: 'postgres', database: 'postgres', from: { address: '127.10.0.1' }, expect: 'refused' },
+      { check: 'auth', user: 'postgres', database: 'postgres', from: { address: '127.10.0.1', range: '127.10.0.0/16' }, expect: 'refused' },
       { check: 'auth', user: 'reporting', database: 'postgres', from: { address: '127.0.0.1' }, expect: 'password-required' },
-      { check: 'auth', user: 'reporting', database: 'postgres', from: { address: '127.10.0.1' }, expect: 'password-required' },
+      { check: 'auth', user: 'reporting', database: 'postgres', from: { address: '127.10.0.1', range: '127.10.0.0/16' }, expect: 'password-required' },
     ]);
     const priv = plan.steps.find((s) => s.id === 'verify/privileges-reporting-workspace')!.forward;
     expect(priv.do === 'probe' && priv.checks.map((c) => c.check === 'privilege' && `${c.expect} ${c.sql}`)).toEqual([
