@@ -45,6 +45,10 @@ export async function rollbackPlan(dir: string, log: (line: string) => void): Pr
   let admin: AdminSession | undefined;
   try {
     const journal = openJournal(join(dir, 'journal'));
+    if (journal.records.length === 0) {
+      log(`  ${plan.name} was never applied (its journal is empty): nothing to roll back`);
+      return result;
+    }
     const touched = plan.steps.filter((s) => ['intent', 'done', 'failed'].includes(journal.stepState(s.id)));
     journal.append({ type: 'run-start', planId: plan.id, pid: process.pid, host: (await import('node:os')).hostname(), version: 'rollback' });
 

@@ -107,5 +107,9 @@ describe.each(testedInstalls())('pgharden apply and rollback on PostgreSQL $majo
     const r = pgharden(['apply', stale, '--yes']);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain(`${s.cluster.hbaFile} content`);
+    const back = pgharden(['rollback', stale]);
+    expect(back.code).toBe(0);
+    expect(back.stdout).toContain('stale was never applied (its journal is empty): nothing to roll back');
+    expect(pgharden(['status', stale]).stdout).toMatch(/preflight\/lock +not-started/);
   });
 });
