@@ -60,6 +60,10 @@ export const command: Command = {
       o.out(JSON.stringify({ schemaVersion: 1, plan: { id: r.plan.id, name: r.plan.name, dir }, outcome: r.outcome, stopped: r.stopped ?? null, drift: r.drift, steps: r.steps }, null, 2));
       return r.outcome === 'applied' ? EXIT.ok : r.outcome === 'refused' ? EXIT.refused : EXIT.findings;
     }
+    if (r.outcome === 'applied' && r.steps.length === 0) {
+      o.out(`Already applied: every step of ${plan.name} is done; nothing ran. See pgharden status ${dir}; the report of the run that did it is ${join(dir, 'report.txt')}.`);
+      return EXIT.ok;
+    }
     if (r.outcome === 'applied') {
       const { renderReport } = await import('../execute/report.js');
       o.out(renderReport(r.plan, r.steps));

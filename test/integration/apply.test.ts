@@ -62,6 +62,13 @@ describe.each(testedInstalls())('pgharden apply and rollback on PostgreSQL $majo
     expect(statSync(s.consumerFiles[0]!).mode & 0o777).toBe(0o640);
   });
 
+  it('does nothing when run again on an applied plan, and says so', () => {
+    const again = pgharden(['apply', planDir, '--yes']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('Already applied: every step of office-vpn is done; nothing ran.');
+    expect(readFileSync(join(planDir, 'report.txt'), 'utf8')).toMatch(/\d+ checks passed, 0 failed/);
+  });
+
   it('shows every step done in status', () => {
     const r = pgharden(['status', planDir, '--json']);
     const json = JSON.parse(r.stdout) as { steps: { id: string; state: string }[] };
