@@ -27,8 +27,8 @@ function snapshotWith(s: Snapshot, file: string, lines: HbaLine[], newRoles: str
   return { ...s, roles, hba: { file, loaded: { files: new Map([[file, { lines, encoding: 'utf8' }]]), rows: [], rules } } };
 }
 
-const matrixOf = (s: Snapshot): Matrix => {
-  const m = connectionMatrix(s);
+const matrixOf = (s: Snapshot, database = 'postgres'): Matrix => {
+  const m = connectionMatrix(s, database);
   // A 0.0.0.0/0 or ::/0 column would repeat "anywhere".
   const sources = m.sources.filter((x) => !x.label.endsWith('/0'));
   const cells = Object.fromEntries(Object.entries(m.cells).map(([r, row]) => [r, Object.fromEntries(sources.map((x) => [x.label, row[x.label]!]))]));
@@ -114,9 +114,14 @@ export function buildPlan(input: PlanInput): Plan {
   if (after.cells[input.serverUser.name]?.local !== 'peer') {
     late.push(`after the flip, ${input.serverUser.name} over the local socket would get "${after.cells[input.serverUser.name]?.local}", not peer: pgharden would lose its admin path; add "local all ${input.serverUser.name} peer" as the first local rule`);
   }
-  for (const role of after.roles) {
-    for (const src of after.sources.filter((x) => x.label !== 'local')) {
-      if (after.cells[role]![src.label] === 'trust') late.push(`after the flip, ${role} from ${src.label} would still get trust (a rule pgharden cannot edit, e.g. one continued over several lines); edit it by hand first`);
+  // Rules can differ per database: the trust check looks at every database, not only the matrix's.
+  const afterSnapshot = snapshotWith(s, input.hba.file, edits.finalLines, newRoles);
+  for (const db of s.databases) {
+    const m = db === after.database ? after : matrixOf(afterSnapshot, db);
+    for (const role of m.roles) {
+      for (const src of m.sources.filter((x) => x.label !== 'local')) {
+        if (m.cells[role]![src.label] === 'trust') late.push(`after the flip, ${role} from ${src.label} to database ${db} would still get trust (a rule pgharden cannot edit, e.g. one continued over several lines); edit it by hand first`);
+      }
     }
   }
   if (late.length) throw new PlanError(late, true);

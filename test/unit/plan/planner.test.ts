@@ -212,6 +212,12 @@ describe('buildPlan refuses, listing every reason', () => {
     expect(err?.problems.join('\n')).toContain('would still get trust');
   });
 
+  it('refuses when trust would stay for one database only', async () => {
+    const hba = 'local all all trust\nhost workspace all 127.10.0.0/16 \\\n  trust\nhost all all 127.10.0.0/16 trust\n';
+    const input = await storyInput({ snapshot: storySnapshot(hba) });
+    expect(() => buildPlan(input)).toThrow(/to database workspace would still get trust/);
+  });
+
   it('refuses when pg_hba.conf has an error line', async () => {
     const input = await storyInput({ snapshot: storySnapshot('local all all trust\nhost all all 10.0.0.0/8 md6\n') });
     expect(() => buildPlan(input)).toThrow(/pg_hba.conf:2: invalid authentication method "md6"/);
