@@ -31,11 +31,11 @@ Commands:
   review plans/NAME    the dry run: what apply would do now (drift, SQL, diffs, matrix)
   apply plans/NAME     carry out the plan with checkpoints; run again to resume
   status plans/NAME    each step's state, from the journal
-  rollback [plans/NAME]  put everything back: files first (no login needed), then SQL
+  rollback [plans/NAME] put everything back: files first (no login needed), then SQL
   guide                the interactive guided hardening session
   consumers --scan DIR where connection strings live, to help write the spec
   backup --out DIR     the nightly job: dumps, restore drill, retention, off-box copy, metrics
-  demo                 the story on a scratch cluster: the hole, shown against a real server
+  demo                 the whole story on a scratch cluster: insecure → hardened → verified → rolled back
 
 Connection: --dsn URL, else the libpq environment (PGHOST, PGPORT, PGUSER, PGDATABASE, PGSERVICE).
 Exit codes: 0 ok, 1 findings, 2 usage or input error, 3 refused for safety.
