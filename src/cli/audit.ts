@@ -1,6 +1,6 @@
 import { SEVERITIES, atLeast, type Finding, type Severity } from '../audit/types.js';
 import type { ConnectionMatrix } from '../audit/matrix.js';
-import { parseFlags, type Command } from './command.js';
+import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
 import { paint, table, type Output } from './output.js';
 
@@ -49,7 +49,7 @@ export const command: Command = {
   async run(argv, o) {
     const { values } = parseFlags(
       argv,
-      { dsn: { type: 'string' }, pgdata: { type: 'string' }, json: { type: 'boolean' }, 'fail-on': { type: 'string' } },
+      { ...CONNECTION_FLAGS, pgdata: { type: 'string' }, json: { type: 'boolean' }, 'fail-on': { type: 'string' } },
       'audit',
     );
     const failOn = (values['fail-on'] ?? 'high') as Severity;
@@ -58,12 +58,7 @@ export const command: Command = {
     const { introspect } = await import('../cluster/introspect.js');
     const { runAudit } = await import('../audit/audit.js');
     const { connectionMatrix } = await import('../audit/matrix.js');
-    let snapshot;
-    try {
-      snapshot = await withClient(values.dsn ? { dsn: values.dsn } : {}, (c) => introspect(c, values.pgdata ? { dataDir: values.pgdata } : {}));
-    } catch (err) {
-      throw new CliError((err as Error).message, EXIT.usage);
-    }
+    const snapshot = await withClient(connectionFrom(values), (c) => introspect(c, values.pgdata ? { dataDir: values.pgdata } : {}));
     const findings = runAudit(snapshot);
     const matrix = connectionMatrix(snapshot);
     if (values.json) {

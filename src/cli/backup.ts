@@ -1,4 +1,4 @@
-import { parseFlags, type Command } from './command.js';
+import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
 import { paint, table } from './output.js';
 import { executeErrors } from './status.js';
@@ -40,7 +40,7 @@ export const command: Command = {
   async run(argv, o) {
     const { values, positionals } = parseFlags(argv, {
       out: { type: 'string' }, databases: { type: 'string' }, verify: { type: 'boolean' }, 'keep-days': { type: 'string' },
-      'keep-weekly': { type: 'string' }, 'copy-to': { type: 'string' }, metrics: { type: 'string' }, dsn: { type: 'string' }, json: { type: 'boolean' },
+      'keep-weekly': { type: 'string' }, 'copy-to': { type: 'string' }, metrics: { type: 'string' }, ...CONNECTION_FLAGS, json: { type: 'boolean' },
     }, 'backup');
     if (!values.out || positionals.length) throw new CliError('backup needs --out DIR and no positional arguments', EXIT.usage, 'pgharden backup --help');
     const count = (name: 'keep-days' | 'keep-weekly') => {
@@ -54,7 +54,7 @@ export const command: Command = {
     const { backupJob } = await import('../backup/job.js');
     const say = values.json ? (t: string) => o.err(t) : (t: string) => o.out(t);
     const r = await executeErrors(() => backupJob({
-      connection: values.dsn ? { dsn: values.dsn } : {},
+      connection: connectionFrom(values),
       out: values.out!,
       ...(values.databases ? { databases: values.databases.split(',').map((d) => d.trim()).filter(Boolean) } : {}),
       verify: Boolean(values.verify),

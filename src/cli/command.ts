@@ -22,3 +22,11 @@ export function parseFlags<O extends Options>(argv: string[], options: O, comman
     throw usageError((err as Error).message, command);
   }
 }
+
+/** The connection flags every command that reaches a server takes. */
+export const CONNECTION_FLAGS = { dsn: { type: 'string' }, cluster: { type: 'string' } } as const;
+
+/** The connection the flags ask for (libpq's environment fills in the rest). */
+export function connectionFrom(values: { dsn?: string | undefined; cluster?: string | undefined }): { dsn?: string; cluster?: string } {
+  return { ...(values.dsn !== undefined ? { dsn: values.dsn } : {}), ...(values.cluster !== undefined ? { cluster: values.cluster } : {}) };
+}

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
 import { table } from './output.js';
@@ -20,6 +21,10 @@ export const command: Command = {
   async run(argv, o) {
     const { values, positionals } = parseFlags(argv, { scan: { type: 'boolean' }, json: { type: 'boolean' } }, 'consumers');
     if (!values.scan || positionals.length === 0) throw new CliError('consumers needs --scan and at least one directory', EXIT.usage, 'pgharden consumers --help');
+    for (const dir of positionals) {
+      // A directory that is not there is a typo, not "nothing found".
+      if (!existsSync(dir)) throw new CliError(`Cannot scan "${dir}": no such file or directory`, EXIT.usage, 'check the path: pgharden consumers --scan DIR...');
+    }
     const { scanDirs } = await import('../guide/scan.js');
     const found = scanDirs(positionals);
     if (values.json) o.out(JSON.stringify({ schemaVersion: 1, found }, null, 2));

@@ -7,6 +7,8 @@ export const EXIT = {
   usage: 2,
   /** Refused for safety: drift, lock held, validation failed. */
   refused: 3,
+  /** A bug in pgharden (EX_SOFTWARE): one line on stderr, the details in a file. */
+  internal: 70,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -1,4 +1,4 @@
-import { parseFlags, type Command } from './command.js';
+import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
 import type { GuideState } from '../guide/flow.js';
 
@@ -25,7 +25,7 @@ Examples:
 export const command: Command = {
   help: HELP,
   async run(argv, o) {
-    const { values } = parseFlags(argv, { dsn: { type: 'string' } }, 'guide');
+    const { values } = parseFlags(argv, CONNECTION_FLAGS, 'guide');
     if (!process.stdin.isTTY || !process.stdout.isTTY) {
       throw new CliError('guide asks questions and needs a terminal', EXIT.usage, 'in scripts: pgharden plan --spec harden.yaml, then pgharden apply plans/NAME --yes (pgharden plan --help shows the spec)');
     }
@@ -33,7 +33,7 @@ export const command: Command = {
     const { runGuide } = await import('../guide/flow.js');
     const state: GuideState = {};
     try {
-      return await runGuide(prompts, o, { connection: values.dsn ? { dsn: values.dsn } : {}, cwd: process.cwd(), now: new Date() }, state);
+      return await runGuide(prompts, o, { connection: connectionFrom(values), cwd: process.cwd(), now: new Date() }, state);
     } catch (err) {
       if ((err as Error).name !== 'ExitPromptError') throw err;
       const where = state.planDir

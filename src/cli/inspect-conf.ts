@@ -1,6 +1,6 @@
 import type { FileSettingRow } from '../conf/guc-settings.js';
 import { loadConf } from '../conf/load-conf.js';
-import { parseFlags, type Command } from './command.js';
+import { CONNECTION_FLAGS, parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
 import { paint, table, type Output } from './output.js';
 import { assertReadable, resolveTarget } from './target.js';
@@ -46,9 +46,9 @@ function render(rows: ConfRow[], o: Output): string {
 export const command: Command = {
   help: HELP,
   async run(argv, o) {
-    const { values, positionals } = parseFlags(argv, { json: { type: 'boolean' }, dsn: { type: 'string' } }, 'inspect conf');
+    const { values, positionals } = parseFlags(argv, { json: { type: 'boolean' }, ...CONNECTION_FLAGS }, 'inspect conf');
     if (positionals.length > 1) throw new CliError(`inspect conf takes one FILE, got ${positionals.length}`, EXIT.usage, 'pgharden inspect conf --help');
-    const target = await resolveTarget({ file: positionals[0], dsn: values.dsn, setting: 'config_file' });
+    const target = await resolveTarget({ file: positionals[0], dsn: values.dsn, cluster: values.cluster, setting: 'config_file' });
     let rows: ConfRow[];
     try {
       assertReadable(target.file, 'inspect conf');

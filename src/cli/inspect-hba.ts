@@ -1,7 +1,7 @@
 import type { HbaFileRuleRow } from '../conf/hba-types.js';
 import { maskPrefixLength, parseIp } from '../conf/ip.js';
 import { loadHba } from '../conf/load-hba.js';
-import { parseFlags, type Command } from './command.js';
+import { CONNECTION_FLAGS, parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
 import { paint, table, type Output } from './output.js';
 import { assertReadable, resolveTarget } from './target.js';
@@ -76,13 +76,14 @@ export const command: Command = {
   async run(argv, o) {
     const { values, positionals } = parseFlags(
       argv,
-      { json: { type: 'boolean' }, 'pg-version': { type: 'string' }, ssl: { type: 'string' }, dsn: { type: 'string' } },
+      { json: { type: 'boolean' }, 'pg-version': { type: 'string' }, ssl: { type: 'string' }, ...CONNECTION_FLAGS },
       'inspect hba',
     );
     if (positionals.length > 1) throw new CliError(`inspect hba takes one FILE, got ${positionals.length}`, EXIT.usage, 'pgharden inspect hba --help');
     const target = await resolveTarget({
       file: positionals[0],
       dsn: values.dsn,
+      cluster: values.cluster,
       pgVersion: values['pg-version'],
       ssl: values.ssl,
       setting: 'hba_file',

@@ -1,5 +1,5 @@
 import type { MatchFacts } from '../hba/match.js';
-import { parseFlags, type Command } from './command.js';
+import { CONNECTION_FLAGS, parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
 import { assertReadable, resolveTarget } from './target.js';
 
@@ -30,7 +30,7 @@ export const command: Command = {
       argv,
       {
         user: { type: 'string' }, db: { type: 'string' }, from: { type: 'string' }, ssl: { type: 'boolean' },
-        json: { type: 'boolean' }, dsn: { type: 'string' }, 'pg-version': { type: 'string' },
+        json: { type: 'boolean' }, ...CONNECTION_FLAGS, 'pg-version': { type: 'string' },
       },
       'inspect who',
     );
@@ -40,7 +40,7 @@ export const command: Command = {
     const { parseIp } = await import('../conf/ip.js');
     if (from !== 'local' && !parseIp(from)) throw new CliError(`--from "${from}" is neither "local" nor a numeric IP address`, EXIT.usage, 'pgharden inspect who --help');
 
-    const target = await resolveTarget({ file: positionals[0], dsn: values.dsn, pgVersion: values['pg-version'], setting: 'hba_file' });
+    const target = await resolveTarget({ file: positionals[0], dsn: values.dsn, cluster: values.cluster, pgVersion: values['pg-version'], setting: 'hba_file' });
     let facts: MatchFacts = { memberOf: (u, g) => u === g };
     if (target.client) {
       const { memberOf, readRoleMemberships } = await import('../cluster/roles.js');

@@ -1,4 +1,7 @@
 #!/usr/bin/env node
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CliError, EXIT } from './errors.js';
 import { makeOutput, paint } from './output.js';
 import type { Command } from './command.js';
@@ -37,8 +40,10 @@ Commands:
   backup --out DIR     the nightly job: dumps, restore drill, retention, off-box copy, metrics
   demo                 the whole story on a scratch cluster: insecure → hardened → verified → rolled back
 
-Connection: --dsn URL, else the libpq environment (PGHOST, PGPORT, PGUSER, PGDATABASE, PGSERVICE).
-Exit codes: 0 ok, 1 findings, 2 usage or input error, 3 refused for safety.
+Connection: --dsn (a URI or key=value string, as libpq takes), else --cluster VERSION/NAME or PGCLUSTER
+(Debian), else the libpq environment (PGHOST, PGPORT, PGUSER, PGDATABASE, PGSERVICE, PGPASSFILE…), else
+the one running Debian cluster. Run as root (sudo), pgharden reaches a local server as its OS user.
+Exit codes: 0 ok, 1 findings, 2 usage or input error, 3 refused for safety, 70 internal error (a bug).
 Run "pgharden <command> --help" for a command's flags and examples.
 `;
 
@@ -68,16 +73,57 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(rest, out);
   } catch (err) {
-    if (err instanceof CliError) {
-      out.err(`${paint(out, 'red', 'pgharden:')} ${err.message}`);
-      if (err.next) out.err(`Next: ${err.next}`);
-      return err.exitCode;
+    const shown = userFacing(err);
+    if (shown) {
+      out.err(`${paint(out, 'red', 'pgharden:')} ${shown.message}`);
+      if (shown.next) out.err(`Next: ${shown.next}`);
+      return shown.exitCode;
     }
-    out.err(`pgharden: internal error: ${(err as Error).stack ?? String(err)}`);
-    out.err('This is a bug in pgharden. Nothing was changed by this command.');
-    return EXIT.usage;
+    out.err(`pgharden: internal error: ${(err as Error).message ?? String(err)} (details in ${writeDetails(err, argv)}). This is a bug in pgharden; nothing was changed by this command.`);
+    return EXIT.internal;
   }
 }
+
+/** An error the user can act on, as message, next step and exit code; undefined for a bug. */
+function userFacing(err: unknown): { message: string; next?: string; exitCode: number } | undefined {
+  if (err instanceof CliError) return { message: err.message, ...(err.next ? { next: err.next } : {}), exitCode: err.exitCode };
+  const e = err as { exitCode?: unknown; message?: string; next?: string; code?: string; syscall?: string; path?: string; severity?: string };
+  if (typeof e.exitCode === 'number' && typeof e.message === 'string') return { message: e.message, ...(e.next ? { next: e.next } : {}), exitCode: e.exitCode };
+  // A file-system error: name the path and the error in words.
+  if (typeof e.syscall === 'string' && typeof e.code === 'string' && e.code.startsWith('E')) {
+    return { message: `Cannot ${e.syscall} ${e.path ? `"${e.path}"` : ''}: ${fsWords(e.code)}`, next: 'check the path and its permissions, then run the command again', exitCode: EXIT.usage };
+  }
+  // An error the server raised (permission denied, ...): its own words, DETAIL and HINT.
+  if (typeof e.severity === 'string' && typeof e.code === 'string') {
+    const x = err as { detail?: string; hint?: string };
+    return { message: [`the server said: ${e.severity} ${e.code}: ${e.message}`, x.detail && `DETAIL: ${x.detail}`, x.hint && `HINT: ${x.hint}`].filter(Boolean).join('\n'), exitCode: EXIT.usage };
+  }
+  return undefined;
+}
+
+const FS_WORDS: Record<string, string> = {
+  ENOENT: 'no such file or directory', EACCES: 'permission denied', EPERM: 'operation not permitted',
+  ENOTDIR: 'a part of the path is not a directory', EISDIR: 'it is a directory', EEXIST: 'it already exists',
+  ENOSPC: 'no space left on the device', EROFS: 'the file system is read-only', ELOOP: 'too many symbolic links',
+  ENAMETOOLONG: 'the name is too long', EMFILE: 'too many open files', EBUSY: 'the resource is busy',
+};
+const fsWords = (code: string) => FS_WORDS[code] ?? code;
+
+/** Writes a bug's details (stack, command line) to a private file and returns its path. */
+function writeDetails(err: unknown, argv: string[]): string {
+  const file = join(tmpdir(), `pgharden-error-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}.log`);
+  try {
+    writeFileSync(file, `pgharden ${argv.join(' ')}\n${(err as Error).stack ?? String(err)}\n`, { mode: 0o600 });
+    return file;
+  } catch {
+    return 'stderr, as no file could be written';
+  }
+}
+
+// `pgharden audit | head`: a closed pipe ends the output, not the program with a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+});
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import { parseFlags, type Command } from './command.js';
+import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
 import { paint } from './output.js';
 import { planErrors, printReview } from './review.js';
@@ -42,7 +42,7 @@ Examples:
 export const command: Command = {
   help: HELP,
   async run(argv, o) {
-    const { values, positionals } = parseFlags(argv, { spec: { type: 'string' }, out: { type: 'string' }, dsn: { type: 'string' }, json: { type: 'boolean' }, 'skip-backup': { type: 'boolean' } }, 'plan');
+    const { values, positionals } = parseFlags(argv, { spec: { type: 'string' }, out: { type: 'string' }, ...CONNECTION_FLAGS, json: { type: 'boolean' }, 'skip-backup': { type: 'boolean' } }, 'plan');
     if (!values.spec) throw new CliError('plan needs --spec FILE (YAML or JSON)', EXIT.usage, 'pgharden plan --help');
     if (positionals.length) throw new CliError(`plan takes no positional arguments (got "${positionals[0]}")`, EXIT.usage, 'pgharden plan --help');
     let text: string;
@@ -58,10 +58,11 @@ export const command: Command = {
     const out = values.out ?? join('plans', `${basename(values.spec, extname(values.spec))}-${now.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-')}`);
     const review = await planErrors(async () => {
       const spec = parseSpec(text, values.spec!);
-      const dsn = values.dsn ?? spec.target.dsn;
-      const connection = dsn ? { dsn } : {};
+      // Flags first, then the spec's target, then the libpq environment.
+      const flags = connectionFrom(values);
+      const connection = Object.keys(flags).length ? flags : connectionFrom(spec.target);
       const { dir } = await makePlan({ spec, specFile: values.spec!, out, connection, version: '0.1.0', now, ...(values['skip-backup'] ? { skipBackup: true } : {}) });
-      return reviewPlan(dir, connection);
+      return reviewPlan(dir, flags);
     });
     if (!values.json) o.err(`Plan saved in ${review.dir} (plan.json, secrets 0600, rollback.sh).`);
     if (values['skip-backup']) o.err(paint(o, 'red', 'WARNING: --skip-backup: no verified backup will be taken before the change. This is recorded in the plan and the report.'));

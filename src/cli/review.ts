@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { parseFlags, type Command } from './command.js';
+import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
 import type { Output } from './output.js';
 import type { Review } from '../plan/review.js';
@@ -61,7 +61,6 @@ export async function planErrors<T>(fn: () => Promise<T>): Promise<T> {
     if (err instanceof CliError) throw err;
     const name = (err as Error).name;
     if (['SpecError', 'TemplateError', 'ConsumerFileError', 'BackupToolsError'].includes(name)) throw new CliError((err as Error).message, EXIT.usage);
-    if ((err as { code?: string }).code !== undefined || name === 'error') throw new CliError(`Cannot reach the server: ${(err as Error).message}`, EXIT.usage, 'check --dsn or PGHOST/PGPORT/PGUSER, then run the command again');
     throw err;
   }
 }
@@ -69,11 +68,11 @@ export async function planErrors<T>(fn: () => Promise<T>): Promise<T> {
 export const command: Command = {
   help: HELP,
   async run(argv, o) {
-    const { values, positionals } = parseFlags(argv, { dsn: { type: 'string' }, json: { type: 'boolean' } }, 'review');
+    const { values, positionals } = parseFlags(argv, { ...CONNECTION_FLAGS, json: { type: 'boolean' } }, 'review');
     const dir = positionals[0];
     if (!dir || positionals.length > 1) throw new CliError('review takes one plan directory, e.g. pgharden review plans/office-vpn', EXIT.usage, 'pgharden review --help');
     const { reviewPlan } = await import('../plan/review.js');
-    const review = await planErrors(() => reviewPlan(dir, values.dsn ? { dsn: values.dsn } : {}));
+    const review = await planErrors(() => reviewPlan(dir, connectionFrom(values)));
     await printReview(review, Boolean(values.json), o);
     return review.drift.length ? EXIT.refused : EXIT.ok;
   },

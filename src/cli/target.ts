@@ -16,7 +16,9 @@ export interface Target {
 
 export interface TargetFlags {
   file?: string;
-  dsn?: string;
+  dsn?: string | undefined;
+  /** Debian's VERSION/NAME. */
+  cluster?: string | undefined;
   pgVersion?: string;
   ssl?: string;
   /** The server setting naming the file when FILE is not given. */
@@ -48,7 +50,7 @@ export async function resolveTarget(flags: TargetFlags): Promise<Target> {
   // Absolute, as PostgreSQL names files in its views.
   if (flags.file !== undefined) flags = { ...flags, file: resolve(flags.file) };
   const offline = flagContext(flags, defaultContext()); // validates the flags before any connection
-  if (flags.file !== undefined && flags.dsn === undefined) {
+  if (flags.file !== undefined && flags.dsn === undefined && flags.cluster === undefined) {
     const notes =
       flags.pgVersion === undefined || flags.ssl === undefined
         ? [`judged as PostgreSQL ${flags.pgVersion ?? 18} with ssl ${flags.ssl ?? 'on'} (no server connected; set --pg-version/--ssl or --dsn)`]
@@ -57,12 +59,7 @@ export async function resolveTarget(flags: TargetFlags): Promise<Target> {
   }
   const { connect } = await import('../cluster/connect.js');
   const { contextFromServer } = await import('../cluster/context.js');
-  let client: pg.Client;
-  try {
-    client = await connect(flags.dsn === undefined ? {} : { dsn: flags.dsn });
-  } catch (err) {
-    throw new CliError((err as Error).message, EXIT.usage, flags.file === undefined ? 'pass the file to inspect: pgharden inspect ... FILE' : undefined);
-  }
+  const client = await connect({ ...(flags.dsn !== undefined ? { dsn: flags.dsn } : {}), ...(flags.cluster !== undefined ? { cluster: flags.cluster } : {}) });
   try {
     const detected = await contextFromServer(client);
     const notes = detected.assumedBuild ? [detected.assumedBuild] : [];

@@ -1,105 +1,148 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { homedir, userInfo } from 'node:os';
+/**
+ * Connecting as libpq would (conninfo.ts, libpq-resolve.ts), with one addition for `sudo
+ * pgharden`: run as root against a local socket, pgharden reaches the server as the socket's owner
+ * (the server's OS user) through a peer relay, the same path apply uses, while pgharden itself
+ * keeps root's access to files.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { formatConninfo } from './conninfo.js';
+import { resolveTarget, type ConnectOptions, type ResolvedTarget } from './libpq-resolve.js';
+import { PeerRelay, type PeerIdentity } from './peer-relay.js';
 
-/** Where pgharden connects: `--dsn`, else the libpq environment, as libpq would resolve it. */
-export interface ConnectOptions {
-  dsn?: string;
-  env?: NodeJS.ProcessEnv;
-  /** Another database on the same server than the DSN or environment names. */
-  database?: string;
-}
+export type { ConnectOptions, ResolvedTarget };
+export { resolveTarget };
 
-/** The DSN with its database replaced (node-postgres lets a connection string override `database`). */
-function withDatabase(dsn: string, database: string): string {
-  const u = new URL(dsn);
-  u.pathname = `/${encodeURIComponent(database)}`;
-  u.searchParams.delete('dbname');
-  return u.toString();
-}
-
-/** libpq's default socket directories on Debian/Ubuntu and upstream builds. */
-const SOCKET_DIRS = ['/var/run/postgresql', '/tmp'];
-
-/** Reads one section of a pg_service.conf file (INI: `[name]` then `key=value`). */
-export function serviceSection(text: string, name: string): Record<string, string> | undefined {
-  let current: string | undefined;
-  let found: Record<string, string> | undefined;
-  for (const rawLine of text.split(/\r?\n/)) {
-    const line = rawLine.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const section = /^\[(.+)\]$/.exec(line);
-    if (section) {
-      current = section[1];
-      if (current === name) found ??= {};
-      continue;
-    }
-    const eq = line.indexOf('=');
-    if (current === name && found && eq > 0) found[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+/** A connection that could not be made: exit 2, with the target (no password) and the next step. */
+export class ConnectionError extends Error {
+  readonly exitCode = 2;
+  constructor(message: string, readonly next: string, readonly code?: string) {
+    super(message);
+    this.name = 'ConnectionError';
   }
-  return found;
 }
 
-function serviceParams(env: NodeJS.ProcessEnv): Record<string, string> {
-  const name = env.PGSERVICE;
-  if (!name) return {};
-  const files = [
-    env.PGSERVICEFILE ?? join(homedir(), '.pg_service.conf'),
-    join(env.PGSYSCONFDIR ?? '/etc/postgresql-common', 'pg_service.conf'),
-  ];
-  for (const file of files) {
-    if (!existsSync(file)) continue;
-    const section = serviceSection(readFileSync(file, 'utf8'), name);
-    if (section) return section;
+/** The name of the OS user with this uid, from /etc/passwd. */
+export function osUserName(uid: number): string {
+  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[2] === String(uid));
+  return line?.split(':')[0] ?? String(uid);
+}
+
+/**
+ * As root over a socket owned by another OS user (the server's), the identity to connect as:
+ * that user, when no user was given or the one given is that user's role.
+ */
+export function peerIdentity(t: ResolvedTarget): PeerIdentity | undefined {
+  if (process.geteuid?.() !== 0 || !t.params.host.startsWith('/')) return undefined;
+  let st;
+  try {
+    st = statSync(join(t.params.host, `.s.PGSQL.${t.params.port}`));
+  } catch {
+    return undefined;
   }
-  throw new Error(`Service "${name}" (PGSERVICE) is not defined in ${files.join(' or ')}. Define it there, or pass --dsn.`);
+  if (st.uid === 0) return undefined;
+  const name = osUserName(st.uid);
+  if (!t.defaulted.has('user') && t.params.user !== name) return undefined;
+  return { uid: st.uid, gid: st.gid, name };
+}
+
+function readIfExists(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** libpq's sslmode as node-postgres options (it has no "prefer": that connects without SSL). */
+function sslOptions(p: ResolvedTarget['params']): pg.ClientConfig['ssl'] {
+  const mode = p.sslmode ?? 'prefer';
+  if (p.host.startsWith('/') || mode === 'disable' || mode === 'allow' || mode === 'prefer') return false;
+  const dir = join(homedir(), '.postgresql');
+  const ca = readIfExists(p.sslrootcert ?? join(dir, 'root.crt'));
+  const cert = readIfExists(p.sslcert ?? join(dir, 'postgresql.crt'));
+  const key = readIfExists(p.sslkey ?? join(dir, 'postgresql.key'));
+  const files = { ...(ca ? { ca } : {}), ...(cert && key ? { cert, key } : {}) };
+  if (mode === 'require') return { rejectUnauthorized: false, ...files };
+  if (mode === 'verify-ca') return { rejectUnauthorized: true, checkServerIdentity: () => undefined, ...files };
+  return { rejectUnauthorized: true, ...files };
+}
+
+/** The node-postgres configuration for a resolved target. */
+export function configFor(t: ResolvedTarget, relay = peerIdentity(t)): pg.ClientConfig {
+  const p = t.params;
+  const user = relay && t.defaulted.has('user') ? relay.name : p.user;
+  const database = relay && t.defaulted.has('dbname') ? user : p.dbname;
+  const timeout = Number(p.connect_timeout ?? 0);
+  return {
+    host: p.hostaddr ?? p.host,
+    port: Number(p.port),
+    user,
+    database,
+    ...(p.password !== undefined ? { password: p.password } : {}),
+    application_name: p.application_name ?? p.fallback_application_name ?? 'pgharden',
+    ssl: sslOptions(p),
+    ...(p.options ? { options: p.options } : {}),
+    // libpq: a timeout below 2 s is taken as 2 s; 0 or none waits indefinitely.
+    ...(timeout > 0 ? { connectionTimeoutMillis: Math.max(timeout, 2) * 1000 } : {}),
+    ...(relay ? { stream: () => new PeerRelay(relay) } : {}),
+  };
 }
 
 /** The pg client configuration libpq would use for these options. */
 export function clientConfig(opts: ConnectOptions = {}): pg.ClientConfig {
-  const env = opts.env ?? process.env;
-  if (opts.dsn) return { connectionString: opts.database ? withDatabase(opts.dsn, opts.database) : opts.dsn, application_name: 'pgharden' };
-  const svc = serviceParams(env);
-  const host = env.PGHOST ?? svc.host ?? SOCKET_DIRS.find((d) => existsSync(d)) ?? 'localhost';
-  const user = env.PGUSER ?? svc.user ?? userInfo().username;
-  const config: pg.ClientConfig = {
-    host,
-    port: Number(env.PGPORT ?? svc.port ?? 5432),
-    user,
-    database: opts.database ?? env.PGDATABASE ?? svc.dbname ?? user,
-    application_name: 'pgharden',
-  };
-  const password = env.PGPASSWORD ?? svc.password;
-  if (password !== undefined) config.password = password;
-  return config;
+  return configFor(resolveTarget(opts));
 }
 
-/** A human description of where a config points, without any password. */
-export function describeTarget(config: pg.ClientConfig): string {
-  if (config.connectionString) {
-    try {
-      const u = new URL(config.connectionString);
-      u.password = '';
-      return u.toString();
-    } catch {
-      return 'the --dsn connection';
-    }
+/** Where a target points, without any password, in libpq's keyword/value form. */
+export function describeTarget(t: ResolvedTarget, relay = peerIdentity(t)): string {
+  const c = configFor(t, relay);
+  const where = formatConninfo({ host: String(c.host), port: String(c.port), user: String(c.user), dbname: String(c.database) });
+  const notes = [t.cluster ? `cluster ${t.cluster.id}` : '', relay ? `as OS user ${relay.name} over the socket` : ''].filter(Boolean);
+  return notes.length ? `${where} (${notes.join(', ')})` : where;
+}
+
+/** The next step for a failed connection, from what failed. */
+function nextStep(err: { code?: string; message: string }, t: ResolvedTarget, relay: PeerIdentity | undefined): string {
+  const flags = 'pass --cluster VERSION/NAME (see pg_lsclusters) or --dsn "host=/var/run/postgresql port=5432 user=postgres"';
+  const local = t.params.host.startsWith('/');
+  if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
+    return `check the server is running and listening there (pg_lsclusters; ${local ? `ls ${t.params.host}` : `pg_isready -h ${t.params.host} -p ${t.params.port}`}), or ${flags}`;
   }
-  return `host=${config.host} port=${config.port} user=${config.user} dbname=${config.database}`;
+  if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return `check the host name "${t.params.host}", or ${flags}`;
+  if (err.code === 'EACCES' || err.code === 'EPERM') return `this OS user may not open ${t.params.host}; run as root (sudo pgharden ...) or as the server's OS user`;
+  if (/peer authentication failed|Peer authentication/i.test(err.message) || (local && err.code === '28000' && !relay)) {
+    return "peer authentication maps your OS user to the role: run as root (sudo pgharden ...) or as the server's OS user (sudo -u postgres pgharden ...)";
+  }
+  if (err.code === '28P01' || /password/i.test(err.message)) {
+    return 'give the password in ~/.pgpass (mode 0600) or PGPASSWORD, or connect over the local socket as the server\'s OS user (sudo pgharden ...)';
+  }
+  if (err.code === '3D000') return 'name an existing database (dbname=postgres in --dsn, or PGDATABASE)';
+  if (err.code === '28000') return 'the server has no pg_hba.conf rule admitting this connection: connect over the local socket as the server\'s OS user (sudo pgharden ...)';
+  return flags;
+}
+
+/** A pg error's whole story: message, then DETAIL and HINT when the server sent them. */
+export function serverMessage(err: unknown): string {
+  const e = err as { message?: string; detail?: string; hint?: string; code?: string; severity?: string };
+  const parts = [e.severity && e.code && /^[0-9A-Z]{5}$/.test(e.code) ? `${e.severity} ${e.code}: ${e.message}` : (e.message ?? String(err))];
+  if (e.detail) parts.push(`DETAIL: ${e.detail}`);
+  if (e.hint) parts.push(`HINT: ${e.hint}`);
+  return parts.join('\n');
 }
 
 /** Connects and returns the client; the caller ends it. Errors name the target and the next step. */
 export async function connect(opts: ConnectOptions = {}): Promise<pg.Client> {
-  const config = clientConfig(opts);
-  const client = new pg.Client(config);
+  const t = resolveTarget(opts);
+  const relay = peerIdentity(t);
+  const client = new pg.Client(configFor(t, relay));
   try {
     await client.connect();
   } catch (err) {
-    throw new Error(
-      `Cannot connect to PostgreSQL at ${describeTarget(config)}: ${(err as Error).message}. ` +
-        'Pass --dsn postgres://USER@HOST:PORT/DB, or set PGHOST/PGPORT/PGUSER/PGDATABASE.',
-    );
+    const e = err as { code?: string; message: string };
+    throw new ConnectionError(`Cannot connect to PostgreSQL at ${describeTarget(t, relay)}: ${serverMessage(err)}`, nextStep(e, t, relay), e.code);
   }
   return client;
 }
@@ -112,4 +155,23 @@ export async function withClient<T>(opts: ConnectOptions, fn: (client: pg.Client
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/**
+ * What a saved plan records of how its cluster was reached: what the user set (connection string,
+ * service, environment), never a password and never a built-in default, so a later `sudo pgharden
+ * review` in another shell reaches the same server the same way.
+ */
+export function recordTarget(opts: ConnectOptions): { dsn?: string; cluster?: string } {
+  const t = resolveTarget(opts);
+  const { password: _p, passfile: _f, ...rest } = t.params;
+  for (const k of t.defaulted) delete (rest as Record<string, string>)[k];
+  if (t.cluster) {
+    // The cluster gives the host and port; a later change of its port is then followed, and the
+    // plan's binding still refuses a different cluster.
+    if (rest.host === t.cluster.socketDir) delete (rest as Record<string, string>).host;
+    if (rest.port === String(t.cluster.port)) delete (rest as Record<string, string>).port;
+  }
+  const dsn = formatConninfo(rest);
+  return { ...(dsn ? { dsn } : {}), ...(t.cluster ? { cluster: t.cluster.id } : {}) };
 }

@@ -2,16 +2,15 @@
  * pgharden's admin path: the local socket as the server's own role, which `local all <os user>
  * peer` admits before and after the flip. `peer` maps the CLIENT's OS user, so:
  * - running as the server's OS user, pgharden connects directly;
- * - running as root, its admin SQL runs in a child process with the server's uid and gid
- *   (admin-child.ts), chosen over a pg_ident.conf map because it changes nothing on the server;
+ * - running as root, it connects through a peer relay: a child process with the server's uid and
+ *   gid opens the socket and copies bytes (cluster/peer-relay.ts), chosen over a pg_ident.conf map
+ *   because it changes nothing on the server;
  * - as anyone else it refuses: after the flip it would have no way back in.
  * The session is opened in preflight and held across every reload (the "lifeline").
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
 import pg from 'pg';
+import { PeerRelay } from '../cluster/peer-relay.js';
 
 export interface AdminTarget {
   socketDir: string | null;
@@ -45,8 +44,6 @@ export class AdminSqlError extends Error {
     this.name = 'AdminSqlError';
   }
 }
-
-const CHILD = fileURLToPath(new URL('./admin-child.js', import.meta.url));
 
 /** One session per database, opened on first use, from a configuration per database. */
 export function databaseSessions(configFor: (database: string) => pg.ClientConfig) {
@@ -84,47 +81,9 @@ function direct(t: AdminTarget): AdminSession {
 }
 
 function child(t: AdminTarget, uid: number, gid: number): AdminSession {
-  const proc: ChildProcessWithoutNullStreams = spawn(process.execPath, [CHILD], {
-    uid, gid,
-    env: { PATH: process.env.PATH ?? '', PGHARDEN_SOCKET: t.socketDir!, PGHARDEN_PORT: String(t.port), PGHARDEN_USER: t.role },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  const waiting = new Map<number, { resolve: (rows: unknown[]) => void; reject: (e: Error) => void }>();
-  let stderr = '';
-  let next = 1;
-  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  createInterface({ input: proc.stdout }).on('line', (line) => {
-    const r = JSON.parse(line) as { id: number; rows?: unknown[]; error?: { message: string; code: string | null } };
-    const w = waiting.get(r.id);
-    waiting.delete(r.id);
-    if (r.error) w?.reject(new AdminSqlError(r.error.message, r.error.code));
-    else w?.resolve(r.rows ?? []);
-  });
-  proc.on('exit', (code) => {
-    for (const w of waiting.values()) w.reject(new AdminPathError(`the admin process (uid ${uid}) exited with ${code}: ${stderr.trim()}`));
-    waiting.clear();
-  });
-  return {
-    how: 'child',
-    query<T>(sql: string, params: unknown[] = [], database = 'postgres') {
-      return new Promise<T[]>((resolve, reject) => {
-        const id = next++;
-        waiting.set(id, { resolve: resolve as (rows: unknown[]) => void, reject });
-        proc.stdin.write(`${JSON.stringify({ id, database, sql, params })}\n`);
-      });
-    },
-    async release(database) {
-      await new Promise<void>((resolve) => {
-        const id = next++;
-        waiting.set(id, { resolve: () => resolve(), reject: () => resolve() });
-        proc.stdin.write(`${JSON.stringify({ id, database, release: true })}\n`);
-      });
-    },
-    async end() {
-      proc.stdin.end();
-      await new Promise((r) => (proc.exitCode === null ? proc.once('exit', r) : r(null)));
-    },
-  };
+  const relay = { uid, gid, name: t.role };
+  const base = { host: t.socketDir!, port: t.port, user: t.role, application_name: 'pgharden admin' };
+  return { how: 'child', ...databaseSessions((database) => ({ ...base, database, stream: () => new PeerRelay(relay) })) };
 }
 
 /** Opens the admin path and proves it with a first query. */

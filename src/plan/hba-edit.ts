@@ -5,8 +5,9 @@
  * - network rules with trust, password or md5 become scram-sha-256;
  * - network rules wider than the spec's trusted ranges are narrowed to the trusted ranges they
  *   contain (one line each), or disabled (commented out) when they contain none;
- * - `local` trust becomes scram-sha-256, with `local all <admin> peer` kept first so the
- *   server's OS user keeps its way in;
+ * - `local` trust becomes scram-sha-256, with `local all <admin> peer` and `local replication
+ *   <admin> peer` kept first so the server's OS user keeps its way in, for SQL and for
+ *   pg_basebackup, pgBackRest and Barman (`all` never matches a replication connection);
  * - superusers get a network `reject` above every other network rule.
  * Pure: lines in, text and a change list out.
  */
@@ -80,7 +81,13 @@ export function hardenHba(lines: readonly HbaLine[], opts: HardenOptions): { tex
   const eol = lines.map((l) => eolOf(l.raw)).find(Boolean) ?? '\n';
   let addedPeer = false;
   let addedReject = false;
-  const hasAdminPeer = lines.some((l) => l.kind === 'record' && l.rule.type === 'local' && l.rule.method === 'peer' && l.rule.users.some((u) => u.value === opts.adminRole));
+  const adminPeer = (database: 'all' | 'replication') => lines.some((l) => l.kind === 'record' && l.rule.type === 'local' && l.rule.method === 'peer'
+    && l.rule.users.some((u) => !u.quoted && (u.value === opts.adminRole || u.value === 'all')) && l.rule.databases.some((d) => d.value === database && !d.quoted));
+  const hasAdminPeer = adminPeer('all');
+  // A replication path to keep: some local rule names `replication` for the admin or for all.
+  const hasReplicationPath = lines.some((l) => l.kind === 'record' && l.rule.type === 'local' && l.rule.databases.some((d) => d.value === 'replication' && !d.quoted)
+    && l.rule.users.some((u) => !u.quoted && (u.value === 'all' || u.value === opts.adminRole)));
+  const hasReplicationPeer = !hasReplicationPath || adminPeer('replication');
 
   for (const l of lines) {
     if (l.kind !== 'record') {
@@ -90,10 +97,15 @@ export function hardenHba(lines: readonly HbaLine[], opts: HardenOptions): { tex
     const rule = l.rule;
     const singleLine = logicalLines(l.raw).length === 1 && !body(l.raw).includes('\n');
     if (rule.type === 'local') {
-      if (!addedPeer && !hasAdminPeer) {
-        const peer = `local   all             ${opts.adminRole}                                peer  ${NOTE} the server's OS user keeps its way in${eol}`;
-        out.push(peer);
-        changes.push({ line: l.line, kind: 'added', before: '', after: body(peer) });
+      if (!addedPeer) {
+        const peers = [
+          ...(hasAdminPeer ? [] : [`local   all             ${opts.adminRole}                                peer  ${NOTE} the server's OS user keeps its way in${eol}`]),
+          ...(hasReplicationPeer ? [] : [`local   replication     ${opts.adminRole}                                peer  ${NOTE} and its backups and replicas (pg_basebackup)${eol}`]),
+        ];
+        for (const peer of peers) {
+          out.push(peer);
+          changes.push({ line: l.line, kind: 'added', before: '', after: body(peer) });
+        }
         addedPeer = true;
       }
       if (rule.method === 'trust' && singleLine) {

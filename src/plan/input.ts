@@ -7,6 +7,7 @@ import type { HbaLine } from '../conf/hba-types.js';
 import type { Spec } from '../spec/spec.js';
 import type { FileBinding } from './binding.js';
 import type { RoleTemplate } from './templates.js';
+import type { PlanTarget } from './types.js';
 
 /** A table the verification uses to try DML and DDL as a new role. */
 export interface TableFacts {
@@ -38,6 +39,8 @@ export interface PlanInput {
   planDir: string;
   createdAt: string;
   version: string;
+  /** How the cluster was reached, without a password. */
+  target: PlanTarget;
   snapshot: Snapshot;
   port: number;
   /** Directory of the server's Unix socket (first of unix_socket_directories), if any. */
@@ -49,6 +52,8 @@ export interface PlanInput {
   configFile: FileBinding;
   autoConf: FileBinding & { settings: Record<string, string> };
   identFile: FileBinding | null;
+  /** postgresql.conf under /etc/postgresql (postgresql-common), and its settings that hold a password. */
+  configFacts: { debianLayout: boolean; secretSettings: string[] };
   spec: Spec;
   templates: Map<string, RoleTemplate>;
   /** Tables per database (all schemas the spec names). */

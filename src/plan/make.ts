@@ -6,9 +6,10 @@
 import { statSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type pg from 'pg';
-import { connect, type ConnectOptions } from '../cluster/connect.js';
+import { connect, osUserName, recordTarget, type ConnectOptions } from '../cluster/connect.js';
 import { introspect } from '../cluster/introspect.js';
 import { parseConf } from '../conf/guc.js';
+import { loadConf } from '../conf/load-conf.js';
 import { chooseSite, rewriteSite } from './consumer-edit.js';
 import type { Spec } from '../spec/spec.js';
 import { observeFile } from './binding.js';
@@ -32,10 +33,14 @@ export interface MakePlanOptions {
   skipBackup?: boolean;
 }
 
-/** The name of the OS user with this uid, from /etc/passwd. */
-export function osUserName(uid: number): string {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[2] === String(uid));
-  return line?.split(':')[0] ?? String(uid);
+/** Settings whose value can hold a password: a readable postgresql.conf would show it. */
+const SECRET_SETTINGS = new Set(['primary_conninfo', 'archive_command', 'restore_command', 'archive_cleanup_command', 'recovery_end_command', 'ssl_passphrase_command']);
+
+function configFacts(configFile: string): PlanInput['configFacts'] {
+  const secretSettings = loadConf(configFile).entries
+    .filter((e) => e.name && SECRET_SETTINGS.has(e.name.toLowerCase()) && /password|PGPASSWORD|passwd/i.test(e.value ?? ''))
+    .map((e) => `${e.name} at ${e.file}:${e.line}`);
+  return { debianLayout: configFile.startsWith('/etc/postgresql/'), secretSettings };
 }
 
 async function tablesOf(admin: pg.Client, connection: ConnectOptions, db: string, schemas: string[]): Promise<TableFacts[]> {
@@ -113,6 +118,7 @@ export async function makePlan(o: MakePlanOptions): Promise<{ plan: Plan; dir: s
       planDir: dir,
       createdAt: o.now.toISOString(),
       version: o.version,
+      target: recordTarget(o.connection),
       snapshot,
       port: Number(extra.port),
       socketDir: extra.sockets.split(',')[0]?.trim() || null,
@@ -121,6 +127,7 @@ export async function makePlan(o: MakePlanOptions): Promise<{ plan: Plan; dir: s
       configFile: observeFile(snapshot.settings.config_file!),
       autoConf: { ...observeFile(autoPath), settings: autoSettings },
       identFile: snapshot.settings.ident_file ? observeFile(snapshot.settings.ident_file) : null,
+      configFacts: configFacts(snapshot.settings.config_file!),
       spec: o.spec,
       templates,
       tables,

@@ -4,6 +4,7 @@
  * carried out safely: a rule it cannot edit would still let someone in without a password, the
  * admin path would not survive, a role or table the spec names does not exist.
  */
+import { matchConnection } from '../hba/match.js';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { connectionMatrix } from '../audit/matrix.js';
@@ -116,6 +117,16 @@ export function buildPlan(input: PlanInput): Plan {
   }
   // Rules can differ per database: the trust check looks at every database, not only the matrix's.
   const afterSnapshot = snapshotWith(s, input.hba.file, edits.finalLines, newRoles);
+  // The replication path is an admin path too: pg_basebackup, pgBackRest and Barman run as the OS user.
+  const walsender = (snap: Snapshot) => matchConnection(snap.hba.loaded?.rules ?? [], { source: { kind: 'local' }, database: 'replication', user: input.serverUser.name, replication: 'physical' }, {
+    serverMajor: s.major, memberOf: (u, g) => u === g || (snap.roles.find((r) => r.name === u)?.allGroups.includes(g) ?? false),
+  });
+  const replicationBefore = walsender(s);
+  const replication = walsender(afterSnapshot);
+  const hadReplication = replicationBefore.kind === 'match' && replicationBefore.method !== 'reject';
+  if (hadReplication && (replication.kind !== 'match' || replication.method !== 'peer')) {
+    late.push(`after the flip, a replication connection of ${input.serverUser.name} over the local socket would get "${replication.kind === 'match' ? replication.method : replication.kind === 'none' ? 'no entry' : 'undecided'}", not peer: pg_basebackup and backup tools run by the server's OS user would stop working; add "local replication ${input.serverUser.name} peer" as the first local rule`);
+  }
   for (const db of s.databases) {
     const m = db === after.database ? after : matrixOf(afterSnapshot, db);
     for (const role of m.roles) {
@@ -173,6 +184,11 @@ export function buildPlan(input: PlanInput): Plan {
   } else if (listen === '*' || fileListen === '*') {
     notices.push(`listen_addresses is '*'${fileListen === '*' && listen !== '*' ? ` in ${s.settings.config_file} (the running server uses '${listen}')` : ''}: the server accepts TCP on every interface; after the flip only scram-sha-256 logins from the trusted ranges get in. To narrow it, set network.listenAddresses in the spec (restart required)`);
   }
+  const configStep = steps.find((st) => st.forward.do === 'chmod' && st.forward.path === input.configFile.path);
+  if (configStep && input.configFacts.debianLayout && configStep.forward.do === 'chmod') {
+    const secrets = input.configFacts.secretSettings;
+    notices.push(`${input.configFile.path} becomes ${configStep.forward.mode.toString(8).padStart(4, '0')}: Debian's pg_lsclusters, pg_ctlcluster and psql --cluster read it to find the cluster's port and data directory, so run by OS users other than root and ${input.serverUser.name} they will fail ("Invalid data directory for cluster"). ${secrets.length ? `It holds a password (${secrets.join('; ')}), so keep it closed.` : 'It holds no password (primary_conninfo, archive_command and the other command settings checked), so configFileMode: keep in the spec is safe if other users need those tools.'}`);
+  }
   for (const u of unmappedRoles(s, input, after)) if (!u.fate.startsWith('keeps') && !u.superuser) notices.push(`role ${u.role}: ${u.fate}`);
 
   const body: Omit<Plan, 'id'> = {
@@ -180,6 +196,7 @@ export function buildPlan(input: PlanInput): Plan {
     name: input.name,
     createdAt: input.createdAt,
     pgharden: input.version,
+    target: input.target,
     server: {
       major: s.major, version: s.version, hbaFile, configFile: input.configFile.path, autoConfFile: input.autoConf.path,
       dataDirectory: s.settings.data_directory ?? '', adminRole: input.serverUser.name, socketDir: input.socketDir,

@@ -87,9 +87,13 @@ async function serverIdentity(connection: ConnectOptions) {
   }
 }
 
-/** Reviews the plan in `dir` against the cluster reached with `connection`. */
-export async function reviewPlan(dir: string, connection: ConnectOptions): Promise<Review> {
+/**
+ * Reviews the plan in `dir` against the cluster reached with `connection`, or, when it names
+ * nothing, the way the plan recorded.
+ */
+export async function reviewPlan(dir: string, connection: ConnectOptions = {}): Promise<Review> {
   const plan = loadPlan(dir);
+  if (connection.dsn === undefined && connection.cluster === undefined) connection = { ...connection, ...plan.target };
   const secrets = readSecrets(join(dir, SECRETS_FILE), plan.secretsSha256);
   const server = await serverIdentity(connection);
   const now = { systemIdentifier: server.id, dataDirectory: server.dir, port: Number(server.port), files: plan.binding.files.map((f) => observeFile(f.path)) };

@@ -126,7 +126,9 @@ export function flipSteps(input: PlanInput, edits: HbaEdits, superusers: string[
   ];
   const files = [input.configFile, input.hba.binding, ...(input.identFile ? [input.identFile] : [])];
   for (const f of files) {
-    const mode = hardenedMode(f, input.serverUser.gid);
+    const wanted = f === input.configFile ? input.spec.configFileMode : '0600';
+    const hardened = hardenedMode(f, input.serverUser.gid);
+    const mode = wanted === 'keep' || hardened === null ? null : wanted === '0640' ? 0o640 : hardened;
     if (mode === null) continue;
     // pg_hba.conf holds the flipped text by now; the others are as bound.
     const content = f.path === input.hba.file ? sha256(edits.finalText) : f.sha256;

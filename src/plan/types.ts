@@ -122,6 +122,12 @@ export interface Matrix {
   cells: Record<string, Record<string, string>>;
 }
 
+/** A connection without its password: a libpq keyword/value string and/or a Debian cluster. */
+export interface PlanTarget {
+  dsn?: string;
+  cluster?: string;
+}
+
 export interface Plan {
   schemaVersion: 1;
   /** sha256 of the canonical JSON of every other field. */
@@ -129,6 +135,8 @@ export interface Plan {
   name: string;
   createdAt: string;
   pgharden: string;
+  /** How the plan's cluster was reached (never a password): review uses it when no flag is given. */
+  target: PlanTarget;
   server: { major: number; version: string; hbaFile: string; configFile: string; autoConfFile: string; dataDirectory: string; adminRole: string; socketDir: string | null };
   binding: Binding;
   /** sha256 of the secrets file: a plan and its secrets belong together. */

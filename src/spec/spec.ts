@@ -17,11 +17,15 @@ const cidr = z.string().refine((v) => {
 const identifier = z.string().min(1).max(63, 'PostgreSQL names are at most 63 bytes');
 
 const SpecSchema = z.strictObject({
-  target: z.strictObject({
-    /** How pgharden connects as an admin; the libpg environment when absent. */
-    dsn: z.string().optional(),
-    dataDir: z.string().optional(),
-  }),
+  target: z
+    .strictObject({
+      /** How pgharden connects: any libpq connection string; the libpq environment when absent. */
+      dsn: z.string().optional(),
+      /** A Debian cluster, VERSION/NAME as pg_lsclusters shows it. */
+      cluster: z.string().regex(/^\d+(\.\d+)?\/[^/\s]+$/, 'must be VERSION/NAME as pg_lsclusters shows it, e.g. 15/main').optional(),
+      dataDir: z.string().optional(),
+    })
+    .default({}),
   network: z.strictObject({
     /** Where consumers connect from. */
     trustedRanges: z.array(cidr).min(1, 'needs at least one range consumers connect from'),
@@ -31,6 +35,11 @@ const SpecSchema = z.strictObject({
   }),
   /** A directory of extra role templates (*.sql), used beside the built-in ones. */
   templates: z.string().min(1).optional(),
+  /**
+   * postgresql.conf's mode after the flip when others can read it: 0600 (default), 0640, or keep.
+   * On Debian, other OS users' pg_lsclusters and psql --cluster read it to find the port.
+   */
+  configFileMode: z.enum(['0600', '0640', 'keep']).default('0600'),
   roles: z
     .array(
       z.strictObject({

@@ -36,6 +36,7 @@ export function storySnapshot(hba = STORY_HBA, roles = [role('postgres', { super
 export const storySpec = (): Spec => ({
   target: {},
   network: { trustedRanges: ['127.10.0.0/16'], superuser: 'local-only' },
+  configFileMode: '0600',
   roles: [
     { name: 'agents_app', template: 'app-readwrite', databases: ['workspace'], schema: 'public', readOnlyTables: ['agents_kill_switch'] },
     { name: 'reporting', template: 'readonly', databases: ['workspace'], schema: 'public', readOnlyTables: [] },
@@ -53,6 +54,7 @@ export async function storyInput(over: Partial<PlanInput> = {}): Promise<PlanInp
     planDir: '/srv/plans/office-vpn',
     createdAt: '2026-11-22T10:30:00.000Z',
     version: '0.1.0',
+    target: { dsn: 'host=/var/run/postgresql port=5432 user=postgres' },
     snapshot,
     port: 5432,
     socketDir: '/var/run/postgresql',
@@ -61,6 +63,7 @@ export async function storyInput(over: Partial<PlanInput> = {}): Promise<PlanInp
     configFile: file('/pg/data/postgresql.conf', 'b', 0o644),
     autoConf: { ...file('/pg/data/postgresql.auto.conf', 'c'), settings: {} },
     identFile: file('/pg/data/pg_ident.conf', 'd', 0o640),
+    configFacts: { debianLayout: false, secretSettings: [] },
     spec: storySpec(),
     templates: await loadTemplates(),
     tables: new Map([['workspace', [

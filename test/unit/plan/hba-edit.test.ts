@@ -49,3 +49,21 @@ host    all             all             ::1/128                 scram-sha-256  #
     expect(harden(good)).toEqual({ text: good, changes: [] });
   });
 });
+
+describe('hardenHba: the admin paths', () => {
+  it('keeps a replication path for the OS user when trust on local replication becomes scram-sha-256', () => {
+    const r = harden('local all all trust\nlocal replication all trust\n');
+    expect(r.text).toBe(
+      "local   all             postgres                                peer  # pgharden: the server's OS user keeps its way in\n" +
+        'local   replication     postgres                                peer  # pgharden: and its backups and replicas (pg_basebackup)\n' +
+        'local all all scram-sha-256  # pgharden: was trust\n' +
+        'local replication all scram-sha-256  # pgharden: was trust\n',
+    );
+  });
+
+  it("leaves Debian's packaged local rules as they are: peer already admits the OS user, replication included", () => {
+    const debian = 'local   all             postgres                                peer\nlocal   all             all                                     peer\n' +
+      'local   replication     all                                     peer\n';
+    expect(harden(debian)).toEqual({ text: debian, changes: [] });
+  });
+});

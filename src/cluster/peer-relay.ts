@@ -1,0 +1,94 @@
+/**
+ * Peer authentication as another OS user. `peer` maps the CLIENT process's OS user (the kernel's
+ * SO_PEERCRED of whoever called connect() on the socket), so root cannot log in as `postgres`
+ * itself. This stream has a tiny child process, started with the server's uid and gid, open the
+ * Unix socket and relay bytes both ways; node-postgres speaks the protocol through it as through
+ * any socket, so errors, SQLSTATEs and every client feature stay those of a normal connection.
+ * The child runs only Node's built-in `net` (inline code), so it needs no file it may not read.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { Duplex } from 'node:stream';
+
+/** The relay's far end: connect, say "K" once connected, then copy bytes both ways. */
+const RELAY = [
+  "const s = require('net').connect(process.argv[1]);",
+  "s.on('connect', () => { process.stdout.write('K'); process.stdin.pipe(s); s.pipe(process.stdout); });",
+  "s.on('error', (e) => { process.stderr.write(JSON.stringify({ code: e.code, message: e.message })); process.exit(1); });",
+  "s.on('close', () => process.exit(0));",
+].join('\n');
+
+/** The OS identity the relay connects as. */
+export interface PeerIdentity {
+  uid: number;
+  gid: number;
+  /** The OS user's name: the role `peer` admits. */
+  name: string;
+}
+
+/** A Duplex that pg.Client uses as its socket (it calls `connect(path)` for a Unix socket). */
+export class PeerRelay extends Duplex {
+  private child?: ChildProcessWithoutNullStreams;
+
+  constructor(private readonly who: PeerIdentity) {
+    super();
+  }
+
+  setNoDelay(): this {
+    return this;
+  }
+
+  setKeepAlive(): this {
+    return this;
+  }
+
+  connect(path: string): this {
+    const child = spawn(process.execPath, ['-e', RELAY, path], { uid: this.who.uid, gid: this.who.gid, cwd: '/', env: {}, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = child;
+    let connected = false;
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (!connected) {
+        connected = true;
+        chunk = chunk.subarray(1);
+        this.emit('connect');
+      }
+      if (chunk.length) this.push(chunk);
+    });
+    child.stdout.on('end', () => this.push(null));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', (err) => this.destroy(relayError(`cannot start the peer relay as OS user ${this.who.name} (${process.execPath}): ${err.message}`, (err as NodeJS.ErrnoException).code)));
+    child.on('exit', (code) => {
+      if (connected || code === 0) return;
+      let why: { code?: string; message?: string } = {};
+      try {
+        why = JSON.parse(stderr) as typeof why;
+      } catch {
+        why = { message: stderr.trim() || `the relay exited with ${code}` };
+      }
+      this.destroy(relayError(`${why.message ?? 'failed'} (connecting as OS user ${this.who.name})`, why.code));
+    });
+    child.stdin.on('error', () => undefined);
+    return this;
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
+    if (!this.child) return done(new Error('the peer relay is not connected'));
+    this.child.stdin.write(chunk, (err) => done(err ?? null));
+  }
+
+  override _final(done: (err?: Error | null) => void): void {
+    this.child?.stdin.end();
+    done();
+  }
+
+  override _read(): void {}
+
+  override _destroy(err: Error | null, done: (err: Error | null) => void): void {
+    if (this.child && this.child.exitCode === null) this.child.kill();
+    done(err);
+  }
+}
+
+function relayError(message: string, code?: string): Error {
+  return Object.assign(new Error(message), code ? { code } : {});
+}
