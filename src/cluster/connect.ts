@@ -81,7 +81,9 @@ export function configFor(t: ResolvedTarget, relay = peerIdentity(t)): pg.Client
     port: Number(p.port),
     user,
     database,
-    ...(p.password !== undefined ? { password: p.password } : {}),
+    // Without one, a function answering "none": node-postgres would otherwise look in PGPASSWORD and
+    // ~/.pgpass itself, where libpq's rules (PGPASSFILE, the file's mode) have already said no.
+    password: p.password ?? ((() => undefined) as unknown as () => string),
     application_name: p.application_name ?? p.fallback_application_name ?? 'pgharden',
     ssl: sslOptions(p),
     ...(p.options ? { options: p.options } : {}),
@@ -142,6 +144,8 @@ export async function connect(opts: ConnectOptions = {}): Promise<pg.Client> {
     await client.connect();
   } catch (err) {
     const e = err as { code?: string; message: string };
+    // node-postgres' words for libpq's "fe_sendauth: no password supplied".
+    if (/client password must be a string/.test(e.message)) e.message = 'fe_sendauth: no password supplied';
     throw new ConnectionError(`Cannot connect to PostgreSQL at ${describeTarget(t, relay)}: ${serverMessage(err)}`, nextStep(e, t, relay), e.code);
   }
   return client;
@@ -166,12 +170,8 @@ export function recordTarget(opts: ConnectOptions): { dsn?: string; cluster?: st
   const t = resolveTarget(opts);
   const { password: _p, passfile: _f, ...rest } = t.params;
   for (const k of t.defaulted) delete (rest as Record<string, string>)[k];
-  if (t.cluster) {
-    // The cluster gives the host and port; a later change of its port is then followed, and the
-    // plan's binding still refuses a different cluster.
-    if (rest.host === t.cluster.socketDir) delete (rest as Record<string, string>).host;
-    if (rest.port === String(t.cluster.port)) delete (rest as Record<string, string>).port;
-  }
+  // A cluster's host and port are kept too: the environment of a later shell (PGPORT, which the
+  // psql wrapper lets win over a cluster) must not send the plan elsewhere.
   const dsn = formatConninfo(rest);
   return { ...(dsn ? { dsn } : {}), ...(t.cluster ? { cluster: t.cluster.id } : {}) };
 }

@@ -53,7 +53,7 @@ export interface PlanInput {
   autoConf: FileBinding & { settings: Record<string, string> };
   identFile: FileBinding | null;
   /** postgresql.conf under /etc/postgresql (postgresql-common), and its settings that hold a password. */
-  configFacts: { debianLayout: boolean; secretSettings: string[] };
+  configFacts: { debianLayout: boolean; secretSettings: string[]; restartCommand: string };
   spec: Spec;
   templates: Map<string, RoleTemplate>;
   /** Tables per database (all schemas the spec names). */

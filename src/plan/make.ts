@@ -36,11 +36,13 @@ export interface MakePlanOptions {
 /** Settings whose value can hold a password: a readable postgresql.conf would show it. */
 const SECRET_SETTINGS = new Set(['primary_conninfo', 'archive_command', 'restore_command', 'archive_cleanup_command', 'recovery_end_command', 'ssl_passphrase_command']);
 
-function configFacts(configFile: string): PlanInput['configFacts'] {
+function configFacts(configFile: string, dataDir: string): PlanInput['configFacts'] {
   const secretSettings = loadConf(configFile).entries
     .filter((e) => e.name && SECRET_SETTINGS.has(e.name.toLowerCase()) && /password|PGPASSWORD|passwd/i.test(e.value ?? ''))
     .map((e) => `${e.name} at ${e.file}:${e.line}`);
-  return { debianLayout: configFile.startsWith('/etc/postgresql/'), secretSettings };
+  const debian = /^\/etc\/postgresql\/([^/]+)\/([^/]+)\/postgresql\.conf$/.exec(configFile);
+  const restartCommand = debian ? `pg_ctlcluster ${debian[1]} ${debian[2]} restart` : `pg_ctl restart -D ${dataDir}`;
+  return { debianLayout: debian !== null, secretSettings, restartCommand };
 }
 
 async function tablesOf(admin: pg.Client, connection: ConnectOptions, db: string, schemas: string[]): Promise<TableFacts[]> {
@@ -127,7 +129,7 @@ export async function makePlan(o: MakePlanOptions): Promise<{ plan: Plan; dir: s
       configFile: observeFile(snapshot.settings.config_file!),
       autoConf: { ...observeFile(autoPath), settings: autoSettings },
       identFile: snapshot.settings.ident_file ? observeFile(snapshot.settings.ident_file) : null,
-      configFacts: configFacts(snapshot.settings.config_file!),
+      configFacts: configFacts(snapshot.settings.config_file!, dataDir),
       spec: o.spec,
       templates,
       tables,

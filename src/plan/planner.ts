@@ -180,7 +180,7 @@ export function buildPlan(input: PlanInput): Plan {
   const listen = s.settings.listen_addresses;
   const fileListen = s.fileSettings.find((f) => f.name === 'listen_addresses' && f.applied)?.setting;
   if (input.spec.network.listenAddresses !== undefined) {
-    notices.push(`RESTART REQUIRED: listen_addresses becomes '${input.spec.network.listenAddresses}' only when the server restarts; pgharden writes it but never restarts the server`);
+    notices.push(`RESTART REQUIRED: listen_addresses becomes '${input.spec.network.listenAddresses}' only when the server restarts; pgharden writes it but never restarts the server: run ${input.configFacts.restartCommand} when it suits you`);
   } else if (listen === '*' || fileListen === '*') {
     notices.push(`listen_addresses is '*'${fileListen === '*' && listen !== '*' ? ` in ${s.settings.config_file} (the running server uses '${listen}')` : ''}: the server accepts TCP on every interface; after the flip only scram-sha-256 logins from the trusted ranges get in. To narrow it, set network.listenAddresses in the spec (restart required)`);
   }

@@ -63,7 +63,7 @@ export async function storyInput(over: Partial<PlanInput> = {}): Promise<PlanInp
     configFile: file('/pg/data/postgresql.conf', 'b', 0o644),
     autoConf: { ...file('/pg/data/postgresql.auto.conf', 'c'), settings: {} },
     identFile: file('/pg/data/pg_ident.conf', 'd', 0o640),
-    configFacts: { debianLayout: false, secretSettings: [] },
+    configFacts: { debianLayout: false, secretSettings: [], restartCommand: 'pg_ctl restart -D /pg/data' },
     spec: storySpec(),
     templates: await loadTemplates(),
     tables: new Map([['workspace', [

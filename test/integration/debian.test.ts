@@ -1,0 +1,124 @@
+/**
+ * A real Debian-packaged cluster, run the way its users run pgharden: as root (sudo), with only
+ * PGCLUSTER set, config in /etc/postgresql/15/NAME, the packaged `local all postgres peer`.
+ * audit → plan (spec without target) → review (no flags) → apply → the server's answers →
+ * rollback → every /etc file byte-identical with mode and owner.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientFrom } from '../../src/cluster/from-address.js';
+import { CLI } from '../helpers/cli.js';
+import { createDebianCluster, debianUnavailable, treeIdentity, type DebianCluster } from '../helpers/debian.js';
+
+const why = debianUnavailable();
+if (why) console.log(`debian.test.ts skipped: ${why}`);
+
+/** pgharden as `sudo pgharden ...` runs it: root, the given environment only (no PG* leaking in). */
+function sudoPgharden(args: string[], cwd: string, env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: '/root', NO_COLOR: '1', ...env }, timeout: 120_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+async function attempt(config: pg.ClientConfig, from?: string): Promise<string> {
+  const c = from ? clientFrom(from, config) : new pg.Client(config);
+  try {
+    await c.connect();
+    await c.end();
+    return 'ok';
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+describe.skipIf(why !== undefined)('a Debian-packaged cluster, run as root with PGCLUSTER', () => {
+  let cluster: DebianCluster;
+  let work: string;
+  let etcBefore: Record<string, string>;
+  let consumer: string;
+  let consumerBefore: Buffer;
+  const env = () => ({ PGCLUSTER: cluster.id });
+
+  beforeAll(async () => {
+    cluster = await createDebianCluster();
+    work = mkdtempSync(join(tmpdir(), 'pgharden-debian-'));
+    chmodSync(work, 0o755);
+    consumer = join(work, 'agents.env');
+    // The consumer file belongs to root and only root's group may read it, as on a real server.
+    writeFileSync(consumer, `# agents\nDATABASE_URL=postgres://postgres@127.0.0.1:${cluster.port}/workspace\n`, { mode: 0o640 });
+    consumerBefore = readFileSync(consumer);
+    writeFileSync(join(work, 'harden.yaml'), [
+      'network: { trustedRanges: [127.10.0.0/16] }',
+      'roles:',
+      '  - { name: agents_app, template: app-readwrite, databases: [workspace], readOnlyTables: [agents_kill_switch] }',
+      'consumers:',
+      '  - { name: agents, file: agents.env, key: DATABASE_URL, role: agents_app }',
+      '',
+    ].join('\n'));
+    etcBefore = treeIdentity(cluster.configDir);
+  });
+
+  afterAll(() => {
+    cluster?.drop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('audits as the server\'s OS user, with no connection setting but PGCLUSTER', () => {
+    const r = sudoPgharden(['audit', '--json'], work, env());
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(1);
+    const audit = JSON.parse(r.stdout) as { server: { connectedAs: string }; findings: { id: string }[] };
+    expect(audit.server.connectedAs).toBe('postgres');
+    expect(audit.findings.map((f) => f.id)).toContain('hba-trust-network');
+    // PGUSER=postgres as root: the same path, not root's own failing peer login.
+    expect(sudoPgharden(['audit', '--json'], work, { ...env(), PGUSER: 'postgres' }).code).toBe(1);
+  });
+
+  it('plans from a spec without target, and reviews with no flags from the plan\'s own target', () => {
+    const plan = sudoPgharden(['plan', '--spec', 'harden.yaml', '--out', 'plans/deb'], work, env());
+    expect(plan.stderr + plan.stdout).toContain('Plan saved');
+    expect(plan.code).toBe(0);
+    const saved = JSON.parse(readFileSync(join(work, 'plans/deb/plan.json'), 'utf8')) as { target: unknown; server: { hbaFile: string } };
+    expect(saved.target).toEqual({ cluster: cluster.id, dsn: `host=/var/run/postgresql port=${cluster.port}` });
+    expect(saved.server.hbaFile).toBe(join(cluster.configDir, 'pg_hba.conf'));
+    expect(plan.stdout).toContain(`local   replication     postgres                                peer`);
+    expect(plan.stdout).toContain("Debian's pg_lsclusters");
+    // A misleading environment does not matter: the plan knows its cluster.
+    const review = sudoPgharden(['review', 'plans/deb'], work, { PGHOST: '/nonexistent', PGPORT: '1' });
+    expect(review.stderr).toBe('');
+    expect(review.code).toBe(0);
+    expect(review.stdout).toContain('Binding holds');
+  });
+
+  it('applies as root; the server then refuses passwordless and superuser logins from the VPN, and the OS user keeps its paths', async () => {
+    const r = sudoPgharden(['apply', 'plans/deb', '--yes'], work);
+    expect(r.stdout).toContain('0 failed');
+    expect(r.code).toBe(0);
+    const tcp = { host: '127.0.0.1', port: cluster.port, database: 'workspace' };
+    expect(await attempt({ ...tcp, user: 'postgres' }, '127.10.0.7')).toMatch(/rejects connection|no pg_hba.conf entry/);
+    expect(await attempt({ ...tcp, user: 'agents_app', password: (() => undefined) as unknown as () => string }, '127.10.0.7')).toMatch(/password/);
+    const url = /DATABASE_URL=(.*)/.exec(readFileSync(consumer, 'utf8'))![1]!;
+    expect(url).toContain('agents_app:');
+    expect(await attempt({ connectionString: url })).toBe('ok');
+    // pg_basebackup, as the server's OS user over the socket: the replication admin path survived.
+    const dest = join(work, 'basebackup');
+    mkdirSync(dest, { mode: 0o700 });
+    chownSync(dest, Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })));
+    execFileSync('runuser', ['-u', 'postgres', '--', '/usr/lib/postgresql/15/bin/pg_basebackup', '-h', '/var/run/postgresql', '-p', String(cluster.port), '-D', dest, '-X', 'none', '-c', 'fast'], { stdio: 'pipe' });
+    expect(readFileSync(join(dest, 'PG_VERSION'), 'utf8').trim()).toBe('15');
+    rmSync(dest, { recursive: true, force: true });
+    expect(cluster.psql('SELECT count(*) FROM agents', 'workspace').trim()).toBe('12');
+  });
+
+  it('rolls back: every file under /etc/postgresql/15/NAME byte-identical with its mode and owner, the consumer too', () => {
+    const r = sudoPgharden(['rollback', 'plans/deb'], work);
+    expect(r.code).toBe(0);
+    expect(treeIdentity(cluster.configDir)).toEqual(etcBefore);
+    expect(readFileSync(consumer).equals(consumerBefore)).toBe(true);
+    expect(cluster.psql("SELECT count(*) FROM pg_roles WHERE rolname = 'agents_app'").trim()).toBe('0');
+    expect(cluster.psql('SELECT count(*) FROM agents', 'workspace').trim()).toBe('12');
+  });
+});
