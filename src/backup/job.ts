@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type pg from 'pg';
-import { clientConfig, type ConnectOptions } from '../cluster/connect.js';
+import { configFor, peerIdentity, resolveTarget, type ConnectOptions } from '../cluster/connect.js';
 import { databaseSessions } from '../execute/admin.js';
 import { writeFileAtomic } from '../execute/atomic.js';
 import { acquirePlanLock } from '../execute/lock.js';
@@ -44,15 +44,9 @@ export interface BackupJobResult {
 
 const pexec = promisify(execFile);
 
-/** One session per database, from the job's connection settings. */
+/** One session per database, from the job's connection settings (every other parameter kept). */
 function sessions(base: pg.ClientConfig): SqlSessions & { end(): Promise<void> } {
-  return databaseSessions((db) => ({ ...base, ...(base.connectionString ? { connectionString: withDb(base.connectionString, db) } : { database: db }), application_name: 'pgharden backup' }));
-}
-
-function withDb(dsn: string, db: string): string {
-  const u = new URL(dsn);
-  u.pathname = `/${encodeURIComponent(db)}`;
-  return u.toString();
+  return databaseSessions((db) => ({ ...base, database: db, application_name: 'pgharden backup' }));
 }
 
 export async function backupJob(o: BackupJobOptions): Promise<BackupJobResult> {
@@ -60,7 +54,10 @@ export async function backupJob(o: BackupJobOptions): Promise<BackupJobResult> {
   const lock = acquirePlanLock(o.out);
   const dir = join(o.out, runName(o.now));
   const result: BackupJobResult = { dir, ok: false, copied: [], removed: [], problems: [] };
-  const config = clientConfig(o.connection);
+  const target = resolveTarget(o.connection);
+  // As root over the socket, pg_dump runs with the server's uid too, the way the SQL sessions connect.
+  const relay = peerIdentity(target);
+  const config = configFor(target, relay);
   const s = sessions(config);
   const started = Date.now();
   try {
@@ -68,8 +65,9 @@ export async function backupJob(o: BackupJobOptions): Promise<BackupJobResult> {
     const tools = findClientTools(Math.floor(Number(v!.n) / 10000));
     const databases = o.databases ?? (await s.query<{ d: string }>('SELECT datname AS d FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1')).map((r) => r.d);
     const runner: ToolRunner = {
-      args: (db) => (config.connectionString ? ['-d', db === null ? config.connectionString : withDb(config.connectionString, db)] : ['-h', String(config.host), '-p', String(config.port), '-U', String(config.user), ...(db === null ? [] : ['-d', db])]),
-      env: { ...process.env, ...(config.password ? { PGPASSWORD: String(config.password) } : {}) },
+      args: (db) => ['-h', String(config.host), '-p', String(config.port), '-U', String(config.user), ...(db === null ? [] : ['-d', db])],
+      ...(relay ? { uid: relay.uid, gid: relay.gid } : {}),
+      env: { ...process.env, ...(typeof config.password === 'string' ? { PGPASSWORD: config.password } : {}) },
     };
     o.log(`Backing up ${databases.join(', ')} with pg_dump ${tools.major} into ${dir}`);
     result.backup = await verifiedBackup({ tools, sessions: s, runner, databases, dir, verify: o.verify });

@@ -4,6 +4,7 @@
  * @inquirer/prompts functions, or a script in tests).
  */
 import type { checkbox, confirm, input, select } from '@inquirer/prompts';
+import { parseConninfo } from '../cluster/conninfo.js';
 import { parseIp, parsePrefix } from '../conf/ip.js';
 
 export interface Prompter {
@@ -31,8 +32,19 @@ export function validateRoleName(v: string, existing: ReadonlySet<string>): true
   return true;
 }
 
+/** A connection string libpq would accept, or libpq's reason it would not. */
+function validateDsn(v: string): true | string {
+  if (v.trim() === '') return 'Give a connection string, e.g. host=/var/run/postgresql port=5432 user=postgres';
+  try {
+    parseConninfo(v.trim());
+    return true;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
 export const questions = {
-  dsn: { message: 'Connect to PostgreSQL with (a URI, e.g. postgres://postgres@localhost:5432/postgres)', validate: (v: string) => /^postgres(ql)?:\/\//.test(v.trim()) || 'Start with postgres://' },
+  dsn: { message: 'Connect to PostgreSQL with (as libpq takes it: host=/var/run/postgresql port=5432 user=postgres, or postgres://…)', validate: validateDsn },
   extraRange: { message: 'Another trusted range (CIDR; empty when done)', default: '', validate: (v: string) => v.trim() === '' || validateRange(v) },
   roleName: (suggested: string, existing: ReadonlySet<string>) => ({ message: 'Role name', default: suggested, validate: (v: string) => validateRoleName(v.trim(), existing) }),
   template: (suggested: string) => ({
