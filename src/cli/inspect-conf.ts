@@ -57,7 +57,7 @@ export const command: Command = {
         const { fileSettingsRows } = await import('../conf/guc-settings.js');
         const catalog = await gucCatalogFromServer(target.client);
         const dataDir = catalog.get('data_directory')?.setting;
-        rows = fileSettingsRows(loadConf(target.file, dataDir ? { dataDir } : {}), catalog);
+        rows = fileSettingsRows(loadConf(target.file, { ...(dataDir ? { dataDir } : {}), ...target.reader }), catalog);
       } else {
         const loaded = loadConf(target.file);
         rows = loaded.entries.map((e, i) => ({ sourcefile: e.file, sourceline: e.line, seqno: i + 1, name: e.name, setting: e.value, applied: null, error: e.error }));

@@ -90,7 +90,7 @@ export const command: Command = {
     });
     await target.client?.end();
     assertReadable(target.file, 'inspect hba');
-    const loaded = loadHba(target.file, { context: target.context });
+    const loaded = loadHba(target.file, { context: target.context, ...target.reader });
     const rows = loaded.rows;
     const columns = new Map<string, number>();
     for (const [file, { lines }] of loaded.files) {

@@ -53,7 +53,7 @@ export const command: Command = {
     assertReadable(target.file, 'inspect who');
     const { loadHba } = await import('../conf/load-hba.js');
     const { matchConnection } = await import('../hba/match.js');
-    const rules = loadHba(target.file, { context: target.context }).rules;
+    const rules = loadHba(target.file, { context: target.context, ...target.reader }).rules;
     const result = matchConnection(
       rules,
       {

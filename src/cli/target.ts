@@ -2,6 +2,7 @@ import { accessSync, constants } from 'node:fs';
 import { resolve } from 'node:path';
 import type pg from 'pg';
 import { defaultContext, type ServerContext } from '../conf/context.js';
+import type { ReadFile } from '../conf/load-hba.js';
 import { CliError, EXIT } from './errors.js';
 
 /** Which file an `inspect` command reads, and the server context it is judged in. */
@@ -12,6 +13,8 @@ export interface Target {
   notes: string[];
   /** Open when a server was used; the caller ends it. */
   client?: pg.Client;
+  /** With a server: the loaders read includes as its OS user can (see cluster/server-reader.ts). */
+  reader: { readFile?: (path: string) => ReadFile | undefined };
 }
 
 export interface TargetFlags {
@@ -55,7 +58,7 @@ export async function resolveTarget(flags: TargetFlags): Promise<Target> {
       flags.pgVersion === undefined || flags.ssl === undefined
         ? [`judged as PostgreSQL ${flags.pgVersion ?? 18} with ssl ${flags.ssl ?? 'on'} (no server connected; set --pg-version/--ssl or --dsn)`]
         : [];
-    return { file: flags.file, context: offline, notes };
+    return { file: flags.file, context: offline, notes, reader: {} };
   }
   const { connect } = await import('../cluster/connect.js');
   const { contextFromServer } = await import('../cluster/context.js');
@@ -68,7 +71,9 @@ export async function resolveTarget(flags: TargetFlags): Promise<Target> {
       const { rows } = await client.query<{ f: string }>(`SELECT current_setting('${flags.setting}') AS f`);
       file = rows[0]!.f;
     }
-    return { file, context: flagContext(flags, detected.context), notes, client };
+    const dataDir = (await client.query<{ d: string | null }>("SELECT current_setting('data_directory', true) AS d")).rows[0]!.d;
+    const { serverReader } = await import('../cluster/introspect.js');
+    return { file, context: flagContext(flags, detected.context), notes, client, reader: dataDir ? serverReader(dataDir, [file]) : {} };
   } catch (err) {
     await client.end().catch(() => undefined);
     throw err;

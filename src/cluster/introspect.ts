@@ -10,6 +10,16 @@ import { loadConf } from '../conf/load-conf.js';
 import { loadHba, type LoadedHba } from '../conf/load-hba.js';
 import { contextFromServer } from './context.js';
 import { gucCatalogFromServer } from './guc-catalog.js';
+import { readConfigFileAs, serverIdentity } from './server-reader.js';
+
+/** A loader option reading as the server's OS user, when that user can be known. */
+export function serverReader(dataDirectory: string, top: readonly string[]): { readFile?: ReturnType<typeof readConfigFileAs> } {
+  try {
+    return { readFile: readConfigFileAs(serverIdentity(dataDirectory), top) };
+  } catch {
+    return {};
+  }
+}
 
 /** How a role's password is stored in pg_authid. */
 export type PasswordStorage = 'none' | 'md5' | 'scram-sha-256' | 'unknown';
@@ -175,6 +185,8 @@ export async function introspect(client: pg.Client, opts: { dataDir?: string } =
   for (const f of files) if (f.error) limits.push(`${f.role} ${f.path}: cannot stat (${f.error})`);
   const serverUid = files.find((f) => f.role === 'data_directory')?.uid;
 
+  // Includes are judged as the server's OS user can open them, not as pgharden (root) can.
+  const asServer = settings.data_directory ? serverReader(settings.data_directory, [settings.hba_file ?? '', settings.config_file ?? '']) : {};
   const hbaFile = settings.hba_file ?? '';
   const hba: Snapshot['hba'] = { file: hbaFile };
   if (!hbaFile) {
@@ -182,7 +194,7 @@ export async function introspect(client: pg.Client, opts: { dataDir?: string } =
     limits.push('pg_hba.conf: its location (hba_file) is not visible, so no rule was judged and the matrix is empty');
   } else {
     try {
-      hba.loaded = loadHba(hbaFile, { context });
+      hba.loaded = loadHba(hbaFile, { context, ...asServer });
     } catch (err) {
       hba.error = (err as Error).message;
       limits.push(`pg_hba.conf ${hbaFile}: ${hba.error}; run pgharden on the server's host, as its OS user`);
@@ -196,7 +208,7 @@ export async function introspect(client: pg.Client, opts: { dataDir?: string } =
     try {
       const { fileSettingsRows } = await import('../conf/guc-settings.js');
       const dataDir = opts.dataDir ?? settings.data_directory ?? undefined;
-      fileSettings = fileSettingsRows(loadConf(settings.config_file, dataDir ? { dataDir } : {}), await gucCatalogFromServer(client));
+      fileSettings = fileSettingsRows(loadConf(settings.config_file, { ...(dataDir ? { dataDir } : {}), ...asServer }), await gucCatalogFromServer(client));
     } catch (err) {
       limits.push(`postgresql.conf ${settings.config_file}: ${(err as Error).message}`);
     }

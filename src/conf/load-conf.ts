@@ -80,7 +80,17 @@ export function loadConf(path: string, opts: LoadConfOptions = {}): LoadedConf {
       errorAt(calling, callingLine, 'configuration file recursion', `configuration file recursion in "${calling}"`);
       return false;
     }
-    const content = read(abs);
+    let content: ReadFile | undefined;
+    try {
+      content = read(abs);
+    } catch (err) {
+      // Not readable by the server's OS user: include_if_exists skips it as it skips a missing file
+      // (the view shows nothing; the server logs "skipping missing configuration file").
+      if ((err as NodeJS.ErrnoException).code !== 'EACCES') throw err;
+      if (!strict) return true;
+      errorAt(calling ?? abs, callingLine, `could not open file "${abs}"`, `could not open configuration file "${abs}": Permission denied`);
+      return false;
+    }
     if (!content) {
       if (!strict) return true; // include_if_exists: PostgreSQL logs "skipping missing configuration file"
       errorAt(calling ?? abs, callingLine, `could not open file "${abs}"`, `could not open configuration file "${abs}": No such file or directory`);

@@ -113,12 +113,27 @@ export function loadHba(path: string, opts: LoadOptions): LoadedHba {
             continue;
           }
           for (const entry of entries) {
-            const c = read(entry);
+            let c: ReadFile | undefined;
+            try {
+              c = read(entry);
+            } catch (err) {
+              if ((err as NodeJS.ErrnoException).code !== 'EACCES') throw err;
+              loaded.rows.push(errorRow(file, l.line, `could not open file "${entry}": Permission denied`));
+              continue;
+            }
             if (c) visit(entry, depth + 1, c);
           }
           continue;
         }
-        const c = read(target);
+        let c: ReadFile | undefined;
+        try {
+          c = read(target);
+        } catch (err) {
+          // Not readable by the server's OS user: an error even for include_if_exists (only ENOENT is skipped).
+          if ((err as NodeJS.ErrnoException).code !== 'EACCES') throw err;
+          loaded.rows.push(errorRow(file, l.line, `could not open file "${target}": Permission denied`));
+          continue;
+        }
         if (c) visit(target, depth + 1, c);
         else if (l.directive === 'include') loaded.rows.push(errorRow(file, l.line, `could not open file "${target}": No such file or directory`));
         // include_if_exists: PostgreSQL logs "skipping missing authentication file" and goes on.
