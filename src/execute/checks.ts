@@ -11,6 +11,7 @@ import { chooseSite, siteConfig } from '../plan/consumer-edit.js';
 import { describeCheck } from '../plan/review.js';
 import type { Secrets } from '../plan/secrets.js';
 import type { Check, Source } from '../plan/types.js';
+import { pgpassLogin } from './pgpass-login.js';
 import { familyOf, localAddressIn, unbindable } from './source.js';
 import type { AdminSession } from './admin.js';
 
@@ -91,6 +92,7 @@ async function answer(ch: Check, x: CheckContext, sessions?: Map<string, pg.Clie
       const text = readFileSync(ch.path, 'utf8');
       const c = x.consumers.get(ch.path);
       const site = chooseSite(ch.path, text, c?.key, c?.format);
+      if (site.kind === 'pgpass') return pgpassLogin(ch.path, site, { host: x.host, port: x.port });
       return login(siteConfig(site, { host: x.host, port: x.port }) as pg.ClientConfig, undefined);
     }
     case 'hba-valid': {
