@@ -9,10 +9,9 @@ import { lstatSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileS
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { VPN_RANGE } from '../../src/cluster/story.js';
 import { testedInstalls } from '../helpers/cluster.js';
 import { pgharden } from '../helpers/cli.js';
-import { fileIdentity, hasDumpTools, storyWithConsumers, type StoryPlanSetup } from '../helpers/story-plan.js';
+import { consumerSpec, fileIdentity, hasDumpTools, storyWithConsumers, type StoryPlanSetup } from '../helpers/story-plan.js';
 
 const PSQL = '/usr/lib/postgresql/15/bin/psql';
 
@@ -25,14 +24,7 @@ describe.each(testedInstalls())('consumer files as their readers read them, on P
   afterEach(async () => s?.cleanup());
 
   const spec = (name: string, consumers: string[]) => {
-    const file = join(s.dir, `${name}.yaml`);
-    writeFileSync(file, [
-      `target: { dsn: "${s.dsn}" }`,
-      `network: { trustedRanges: [${VPN_RANGE}] }`,
-      'roles: [{ name: agents_app, template: app-readwrite, databases: [workspace] }]',
-      `consumers: [${consumers.join(', ')}]`,
-      '',
-    ].join('\n'));
+    const file = consumerSpec(s, name, consumers);
     const out = join(s.dir, 'plans', name);
     const r = pgharden(['plan', '--spec', file, '--out', out, ...skip]);
     if (r.code !== 0) throw new Error(`plan failed (${r.code}): ${r.stderr}`);

@@ -9,10 +9,10 @@ import { closeSync, openSync, ftruncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientFrom } from '../../src/cluster/from-address.js';
-import { STORY_HBA, VPN_RANGE } from '../../src/cluster/story.js';
+import { STORY_HBA } from '../../src/cluster/story.js';
 import { testedInstalls } from '../helpers/cluster.js';
 import { pgharden } from '../helpers/cli.js';
-import { hasDumpTools, storyWithConsumers, type StoryPlanSetup } from '../helpers/story-plan.js';
+import { consumerSpec, hasDumpTools, storyWithConsumers, type StoryPlanSetup } from '../helpers/story-plan.js';
 
 describe.each(testedInstalls())('plan refuses a consumer it would cut off, on PostgreSQL $major', (install) => {
   const skip = hasDumpTools(install.major) ? [] : ['--skip-backup'];
@@ -26,17 +26,8 @@ describe.each(testedInstalls())('plan refuses a consumer it would cut off, on Po
     s.cluster.writeFile(s.cluster.hbaFile, text);
     await s.cluster.reload();
   };
-  const plan = (name: string, consumer: string, ranges = VPN_RANGE) => {
-    const file = join(s.dir, `${name}.yaml`);
-    writeFileSync(file, [
-      `target: { dsn: "${s.dsn}" }`,
-      `network: { trustedRanges: [${ranges}] }`,
-      'roles: [{ name: agents_app, template: app-readwrite, databases: [workspace] }]',
-      `consumers: [${consumer}]`,
-      '',
-    ].join('\n'));
-    return pgharden(['plan', '--spec', file, '--out', join(s.dir, 'plans', name), ...skip]);
-  };
+  const plan = (name: string, consumer: string) =>
+    pgharden(['plan', '--spec', consumerSpec(s, name, [consumer]), '--out', join(s.dir, 'plans', name), ...skip]);
 
   it('refuses a consumer whose DSN host reaches the server from outside the trusted ranges', async () => {
     // Loopback only through a wide trust rule: the flip narrows it to the VPN, and 127.0.0.1 loses its way in.
