@@ -5,7 +5,7 @@
  * root, because the owner is kept. A symlink stays a link: its target is what is replaced.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fchownSync, fsyncSync, lstatSync, openSync, readlinkSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, fsyncSync, lstatSync, openSync, readlinkSync, realpathSync, renameSync, statSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 
 export interface FileOwnership {
@@ -82,4 +82,17 @@ export function writeFileAtomic(link: string, data: string | Buffer, opts: FileO
     }
     throw new Error(`Cannot write ${link}${path === link ? '' : ` (through the link, ${path})`}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/** Makes `path` a symlink to `target` again (atomically: a new link renamed over whatever is there). */
+export function restoreLink(path: string, target: string): void {
+  try {
+    if (lstatSync(path).isSymbolicLink() && realpathSync(path) === target) return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const temp = join(dirname(path), `.${basename(path)}.pgharden-${process.pid}-${randomBytes(4).toString('hex')}.link`);
+  symlinkSync(target, temp);
+  renameSync(temp, path);
+  fsyncDir(dirname(path));
 }

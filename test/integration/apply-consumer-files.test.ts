@@ -5,7 +5,7 @@
  * JSON, YAML and TOML are found, rewritten in their own quoting and log in after the flip.
  */
 import { spawnSync } from 'node:child_process';
-import { lstatSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -49,7 +49,7 @@ describe.each(testedInstalls())('consumer files as their readers read them, on P
     expect(lstatSync(pgpass).mode & 0o777).toBe(0o640);
   });
 
-  it('writes through a symlinked consumer file and a symlinked pg_hba.conf; rollback restores both as links', () => {
+  it('writes through a symlinked consumer file and a symlinked pg_hba.conf; rollback restores both, and a link replaced meanwhile', () => {
     const real = join(s.dir, 'real');
     mkdirSync(real);
     const target = join(real, 'agents.env');
@@ -69,6 +69,10 @@ describe.each(testedInstalls())('consumer files as their readers read them, on P
     expect(readFileSync(target, 'utf8')).toBe(`DATABASE_URL=postgres://agents_app:${password(plan)}@127.0.0.1:${s.cluster.port}/workspace\n`);
     expect(readFileSync(hbaTarget, 'utf8')).toContain('scram-sha-256');
     expect(readFileSync(join(plan, 'report.txt'), 'utf8')).toContain(`connection string in ${link} logs in`);
+    // An editor that saves by replacing breaks the link: rollback puts it back.
+    const applied = readFileSync(link);
+    rmSync(link);
+    writeFileSync(link, applied, { mode: 0o640 });
     expect(pgharden(['rollback', plan]).code).toBe(0);
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
     expect(lstatSync(s.cluster.hbaFile).isSymbolicLink()).toBe(true);
