@@ -37,7 +37,9 @@ export function consumerLockouts(input: PlanInput, finalLines: readonly HbaLine[
       const fix = p.from === 'local'
         ? `give ${role.name} a "local" rule with scram-sha-256, or change the DSN to use TCP from a trusted range`
         : `add the range (e.g. ${rangeOf(p.from)}) to network.trustedRanges, or change the DSN so the consumer connects from a trusted range`;
-      out.push(`consumer "${c.name}" would be cut off after the flip: ${p.via} reaches the server from ${from}, where ${role.name} to database ${database} gets ${hit}; ${fix}`);
+      // Sessions are told apart only by what the spec says of the consumer: without it, every session on the old user counts.
+      const whose = p.via.includes('session') && !spec.application && !spec.clientAddress ? ` (a session of ${c.oldUser}: if it is not this consumer's, set its "application" or "clientAddress" in the spec)` : '';
+      out.push(`consumer "${c.name}" would be cut off after the flip: ${p.via}${whose} reaches the server from ${from}, where ${role.name} to database ${database} gets ${hit}; ${fix}`);
     }
   }
   return out;

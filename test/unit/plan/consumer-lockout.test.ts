@@ -28,6 +28,9 @@ describe('consumer lockouts: each path against the final rules', () => {
       `consumer "agents" would be cut off after the flip: its live session pid 2 reaches the server from 127.20.0.5, where agents_app to database workspace gets no pg_hba.conf entry in ${HBA}; add the range (e.g. 127.20.0.5/32) to network.trustedRanges, or change the DSN so the consumer connects from a trusted range`,
       `consumer "agents" would be cut off after the flip: its live session pid 3 reaches the server from 127.30.0.9, where agents_app to database workspace gets ${HBA} line 6 (reject); add the range (e.g. 127.30.0.9/32) to network.trustedRanges, or change the DSN so the consumer connects from a trusted range`,
     ]);
+    // Without "application" or "clientAddress", any session of the old user counts, and the message says how to tell them apart.
+    delete input.spec.consumers[0]!.application;
+    expect(consumerLockouts(input, parseHba(finalHba, { file: HBA, context }))[0]).toContain('its live session pid 2 (a session of postgres: if it is not this consumer\'s, set its "application" or "clientAddress" in the spec) reaches the server from 127.20.0.5');
     input.consumers[0]!.paths = input.consumers[0]!.paths!.slice(0, 3);
     expect(consumerLockouts(input, parseHba(STORY_HBA, { file: HBA, context }))).toEqual([]);
   });
