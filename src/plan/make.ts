@@ -113,10 +113,17 @@ export async function makePlan(o: MakePlanOptions): Promise<{ plan: Plan; dir: s
     secrets = newSecrets(o.spec.roles.map((r) => r.name));
     const server: ServerEndpoints = { port: Number(extra.port), socketDirs: extra.sockets.split(',').map((d) => d.trim()).filter(Boolean), listen: snapshot.settings.listen_addresses ?? '' };
     const consumers: ConsumerFile[] = [];
+    const consumerProblems: string[] = [];
     for (const c of o.spec.consumers) {
-      const f = await consumerFile(c, specDir, secrets[c.role]!.password, server, admin);
-      consumers.push({ ...f, binding: observeFile(f.path) });
+      try {
+        const f = await consumerFile(c, specDir, secrets[c.role]!.password, server, admin);
+        consumers.push({ ...f, binding: observeFile(f.path) });
+      } catch (err) {
+        if (!(err instanceof PlanError)) throw err;
+        consumerProblems.push(...err.problems);
+      }
     }
+    if (consumerProblems.length) throw new PlanError(consumerProblems);
     const autoPath = join(dataDir, 'postgresql.auto.conf');
     const autoSettings: Record<string, string> = {};
     try {

@@ -74,6 +74,15 @@ describe.each(testedInstalls())('plan refuses a consumer it would cut off, on Po
     expect(r.code).toBe(2);
   });
 
+  it('lists every consumer problem at once', () => {
+    writeFileSync(join(s.dir, 'other2.env'), `DATABASE_URL=postgres://postgres@127.0.0.1:${s.cluster.port + 2}/workspace\n`);
+    const file = consumerSpec(s, 'two-bad', ['{ name: far, file: other2.env, role: agents_app }', '{ name: dev, file: /dev/null, role: agents_app }']);
+    const r = pgharden(['plan', '--spec', file, '--out', join(s.dir, 'plans', 'two-bad'), ...skip]);
+    expect(r.stderr).toContain('consumer "far"');
+    expect(r.stderr).toContain('consumer "dev": /dev/null is not a regular file (a character device)');
+    expect(r.code).toBe(2);
+  });
+
   it.each([
     ['a character device', () => '/dev/zero', 'not a regular file (a character device)'],
     ['a FIFO', () => {
