@@ -8,8 +8,10 @@ const HELP = `pgharden consumers --scan — where connection strings live, to he
 Usage: pgharden consumers --scan DIR [DIR...] [--json]
 
 Walks the directories (not into .git or node_modules; at most 6 levels; text files under 1 MB)
-and lists every postgres:// URI with its file, line, key, user and database, and every PG*
-variable (PGHOST, PGUSER, PGPASSWORD, ...). Passwords are shown as <redacted>.
+and lists every connection string with its file, line, key, user and database: postgres:// URIs,
+libpq keyword/value strings (host=... user=... dbname=...) as a key's value in .env, INI, JSON,
+YAML and TOML files, .pgpass lines and pg_service.conf sections; and every PG* variable
+(PGHOST, PGUSER, PGPASSWORD, ...). Passwords are shown as <redacted>.
 --json prints {"schemaVersion": 1, "found": [{"file", "line", "key", "kind", "user", "database", "shown"}]}.
 
 Examples:

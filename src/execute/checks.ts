@@ -11,7 +11,8 @@ import { chooseSite, siteConfig } from '../plan/consumer-edit.js';
 import { describeCheck } from '../plan/review.js';
 import type { Secrets } from '../plan/secrets.js';
 import type { Check, Source } from '../plan/types.js';
-import { localAddressIn } from './source.js';
+import { pgpassLogin } from './pgpass-login.js';
+import { familyOf, localAddressIn, unbindable } from './source.js';
 import type { AdminSession } from './admin.js';
 
 export interface CheckContext {
@@ -38,8 +39,6 @@ function answerOf(r: ProbeResult): string {
   if (r.kind === 'error') return r.class === 'no-entry' || r.class === 'rejected' ? 'refused' : `error ${r.code}: ${r.message}`;
   return r.kind;
 }
-
-const unbindable = (err: unknown) => (err as NodeJS.ErrnoException).code === 'EADDRNOTAVAIL';
 
 async function login(config: pg.ClientConfig, from: string | undefined, fn?: (c: pg.Client) => Promise<string>): Promise<string> {
   const c = from ? clientFrom(from, config) : new pg.Client(config);
@@ -93,6 +92,7 @@ async function answer(ch: Check, x: CheckContext, sessions?: Map<string, pg.Clie
       const text = readFileSync(ch.path, 'utf8');
       const c = x.consumers.get(ch.path);
       const site = chooseSite(ch.path, text, c?.key, c?.format);
+      if (site.kind === 'pgpass') return pgpassLogin(ch.path, site, { host: x.host, port: x.port });
       return login(siteConfig(site, { host: x.host, port: x.port }) as pg.ClientConfig, undefined);
     }
     case 'hba-valid': {
@@ -126,12 +126,15 @@ export async function runCheck(ch: Check, x: CheckContext, sessions?: Map<string
   } catch (err) {
     if (!unbindable(err)) return { description, outcome: 'fail', got: `error: ${(err as Error).message}` };
     const from = (ch as { from?: Source }).from;
+    const address = from && from !== 'local' ? from.address : '?';
     const range = from && from !== 'local' ? from.range : undefined;
-    const alt = range ? localAddressIn(range) : undefined;
-    if (!alt) return { description, outcome: 'skipped', got: `skipped: this host has no address in ${range ?? (from as { address?: string })?.address} to probe from` };
+    const alt = range ? localAddressIn(range, familyOf(x.host)) : undefined;
+    const skipped = (tried: string): CheckResult => ({ description, outcome: 'skipped', got: `skipped: this host has no address in ${range ?? address} that can reach ${x.host} (${tried}); not proven` });
+    if (!alt) return skipped(`${address}: ${(err as NodeJS.ErrnoException).code}`);
     try {
       return judge(await answer({ ...ch, from: { address: alt, range } } as Check, x, sessions), ` (left from ${alt}, this host's address in ${range})`);
     } catch (again) {
+      if (unbindable(again)) return skipped(`${alt}: ${(again as NodeJS.ErrnoException).code}`);
       return { description, outcome: 'fail', got: `error: ${(again as Error).message}` };
     }
   }

@@ -16,6 +16,16 @@ export interface StepReport {
   results: CheckResult[];
 }
 
+/** What the run did not prove: each skipped check, with why, so a pass is never read into a skip. */
+export function notProven(results: readonly CheckResult[]): string[] {
+  const skipped = results.filter((r) => r.outcome === 'skipped');
+  if (skipped.length === 0) return results.length ? ['proven: every check ran against the server'] : [];
+  return [
+    `not proven: ${skipped.length} check${skipped.length === 1 ? '' : 's'} could not run from here and claim nothing; test them from a machine in that range:`,
+    ...skipped.map((r) => `  - ${r.description}: ${r.got.replace(/^skipped: /, '')}`),
+  ];
+}
+
 export function renderReport(plan: Plan, steps: readonly StepReport[]): string {
   const lines = [`pgharden report for plan ${plan.name} (${plan.id.slice(0, 12)})`];
   if (plan.backup.skipped) lines.push('WARNING: NO VERIFIED BACKUP was taken before this change (the plan was made with --skip-backup)');
@@ -28,11 +38,13 @@ export function renderReport(plan: Plan, steps: readonly StepReport[]): string {
   }
   const all = steps.flatMap((s) => s.results);
   lines.push(`${all.filter((r) => r.outcome === 'pass').length} checks passed, ${all.filter((r) => r.outcome === 'fail').length} failed, ${all.filter((r) => r.outcome === 'skipped').length} skipped`);
+  lines.push(...notProven(all));
   return `${lines.join('\n')}\n`;
 }
 
 export function writeReport(dir: string, plan: Plan, steps: readonly StepReport[]): void {
   if (steps.length === 0) return;
-  writeFileAtomic(join(dir, 'report.json'), `${JSON.stringify({ schemaVersion: 1, plan: plan.id, backupSkipped: plan.backup.skipped, steps }, null, 2)}\n`, { mode: 0o600 });
+  const notRun = steps.flatMap((s) => s.results).filter((r) => r.outcome === 'skipped').map((r) => ({ description: r.description, why: r.got }));
+  writeFileAtomic(join(dir, 'report.json'), `${JSON.stringify({ schemaVersion: 1, plan: plan.id, backupSkipped: plan.backup.skipped, steps, notProven: notRun }, null, 2)}\n`, { mode: 0o600 });
   writeFileAtomic(join(dir, 'report.txt'), renderReport(plan, steps), { mode: 0o600 });
 }

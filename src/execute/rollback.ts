@@ -15,7 +15,7 @@ import { loadPlan } from '../plan/store.js';
 import { backupPath } from '../plan/stage-network.js';
 import type { Plan } from '../plan/types.js';
 import { openAdmin, type AdminSession } from './admin.js';
-import { writeFileAtomic } from './atomic.js';
+import { restoreLink, writeFileAtomic } from './atomic.js';
 import { openJournal } from './journal.js';
 import { acquirePlanLock } from './lock.js';
 import { reload } from './runners.js';
@@ -57,7 +57,8 @@ export async function rollbackPlan(dir: string, log: (line: string) => void): Pr
       const saved = join(dir, backupPath(plan.binding.files, f.path));
       if (!existsSync(saved)) continue;
       const now = observeFile(f.path);
-      if (now.sha256 === f.sha256 && now.mode === f.mode && now.uid === f.uid && now.gid === f.gid) continue;
+      if (now.sha256 === f.sha256 && now.mode === f.mode && now.uid === f.uid && now.gid === f.gid && now.link === f.link) continue;
+      if (f.link) restoreLink(f.path, f.link);
       const st = statSync(saved);
       writeFileAtomic(f.path, readFileSync(saved), { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid });
       result.restored.push(f.path);

@@ -115,7 +115,7 @@ export async function runAction(a: Action, step: Step, x: RunContext): Promise<C
     case 'rewrite-consumer': {
       const st = statSync(a.path);
       const text = readFileSync(a.path, 'utf8');
-      writeFileAtomic(a.path, rewriteSite(a.path, text, { ...(a.key ? { key: a.key } : {}), format: a.format, user: a.role, password: x.secrets[a.role]!.password }), { mode: consumerMode(st.mode & 0o7777), uid: st.uid, gid: st.gid });
+      writeFileAtomic(a.path, rewriteSite(a.path, text, { ...(a.key ? { key: a.key } : {}), format: a.format, user: a.role, password: x.secrets[a.role]!.password }), { mode: consumerMode(st.mode & 0o7777, a.format), uid: st.uid, gid: st.gid });
       return [];
     }
     case 'chmod':

@@ -125,7 +125,8 @@ export function probe(t: ProbeTarget): Promise<ProbeResult> {
       if (r) finish(r);
     };
     socket.on('data', onData);
-    socket.on('error', (e) => finish(new Error(`Cannot reach PostgreSQL at ${where}: ${e.message}`)));
+    // The errno (EADDRNOTAVAIL, EINVAL when the source address cannot be bound) stays on the error: callers tell "could not leave from there" from a refusal.
+    socket.on('error', (e: NodeJS.ErrnoException) => finish(Object.assign(new Error(`Cannot reach PostgreSQL at ${where}: ${e.message}`), { code: e.code, syscall: e.syscall })));
     socket.on('close', () => finish(new Error(`PostgreSQL at ${where} closed the connection without an answer`)));
     socket.on('connect', () => socket.write(t.ssl ? SSL_REQUEST : startupMessage(params)));
   });

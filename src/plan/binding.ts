@@ -4,7 +4,7 @@
  * `apply` refuse a plan whose binding no longer holds, naming each drifted item (exit 3).
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 
 export interface FileBinding {
   path: string;
@@ -13,6 +13,8 @@ export interface FileBinding {
   mode: number | null;
   uid: number | null;
   gid: number | null;
+  /** When `path` is a symlink: the file it resolves to. Writes go through it; rollback puts the link back if it was replaced. */
+  link?: string;
 }
 
 export interface Binding {
@@ -33,7 +35,8 @@ export interface Drift {
 export function observeFile(path: string): FileBinding {
   try {
     const st = statSync(path);
-    return { path, sha256: createHash('sha256').update(readFileSync(path)).digest('hex'), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+    const link = lstatSync(path).isSymbolicLink() ? realpathSync(path) : undefined;
+    return { path, sha256: createHash('sha256').update(readFileSync(path)).digest('hex'), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, ...(link ? { link } : {}) };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { path, sha256: null, mode: null, uid: null, gid: null };
     throw err;
@@ -61,6 +64,9 @@ export function drift(planned: Binding, now: Binding): Drift[] {
       });
     }
     if (f.mode !== n.mode && n.sha256 !== null && f.sha256 !== null) out.push({ item: `${f.path} mode`, planned: octal(f.mode), now: octal(n.mode) });
+    if ((f.link ?? null) !== (n.link ?? null) && n.sha256 !== null && f.sha256 !== null) {
+      out.push({ item: `${f.path} symlink`, planned: f.link ? `a link to ${f.link}` : 'not a link', now: n.link ? `a link to ${n.link}` : 'not a link' });
+    }
     if ((f.uid !== n.uid || f.gid !== n.gid) && n.sha256 !== null && f.sha256 !== null) {
       out.push({ item: `${f.path} owner`, planned: `${f.uid}:${f.gid}`, now: `${n.uid}:${n.gid}` });
     }

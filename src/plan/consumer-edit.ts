@@ -2,13 +2,15 @@
  * Consumer files: where a connection string sits and how to move it to a new role in place,
  * every other byte kept. Three shapes:
  * - in any text file (.env, YAML, JSON, TOML, INI, systemd `Environment=`): a `postgres://` URI,
- *   or a libpq keyword/value string as the value of a key;
+ *   or a libpq keyword/value string as the value of a key (in JSON, YAML and TOML, read and
+ *   written back with the file's own quoting and escapes: consumer-strings.ts);
  * - `.pgpass`: a `host:port:database:user:password` line (key: `host:port:database`);
  * - `pg_service.conf`: a `[service]` section's `user=` and `password=` (key: the service name).
  */
 import { basename } from 'node:path';
 import { isKeywordDsn, keywordConfig, parseKeywordDsn, withKeywordCredentials } from './keyword-dsn.js';
 import { pgpassSites, rewritePgpass, rewriteService, serviceSites } from './consumer-files.js';
+import { dialectOf, encodeValue, stringValues, type Dialect, type Quoting } from './consumer-strings.js';
 
 /** A place in a file that says how a consumer connects. */
 export interface Site {
@@ -26,6 +28,8 @@ export interface Site {
   password?: string | null;
   host?: string | null;
   port?: number | null;
+  /** A keyword DSN held in a JSON, YAML or TOML string: `text` is the value as read, [start, end) the whole scalar. */
+  quoting?: Quoting;
 }
 
 export class ConsumerFileError extends Error {
@@ -68,12 +72,21 @@ function findKeywordDsns(text: string): Site[] {
   return out;
 }
 
+/** Keyword/value DSNs held in the string values of a JSON, YAML or TOML file. */
+function structuredKeywordDsns(text: string, dialect: Dialect): Site[] {
+  return stringValues(text, dialect).filter((v) => !v.value.includes('://') && isKeywordDsn(v.value)).map((v) => {
+    const c = keywordConfig(v.value);
+    return { kind: 'keyword', key: v.key, line: v.line, start: v.start, end: v.end, text: v.value, user: (c.user as string) ?? null, database: (c.database as string) ?? null, quoting: v.quoting };
+  });
+}
+
 /** Every site in a file; `format` (from the spec), else the file's name, decides .pgpass and pg_service.conf. */
 export function findSites(file: string, text: string, format?: string): Site[] {
   const name = basename(file);
   if (format === 'pgpass' || (!format && (name === '.pgpass' || name === 'pgpass'))) return pgpassSites(text);
   if (format === 'pg_service' || (!format && (name === 'pg_service.conf' || name === '.pg_service.conf'))) return serviceSites(text);
-  return [...findUris(text), ...findKeywordDsns(text)].sort((a, b) => a.start - b.start);
+  const dialect = dialectOf(file, format);
+  return [...findUris(text), ...(dialect ? structuredKeywordDsns(text, dialect) : findKeywordDsns(text))].sort((a, b) => a.start - b.start);
 }
 
 /** The one site to rewrite: by key, or the only one. */
@@ -94,7 +107,10 @@ export function rewriteSite(file: string, text: string, target: { key?: string; 
   if (site.kind === 'pgpass') return rewritePgpass(text, site, target.user, target.password);
   if (site.kind === 'service') return rewriteService(text, site, target.user, target.password);
   let moved: string;
-  if (site.kind === 'keyword') moved = withKeywordCredentials(site.text, target.user, target.password);
+  if (site.kind === 'keyword') {
+    moved = withKeywordCredentials(site.text, target.user, target.password);
+    if (site.quoting) moved = encodeValue(moved, site.quoting);
+  }
   else {
     const m = /^(postgres(?:ql)?:\/\/)(?:[^@/?#]*@)?(.*)$/s.exec(site.text)!;
     moved = `${m[1]}${encodeURIComponent(target.user)}:${encodeURIComponent(target.password)}@${m[2]}`;

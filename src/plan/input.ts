@@ -6,6 +6,7 @@ import type { Snapshot } from '../cluster/introspect.js';
 import type { HbaLine } from '../conf/hba-types.js';
 import type { Spec } from '../spec/spec.js';
 import type { FileBinding } from './binding.js';
+import type { ConsumerPath } from './consumer-route.js';
 import type { RoleTemplate } from './templates.js';
 import type { PlanTarget } from './types.js';
 
@@ -31,6 +32,8 @@ export interface ConsumerFile {
   /** The file with the new role's credentials, computed only to record its hash. */
   rewritten: string;
   binding: FileBinding;
+  /** How it reaches the server (its DSN, its live sessions), judged against the final rules. */
+  paths?: ConsumerPath[];
 }
 
 export interface PlanInput {

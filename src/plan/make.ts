@@ -10,7 +10,9 @@ import { connect, osUserName, recordTarget, type ConnectOptions } from '../clust
 import { introspect } from '../cluster/introspect.js';
 import { parseConf } from '../conf/guc.js';
 import { loadConf } from '../conf/load-conf.js';
-import { chooseSite, rewriteSite } from './consumer-edit.js';
+import { chooseSite, rewriteSite, type Site } from './consumer-edit.js';
+import { dsnPaths, sessionPaths, type ConsumerPath, type ServerEndpoints } from './consumer-route.js';
+import { readRegularFile, UnreadableFileError } from './read-file.js';
 import type { Spec } from '../spec/spec.js';
 import { observeFile } from './binding.js';
 import { PlanError, type ConsumerFile, type PlanInput, type TableFacts } from './input.js';
@@ -60,14 +62,27 @@ async function tablesOf(admin: pg.Client, connection: ConnectOptions, db: string
   }
 }
 
-function consumerFile(c: Spec['consumers'][number], specDir: string, password: string): Omit<ConsumerFile, 'binding'> {
-  const path = isAbsolute(c.file) ? c.file : resolve(specDir, c.file);
-  let text: string;
+/** The file must be a regular file of bounded size (a symlink is followed): a FIFO or /dev/zero would never finish reading. */
+function readConsumerText(name: string, path: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readRegularFile(path).toString('utf8');
   } catch (err) {
-    throw new PlanError([`consumer "${c.name}": cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); fix "file" in the spec`]);
+    if (err instanceof UnreadableFileError) throw new PlanError([`consumer "${name}": ${err.message}; fix "file" in the spec`]);
+    throw err;
   }
+}
+
+/** Every path the consumer reaches the server by (its DSN, its live sessions); a DSN for another server is refused. */
+async function consumerPaths(c: Spec['consumers'][number], site: Site, oldUser: string, server: ServerEndpoints, admin: pg.Client): Promise<ConsumerPath[]> {
+  const dsn = await dsnPaths(site, server);
+  if (dsn.problems.length) throw new PlanError(dsn.problems.map((p) => `consumer "${c.name}": ${p}`));
+  const sessions = await sessionPaths(admin, { user: oldUser, ...(c.application ? { application: c.application } : {}), ...(c.clientAddress ? { clientAddress: c.clientAddress } : {}) });
+  return [...dsn.paths, ...sessions];
+}
+
+async function consumerFile(c: Spec['consumers'][number], specDir: string, password: string, server: ServerEndpoints, admin: pg.Client): Promise<Omit<ConsumerFile, 'binding'>> {
+  const path = isAbsolute(c.file) ? c.file : resolve(specDir, c.file);
+  const text = readConsumerText(c.name, path);
   const site = chooseSite(path, text, c.key, c.format);
   const { user: oldUser, database } = site;
   if (!oldUser) throw new PlanError([`consumer "${c.name}": the connection string in ${path} (line ${site.line}) names no user; pgharden needs the old user to know which sessions to wait for`]);
@@ -75,7 +90,7 @@ function consumerFile(c: Spec['consumers'][number], specDir: string, password: s
   const key = c.key ?? site.key ?? undefined;
   return {
     name: c.name, path, format: c.format ?? (site.kind === 'pgpass' ? 'pgpass' : site.kind === 'service' ? 'pg_service' : 'text'), text, ...(key ? { key } : {}),
-    oldUser, database, rewritten,
+    oldUser, database, rewritten, paths: await consumerPaths(c, site, oldUser, server, admin),
   };
 }
 
@@ -103,10 +118,19 @@ export async function makePlan(o: MakePlanOptions): Promise<{ plan: Plan; dir: s
       tables.set(db, await tablesOf(admin, o.connection, db, [...new Set(o.spec.roles.map((r) => r.schema))]));
     }
     secrets = newSecrets(o.spec.roles.map((r) => r.name));
-    const consumers: ConsumerFile[] = o.spec.consumers.map((c) => {
-      const f = consumerFile(c, specDir, secrets[c.role]!.password);
-      return { ...f, binding: observeFile(f.path) };
-    });
+    const server: ServerEndpoints = { port: Number(extra.port), socketDirs: extra.sockets.split(',').map((d) => d.trim()).filter(Boolean), listen: snapshot.settings.listen_addresses ?? '' };
+    const consumers: ConsumerFile[] = [];
+    const consumerProblems: string[] = [];
+    for (const c of o.spec.consumers) {
+      try {
+        const f = await consumerFile(c, specDir, secrets[c.role]!.password, server, admin);
+        consumers.push({ ...f, binding: observeFile(f.path) });
+      } catch (err) {
+        if (!(err instanceof PlanError)) throw err;
+        consumerProblems.push(...err.problems);
+      }
+    }
+    if (consumerProblems.length) throw new PlanError(consumerProblems);
     const autoPath = join(dataDir, 'postgresql.auto.conf');
     const autoSettings: Record<string, string> = {};
     try {

@@ -13,6 +13,7 @@ import type { HbaLine } from '../conf/hba-types.js';
 import { canonicalJson } from '../execute/canonical.js';
 import { PlanError, type PlanInput } from './input.js';
 import { backupFor, canarySteps, fileState, flipSteps, hbaEdits, touchedFiles } from './stage-network.js';
+import { consumerLockouts } from './consumer-lockout.js';
 import { consumerSteps } from './stage-consumers.js';
 import { qualified, roleSteps } from './stage-roles.js';
 import { verifySteps } from './stage-verify.js';
@@ -135,6 +136,7 @@ export function buildPlan(input: PlanInput): Plan {
       }
     }
   }
+  late.push(...consumerLockouts(input, edits.finalLines));
   if (late.length) throw new PlanError(late, true);
 
   const hbaFile = input.hba.file;

@@ -12,8 +12,12 @@ import type { Step } from './types.js';
 /** How long a consumer's command may run. */
 export const COMMAND_TIMEOUT_MS = 120_000;
 
-/** A consumer file's mode once it holds a password: the owner's and group's read/write kept, nothing for others. */
-export const consumerMode = (mode: number | null) => (mode ?? 0o600) & 0o660;
+/**
+ * A consumer file's mode once it holds a password: nothing for others; the owner's and group's
+ * read/write kept, except for a .pgpass, which libpq ignores with any group or world access
+ * (so 0600 or less). libpq makes no such check of pg_service.conf, so its group keeps access.
+ */
+export const consumerMode = (mode: number | null, format?: string) => (mode ?? 0o600) & (format === 'pgpass' ? 0o600 : 0o660);
 
 const none = { before: [{ of: 'none' as const }], after: [{ of: 'none' as const }], transactional: false, restartRequired: false };
 
@@ -25,13 +29,13 @@ export function consumerSteps(input: PlanInput): Step[] {
       id: `consumers/${c.name}/rewrite`,
       stage: 'consumers',
       kind: 'file',
-      description: `Rewrite ${c.key ?? 'the connection string'} in ${c.path}: user ${c.oldUser} → ${spec.role}, with its new password; everything else in the file is kept${c.binding.mode !== null && (c.binding.mode & 0o007) !== 0 ? `; mode ${c.binding.mode.toString(8).padStart(4, '0')} → ${consumerMode(c.binding.mode).toString(8).padStart(4, '0')}, since it now holds a password` : ''}`,
+      description: `Rewrite ${c.key ?? 'the connection string'} in ${c.path}: user ${c.oldUser} → ${spec.role}, with its new password; everything else in the file is kept${c.binding.mode !== null && consumerMode(c.binding.mode, c.format) !== c.binding.mode ? `; mode ${c.binding.mode.toString(8).padStart(4, '0')} → ${consumerMode(c.binding.mode, c.format).toString(8).padStart(4, '0')}, since it now holds a password${c.format === 'pgpass' ? ' (libpq ignores a .pgpass with any group or world access)' : ''}` : ''}`,
       forward: { do: 'rewrite-consumer', path: c.path, format: c.format, ...(c.key ? { key: c.key } : {}), role: spec.role, oldUser: c.oldUser },
       verify: [{ check: 'consumer-dsn', consumer: c.name, path: c.path, expect: 'ok' }],
       undo: { do: 'restore-file', path: c.path, backup: backupFor(input, c.path) },
       before: [fileState(c.binding)],
       // The file now holds a password: no access for other accounts (owner and group keep theirs).
-      after: [{ ...fileState(c.binding), sha256: sha256(c.rewritten), mode: consumerMode(c.binding.mode) } as ReturnType<typeof fileState>],
+      after: [{ ...fileState(c.binding), sha256: sha256(c.rewritten), mode: consumerMode(c.binding.mode, c.format) } as ReturnType<typeof fileState>],
       transactional: false,
       restartRequired: false,
     });

@@ -23,7 +23,7 @@ export const fileState = (f: FileBinding): State => ({ of: 'file', path: f.path,
 /** Every file the plan may change, in backup order: pg_hba.conf first, consumer files last. */
 export function touchedFiles(input: PlanInput): FileBinding[] {
   const files = [input.hba.binding, input.configFile, input.autoConf, ...(input.identFile ? [input.identFile] : []), ...input.consumers.map((c) => c.binding)];
-  return files.map(({ path, sha256, mode, uid, gid }) => ({ path, sha256, mode, uid, gid }));
+  return files.map(({ path, sha256, mode, uid, gid, link }) => ({ path, sha256, mode, uid, gid, ...(link ? { link } : {}) }));
 }
 
 /** Where the preflight backup keeps a file, relative to the plan directory: numbered in binding order, so equal base names stay apart. */

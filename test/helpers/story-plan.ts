@@ -56,6 +56,19 @@ export async function storyWithConsumers(install: PgInstall, settings?: Record<s
   };
 }
 
+/** A spec with one role (agents_app on workspace) and these consumers (YAML flow mappings), written as dir/NAME.yaml; returns its path. */
+export function consumerSpec(s: StoryPlanSetup, name: string, consumers: string[], ranges = VPN_RANGE): string {
+  const file = join(s.dir, `${name}.yaml`);
+  writeFileSync(file, [
+    `target: { dsn: "${s.dsn}" }`,
+    `network: { trustedRanges: [${ranges}] }`,
+    'roles: [{ name: agents_app, template: app-readwrite, databases: [workspace] }]',
+    `consumers: [${consumers.join(', ')}]`,
+    '',
+  ].join('\n'));
+  return file;
+}
+
 /** True when this machine has pg_dump/pg_restore able to back up a server of this major. */
 export function hasDumpTools(major: number): boolean {
   try {

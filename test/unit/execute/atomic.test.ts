@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -49,5 +49,27 @@ describe('writeFileAtomic', () => {
     mkdirSync(join(target, 'inside'), { recursive: true });
     expect(() => writeFileAtomic(target, 'x')).toThrow(`Cannot write ${target}`);
     expect(readdirSync(dir)).toEqual(['is-a-directory']);
+  });
+
+  it('writes through a symlink (and a chain of them): the link stays, the target gets the content, its mode and owner kept', () => {
+    mkdirSync(join(dir, 'real'));
+    const target = join(dir, 'real', 'app.env');
+    writeFileSync(target, 'old\n');
+    chmodSync(target, 0o640);
+    symlinkSync('real/app.env', join(dir, 'one'));
+    symlinkSync(join(dir, 'one'), join(dir, 'two'));
+    writeFileAtomic(join(dir, 'two'), 'new\n');
+    expect(lstatSync(join(dir, 'two')).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(join(dir, 'one'))).toBe('real/app.env');
+    expect(readFileSync(target, 'utf8')).toBe('new\n');
+    expect(statSync(target).mode & 0o7777).toBe(0o640);
+    expect(readdirSync(join(dir, 'real'))).toEqual(['app.env']);
+  });
+
+  it('creates the missing target of a dangling link, keeping the link', () => {
+    symlinkSync('made.conf', join(dir, 'link.conf'));
+    writeFileAtomic(join(dir, 'link.conf'), 'x');
+    expect(lstatSync(join(dir, 'link.conf')).isSymbolicLink()).toBe(true);
+    expect(readFileSync(join(dir, 'made.conf'), 'utf8')).toBe('x');
   });
 });

@@ -11,3 +11,15 @@ describe('probe sources', () => {
     expect(localAddressIn('not a range')).toBeUndefined();
   });
 });
+
+describe('unbindable sources', () => {
+  it('tells "could not leave from there" from other errors, and picks an address of the server\'s family', async () => {
+    const { unbindable, familyOf } = await import('../../../src/execute/source.js');
+    expect(['EADDRNOTAVAIL', 'EINVAL', 'EAFNOSUPPORT'].map((code) => unbindable({ code }))).toEqual([true, true, true]);
+    expect(unbindable({ code: 'ECONNREFUSED' })).toBe(false);
+    expect(familyOf('127.0.0.1')).toBe(4);
+    expect(familyOf('::1')).toBe(6);
+    expect(localAddressIn('::1/128', 4)).toBeUndefined();
+    expect(localAddressIn('127.0.0.0/8', 4)).toBe('127.0.0.1');
+  });
+});

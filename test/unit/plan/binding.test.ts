@@ -1,7 +1,8 @@
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeDrift, drift, observeFile, type Binding } from '../../../src/plan/binding.js';
+import { restoreLink } from '../../../src/execute/atomic.js';
 import { tree } from '../../helpers/tree.js';
 
 describe('plan binding', () => {
@@ -28,5 +29,22 @@ describe('plan binding', () => {
     ]);
     expect(d.find((x) => x.item === `${conf} mode`)).toMatchObject({ planned: '0644', now: '0600' });
     expect(describeDrift('plans/story', d)).toMatch(/^The plan plans\/story no longer matches the cluster \(5 items changed since it was made\):\n {2}- system_identifier/);
+  });
+
+  it('records a symlink\'s target, names a link replaced by a file, and restoreLink puts it back', () => {
+    const dir = realpathSync(tree({ 'real.env': 'U=postgres://a@h/x\n' }));
+    const link = join(dir, 'app.env');
+    symlinkSync('real.env', link);
+    const planned = observeFile(link);
+    expect(planned.link).toBe(join(dir, 'real.env'));
+    expect(observeFile(join(dir, 'real.env')).link).toBeUndefined();
+    rmSync(link);
+    writeFileSync(link, 'U=postgres://a@h/x\n');
+    chmodSync(link, planned.mode!);
+    const bind = (f: typeof planned): Binding => ({ systemIdentifier: '1', dataDirectory: dir, port: 5432, files: [f] });
+    expect(drift(bind(planned), bind(observeFile(link)))).toEqual([{ item: `${link} symlink`, planned: `a link to ${join(dir, 'real.env')}`, now: 'not a link' }]);
+    restoreLink(link, join(dir, 'real.env'));
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(drift(bind(planned), bind(observeFile(link)))).toEqual([]);
   });
 });

@@ -1,0 +1,51 @@
+/**
+ * A `.pgpass` consumer logs in the way its reader will: libpq's own client (`psql -w`, so it
+ * never prompts) with PGPASSFILE pointing at the file, run as the file's owner when pgharden runs
+ * as root. libpq, not pgharden, decides whether the file is used: it ignores a password file that
+ * is not a plain file or has any group or world access ("has group or world access; permissions
+ * should be u=rw (0600) or less").
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { listInstalls } from '../cluster/install.js';
+import type { Site } from '../plan/consumer-edit.js';
+
+const pexec = promisify(execFile);
+
+/** A psql binary: the newest PostgreSQL install's, else the first on PATH. */
+export function findPsql(): string | undefined {
+  const dirs = [...listInstalls().sort((a, b) => b.major - a.major).map((i) => i.bindir), ...(process.env.PATH ?? '').split(':').filter(Boolean)];
+  return dirs.map((d) => join(d, 'psql')).find((p) => existsSync(p));
+}
+
+/** Why libpq would skip this password file, or undefined when it reads it. */
+export function pgpassIgnored(path: string): string | undefined {
+  const st = statSync(path);
+  if (!st.isFile()) return `libpq ignores ${path}: it is not a plain file`;
+  if ((st.mode & 0o077) !== 0) return `libpq ignores ${path}: it has group or world access (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}; it must be 0600 or less)`;
+  return undefined;
+}
+
+/**
+ * `ok`, `refused`, or the error, for a login with the .pgpass line `site` as libpq reads it. A
+ * wildcard field (`*`) takes the server's host, port or the `postgres` database.
+ */
+export async function pgpassLogin(path: string, site: Site, server: { host: string; port: number }): Promise<string> {
+  const ignored = pgpassIgnored(path);
+  if (ignored) return `refused: ${ignored}`;
+  const psql = findPsql();
+  if (!psql) return 'error: no psql found to log in with the password file as libpq reads it; install postgresql-client';
+  const st = statSync(path);
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', PGPASSFILE: path, PGCONNECT_TIMEOUT: '10' };
+  const asOwner = process.getuid?.() === 0 && st.uid !== 0 ? { uid: st.uid, gid: st.gid } : {};
+  const args = ['-w', '-X', '-A', '-t', '-h', site.host ?? server.host, '-p', String(site.port ?? server.port), '-U', site.user!, '-d', site.database ?? 'postgres', '-c', 'SELECT 1'];
+  try {
+    await pexec(psql, args, { env, timeout: 30_000, ...asOwner });
+    return 'ok';
+  } catch (err) {
+    const stderr = ((err as { stderr?: string }).stderr ?? (err as Error).message).trim().split('\n')[0] ?? '';
+    return /password authentication failed|no password supplied|no pg_hba\.conf entry|rejects connection/.test(stderr) ? `refused: ${stderr}` : `error: ${stderr}`;
+  }
+}
