@@ -9,9 +9,9 @@ import { lookup } from 'node:dns/promises';
 import { realpathSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import type pg from 'pg';
+import { parseConninfo } from '../cluster/conninfo.js';
 import { parseIp } from '../conf/ip.js';
 import type { Site } from './consumer-edit.js';
-import { parseKeywordDsn } from './keyword-dsn.js';
 
 /** One way a consumer reaches the server: from the local socket or a TCP client address. */
 export interface ConsumerPath {
@@ -35,23 +35,15 @@ const DEFAULT_PORT = 5432;
 export function siteEndpoints(site: Site): { hosts: (string | undefined)[]; port: number | undefined } {
   if (site.kind === 'pgpass') return { hosts: [site.host ?? '*'], port: site.port ?? undefined };
   if (site.kind === 'service') return { hosts: [site.host ?? undefined], port: site.port ?? undefined };
-  if (site.kind === 'keyword') {
-    const kv = Object.fromEntries((parseKeywordDsn(site.text) ?? []).map((t) => [t.key, t.value]));
-    const hosts = (kv.hostaddr ?? kv.host)?.split(',');
-    return { hosts: hosts ?? [undefined], port: kv.port ? Number(kv.port.split(',')[0]) : undefined };
+  // URIs and keyword/value strings: read by libpq's own rules (cluster/conninfo.ts).
+  let kv: Record<string, string> = {};
+  try {
+    kv = parseConninfo(site.text);
+  } catch {
+    // A string libpq would refuse: no endpoint to judge; the consumer check says why later.
   }
-  const m = /^postgres(?:ql)?:\/\/(?:[^@/?#]*@)?([^/?#]*)[^?#]*(?:\?([^#]*))?/.exec(site.text);
-  const query = new URLSearchParams(m?.[2] ?? '');
-  const hostPart = m?.[1] ?? '';
-  let port: number | undefined;
-  const hosts = hostPart === '' ? [undefined] : hostPart.split(',').map((h) => {
-    const hp = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(h);
-    if (hp?.[2]) port ??= Number(hp[2]);
-    return decodeURIComponent((hp?.[1] ?? h).replace(/^\[|\]$/g, '')) || undefined;
-  });
-  const qHost = query.get('hostaddr') ?? query.get('host');
-  const qPort = query.get('port');
-  return { hosts: qHost ? qHost.split(',') : hosts, port: qPort ? Number(qPort.split(',')[0]) : port };
+  const hosts = (kv.hostaddr ?? kv.host)?.split(',');
+  return { hosts: hosts ?? [undefined], port: kv.port ? Number(kv.port.split(',')[0]) : undefined };
 }
 
 const sameDir = (a: string, b: string) => {
