@@ -6,13 +6,13 @@
 import { describe, expect, it } from 'vitest';
 import { parseHba } from '../../src/conf/hba.js';
 import { hbaRows } from '../../src/conf/hba-rows.js';
-import { corpusFiles } from '../helpers/corpus.js';
+import { CORPUS_PRESENT, corpusFiles } from '../helpers/corpus.js';
 import { testedInstalls } from '../helpers/cluster.js';
 import { serverHbaRows, useHbaOracle } from '../helpers/hba-oracle.js';
 
 const files = corpusFiles('hba');
 
-describe.each(testedInstalls())('pg_hba.conf corpus on PostgreSQL $major', (install) => {
+describe.skipIf(!CORPUS_PRESENT).each(testedInstalls())('pg_hba.conf corpus on PostgreSQL $major', (install) => {
   describe.each([false, true])('ssl %s', (ssl) => {
     const { cluster, context: oracleContext } = useHbaOracle(install, { ssl });
 
