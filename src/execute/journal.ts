@@ -21,6 +21,8 @@ export type JournalEntry =
   | { type: 'verification'; stepId: string; result: unknown }
   | { type: 'revert-intent'; stepId: string }
   | { type: 'reverted'; stepId: string }
+  /** A restore drill's scratch database, recorded before it is created and after it is dropped. */
+  | { type: 'scratch-database'; name: string; state: 'creating' | 'dropped' }
   | { type: 'run-end'; outcome: string };
 
 export type JournalRecord = JournalEntry & { seq: number; at: string; prev: string; hash: string };

@@ -16,6 +16,7 @@ import { backupPath } from '../plan/stage-network.js';
 import type { Plan } from '../plan/types.js';
 import { openAdmin, type AdminSession } from './admin.js';
 import { writeFileAtomic } from './atomic.js';
+import { dropLeftScratch, journalLedger } from './backup-step.js';
 import { openJournal } from './journal.js';
 import { acquirePlanLock } from './lock.js';
 import { reload } from './runners.js';
@@ -78,9 +79,11 @@ export async function rollbackPlan(dir: string, log: (line: string) => void): Pr
       );
     }
     const sqlSteps = reverse.filter((s) => s.forward.do === 'sql' && s.undo?.do === 'sql' && !s.id.startsWith('roles/password-encryption') && s.id !== 'flip/listen-addresses');
-    if (sqlSteps.length) {
+    const leftDrills = journalLedger(journal).pending();
+    if (sqlSteps.length || leftDrills.length) {
       admin = await openAdmin({ socketDir: plan.server.socketDir, port: plan.binding.port, role: plan.server.adminRole, dataDirectory: plan.binding.dataDirectory });
       if (result.restored.length) await reload(admin);
+      await dropLeftScratch(journal, admin, log);
       for (const s of sqlSteps) {
         const u = s.undo as { database: string; statements: string[] };
         journal.append({ type: 'revert-intent', stepId: s.id });
