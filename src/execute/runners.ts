@@ -1,6 +1,6 @@
 /**
  * Step runners: one per kind of action. SQL runs over the admin path (in one transaction when
- * the step says so, with statement logging off for statements carrying a verifier); files are
+ * the step says so, with logging and statistics off for statements carrying a verifier); files are
  * written atomically with their mode and owner kept; a candidate pg_hba.conf is checked with
  * pg_hba_file_rules before anything reloads it, and the previous file is put back on any error.
  */
@@ -11,11 +11,12 @@ import { promisify } from 'node:util';
 import { rewriteSite } from '../plan/consumer-edit.js';
 import type { Secrets } from '../plan/secrets.js';
 import { consumerMode } from '../plan/stage-consumers.js';
-import { SECRET_TOKEN, type Action, type Plan, type Step } from '../plan/types.js';
+import { type Action, type Plan, type Step } from '../plan/types.js';
 import type { AdminSession } from './admin.js';
 import { writeFileAtomic } from './atomic.js';
 import type { Journal } from './journal.js';
 import { runChecks, type CheckContext, type CheckResult } from './checks.js';
+import { runSql } from './sql-runner.js';
 
 export interface RunContext {
   plan: Plan;
@@ -38,21 +39,6 @@ export class StepError extends Error {
 }
 
 const pexec = promisify(execFile);
-
-async function runSql(a: Extract<Action, { do: 'sql' }>, step: Step, x: RunContext): Promise<void> {
-  const q = (sql: string) => x.admin.query(sql, [], a.database);
-  const secret = a.statements.some((s) => new RegExp(SECRET_TOKEN.source).test(s));
-  if (step.transactional) await q('BEGIN');
-  try {
-    // A verifier is not a password, but it allows offline guessing: keep it out of the server log.
-    if (secret && step.transactional) await q("SET LOCAL log_statement = 'none'; SET LOCAL log_min_duration_statement = -1");
-    for (const s of a.statements) await q(s.replace(SECRET_TOKEN, (_, role: string) => x.secrets[role]!.verifier));
-    if (step.transactional) await q('COMMIT');
-  } catch (err) {
-    if (step.transactional) await q('ROLLBACK').catch(() => undefined);
-    throw err;
-  }
-}
 
 /** Writes a candidate pg_hba.conf, validates it with the server, and puts the old one back on any error line. */
 async function writeHba(path: string, content: string, mode: number, uid: number, gid: number, x: RunContext): Promise<void> {
