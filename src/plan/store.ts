@@ -39,7 +39,53 @@ export function createPlanDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
 }
 
+const shq = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+/**
+ * SIGHUP only to this data directory's postmaster: after a crash, postmaster.pid can name a pid the
+ * kernel has since given to another process. The pid must run postgres, in this directory (the
+ * postmaster's working directory), and have started when postmaster.pid's line 3 says (epoch
+ * seconds; /proc/PID/stat field 22 counts clock ticks since boot).
+ */
+const RELOAD_POSTMASTER = `reload_postmaster() {
+  dir=$1
+  pid=$(sed -n 1p "$dir/postmaster.pid" 2>/dev/null || true)
+  start=$(sed -n 3p "$dir/postmaster.pid" 2>/dev/null || true)
+  why=''
+  case $pid in ''|*[!0-9]*) why="$dir/postmaster.pid holds no pid (is the server running?)" ;; esac
+  case $start in ''|*[!0-9]*) why=\${why:-"$dir/postmaster.pid holds no start time"} ;; esac
+  if [ -z "$why" ]; then
+    exe=$(readlink "/proc/$pid/exe" 2>/dev/null || true)
+    exe=\${exe% (deleted)}
+    case \${exe##*/} in
+      postgres|postmaster) ;;
+      '') why="no process $pid that can be inspected" ;;
+      *) why="pid $pid runs \${exe##*/}, not postgres" ;;
+    esac
+  fi
+  if [ -z "$why" ] && [ "$(readlink "/proc/$pid/cwd")" != "$(cd "$dir" && pwd -P)" ]; then
+    why="pid $pid is the postgres of $(readlink "/proc/$pid/cwd"), not of $dir"
+  fi
+  if [ -z "$why" ]; then
+    ticks=$(sed 's/.*) //' "/proc/$pid/stat" | cut -d' ' -f20)
+    hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
+    boot=$(sed -n 's/^btime //p' /proc/stat)
+    off=$((boot + ticks / hz - start))
+    if [ "$off" -lt -2 ] || [ "$off" -gt 2 ]; then why="pid $pid did not start when postmaster.pid says"; fi
+  fi
+  if [ -n "$why" ]; then
+    echo "rollback.sh: the files are restored, but the pid in $dir/postmaster.pid was not signalled: $why." >&2
+    echo "Reload the server with: pg_ctl reload -D $dir (as its OS user; on Debian: pg_ctlcluster VERSION NAME reload)" >&2
+    exit 1
+  fi
+  kill -HUP "$pid"
+}`;
+
 export function rollbackScript(plan: Plan): string {
+  // The plan's one-liner ends with a bare kill of postmaster.pid's first line; the script proves the pid first.
+  const shell = plan.rollback.shell;
+  const kill = shell.startsWith('kill -HUP ') ? 0 : shell.lastIndexOf(' && kill -HUP ');
+  const restores = kill < 0 ? shell : shell.slice(0, kill);
   return [
     '#!/bin/sh',
     `# Rollback for pgharden plan ${plan.name} (${plan.id}), needing no pgharden and no database login:`,
@@ -47,7 +93,9 @@ export function rollbackScript(plan: Plan): string {
     '# backups taken at the start of apply, then signals the postmaster to reload.',
     '# Roles the plan created are left in place (harmless without the rules that admitted them).',
     'set -e',
-    plan.rollback.shell,
+    RELOAD_POSTMASTER,
+    ...(restores ? [restores] : []),
+    `reload_postmaster ${shq(plan.binding.dataDirectory)}`,
     '',
   ].join('\n');
 }
