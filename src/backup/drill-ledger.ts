@@ -6,7 +6,8 @@
  * names in the ledger are ever dropped, and a name found taken at creation is given up, not dropped.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { appendLine } from '../execute/journal.js';
 import type { SqlSessions } from './dump.js';
 
 /** Where a run records its scratch databases: the apply journal, or a file beside the backups. */
@@ -40,8 +41,11 @@ export function pendingOf(entries: DrillEntry[]): string[] {
 
 /** A ledger in a file of JSON lines (`pgharden backup` keeps it in its --out directory). */
 export function fileLedger(file: string): DrillLedger & { close(): void } {
-  const entries: DrillEntry[] = existsSync(file)
-    ? readFileSync(file, 'utf8').split('\n').flatMap((l) => {
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  // A line cut short by a crash gets a line end of its own, so the next entry is not glued to it.
+  let cut = text !== '' && !text.endsWith('\n');
+  const entries: DrillEntry[] = text
+    ? text.split('\n').flatMap((l) => {
       try {
         return [JSON.parse(l) as DrillEntry];
       } catch {
@@ -50,13 +54,8 @@ export function fileLedger(file: string): DrillLedger & { close(): void } {
     })
     : [];
   const add = (e: DrillEntry) => {
-    const fd = openSync(file, 'a', 0o600);
-    try {
-      writeSync(fd, `${JSON.stringify(e)}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    appendLine(file, `${cut ? '\n' : ''}${JSON.stringify(e)}`);
+    cut = false;
     entries.push(e);
   };
   return {

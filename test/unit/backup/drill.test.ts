@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -40,6 +40,10 @@ describe('restore drill comparison', () => {
       next.dropped('pgharden_drill_2');
       next.close();
       expect(existsSync(file)).toBe(false);
+      // A line cut short by a crash: what follows it is still read.
+      writeFileSync(file, '{"name":"pgharden_drill_3","state":"creating"}\n{"name":"pgharden_dr');
+      fileLedger(file).creating('pgharden_drill_4');
+      expect(fileLedger(file).pending()).toEqual(['pgharden_drill_3', 'pgharden_drill_4']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
