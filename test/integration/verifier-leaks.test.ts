@@ -3,7 +3,8 @@
  * it can: pg_stat_statements (with utility statements), auto_explain, log_statement=all,
  * log_min_duration_statement=0, log_min_error_statement=error and debug_print_parse. Checked after a
  * successful apply and after one whose CREATE ROLE fails (a session creates the same role by hand,
- * uncommitted, so apply's statement waits on it and then fails with a unique violation).
+ * uncommitted, so apply's statement waits on it and then fails with a unique violation); while it
+ * waits, pg_stat_activity does not show its text either.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,6 +76,8 @@ describe.each(testedInstalls())('verifiers stay out of statistics and logs on Po
       if (w!.n > 0) break;
       await new Promise((r) => setTimeout(r, 50));
     }
+    // Apply's CREATE ROLE is running now (waiting): pg_stat_activity must not show its text.
+    expect(await s.cluster.query("SELECT query FROM pg_stat_activity WHERE query ~ 'SCRAM-SHA-256\\$[0-9]+:' AND pid <> pg_backend_pid()")).toEqual([]);
     await other.query('COMMIT');
     await other.end();
     const r = await run;
