@@ -65,7 +65,9 @@ export async function rollbackPlan(dir: string, log: (line: string) => void, o: 
   try {
     const journal = openJournal(join(dir, 'journal'));
     const saved = plan.binding.files.filter((f) => existsSync(join(dir, backupPath(plan.binding.files, f.path))));
-    const noJournal = journal.records.length === 0;
+    // No apply step in the journal (deleted, or never written): the files and the server tell. A
+    // journal holding only an interrupted rollback's records counts as none, so a re-run decides the same.
+    const noJournal = !journal.records.some((r) => r.type === 'intent');
     if (noJournal && saved.length === 0) {
       log(`  ${plan.name} was never applied (its journal is empty): nothing to roll back`);
       return result;
