@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { reloadAdvice } from '../plan/store.js';
 
 /** The pid that postmaster.pid names, and why it is not this data directory's postmaster (null: it is). */
 export interface PostmasterProof {
@@ -58,9 +59,6 @@ export function provePostmaster(dataDirectory: string): PostmasterProof {
   }
   return { pid, refusal: null };
 }
-
-/** What an operator runs instead, when the postmaster cannot be signalled safely. */
-export const reloadAdvice = (dataDirectory: string) => `pg_ctl reload -D ${dataDirectory} (as the server's OS user; on Debian: pg_ctlcluster VERSION NAME reload)`;
 
 /** A reload that was not signalled, and why. */
 export class NotPostmasterError extends Error {

@@ -15,7 +15,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { observeFile } from '../plan/binding.js';
-import { loadPlan } from '../plan/store.js';
+import { loadPlan, reloadAdvice } from '../plan/store.js';
 import { backupPath } from '../plan/stage-network.js';
 import type { Plan, Step } from '../plan/types.js';
 import { openAdmin, type AdminSession } from './admin.js';
@@ -24,7 +24,7 @@ import { dropLeftScratch, journalLedger } from './backup-step.js';
 import { openJournal } from './journal.js';
 import { acquirePlanLock } from './lock.js';
 import { observeAll } from './observe.js';
-import { NotPostmasterError, reloadAdvice, signalReload } from './postmaster.js';
+import { NotPostmasterError, signalReload } from './postmaster.js';
 import { undoSql } from './rollback-sql.js';
 import { reload } from './runners.js';
 

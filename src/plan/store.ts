@@ -39,6 +39,14 @@ export function createPlanDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
 }
 
+/** What an operator runs instead, when the postmaster cannot be signalled safely. */
+export function reloadAdvice(dataDirectory: string): string {
+  // Debian's postgresql-common keeps cluster VERSION/NAME's data in /var/lib/postgresql/VERSION/NAME.
+  const debian = /^\/var\/lib\/postgresql\/(\d+)\/([^/]+)\/?$/.exec(dataDirectory);
+  const pgCtl = `pg_ctl reload -D ${dataDirectory} (as the server's OS user)`;
+  return debian ? `pg_ctlcluster ${debian[1]} ${debian[2]} reload, or ${pgCtl}` : pgCtl;
+}
+
 const shq = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
 /**
@@ -48,7 +56,7 @@ const shq = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
  * seconds; /proc/PID/stat field 22 counts clock ticks since boot).
  */
 const RELOAD_POSTMASTER = `reload_postmaster() {
-  dir=$1
+  dir=$1 advice=$2
   pid=$(sed -n 1p "$dir/postmaster.pid" 2>/dev/null || true)
   start=$(sed -n 3p "$dir/postmaster.pid" 2>/dev/null || true)
   why=''
@@ -75,7 +83,7 @@ const RELOAD_POSTMASTER = `reload_postmaster() {
   fi
   if [ -n "$why" ]; then
     echo "rollback.sh: the files are restored, but the pid in $dir/postmaster.pid was not signalled: $why." >&2
-    echo "Reload the server with: pg_ctl reload -D $dir (as its OS user; on Debian: pg_ctlcluster VERSION NAME reload)" >&2
+    echo "Reload the server with: $advice" >&2
     exit 1
   fi
   kill -HUP "$pid"
@@ -95,7 +103,7 @@ export function rollbackScript(plan: Plan): string {
     'set -e',
     RELOAD_POSTMASTER,
     ...(restores ? [restores] : []),
-    `reload_postmaster ${shq(plan.binding.dataDirectory)}`,
+    `reload_postmaster ${shq(plan.binding.dataDirectory)} ${shq(reloadAdvice(plan.binding.dataDirectory))}`,
     '',
   ].join('\n');
 }

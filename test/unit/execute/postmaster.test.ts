@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NotPostmasterError, provePostmaster, signalReload } from '../../../src/execute/postmaster.js';
-import { rollbackScript } from '../../../src/plan/store.js';
+import { reloadAdvice, rollbackScript } from '../../../src/plan/store.js';
 import type { Plan } from '../../../src/plan/types.js';
 
 let root: string;
@@ -43,6 +43,11 @@ describe('signalling the postmaster', () => {
     expect(() => signalReload(dataDir)).toThrow(NotPostmasterError);
     expect(() => signalReload(dataDir)).toThrow(`Reload the server with: pg_ctl reload -D ${dataDir}`);
     expect(alive(sleeper.pid!)).toBe(true);
+  });
+
+  it('names the Debian command for a cluster in Debian\'s layout', () => {
+    expect(reloadAdvice('/var/lib/postgresql/15/main')).toBe("pg_ctlcluster 15 main reload, or pg_ctl reload -D /var/lib/postgresql/15/main (as the server's OS user)");
+    expect(reloadAdvice('/srv/pg')).toBe("pg_ctl reload -D /srv/pg (as the server's OS user)");
   });
 
   it.each([
