@@ -1,11 +1,12 @@
 /**
  * The restore drill: "a backup that has never been restored is a hope, not a backup". Each dump
- * is restored with pg_restore into a scratch database named `<db>__pgharden_drill`, the exact
+ * is restored with pg_restore into a scratch database of its own (see drill-ledger.ts), the exact
  * row count of every table and the count of schema objects are compared with the live database
  * as of the dump's snapshot, and the scratch database is dropped. The data is compared, not the
  * exit codes.
  */
 import { createReadStream } from 'node:fs';
+import { createDrill, dropDrill, type DrillLedger } from './drill-ledger.js';
 import { countsOf, runTool, type DumpedDatabase, type SqlSessions, type ToolRunner } from './dump.js';
 import type { ClientTools } from './tools.js';
 
@@ -25,16 +26,6 @@ export interface DrillResult {
   problems: string[];
 }
 
-const ident = (s: string) => `"${s.replaceAll('"', '""')}"`;
-
-/** The scratch database's name: the original's, cut to fit 63 bytes with the suffix. */
-export function drillName(database: string): string {
-  const suffix = '__pgharden_drill';
-  let base = database;
-  while (Buffer.byteLength(base + suffix) > 63) base = base.slice(0, -1);
-  return base + suffix;
-}
-
 /** Compares two count lists table by table; a table missing on one side counts as a mismatch. */
 export function compareCounts(dump: DumpedDatabase, restored: { counts: { table: string; rows: number }[]; objects: number }): Omit<DrillResult, 'drillDatabase'> {
   const live = new Map(dump.counts.map((c) => [c.table, c.rows]));
@@ -47,10 +38,8 @@ export function compareCounts(dump: DumpedDatabase, restored: { counts: { table:
 }
 
 /** Restores one dump into its scratch database, compares, and drops the scratch database. */
-export async function restoreDrill(tools: ClientTools, s: SqlSessions, r: ToolRunner, dump: DumpedDatabase, damage?: (db: string) => Promise<void>): Promise<DrillResult> {
-  const drill = drillName(dump.database);
-  await s.query(`DROP DATABASE IF EXISTS ${ident(drill)}`);
-  await s.query(`CREATE DATABASE ${ident(drill)} TEMPLATE template0`);
+export async function restoreDrill(tools: ClientTools, s: SqlSessions, r: ToolRunner, ledger: DrillLedger, dump: DumpedDatabase, damage?: (db: string) => Promise<void>): Promise<DrillResult> {
+  const drill = await createDrill(s, ledger);
   try {
     try {
       await runTool(tools.pgRestore, ['--exit-on-error', '--no-owner', '--no-privileges', ...r.args(drill)], r, { input: createReadStream(dump.file) });
@@ -61,7 +50,6 @@ export async function restoreDrill(tools: ClientTools, s: SqlSessions, r: ToolRu
     if (damage) await damage(drill);
     return { ...compareCounts(dump, await countsOf(s, drill)), drillDatabase: drill };
   } finally {
-    await s.release(drill);
-    await s.query(`DROP DATABASE IF EXISTS ${ident(drill)}`);
+    await dropDrill(s, ledger, drill);
   }
 }

@@ -13,6 +13,7 @@ import { configFor, peerIdentity, resolveTarget, type ConnectOptions } from '../
 import { databaseSessions } from '../execute/admin.js';
 import { writeFileAtomic } from '../execute/atomic.js';
 import { acquirePlanLock } from '../execute/lock.js';
+import { dropLeftDrills, fileLedger } from './drill-ledger.js';
 import type { SqlSessions, ToolRunner } from './dump.js';
 import { writeMetrics } from './metrics.js';
 import { prune, runName } from './retention.js';
@@ -59,9 +60,13 @@ export async function backupJob(o: BackupJobOptions): Promise<BackupJobResult> {
   const relay = peerIdentity(target);
   const config = configFor(target, relay);
   const s = sessions(config);
+  // The scratch databases of this --out's runs: kept beside the runs, removed when none is left.
+  const ledger = fileLedger(join(o.out, 'drills'));
   const started = Date.now();
   try {
     const [v] = await s.query<{ n: string }>("SELECT current_setting('server_version_num') AS n");
+    const left = await dropLeftDrills(s, ledger);
+    if (left.length) o.log(`Dropped ${left.join(', ')}, left by a run that was killed during its restore drill`);
     const tools = findClientTools(Math.floor(Number(v!.n) / 10000));
     const databases = o.databases ?? (await s.query<{ d: string }>('SELECT datname AS d FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1')).map((r) => r.d);
     const runner: ToolRunner = {
@@ -70,7 +75,7 @@ export async function backupJob(o: BackupJobOptions): Promise<BackupJobResult> {
       env: { ...process.env, ...(typeof config.password === 'string' ? { PGPASSWORD: config.password } : {}) },
     };
     o.log(`Backing up ${databases.join(', ')} with pg_dump ${tools.major} into ${dir}`);
-    result.backup = await verifiedBackup({ tools, sessions: s, runner, databases, dir, verify: o.verify });
+    result.backup = await verifiedBackup({ tools, sessions: s, runner, databases, dir, verify: o.verify, ledger });
     for (const d of result.backup.databases) if (d.drill && !d.drill.ok) result.problems.push(...d.drill.problems);
     const files = [result.backup.globals.file, ...result.backup.databases.map((d) => d.file), join(dir, 'manifest.json')];
     writeFileAtomic(files.at(-1)!, `${JSON.stringify({ schemaVersion: 1, at: o.now.toISOString(), verified: o.verify, ...result.backup, ok: result.problems.length === 0 }, null, 2)}\n`, { mode: 0o600 });
@@ -90,6 +95,7 @@ export async function backupJob(o: BackupJobOptions): Promise<BackupJobResult> {
     result.problems.push((err as Error).message);
   } finally {
     await s.end();
+    ledger.close();
     lock.release();
     result.ok = result.problems.length === 0;
     const rowsVerified = o.verify && result.backup ? result.backup.databases.reduce((n, d) => n + (d.drill?.rows.reduce((m, r) => m + (r.restored ?? 0), 0) ?? 0), 0) : 0;

@@ -6,6 +6,7 @@
 import { mkdirSync, truncateSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { restoreDrill, type DrillResult } from './drill.js';
+import type { DrillLedger } from './drill-ledger.js';
 import { dumpDatabase, dumpGlobals, type DumpedDatabase, type SqlSessions, type ToolRunner } from './dump.js';
 import type { ClientTools } from './tools.js';
 
@@ -30,6 +31,8 @@ export async function verifiedBackup(o: {
   databases: string[];
   dir: string;
   verify: boolean;
+  /** Where the drill records its scratch databases before creating them. */
+  ledger: DrillLedger;
   fault?: BackupFault;
 }): Promise<VerifiedBackup> {
   mkdirSync(o.dir, { recursive: true, mode: 0o700 });
@@ -45,7 +48,7 @@ export async function verifiedBackup(o: {
       const damage = o.fault === 'delete-rows' && d.counts.some((c) => c.rows > 0)
         ? async (drill: string) => void (await o.sessions.query(`DELETE FROM ${d.counts.find((c) => c.rows > 0)!.table}`, [], drill))
         : undefined;
-      d.drill = await restoreDrill(o.tools, o.sessions, o.runner, d, damage);
+      d.drill = await restoreDrill(o.tools, o.sessions, o.runner, o.ledger, d, damage);
     }
   }
   return {

@@ -7,21 +7,28 @@ import { executeErrors } from './status.js';
 
 const HELP = `pgharden rollback — put everything back as it was before apply
 
-Usage: pgharden rollback [plans/NAME] [--json]   (default: the newest applied plan under ./plans)
+Usage: pgharden rollback [plans/NAME] [--terminate] [--json]   (default: the newest applied plan under ./plans)
 
 First, with no database login: every file the plan touched (pg_hba.conf, postgresql.conf,
 postgresql.auto.conf, consumer files) is restored from plans/NAME/backup byte for byte with its
 mode and owner, and the postmaster is signalled to reload (SIGHUP to the pid in
-postmaster.pid). Then, with the old rules back: each consumer's reload command runs again and
-the SQL is undone in reverse order; a created role is dropped only if it owns nothing,
-otherwise it is kept and reported. The same file restore is in plans/NAME/rollback.sh, which
-needs no pgharden at all.
+postmaster.pid, only once that pid is proven to be this data directory's postmaster: its
+executable, its directory and its start time; otherwise the reload goes through
+pg_reload_conf(), or you are told to run pg_ctl reload). Then, with the old rules back: each
+consumer's reload command runs again and the SQL is undone in reverse order. Before a created
+role is dropped, rollback waits (as long as apply's drain gate) for the sessions logged in as it
+to go; a role that still has sessions, or owns anything, is kept and reported with them. The
+same file restore is in plans/NAME/rollback.sh, which needs no pgharden at all.
+
+--terminate   end the sessions still logged in as a role rollback drops (pg_terminate_backend),
+              then drop it
 
 --json prints {"schemaVersion": 1, "plan", "restored", "undone", "kept"}.
 Exit codes: 0 rolled back; 1 something was kept (listed); 2 usage; 3 lock held or journal tampered.
 
 Examples:
   sudo pgharden rollback plans/office-vpn
+  sudo pgharden rollback --terminate plans/office-vpn   # end sessions still on the new roles
   sudo sh plans/office-vpn/rollback.sh       # the fallback
 `;
 
@@ -37,14 +44,14 @@ function newestApplied(): string | undefined {
 export const command: Command = {
   help: HELP,
   async run(argv, o) {
-    const { positionals, values } = parseFlags(argv, { json: { type: 'boolean' } }, 'rollback');
+    const { positionals, values } = parseFlags(argv, { json: { type: 'boolean' }, terminate: { type: 'boolean' } }, 'rollback');
     if (positionals.length > 1) throw new CliError('rollback takes at most one plan directory', EXIT.usage, 'pgharden rollback --help');
     const dir = positionals[0] ?? newestApplied();
     if (!dir) throw new CliError('No applied plan under ./plans; name one: pgharden rollback plans/NAME', EXIT.usage);
     const { rollbackPlan } = await import('../execute/rollback.js');
     const say = values.json ? (t: string) => o.err(t) : (t: string) => o.out(t);
     say(`Rolling back ${dir}`);
-    const r = await executeErrors(() => rollbackPlan(dir, say));
+    const r = await executeErrors(() => rollbackPlan(dir, say, { terminate: values.terminate === true }));
     if (values.json) {
       o.out(JSON.stringify({ schemaVersion: 1, plan: { id: r.plan.id, name: r.plan.name, dir }, restored: r.restored, undone: r.undone, kept: r.kept }, null, 2));
       return r.kept.length ? EXIT.findings : EXIT.ok;

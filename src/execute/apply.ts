@@ -15,6 +15,7 @@ import { openAdmin, type AdminSession } from './admin.js';
 import type { CheckResult } from './checks.js';
 import { openJournal, type Journal } from './journal.js';
 import { acquirePlanLock } from './lock.js';
+import { dropLeftScratch } from './backup-step.js';
 import { observeAll } from './observe.js';
 import { runAction, StepError, type RunContext } from './runners.js';
 import { writeReport, type StepReport } from './report.js';
@@ -88,8 +89,9 @@ export async function applyPlan(dir: string, o: ApplyOptions): Promise<ApplyResu
     if (drifts.length) return { plan, outcome: 'refused', stopped: { step: 'preflight', reason: 'the cluster or its files changed since the plan was made' }, drift: drifts, steps };
 
     journal.append({ type: 'run-start', planId: plan.id, pid: process.pid, host: hostname(), version: o.version });
+    await dropLeftScratch(journal, admin, o.log);
     const x: RunContext = {
-      plan, dir, secrets, admin, log: o.log,
+      plan, dir, secrets, admin, journal, log: o.log,
       checks: {
         host: '127.0.0.1', port: plan.binding.port, admin, adminRole: plan.server.adminRole, secrets,
         consumers: new Map(plan.consumers.map((c) => [c.path, { ...(c.key ? { key: c.key } : {}), format: c.format }])),

@@ -1,16 +1,35 @@
 /**
  * Apply's verified-backup step: the dumps and the restore drill over the admin path (the tools
  * run as the server's OS user when pgharden is root, connecting to its local socket), each table's
- * comparison reported as a check. A failed drill stops apply before any change (exit 1).
+ * comparison reported as a check. A failed drill stops apply before any change (exit 1). The
+ * drill's scratch databases are recorded in the apply journal before they are created.
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { pendingOf, type DrillEntry, type DrillLedger } from '../backup/drill-ledger.js';
 import type { BackupFault } from '../backup/verified.js';
 import type { Action, Plan } from '../plan/types.js';
 import type { AdminSession } from './admin.js';
 import type { CheckResult } from './checks.js';
+import type { Journal } from './journal.js';
 
-export async function runVerifiedBackup(a: Extract<Action, { do: 'verified-backup' }>, plan: Plan, dir: string, admin: AdminSession, stepId: string): Promise<{ results: CheckResult[]; ok: boolean; summary: string }> {
+/** The apply journal as the drill's ledger: apply's next run and rollback drop what a kill left. */
+export function journalLedger(journal: Journal): DrillLedger {
+  return {
+    creating: (name) => void journal.append({ type: 'scratch-database', name, state: 'creating' }),
+    dropped: (name) => void journal.append({ type: 'scratch-database', name, state: 'dropped' }),
+    pending: () => pendingOf(journal.records.flatMap((r): DrillEntry[] => (r.type === 'scratch-database' ? [{ name: r.name, state: r.state }] : []))),
+  };
+}
+
+/** Drops the scratch databases a killed run recorded in the journal and never dropped. */
+export async function dropLeftScratch(journal: Journal, admin: AdminSession, log: (line: string) => void): Promise<void> {
+  const { dropLeftDrills } = await import('../backup/drill-ledger.js');
+  const left = await dropLeftDrills(admin, journalLedger(journal));
+  if (left.length) log(`  dropped ${left.join(', ')}, left by a run killed during its restore drill`);
+}
+
+export async function runVerifiedBackup(a: Extract<Action, { do: 'verified-backup' }>, plan: Plan, dir: string, admin: AdminSession, journal: Journal, stepId: string): Promise<{ results: CheckResult[]; ok: boolean; summary: string }> {
   const { findClientTools } = await import('../backup/tools.js');
   const { verifiedBackup } = await import('../backup/verified.js');
   const tools = findClientTools(plan.server.major);
@@ -28,6 +47,7 @@ export async function runVerifiedBackup(a: Extract<Action, { do: 'verified-backu
     databases: a.databases,
     dir: join(dir, a.dir),
     verify: true,
+    ledger: journalLedger(journal),
     ...(fault ? { fault } : {}),
   });
   const results: CheckResult[] = [

@@ -21,6 +21,8 @@ export type JournalEntry =
   | { type: 'verification'; stepId: string; result: unknown }
   | { type: 'revert-intent'; stepId: string }
   | { type: 'reverted'; stepId: string }
+  /** A restore drill's scratch database, recorded before it is created and after it is dropped. */
+  | { type: 'scratch-database'; name: string; state: 'creating' | 'dropped' }
   | { type: 'run-end'; outcome: string };
 
 export type JournalRecord = JournalEntry & { seq: number; at: string; prev: string; hash: string };
@@ -68,6 +70,19 @@ function read(file: string): { records: JournalRecord[]; validBytes: number } {
   return { records, validBytes: Buffer.byteLength(text.slice(0, complete)) };
 }
 
+/** Appends one line and fsyncs it (and the directory, when the file is new), before returning. */
+export function appendLine(file: string, line: string): void {
+  const created = !existsSync(file);
+  const fd = openSync(file, 'a', 0o600);
+  try {
+    writeSync(fd, `${line}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  if (created) fsyncDir(dirname(file));
+}
+
 export function openJournal(file: string): Journal {
   const loaded = read(file);
   const records = loaded.records;
@@ -86,18 +101,10 @@ export function openJournal(file: string): Journal {
     append(entry) {
       const body = { ...entry, seq: records.length + 1, at: new Date().toISOString(), prev: records.at(-1)?.hash ?? GENESIS } as Omit<JournalRecord, 'hash'>;
       const rec = { ...body, hash: hashOf(body) } as JournalRecord;
-      const created = !existsSync(file);
       // A crash mid-append left a partial line: cut it off before writing after it.
       if (truncateTo !== undefined) truncateSync(file, truncateTo);
       truncateTo = undefined;
-      const fd = openSync(file, 'a', 0o600);
-      try {
-        writeSync(fd, `${JSON.stringify(rec)}\n`);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      if (created) fsyncDir(dirname(file));
+      appendLine(file, JSON.stringify(rec));
       records.push(rec);
       note(rec);
       return rec;

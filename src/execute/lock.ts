@@ -5,7 +5,7 @@
  * is refused and never removed silently. The server-side half is a session advisory lock taken
  * by apply on its admin session.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
@@ -38,35 +38,64 @@ function alive(pid: number): boolean {
   }
 }
 
+/**
+ * Creates the lock with its content in one step: written to a private file first, then hard-linked
+ * to the lock's name (link fails when the name exists), so no other run ever reads it empty.
+ */
 function create(file: string): void {
-  const fd = openSync(file, 'wx', 0o600);
+  const tmp = `${file}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
   try {
     writeSync(fd, JSON.stringify({ pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command: process.argv.slice(2).join(' ') } satisfies Holder));
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
+  try {
+    linkSync(tmp, file);
+  } finally {
+    unlinkSync(tmp);
+  }
+}
+
+const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/** The holder named in an existing lock; null when the lock went away meanwhile (released). */
+function readHolder(file: string): Holder | null {
+  // A lock written by an older pgharden can be seen for an instant between its creation and its content.
+  for (let i = 0; ; i++) {
+    try {
+      const h = JSON.parse(readFileSync(file, 'utf8')) as Holder;
+      if (typeof h.pid !== 'number') throw new Error('no pid');
+      return h;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      if (i >= 20) throw new LockHeldError(file, 'an unreadable lock file (not written by pgharden, or cut short)');
+      pause(50);
+    }
+  }
 }
 
 export function acquirePlanLock(planDir: string): PlanLock {
   const file = join(planDir, 'lock');
   let staleFrom: string | undefined;
-  try {
-    create(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    let h: Holder;
+  for (let attempt = 0; ; attempt++) {
     try {
-      h = JSON.parse(readFileSync(file, 'utf8')) as Holder;
-      if (typeof h.pid !== 'number') throw new Error('no pid');
-    } catch {
-      throw new LockHeldError(file, 'an unreadable lock file (not written by pgharden, or cut short)');
+      create(file);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
+    const h = readHolder(file);
+    // Released between our attempt and the read: try again (a few times; a busy lock is held).
+    if (h === null && attempt < 10) continue;
+    if (h === null) throw new LockHeldError(file, 'runs that take and release it again and again');
     const who = `pid ${h.pid} on ${h.host} since ${h.startedAt}${h.command ? ` (${h.command})` : ''}`;
     if (h.host !== hostname() || alive(h.pid)) throw new LockHeldError(file, who);
     unlinkSync(file);
     create(file);
     staleFrom = who;
+    break;
   }
   return {
     ...(staleFrom ? { staleFrom } : {}),

@@ -1,6 +1,6 @@
 /**
  * Step runners: one per kind of action. SQL runs over the admin path (in one transaction when
- * the step says so, with statement logging off for statements carrying a verifier); files are
+ * the step says so, with logging and statistics off for statements carrying a verifier); files are
  * written atomically with their mode and owner kept; a candidate pg_hba.conf is checked with
  * pg_hba_file_rules before anything reloads it, and the previous file is put back on any error.
  */
@@ -11,16 +11,20 @@ import { promisify } from 'node:util';
 import { rewriteSite } from '../plan/consumer-edit.js';
 import type { Secrets } from '../plan/secrets.js';
 import { consumerMode } from '../plan/stage-consumers.js';
-import { SECRET_TOKEN, type Action, type Plan, type Step } from '../plan/types.js';
+import { type Action, type Plan, type Step } from '../plan/types.js';
 import type { AdminSession } from './admin.js';
 import { writeFileAtomic } from './atomic.js';
+import type { Journal } from './journal.js';
 import { runChecks, type CheckContext, type CheckResult } from './checks.js';
+import { runSql } from './sql-runner.js';
 
 export interface RunContext {
   plan: Plan;
   dir: string;
   secrets: Secrets;
   admin: AdminSession;
+  /** The run's journal (the restore drill records its scratch databases there). */
+  journal: Journal;
   checks: CheckContext;
   /** Progress for the operator (never a secret). */
   log: (line: string) => void;
@@ -35,21 +39,6 @@ export class StepError extends Error {
 }
 
 const pexec = promisify(execFile);
-
-async function runSql(a: Extract<Action, { do: 'sql' }>, step: Step, x: RunContext): Promise<void> {
-  const q = (sql: string) => x.admin.query(sql, [], a.database);
-  const secret = a.statements.some((s) => new RegExp(SECRET_TOKEN.source).test(s));
-  if (step.transactional) await q('BEGIN');
-  try {
-    // A verifier is not a password, but it allows offline guessing: keep it out of the server log.
-    if (secret && step.transactional) await q("SET LOCAL log_statement = 'none'; SET LOCAL log_min_duration_statement = -1");
-    for (const s of a.statements) await q(s.replace(SECRET_TOKEN, (_, role: string) => x.secrets[role]!.verifier));
-    if (step.transactional) await q('COMMIT');
-  } catch (err) {
-    if (step.transactional) await q('ROLLBACK').catch(() => undefined);
-    throw err;
-  }
-}
 
 /** Writes a candidate pg_hba.conf, validates it with the server, and puts the old one back on any error line. */
 async function writeHba(path: string, content: string, mode: number, uid: number, gid: number, x: RunContext): Promise<void> {
@@ -75,8 +64,15 @@ export async function reload(admin: AdminSession): Promise<void> {
   throw new StepError('The server did not reload its configuration within 10 s; see its log');
 }
 
+/** Which sessions a drain waits for: a role, and optionally one consumer's application and address. */
+export interface SessionFilter {
+  user: string;
+  application?: string;
+  clientAddress?: string;
+}
+
 /** Sessions still on a consumer's old identity (pgharden's own excluded). */
-async function oldSessions(admin: AdminSession, g: { user: string; application?: string; clientAddress?: string }): Promise<string[]> {
+async function oldSessions(admin: AdminSession, g: SessionFilter): Promise<string[]> {
   const rows = await admin.query<{ pid: number; app: string; addr: string | null }>(
     `SELECT pid, application_name AS app, host(client_addr) AS addr FROM pg_stat_activity
      WHERE usename = $1 AND backend_type = 'client backend' AND pid <> pg_backend_pid()
@@ -84,6 +80,22 @@ async function oldSessions(admin: AdminSession, g: { user: string; application?:
     [g.user, g.application ?? null, g.clientAddress ?? null],
   );
   return rows.map((r) => `pid ${r.pid} (${r.app || 'no application_name'}${r.addr ? ` from ${r.addr}` : ''})`);
+}
+
+/**
+ * The drain gate: waits until no session matches, up to `timeoutMs`; returns those still there.
+ * None left on two looks a moment apart: a client that read its old settings just before the
+ * rewrite has had the time to connect and show up.
+ */
+export async function drain(admin: AdminSession, g: SessionFilter, timeoutMs: number): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  let left = await oldSessions(admin, g);
+  for (let quiet = 0; quiet < 2 && Date.now() < deadline; ) {
+    await new Promise((r) => setTimeout(r, left.length ? 250 : 100));
+    left = await oldSessions(admin, g);
+    quiet = left.length ? 0 : quiet + 1;
+  }
+  return left;
 }
 
 /** Copies each file into the plan's backup directory with its mode and owner, and the role set. */
@@ -132,7 +144,7 @@ export async function runAction(a: Action, step: Step, x: RunContext): Promise<C
       return [];
     case 'verified-backup': {
       const { runVerifiedBackup } = await import('./backup-step.js');
-      const b = await runVerifiedBackup(a, x.plan, x.dir, x.admin, step.id);
+      const b = await runVerifiedBackup(a, x.plan, x.dir, x.admin, x.journal, step.id);
       x.log(`      ${b.summary}`);
       if (!b.ok) {
         const failed = b.results.filter((r) => r.outcome === 'fail');
@@ -155,15 +167,7 @@ export async function runAction(a: Action, step: Step, x: RunContext): Promise<C
     case 'gate':
       if (a.until.gate === 'admin-path') await x.admin.query('SELECT 1');
       if (a.until.gate === 'no-old-sessions') {
-        // None left on two looks a moment apart: a client that read its old settings just before
-        // the rewrite has had the time to connect and show up.
-        const deadline = Date.now() + a.timeoutMs;
-        let left = await oldSessions(x.admin, a.until);
-        for (let quiet = 0; quiet < 2 && Date.now() < deadline; ) {
-          await new Promise((r) => setTimeout(r, left.length ? 250 : 100));
-          left = await oldSessions(x.admin, a.until);
-          quiet = left.length ? 0 : quiet + 1;
-        }
+        const left = await drain(x.admin, a.until, a.timeoutMs);
         if (left.length) throw new StepError(`Sessions still on ${a.until.user} after ${a.timeoutMs / 1000} s: ${left.join(', ')}. Restart or reload those clients, then run apply again`);
       }
       return [];

@@ -39,7 +39,61 @@ export function createPlanDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
 }
 
+/** What an operator runs instead, when the postmaster cannot be signalled safely. */
+export function reloadAdvice(dataDirectory: string): string {
+  // Debian's postgresql-common keeps cluster VERSION/NAME's data in /var/lib/postgresql/VERSION/NAME.
+  const debian = /^\/var\/lib\/postgresql\/(\d+)\/([^/]+)\/?$/.exec(dataDirectory);
+  const pgCtl = `pg_ctl reload -D ${dataDirectory} (as the server's OS user)`;
+  return debian ? `pg_ctlcluster ${debian[1]} ${debian[2]} reload, or ${pgCtl}` : pgCtl;
+}
+
+const shq = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+/**
+ * SIGHUP only to this data directory's postmaster: after a crash, postmaster.pid can name a pid the
+ * kernel has since given to another process. The pid must run postgres, in this directory (the
+ * postmaster's working directory), and have started when postmaster.pid's line 3 says (epoch
+ * seconds; /proc/PID/stat field 22 counts clock ticks since boot).
+ */
+const RELOAD_POSTMASTER = `reload_postmaster() {
+  dir=$1 advice=$2
+  pid=$(sed -n 1p "$dir/postmaster.pid" 2>/dev/null || true)
+  start=$(sed -n 3p "$dir/postmaster.pid" 2>/dev/null || true)
+  why=''
+  case $pid in ''|*[!0-9]*) why="$dir/postmaster.pid holds no pid (is the server running?)" ;; esac
+  case $start in ''|*[!0-9]*) why=\${why:-"$dir/postmaster.pid holds no start time"} ;; esac
+  if [ -z "$why" ]; then
+    exe=$(readlink "/proc/$pid/exe" 2>/dev/null || true)
+    exe=\${exe% (deleted)}
+    case \${exe##*/} in
+      postgres|postmaster) ;;
+      '') why="no process $pid that can be inspected" ;;
+      *) why="pid $pid runs \${exe##*/}, not postgres" ;;
+    esac
+  fi
+  if [ -z "$why" ] && [ "$(readlink "/proc/$pid/cwd")" != "$(cd "$dir" && pwd -P)" ]; then
+    why="pid $pid is the postgres of $(readlink "/proc/$pid/cwd"), not of $dir"
+  fi
+  if [ -z "$why" ]; then
+    ticks=$(sed 's/.*) //' "/proc/$pid/stat" | cut -d' ' -f20)
+    hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
+    boot=$(sed -n 's/^btime //p' /proc/stat)
+    off=$((boot + ticks / hz - start))
+    if [ "$off" -lt -2 ] || [ "$off" -gt 2 ]; then why="pid $pid did not start when postmaster.pid says"; fi
+  fi
+  if [ -n "$why" ]; then
+    echo "rollback.sh: the files are restored, but the pid in $dir/postmaster.pid was not signalled: $why." >&2
+    echo "Reload the server with: $advice" >&2
+    exit 1
+  fi
+  kill -HUP "$pid"
+}`;
+
 export function rollbackScript(plan: Plan): string {
+  // The plan's one-liner ends with a bare kill of postmaster.pid's first line; the script proves the pid first.
+  const shell = plan.rollback.shell;
+  const kill = shell.startsWith('kill -HUP ') ? 0 : shell.lastIndexOf(' && kill -HUP ');
+  const restores = kill < 0 ? shell : shell.slice(0, kill);
   return [
     '#!/bin/sh',
     `# Rollback for pgharden plan ${plan.name} (${plan.id}), needing no pgharden and no database login:`,
@@ -47,7 +101,9 @@ export function rollbackScript(plan: Plan): string {
     '# backups taken at the start of apply, then signals the postmaster to reload.',
     '# Roles the plan created are left in place (harmless without the rules that admitted them).',
     'set -e',
-    plan.rollback.shell,
+    RELOAD_POSTMASTER,
+    ...(restores ? [restores] : []),
+    `reload_postmaster ${shq(plan.binding.dataDirectory)} ${shq(reloadAdvice(plan.binding.dataDirectory))}`,
     '',
   ].join('\n');
 }

@@ -1,0 +1,102 @@
+/**
+ * The restore drill's scratch databases, owned by the run that creates them. Each gets a random
+ * name (`pgharden_drill_` + 16 hex digits) that no user database is expected to have, is written to
+ * a ledger (fsynced) before `CREATE DATABASE`, and is marked dropped after `DROP DATABASE`; a run
+ * killed in between leaves its name in the ledger, and the next run (or rollback) drops it. Only
+ * names in the ledger are ever dropped, and a name found taken at creation is given up, not dropped.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { appendLine } from '../execute/journal.js';
+import type { SqlSessions } from './dump.js';
+
+/** Where a run records its scratch databases: the apply journal, or a file beside the backups. */
+export interface DrillLedger {
+  /** Recorded durably before the database is created. */
+  creating(name: string): void;
+  /** Recorded after the database is gone (dropped, or never created by this run). */
+  dropped(name: string): void;
+  /** Names recorded as being created and not yet dropped. */
+  pending(): string[];
+}
+
+/** Ledger entries, as the journal and the ledger file both store them. */
+export interface DrillEntry {
+  name: string;
+  state: 'creating' | 'dropped';
+}
+
+/** A fresh scratch database name: 31 bytes, well within PostgreSQL's 63. */
+export const newDrillName = () => `pgharden_drill_${randomBytes(8).toString('hex')}`;
+
+/** The names created and never dropped, from entries in the order they were recorded. */
+export function pendingOf(entries: DrillEntry[]): string[] {
+  const open = new Set<string>();
+  for (const e of entries) {
+    if (e.state === 'creating') open.add(e.name);
+    else open.delete(e.name);
+  }
+  return [...open];
+}
+
+/** A ledger in a file of JSON lines (`pgharden backup` keeps it in its --out directory). */
+export function fileLedger(file: string): DrillLedger & { close(): void } {
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  // A line cut short by a crash gets a line end of its own, so the next entry is not glued to it.
+  let cut = text !== '' && !text.endsWith('\n');
+  const entries: DrillEntry[] = text
+    ? text.split('\n').flatMap((l) => {
+      try {
+        return [JSON.parse(l) as DrillEntry];
+      } catch {
+        return []; // a line cut short by a crash: its database was not created yet
+      }
+    })
+    : [];
+  const add = (e: DrillEntry) => {
+    appendLine(file, `${cut ? '\n' : ''}${JSON.stringify(e)}`);
+    cut = false;
+    entries.push(e);
+  };
+  return {
+    creating: (name) => add({ name, state: 'creating' }),
+    dropped: (name) => add({ name, state: 'dropped' }),
+    pending: () => pendingOf(entries),
+    close() {
+      if (pendingOf(entries).length === 0 && existsSync(file)) unlinkSync(file);
+    },
+  };
+}
+
+const ident = (s: string) => `"${s.replaceAll('"', '""')}"`;
+
+/** Drops a scratch database this run (or a killed run before it) created; FORCE ends a restore left running. */
+export async function dropDrill(s: SqlSessions, ledger: DrillLedger, name: string): Promise<void> {
+  await s.release(name);
+  await s.query(`DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`);
+  ledger.dropped(name);
+}
+
+/** Drops what the ledger says a killed run left behind; returns the names. */
+export async function dropLeftDrills(s: SqlSessions, ledger: DrillLedger): Promise<string[]> {
+  const left = ledger.pending();
+  for (const name of left) await dropDrill(s, ledger, name);
+  return left;
+}
+
+/** Creates a scratch database under a new name, recorded first; a name found taken is given up, never dropped. */
+export async function createDrill(s: SqlSessions, ledger: DrillLedger): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    const name = newDrillName();
+    ledger.creating(name);
+    try {
+      await s.query(`CREATE DATABASE ${ident(name)} TEMPLATE template0`);
+      return name;
+    } catch (err) {
+      // 42P04 duplicate_database: someone else's; forget the name and leave that database alone.
+      if ((err as { code?: string }).code !== '42P04') throw err;
+      ledger.dropped(name);
+      if (attempt >= 3) throw err;
+    }
+  }
+}
