@@ -12,6 +12,7 @@
  */
 import type { HbaLine, RecordLine } from '../conf/hba-types.js';
 import { lexFields, logicalLines } from '../conf/hba-lexer.js';
+import { hbaName } from './canary.js';
 import { inNetwork, maskPrefixLength, parseIp, prefixToMask } from '../conf/ip.js';
 
 export interface HardenOptions {
@@ -91,7 +92,7 @@ export function hardenHba(lines: readonly HbaLine[], opts: HardenOptions): { tex
     const singleLine = logicalLines(l.raw).length === 1 && !body(l.raw).includes('\n');
     if (rule.type === 'local') {
       if (!addedPeer && !hasAdminPeer) {
-        const peer = `local   all             ${opts.adminRole}                                peer  ${NOTE} the server's OS user keeps its way in${eol}`;
+        const peer = `local   all             ${hbaName(opts.adminRole)}                                peer  ${NOTE} the server's OS user keeps its way in${eol}`;
         out.push(peer);
         changes.push({ line: l.line, kind: 'added', before: '', after: body(peer) });
         addedPeer = true;
@@ -106,7 +107,7 @@ export function hardenHba(lines: readonly HbaLine[], opts: HardenOptions): { tex
       continue;
     }
     if (!addedReject && opts.superusers.length) {
-      const users = opts.superusers.join(',');
+      const users = opts.superusers.map(hbaName).join(',');
       for (const range of ['0.0.0.0/0', '::/0']) {
         const line = `host    all             ${users.padEnd(15)} ${range.padEnd(23)} reject  ${NOTE} superusers are local-only${eol}`;
         out.push(line);
