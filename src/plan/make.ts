@@ -14,7 +14,7 @@ import type { Spec } from '../spec/spec.js';
 import { observeFile } from './binding.js';
 import { PlanError, type ConsumerFile, type PlanInput, type TableFacts } from './input.js';
 import { buildPlan } from './planner.js';
-import { newSecrets, secretsText, sha256Text, writeSecrets } from './secrets.js';
+import { newPlanKey, newSecrets, secretsText, sha256Text, writeSecrets } from './secrets.js';
 import { createPlanDir, savePlan, SECRETS_FILE } from './store.js';
 import { BUILTIN_TEMPLATES, loadTemplates } from './templates.js';
 import type { Plan } from './types.js';
@@ -153,11 +153,12 @@ export async function makePlan(o: MakePlanOptions): Promise<{ plan: Plan; dir: s
   } finally {
     await admin.end();
   }
-  const text = secretsText(secrets);
+  const planKey = newPlanKey();
+  const text = secretsText(secrets, planKey);
   input.secretsSha256 = sha256Text(text);
   const plan = buildPlan(input);
   createPlanDir(dir);
   writeSecrets(join(dir, SECRETS_FILE), text);
-  savePlan(dir, plan);
+  savePlan(dir, plan, planKey);
   return { plan, dir };
 }
