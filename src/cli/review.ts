@@ -60,7 +60,7 @@ export async function planErrors<T>(fn: () => Promise<T>): Promise<T> {
     if (err instanceof SecretsError) throw new CliError(err.message, EXIT.refused);
     if (err instanceof CliError) throw err;
     const name = (err as Error).name;
-    if (['SpecError', 'TemplateError', 'ConsumerFileError', 'BackupToolsError'].includes(name)) throw new CliError((err as Error).message, EXIT.usage);
+    if (['SpecError', 'TemplateError', 'ConsumerFileError', 'BackupToolsError', 'UnreadableFileError'].includes(name)) throw new CliError((err as Error).message, EXIT.usage);
     if ((err as { code?: string }).code !== undefined || name === 'error') throw new CliError(`Cannot reach the server: ${(err as Error).message}`, EXIT.usage, 'check --dsn or PGHOST/PGPORT/PGUSER, then run the command again');
     throw err;
   }

@@ -9,6 +9,7 @@ import type pg from 'pg';
 import { connect, type ConnectOptions } from '../cluster/connect.js';
 import { introspect } from '../cluster/introspect.js';
 import { parseConf } from '../conf/guc.js';
+import { readCapped, UnreadableFileError } from '../conf/read-capped.js';
 import { chooseSite, rewriteSite } from './consumer-edit.js';
 import type { Spec } from '../spec/spec.js';
 import { observeFile } from './binding.js';
@@ -71,9 +72,10 @@ function consumerFile(c: Spec['consumers'][number], specDir: string, password: s
   const path = isAbsolute(c.file) ? c.file : resolve(specDir, c.file);
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readCapped(path).toString('utf8');
   } catch (err) {
-    throw new PlanError([`consumer "${c.name}": cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); fix "file" in the spec`]);
+    const why = err instanceof UnreadableFileError ? err.reason : (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new PlanError([`consumer "${c.name}": cannot read ${path} (${why}); fix "file" in the spec`]);
   }
   const site = chooseSite(path, text, c.key, c.format);
   const { user: oldUser, database } = site;

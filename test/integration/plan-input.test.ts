@@ -1,9 +1,10 @@
 /**
  * What `pgharden plan` refuses before it writes anything (exit 2, every reason with its spec
  * line): names PostgreSQL or pg_hba.conf cannot hold, "anywhere" as a trusted range, an IPv6
- * zone; and, against the live server, a schema that does not exist and a target.dataDir that
- * names another cluster.
+ * zone; consumer files that are no regular file (/dev/zero, a FIFO); and, against the live
+ * server, a schema that does not exist and a target.dataDir that names another cluster.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,6 +56,25 @@ describe.each(testedInstalls())('pgharden plan refuses bad input on PostgreSQL $
     ]) expect(r.stderr).toContain(line);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(r.out)).toBe(false);
+  });
+
+  it('refuses /dev/zero and a FIFO as consumer files at once, with the reason', () => {
+    execFileSync('mkfifo', [join(dir, 'app.fifo')]);
+    const started = Date.now();
+    for (const [name, file, reason] of [['zero', '/dev/zero', 'is a character device, not a regular file'], ['fifo', join(dir, 'app.fifo'), 'is a FIFO (named pipe), not a regular file']] as const) {
+      const r = plan(name, [
+        `target: { dsn: "${dsn}" }`,
+        `network: { trustedRanges: [${VPN_RANGE}] }`,
+        'roles:',
+        '  - { name: app_rw, template: readonly, databases: [workspace] }',
+        'consumers:',
+        `  - { name: app, file: ${file}, role: app_rw }`,
+        '',
+      ].join('\n'));
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`consumer "app": cannot read ${file} (${reason}`);
+    }
+    expect(Date.now() - started).toBeLessThan(30_000);
   });
 
   it('refuses a schema that does not exist and a data directory of another cluster', () => {
