@@ -52,12 +52,15 @@ function unmappedRoles(s: Snapshot, input: PlanInput, after: Matrix): UnmappedRo
 
 const shq = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
-/** The rollback fallback that needs no pgharden: restore the backups, signal the postmaster. */
+/**
+ * The rollback fallback that needs no pgharden: restore the backups, signal the postmaster. The
+ * backups are named relative to rollback.sh, so it still works when the plan directory is moved.
+ */
 function shellRollback(input: PlanInput): string {
   const restores = touchedFiles(input).map((f) => (f.sha256 === null
     ? `rm -f ${shq(f.path)}`
-    : `cp -p ${shq(join(input.planDir, backupFor(input, f.path)))} ${shq(f.path)}`));
-  return [...restores, `kill -HUP "$(head -n 1 ${shq(join(input.snapshot.settings.data_directory ?? '', 'postmaster.pid'))})"`].join(' && ');
+    : `cp -p ${shq(backupFor(input, f.path))} ${shq(f.path)}`));
+  return ['cd "$(dirname "$0")"', ...restores, `kill -HUP "$(head -n 1 ${shq(join(input.snapshot.settings.data_directory ?? '', 'postmaster.pid'))})"`].join(' && ');
 }
 
 /** The plan, or a PlanError listing every reason it cannot be made. */

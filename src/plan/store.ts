@@ -5,7 +5,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { canonicalJson } from '../execute/canonical.js';
 import { planId } from './planner.js';
 import { readPlanKey } from './secrets.js';
@@ -118,5 +118,26 @@ export function loadPlan(dir: string, o: LoadPlanOptions = {}): Plan {
     throw new PlanFileError(`${file} does not match its id ${plan.id.slice(0, 12)}…: it has been edited since it was made. Nothing was done; make a new plan (pgharden plan --spec ...)`, true);
   }
   checkSignature(dir, file, text, o);
-  return plan;
+  return rebased(plan, resolve(dir));
+}
+
+/** The directory the plan was made in, from its rollback command (`pgharden rollback DIR`). */
+const madeIn = (plan: Plan) => plan.rollback.command.replace(/^pgharden rollback /, '');
+
+/**
+ * The plan as seen from where plan.json is now: a plan directory that was moved or renamed keeps
+ * working, its backups and its rollback line pointing into the directory as it is named now.
+ * Only what is inside the plan directory moves; the id and HMAC were checked on the text as saved.
+ */
+function rebased(plan: Plan, dir: string): Plan {
+  const old = madeIn(plan);
+  if (old === dir || old === '') return plan;
+  const at = new RegExp(`${old.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=$|[/'"\s])`, 'g');
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return v.replace(at, dir);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    return v;
+  };
+  return { ...(walk(plan) as Plan), id: plan.id };
 }
