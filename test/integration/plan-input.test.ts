@@ -23,6 +23,10 @@ describe.each(testedInstalls())('pgharden plan refuses bad input on PostgreSQL $
     return { ...pgharden(['plan', '--spec', join(dir, `${name}.yaml`), '--out', out, '--skip-backup']), out };
   };
 
+  /** A spec with one role (a YAML flow map), extra target keys and extra top-level text. */
+  const oneRole = (role: string, target = '', rest = '') =>
+    `target: { dsn: "${dsn}"${target} }\nnetwork: { trustedRanges: [${VPN_RANGE}] }\nroles:\n  - ${role}\n${rest}`;
+
   beforeAll(async () => {
     c = await startStoryCluster(install);
     dir = mkdtempSync(join(tmpdir(), 'pgharden-plan-input-'));
@@ -62,15 +66,7 @@ describe.each(testedInstalls())('pgharden plan refuses bad input on PostgreSQL $
     execFileSync('mkfifo', [join(dir, 'app.fifo')]);
     const started = Date.now();
     for (const [name, file, reason] of [['zero', '/dev/zero', 'is a character device, not a regular file'], ['fifo', join(dir, 'app.fifo'), 'is a FIFO (named pipe), not a regular file']] as const) {
-      const r = plan(name, [
-        `target: { dsn: "${dsn}" }`,
-        `network: { trustedRanges: [${VPN_RANGE}] }`,
-        'roles:',
-        '  - { name: app_rw, template: readonly, databases: [workspace] }',
-        'consumers:',
-        `  - { name: app, file: ${file}, role: app_rw }`,
-        '',
-      ].join('\n'));
+      const r = plan(name, oneRole('{ name: app_rw, template: readonly, databases: [workspace] }', '', `consumers:\n  - { name: app, file: ${file}, role: app_rw }\n`));
       expect(r.code).toBe(2);
       expect(r.stderr).toContain(`consumer "app": cannot read ${file} (${reason}`);
     }
@@ -78,22 +74,10 @@ describe.each(testedInstalls())('pgharden plan refuses bad input on PostgreSQL $
   });
 
   it('refuses a schema that does not exist and a data directory of another cluster', () => {
-    const r = plan('server', [
-      `target: { dsn: "${dsn}" }`,
-      `network: { trustedRanges: [${VPN_RANGE}] }`,
-      'roles:',
-      '  - { name: reports_ro, template: readonly, databases: [workspace], schema: reports }',
-      '',
-    ].join('\n'));
+    const r = plan('server', oneRole('{ name: reports_ro, template: readonly, databases: [workspace], schema: reports }'));
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('roles[0].schema: no schema "reports" in database "workspace"');
-    const d = plan('datadir', [
-      `target: { dsn: "${dsn}", dataDir: /var/lib/postgresql/elsewhere }`,
-      `network: { trustedRanges: [${VPN_RANGE}] }`,
-      'roles:',
-      '  - { name: reports_ro, template: readonly, databases: [workspace] }',
-      '',
-    ].join('\n'));
+    const d = plan('datadir', oneRole('{ name: reports_ro, template: readonly, databases: [workspace] }', ', dataDir: /var/lib/postgresql/elsewhere'));
     expect(d.code).toBe(2);
     expect(d.stderr).toContain(`target.dataDir is /var/lib/postgresql/elsewhere but the server's data_directory is ${c.dataDir}`);
     expect(existsSync(d.out)).toBe(false);
