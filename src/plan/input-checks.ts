@@ -65,8 +65,8 @@ function unwritableNames(input: PlanInput): string[] {
     ['admin role', input.serverUser.name],
   ] as [string, string][];
   for (const [what, name] of names) {
-    if (/[\u0000-\u001f\u007f]/u.test(name)) out.push(`${what} ${JSON.stringify(name)} holds a control character, which no pg_hba.conf line can hold; rename it first (ALTER ROLE ... RENAME TO ...)`);
-    else if (latin1 && /[^\u0000-\u00ff]/u.test(name)) out.push(`${what} "${name}" cannot be written into ${input.hba.file}, which is not UTF-8 (read as Latin-1, one byte per character); convert the file to UTF-8 first (iconv -f latin1 -t utf8), or choose a name in Latin-1`);
+    if (/[\u0000-\u001f\u007f]/u.test(name)) out.push(`${what}: ${JSON.stringify(name)} holds a control character, which no pg_hba.conf line can hold; rename it first (ALTER ROLE ... RENAME TO ...)`);
+    else if (latin1 && /[^\u0000-\u00ff]/u.test(name)) out.push(`${what}: "${name}" cannot be written into ${input.hba.file}, which is not UTF-8 (read as Latin-1, one byte per character); convert the file to UTF-8 first (iconv -f latin1 -t utf8), or choose a name in Latin-1`);
   }
   return out;
 }

@@ -11,7 +11,7 @@ import { introspect } from '../cluster/introspect.js';
 import { parseConf } from '../conf/guc.js';
 import { readCapped, UnreadableFileError } from '../conf/read-capped.js';
 import { chooseSite, rewriteSite } from './consumer-edit.js';
-import type { Spec } from '../spec/spec.js';
+import { specLineOf, type Spec } from '../spec/spec.js';
 import { observeFile } from './binding.js';
 import { PlanError, type ConsumerFile, type PlanInput, type TableFacts } from './input.js';
 import { buildPlan } from './planner.js';
@@ -88,8 +88,23 @@ function consumerFile(c: Spec['consumers'][number], specDir: string, password: s
   };
 }
 
-/** Makes and saves the plan; returns it with the directory it was saved in. */
+/** Makes and saves the plan; returns it with the directory it was saved in. Problems name their spec line. */
 export async function makePlan(o: MakePlanOptions): Promise<{ plan: Plan; dir: string }> {
+  try {
+    return await makeAndSave(o);
+  } catch (err) {
+    if (!(err instanceof PlanError)) throw err;
+    let lineOf: (problem: string) => number | undefined = () => undefined;
+    try {
+      lineOf = specLineOf(readCapped(o.specFile).toString('utf8'));
+    } catch {
+      // The spec was read once already; without it the problems keep their spec paths.
+    }
+    throw new PlanError(err.problems.map((p) => (lineOf(p) ? `${o.specFile}:${lineOf(p)}: ${p}` : p)), err.refused);
+  }
+}
+
+async function makeAndSave(o: MakePlanOptions): Promise<{ plan: Plan; dir: string }> {
   const dir = resolve(o.out);
   const specDir = dirname(resolve(o.specFile));
   const admin = await connect(o.connection);
@@ -102,7 +117,7 @@ export async function makePlan(o: MakePlanOptions): Promise<{ plan: Plan; dir: s
     if (!snapshot.hba.loaded) throw new PlanError([`cannot read pg_hba.conf (${snapshot.hba.error}); run pgharden on the server's host, as root or the server's OS user`]);
     const serverDir = snapshot.settings.data_directory;
     if (o.spec.target.dataDir && serverDir && samePath(resolve(specDir, o.spec.target.dataDir)) !== samePath(serverDir)) {
-      throw new PlanError([`target.dataDir is ${o.spec.target.dataDir} but the server's data_directory is ${serverDir}: the spec names another cluster; fix target.dataDir (or remove it), or connect to the server it names`]);
+      throw new PlanError([`target.dataDir: ${o.spec.target.dataDir}, but the server's data_directory is ${serverDir}: the spec names another cluster; fix target.dataDir (or remove it), or connect to the server it names`]);
     }
     const dataDir = serverDir ?? (o.spec.target.dataDir ? resolve(specDir, o.spec.target.dataDir) : undefined);
     if (!dataDir) throw new PlanError(['the data directory is not visible to this role; set target.dataDir in the spec, or connect as a superuser']);

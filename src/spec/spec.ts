@@ -126,6 +126,20 @@ function anywhere(raw: unknown): { path: (string | number)[]; message: string }[
     : []));
 }
 
+/**
+ * The line of the spec a problem such as `roles[1].schema: ...` is about, for problems found after
+ * parsing (by the planner, against the live server); undefined when it names no spec path.
+ */
+export function specLineOf(text: string): (problem: string) => number | undefined {
+  const lineOf = locator(text);
+  return (problem) => {
+    const m = /^((?:target|network|roles|consumers|templates)(?:\[\d+\]|\.[A-Za-z]+)*): /.exec(problem);
+    if (!m) return undefined;
+    const path = [...m[1]!.matchAll(/[A-Za-z]+|\d+/g)].map(([t]) => (/^\d+$/.test(t) ? Number(t) : t));
+    return lineOf(path);
+  };
+}
+
 const where = (path: PropertyKey[]) => (path.length ? path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '(top level)');
 
 /** Parses YAML or JSON spec text; throws SpecError listing every problem. */

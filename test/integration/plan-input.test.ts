@@ -76,10 +76,10 @@ describe.each(testedInstalls())('pgharden plan refuses bad input on PostgreSQL $
   it('refuses a schema that does not exist and a data directory of another cluster', () => {
     const r = plan('server', oneRole('{ name: reports_ro, template: readonly, databases: [workspace], schema: reports }'));
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('roles[0].schema: no schema "reports" in database "workspace"');
+    expect(r.stderr).toContain(`${join(dir, 'server.yaml')}:4: roles[0].schema: no schema "reports" in database "workspace"`);
     const d = plan('datadir', oneRole('{ name: reports_ro, template: readonly, databases: [workspace] }', ', dataDir: /var/lib/postgresql/elsewhere'));
     expect(d.code).toBe(2);
-    expect(d.stderr).toContain(`target.dataDir is /var/lib/postgresql/elsewhere but the server's data_directory is ${c.dataDir}`);
+    expect(d.stderr).toContain(`${join(dir, 'datadir.yaml')}:1: target.dataDir: /var/lib/postgresql/elsewhere, but the server's data_directory is ${c.dataDir}`);
     expect(existsSync(d.out)).toBe(false);
   });
 });

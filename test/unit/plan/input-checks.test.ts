@@ -30,8 +30,8 @@ describe('plan-time input checks', () => {
     const base = await storyInput({ spec, snapshot });
     const input = { ...base, hba: { ...base.hba, encoding: 'latin1' as const } };
     expect(problemsOf(() => buildPlan(input))).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^roles\[0\]\.name "agents_λ" cannot be written into \/pg\/data\/pg_hba\.conf, which is not UTF-8/),
-      expect.stringMatching(/^superuser "evil\\nhost all all 0\.0\.0\.0\/0 trust" holds a control character/),
+      expect.stringMatching(/^roles\[0\]\.name: "agents_λ" cannot be written into \/pg\/data\/pg_hba\.conf, which is not UTF-8/),
+      expect.stringMatching(/^superuser: "evil\\nhost all all 0\.0\.0\.0\/0 trust" holds a control character/),
     ]));
   });
 
