@@ -69,17 +69,30 @@ function rulesByRole(all: readonly PlacedRule[], memberOf: (user: string, group:
   };
 }
 
-export function connectionMatrix(s: Snapshot, database = 'postgres'): ConnectionMatrix {
-  const sources: MatrixSource[] = [{ label: 'local', address: 'local' }, { label: 'loopback', address: '127.0.0.1' }];
+/** Each network range the rules name, with an address in it; once per set of rules (the planner asks for every database). */
+function rangesOf(s: Snapshot): Map<string, { address: string; bits: number }> {
+  const key = s.hba.loaded?.rules;
+  const known = key && rangeCache.get(key);
+  if (known) return known;
   const ranges = new Map<string, { address: string; bits: number }>();
   for (const r of networkRules(s)) {
     const a = r.rule.address;
     if (a?.kind !== 'cidr') continue;
     const label = where(r.rule);
+    if (ranges.has(label)) continue;
     const address = sampleAddress(a.address, a.mask);
-    if (ranges.has(label) || address === '127.0.0.1' || address === '::1') continue;
+    if (address === '127.0.0.1' || address === '::1') continue;
     ranges.set(label, { address, bits: (prefixBits(r.rule)?.bits ?? 128) - (a.family === 6 ? 96 : 0) });
   }
+  if (key) rangeCache.set(key, ranges);
+  return ranges;
+}
+
+const rangeCache = new WeakMap<object, Map<string, { address: string; bits: number }>>();
+
+export function connectionMatrix(s: Snapshot, database = 'postgres'): ConnectionMatrix {
+  const sources: MatrixSource[] = [{ label: 'local', address: 'local' }, { label: 'loopback', address: '127.0.0.1' }];
+  const ranges = rangesOf(s);
   const widest = [...ranges].sort((x, y) => x[1].bits - y[1].bits).slice(0, MAX_RANGES);
   for (const [label, { address }] of widest) sources.push({ label, address });
   // TEST-NET-3: an address no private range contains, standing for "the internet".

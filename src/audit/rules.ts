@@ -34,10 +34,16 @@ export function prefixBits(rule: HbaRule): { bits: number; family: 4 | 6 } | nul
   if (!a) return null;
   if (a.kind === 'all') return { bits: 0, family: 4 };
   if (a.kind !== 'cidr') return null;
+  // Asked for every rule by several checks and each matrix: worked out once per rule.
+  if (prefixCache.has(rule)) return prefixCache.get(rule)!;
   const mask = parseIp(a.mask);
   const bits = mask ? maskPrefixLength(mask) : null;
-  return bits === null ? null : { bits, family: a.family };
+  const p = bits === null ? null : { bits, family: a.family };
+  prefixCache.set(rule, p);
+  return p;
 }
+
+const prefixCache = new WeakMap<HbaRule, { bits: number; family: 4 | 6 } | null>();
 
 /**
  * True when the rule admits only 127.0.0.1 or ::1, the addresses local clients use. Other

@@ -6,7 +6,7 @@ import { paint, table, type Output } from './output.js';
 
 const HELP = `pgharden audit — every authentication risk on a live cluster, with its evidence and its fix
 
-Usage: pgharden audit [--dsn URL] [--pgdata DIR] [--json] [--fail-on low|medium|high|critical]
+Usage: pgharden audit [--dsn URL] [--pgdata DIR] [--json] [--fail-on low|medium|high|critical] [--limit N]
 
 Connects read-only (--dsn, else PGHOST/PGPORT/PGUSER/PGDATABASE/PGSERVICE), reads the server's
 settings, roles, sessions and its on-disk pg_hba.conf and postgresql.conf exactly as the server
@@ -14,6 +14,8 @@ parses them, and reports each finding with file:line evidence, why it matters an
 that fixes it, then the connection matrix (source × login role → method). Run it on the
 server's host, as its OS user, so it can read the files; what it cannot see is listed.
 
+--limit N shows at most N evidence lines per finding (default 10; 0 shows all) and says how
+many more there are; --json always carries every one.
 --json prints {"schemaVersion": 1, "server", "findings", "matrix", "limits"}.
 Exit codes: 0 nothing at or above --fail-on (default: high); 1 findings at or above it;
 2 usage or connection error.
@@ -24,7 +26,13 @@ Examples:
   pgharden audit --json | jq '.findings[] | select(.severity == "critical") | .evidence'
 `;
 
-function renderFindings(findings: Finding[], o: Output): string[] {
+/** The first `limit` evidence lines (all when 0), then how many more there are. */
+export function shownEvidence(evidence: readonly string[], limit: number): string[] {
+  if (limit === 0 || evidence.length <= limit) return [...evidence];
+  return [...evidence.slice(0, limit), `… and ${evidence.length - limit} more (pgharden audit --limit 0, or --json, shows every one)`];
+}
+
+function renderFindings(findings: Finding[], o: Output, limit: number): string[] {
   const colour: Record<Severity, 'red' | 'yellow' | 'dim' | 'bold'> = { critical: 'red', high: 'red', medium: 'yellow', low: 'dim' };
   const lines: string[] = [];
   for (const sev of [...SEVERITIES].reverse()) {
@@ -33,7 +41,7 @@ function renderFindings(findings: Finding[], o: Output): string[] {
     lines.push('', paint(o, 'bold', `${sev.toUpperCase()} (${group.length})`));
     for (const f of group) {
       lines.push(`  ${paint(o, colour[sev], `[${f.id}]`)} ${f.title}`);
-      for (const e of f.evidence) lines.push(`      ${e}`);
+      for (const e of shownEvidence(f.evidence, limit)) lines.push(`      ${e}`);
       lines.push(`      why: ${f.why}`, `      fix (${f.fix.stage}): ${f.fix.text}${f.cis ? `  [CIS ${f.cis}]` : ''}`);
     }
   }
@@ -49,10 +57,12 @@ export const command: Command = {
   async run(argv, o) {
     const { values } = parseFlags(
       argv,
-      { ...CONNECTION_FLAGS, pgdata: { type: 'string' }, json: { type: 'boolean' }, 'fail-on': { type: 'string' } },
+      { ...CONNECTION_FLAGS, pgdata: { type: 'string' }, json: { type: 'boolean' }, 'fail-on': { type: 'string' }, limit: { type: 'string' } },
       'audit',
     );
     const failOn = (values['fail-on'] ?? 'high') as Severity;
+    const limit = Number(values.limit ?? 10);
+    if (!/^\d+$/.test(values.limit ?? '10')) throw new CliError(`--limit takes a whole number of evidence lines per finding (0: all), not "${values.limit}"`, EXIT.usage, 'pgharden audit --help');
     if (!SEVERITIES.includes(failOn)) throw new CliError(`--fail-on takes low, medium, high or critical, not "${values['fail-on']}"`, EXIT.usage, 'pgharden audit --help');
     const { withClient } = await import('../cluster/connect.js');
     const { introspect } = await import('../cluster/introspect.js');
@@ -72,7 +82,7 @@ export const command: Command = {
     } else {
       o.out(`PostgreSQL ${snapshot.major} (system ${snapshot.systemIdentifier ?? 'unknown'}), connected as "${snapshot.connectedAs}"`);
       for (const l of snapshot.limits) o.out(`${paint(o, 'yellow', 'could not see:')} ${l}`);
-      o.out(findings.length ? renderFindings(findings, o).join('\n') : '\nNo findings.');
+      o.out(findings.length ? renderFindings(findings, o, limit).join('\n') : '\nNo findings.');
       o.out(`\nConnection matrix (database "${matrix.database}", without SSL; rules as on disk):\n${renderMatrix(matrix)}`);
       const counts = SEVERITIES.map((s) => `${findings.filter((f) => f.severity === s).length} ${s}`).reverse().join(', ');
       o.out(`\n${findings.length} finding${findings.length === 1 ? '' : 's'}: ${counts}.`);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readCapped, UnreadableFileError } from '../conf/read-capped.js';
 import { basename, extname, join } from 'node:path';
 import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
@@ -47,9 +47,9 @@ export const command: Command = {
     if (positionals.length) throw new CliError(`plan takes no positional arguments (got "${positionals[0]}")`, EXIT.usage, 'pgharden plan --help');
     let text: string;
     try {
-      text = readFileSync(values.spec, 'utf8');
+      text = readCapped(values.spec).toString('utf8');
     } catch (err) {
-      throw new CliError(`Cannot read the spec "${values.spec}" (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, EXIT.usage, 'pgharden plan --help shows the spec format');
+      throw new CliError(`Cannot read the spec "${values.spec}" (${err instanceof UnreadableFileError ? err.reason : (err as NodeJS.ErrnoException).code ?? (err as Error).message})`, EXIT.usage, 'pgharden plan --help shows the spec format');
     }
     const { parseSpec } = await import('../spec/spec.js');
     const { makePlan } = await import('../plan/make.js');

@@ -56,11 +56,11 @@ export async function planErrors<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (err) {
     if (err instanceof PlanError) throw new CliError(err.message, err.refused ? EXIT.refused : EXIT.usage);
-    if (err instanceof PlanFileError) throw new CliError(err.message, err.message.includes('edited since') ? EXIT.refused : EXIT.usage);
+    if (err instanceof PlanFileError) throw new CliError(err.message, err.refused ? EXIT.refused : EXIT.usage);
     if (err instanceof SecretsError) throw new CliError(err.message, EXIT.refused);
     if (err instanceof CliError) throw err;
     const name = (err as Error).name;
-    if (['SpecError', 'TemplateError', 'ConsumerFileError', 'BackupToolsError'].includes(name)) throw new CliError((err as Error).message, EXIT.usage);
+    if (['SpecError', 'TemplateError', 'ConsumerFileError', 'BackupToolsError', 'UnreadableFileError'].includes(name)) throw new CliError((err as Error).message, EXIT.usage);
     throw err;
   }
 }

@@ -3,12 +3,12 @@
  * `include_if_exists` and `include_dir` relative to the including file's directory, and
  * `@file` lists. The only I/O of the hba layer; `readFile`/`listDir` can be injected.
  */
-import { readFileSync } from 'node:fs';
 import type { ServerContext } from './context.js';
 import { MAX_INCLUDE_DEPTH, parseHba, resolveIncluded } from './hba.js';
 import { hbaRow } from './hba-rows.js';
 import type { HbaFileRuleRow, HbaLine, HbaRule } from './hba-types.js';
 import { IncludeDirStatError, listIncludeDir } from './include-dir.js';
+import { readCapped, UnreadableFileError } from './read-capped.js';
 
 /** A file as read: its text and how to write it back byte for byte. */
 export interface ReadFile {
@@ -43,16 +43,16 @@ export interface LoadedHba {
 
 const fatalDecoder = new TextDecoder('utf-8', { fatal: true });
 
-/** Reads a file as UTF-8 when it is valid UTF-8, else as latin1; undefined when missing. */
+/** Reads a file as UTF-8 when it is valid UTF-8, else as latin1; undefined when missing. Only regular files, size-capped. */
 export function readConfigFile(path: string): ReadFile | undefined {
   let bytes: Buffer;
   try {
-    bytes = readFileSync(path);
+    bytes = readCapped(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     // The server reads a directory named by include or @ as an empty file.
-    if (code === 'EISDIR') return { text: '', encoding: 'utf8' };
+    if (err instanceof UnreadableFileError && err.kind === 'directory') return { text: '', encoding: 'utf8' };
     throw err;
   }
   try {

@@ -57,7 +57,9 @@ async function doneByTheLooks(plan: Plan, admin: AdminSession, restored: boolean
 }
 
 export async function rollbackPlan(dir: string, log: (line: string) => void, o: RollbackOptions = {}): Promise<RollbackResult> {
-  const plan = loadPlan(dir);
+  // The HMAC is checked whenever the key is there (an edited plan could aim the restores at other
+  // paths or the undo at other SQL); without the secrets file rollback still restores the files.
+  const plan = loadPlan(dir, { keyOptional: true });
   const lock = acquirePlanLock(dir);
   const result: RollbackResult = { plan, restored: [], undone: [], kept: [] };
   let admin: AdminSession | undefined;

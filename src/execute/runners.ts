@@ -41,7 +41,7 @@ export class StepError extends Error {
 const pexec = promisify(execFile);
 
 /** Writes a candidate pg_hba.conf, validates it with the server, and puts the old one back on any error line. */
-async function writeHba(path: string, content: string, mode: number, uid: number, gid: number, x: RunContext): Promise<void> {
+async function writeHba(path: string, content: Buffer, mode: number, uid: number, gid: number, x: RunContext): Promise<void> {
   const previous = readFileSync(path);
   const st = statSync(path);
   writeFileAtomic(path, content, { mode, uid, gid });
@@ -121,8 +121,8 @@ export async function runAction(a: Action, step: Step, x: RunContext): Promise<C
       return [];
     case 'write-file':
       // Test hook: PGHARDEN_FAULT=STEP:corrupt spoils the candidate, to prove it never reaches a reload.
-      if (a.path === x.plan.server.hbaFile) await writeHba(a.path, process.env.PGHARDEN_FAULT === `${step.id}:corrupt` ? `${a.content}host all all 10.0.0.0/33 trust\n` : a.content, a.mode, a.uid, a.gid, x);
-      else writeFileAtomic(a.path, a.content, { mode: a.mode, uid: a.uid, gid: a.gid });
+      if (a.path === x.plan.server.hbaFile) await writeHba(a.path, Buffer.from(process.env.PGHARDEN_FAULT === `${step.id}:corrupt` ? `${a.content}host all all 10.0.0.0/33 trust\n` : a.content, a.encoding ?? 'utf8'), a.mode, a.uid, a.gid, x);
+      else writeFileAtomic(a.path, Buffer.from(a.content, a.encoding ?? 'utf8'), { mode: a.mode, uid: a.uid, gid: a.gid });
       return [];
     case 'rewrite-consumer': {
       const st = statSync(a.path);

@@ -4,7 +4,8 @@
  * `apply` refuse a plan whose binding no longer holds, naming each drifted item (exit 3).
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, realpathSync, statSync } from 'node:fs';
+import { readCapped } from '../conf/read-capped.js';
 
 export interface FileBinding {
   path: string;
@@ -36,7 +37,7 @@ export function observeFile(path: string): FileBinding {
   try {
     const st = statSync(path);
     const link = lstatSync(path).isSymbolicLink() ? realpathSync(path) : undefined;
-    return { path, sha256: createHash('sha256').update(readFileSync(path)).digest('hex'), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, ...(link ? { link } : {}) };
+    return { path, sha256: createHash('sha256').update(readCapped(path)).digest('hex'), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, ...(link ? { link } : {}) };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { path, sha256: null, mode: null, uid: null, gid: null };
     throw err;

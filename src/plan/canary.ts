@@ -15,7 +15,8 @@ export interface CanaryRole {
 /** A name as pg_hba.conf needs it: quoted when it is a keyword or holds special characters. */
 export function hbaName(name: string): string {
   const keyword = /^(all|sameuser|samerole|samegroup|replication)$/.test(name);
-  return keyword || /[\s,"#@+/]/.test(name) || name === '' ? `"${name.replaceAll('"', '""')}"` : name;
+  // A backslash ending a physical line continues it (16+): quoted, the name never ends a line.
+  return keyword || /[\s,"#@+/\\]/.test(name) || name === '' ? `"${name.replaceAll('"', '""')}"` : name;
 }
 
 const eolOf = (raw: string) => (raw.endsWith('\r\n') ? '\r\n' : raw.endsWith('\n') ? '\n' : '');
@@ -26,7 +27,7 @@ export function canaryLines(roles: readonly CanaryRole[], trustedRanges: readonl
   for (const r of roles) {
     for (const range of trustedRanges) {
       const db = r.databases.map(hbaName).join(',');
-      out.push(`host    ${db.padEnd(15)} ${hbaName(r.name).padEnd(15)} ${range.padEnd(23)} scram-sha-256  # pgharden: canary for the new role ${r.name}${eol}`);
+      out.push(`host    ${db.padEnd(15)} ${hbaName(r.name).padEnd(15)} ${range.padEnd(23)} scram-sha-256  # pgharden: canary for the new role ${hbaName(r.name)}${eol}`);
     }
   }
   return out;

@@ -13,6 +13,7 @@
  */
 import type { HbaLine, RecordLine } from '../conf/hba-types.js';
 import { lexFields, logicalLines } from '../conf/hba-lexer.js';
+import { hbaName } from './canary.js';
 import { inNetwork, maskPrefixLength, parseIp, prefixToMask } from '../conf/ip.js';
 
 export interface HardenOptions {
@@ -99,8 +100,8 @@ export function hardenHba(lines: readonly HbaLine[], opts: HardenOptions): { tex
     if (rule.type === 'local') {
       if (!addedPeer) {
         const peers = [
-          ...(hasAdminPeer ? [] : [`local   all             ${opts.adminRole}                                peer  ${NOTE} the server's OS user keeps its way in${eol}`]),
-          ...(hasReplicationPeer ? [] : [`local   replication     ${opts.adminRole}                                peer  ${NOTE} and its backups and replicas (pg_basebackup)${eol}`]),
+          ...(hasAdminPeer ? [] : [`local   all             ${hbaName(opts.adminRole)}                                peer  ${NOTE} the server's OS user keeps its way in${eol}`]),
+          ...(hasReplicationPeer ? [] : [`local   replication     ${hbaName(opts.adminRole)}                                peer  ${NOTE} and its backups and replicas (pg_basebackup)${eol}`]),
         ];
         for (const peer of peers) {
           out.push(peer);
@@ -118,7 +119,7 @@ export function hardenHba(lines: readonly HbaLine[], opts: HardenOptions): { tex
       continue;
     }
     if (!addedReject && opts.superusers.length) {
-      const users = opts.superusers.join(',');
+      const users = opts.superusers.map(hbaName).join(',');
       for (const range of ['0.0.0.0/0', '::/0']) {
         const line = `host    all             ${users.padEnd(15)} ${range.padEnd(23)} reject  ${NOTE} superusers are local-only${eol}`;
         out.push(line);

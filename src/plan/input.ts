@@ -50,7 +50,8 @@ export interface PlanInput {
   socketDir: string | null;
   /** The OS user that runs the server (owner of the data directory) and its group. */
   serverUser: { name: string; uid: number; gid: number };
-  hba: { file: string; lines: HbaLine[]; binding: FileBinding };
+  /** `encoding` latin1: the file is not valid UTF-8 and is written back one byte per character. */
+  hba: { file: string; lines: HbaLine[]; binding: FileBinding; encoding?: 'utf8' | 'latin1' };
   /** postgresql.conf, postgresql.auto.conf and pg_ident.conf as observed. */
   configFile: FileBinding;
   autoConf: FileBinding & { settings: Record<string, string> };
@@ -61,6 +62,8 @@ export interface PlanInput {
   templates: Map<string, RoleTemplate>;
   /** Tables per database (all schemas the spec names). */
   tables: Map<string, TableFacts[]>;
+  /** The spec's schemas that exist, per database; absent: not looked up (every schema is taken to exist). */
+  schemas?: Map<string, string[]>;
   consumers: ConsumerFile[];
   /** sha256 of the secrets file written for this plan. */
   secretsSha256: string;

@@ -3,21 +3,21 @@
  * (read-only), generates the new roles' passwords, calls the pure planner and saves the plan
  * directory. Nothing on the server or in any existing file is changed.
  */
-import { statSync, readFileSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type pg from 'pg';
 import { connect, osUserName, recordTarget, type ConnectOptions } from '../cluster/connect.js';
 import { introspect } from '../cluster/introspect.js';
 import { parseConf } from '../conf/guc.js';
 import { loadConf } from '../conf/load-conf.js';
+import { readCapped, UnreadableFileError } from '../conf/read-capped.js';
 import { chooseSite, rewriteSite, type Site } from './consumer-edit.js';
 import { dsnPaths, sessionPaths, type ConsumerPath, type ServerEndpoints } from './consumer-route.js';
-import { readRegularFile, UnreadableFileError } from './read-file.js';
-import type { Spec } from '../spec/spec.js';
+import { specLineOf, type Spec } from '../spec/spec.js';
 import { observeFile } from './binding.js';
 import { PlanError, type ConsumerFile, type PlanInput, type TableFacts } from './input.js';
 import { buildPlan } from './planner.js';
-import { newSecrets, secretsText, sha256Text, writeSecrets } from './secrets.js';
+import { newPlanKey, newSecrets, secretsText, sha256Text, writeSecrets } from './secrets.js';
 import { createPlanDir, savePlan, SECRETS_FILE } from './store.js';
 import { BUILTIN_TEMPLATES, loadTemplates } from './templates.js';
 import type { Plan } from './types.js';
@@ -47,16 +47,30 @@ function configFacts(configFile: string, dataDir: string): PlanInput['configFact
   return { debianLayout: debian !== null, secretSettings, restartCommand };
 }
 
-async function tablesOf(admin: pg.Client, connection: ConnectOptions, db: string, schemas: string[]): Promise<TableFacts[]> {
+/** A path with its links resolved, so two spellings of one directory compare equal. */
+function samePath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+/** The tables of the spec's schemas in one database, and which of those schemas exist there. */
+async function tablesOf(admin: pg.Client, connection: ConnectOptions, db: string, schemas: string[]): Promise<{ tables: TableFacts[]; schemas: string[] }> {
   const sql = `SELECT n.nspname AS schema, c.relname AS name,
       (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum LIMIT 1) AS "firstColumn"
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY($1) ORDER BY 1, 2`;
+  const read = async (c: pg.Client) => ({
+    tables: (await c.query<TableFacts>(sql, [schemas])).rows,
+    schemas: (await c.query<{ n: string }>('SELECT nspname AS n FROM pg_namespace WHERE nspname = ANY($1)', [schemas])).rows.map((r) => r.n),
+  });
   const current = (await admin.query<{ d: string }>('SELECT current_database() AS d')).rows[0]!.d;
-  if (current === db) return (await admin.query<TableFacts>(sql, [schemas])).rows;
+  if (current === db) return read(admin);
   const c = await connect({ ...connection, database: db });
   try {
-    return (await c.query<TableFacts>(sql, [schemas])).rows;
+    return await read(c);
   } finally {
     await c.end();
   }
@@ -65,10 +79,10 @@ async function tablesOf(admin: pg.Client, connection: ConnectOptions, db: string
 /** The file must be a regular file of bounded size (a symlink is followed): a FIFO or /dev/zero would never finish reading. */
 function readConsumerText(name: string, path: string): string {
   try {
-    return readRegularFile(path).toString('utf8');
+    return readCapped(path).toString('utf8');
   } catch (err) {
-    if (err instanceof UnreadableFileError) throw new PlanError([`consumer "${name}": ${err.message}; fix "file" in the spec`]);
-    throw err;
+    const why = err instanceof UnreadableFileError ? err.reason : `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
+    throw new PlanError([`consumer "${name}": ${path} ${why}; fix "file" in the spec`]);
   }
 }
 
@@ -94,8 +108,23 @@ async function consumerFile(c: Spec['consumers'][number], specDir: string, passw
   };
 }
 
-/** Makes and saves the plan; returns it with the directory it was saved in. */
+/** Makes and saves the plan; returns it with the directory it was saved in. Problems name their spec line. */
 export async function makePlan(o: MakePlanOptions): Promise<{ plan: Plan; dir: string }> {
+  try {
+    return await makeAndSave(o);
+  } catch (err) {
+    if (!(err instanceof PlanError)) throw err;
+    let lineOf: (problem: string) => number | undefined = () => undefined;
+    try {
+      lineOf = specLineOf(readCapped(o.specFile).toString('utf8'));
+    } catch {
+      // The spec was read once already; without it the problems keep their spec paths.
+    }
+    throw new PlanError(err.problems.map((p) => (lineOf(p) ? `${o.specFile}:${lineOf(p)}: ${p}` : p)), err.refused);
+  }
+}
+
+async function makeAndSave(o: MakePlanOptions): Promise<{ plan: Plan; dir: string }> {
   const dir = resolve(o.out);
   const specDir = dirname(resolve(o.specFile));
   const admin = await connect(o.connection);
@@ -106,16 +135,23 @@ export async function makePlan(o: MakePlanOptions): Promise<{ plan: Plan; dir: s
     // Refuse now, not at apply time, when no pg_dump can back this server up.
     if (!o.skipBackup) (await import('../backup/tools.js')).findClientTools(snapshot.major);
     if (!snapshot.hba.loaded) throw new PlanError([`cannot read pg_hba.conf (${snapshot.hba.error}); run pgharden on the server's host, as root or the server's OS user`]);
-    const dataDir = o.spec.target.dataDir ?? snapshot.settings.data_directory;
+    const serverDir = snapshot.settings.data_directory;
+    if (o.spec.target.dataDir && serverDir && samePath(resolve(specDir, o.spec.target.dataDir)) !== samePath(serverDir)) {
+      throw new PlanError([`target.dataDir: ${o.spec.target.dataDir}, but the server's data_directory is ${serverDir}: the spec names another cluster; fix target.dataDir (or remove it), or connect to the server it names`]);
+    }
+    const dataDir = serverDir ?? (o.spec.target.dataDir ? resolve(specDir, o.spec.target.dataDir) : undefined);
     if (!dataDir) throw new PlanError(['the data directory is not visible to this role; set target.dataDir in the spec, or connect as a superuser']);
     const extra = (await admin.query<{ port: string; sockets: string }>("SELECT current_setting('port') AS port, current_setting('unix_socket_directories') AS sockets")).rows[0]!;
     const dataStat = statSync(dataDir);
     const templates = await loadTemplates(BUILTIN_TEMPLATES);
     if (o.spec.templates) for (const [k, v] of await loadTemplates(resolve(specDir, o.spec.templates))) templates.set(k, v);
     const tables = new Map<string, TableFacts[]>();
+    const schemas = new Map<string, string[]>();
     for (const db of new Set(o.spec.roles.flatMap((r) => r.databases))) {
       if (!snapshot.databases.includes(db)) continue;
-      tables.set(db, await tablesOf(admin, o.connection, db, [...new Set(o.spec.roles.map((r) => r.schema))]));
+      const found = await tablesOf(admin, o.connection, db, [...new Set(o.spec.roles.map((r) => r.schema))]);
+      tables.set(db, found.tables);
+      schemas.set(db, found.schemas);
     }
     secrets = newSecrets(o.spec.roles.map((r) => r.name));
     const server: ServerEndpoints = { port: Number(extra.port), socketDirs: extra.sockets.split(',').map((d) => d.trim()).filter(Boolean), listen: snapshot.settings.listen_addresses ?? '' };
@@ -149,7 +185,7 @@ export async function makePlan(o: MakePlanOptions): Promise<{ plan: Plan; dir: s
       port: Number(extra.port),
       socketDir: extra.sockets.split(',')[0]?.trim() || null,
       serverUser: { name: osUserName(dataStat.uid), uid: dataStat.uid, gid: dataStat.gid },
-      hba: { file: hbaFile, lines: snapshot.hba.loaded.files.get(hbaFile)!.lines, binding: observeFile(hbaFile) },
+      hba: { file: hbaFile, ...snapshot.hba.loaded.files.get(hbaFile)!, binding: observeFile(hbaFile) },
       configFile: observeFile(snapshot.settings.config_file!),
       autoConf: { ...observeFile(autoPath), settings: autoSettings },
       identFile: snapshot.settings.ident_file ? observeFile(snapshot.settings.ident_file) : null,
@@ -157,6 +193,7 @@ export async function makePlan(o: MakePlanOptions): Promise<{ plan: Plan; dir: s
       spec: o.spec,
       templates,
       tables,
+      schemas,
       consumers,
       secretsSha256: '',
       ...(o.skipBackup ? { skipBackup: true } : {}),
@@ -164,11 +201,12 @@ export async function makePlan(o: MakePlanOptions): Promise<{ plan: Plan; dir: s
   } finally {
     await admin.end();
   }
-  const text = secretsText(secrets);
+  const planKey = newPlanKey();
+  const text = secretsText(secrets, planKey);
   input.secretsSha256 = sha256Text(text);
   const plan = buildPlan(input);
   createPlanDir(dir);
   writeSecrets(join(dir, SECRETS_FILE), text);
-  savePlan(dir, plan);
+  savePlan(dir, plan, planKey);
   return { plan, dir };
 }

@@ -12,10 +12,11 @@ import type { Snapshot } from '../cluster/introspect.js';
 import type { HbaLine } from '../conf/hba-types.js';
 import { canonicalJson } from '../execute/canonical.js';
 import { PlanError, type PlanInput } from './input.js';
+import { inputProblems } from './input-checks.js';
 import { backupFor, canarySteps, fileState, flipSteps, hbaEdits, touchedFiles } from './stage-network.js';
 import { consumerLockouts } from './consumer-lockout.js';
 import { consumerSteps } from './stage-consumers.js';
-import { qualified, roleSteps } from './stage-roles.js';
+import { roleSteps } from './stage-roles.js';
 import { verifySteps } from './stage-verify.js';
 import type { Matrix, Plan, Step, UnmappedRole } from './types.js';
 
@@ -37,45 +38,6 @@ const matrixOf = (s: Snapshot, database = 'postgres'): Matrix => {
   return { database: m.database, sources, roles: m.roles, cells };
 };
 
-function problems(input: PlanInput): string[] {
-  const out: string[] = [];
-  const s = input.snapshot;
-  const loaded = s.hba.loaded;
-  if (loaded && loaded.files.size > 1) {
-    out.push(`${input.hba.file} includes other files (${[...loaded.files.keys()].slice(1).join(', ')}); pgharden edits one pg_hba.conf: merge them into it first`);
-  }
-  for (const row of loaded?.rows ?? []) {
-    if (row.error) out.push(`${row.file}:${row.line_number}: ${row.error}; fix the line first (pgharden inspect hba ${row.file})`);
-  }
-  const roleNames = new Set(s.roles.map((r) => r.name));
-  if (!roleNames.has(input.serverUser.name)) {
-    out.push(`the server runs as OS user "${input.serverUser.name}" but no role of that name exists, so "local ... peer" would give pgharden no admin path after the flip; create it (CREATE ROLE "${input.serverUser.name}" SUPERUSER LOGIN) or run the server as the bootstrap superuser's OS user`);
-  }
-  input.spec.roles.forEach((r, i) => {
-    if (roleNames.has(r.name)) out.push(`roles[${i}].name: role "${r.name}" already exists; choose another name, or drop it first`);
-    if (!input.templates.has(r.template)) out.push(`roles[${i}].template: no template "${r.template}" (available: ${[...input.templates.keys()].join(', ')})`);
-    for (const db of r.databases) {
-      if (!s.databases.includes(db)) {
-        out.push(`roles[${i}].databases: database "${db}" does not exist or does not allow connections (there are: ${s.databases.join(', ')})`);
-        continue;
-      }
-      const tables = input.tables.get(db) ?? [];
-      for (const t of r.readOnlyTables) {
-        if (!tables.some((x) => qualified(`${x.schema}.${x.name}`, r.schema) === qualified(t, r.schema))) {
-          out.push(`roles[${i}].readOnlyTables: no table "${t}" in database "${db}" (schema ${t.includes('.') ? t.split('.')[0] : r.schema})`);
-        }
-      }
-    }
-  });
-  input.consumers.forEach((c) => {
-    const role = input.spec.roles.find((r) => r.name === input.spec.consumers.find((x) => x.name === c.name)?.role);
-    if (role && c.database && !role.databases.includes(c.database)) {
-      out.push(`consumer "${c.name}" connects to database "${c.database}" (${c.path}), but role "${role.name}" is given only ${role.databases.join(', ')}; add "${c.database}" to its databases`);
-    }
-  });
-  return out;
-}
-
 function unmappedRoles(s: Snapshot, input: PlanInput, after: Matrix): UnmappedRole[] {
   const mapped = new Set(input.spec.roles.map((r) => r.name));
   return s.roles.filter((r) => r.login && !mapped.has(r.name)).map((r) => {
@@ -92,17 +54,20 @@ function unmappedRoles(s: Snapshot, input: PlanInput, after: Matrix): UnmappedRo
 
 const shq = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
-/** The rollback fallback that needs no pgharden: restore the backups, signal the postmaster. */
+/**
+ * The rollback fallback that needs no pgharden: restore the backups, signal the postmaster. The
+ * backups are named relative to rollback.sh, so it still works when the plan directory is moved.
+ */
 function shellRollback(input: PlanInput): string {
   const restores = touchedFiles(input).map((f) => (f.sha256 === null
     ? `rm -f ${shq(f.path)}`
-    : `cp -p ${shq(join(input.planDir, backupFor(input, f.path)))} ${shq(f.path)}`));
-  return [...restores, `kill -HUP "$(head -n 1 ${shq(join(input.snapshot.settings.data_directory ?? '', 'postmaster.pid'))})"`].join(' && ');
+    : `cp -p ${shq(backupFor(input, f.path))} ${shq(f.path)}`));
+  return ['cd "$(dirname "$0")"', ...restores, `kill -HUP "$(head -n 1 ${shq(join(input.snapshot.settings.data_directory ?? '', 'postmaster.pid'))})"`].join(' && ');
 }
 
 /** The plan, or a PlanError listing every reason it cannot be made. */
 export function buildPlan(input: PlanInput): Plan {
-  const found = problems(input);
+  const found = inputProblems(input);
   if (found.length) throw new PlanError(found);
   const s = input.snapshot;
   const superusers = s.roles.filter((r) => r.superuser && r.login).map((r) => r.name);

@@ -5,11 +5,12 @@
  * for every file, what needs a restart, the predicted connection matrices and the rollback.
  * Changes nothing.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { connect, type ConnectOptions } from '../cluster/connect.js';
+import { readCapped } from '../conf/read-capped.js';
 import { rewriteSite } from './consumer-edit.js';
+import { unifiedEditDiff } from './line-diff.js';
 import { drift, observeFile, type Drift } from './binding.js';
 import { readSecrets, type Secrets } from './secrets.js';
 import { sha256 } from './stage-network.js';
@@ -65,9 +66,9 @@ function unified(path: string, before: string, after: string, what: string): str
   return createTwoFilesPatch(path, path, before, after, 'now', what, { context: 3 });
 }
 
-function readText(path: string): string | null {
+function readText(path: string, encoding: 'utf8' | 'latin1' = 'utf8'): string | null {
   try {
-    return readFileSync(path, 'utf8');
+    return readCapped(path).toString(encoding);
   } catch {
     return null;
   }
@@ -103,11 +104,13 @@ export async function reviewPlan(dir: string, connection: ConnectOptions = {}): 
   }
 
   const diffs: FileDiff[] = [];
-  let hbaNow = readText(plan.server.hbaFile) ?? '';
+  const hbaEncoding = plan.steps.map((s) => s.forward).find((f) => f.do === 'write-file' && f.path === plan.server.hbaFile && f.encoding) ? 'latin1' : 'utf8';
+  let hbaNow = readText(plan.server.hbaFile, hbaEncoding) ?? '';
   for (const step of plan.steps) {
     const f = step.forward;
     if (f.do === 'write-file') {
-      diffs.push({ step: step.id, path: f.path, diff: unified(f.path, hbaNow, f.content, `after ${step.id}`) });
+      // pgharden's own edit of pg_hba.conf: diffed line by line, in time linear in the file's size.
+      diffs.push({ step: step.id, path: f.path, diff: unifiedEditDiff(f.path, hbaNow, f.content, 'now', `after ${step.id}`) });
       if (f.path === plan.server.hbaFile) hbaNow = f.content;
     } else if (f.do === 'chmod') {
       const before = step.before[0]?.of === 'file' ? step.before[0].mode : null;

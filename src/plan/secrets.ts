@@ -3,7 +3,7 @@
  * besides consumer files where a password is written. Mode 0600, created exclusively, never
  * printed. plan.json records its sha256 so a plan and its secrets cannot be mixed up.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { generatePassword, scramVerifier } from './scram.js';
 
@@ -23,8 +23,31 @@ export function newSecrets(roles: readonly string[]): Secrets {
   }));
 }
 
-export function secretsText(s: Secrets): string {
-  return `${JSON.stringify({ schemaVersion: 1, roles: s }, null, 2)}\n`;
+/** A fresh key for the plan's HMAC: kept only in the secrets file, so plan.json cannot be re-signed without it. */
+export const newPlanKey = () => randomBytes(32).toString('hex');
+
+export function secretsText(s: Secrets, planKey: string): string {
+  return `${JSON.stringify({ schemaVersion: 1, roles: s, planKey }, null, 2)}\n`;
+}
+
+/**
+ * The plan's HMAC key from the secrets file; null when the file or the key is absent (the file
+ * may have been deleted after apply; the caller decides whether it can go on without the key).
+ */
+export function readPlanKey(path: string): string | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new SecretsError(`Cannot read the plan's secrets file "${path}" (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); it holds the key that proves plan.json is the plan as made`);
+  }
+  try {
+    const key = (JSON.parse(text) as { planKey?: unknown }).planKey;
+    return typeof key === 'string' && /^[0-9a-f]{64}$/.test(key) ? key : null;
+  } catch {
+    throw new SecretsError(`"${path}" is not a pgharden secrets file (not valid JSON); make a new plan`);
+  }
 }
 
 export const sha256Text = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');

@@ -18,6 +18,11 @@ const lines = (n: number) => `${n} line${n === 1 ? '' : 's'}`;
 
 export const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
+/** The bytes pg_hba.conf gets for `text`: one per character when it was read as Latin-1. */
+export const hbaBytes = (text: string, encoding: 'utf8' | 'latin1' = 'utf8') => Buffer.from(text, encoding);
+
+const hbaSha256 = (input: PlanInput, text: string) => createHash('sha256').update(hbaBytes(text, input.hba.encoding)).digest('hex');
+
 export const fileState = (f: FileBinding): State => ({ of: 'file', path: f.path, sha256: f.sha256, mode: f.mode, uid: f.uid, gid: f.gid });
 
 /** Every file the plan may change, in backup order: pg_hba.conf first, consumer files last. */
@@ -72,14 +77,14 @@ export function hardenedMode(f: FileBinding, serverGid: number): number | null {
 
 function hbaStep(input: PlanInput, id: string, stage: 'canary' | 'flip', description: string, content: string, before: string | null): Step {
   const h = input.hba.binding;
-  const beforeState: State = before === null ? fileState(h) : { ...fileState(h), sha256: sha256(before) } as State;
+  const beforeState: State = before === null ? fileState(h) : { ...fileState(h), sha256: hbaSha256(input, before) } as State;
   return {
     id, stage, kind: 'file', description,
-    forward: { do: 'write-file', path: h.path, content, mode: h.mode!, uid: h.uid!, gid: h.gid! },
+    forward: { do: 'write-file', path: h.path, content, mode: h.mode!, uid: h.uid!, gid: h.gid!, ...(input.hba.encoding === 'latin1' ? { encoding: 'latin1' as const } : {}) },
     verify: [{ check: 'hba-valid', path: h.path }],
     undo: { do: 'restore-file', path: h.path, backup: backupFor(input, h.path) },
     before: [beforeState],
-    after: [{ ...fileState(h), sha256: sha256(content) } as State],
+    after: [{ ...fileState(h), sha256: hbaSha256(input, content) } as State],
     transactional: false,
     restartRequired: false,
   };
@@ -131,7 +136,7 @@ export function flipSteps(input: PlanInput, edits: HbaEdits, superusers: string[
     const mode = wanted === 'keep' || hardened === null ? null : wanted === '0640' ? 0o640 : hardened;
     if (mode === null) continue;
     // pg_hba.conf holds the flipped text by now; the others are as bound.
-    const content = f.path === input.hba.file ? sha256(edits.finalText) : f.sha256;
+    const content = f.path === input.hba.file ? hbaSha256(input, edits.finalText) : f.sha256;
     steps.push({
       id: `flip/mode-${basename(f.path)}`,
       stage: 'flip',

@@ -11,6 +11,12 @@ import { secretToken, type Step } from './types.js';
 /** A SQL string literal (standard_conforming_strings on). */
 export const literal = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
+/**
+ * A name as it appears in a step id. A resumed run finds a committed step by splitting its role's
+ * mark comment on whitespace, so an id never holds any; "-" separates role from database.
+ */
+export const idPart = (name: string) => name.replace(/[\s%-]/gu, (c) => encodeURIComponent(c).replace(/^-$/, '%2D'));
+
 /** The comment that marks which of a role's steps have committed. */
 export function markComment(plan: string, steps: string[]): string {
   return `pgharden plan ${plan}: ${steps.join(' ')}`;
@@ -28,7 +34,7 @@ export function roleSteps(input: PlanInput): Step[] {
   const steps: Step[] = [];
   for (const r of input.spec.roles) {
     const template = input.templates.get(r.template)!;
-    const createId = `roles/create-${r.name}`;
+    const createId = `roles/create-${idPart(r.name)}`;
     const done = [createId];
     steps.push({
       id: createId,
@@ -51,7 +57,7 @@ export function roleSteps(input: PlanInput): Step[] {
       restartRequired: false,
     });
     for (const db of r.databases) {
-      const id = `roles/grant-${r.name}-${db}`;
+      const id = `roles/grant-${idPart(r.name)}-${idPart(db)}`;
       done.push(id);
       const grants = instantiateStatements(template, { role: r.name, database: db, schema: r.schema });
       // Tables that stay read-only (e.g. a kill switch): the template granted writes on every table.

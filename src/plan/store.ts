@@ -3,19 +3,24 @@
  * (the fallback that needs no pgharden, written before anything is applied), and later the
  * journal, backups and report. The directory is 0700: backups hold the files as they were.
  */
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { canonicalJson } from '../execute/canonical.js';
 import { planId } from './planner.js';
+import { readPlanKey } from './secrets.js';
 import type { Plan } from './types.js';
 
 export const PLAN_FILE = 'plan.json';
 export const SECRETS_FILE = 'secrets';
 export const ROLLBACK_FILE = 'rollback.sh';
+/** HMAC-SHA256 of plan.json's canonical text, keyed with the secrets file's `planKey`. */
+export const SIGNATURE_FILE = 'plan.hmac';
 
 /** A plan directory that cannot be used, with what to do. */
 export class PlanFileError extends Error {
-  constructor(message: string) {
+  /** `refused`: the plan was changed since it was made (exit 3), rather than missing or unreadable (exit 2). */
+  constructor(message: string, readonly refused = false) {
     super(message);
     this.name = 'PlanFileError';
   }
@@ -108,14 +113,46 @@ export function rollbackScript(plan: Plan): string {
   ].join('\n');
 }
 
-/** Writes plan.json and rollback.sh into a directory made with createPlanDir (secrets first, by the caller). */
-export function savePlan(dir: string, plan: Plan): void {
-  writeNew(join(dir, PLAN_FILE), `${canonicalJson(plan)}\n`, 0o600);
+const hmacOf = (key: string, text: string) => createHmac('sha256', Buffer.from(key, 'hex')).update(text, 'utf8').digest('hex');
+
+/** Writes plan.json, its HMAC and rollback.sh into a directory made with createPlanDir (secrets first, by the caller). */
+export function savePlan(dir: string, plan: Plan, planKey: string): void {
+  const text = `${canonicalJson(plan)}\n`;
+  writeNew(join(dir, PLAN_FILE), text, 0o600);
+  writeNew(join(dir, SIGNATURE_FILE), `${hmacOf(planKey, text)}\n`, 0o600);
   writeNew(join(dir, ROLLBACK_FILE), rollbackScript(plan), 0o700);
 }
 
-/** Reads and checks plan.json: it parses, and its id is the hash of its content. */
-export function loadPlan(dir: string): Plan {
+export interface LoadPlanOptions {
+  /**
+   * Go on when the secrets file (and so the key) is gone: for rollback, which must always be able
+   * to put the files back. A key that is there is always checked.
+   */
+  keyOptional?: boolean;
+}
+
+/** Refuses plan.json unless its HMAC, keyed with the plan's secret key, matches its exact text. */
+function checkSignature(dir: string, file: string, text: string, o: LoadPlanOptions): void {
+  const key = readPlanKey(join(dir, SECRETS_FILE));
+  if (key === null) {
+    if (o.keyOptional) return;
+    throw new PlanFileError(`Cannot check that ${file} is the plan as it was made: ${join(dir, SECRETS_FILE)} is missing or holds no plan key. Nothing was done; make a new plan (pgharden plan --spec ...)`, true);
+  }
+  let saved: string;
+  try {
+    saved = readFileSync(join(dir, SIGNATURE_FILE), 'utf8').trim();
+  } catch {
+    saved = '';
+  }
+  const want = Buffer.from(hmacOf(key, text), 'hex');
+  const got = Buffer.from(/^[0-9a-f]{64}$/.test(saved) ? saved : '', 'hex');
+  if (got.length !== want.length || !timingSafeEqual(got, want)) {
+    throw new PlanFileError(`${file} does not match its keyed signature (${join(dir, SIGNATURE_FILE)}): it has been edited since it was made, even if its id was recomputed. Nothing was done; make a new plan (pgharden plan --spec ...)`, true);
+  }
+}
+
+/** Reads and checks plan.json: it parses, its id is the hash of its content, and its HMAC matches. */
+export function loadPlan(dir: string, o: LoadPlanOptions = {}): Plan {
   const file = join(dir, PLAN_FILE);
   let text: string;
   try {
@@ -134,7 +171,29 @@ export function loadPlan(dir: string): Plan {
     throw new PlanFileError(`${file} is not a pgharden plan of a version this pgharden reads (schemaVersion ${String(plan.schemaVersion)})`);
   }
   if (planId(plan) !== plan.id) {
-    throw new PlanFileError(`${file} does not match its id ${plan.id.slice(0, 12)}…: it has been edited since it was made. Nothing was done; make a new plan (pgharden plan --spec ...)`);
+    throw new PlanFileError(`${file} does not match its id ${plan.id.slice(0, 12)}…: it has been edited since it was made. Nothing was done; make a new plan (pgharden plan --spec ...)`, true);
   }
-  return plan;
+  checkSignature(dir, file, text, o);
+  return rebased(plan, resolve(dir));
+}
+
+/** The directory the plan was made in, from its rollback command (`pgharden rollback DIR`). */
+const madeIn = (plan: Plan) => plan.rollback.command.replace(/^pgharden rollback /, '');
+
+/**
+ * The plan as seen from where plan.json is now: a plan directory that was moved or renamed keeps
+ * working, its backups and its rollback line pointing into the directory as it is named now.
+ * Only what is inside the plan directory moves; the id and HMAC were checked on the text as saved.
+ */
+function rebased(plan: Plan, dir: string): Plan {
+  const old = madeIn(plan);
+  if (old === dir || old === '') return plan;
+  const at = new RegExp(`${old.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=$|[/'"\s])`, 'g');
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return v.replace(at, dir);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    return v;
+  };
+  return { ...(walk(plan) as Plan), id: plan.id };
 }

@@ -23,8 +23,11 @@ export const secretToken = (role: string) => `<secret:${role}>`;
 export type Action =
   /** Statements in order; `database` is the one to connect to. */
   | { do: 'sql'; database: string; statements: string[] }
-  /** Write a whole file (no secret in it): its new content, mode and owner. */
-  | { do: 'write-file'; path: string; content: string; mode: number; uid: number; gid: number }
+  /**
+   * Write a whole file (no secret in it): its new content, mode and owner. `encoding` latin1: the
+   * file is not UTF-8 and each character of `content` is one byte (absent: UTF-8).
+   */
+  | { do: 'write-file'; path: string; content: string; mode: number; uid: number; gid: number; encoding?: 'latin1' }
   /** Rewrite the connection string of a consumer file in place, with a role's password. */
   | { do: 'rewrite-consumer'; path: string; format: string; key?: string; role: string; oldUser: string }
   /** Change a file's mode only. */

@@ -5,16 +5,20 @@
 import { isMap, isNode, LineCounter, parse as parseYaml, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { parseIp, parsePrefix } from '../conf/ip.js';
+import { controlCharacter, nameProblems, type NameKind } from './names.js';
 
 const argv = z.array(z.string().min(1)).min(1, 'needs the program and its arguments, e.g. ["systemctl", "reload", "app"]');
 
-const cidr = z.string().refine((v) => {
+const cidr = z.string().refine((v) => !v.includes('%'), 'an IPv6 zone (%interface) has no place in a trusted range: pg_hba.conf matches client addresses, which carry no zone; write the range without it, e.g. fe80::/64').refine((v) => {
   const [addr, bits] = v.split('/');
   const ip = addr === undefined ? null : parseIp(addr);
   return ip !== null && bits !== undefined && parsePrefix(bits, ip.family) !== null;
 }, 'must be an address range in CIDR form, e.g. 10.8.0.0/24');
 
-const identifier = z.string().min(1).max(63, 'PostgreSQL names are at most 63 bytes');
+/** A role, database or schema name, checked as PostgreSQL and pg_hba.conf would take it. */
+const name = (kind: NameKind) => z.string().superRefine((v, ctx) => {
+  for (const message of nameProblems(v, kind)) ctx.addIssue({ code: 'custom', message });
+});
 
 const SpecSchema = z.strictObject({
   target: z
@@ -29,6 +33,8 @@ const SpecSchema = z.strictObject({
   network: z.strictObject({
     /** Where consumers connect from. */
     trustedRanges: z.array(cidr).min(1, 'needs at least one range consumers connect from'),
+    /** Accept 0.0.0.0/0 or ::/0 as a trusted range: every address, said explicitly. */
+    allowAnywhere: z.boolean().optional(),
     superuser: z.literal('local-only').default('local-only'),
     /** A new listen_addresses (restart required; never applied silently). */
     listenAddresses: z.string().optional(),
@@ -43,10 +49,10 @@ const SpecSchema = z.strictObject({
   roles: z
     .array(
       z.strictObject({
-        name: identifier,
+        name: name('role'),
         template: z.string().min(1),
-        databases: z.array(identifier).min(1),
-        schema: identifier.default('public'),
+        databases: z.array(name('database')).min(1),
+        schema: name('schema').default('public'),
         /** Tables that stay read-only for this role (e.g. an agents' kill switch). */
         readOnlyTables: z.array(z.string().min(1)).default([]),
       }),
@@ -61,7 +67,7 @@ const SpecSchema = z.strictObject({
         format: z.enum(['env', 'yaml', 'json', 'toml', 'ini', 'pgpass', 'pg_service', 'systemd']).optional(),
         /** The key holding the DSN in that file (e.g. DATABASE_URL), when there is more than one. */
         key: z.string().optional(),
-        role: identifier,
+        role: name('role'),
         /** Its sessions' application_name, to tell them from others on the same old user in pg_stat_activity. */
         application: z.string().min(1).optional(),
         /** The address it connects from, for the same purpose. */
@@ -109,6 +115,40 @@ function locator(text: string): (path: PropertyKey[], key?: string) => number | 
   };
 }
 
+/** Every string of the raw spec holding a control character: no spec value may add a line to any file. */
+function controlProblems(value: unknown, path: (string | number)[] = []): { path: (string | number)[]; message: string }[] {
+  if (typeof value === 'string') {
+    const c = controlCharacter(value);
+    return c ? [{ path, message: `cannot contain ${c}: no spec value may span lines or hide characters` }] : [];
+  }
+  if (Array.isArray(value)) return value.flatMap((v, i) => controlProblems(v, [...path, i]));
+  if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => controlProblems(v, [...path, k]));
+  return [];
+}
+
+/** Trusted ranges that are every address, unless the spec says network.allowAnywhere: true. */
+function anywhere(raw: unknown): { path: (string | number)[]; message: string }[] {
+  const network = (raw as { network?: { trustedRanges?: unknown; allowAnywhere?: unknown } } | null)?.network;
+  if (!Array.isArray(network?.trustedRanges) || network.allowAnywhere === true) return [];
+  return network.trustedRanges.flatMap((r: unknown, i) => (typeof r === 'string' && /^[^/]*\/0+$/.test(r.trim())
+    ? [{ path: ['network', 'trustedRanges', i], message: `network.trustedRanges[${i}]: "${r}" is every address, not a trusted range; list the networks consumers connect from, or set network.allowAnywhere: true to mean it` }]
+    : []));
+}
+
+/**
+ * The line of the spec a problem such as `roles[1].schema: ...` is about, for problems found after
+ * parsing (by the planner, against the live server); undefined when it names no spec path.
+ */
+export function specLineOf(text: string): (problem: string) => number | undefined {
+  const lineOf = locator(text);
+  return (problem) => {
+    const m = /^((?:target|network|roles|consumers|templates)(?:\[\d+\]|\.[A-Za-z]+)*): /.exec(problem);
+    if (!m) return undefined;
+    const path = [...m[1]!.matchAll(/[A-Za-z]+|\d+/g)].map(([t]) => (/^\d+$/.test(t) ? Number(t) : t));
+    return lineOf(path);
+  };
+}
+
 const where = (path: PropertyKey[]) => (path.length ? path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '(top level)');
 
 /** Parses YAML or JSON spec text; throws SpecError listing every problem. */
@@ -126,6 +166,14 @@ export function parseSpec(text: string, file: string): Spec {
     lines.push(lineOf(i.path, i.code === 'unrecognized_keys' ? i.keys[0] : undefined));
     return i.code === 'unrecognized_keys' ? `${where(i.path)}: unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}` : `${where(i.path)}: ${i.message}`;
   });
+  for (const c of controlProblems(raw)) {
+    problems.push(`${where(c.path)}: ${c.message}`);
+    lines.push(lineOf(c.path));
+  }
+  for (const a of anywhere(raw)) {
+    problems.push(a.message);
+    lines.push(lineOf(a.path));
+  }
   if (result.success) {
     const names = new Set(result.data.roles.map((r) => r.name));
     result.data.roles.forEach((r, i) => {

@@ -79,25 +79,25 @@ describe.each(testedInstalls())('plan refuses a consumer it would cut off, on Po
     const file = consumerSpec(s, 'two-bad', ['{ name: far, file: other2.env, role: agents_app }', '{ name: dev, file: /dev/null, role: agents_app }']);
     const r = pgharden(['plan', '--spec', file, '--out', join(s.dir, 'plans', 'two-bad'), ...skip]);
     expect(r.stderr).toContain('consumer "far"');
-    expect(r.stderr).toContain('consumer "dev": /dev/null is not a regular file (a character device)');
+    expect(r.stderr).toContain('consumer "dev": /dev/null is a character device, not a regular file');
     expect(r.code).toBe(2);
   });
 
   it.each([
-    ['a character device', () => '/dev/zero', 'not a regular file (a character device)'],
+    ['a character device', () => '/dev/zero', 'is a character device, not a regular file'],
     ['a FIFO', () => {
       const p = join(s.dir, 'fifo.env');
       spawnSync('mkfifo', [p]);
       return p;
-    }, 'not a regular file (a FIFO)'],
-    ['a directory', () => s.dir, 'not a regular file (a directory)'],
+    }, 'is a FIFO (named pipe), not a regular file'],
+    ['a directory', () => s.dir, 'is a directory'],
     ['a file over 16 MiB', () => {
       const p = join(s.dir, 'huge.env');
       const fd = openSync(p, 'w');
       ftruncateSync(fd, 17 * 1024 * 1024);
       closeSync(fd);
       return p;
-    }, 'larger than 16 MiB'],
+    }, 'more than the 16 MiB pgharden reads'],
   ])('refuses %s as a consumer file, quickly', (_what, make, reason) => {
     const started = Date.now();
     const r = plan('bad-file', `{ name: odd, file: "${make()}", role: agents_app }`);

@@ -1,7 +1,7 @@
 import { bySeverity } from '../group.js';
 import type { Check } from '../types.js';
 import type { HbaRule, HbaToken } from '../../conf/hba-types.js';
-import { inNetwork, parseIp, type IpAddress } from '../../conf/ip.js';
+import { inNetwork, maskPrefixLength, parseIp, type IpAddress } from '../../conf/ip.js';
 import { quote, rulesOf, type PlacedRule } from '../rules.js';
 
 const isAll = (tokens: HbaToken[]) => tokens.some((t) => !t.quoted && t.value === 'all');
@@ -37,31 +37,75 @@ function namesCover(outer: HbaToken[], inner: HbaToken[]): boolean {
   return inner.every((t) => !t.regex && !t.value.startsWith('+') && outer.some((o) => o.quoted === t.quoted && o.value === t.value && !o.regex && !o.value.startsWith('+')));
 }
 
+const tokenKey = (t: HbaToken) => `${t.quoted}:${t.value}`;
+
+/** The address as a string of bits, so that its network at every prefix length is a prefix of it. */
+const bitsOf = (ip: IpAddress) => [...ip.bytes].map((b) => b.toString(2).padStart(8, '0')).join('');
+
+/**
+ * Where an earlier rule is filed: under the names it lists (or `all`) and the network it admits,
+ * so a rule is compared only with the few earlier ones that could cover it (linear, not quadratic,
+ * in the number of rules). Null when it covers no rule with an address it could be filed under.
+ */
+function addressKey(rule: HbaRule): string | null {
+  const a = rule.address;
+  if (!a) return 'none';
+  if (a.kind === 'all') return 'all';
+  if (a.kind !== 'cidr') return null;
+  const len = maskPrefixLength(parsed(a.mask));
+  // A netmask that is no prefix (e.g. 255.0.255.0) is rare: such rules are compared with every later one.
+  return len === null ? 'odd' : `${a.family}:${bitsOf(parsed(a.address)).slice(0, len)}`;
+}
+
+/** The keys an earlier rule covering `rule` must be filed under, given the prefix lengths filed so far. */
+function lookupKeys(rule: HbaRule, lengths: ReadonlyMap<number, ReadonlySet<number>>): string[] {
+  const a = rule.address;
+  if (!a) return ['none'];
+  if (a.kind !== 'cidr') return ['all', 'odd'];
+  const bits = bitsOf(parsed(a.address));
+  return ['all', 'odd', ...[...(lengths.get(a.family) ?? [])].map((len) => `${a.family}:${bits.slice(0, len)}`)];
+}
+
 /** Rules no connection can ever reach, because an earlier rule takes every connection they would. */
 export const check: Check = {
   id: 'hba-shadowed',
   title: 'rules that can never match',
   run(s) {
     const rules = rulesOf(s);
-    // Only a rule naming `all` users, or naming this rule's first user, can cover its users:
-    // index earlier rules that way instead of comparing every pair (10,000-line files).
-    const allUsers: number[] = [];
-    const byUser = new Map<string, number[]>();
+    // index[user][database][address] → earlier rules, where user and database are a name or "all".
+    const index = new Map<string, Map<string, Map<string, number[]>>>();
+    const file = (u: string, d: string, a: string, i: number) => {
+      const byDb = index.get(u) ?? index.set(u, new Map()).get(u)!;
+      const byAddr = byDb.get(d) ?? byDb.set(d, new Map()).get(d)!;
+      (byAddr.get(a) ?? byAddr.set(a, []).get(a)!).push(i);
+    };
+    const lengths = new Map<number, Set<number>>();
     const out = [];
     for (let i = 0; i < rules.length; i++) {
       const inner = rules[i]!;
-      const first = inner.rule.users[0]!;
       const shadows = (j: number) => {
         const o = rules[j]!;
         return typeCovers(o.rule, inner.rule) && namesCover(o.rule.users, inner.rule.users) && namesCover(o.rule.databases, inner.rule.databases) && covers(o.rule, inner.rule);
       };
-      // Any earlier rule that covers this one proves it dead; the first found is quoted.
-      const byIndex = allUsers.find(shadows) ?? byUser.get(`${first.quoted}:${first.value}`)?.find(shadows);
+      const keys = lookupKeys(inner.rule, lengths);
+      const earliest = (u: string) => {
+        let best: number | undefined;
+        for (const d of ['all', tokenKey(inner.rule.databases[0]!)]) {
+          const byAddr = index.get(u)?.get(d);
+          if (byAddr) for (const k of keys) for (const j of byAddr.get(k) ?? []) if ((best === undefined || j < best) && shadows(j)) best = j;
+        }
+        return best;
+      };
+      // Any earlier rule that covers this one proves it dead; the first found is quoted, a rule for all users first.
+      const byIndex = earliest('all') ?? earliest(tokenKey(inner.rule.users[0]!));
       const by: PlacedRule | undefined = byIndex === undefined ? undefined : rules[byIndex];
-      if (isAll(inner.rule.users)) allUsers.push(i);
-      for (const t of inner.rule.users) {
-        const key = `${t.quoted}:${t.value}`;
-        (byUser.get(key) ?? byUser.set(key, []).get(key)!).push(i);
+      const a = addressKey(inner.rule);
+      if (a !== null) {
+        const ad = inner.rule.address;
+        if (ad?.kind === 'cidr' && a !== 'odd') (lengths.get(ad.family) ?? lengths.set(ad.family, new Set()).get(ad.family)!).add(a.length - 2);
+        const users = isAll(inner.rule.users) ? ['all'] : inner.rule.users.map(tokenKey);
+        const dbs = isAll(inner.rule.databases) ? ['all'] : inner.rule.databases.map(tokenKey);
+        for (const u of users) for (const d of dbs) file(u, d, a, i);
       }
       if (by) {
         out.push({

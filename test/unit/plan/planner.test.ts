@@ -165,11 +165,12 @@ host    all             all             ::1/128                 scram-sha-256  #
     expect(planId({ ...plan, name: 'other' })).not.toBe(plan.id);
     expect(plan.rollback.command).toBe('pgharden rollback /srv/plans/office-vpn');
     expect(plan.rollback.shell).toBe([
-      "cp -p '/srv/plans/office-vpn/backup/01-pg_hba.conf' '/pg/data/pg_hba.conf'",
-      "cp -p '/srv/plans/office-vpn/backup/02-postgresql.conf' '/pg/data/postgresql.conf'",
-      "cp -p '/srv/plans/office-vpn/backup/03-postgresql.auto.conf' '/pg/data/postgresql.auto.conf'",
-      "cp -p '/srv/plans/office-vpn/backup/04-pg_ident.conf' '/pg/data/pg_ident.conf'",
-      "cp -p '/srv/plans/office-vpn/backup/05-.env' '/srv/agents/.env'",
+      'cd "$(dirname "$0")"',
+      "cp -p 'backup/01-pg_hba.conf' '/pg/data/pg_hba.conf'",
+      "cp -p 'backup/02-postgresql.conf' '/pg/data/postgresql.conf'",
+      "cp -p 'backup/03-postgresql.auto.conf' '/pg/data/postgresql.auto.conf'",
+      "cp -p 'backup/04-pg_ident.conf' '/pg/data/pg_ident.conf'",
+      "cp -p 'backup/05-.env' '/srv/agents/.env'",
       `kill -HUP "$(head -n 1 '/pg/data/postmaster.pid')"`,
     ].join(' && '));
   });

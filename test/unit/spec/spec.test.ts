@@ -93,3 +93,63 @@ describe('spec problems name their line', () => {
     expect(err.message).toMatch(/h\.yaml:3: network\.trustedRanges: /);
   });
 });
+
+describe('names as PostgreSQL and pg_hba.conf can hold them', () => {
+  const spec = (role: string, extra = '') => `target: {}\nnetwork:\n  trustedRanges: [10.8.0.0/24]${extra}\nroles:\n  - name: ${JSON.stringify(role)}\n    template: readonly\n    databases: [d]\n`;
+  const problemsOf = (text: string) => { try { parseSpec(text, 'h.yaml'); return []; } catch (e) { return (e as SpecError).message.split('\n').slice(1); } };
+
+  it.each([
+    ['x\nhost all all 0.0.0.0/0 trust #', 'roles[0].name: cannot contain a newline'],
+    ['tab\there', 'roles[0].name: cannot contain a tab'],
+    ['cr\rhere', 'roles[0].name: cannot contain a carriage return'],
+    ['nul\u0000here', 'roles[0].name: cannot contain a NUL byte'],
+    ['é'.repeat(32), 'roles[0].name: "' + 'é'.repeat(32) + '" is 64 bytes in UTF-8; PostgreSQL names are at most 63 bytes'],
+    ['pg_x', 'roles[0].name: "pg_x": role names starting with "pg_" are reserved'],
+    ['public', 'roles[0].name: "public" is a reserved role name'],
+    ['none', 'roles[0].name: "none" is a reserved role name'],
+    ['current_user', 'roles[0].name: "current_user" is a reserved role name'],
+    ['all', 'roles[0].name: "all" is a pg_hba.conf keyword'],
+    ['samerole', 'roles[0].name: "samerole" is a pg_hba.conf keyword'],
+  ])('refuses role %j with its line', (role, problem) => {
+    expect(problemsOf(spec(role)).find((p) => p.includes(problem))).toMatch(/^ {2}- h\.yaml:5: /);
+  });
+
+  it('accepts 63 bytes, quotes and spaces (pg_hba.conf quotes them)', () => {
+    expect(problemsOf(spec(`${'é'.repeat(31)}x`))).toEqual([]);
+    expect(problemsOf(spec('my "odd", app'))).toEqual([]);
+  });
+
+  it('lists every name problem at once, databases and schemas too', () => {
+    const text = 'target: {}\nnetwork:\n  trustedRanges: [10.8.0.0/24]\nroles:\n  - name: pg_x\n    template: readonly\n    databases: [all, "a\\nb"]\n    schema: pg_catalog\n  - name: public\n    template: readonly\n    databases: [d]\n';
+    expect(problemsOf(text)).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^ {2}- h\.yaml:5: roles\[0\]\.name: "pg_x"/),
+      expect.stringMatching(/^ {2}- h\.yaml:7: roles\[0\]\.databases\[0\]: "all" is a pg_hba.conf keyword/),
+      expect.stringMatching(/^ {2}- h\.yaml:7: roles\[0\]\.databases\[1\]: cannot contain a newline/),
+      expect.stringMatching(/^ {2}- h\.yaml:8: roles\[0\]\.schema: "pg_catalog": schema names starting with "pg_"/),
+      expect.stringMatching(/^ {2}- h\.yaml:9: roles\[1\]\.name: "public" is a reserved role name/),
+    ]));
+  });
+
+  it('refuses a control character in any value, not only names', () => {
+    expect(problemsOf(spec('app', '\n  listenAddresses: "127.0.0.1\\nlisten_addresses = \'*\'"'))).toEqual([
+      expect.stringMatching(/^ {2}- h\.yaml:4: network\.listenAddresses: cannot contain a newline/),
+    ]);
+  });
+});
+
+describe('trusted ranges', () => {
+  const spec = (ranges: string, extra = '') => `target: {}\nnetwork:\n  trustedRanges: ${ranges}${extra}\nroles:\n  - {name: app, template: readonly, databases: [d]}\n`;
+  const problemsOf = (text: string) => { try { parseSpec(text, 'h.yaml'); return []; } catch (e) { return (e as SpecError).problems; } };
+
+  it('refuses "anywhere" unless the spec says so', () => {
+    expect(problemsOf(spec('[10.0.0.0/8, 0.0.0.0/0, "::/0"]'))).toEqual([
+      expect.stringMatching(/^network\.trustedRanges\[1\]: "0\.0\.0\.0\/0" is every address, not a trusted range; .*network\.allowAnywhere: true/),
+      expect.stringMatching(/^network\.trustedRanges\[2\]: "::\/0" is every address/),
+    ]);
+    expect(problemsOf(spec('[0.0.0.0/0]', '\n  allowAnywhere: true'))).toEqual([]);
+  });
+
+  it('refuses an IPv6 zone', () => {
+    expect(problemsOf(spec('["fe80::1%eth0/64"]'))).toEqual([expect.stringMatching(/^network\.trustedRanges\[0\]: an IPv6 zone/)]);
+  });
+});
