@@ -59,10 +59,14 @@ const shq = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
  * backups are named relative to rollback.sh, so it still works when the plan directory is moved.
  */
 function shellRollback(input: PlanInput): string {
+  // A symlinked file: its target gets the content, then the link is put back if it was replaced.
   const restores = touchedFiles(input).map((f) => (f.sha256 === null
     ? `rm -f ${shq(f.path)}`
-    : `cp -p ${shq(backupFor(input, f.path))} ${shq(f.path)}`));
-  return ['cd "$(dirname "$0")"', ...restores, `kill -HUP "$(head -n 1 ${shq(join(input.snapshot.settings.data_directory ?? '', 'postmaster.pid'))})"`].join(' && ');
+    : f.link
+      ? `cp -p ${shq(backupFor(input, f.path))} ${shq(f.link)} && ln -sfn ${shq(f.link)} ${shq(f.path)}`
+      : `cp -p ${shq(backupFor(input, f.path))} ${shq(f.path)}`));
+  // The postmaster is signalled by rollback.sh itself, once it has proven the pid (store.ts).
+  return ['cd "$(dirname "$0")"', ...restores].join(' && ');
 }
 
 /** The plan, or a PlanError listing every reason it cannot be made. */

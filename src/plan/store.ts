@@ -95,10 +95,7 @@ const RELOAD_POSTMASTER = `reload_postmaster() {
 }`;
 
 export function rollbackScript(plan: Plan): string {
-  // The plan's one-liner ends with a bare kill of postmaster.pid's first line; the script proves the pid first.
-  const shell = plan.rollback.shell;
-  const kill = shell.startsWith('kill -HUP ') ? 0 : shell.lastIndexOf(' && kill -HUP ');
-  const restores = kill < 0 ? shell : shell.slice(0, kill);
+  const restores = plan.rollback.shell;
   return [
     '#!/bin/sh',
     `# Rollback for pgharden plan ${plan.name} (${plan.id}), needing no pgharden and no database login:`,

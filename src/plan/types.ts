@@ -154,5 +154,6 @@ export interface Plan {
   backup: { skipped: boolean; databases: string[] };
   matrix: { before: Matrix; after: Matrix };
   steps: Step[];
+  /** `command`: the pgharden rollback line; `shell`: the file restores rollback.sh runs before its proven postmaster reload. */
   rollback: { command: string; shell: string };
 }

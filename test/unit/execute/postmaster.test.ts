@@ -63,7 +63,7 @@ describe('signalling the postmaster', () => {
     const marker = join(root, 'restored');
     const plan = {
       name: 'p', id: 'x'.repeat(64), binding: { dataDirectory: dataDir },
-      rollback: { command: '', shell: `touch '${marker}' && kill -HUP "$(head -n 1 '${join(dataDir, 'postmaster.pid')}')"` },
+      rollback: { command: '', shell: `touch '${marker}'` },
     } as unknown as Plan;
     const script = join(root, 'rollback.sh');
     writeFileSync(script, rollbackScript(plan));

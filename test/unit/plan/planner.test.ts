@@ -171,8 +171,9 @@ host    all             all             ::1/128                 scram-sha-256  #
       "cp -p 'backup/03-postgresql.auto.conf' '/pg/data/postgresql.auto.conf'",
       "cp -p 'backup/04-pg_ident.conf' '/pg/data/pg_ident.conf'",
       "cp -p 'backup/05-.env' '/srv/agents/.env'",
-      `kill -HUP "$(head -n 1 '/pg/data/postmaster.pid')"`,
     ].join(' && '));
+    // No bare kill of whatever postmaster.pid holds: rollback.sh signals only a proven postmaster.
+    expect(plan.rollback.shell).not.toContain('kill');
   });
 });
 
