@@ -97,11 +97,11 @@ describe('fileSettingsRows', () => {
 
   it('handles a long file of duplicates in linear time', () => {
     const many = Array.from({ length: 200_000 }, (_, i): [string, string] => ['work_mem', `${(i % 64) + 1}MB`]);
-    const started = performance.now();
+    // Quadratic duplicate handling needs minutes here, which the timeout catches without timing a
+    // shared machine; bench/run.mjs measures parse times.
     const rows = fileSettingsRows(loaded(many), catalog);
-    expect(performance.now() - started).toBeLessThan(2000);
     expect(rows.filter((r) => r.applied)).toHaveLength(1);
-  });
+  }, 30_000);
 });
 
 describe('parseBool', () => {

@@ -2,7 +2,7 @@ import { applyPatch, createTwoFilesPatch } from 'diff';
 import { describe, expect, it } from 'vitest';
 import { unifiedEditDiff } from '../../../src/plan/line-diff.js';
 import { buildPlan } from '../../../src/plan/planner.js';
-import { STORY_HBA } from '../../../src/cluster/story.js';
+import { STORY_HBA } from '../../../src/demo/story.js';
 import { storyInput } from './fixtures.js';
 
 const jsdiff = (a: string, b: string) => createTwoFilesPatch('/f', '/f', a, b, 'now', 'after', { context: 3 });
@@ -34,9 +34,9 @@ describe('unifiedEditDiff', () => {
       expect(applyPatch(x, ours(x, y)), JSON.stringify([x, y])).toBe(y);
     }
     const big = Array.from({ length: 50_000 }, (_, i) => `host db${i} app 10.0.${i % 256}.1/32 trust\n`).join('');
-    const started = performance.now();
+    // Linear: a generic diff needs minutes here, which the test's timeout catches without timing a
+    // shared machine; bench/plan-large.mjs measures the time.
     const d = ours(big, big.replaceAll('trust\n', 'scram-sha-256  # pgharden: was trust\n'));
-    expect(performance.now() - started).toBeLessThan(2000);
     expect(d.split('\n').filter((l) => l.startsWith('+host')).length).toBe(50_000);
-  });
+  }, 30_000);
 });
