@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { listInstalls } from '../cluster/install.js';
+import { InputError } from '../core/errors.js';
 
 export interface ClientTools {
   major: number;
@@ -17,12 +18,8 @@ export interface ClientTools {
   pgRestore: string;
 }
 
-export class BackupToolsError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'BackupToolsError';
-  }
-}
+/** No pg_dump/pg_restore fit the server's major (the message names the package). */
+export class BackupToolsError extends InputError {}
 
 function candidates(): string[] {
   const dirs = new Set<string>();

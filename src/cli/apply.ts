@@ -3,8 +3,6 @@ import { createInterface } from 'node:readline/promises';
 import { parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
 import { paint } from './output.js';
-import { planErrors } from './review.js';
-import { executeErrors } from './status.js';
 
 const HELP = `pgharden apply — carry out a saved plan, step by step, with checkpoints
 
@@ -37,7 +35,7 @@ export const command: Command = {
     const dir = positionals[0];
     if (!dir || positionals.length > 1) throw new CliError('apply takes one plan directory, e.g. pgharden apply plans/office-vpn', EXIT.usage, 'pgharden apply --help');
     const { loadPlan } = await import('../plan/store.js');
-    const plan = await planErrors(async () => loadPlan(dir));
+    const plan = loadPlan(dir);
     // With --json the human narration goes to stderr, so stdout is one JSON document.
     const say = values.json ? (t: string) => o.err(t) : (t: string) => o.out(t);
     say(paint(o, 'bold', `Plan ${plan.name} (${plan.id.slice(0, 12)}): ${plan.steps.length} steps`));
@@ -55,7 +53,7 @@ export const command: Command = {
     }
     const { applyPlan } = await import('../execute/apply.js');
     const started = Date.now();
-    const r = await executeErrors(() => applyPlan(dir, { version: '0.1.0', log: (l) => say(`${l}  ${paint(o, 'dim', `${((Date.now() - started) / 1000).toFixed(1)} s`)}`) }));
+    const r = await applyPlan(dir, { version: '0.1.0', log: (l) => say(`${l}  ${paint(o, 'dim', `${((Date.now() - started) / 1000).toFixed(1)} s`)}`) });
     if (values.json) {
       o.out(JSON.stringify({ schemaVersion: 1, plan: { id: r.plan.id, name: r.plan.name, dir }, outcome: r.outcome, stopped: r.stopped ?? null, drift: r.drift, steps: r.steps }, null, 2));
       return r.outcome === 'applied' ? EXIT.ok : r.outcome === 'refused' ? EXIT.refused : EXIT.findings;

@@ -1,7 +1,6 @@
 import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
 import { paint, table } from './output.js';
-import { executeErrors } from './status.js';
 
 const HELP = `pgharden backup — the nightly verified backup
 
@@ -53,7 +52,7 @@ export const command: Command = {
     const keepWeekly = count('keep-weekly');
     const { backupJob } = await import('../backup/job.js');
     const say = values.json ? (t: string) => o.err(t) : (t: string) => o.out(t);
-    const r = await executeErrors(() => backupJob({
+    const r = await backupJob({
       connection: connectionFrom(values),
       out: values.out!,
       ...(values.databases ? { databases: values.databases.split(',').map((d) => d.trim()).filter(Boolean) } : {}),
@@ -64,7 +63,7 @@ export const command: Command = {
       ...(values.metrics ? { metrics: values.metrics } : {}),
       now: new Date(),
       log: say,
-    }));
+    });
     if (values.json) {
       o.out(JSON.stringify({ schemaVersion: 1, ok: r.ok, dir: r.dir, problems: r.problems, copied: r.copied, removed: r.removed, backup: r.backup ?? null }, null, 2));
       return r.ok ? EXIT.ok : EXIT.findings;

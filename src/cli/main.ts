@@ -2,7 +2,8 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CliError, EXIT } from './errors.js';
+import { isServerError, PghardenError, serverMessage } from '../core/errors.js';
+import { EXIT } from './errors.js';
 import { makeOutput, paint } from './output.js';
 import type { Command } from './command.js';
 
@@ -86,18 +87,14 @@ async function main(argv: string[]): Promise<number> {
 
 /** An error the user can act on, as message, next step and exit code; undefined for a bug. */
 function userFacing(err: unknown): { message: string; next?: string; exitCode: number } | undefined {
-  if (err instanceof CliError) return { message: err.message, ...(err.next ? { next: err.next } : {}), exitCode: err.exitCode };
-  const e = err as { exitCode?: unknown; message?: string; next?: string; code?: string; syscall?: string; path?: string; severity?: string };
-  if (typeof e.exitCode === 'number' && typeof e.message === 'string') return { message: e.message, ...(e.next ? { next: e.next } : {}), exitCode: e.exitCode };
+  if (err instanceof PghardenError) return { message: err.message, ...(err.next ? { next: err.next } : {}), exitCode: err.exitCode };
+  const e = err as { message?: string; code?: string; syscall?: string; path?: string };
   // A file-system error: name the path and the error in words.
   if (typeof e.syscall === 'string' && typeof e.code === 'string' && e.code.startsWith('E')) {
     return { message: `Cannot ${e.syscall} ${e.path ? `"${e.path}"` : ''}: ${fsWords(e.code)}`, next: 'check the path and its permissions, then run the command again', exitCode: EXIT.usage };
   }
-  // An error the server raised (permission denied, ...): its own words, DETAIL and HINT.
-  if (typeof e.severity === 'string' && typeof e.code === 'string') {
-    const x = err as { detail?: string; hint?: string };
-    return { message: [`the server said: ${e.severity} ${e.code}: ${e.message}`, x.detail && `DETAIL: ${x.detail}`, x.hint && `HINT: ${x.hint}`].filter(Boolean).join('\n'), exitCode: EXIT.usage };
-  }
+  // An error the server raised that no layer wrapped: its own words, DETAIL and HINT.
+  if (isServerError(err)) return { message: `the server said: ${serverMessage(err)}`, exitCode: EXIT.usage };
   return undefined;
 }
 

@@ -3,7 +3,7 @@ import { basename, extname, join } from 'node:path';
 import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
 import { paint } from './output.js';
-import { planErrors, printReview } from './review.js';
+import { printReview } from './review.js';
 
 const HELP = `pgharden plan — the ordered hardening plan, saved, bound to its cluster, and reviewed
 
@@ -56,14 +56,12 @@ export const command: Command = {
     const { reviewPlan } = await import('../plan/review.js');
     const now = new Date();
     const out = values.out ?? join('plans', `${basename(values.spec, extname(values.spec))}-${now.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-')}`);
-    const review = await planErrors(async () => {
-      const spec = parseSpec(text, values.spec!);
-      // Flags first, then the spec's target, then the libpq environment.
-      const flags = connectionFrom(values);
-      const connection = Object.keys(flags).length ? flags : connectionFrom(spec.target);
-      const { dir } = await makePlan({ spec, specFile: values.spec!, out, connection, version: '0.1.0', now, ...(values['skip-backup'] ? { skipBackup: true } : {}) });
-      return reviewPlan(dir, flags);
-    });
+    const spec = parseSpec(text, values.spec);
+    // Flags first, then the spec's target, then the libpq environment.
+    const flags = connectionFrom(values);
+    const connection = Object.keys(flags).length ? flags : connectionFrom(spec.target);
+    const { dir } = await makePlan({ spec, specFile: values.spec, out, connection, version: '0.1.0', now, ...(values['skip-backup'] ? { skipBackup: true } : {}) });
+    const review = await reviewPlan(dir, flags);
     if (!values.json) o.err(`Plan saved in ${review.dir} (plan.json, secrets 0600, rollback.sh).`);
     if (values['skip-backup']) o.err(paint(o, 'red', 'WARNING: --skip-backup: no verified backup will be taken before the change. This is recorded in the plan and the report.'));
     await printReview(review, Boolean(values.json), o);

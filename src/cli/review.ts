@@ -47,24 +47,6 @@ export async function printReview(r: Review, json: boolean, o: Output): Promise<
   o.out(r.redact(json ? JSON.stringify(reviewJson(r), null, 2) : renderReview(r, o)));
 }
 
-/** Maps the plan layer's own errors to exit codes: input problems 2, safety refusals 3. */
-export async function planErrors<T>(fn: () => Promise<T>): Promise<T> {
-  const { PlanError } = await import('../plan/input.js');
-  const { PlanFileError } = await import('../plan/store.js');
-  const { SecretsError } = await import('../plan/secrets.js');
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof PlanError) throw new CliError(err.message, err.refused ? EXIT.refused : EXIT.usage);
-    if (err instanceof PlanFileError) throw new CliError(err.message, err.refused ? EXIT.refused : EXIT.usage);
-    if (err instanceof SecretsError) throw new CliError(err.message, EXIT.refused);
-    if (err instanceof CliError) throw err;
-    const name = (err as Error).name;
-    if (['SpecError', 'TemplateError', 'ConsumerFileError', 'BackupToolsError', 'UnreadableFileError'].includes(name)) throw new CliError((err as Error).message, EXIT.usage);
-    throw err;
-  }
-}
-
 export const command: Command = {
   help: HELP,
   async run(argv, o) {
@@ -72,7 +54,7 @@ export const command: Command = {
     const dir = positionals[0];
     if (!dir || positionals.length > 1) throw new CliError('review takes one plan directory, e.g. pgharden review plans/office-vpn', EXIT.usage, 'pgharden review --help');
     const { reviewPlan } = await import('../plan/review.js');
-    const review = await planErrors(() => reviewPlan(dir, connectionFrom(values)));
+    const review = await reviewPlan(dir, connectionFrom(values));
     await printReview(review, Boolean(values.json), o);
     return review.drift.length ? EXIT.refused : EXIT.ok;
   },

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
 import { paint } from './output.js';
-import { executeErrors } from './status.js';
 
 const HELP = `pgharden rollback — put everything back as it was before apply
 
@@ -51,7 +50,7 @@ export const command: Command = {
     const { rollbackPlan } = await import('../execute/rollback.js');
     const say = values.json ? (t: string) => o.err(t) : (t: string) => o.out(t);
     say(`Rolling back ${dir}`);
-    const r = await executeErrors(() => rollbackPlan(dir, say, { terminate: values.terminate === true }));
+    const r = await rollbackPlan(dir, say, { terminate: values.terminate === true });
     if (values.json) {
       o.out(JSON.stringify({ schemaVersion: 1, plan: { id: r.plan.id, name: r.plan.name, dir }, restored: r.restored, undone: r.undone, kept: r.kept }, null, 2));
       return r.kept.length ? EXIT.findings : EXIT.ok;

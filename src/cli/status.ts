@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import { parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
 import { table } from './output.js';
-import { planErrors } from './review.js';
 
 const HELP = `pgharden status — each step of a plan and where it stands
 
@@ -16,22 +15,6 @@ Examples:
   pgharden status plans/office-vpn
 `;
 
-/** Maps the executor's own errors to exit codes. */
-export async function executeErrors<T>(fn: () => Promise<T>): Promise<T> {
-  const { LockHeldError } = await import('../execute/lock.js');
-  const { JournalTamperedError } = await import('../execute/journal.js');
-  const { AdminPathError } = await import('../execute/admin.js');
-  return planErrors(async () => {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof LockHeldError || err instanceof JournalTamperedError) throw new CliError(err.message, EXIT.refused);
-      if (err instanceof AdminPathError) throw new CliError(err.message, EXIT.refused);
-      throw err;
-    }
-  });
-}
-
 export const command: Command = {
   help: HELP,
   async run(argv, o) {
@@ -40,8 +23,8 @@ export const command: Command = {
     if (!dir || positionals.length > 1) throw new CliError('status takes one plan directory', EXIT.usage, 'pgharden status --help');
     const { loadPlan } = await import('../plan/store.js');
     const { openJournal } = await import('../execute/journal.js');
-    const plan = await planErrors(async () => loadPlan(dir));
-    const journal = await executeErrors(async () => openJournal(join(dir, 'journal')));
+    const plan = loadPlan(dir);
+    const journal = openJournal(join(dir, 'journal'));
     const steps = plan.steps.map((s) => ({ id: s.id, stage: s.stage, state: journal.stepState(s.id) }));
     if (values.json) {
       o.out(JSON.stringify({ schemaVersion: 1, plan: { id: plan.id, name: plan.name }, steps }, null, 2));

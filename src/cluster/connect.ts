@@ -11,16 +11,15 @@ import pg from 'pg';
 import { formatConninfo } from './conninfo.js';
 import { resolveTarget, type ConnectOptions, type ResolvedTarget } from './libpq-resolve.js';
 import { PeerRelay, type PeerIdentity } from './peer-relay.js';
+import { InputError, serverMessage } from '../core/errors.js';
 
 export type { ConnectOptions, ResolvedTarget };
 export { resolveTarget };
 
 /** A connection that could not be made: exit 2, with the target (no password) and the next step. */
-export class ConnectionError extends Error {
-  readonly exitCode = 2;
-  constructor(message: string, readonly next: string, readonly code?: string) {
-    super(message);
-    this.name = 'ConnectionError';
+export class ConnectionError extends InputError {
+  constructor(message: string, next: string, readonly code?: string) {
+    super(message, next);
   }
 }
 
@@ -124,15 +123,6 @@ function nextStep(err: { code?: string; message: string }, t: ResolvedTarget, re
   if (err.code === '3D000') return 'name an existing database (dbname=postgres in --dsn, or PGDATABASE)';
   if (err.code === '28000') return 'the server has no pg_hba.conf rule admitting this connection: connect over the local socket as the server\'s OS user (sudo pgharden ...)';
   return flags;
-}
-
-/** A pg error's whole story: message, then DETAIL and HINT when the server sent them. */
-export function serverMessage(err: unknown): string {
-  const e = err as { message?: string; detail?: string; hint?: string; code?: string; severity?: string };
-  const parts = [e.severity && e.code && /^[0-9A-Z]{5}$/.test(e.code) ? `${e.severity} ${e.code}: ${e.message}` : (e.message ?? String(err))];
-  if (e.detail) parts.push(`DETAIL: ${e.detail}`);
-  if (e.hint) parts.push(`HINT: ${e.hint}`);
-  return parts.join('\n');
 }
 
 /** Connects and returns the client; the caller ends it. Errors name the target and the next step. */

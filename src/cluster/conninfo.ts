@@ -4,18 +4,13 @@
  * database name. Pure: no environment, no files. Resolution (service file, environment, defaults,
  * password file) is in libpq-resolve.ts.
  */
+import { InputError } from '../core/errors.js';
 
 /** libpq's connection parameters by keyword; only the ones given. */
 export type Conninfo = Record<string, string>;
 
 /** A connection string libpq would refuse; the message is libpq's own wording where it has one. */
-export class ConninfoError extends Error {
-  readonly exitCode = 2;
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConninfoError';
-  }
-}
+export class ConninfoError extends InputError {}
 
 /** Every keyword libpq 14–18 accepts (PQconndefaults); others are refused as libpq refuses them. */
 export const KEYWORDS = new Set([

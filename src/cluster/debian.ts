@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConf } from '../conf/load-conf.js';
+import { InputError } from '../core/errors.js';
 
 export const DEBIAN_CONF_ROOT = '/etc/postgresql';
 
@@ -24,13 +25,7 @@ export interface DebianCluster {
 }
 
 /** A `--cluster` or `PGCLUSTER` value that names no cluster. */
-export class ClusterError extends Error {
-  readonly exitCode = 2;
-  constructor(message: string, readonly next?: string) {
-    super(message);
-    this.name = 'ClusterError';
-  }
-}
+export class ClusterError extends InputError {}
 
 function settingsOf(confFile: string): Map<string, string> {
   const values = new Map<string, string>();

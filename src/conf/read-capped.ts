@@ -4,15 +4,15 @@
  * refused instead of read until memory runs out, and a FIFO instead of waited on forever.
  */
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { InputError } from '../core/errors.js';
 
 /** No configuration or consumer file is anywhere near this. */
 export const MAX_READ_BYTES = 16 * 1024 * 1024;
 
 /** A file pgharden will not read, and why. */
-export class UnreadableFileError extends Error {
+export class UnreadableFileError extends InputError {
   constructor(readonly path: string, readonly reason: string, readonly kind: 'directory' | 'not-regular' | 'too-large') {
     super(`${path} ${reason}`);
-    this.name = 'UnreadableFileError';
   }
 }
 

@@ -9,8 +9,11 @@
  * The session is opened in preflight and held across every reload (the "lifeline").
  */
 import { statSync } from 'node:fs';
-import pg from 'pg';
 import { PeerRelay } from '../cluster/peer-relay.js';
+import { databaseSessions } from '../cluster/sessions.js';
+
+export { AdminSqlError, databaseSessions } from '../cluster/sessions.js';
+import { RefusedError } from '../core/errors.js';
 
 export interface AdminTarget {
   socketDir: string | null;
@@ -30,51 +33,7 @@ export interface AdminSession {
 }
 
 /** The admin path cannot be opened; the message says why and what to do. */
-export class AdminPathError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'AdminPathError';
-  }
-}
-
-/** An error the server raised, kept with its SQLSTATE. */
-export class AdminSqlError extends Error {
-  constructor(message: string, readonly code: string | null) {
-    super(message);
-    this.name = 'AdminSqlError';
-  }
-}
-
-/** One session per database, opened on first use, from a configuration per database. */
-export function databaseSessions(configFor: (database: string) => pg.ClientConfig) {
-  const clients = new Map<string, Promise<pg.Client>>();
-  const client = (database: string) => {
-    let c = clients.get(database);
-    if (!c) {
-      const cl = new pg.Client(configFor(database));
-      c = cl.connect().then(() => cl);
-      clients.set(database, c);
-    }
-    return c;
-  };
-  return {
-    async query<T = Record<string, unknown>>(sql: string, params?: unknown[], database = 'postgres'): Promise<T[]> {
-      try {
-        return (await (await client(database)).query(sql, params)).rows as T[];
-      } catch (err) {
-        throw new AdminSqlError((err as Error).message, (err as { code?: string }).code ?? null);
-      }
-    },
-    async release(database: string) {
-      const c = clients.get(database);
-      clients.delete(database);
-      await (await c?.catch(() => null))?.end().catch(() => undefined);
-    },
-    async end() {
-      for (const c of clients.values()) await (await c.catch(() => null))?.end().catch(() => undefined);
-    },
-  };
-}
+export class AdminPathError extends RefusedError {}
 
 function direct(t: AdminTarget): AdminSession {
   return { how: 'direct', ...databaseSessions((database) => ({ host: t.socketDir!, port: t.port, user: t.role, database, application_name: 'pgharden admin' })) };

@@ -11,6 +11,7 @@ import { dirname } from 'node:path';
 import type { Action, State } from '../plan/types.js';
 import { fsyncDir } from './atomic.js';
 import { canonicalJson } from './canonical.js';
+import { RefusedError } from '../core/errors.js';
 
 /** What a record says, by type. */
 export type JournalEntry =
@@ -29,10 +30,10 @@ export type JournalRecord = JournalEntry & { seq: number; at: string; prev: stri
 
 export type StepState = 'not-started' | 'intent' | 'done' | 'failed' | 'reverted';
 
-export class JournalTamperedError extends Error {
+/** A journal that does not hash-chain: refused, never repaired. */
+export class JournalTamperedError extends RefusedError {
   constructor(readonly file: string, readonly line: number, why: string) {
     super(`Journal "${file}" line ${line} ${why}: has the file been tampered with? Nothing was changed; inspect the file, or put the files back from the plan's backup (sh ${dirname(file)}/rollback.sh)`);
-    this.name = 'JournalTamperedError';
   }
 }
 

@@ -8,6 +8,7 @@
 import { closeSync, fsyncSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { RefusedError } from '../core/errors.js';
 
 export interface PlanLock {
   /** Who held a stale lock that was taken over. */
@@ -15,10 +16,10 @@ export interface PlanLock {
   release(): void;
 }
 
-export class LockHeldError extends Error {
+/** Another run holds the plan's lock. */
+export class LockHeldError extends RefusedError {
   constructor(readonly file: string, holder: string) {
     super(`${file} is held by ${holder}. Wait for it to finish; if that process is gone, remove ${file} and run the command again`);
-    this.name = 'LockHeldError';
   }
 }
 

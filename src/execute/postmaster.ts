@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { reloadAdvice } from '../plan/store.js';
+import { RefusedError } from '../core/errors.js';
 
 /** The pid that postmaster.pid names, and why it is not this data directory's postmaster (null: it is). */
 export interface PostmasterProof {
@@ -61,10 +62,9 @@ export function provePostmaster(dataDirectory: string): PostmasterProof {
 }
 
 /** A reload that was not signalled, and why. */
-export class NotPostmasterError extends Error {
+export class NotPostmasterError extends RefusedError {
   constructor(readonly dataDirectory: string, why: string) {
     super(`Did not signal the pid in ${join(dataDirectory, 'postmaster.pid')}: ${why}. Reload the server with: ${reloadAdvice(dataDirectory)}`);
-    this.name = 'NotPostmasterError';
   }
 }
 

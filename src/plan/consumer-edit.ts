@@ -11,6 +11,7 @@ import { basename } from 'node:path';
 import { isKeywordDsn, keywordConfig, parseKeywordDsn, withKeywordCredentials } from './keyword-dsn.js';
 import { pgpassSites, rewritePgpass, rewriteService, serviceSites } from './consumer-files.js';
 import { dialectOf, encodeValue, stringValues, type Dialect, type Quoting } from './consumer-strings.js';
+import { InputError } from '../core/errors.js';
 
 /** A place in a file that says how a consumer connects. */
 export interface Site {
@@ -32,12 +33,8 @@ export interface Site {
   quoting?: Quoting;
 }
 
-export class ConsumerFileError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConsumerFileError';
-  }
-}
+/** A consumer file whose connection string cannot be found or rewritten. */
+export class ConsumerFileError extends InputError {}
 
 const URI = /postgres(?:ql)?:\/\/[^\s"'`<>]*/g;
 const KEY_BEFORE = /(?:^|\s)(?:export\s+)?["']?([A-Za-z_][\w.-]*)["']?\s*[:=]\s*["']?$/;

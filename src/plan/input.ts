@@ -9,6 +9,7 @@ import type { FileBinding } from './binding.js';
 import type { ConsumerPath } from './consumer-route.js';
 import type { RoleTemplate } from './templates.js';
 import type { PlanTarget } from './types.js';
+import { EXIT, PghardenError, type ExitCode } from '../core/errors.js';
 
 /** A table the verification uses to try DML and DDL as a new role. */
 export interface TableFacts {
@@ -72,10 +73,12 @@ export interface PlanInput {
 }
 
 /** A reason the plan cannot be made, with where and what to do. */
-export class PlanError extends Error {
+export class PlanError extends PghardenError {
   /** `refused`: making the plan would be unsafe (exit 3), rather than the input being wrong (exit 2). */
+  readonly exitCode: ExitCode;
+
   constructor(readonly problems: string[], readonly refused = false) {
     super(`The plan cannot be made:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'PlanError';
+    this.exitCode = refused ? EXIT.refused : EXIT.usage;
   }
 }

@@ -6,6 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { generatePassword, scramVerifier } from './scram.js';
+import { RefusedError } from '../core/errors.js';
 
 export interface RoleSecret {
   password: string;
@@ -64,11 +65,7 @@ export function writeSecrets(path: string, text: string): void {
 }
 
 /** A secrets file that cannot be used, and why. */
-export class SecretsError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SecretsError';
-  }
+export class SecretsError extends RefusedError {
 }
 
 /** Reads the secrets file, checking its mode and that it is the one the plan was made with. */

@@ -10,6 +10,7 @@ import { canonicalJson } from '../execute/canonical.js';
 import { planId } from './planner.js';
 import { readPlanKey } from './secrets.js';
 import type { Plan } from './types.js';
+import { EXIT, PghardenError, type ExitCode } from '../core/errors.js';
 
 export const PLAN_FILE = 'plan.json';
 export const SECRETS_FILE = 'secrets';
@@ -18,11 +19,13 @@ export const ROLLBACK_FILE = 'rollback.sh';
 export const SIGNATURE_FILE = 'plan.hmac';
 
 /** A plan directory that cannot be used, with what to do. */
-export class PlanFileError extends Error {
+export class PlanFileError extends PghardenError {
   /** `refused`: the plan was changed since it was made (exit 3), rather than missing or unreadable (exit 2). */
+  readonly exitCode: ExitCode;
+
   constructor(message: string, readonly refused = false) {
     super(message);
-    this.name = 'PlanFileError';
+    this.exitCode = refused ? EXIT.refused : EXIT.usage;
   }
 }
 

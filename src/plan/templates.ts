@@ -8,6 +8,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { InputError } from '../core/errors.js';
 
 /** The templates shipped with pgharden. */
 export const BUILTIN_TEMPLATES = fileURLToPath(new URL('../../templates/roles/', import.meta.url));
@@ -28,10 +29,9 @@ export interface RoleTemplate {
 }
 
 /** A template that cannot be used, with the statement that made it so. */
-export class TemplateError extends Error {
+export class TemplateError extends InputError {
   constructor(readonly file: string, message: string) {
     super(`Role template "${file}": ${message}`);
-    this.name = 'TemplateError';
   }
 }
 

@@ -6,6 +6,7 @@ import { isMap, isNode, LineCounter, parse as parseYaml, parseDocument } from 'y
 import { z } from 'zod';
 import { parseIp, parsePrefix } from '../conf/ip.js';
 import { controlCharacter, nameProblems, type NameKind } from './names.js';
+import { InputError } from '../core/errors.js';
 
 const argv = z.array(z.string().min(1)).min(1, 'needs the program and its arguments, e.g. ["systemctl", "reload", "app"]');
 
@@ -85,11 +86,10 @@ const SpecSchema = z.strictObject({
 export type Spec = z.infer<typeof SpecSchema>;
 
 /** Every problem in a spec file, each with where it is. */
-export class SpecError extends Error {
+export class SpecError extends InputError {
   /** `lines[i]`: the line of the spec problem `i` is about, where it could be found. */
   constructor(readonly file: string, readonly problems: string[], readonly lines: (number | undefined)[] = []) {
-    super(`${file} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p, i) => `  - ${lines[i] ? `${file}:${lines[i]}: ` : ''}${p}`).join('\n')}`);
-    this.name = 'SpecError';
+    super(`${file} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p, i) => `  - ${lines[i] ? `${file}:${lines[i]}: ` : ''}${p}`).join('\n')}`, 'fix the spec; pgharden plan --help shows its format');
   }
 }
 
@@ -149,6 +149,33 @@ export function specLineOf(text: string): (problem: string) => number | undefine
   };
 }
 
+const NOUNS: Record<string, string> = {
+  string: 'a text value', number: 'a number', boolean: 'true or false', array: 'a list', object: 'a mapping of keys to values',
+};
+const noun = (type: string) => NOUNS[type] ?? type;
+
+/** A schema problem in the words of the rest of pgharden's messages, never zod's own text. */
+function inWords(i: z.core.$ZodIssue): string {
+  // A message the schema gives itself (e.g. "needs the program and its arguments") is kept.
+  if (i.code !== 'unrecognized_keys' && !/^(Invalid input|Invalid option|Too small|Too big)/.test(i.message)) return i.message;
+  switch (i.code) {
+    case 'unrecognized_keys':
+      return `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}`;
+    case 'invalid_type': {
+      const got = /received (\w+)/.exec(i.message)?.[1];
+      return got === 'undefined' ? `is missing: it must be ${noun(i.expected)}` : `must be ${noun(i.expected)}${got ? `, not ${noun(got)}` : ''}`;
+    }
+    case 'invalid_value':
+      return `must be one of ${i.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'too_small':
+      return i.origin === 'array' ? `needs at least ${String(i.minimum)} item${Number(i.minimum) === 1 ? '' : 's'}` : `must be at least ${String(i.minimum)}`;
+    case 'too_big':
+      return i.origin === 'array' ? `takes at most ${String(i.maximum)} items` : `must be at most ${String(i.maximum)}`;
+    default:
+      return i.message;
+  }
+}
+
 const where = (path: PropertyKey[]) => (path.length ? path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '(top level)');
 
 /** Parses YAML or JSON spec text; throws SpecError listing every problem. */
@@ -164,7 +191,7 @@ export function parseSpec(text: string, file: string): Spec {
   const lines: (number | undefined)[] = [];
   const problems = result.success ? [] : result.error.issues.map((i) => {
     lines.push(lineOf(i.path, i.code === 'unrecognized_keys' ? i.keys[0] : undefined));
-    return i.code === 'unrecognized_keys' ? `${where(i.path)}: unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}` : `${where(i.path)}: ${i.message}`;
+    return `${where(i.path)}: ${inWords(i)}`;
   });
   for (const c of controlProblems(raw)) {
     problems.push(`${where(c.path)}: ${c.message}`);
