@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, unlinkSync } from 'node:fs';
-import { appendLine } from '../execute/journal.js';
+import { appendLine } from '../core/atomic.js';
 import type { SqlSessions } from './dump.js';
 
 /** Where a run records its scratch databases: the apply journal, or a file beside the backups. */

@@ -8,7 +8,7 @@
 import { createReadStream } from 'node:fs';
 import { createDrill, dropDrill, type DrillLedger } from './drill-ledger.js';
 import { countsOf, runTool, type DumpedDatabase, type SqlSessions, type ToolRunner } from './dump.js';
-import type { ClientTools } from './tools.js';
+import type { ClientTools } from '../cluster/client-tools.js';
 
 export interface DrillRow {
   table: string;

@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
-import type { ClientTools } from './tools.js';
+import type { ClientTools } from '../cluster/client-tools.js';
 
 /** SQL over one session per database (the admin path, or a plain connection for `pgharden backup`). */
 export interface SqlSessions {

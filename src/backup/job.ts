@@ -10,14 +10,14 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type pg from 'pg';
 import { configFor, peerIdentity, resolveTarget, type ConnectOptions } from '../cluster/connect.js';
-import { databaseSessions } from '../execute/admin.js';
-import { writeFileAtomic } from '../execute/atomic.js';
-import { acquirePlanLock } from '../execute/lock.js';
+import { databaseSessions } from '../cluster/sessions.js';
+import { writeFileAtomic } from '../core/atomic.js';
+import { acquirePlanLock } from '../core/lock.js';
 import { dropLeftDrills, fileLedger } from './drill-ledger.js';
 import type { SqlSessions, ToolRunner } from './dump.js';
 import { writeMetrics } from './metrics.js';
 import { prune, runName } from './retention.js';
-import { findClientTools } from './tools.js';
+import { findClientTools } from '../cluster/client-tools.js';
 import { verifiedBackup, type VerifiedBackup } from './verified.js';
 
 export interface BackupJobOptions {

@@ -4,7 +4,7 @@
  * back from the previous file), so an alert on its age fires when backups stop succeeding.
  */
 import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../execute/atomic.js';
+import { writeFileAtomic } from '../core/atomic.js';
 
 const LAST = 'pgharden_backup_last_success_timestamp_seconds';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { restoreDrill, type DrillResult } from './drill.js';
 import type { DrillLedger } from './drill-ledger.js';
 import { dumpDatabase, dumpGlobals, type DumpedDatabase, type SqlSessions, type ToolRunner } from './dump.js';
-import type { ClientTools } from './tools.js';
+import type { ClientTools } from '../cluster/client-tools.js';
 
 export interface VerifiedBackup {
   tools: { major: number; bindir: string };

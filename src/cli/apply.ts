@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
-import { paint } from './output.js';
+import { paint } from '../render/output.js';
 
 const HELP = `pgharden apply — carry out a saved plan, step by step, with checkpoints
 

@@ -2,7 +2,7 @@ import { SEVERITIES, atLeast, type Finding, type Severity } from '../audit/types
 import type { ConnectionMatrix } from '../audit/matrix.js';
 import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
-import { paint, table, type Output } from './output.js';
+import { paint, table, type Output } from '../render/output.js';
 
 const HELP = `pgharden audit — every authentication risk on a live cluster, with its evidence and its fix
 

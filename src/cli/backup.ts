@@ -1,6 +1,6 @@
 import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
-import { paint, table } from './output.js';
+import { paint, table } from '../render/output.js';
 
 const HELP = `pgharden backup — the nightly verified backup
 

@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { usageError } from './errors.js';
-import type { Output } from './output.js';
+import type { Output } from '../render/output.js';
 
 /** A CLI verb: a thin layer that maps flags to a core function and its result to output. */
 export interface Command {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
-import { table } from './output.js';
+import { table } from '../render/output.js';
 
 const HELP = `pgharden consumers --scan — where connection strings live, to help write the spec
 
@@ -27,7 +27,7 @@ export const command: Command = {
       // A directory that is not there is a typo, not "nothing found".
       if (!existsSync(dir)) throw new CliError(`Cannot scan "${dir}": no such file or directory`, EXIT.usage, 'check the path: pgharden consumers --scan DIR...');
     }
-    const { scanDirs } = await import('../guide/scan.js');
+    const { scanDirs } = await import('../plan/consumer-scan.js');
     const found = scanDirs(positionals);
     if (values.json) o.out(JSON.stringify({ schemaVersion: 1, found }, null, 2));
     else if (found.length === 0) o.out(`No connection strings found under ${positionals.join(', ')}.`);

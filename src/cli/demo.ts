@@ -1,6 +1,6 @@
 import { parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
-import { paint } from './output.js';
+import { paint } from '../render/output.js';
 
 const HELP = `pgharden demo — the whole story on a scratch cluster: insecure → hardened → verified → rolled back → hardened
 

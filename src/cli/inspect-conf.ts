@@ -2,7 +2,7 @@ import type { FileSettingRow } from '../conf/guc-settings.js';
 import { loadConf } from '../conf/load-conf.js';
 import { CONNECTION_FLAGS, parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
-import { paint, table, type Output } from './output.js';
+import { paint, table, type Output } from '../render/output.js';
 import { assertReadable, resolveTarget } from './target.js';
 
 const HELP = `pgharden inspect conf — read postgresql.conf exactly as PostgreSQL does

@@ -3,7 +3,7 @@ import { maskPrefixLength, parseIp } from '../conf/ip.js';
 import { loadHba } from '../conf/load-hba.js';
 import { CONNECTION_FLAGS, parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
-import { paint, table, type Output } from './output.js';
+import { paint, table, type Output } from '../render/output.js';
 import { assertReadable, resolveTarget } from './target.js';
 
 const HELP = `pgharden inspect hba — parse pg_hba.conf exactly as PostgreSQL does

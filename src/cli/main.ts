@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isServerError, PghardenError, serverMessage } from '../core/errors.js';
 import { EXIT } from './errors.js';
-import { makeOutput, paint } from './output.js';
+import { makeOutput, paint } from '../render/output.js';
 import type { Command } from './command.js';
 
 // Each verb is imported only when used, so `pgharden inspect hba` does not pay for `pg`.

@@ -2,7 +2,7 @@ import { readCapped, UnreadableFileError } from '../conf/read-capped.js';
 import { basename, extname, join } from 'node:path';
 import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
-import { paint } from './output.js';
+import { paint } from '../render/output.js';
 import { printReview } from './review.js';
 
 const HELP = `pgharden plan — the ordered hardening plan, saved, bound to its cluster, and reviewed

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
-import type { Output } from './output.js';
+import type { Output } from '../render/output.js';
 import type { Review } from '../plan/review.js';
 
 const HELP = `pgharden review — the dry run: exactly what apply would do now, changing nothing
@@ -43,7 +43,7 @@ export function reviewJson(r: Review): object {
 
 /** Prints a review (text or JSON) with every secret of the plan redacted, whatever path it took. */
 export async function printReview(r: Review, json: boolean, o: Output): Promise<void> {
-  const { renderReview } = await import('./review-render.js');
+  const { renderReview } = await import('../render/review.js');
   o.out(r.redact(json ? JSON.stringify(reviewJson(r), null, 2) : renderReview(r, o)));
 }
 

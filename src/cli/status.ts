@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
-import { table } from './output.js';
+import { table } from '../render/output.js';
 
 const HELP = `pgharden status — each step of a plan and where it stands
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { PgInstall } from '../cluster/install.js';
 import { VPN_DEVICE } from '../cluster/story.js';
-import { paint, type Output } from '../cli/output.js';
+import { paint, type Output } from '../render/output.js';
 import { createWorld, rowCounts, type DemoWorld } from './setup.js';
 import { negativeTests, type NegativeTest } from './negative.js';
 
@@ -55,8 +55,8 @@ export async function runDemo(install: PgInstall, o: Output): Promise<DemoResult
     const { parseSpec } = await import('../spec/spec.js');
     const { makePlan } = await import('../plan/make.js');
     const { reviewPlan } = await import('../plan/review.js');
-    const { matrixTable } = await import('../cli/review-render.js');
-    const { findClientTools } = await import('../backup/tools.js');
+    const { matrixTable } = await import('../render/review.js');
+    const { findClientTools } = await import('../cluster/client-tools.js');
     let skipBackup = false;
     try {
       findClientTools(install.major);

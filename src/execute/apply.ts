@@ -14,7 +14,7 @@ import type { Plan, Step } from '../plan/types.js';
 import { openAdmin, type AdminSession } from './admin.js';
 import type { CheckResult } from './checks.js';
 import { openJournal, type Journal } from './journal.js';
-import { acquirePlanLock } from './lock.js';
+import { acquirePlanLock } from '../core/lock.js';
 import { dropLeftScratch } from './backup-step.js';
 import { observeAll } from './observe.js';
 import { runAction, StepError, type RunContext } from './runners.js';

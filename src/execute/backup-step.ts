@@ -30,7 +30,7 @@ export async function dropLeftScratch(journal: Journal, admin: AdminSession, log
 }
 
 export async function runVerifiedBackup(a: Extract<Action, { do: 'verified-backup' }>, plan: Plan, dir: string, admin: AdminSession, journal: Journal, stepId: string): Promise<{ results: CheckResult[]; ok: boolean; summary: string }> {
-  const { findClientTools } = await import('../backup/tools.js');
+  const { findClientTools } = await import('../cluster/client-tools.js');
   const { verifiedBackup } = await import('../backup/verified.js');
   const tools = findClientTools(plan.server.major);
   const owner = statSync(plan.binding.dataDirectory);

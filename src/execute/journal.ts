@@ -6,11 +6,11 @@
  * off before the next append.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync, truncateSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Action, State } from '../plan/types.js';
-import { fsyncDir } from './atomic.js';
-import { canonicalJson } from './canonical.js';
+import { appendLine } from '../core/atomic.js';
+import { canonicalJson } from '../core/canonical.js';
 import { RefusedError } from '../core/errors.js';
 
 /** What a record says, by type. */
@@ -71,18 +71,7 @@ function read(file: string): { records: JournalRecord[]; validBytes: number } {
   return { records, validBytes: Buffer.byteLength(text.slice(0, complete)) };
 }
 
-/** Appends one line and fsyncs it (and the directory, when the file is new), before returning. */
-export function appendLine(file: string, line: string): void {
-  const created = !existsSync(file);
-  const fd = openSync(file, 'a', 0o600);
-  try {
-    writeSync(fd, `${line}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  if (created) fsyncDir(dirname(file));
-}
+export { appendLine };
 
 export function openJournal(file: string): Journal {
   const loaded = read(file);

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import type { Plan, Stage } from '../plan/types.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../core/atomic.js';
 import type { CheckResult } from './checks.js';
 
 export interface StepReport {

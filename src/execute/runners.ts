@@ -13,7 +13,7 @@ import type { Secrets } from '../plan/secrets.js';
 import { consumerMode } from '../plan/stage-consumers.js';
 import { type Action, type Plan, type Step } from '../plan/types.js';
 import type { AdminSession } from './admin.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../core/atomic.js';
 import type { Journal } from './journal.js';
 import { runChecks, type CheckContext, type CheckResult } from './checks.js';
 import { runSql } from './sql-runner.js';

@@ -12,9 +12,9 @@ import { connectionMatrix } from '../audit/matrix.js';
 import { runAudit } from '../audit/audit.js';
 import { withClient, type ConnectOptions } from '../cluster/connect.js';
 import { introspect, type Snapshot } from '../cluster/introspect.js';
-import { paint, table, type Output } from '../cli/output.js';
+import { paint, table, type Output } from '../render/output.js';
 import { questions, type Prompter } from './questions.js';
-import { scanDirs } from './scan.js';
+import { scanDirs } from '../plan/consumer-scan.js';
 import { suggestRanges, suggestRoles } from './suggest.js';
 
 export interface GuideState {
@@ -101,13 +101,13 @@ export async function runGuide(p: Prompter, o: Output, opts: GuideOptions, state
   const { parseSpec } = await import('../spec/spec.js');
   const { makePlan } = await import('../plan/make.js');
   const { reviewPlan } = await import('../plan/review.js');
-  const { renderReview } = await import('../cli/review-render.js');
+  const { renderReview } = await import('../render/review.js');
   const connection = dsn ? { dsn } : opts.connection;
   const { readFileSync } = await import('node:fs');
   const out = join(opts.cwd, 'plans', `guide-${opts.now.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-')}`);
   let skipBackup = false;
   try {
-    (await import('../backup/tools.js')).findClientTools(snapshot.major);
+    (await import('../cluster/client-tools.js')).findClientTools(snapshot.major);
   } catch (err) {
     o.out(paint(o, 'yellow', (err as Error).message));
     if (!(await p.confirm({ message: 'Go on without a verified backup? (recorded in the plan and the report)', default: false }))) {

@@ -133,7 +133,7 @@ async function makeAndSave(o: MakePlanOptions): Promise<{ plan: Plan; dir: strin
   try {
     const snapshot = await introspect(admin, o.spec.target.dataDir ? { dataDir: o.spec.target.dataDir } : {});
     // Refuse now, not at apply time, when no pg_dump can back this server up.
-    if (!o.skipBackup) (await import('../backup/tools.js')).findClientTools(snapshot.major);
+    if (!o.skipBackup) (await import('../cluster/client-tools.js')).findClientTools(snapshot.major);
     if (!snapshot.hba.loaded) throw new PlanError([`cannot read pg_hba.conf (${snapshot.hba.error}); run pgharden on the server's host, as root or the server's OS user`]);
     const serverDir = snapshot.settings.data_directory;
     if (o.spec.target.dataDir && serverDir && samePath(resolve(specDir, o.spec.target.dataDir)) !== samePath(serverDir)) {

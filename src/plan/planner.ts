@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { connectionMatrix } from '../audit/matrix.js';
 import type { Snapshot } from '../cluster/introspect.js';
 import type { HbaLine } from '../conf/hba-types.js';
-import { canonicalJson } from '../execute/canonical.js';
+import { canonicalJson } from '../core/canonical.js';
 import { PlanError, type PlanInput } from './input.js';
 import { inputProblems } from './input-checks.js';
 import { backupFor, canarySteps, fileState, flipSteps, hbaEdits, touchedFiles } from './stage-network.js';

@@ -6,7 +6,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { canonicalJson } from '../execute/canonical.js';
+import { canonicalJson } from '../core/canonical.js';
 import { planId } from './planner.js';
 import { readPlanKey } from './secrets.js';
 import type { Plan } from './types.js';

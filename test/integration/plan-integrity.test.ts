@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../src/execute/canonical.js';
+import { canonicalJson } from '../../src/core/canonical.js';
 import type { Plan } from '../../src/plan/types.js';
 import { testedInstalls } from '../helpers/cluster.js';
 import { pgharden } from '../helpers/cli.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../../src/execute/canonical.js';
+import { canonicalJson } from '../../../src/core/canonical.js';
 
 describe('canonicalJson', () => {
   it('sorts keys at every depth, drops undefined members, keeps array order', () => {

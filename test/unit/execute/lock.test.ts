@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquirePlanLock, LockHeldError } from '../../../src/execute/lock.js';
+import { acquirePlanLock, LockHeldError } from '../../../src/core/lock.js';
 
 let dir: string;
 beforeEach(() => {

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { scanDirs } from '../../../src/guide/scan.js';
+import { scanDirs } from '../../../src/plan/consumer-scan.js';
 import { around, roleName, suggestRanges, suggestRoles } from '../../../src/guide/suggest.js';
 import { storySnapshot } from '../plan/fixtures.js';
 

@@ -2,7 +2,7 @@ import { chmodSync, lstatSync, realpathSync, rmSync, symlinkSync, writeFileSync 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeDrift, drift, observeFile, type Binding } from '../../../src/plan/binding.js';
-import { restoreLink } from '../../../src/execute/atomic.js';
+import { restoreLink } from '../../../src/core/atomic.js';
 import { tree } from '../../helpers/tree.js';
 
 describe('plan binding', () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../../src/execute/canonical.js';
+import { canonicalJson } from '../../../src/core/canonical.js';
 import { buildPlan } from '../../../src/plan/planner.js';
 import { newPlanKey, newSecrets, secretsText, writeSecrets } from '../../../src/plan/secrets.js';
 import { createPlanDir, loadPlan, PlanFileError, savePlan, SECRETS_FILE, SIGNATURE_FILE } from '../../../src/plan/store.js';

@@ -5,7 +5,7 @@
  * root, because the owner is kept. A symlink stays a link: its target is what is replaced.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fchownSync, fsyncSync, lstatSync, openSync, readlinkSync, realpathSync, renameSync, statSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fchmodSync, fchownSync, fsyncSync, lstatSync, openSync, readlinkSync, realpathSync, renameSync, statSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 
 export interface FileOwnership {
@@ -95,4 +95,17 @@ export function restoreLink(path: string, target: string): void {
   symlinkSync(target, temp);
   renameSync(temp, path);
   fsyncDir(dirname(path));
+}
+
+/** Appends one line and fsyncs it (and the directory, when the file is new), before returning. */
+export function appendLine(file: string, line: string): void {
+  const created = !existsSync(file);
+  const fd = openSync(file, 'a', 0o600);
+  try {
+    writeSync(fd, `${line}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  if (created) fsyncDir(dirname(file));
 }

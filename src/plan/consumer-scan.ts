@@ -7,7 +7,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { findSites } from '../plan/consumer-edit.js';
+import { findSites } from './consumer-edit.js';
 
 export interface FoundDsn {
   file: string;

@@ -8,7 +8,7 @@
 import { closeSync, fsyncSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { RefusedError } from '../core/errors.js';
+import { RefusedError } from './errors.js';
 
 export interface PlanLock {
   /** Who held a stale lock that was taken over. */

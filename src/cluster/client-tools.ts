@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { listInstalls } from '../cluster/install.js';
+import { listInstalls } from './install.js';
 import { InputError } from '../core/errors.js';
 
 export interface ClientTools {

@@ -1,0 +1,31 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const check = (dir?: string) => spawnSync(process.execPath, [join(ROOT, 'scripts/check-layers.mjs'), ...(dir ? [dir] : [])], { encoding: 'utf8' });
+
+describe('the layer check', () => {
+  it('finds every import of src/ pointing down', () => {
+    const r = check();
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('fails on an upward import planted in a copy of src/, naming it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pgharden-layers-'));
+    try {
+      cpSync(join(ROOT, 'src'), dir, { recursive: true });
+      // The parser reaching up into the executor: exactly the kind of import the order forbids.
+      writeFileSync(join(dir, 'conf', 'planted.ts'), "import { applyPlan } from '../execute/apply.js';\nexport const x = applyPlan;\n");
+      const r = check(dir);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('conf/planted.ts -> execute/apply.ts: conf (layer 1) may not import execute (layer 7)');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
