@@ -19,12 +19,16 @@ export const LAYERS = {
   plan: 5,
   backup: 6,
   execute: 7, // may use backup (the verified-backup step), never the other way
-  'index.ts': 8, // the public API
-  render: 9, // rendering shared by the front ends
-  guide: 10,
-  demo: 10,
-  cli: 11, // the dispatcher: may start the guide and the demo
+  api: 8, // the public API's own verbs (inspect)
+  'index.ts': 9, // the public API
+  render: 10, // rendering shared by the front ends
+  guide: 11,
+  demo: 11,
+  cli: 12, // the dispatcher: may start the guide and the demo
 };
+
+/** Directories that are front ends: they may import src/index.ts and each other, nothing below. */
+const FRONT_ENDS = new Set(['render', 'guide', 'demo', 'cli']);
 
 const IMPORT = /(?:\bfrom|\bimport\(|^import)\s*['"](\.{1,2}\/[^'"]+)['"]/gm;
 
@@ -50,6 +54,8 @@ export function violations(srcDir = SRC) {
       if (a === undefined) out.push(`${rel}: its directory "${from}" has no layer; add it to scripts/check-layers.mjs`);
       else if (b === undefined) out.push(`${rel} -> ${target}: "${to}" has no layer`);
       else if (b >= a) out.push(`${rel} -> ${target}: ${from} (layer ${a}) may not import ${to} (layer ${b})`);
+      // The front ends use pgharden as any other program would: through the public API only.
+      else if (FRONT_ENDS.has(from) && b < LAYERS['index.ts']) out.push(`${rel} -> ${target}: a front end (${from}) uses only the public API (src/index.ts), not ${to}`);
     }
   }
   return out;

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseFlags, type Command } from './command.js';
+import { apply, loadPlan, reportText, VERSION } from '../index.js';
 import { CliError, EXIT } from './errors.js';
 import { paint } from '../render/output.js';
 
@@ -34,8 +35,7 @@ export const command: Command = {
     const { values, positionals } = parseFlags(argv, { yes: { type: 'boolean' }, json: { type: 'boolean' } }, 'apply');
     const dir = positionals[0];
     if (!dir || positionals.length > 1) throw new CliError('apply takes one plan directory, e.g. pgharden apply plans/office-vpn', EXIT.usage, 'pgharden apply --help');
-    const { loadPlan } = await import('../plan/store.js');
-    const plan = loadPlan(dir);
+    const plan = await loadPlan(dir);
     // With --json the human narration goes to stderr, so stdout is one JSON document.
     const say = values.json ? (t: string) => o.err(t) : (t: string) => o.out(t);
     say(paint(o, 'bold', `Plan ${plan.name} (${plan.id.slice(0, 12)}): ${plan.steps.length} steps`));
@@ -51,9 +51,8 @@ export const command: Command = {
         return EXIT.ok;
       }
     }
-    const { applyPlan } = await import('../execute/apply.js');
     const started = Date.now();
-    const r = await applyPlan(dir, { version: '0.1.0', log: (l) => say(`${l}  ${paint(o, 'dim', `${((Date.now() - started) / 1000).toFixed(1)} s`)}`) });
+    const r = await apply(dir, { version: VERSION, log: (l) => say(`${l}  ${paint(o, 'dim', `${((Date.now() - started) / 1000).toFixed(1)} s`)}`) });
     if (values.json) {
       o.out(JSON.stringify({ schemaVersion: 1, plan: { id: r.plan.id, name: r.plan.name, dir }, outcome: r.outcome, stopped: r.stopped ?? null, drift: r.drift, steps: r.steps }, null, 2));
       return r.outcome === 'applied' ? EXIT.ok : r.outcome === 'refused' ? EXIT.refused : EXIT.findings;
@@ -63,8 +62,7 @@ export const command: Command = {
       return EXIT.ok;
     }
     if (r.outcome === 'applied') {
-      const { renderReport } = await import('../execute/report.js');
-      o.out(renderReport(r.plan, r.steps));
+      o.out(await reportText(r.plan, r.steps));
       o.out(paint(o, 'green', `Applied and verified in ${((Date.now() - started) / 1000).toFixed(1)} s. Report: ${join(dir, 'report.txt')}`));
       return EXIT.ok;
     }

@@ -1,5 +1,4 @@
-import { SEVERITIES, atLeast, type Finding, type Severity } from '../audit/types.js';
-import type { ConnectionMatrix } from '../audit/matrix.js';
+import { atLeast, audit, SEVERITIES, type ConnectionMatrix, type Finding, type Severity } from '../index.js';
 import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
 import { paint, table, type Output } from '../render/output.js';
@@ -64,13 +63,7 @@ export const command: Command = {
     const limit = Number(values.limit ?? 10);
     if (!/^\d+$/.test(values.limit ?? '10')) throw new CliError(`--limit takes a whole number of evidence lines per finding (0: all), not "${values.limit}"`, EXIT.usage, 'pgharden audit --help');
     if (!SEVERITIES.includes(failOn)) throw new CliError(`--fail-on takes low, medium, high or critical, not "${values['fail-on']}"`, EXIT.usage, 'pgharden audit --help');
-    const { withClient } = await import('../cluster/connect.js');
-    const { introspect } = await import('../cluster/introspect.js');
-    const { runAudit } = await import('../audit/audit.js');
-    const { connectionMatrix } = await import('../audit/matrix.js');
-    const snapshot = await withClient(connectionFrom(values), (c) => introspect(c, values.pgdata ? { dataDir: values.pgdata } : {}));
-    const findings = runAudit(snapshot);
-    const matrix = connectionMatrix(snapshot);
+    const { snapshot, findings, matrix } = await audit({ connection: connectionFrom(values), ...(values.pgdata ? { dataDir: values.pgdata } : {}) });
     if (values.json) {
       o.out(JSON.stringify({
         schemaVersion: 1,

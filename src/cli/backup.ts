@@ -1,4 +1,5 @@
 import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
+import { backup, drillTable } from '../index.js';
 import { CliError, EXIT } from './errors.js';
 import { paint, table } from '../render/output.js';
 
@@ -50,9 +51,8 @@ export const command: Command = {
     };
     const keepDays = count('keep-days');
     const keepWeekly = count('keep-weekly');
-    const { backupJob } = await import('../backup/job.js');
     const say = values.json ? (t: string) => o.err(t) : (t: string) => o.out(t);
-    const r = await backupJob({
+    const r = await backup({
       connection: connectionFrom(values),
       out: values.out!,
       ...(values.databases ? { databases: values.databases.split(',').map((d) => d.trim()).filter(Boolean) } : {}),
@@ -69,8 +69,7 @@ export const command: Command = {
       return r.ok ? EXIT.ok : EXIT.findings;
     }
     if (r.backup) {
-      const { drillTable } = await import('../backup/verified.js');
-      if (values.verify) say(table(drillTable(r.backup)));
+      if (values.verify) say(table(await drillTable(r.backup)));
       say(`dump ${r.backup.ms.dump} ms${values.verify ? `, drill ${r.backup.ms.drill} ms` : ''}; files in ${r.dir}${r.copied.length ? `; ${r.copied.length} copied` : ''}${r.removed.length ? `; removed by retention: ${r.removed.join(', ')}` : ''}`);
     }
     if (!r.ok) {

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { parseFlags, type Command } from './command.js';
+import { scanConsumers } from '../index.js';
 import { CliError, EXIT } from './errors.js';
 import { table } from '../render/output.js';
 
@@ -27,8 +28,7 @@ export const command: Command = {
       // A directory that is not there is a typo, not "nothing found".
       if (!existsSync(dir)) throw new CliError(`Cannot scan "${dir}": no such file or directory`, EXIT.usage, 'check the path: pgharden consumers --scan DIR...');
     }
-    const { scanDirs } = await import('../plan/consumer-scan.js');
-    const found = scanDirs(positionals);
+    const found = await scanConsumers(positionals);
     if (values.json) o.out(JSON.stringify({ schemaVersion: 1, found }, null, 2));
     else if (found.length === 0) o.out(`No connection strings found under ${positionals.join(', ')}.`);
     else o.out(table([['FILE:LINE', 'KEY', 'USER', 'DATABASE', 'VALUE'], ...found.map((f) => [`${f.file}:${f.line}`, f.key ?? '', f.user ?? '', f.database ?? '', f.shown])]));

@@ -1,4 +1,5 @@
 import { parseFlags, type Command } from './command.js';
+import { installs } from '../index.js';
 import { CliError, EXIT } from './errors.js';
 import { paint } from '../render/output.js';
 
@@ -29,9 +30,8 @@ export const command: Command = {
   help: HELP,
   async run(argv, o) {
     parseFlags(argv, {}, 'demo');
-    const { listInstalls } = await import('../cluster/install.js');
-    const installs = listInstalls();
-    const install = installs.find((i) => i.source === 'system') ?? installs.at(-1);
+    const found = await installs();
+    const install = found.find((i) => i.source === 'system') ?? found.at(-1);
     if (!install) throw new CliError('No PostgreSQL server binaries found', EXIT.usage, 'install them: apt-get install postgresql, or npm ci (ships PostgreSQL 18)');
     const { runDemo } = await import('../demo/run.js');
     const r = await runDemo(install, o);

@@ -1,4 +1,4 @@
-import { EXIT, PghardenError, type ExitCode } from '../core/errors.js';
+import { EXIT, PghardenError, type ExitCode } from '../index.js';
 
 export { EXIT, type ExitCode };
 

@@ -1,9 +1,8 @@
-import type { FileSettingRow } from '../conf/guc-settings.js';
-import { loadConf } from '../conf/load-conf.js';
+import { inspectConf, type ConfRow } from '../index.js';
 import { CONNECTION_FLAGS, parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
 import { paint, table, type Output } from '../render/output.js';
-import { assertReadable, resolveTarget } from './target.js';
+import { inspectOptions } from './target.js';
 
 const HELP = `pgharden inspect conf — read postgresql.conf exactly as PostgreSQL does
 
@@ -26,8 +25,6 @@ Examples:
   pgharden inspect conf /etc/postgresql/15/main/postgresql.conf --json | jq '.[] | select(.name == "listen_addresses")'
 `;
 
-/** An entry the view has, with `applied` null when no server judged the values. */
-export type ConfRow = Omit<FileSettingRow, 'applied'> & { applied: boolean | null };
 
 function render(rows: ConfRow[], o: Output): string {
   const settings = rows.filter((r) => r.name !== null);
@@ -48,24 +45,8 @@ export const command: Command = {
   async run(argv, o) {
     const { values, positionals } = parseFlags(argv, { json: { type: 'boolean' }, ...CONNECTION_FLAGS }, 'inspect conf');
     if (positionals.length > 1) throw new CliError(`inspect conf takes one FILE, got ${positionals.length}`, EXIT.usage, 'pgharden inspect conf --help');
-    const target = await resolveTarget({ file: positionals[0], dsn: values.dsn, cluster: values.cluster, setting: 'config_file' });
-    let rows: ConfRow[];
-    try {
-      assertReadable(target.file, 'inspect conf');
-      if (target.client) {
-        const { gucCatalogFromServer } = await import('../cluster/guc-catalog.js');
-        const { fileSettingsRows } = await import('../conf/guc-settings.js');
-        const catalog = await gucCatalogFromServer(target.client);
-        const dataDir = catalog.get('data_directory')?.setting;
-        rows = fileSettingsRows(loadConf(target.file, { ...(dataDir ? { dataDir } : {}), ...target.reader }), catalog);
-      } else {
-        const loaded = loadConf(target.file);
-        rows = loaded.entries.map((e, i) => ({ sourcefile: e.file, sourceline: e.line, seqno: i + 1, name: e.name, setting: e.value, applied: null, error: e.error }));
-        o.err('note: no server connected: syntax and includes checked, values not judged (pass --dsn to judge them as the server does)');
-      }
-    } finally {
-      await target.client?.end();
-    }
+    const { rows, judged } = await inspectConf(inspectOptions({ file: positionals[0], dsn: values.dsn, cluster: values.cluster }));
+    if (!judged) o.err('note: no server connected: syntax and includes checked, values not judged (pass --dsn to judge them as the server does)');
     o.out(values.json ? JSON.stringify(rows, null, 2) : render(rows, o));
     return rows.some((r) => r.error !== null) ? EXIT.findings : EXIT.ok;
   },

@@ -1,10 +1,8 @@
-import type { HbaFileRuleRow } from '../conf/hba-types.js';
-import { maskPrefixLength, parseIp } from '../conf/ip.js';
-import { loadHba } from '../conf/load-hba.js';
+import { inspectHba, maskPrefixLength, parseIp, type HbaFileRuleRow } from '../index.js';
 import { CONNECTION_FLAGS, parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
 import { paint, table, type Output } from '../render/output.js';
-import { assertReadable, resolveTarget } from './target.js';
+import { inspectOptions } from './target.js';
 
 const HELP = `pgharden inspect hba — parse pg_hba.conf exactly as PostgreSQL does
 
@@ -80,23 +78,8 @@ export const command: Command = {
       'inspect hba',
     );
     if (positionals.length > 1) throw new CliError(`inspect hba takes one FILE, got ${positionals.length}`, EXIT.usage, 'pgharden inspect hba --help');
-    const target = await resolveTarget({
-      file: positionals[0],
-      dsn: values.dsn,
-      cluster: values.cluster,
-      pgVersion: values['pg-version'],
-      ssl: values.ssl,
-      setting: 'hba_file',
-    });
-    await target.client?.end();
-    assertReadable(target.file, 'inspect hba');
-    const loaded = loadHba(target.file, { context: target.context, ...target.reader });
-    const rows = loaded.rows;
-    const columns = new Map<string, number>();
-    for (const [file, { lines }] of loaded.files) {
-      for (const l of lines) if (l.kind === 'error' && l.column) columns.set(`${file}:${l.line}`, l.column);
-    }
-    for (const note of target.notes) o.err(`note: ${note}`);
+    const { rows, columns, notes } = await inspectHba(inspectOptions({ file: positionals[0], dsn: values.dsn, cluster: values.cluster, pgVersion: values['pg-version'], ssl: values.ssl }));
+    for (const note of notes) o.err(`note: ${note}`);
     o.out(values.json ? JSON.stringify(rows, null, 2) : renderHbaReport(rows, o, columns));
     return rows.some((r) => r.error !== null) ? EXIT.findings : EXIT.ok;
   },

@@ -1,7 +1,7 @@
-import type { MatchFacts } from '../hba/match.js';
+import { inspectWho, parseIp } from '../index.js';
 import { CONNECTION_FLAGS, parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
-import { assertReadable, resolveTarget } from './target.js';
+import { inspectOptions } from './target.js';
 
 const HELP = `pgharden inspect who — which pg_hba.conf rule a connection hits, and its method
 
@@ -37,32 +37,15 @@ export const command: Command = {
     const missing = (['user', 'db', 'from'] as const).filter((k) => values[k] === undefined);
     if (missing.length) throw new CliError(`inspect who needs ${missing.map((k) => `--${k}`).join(', ')}`, EXIT.usage, 'pgharden inspect who --help');
     const from = values.from!;
-    const { parseIp } = await import('../conf/ip.js');
     if (from !== 'local' && !parseIp(from)) throw new CliError(`--from "${from}" is neither "local" nor a numeric IP address`, EXIT.usage, 'pgharden inspect who --help');
 
-    const target = await resolveTarget({ file: positionals[0], dsn: values.dsn, cluster: values.cluster, pgVersion: values['pg-version'], setting: 'hba_file' });
-    let facts: MatchFacts = { memberOf: (u, g) => u === g };
-    if (target.client) {
-      const { memberOf, readRoleMemberships } = await import('../cluster/roles.js');
-      facts = { memberOf: memberOf(await readRoleMemberships(target.client)) };
-      await target.client.end();
-    } else {
-      o.err('note: no server connected: +group and samerole are judged as if the user were a member of no group (pass --dsn to use the server\'s roles)');
-    }
-    for (const note of target.notes) o.err(`note: ${note}`);
-    assertReadable(target.file, 'inspect who');
-    const { loadHba } = await import('../conf/load-hba.js');
-    const { matchConnection } = await import('../hba/match.js');
-    const rules = loadHba(target.file, { context: target.context, ...target.reader }).rules;
-    const result = matchConnection(
-      rules,
-      {
-        source: from === 'local' ? { kind: 'local' } : { kind: 'host', address: from, ssl: values.ssl ?? false },
-        database: values.db!,
-        user: values.user!,
-      },
-      facts,
-    );
+    const { result, notes } = await inspectWho({
+      ...inspectOptions({ file: positionals[0], dsn: values.dsn, cluster: values.cluster, pgVersion: values['pg-version'] }),
+      user: values.user!,
+      database: values.db!,
+      from: from === 'local' ? { kind: 'local' } : { kind: 'host', address: from, ssl: values.ssl ?? false },
+    });
+    for (const note of notes) o.err(`note: ${note}`);
     if (result.kind === 'undecided') {
       o.err(`pgharden: cannot decide: ${result.file}:${result.line} needs facts pgharden does not have (${result.reason})`);
       return EXIT.findings;

@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isServerError, PghardenError, serverMessage } from '../core/errors.js';
+import { isServerError, PghardenError, serverMessage, VERSION } from '../index.js';
 import { EXIT } from './errors.js';
 import { makeOutput, paint } from '../render/output.js';
 import type { Command } from './command.js';
@@ -56,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
     return verb === undefined ? EXIT.usage : EXIT.ok;
   }
   if (verb === '--version') {
-    out.out('pgharden 0.1.0');
+    out.out(`pgharden ${VERSION}`);
     return EXIT.ok;
   }
   const load = COMMANDS[verb];

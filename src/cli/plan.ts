@@ -1,6 +1,6 @@
-import { readCapped, UnreadableFileError } from '../conf/read-capped.js';
 import { basename, extname, join } from 'node:path';
 import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
+import { parseSpec, plan as makePlan, readCapped, review as reviewPlan, UnreadableFileError, VERSION } from '../index.js';
 import { CliError, EXIT } from './errors.js';
 import { paint } from '../render/output.js';
 import { printReview } from './review.js';
@@ -51,16 +51,13 @@ export const command: Command = {
     } catch (err) {
       throw new CliError(`Cannot read the spec "${values.spec}" (${err instanceof UnreadableFileError ? err.reason : (err as NodeJS.ErrnoException).code ?? (err as Error).message})`, EXIT.usage, 'pgharden plan --help shows the spec format');
     }
-    const { parseSpec } = await import('../spec/spec.js');
-    const { makePlan } = await import('../plan/make.js');
-    const { reviewPlan } = await import('../plan/review.js');
     const now = new Date();
     const out = values.out ?? join('plans', `${basename(values.spec, extname(values.spec))}-${now.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-')}`);
-    const spec = parseSpec(text, values.spec);
+    const spec = await parseSpec(text, values.spec);
     // Flags first, then the spec's target, then the libpq environment.
     const flags = connectionFrom(values);
     const connection = Object.keys(flags).length ? flags : connectionFrom(spec.target);
-    const { dir } = await makePlan({ spec, specFile: values.spec, out, connection, version: '0.1.0', now, ...(values['skip-backup'] ? { skipBackup: true } : {}) });
+    const { dir } = await makePlan({ spec, specFile: values.spec, out, connection, version: VERSION, now, ...(values['skip-backup'] ? { skipBackup: true } : {}) });
     const review = await reviewPlan(dir, flags);
     if (!values.json) o.err(`Plan saved in ${review.dir} (plan.json, secrets 0600, rollback.sh).`);
     if (values['skip-backup']) o.err(paint(o, 'red', 'WARNING: --skip-backup: no verified backup will be taken before the change. This is recorded in the plan and the report.'));

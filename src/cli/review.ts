@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
 import type { Output } from '../render/output.js';
-import type { Review } from '../plan/review.js';
+import { renderReview } from '../render/review.js';
+import { review as reviewPlan, type Review } from '../index.js';
 
 const HELP = `pgharden review — the dry run: exactly what apply would do now, changing nothing
 
@@ -43,7 +44,6 @@ export function reviewJson(r: Review): object {
 
 /** Prints a review (text or JSON) with every secret of the plan redacted, whatever path it took. */
 export async function printReview(r: Review, json: boolean, o: Output): Promise<void> {
-  const { renderReview } = await import('../render/review.js');
   o.out(r.redact(json ? JSON.stringify(reviewJson(r), null, 2) : renderReview(r, o)));
 }
 
@@ -53,7 +53,6 @@ export const command: Command = {
     const { values, positionals } = parseFlags(argv, { ...CONNECTION_FLAGS, json: { type: 'boolean' } }, 'review');
     const dir = positionals[0];
     if (!dir || positionals.length > 1) throw new CliError('review takes one plan directory, e.g. pgharden review plans/office-vpn', EXIT.usage, 'pgharden review --help');
-    const { reviewPlan } = await import('../plan/review.js');
     const review = await reviewPlan(dir, connectionFrom(values));
     await printReview(review, Boolean(values.json), o);
     return review.drift.length ? EXIT.refused : EXIT.ok;

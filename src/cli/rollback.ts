@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseFlags, type Command } from './command.js';
+import { rollback } from '../index.js';
 import { CliError, EXIT } from './errors.js';
 import { paint } from '../render/output.js';
 
@@ -47,10 +48,9 @@ export const command: Command = {
     if (positionals.length > 1) throw new CliError('rollback takes at most one plan directory', EXIT.usage, 'pgharden rollback --help');
     const dir = positionals[0] ?? newestApplied();
     if (!dir) throw new CliError('No applied plan under ./plans; name one: pgharden rollback plans/NAME', EXIT.usage);
-    const { rollbackPlan } = await import('../execute/rollback.js');
     const say = values.json ? (t: string) => o.err(t) : (t: string) => o.out(t);
     say(`Rolling back ${dir}`);
-    const r = await rollbackPlan(dir, say, { terminate: values.terminate === true });
+    const r = await rollback(dir, say, { terminate: values.terminate === true });
     if (values.json) {
       o.out(JSON.stringify({ schemaVersion: 1, plan: { id: r.plan.id, name: r.plan.name, dir }, restored: r.restored, undone: r.undone, kept: r.kept }, null, 2));
       return r.kept.length ? EXIT.findings : EXIT.ok;

@@ -1,5 +1,5 @@
-import { join } from 'node:path';
 import { parseFlags, type Command } from './command.js';
+import { status } from '../index.js';
 import { CliError, EXIT } from './errors.js';
 import { table } from '../render/output.js';
 
@@ -21,11 +21,7 @@ export const command: Command = {
     const { values, positionals } = parseFlags(argv, { json: { type: 'boolean' } }, 'status');
     const dir = positionals[0];
     if (!dir || positionals.length > 1) throw new CliError('status takes one plan directory', EXIT.usage, 'pgharden status --help');
-    const { loadPlan } = await import('../plan/store.js');
-    const { openJournal } = await import('../execute/journal.js');
-    const plan = loadPlan(dir);
-    const journal = openJournal(join(dir, 'journal'));
-    const steps = plan.steps.map((s) => ({ id: s.id, stage: s.stage, state: journal.stepState(s.id) }));
+    const { plan, steps } = await status(dir);
     if (values.json) {
       o.out(JSON.stringify({ schemaVersion: 1, plan: { id: plan.id, name: plan.name }, steps }, null, 2));
     } else {

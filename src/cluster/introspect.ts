@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs';
 import type pg from 'pg';
 import type { ServerContext } from '../conf/context.js';
-import type { FileSettingRow } from '../conf/guc-settings.js';
+import { fileSettingsRows, type FileSettingRow } from '../conf/guc-settings.js';
 import { loadConf } from '../conf/load-conf.js';
 import { loadHba, type LoadedHba } from '../conf/load-hba.js';
 import { contextFromServer } from './context.js';
@@ -206,7 +206,6 @@ export async function introspect(client: pg.Client, opts: { dataDir?: string } =
   let fileSettings: FileSettingRow[] = [];
   if (settings.config_file) {
     try {
-      const { fileSettingsRows } = await import('../conf/guc-settings.js');
       const dataDir = opts.dataDir ?? settings.data_directory ?? undefined;
       fileSettings = fileSettingsRows(loadConf(settings.config_file, { ...(dataDir ? { dataDir } : {}), ...asServer }), await gucCatalogFromServer(client));
     } catch (err) {

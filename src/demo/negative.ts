@@ -6,8 +6,7 @@
  * answers are printed as the server gave them.
  */
 import type pg from 'pg';
-import { clientFrom } from '../cluster/from-address.js';
-import { probe } from '../hba/probe.js';
+import { clientFrom, probe } from '../index.js';
 
 export interface NegativeTest {
   name: string;
@@ -29,7 +28,7 @@ type Login = { user: string; password?: string };
 
 /** Runs `fn` in a session from the device; the answer is its result, or the server's error. */
 async function attempt(t: DemoTarget, who: Login, fn: (c: pg.Client) => Promise<string>): Promise<{ ok: boolean; answer: string }> {
-  const c = clientFrom(t.device, { host: '127.0.0.1', port: t.port, database: 'workspace', ...who });
+  const c = await clientFrom(t.device, { host: '127.0.0.1', port: t.port, database: 'workspace', ...who });
   try {
     await c.connect();
     return { ok: true, answer: await fn(c) };

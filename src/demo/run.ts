@@ -7,9 +7,12 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { PgInstall } from '../cluster/install.js';
-import { VPN_DEVICE } from '../cluster/story.js';
+import {
+  apply as applyPlan, audit, checkBackupTools, parseSpec, plan as makePlan, review as reviewPlan, rollback as rollbackPlan, VERSION, type PgInstall,
+} from '../index.js';
+import { VPN_DEVICE } from './story.js';
 import { paint, type Output } from '../render/output.js';
+import { matrixTable } from '../render/review.js';
 import { createWorld, rowCounts, type DemoWorld } from './setup.js';
 import { negativeTests, type NegativeTest } from './negative.js';
 
@@ -43,41 +46,30 @@ export async function runDemo(install: PgInstall, o: Output): Promise<DemoResult
     show(result.insecure, false);
 
     say('pgharden audit');
-    const { withClient } = await import('../cluster/connect.js');
-    const { introspect } = await import('../cluster/introspect.js');
-    const { runAudit } = await import('../audit/audit.js');
     const dsn = `postgres://postgres@127.0.0.1:${w.cluster.port}/postgres`;
-    const snapshot = await withClient({ dsn }, (c) => introspect(c));
-    for (const f of runAudit(snapshot)) o.out(`  ${paint(o, f.severity === 'critical' || f.severity === 'high' ? 'red' : 'yellow', f.severity.padEnd(8))} ${f.id.padEnd(26)} ${f.title}`);
+    for (const f of (await audit({ connection: { dsn } })).findings) o.out(`  ${paint(o, f.severity === 'critical' || f.severity === 'high' ? 'red' : 'yellow', f.severity.padEnd(8))} ${f.id.padEnd(26)} ${f.title}`);
 
     say(`pgharden plan --spec ${w.specFile}`);
     o.out(readFileSync(w.specFile, 'utf8').trimEnd().split('\n').map((l) => `  | ${l}`).join('\n'));
-    const { parseSpec } = await import('../spec/spec.js');
-    const { makePlan } = await import('../plan/make.js');
-    const { reviewPlan } = await import('../plan/review.js');
-    const { matrixTable } = await import('../render/review.js');
-    const { findClientTools } = await import('../cluster/client-tools.js');
     let skipBackup = false;
     try {
-      findClientTools(install.major);
+      await checkBackupTools(install.major);
     } catch (err) {
       skipBackup = true;
       o.out(`  ${paint(o, 'yellow', 'no verified backup:')} ${(err as Error).message}`);
     }
-    const { plan, dir } = await makePlan({ spec: parseSpec(readFileSync(w.specFile, 'utf8'), w.specFile), specFile: w.specFile, out: join(w.dir, 'plans', 'demo'), connection: { dsn }, version: '0.1.0', now: new Date(), skipBackup });
+    const { plan, dir } = await makePlan({ spec: await parseSpec(readFileSync(w.specFile, 'utf8'), w.specFile), specFile: w.specFile, out: join(w.dir, 'plans', 'demo'), connection: { dsn }, version: VERSION, now: new Date(), skipBackup });
     const review = await reviewPlan(dir, { dsn });
     for (const st of review.stages) o.out(`  ${st.stage.padEnd(9)} ${st.steps.map((s) => s.id.split('/').slice(1).join('/')).join(', ')}`);
     o.out(review.redact(review.diffs.find((d) => d.step === 'flip/hba')!.diff).trimEnd().split('\n').slice(4).map((l) => `  ${l}`).join('\n'));
     o.out(`  connection matrix, method now → after:\n${matrixTable(plan.matrix.before, plan.matrix.after).split('\n').map((l) => `    ${l}`).join('\n')}`);
     o.out(`  rollback, ready before the first change: ${plan.rollback.command}`);
 
-    const { applyPlan } = await import('../execute/apply.js');
-    const { rollbackPlan } = await import('../execute/rollback.js');
     const secrets = JSON.parse(readFileSync(join(dir, 'secrets'), 'utf8')) as { roles: Record<string, { password: string }> };
     const target = { port: w.cluster.port, device: VPN_DEVICE, appRole: 'agents_app', appPassword: secrets.roles.agents_app!.password };
     const apply = async (what: string) => {
       say(what);
-      const r = await applyPlan(dir, { version: '0.1.0', log: () => undefined });
+      const r = await applyPlan(dir, { version: VERSION, log: () => undefined });
       const checks = r.steps.flatMap((s) => s.results);
       o.out(`  ${r.outcome}: ${r.steps.length} steps, ${checks.filter((c) => c.outcome === 'pass').length} checks passed, ${checks.filter((c) => c.outcome === 'fail').length} failed${r.stopped ? `; stopped at ${r.stopped.step}: ${r.stopped.reason}` : ''}`);
       if (r.outcome !== 'applied') throw new Error(`apply ${r.outcome} at ${r.stopped?.step}: ${r.stopped?.reason}`);

@@ -7,9 +7,9 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
-import type { PgInstall } from '../cluster/install.js';
-import type { Cluster } from '../cluster/scratch.js';
-import { startStoryCluster, VPN_RANGE } from '../cluster/story.js';
+import type { PgInstall } from '../index.js';
+import type { Cluster } from './scratch.js';
+import { startStoryCluster, VPN_RANGE } from './story.js';
 
 export interface DemoWorld {
   cluster: Cluster;

@@ -8,13 +8,14 @@
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { connectionMatrix } from '../audit/matrix.js';
-import { runAudit } from '../audit/audit.js';
-import { withClient, type ConnectOptions } from '../cluster/connect.js';
-import { introspect, type Snapshot } from '../cluster/introspect.js';
+import { readFileSync } from 'node:fs';
+import {
+  apply, audit, checkBackupTools, parseSpec, plan as makePlan, reportText, review as reviewPlan, rollback, scanConsumers, VERSION,
+  type AuditResult, type ConnectOptions,
+} from '../index.js';
 import { paint, table, type Output } from '../render/output.js';
+import { renderReview } from '../render/review.js';
 import { questions, type Prompter } from './questions.js';
-import { scanDirs } from '../plan/consumer-scan.js';
 import { suggestRanges, suggestRoles } from './suggest.js';
 
 export interface GuideState {
@@ -29,11 +30,11 @@ export interface GuideOptions {
   now: Date;
 }
 
-async function connectLoop(p: Prompter, o: Output, connection: ConnectOptions): Promise<{ snapshot: Snapshot; dsn?: string }> {
+async function connectLoop(p: Prompter, o: Output, connection: ConnectOptions): Promise<AuditResult & { dsn?: string }> {
   let dsn = connection.dsn;
   for (;;) {
     try {
-      return { snapshot: await withClient(dsn ? { dsn } : connection, (c) => introspect(c)), ...(dsn ? { dsn } : {}) };
+      return { ...(await audit({ connection: dsn ? { dsn } : connection })), ...(dsn ? { dsn } : {}) };
     } catch (err) {
       o.out(paint(o, 'yellow', (err as Error).message));
       dsn = (await p.input(questions.dsn)).trim();
@@ -43,11 +44,9 @@ async function connectLoop(p: Prompter, o: Output, connection: ConnectOptions): 
 
 export async function runGuide(p: Prompter, o: Output, opts: GuideOptions, state: GuideState): Promise<number> {
   o.out(paint(o, 'bold', 'pgharden guide: from trust-over-the-network to least privilege, one decision at a time. Nothing changes until you confirm the apply.'));
-  const { snapshot, dsn } = await connectLoop(p, o, opts.connection);
-  const findings = runAudit(snapshot);
+  const { snapshot, findings, matrix: m, dsn } = await connectLoop(p, o, opts.connection);
   o.out(`\nPostgreSQL ${snapshot.major}, connected as ${snapshot.connectedAs}. ${findings.length} findings:`);
   for (const f of findings) o.out(`  ${paint(o, f.severity === 'critical' || f.severity === 'high' ? 'red' : 'yellow', f.severity.padEnd(8))} ${f.title}`);
-  const m = connectionMatrix(snapshot);
   o.out(`\nWho gets in how (database ${m.database}):\n${table([['ROLE', ...m.sources.map((s) => s.label)], ...m.roles.map((r) => [r, ...m.sources.map((s) => m.cells[r]![s.label]!)])])}`);
 
   const suggestions = suggestRanges(snapshot);
@@ -82,7 +81,7 @@ export async function runGuide(p: Prompter, o: Output, opts: GuideOptions, state
   }
 
   const dirs = (await p.input(questions.scanDirs(opts.cwd))).trim().split(/\s+/).filter(Boolean);
-  const found = scanDirs(dirs.map((d) => resolve(opts.cwd, d))).filter((f) => f.kind !== 'pgvar');
+  const found = (await scanConsumers(dirs.map((d) => resolve(opts.cwd, d)))).filter((f) => f.kind !== 'pgvar');
   const consumers: Record<string, unknown>[] = [];
   for (const w of wanted) {
     const choices = [...found.map((f, i) => ({ value: String(i), name: `${f.file}:${f.line}  ${f.key ?? ''} ${f.shown}` })), { value: 'none', name: 'none of these (I will move it by hand)' }];
@@ -98,16 +97,11 @@ export async function runGuide(p: Prompter, o: Output, opts: GuideOptions, state
   state.specFile = specFile;
   o.out(`Spec written to ${specFile}.`);
 
-  const { parseSpec } = await import('../spec/spec.js');
-  const { makePlan } = await import('../plan/make.js');
-  const { reviewPlan } = await import('../plan/review.js');
-  const { renderReview } = await import('../render/review.js');
   const connection = dsn ? { dsn } : opts.connection;
-  const { readFileSync } = await import('node:fs');
   const out = join(opts.cwd, 'plans', `guide-${opts.now.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-')}`);
   let skipBackup = false;
   try {
-    (await import('../cluster/client-tools.js')).findClientTools(snapshot.major);
+    await checkBackupTools(snapshot.major);
   } catch (err) {
     o.out(paint(o, 'yellow', (err as Error).message));
     if (!(await p.confirm({ message: 'Go on without a verified backup? (recorded in the plan and the report)', default: false }))) {
@@ -116,7 +110,7 @@ export async function runGuide(p: Prompter, o: Output, opts: GuideOptions, state
     }
     skipBackup = true;
   }
-  const { dir } = await makePlan({ spec: parseSpec(readFileSync(specFile, 'utf8'), specFile), specFile, out, connection, version: '0.1.0', now: opts.now, skipBackup });
+  const { dir } = await makePlan({ spec: await parseSpec(readFileSync(specFile, 'utf8'), specFile), specFile, out, connection, version: VERSION, now: opts.now, skipBackup });
   state.planDir = dir;
   const review = await reviewPlan(dir, connection);
   // The review, one stage at a time: each is confirmed before the next is shown.
@@ -134,19 +128,16 @@ export async function runGuide(p: Prompter, o: Output, opts: GuideOptions, state
     return 0;
   }
   state.applying = true;
-  const { applyPlan } = await import('../execute/apply.js');
-  const { renderReport } = await import('../execute/report.js');
   const started = Date.now();
-  const r = await applyPlan(dir, { version: '0.1.0', log: (l) => o.out(`${l}  ${((Date.now() - started) / 1000).toFixed(1)} s`) });
-  o.out(renderReport(r.plan, r.steps));
+  const r = await apply(dir, { version: VERSION, log: (l) => o.out(`${l}  ${((Date.now() - started) / 1000).toFixed(1)} s`) });
+  o.out(await reportText(r.plan, r.steps));
   if (r.outcome === 'applied') {
     o.out(paint(o, 'green', `Applied and verified. Report: ${join(dir, 'report.txt')}. To undo: ${r.plan.rollback.command}`));
     return 0;
   }
   o.out(paint(o, 'red', `Apply stopped at ${r.stopped?.step}: ${r.stopped?.reason}`));
   if (await p.confirm({ message: 'Roll back everything now?', default: true })) {
-    const { rollbackPlan } = await import('../execute/rollback.js');
-    const back = await rollbackPlan(dir, (l) => o.out(l));
+    const back = await rollback(dir, (l) => o.out(l));
     o.out(`${back.restored.length} files restored, ${back.undone.length} steps undone${back.kept.length ? `; kept: ${back.kept.join('; ')}` : ''}.`);
   } else {
     o.out(`Left as it is. Resume with pgharden apply ${dir}, or undo with pgharden rollback ${dir}.`);

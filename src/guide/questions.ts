@@ -4,8 +4,7 @@
  * @inquirer/prompts functions, or a script in tests).
  */
 import type { checkbox, confirm, input, select } from '@inquirer/prompts';
-import { parseConninfo } from '../cluster/conninfo.js';
-import { parseIp, parsePrefix } from '../conf/ip.js';
+import { parseConninfo, parseIp, parsePrefix } from '../index.js';
 
 export interface Prompter {
   input: typeof input;

@@ -3,8 +3,7 @@
  * ranges no wider than /8, and the /24 of every client address seen in pg_stat_activity), and one
  * least-privilege role per consumer (user × application × client address). Pure.
  */
-import type { Consumer, Snapshot } from '../cluster/introspect.js';
-import { prefixBits, where } from '../audit/rules.js';
+import { prefixBits, where, type Consumer, type Snapshot } from '../index.js';
 
 export interface RangeSuggestion {
   range: string;

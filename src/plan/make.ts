@@ -6,6 +6,7 @@
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type pg from 'pg';
+import { findClientTools } from '../cluster/client-tools.js';
 import { connect, osUserName, recordTarget, type ConnectOptions } from '../cluster/connect.js';
 import { introspect } from '../cluster/introspect.js';
 import { parseConf } from '../conf/guc.js';
@@ -133,7 +134,7 @@ async function makeAndSave(o: MakePlanOptions): Promise<{ plan: Plan; dir: strin
   try {
     const snapshot = await introspect(admin, o.spec.target.dataDir ? { dataDir: o.spec.target.dataDir } : {});
     // Refuse now, not at apply time, when no pg_dump can back this server up.
-    if (!o.skipBackup) (await import('../cluster/client-tools.js')).findClientTools(snapshot.major);
+    if (!o.skipBackup) findClientTools(snapshot.major);
     if (!snapshot.hba.loaded) throw new PlanError([`cannot read pg_hba.conf (${snapshot.hba.error}); run pgharden on the server's host, as root or the server's OS user`]);
     const serverDir = snapshot.settings.data_directory;
     if (o.spec.target.dataDir && serverDir && samePath(resolve(specDir, o.spec.target.dataDir)) !== samePath(serverDir)) {

@@ -11,12 +11,12 @@ import { planId } from './planner.js';
 import { readPlanKey } from './secrets.js';
 import type { Plan } from './types.js';
 import { EXIT, PghardenError, type ExitCode } from '../core/errors.js';
+import { PLAN_FILE, ROLLBACK_FILE, SECRETS_FILE } from './files.js';
 
-export const PLAN_FILE = 'plan.json';
-export const SECRETS_FILE = 'secrets';
-export const ROLLBACK_FILE = 'rollback.sh';
 /** HMAC-SHA256 of plan.json's canonical text, keyed with the secrets file's `planKey`. */
 export const SIGNATURE_FILE = 'plan.hmac';
+
+export { PLAN_FILE, ROLLBACK_FILE, SECRETS_FILE };
 
 /** A plan directory that cannot be used, with what to do. */
 export class PlanFileError extends PghardenError {

@@ -1,8 +1,6 @@
 /** The review as a DBA reads it: stages in order, SQL and diffs under their step, then the matrix and the rollback. */
 import { join } from 'node:path';
-import type { Review } from '../plan/review.js';
-import { ROLLBACK_FILE } from '../plan/store.js';
-import type { Matrix } from '../plan/types.js';
+import { ROLLBACK_FILE, type Matrix, type Review } from '../index.js';
 import { paint, table, type Output } from './output.js';
 
 const octal = (m: number) => m.toString(8).padStart(4, '0');

@@ -8,9 +8,9 @@
  */
 import { afterAll, beforeAll } from 'vitest';
 import { findInstall, type PgInstall } from '../../src/cluster/install.js';
-import { startCluster, type Cluster, type ClusterOptions } from '../../src/cluster/scratch.js';
+import { startCluster, type Cluster, type ClusterOptions } from '../../src/demo/scratch.js';
 
-export { freePort, startCluster, type Cluster, type ClusterOptions } from '../../src/cluster/scratch.js';
+export { freePort, startCluster, type Cluster, type ClusterOptions } from '../../src/demo/scratch.js';
 export type { PgInstall };
 
 /** The installs the test run covers, from PGHARDEN_PG_VERSIONS ("15,18" by default). */

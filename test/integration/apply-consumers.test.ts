@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientFrom } from '../../src/cluster/from-address.js';
-import { VPN_DEVICE, VPN_RANGE } from '../../src/cluster/story.js';
+import { VPN_DEVICE, VPN_RANGE } from '../../src/demo/story.js';
 import { testedInstalls } from '../helpers/cluster.js';
 import { pgharden } from '../helpers/cli.js';
 import { hasDumpTools } from '../helpers/story-plan.js';

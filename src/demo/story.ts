@@ -6,7 +6,7 @@
  * switch any device can flip as superuser.
  */
 import { chmodSync } from 'node:fs';
-import type { PgInstall } from './install.js';
+import type { PgInstall } from '../index.js';
 import { startCluster, type Cluster } from './scratch.js';
 
 /** The "office VPN": a loopback range, so the demo never leaves this machine. */

@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import type { PgInstall } from './install.js';
+import type { PgInstall } from '../index.js';
 
 export interface ClusterOptions {
   /** Start with ssl=on and a self-signed certificate made now. */

@@ -1,0 +1,154 @@
+/**
+ * pgharden's public API: plain options in, data out — no printing, no process.exit. The CLI, the
+ * guided session and the demo use only this module, as any other program would (package.json
+ * `exports`). Progress is reported through `log` callbacks where a verb runs for a while.
+ *
+ * The verbs load their implementation on first call: `pgharden inspect hba` should not pay for
+ * pg, libpg-query and the executor (importing every layer takes over a second; the measured
+ * start-up is in the README). The light, pure building blocks (parsers, matcher, address
+ * arithmetic, errors) are exported directly.
+ */
+import type { Finding } from './audit/types.js';
+import type { ConnectionMatrix } from './audit/matrix.js';
+import type { ConnectOptions } from './cluster/libpq-resolve.js';
+import type { Snapshot } from './cluster/introspect.js';
+import type { ApplyOptions, ApplyResult } from './execute/apply.js';
+import type { StepReport } from './execute/report.js';
+import type { RollbackOptions, RollbackResult } from './execute/rollback.js';
+import type { BackupJobOptions, BackupJobResult } from './backup/job.js';
+import type { VerifiedBackup } from './backup/verified.js';
+import type { MakePlanOptions } from './plan/make.js';
+import type { Review } from './plan/review.js';
+import type { Plan } from './plan/types.js';
+import type { StepState } from './execute/journal.js';
+
+export * from './core/errors.js';
+export { VERSION } from './core/version.js';
+export { SEVERITIES, atLeast, type Finding, type Severity } from './audit/types.js';
+export type { ConnectionMatrix } from './audit/matrix.js';
+export type { ConnectOptions, ResolvedTarget } from './cluster/libpq-resolve.js';
+export type { Consumer, RoleFacts, Snapshot } from './cluster/introspect.js';
+export { parseConninfo } from './cluster/conninfo.js';
+export { defaultContext, type ServerContext } from './conf/context.js';
+export type { HbaFileRuleRow, HbaRule } from './conf/hba-types.js';
+export { maskPrefixLength, parseIp, parsePrefix } from './conf/ip.js';
+export { loadHba, type ReadFile } from './conf/load-hba.js';
+export { loadConf } from './conf/load-conf.js';
+export { readCapped, UnreadableFileError } from './conf/read-capped.js';
+export { matchConnection, type MatchFacts } from './hba/match.js';
+export { prefixBits, where } from './audit/rules.js';
+export type { ApplyOptions, ApplyResult, BackupJobOptions, BackupJobResult, MakePlanOptions, Plan, Review, RollbackOptions, RollbackResult, StepReport, VerifiedBackup };
+export type { Matrix } from './plan/types.js';
+export type { Spec } from './spec/spec.js';
+export type { FileSettingRow } from './conf/guc-settings.js';
+export type { PgInstall } from './cluster/install.js';
+
+export { PLAN_FILE, ROLLBACK_FILE, SECRETS_FILE } from './plan/files.js';
+
+/** What `audit` finds: the snapshot it judged, the findings and the connection matrix. */
+export interface AuditResult {
+  snapshot: Snapshot;
+  findings: Finding[];
+  matrix: ConnectionMatrix;
+}
+
+/** Audits a live cluster, read-only. */
+export async function audit(o: { connection?: ConnectOptions; dataDir?: string } = {}): Promise<AuditResult> {
+  const [{ withClient }, { introspect }, { runAudit }, { connectionMatrix }] = await Promise.all([
+    import('./cluster/connect.js'), import('./cluster/introspect.js'), import('./audit/audit.js'), import('./audit/matrix.js'),
+  ]);
+  const snapshot = await withClient(o.connection ?? {}, (c) => introspect(c, o.dataDir ? { dataDir: o.dataDir } : {}));
+  return { snapshot, findings: runAudit(snapshot), matrix: connectionMatrix(snapshot) };
+}
+
+/** Reads a spec (YAML or JSON text); throws SpecError listing every problem. */
+export async function parseSpec(text: string, file: string) {
+  return (await import('./spec/spec.js')).parseSpec(text, file);
+}
+
+/** Makes and saves a plan (nothing on the server changes); returns it with its directory. */
+export async function plan(o: MakePlanOptions): Promise<{ plan: Plan; dir: string }> {
+  return (await import('./plan/make.js')).makePlan(o);
+}
+
+/** The dry run of a saved plan against the live cluster (the plan's own target unless one is given). */
+export async function review(dir: string, connection: ConnectOptions = {}): Promise<Review> {
+  return (await import('./plan/review.js')).reviewPlan(dir, connection);
+}
+
+/** Loads and checks a saved plan (id and signature). */
+export async function loadPlan(dir: string): Promise<Plan> {
+  return (await import('./plan/store.js')).loadPlan(dir);
+}
+
+/** Carries out a saved plan, resuming where a previous run stopped. */
+export async function apply(dir: string, o: ApplyOptions): Promise<ApplyResult> {
+  return (await import('./execute/apply.js')).applyPlan(dir, o);
+}
+
+/** Each step's state, from the journal. */
+export async function status(dir: string): Promise<{ plan: Plan; steps: { id: string; stage: string; state: StepState }[] }> {
+  const [{ loadPlan: load }, { openJournal }, { join }] = await Promise.all([import('./plan/store.js'), import('./execute/journal.js'), import('node:path')]);
+  const p = load(dir);
+  const journal = openJournal(join(dir, 'journal'));
+  return { plan: p, steps: p.steps.map((s) => ({ id: s.id, stage: s.stage, state: journal.stepState(s.id) })) };
+}
+
+/** Puts everything back: files first (no login needed), then SQL. */
+export async function rollback(dir: string, log: (line: string) => void, o: RollbackOptions = {}): Promise<RollbackResult> {
+  return (await import('./execute/rollback.js')).rollbackPlan(dir, log, o);
+}
+
+/** The nightly verified backup: dumps, restore drill, retention, off-box copy, metrics. */
+export async function backup(o: BackupJobOptions): Promise<BackupJobResult> {
+  return (await import('./backup/job.js')).backupJob(o);
+}
+
+export type { ConfRow, InspectOptions } from './api/inspect.js';
+
+/** pg_hba.conf as PostgreSQL reads it (the rows of pg_hba_file_rules). */
+export async function inspectHba(o: import('./api/inspect.js').InspectOptions = {}) {
+  return (await import('./api/inspect.js')).inspectHba(o);
+}
+
+/** postgresql.conf and its includes as PostgreSQL reads them (the rows of pg_file_settings). */
+export async function inspectConf(o: import('./api/inspect.js').InspectOptions = {}) {
+  return (await import('./api/inspect.js')).inspectConf(o);
+}
+
+/** Which pg_hba.conf rule a connection hits, and its method. */
+export async function inspectWho(o: Parameters<typeof import('./api/inspect.js').inspectWho>[0]) {
+  return (await import('./api/inspect.js')).inspectWho(o);
+}
+
+/** The verification report of an apply, as text. */
+export async function reportText(p: Plan, steps: readonly StepReport[]): Promise<string> {
+  return (await import('./execute/report.js')).renderReport(p, steps);
+}
+
+/** The drill's comparison table of a verified backup. */
+export async function drillTable(b: VerifiedBackup): Promise<string[][]> {
+  return (await import('./backup/verified.js')).drillTable(b);
+}
+
+/** Connection strings found under directories (passwords redacted). */
+export async function scanConsumers(dirs: readonly string[]) {
+  return (await import('./plan/consumer-scan.js')).scanDirs(dirs);
+}
+
+/** Refuses, naming the package, when no pg_dump/pg_restore fits a server of this major. */
+export async function checkBackupTools(major: number): Promise<void> {
+  (await import('./cluster/client-tools.js')).findClientTools(major);
+}
+
+export { probe, type ProbeResult, type ProbeTarget } from './hba/probe.js';
+
+/** A pg client whose TCP connection leaves from a chosen local address (any of 127.0.0.0/8). */
+export async function clientFrom(localAddress: string, config: import('pg').ClientConfig): Promise<import('pg').Client> {
+  return (await import('./cluster/from-address.js')).clientFrom(localAddress, config);
+}
+
+/** The PostgreSQL installations this machine has (system packages and npm). */
+export async function installs() {
+  return (await import('./cluster/install.js')).listInstalls();
+}
