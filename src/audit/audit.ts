@@ -27,15 +27,15 @@ import { check as sslKeyPermissions } from './checks/ssl-key-permissions.js';
 import { check as sslOffNetwork } from './checks/ssl-off-network.js';
 import { check as superuserConnected } from './checks/superuser-connected.js';
 import { check as superuserNetwork } from './checks/superuser-network.js';
-import { SEVERITIES, type Check, type Finding } from './types.js';
+import { SEVERITIES, type AuditCheck, type Finding } from './types.js';
 
 /** Every check, one file each under checks/. */
-export const CHECKS: readonly Check[] = [
+export const CHECKS: readonly AuditCheck[] = [
   confFileErrors, dataDirectoryMode, fileOwner, filePermissions, hbaFileErrors, hbaMd5, hbaNotLoaded, hbaPasswordCleartext, hbaShadowed, hbaSslNotRequired, hbaTrustLocal, hbaTrustNetwork, hbaTrustReplication, hbaWideRange, listenAllWide, logConnections, loginCreaterole, multipleSuperusers, passwordEncryption, publicSchemaCreate, rolesMd5Stored, rolesNoPasswordNetwork, scramIterations, sslKeyPermissions, sslOffNetwork, superuserConnected, superuserNetwork,
 ];
 
 /** Runs every check; findings by severity (critical first), then by id. */
-export function runAudit(s: Snapshot, checks: readonly Check[] = CHECKS): Finding[] {
+export function runAudit(s: Snapshot, checks: readonly AuditCheck[] = CHECKS): Finding[] {
   const findings: Finding[] = [];
   for (const c of checks) for (const f of c.run(s)) findings.push({ id: c.id, title: c.title, ...f });
   return findings.sort((a, b) => SEVERITIES.indexOf(b.severity) - SEVERITIES.indexOf(a.severity) || a.id.localeCompare(b.id));

@@ -3,8 +3,8 @@ import type { Snapshot } from '../cluster/introspect.js';
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-/** The plan stage (DESIGN.md) that resolves a finding. */
-export type PlanStage = 'preflight' | 'roles' | 'canary' | 'consumers' | 'flip' | 'verify' | 'manual';
+/** The plan stage (DESIGN.md) that resolves a finding, or `manual` when no stage does. */
+export type FixStage = 'preflight' | 'roles' | 'canary' | 'consumers' | 'flip' | 'verify' | 'manual';
 
 /** One risk found, with the exact evidence and what fixes it. Part of the stable `--json` schema. */
 export interface Finding {
@@ -15,13 +15,13 @@ export interface Finding {
   /** File:line quotes, role names, settings: what proves it. */
   evidence: string[];
   why: string;
-  fix: { stage: PlanStage; text: string };
+  fix: { stage: FixStage; text: string };
   /** The CIS PostgreSQL Benchmark recommendation, by title (its number differs between benchmark versions). */
   cis?: string;
 }
 
-/** One check: a pure function of the snapshot. */
-export interface Check {
+/** One audit check: a pure function of the snapshot. */
+export interface AuditCheck {
   id: string;
   title: string;
   run(s: Snapshot): Omit<Finding, 'id' | 'title'>[];

@@ -40,8 +40,8 @@ export interface RoleFacts {
   allGroups: string[];
 }
 
-/** Clients connected now, grouped by who and from where. */
-export interface Consumer {
+/** Sessions connected now, grouped by role, application, address and database. */
+export interface ClientGroup {
   user: string;
   application: string;
   /** Null for the local socket. */
@@ -75,7 +75,7 @@ export interface Snapshot {
   databases: string[];
   /** PUBLIC may create in schema public of the connected database. */
   publicCanCreate: boolean;
-  consumers: Consumer[];
+  clients: ClientGroup[];
   files: FileFacts[];
   /** The OS uid that owns the data directory: the server's user. */
   serverUid?: number;
@@ -170,7 +170,7 @@ export async function introspect(client: pg.Client, opts: { dataDir?: string } =
   )).rows[0]!.c;
 
   if (!su) limits.push('pg_stat_activity: sessions of other roles show no client address unless the role has pg_read_all_stats');
-  const consumers = (await client.query<{ user: string; app: string; addr: string | null; db: string; ssl: boolean; n: number }>(
+  const clients = (await client.query<{ user: string; app: string; addr: string | null; db: string; ssl: boolean; n: number }>(
     `SELECT a.usename AS user, a.application_name AS app, host(a.client_addr) AS addr, a.datname AS db,
             coalesce(s.ssl, false) AS ssl, count(*)::int AS n
      FROM pg_stat_activity a LEFT JOIN pg_stat_ssl s ON s.pid = a.pid
@@ -226,6 +226,6 @@ export async function introspect(client: pg.Client, opts: { dataDir?: string } =
 
   return {
     version, major: context.major, confLoadTime: loadTime.toISOString(), hbaChangedSinceReload, systemIdentifier, context, settings, fileSettings, hba, roles, databases, publicCanCreate,
-    consumers, files, ...(serverUid === undefined ? {} : { serverUid }), connectedAs: me, limits,
+    clients, files, ...(serverUid === undefined ? {} : { serverUid }), connectedAs: me, limits,
   };
 }

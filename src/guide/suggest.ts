@@ -3,7 +3,7 @@
  * ranges no wider than /8, and the /24 of every client address seen in pg_stat_activity), and one
  * least-privilege role per consumer (user × application × client address). Pure.
  */
-import { prefixBits, where, type Consumer, type Snapshot } from '../index.js';
+import { prefixBits, where, type ClientGroup, type Snapshot } from '../index.js';
 
 export interface RangeSuggestion {
   range: string;
@@ -12,7 +12,7 @@ export interface RangeSuggestion {
 
 export interface RoleSuggestion {
   /** The consumer as pg_stat_activity shows it. */
-  consumer: Consumer;
+  consumer: ClientGroup;
   name: string;
   template: 'app-readwrite' | 'readonly';
   database: string;
@@ -28,7 +28,7 @@ const isLoopback = (a: string) => a === '127.0.0.1' || a === '::1';
 
 export function suggestRanges(s: Snapshot): RangeSuggestion[] {
   const out = new Map<string, string>();
-  for (const c of s.consumers) {
+  for (const c of s.clients) {
     if (c.clientAddress && !isLoopback(c.clientAddress)) out.set(around(c.clientAddress), `clients connected from ${c.clientAddress} (${c.user}${c.application ? `, ${c.application}` : ''})`);
   }
   for (const r of s.hba.loaded?.rules ?? []) {
@@ -51,7 +51,7 @@ export function roleName(application: string, user: string): string {
 export function suggestRoles(s: Snapshot): RoleSuggestion[] {
   const seen = new Set<string>();
   const out: RoleSuggestion[] = [];
-  for (const c of s.consumers) {
+  for (const c of s.clients) {
     if (c.application.startsWith('pgharden') || c.clientAddress === null) continue;
     const name = roleName(c.application, c.user);
     if (seen.has(name)) continue;

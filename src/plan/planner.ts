@@ -7,7 +7,7 @@
 import { matchConnection } from '../hba/match.js';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { connectionMatrix } from '../audit/matrix.js';
+import { connectionMatrix, type ConnectionMatrix } from '../audit/matrix.js';
 import type { Snapshot } from '../cluster/introspect.js';
 import type { HbaLine } from '../conf/hba-types.js';
 import { canonicalJson } from '../core/canonical.js';
@@ -18,7 +18,7 @@ import { consumerLockouts } from './consumer-lockout.js';
 import { consumerSteps } from './stage-consumers.js';
 import { roleSteps } from './stage-roles.js';
 import { verifySteps } from './stage-verify.js';
-import type { Matrix, Plan, Step, UnmappedRole } from './types.js';
+import type { Plan, Step, UnmappedRole } from './types.js';
 
 /** The snapshot as it will be after the plan: the new roles exist and these rules are loaded. */
 function snapshotWith(s: Snapshot, file: string, lines: HbaLine[], newRoles: string[]): Snapshot {
@@ -30,7 +30,7 @@ function snapshotWith(s: Snapshot, file: string, lines: HbaLine[], newRoles: str
   return { ...s, roles, hba: { file, loaded: { files: new Map([[file, { lines, encoding: 'utf8' }]]), rows: [], rules } } };
 }
 
-const matrixOf = (s: Snapshot, database = 'postgres'): Matrix => {
+const matrixOf = (s: Snapshot, database = 'postgres'): ConnectionMatrix => {
   const m = connectionMatrix(s, database);
   // A 0.0.0.0/0 or ::/0 column would repeat "anywhere".
   const sources = m.sources.filter((x) => !x.label.endsWith('/0'));
@@ -38,7 +38,7 @@ const matrixOf = (s: Snapshot, database = 'postgres'): Matrix => {
   return { database: m.database, sources, roles: m.roles, cells };
 };
 
-function unmappedRoles(s: Snapshot, input: PlanInput, after: Matrix): UnmappedRole[] {
+function unmappedRoles(s: Snapshot, input: PlanInput, after: ConnectionMatrix): UnmappedRole[] {
   const mapped = new Set(input.spec.roles.map((r) => r.name));
   return s.roles.filter((r) => r.login && !mapped.has(r.name)).map((r) => {
     const cells = Object.entries(after.cells[r.name] ?? {}).filter(([label]) => label !== 'local' && label !== 'anywhere').map(([, m]) => m);

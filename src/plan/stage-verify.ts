@@ -9,7 +9,8 @@ import type { PlanInput, TableFacts } from './input.js';
 import { sampleAddress } from './stage-network.js';
 import { qualified } from './stage-roles.js';
 import { quoteIdent } from './templates.js';
-import type { Check, Matrix, Step } from './types.js';
+import type { ConnectionMatrix } from '../audit/matrix.js';
+import type { Check, Step } from './types.js';
 
 /** What a passwordless startup packet gets under a method, or null when the probe cannot tell. */
 export function passwordlessAnswer(method: string): 'refused' | 'password-required' | 'ok' | null {
@@ -20,7 +21,7 @@ export function passwordlessAnswer(method: string): 'refused' | 'password-requir
 }
 
 /** Network sources of the matrix a probe can stand for (not the local socket, not "anywhere"). */
-export function networkSources(m: Matrix) {
+export function networkSources(m: ConnectionMatrix) {
   // A /0 range is "anywhere", whose sample address no probe can leave from.
   return m.sources.filter((s) => s.label !== 'local' && s.label !== 'anywhere' && !s.label.endsWith('/0'));
 }
@@ -62,7 +63,7 @@ function privilegeChecks(input: PlanInput, role: PlanInput['spec']['roles'][numb
   return checks;
 }
 
-export function verifySteps(input: PlanInput, after: Matrix, superusers: string[]): Step[] {
+export function verifySteps(input: PlanInput, after: ConnectionMatrix, superusers: string[]): Step[] {
   const none = { verify: [], undo: null, before: [{ of: 'none' as const }], after: [{ of: 'none' as const }], transactional: false, restartRequired: false };
   const steps: Step[] = [];
   const auth: Check[] = [];

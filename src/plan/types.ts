@@ -6,6 +6,7 @@
  * name (`SecretRef`), resolved from `plans/NAME/secrets` (0600) only when a step runs.
  */
 import type { Binding } from './binding.js';
+import type { ConnectionMatrix } from '../audit/matrix.js';
 
 export const STAGES = ['preflight', 'roles', 'canary', 'consumers', 'flip', 'verify'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -117,13 +118,6 @@ export interface UnmappedRole {
   fate: string;
 }
 
-/** A source × role matrix of the method the server would pick. */
-export interface Matrix {
-  database: string;
-  sources: { label: string; address: string }[];
-  roles: string[];
-  cells: Record<string, Record<string, string>>;
-}
 
 /** A connection without its password: a libpq keyword/value string and/or a Debian cluster. */
 export interface PlanTarget {
@@ -152,7 +146,7 @@ export interface Plan {
   notices: string[];
   /** The verified backup before any change; `skipped` only with --skip-backup, said loudly. */
   backup: { skipped: boolean; databases: string[] };
-  matrix: { before: Matrix; after: Matrix };
+  matrix: { before: ConnectionMatrix; after: ConnectionMatrix };
   steps: Step[];
   /** `command`: the pgharden rollback line; `shell`: the file restores rollback.sh runs before its proven postmaster reload. */
   rollback: { command: string; shell: string };

@@ -1,16 +1,16 @@
 /** The review as a DBA reads it: stages in order, SQL and diffs under their step, then the matrix and the rollback. */
 import { join } from 'node:path';
-import { ROLLBACK_FILE, type Matrix, type Review } from '../index.js';
+import { ROLLBACK_FILE, type ConnectionMatrix, type Review } from '../index.js';
 import { paint, table, type Output } from './output.js';
 
 const octal = (m: number) => m.toString(8).padStart(4, '0');
 const MAX_CHECKS = 12;
 
 /** Before → after per cell; one value where nothing changes. */
-export function matrixTable(before: Matrix, after: Matrix): string {
+export function matrixTable(before: ConnectionMatrix, after: ConnectionMatrix): string {
   const roles = [...new Set([...before.roles, ...after.roles])].sort();
   const labels = [...new Set([...before.sources, ...after.sources].map((s) => s.label))];
-  const cell = (m: Matrix, r: string, l: string) => m.cells[r]?.[l] ?? (m.roles.includes(r) ? 'no entry' : '(no role)');
+  const cell = (m: ConnectionMatrix, r: string, l: string) => m.cells[r]?.[l] ?? (m.roles.includes(r) ? 'no entry' : '(no role)');
   return table([
     ['ROLE', ...labels],
     ...roles.map((r) => [r, ...labels.map((l) => {

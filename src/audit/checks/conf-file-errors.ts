@@ -1,7 +1,7 @@
-import type { Check } from '../types.js';
+import type { AuditCheck } from '../types.js';
 
 /** postgresql.conf (with its includes) has entries the server rejects. */
-export const check: Check = {
+export const check: AuditCheck = {
   id: 'conf-file-errors',
   title: 'postgresql.conf on disk has errors or changes pending a restart',
   run(s) {

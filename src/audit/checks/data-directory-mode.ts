@@ -1,7 +1,7 @@
-import type { Check } from '../types.js';
+import type { AuditCheck } from '../types.js';
 
 /** The data directory open to group write or to other users. */
-export const check: Check = {
+export const check: AuditCheck = {
   id: 'data-directory-mode',
   title: 'data directory readable by other users',
   run(s) {

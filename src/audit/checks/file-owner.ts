@@ -1,7 +1,7 @@
-import type { Check } from '../types.js';
+import type { AuditCheck } from '../types.js';
 
 /** Config files not owned by the server's OS user (the data directory's owner). */
-export const check: Check = {
+export const check: AuditCheck = {
   id: 'file-owner',
   title: "configuration files not owned by the server's user",
   run(s) {

@@ -1,7 +1,7 @@
-import type { Check } from '../types.js';
+import type { AuditCheck } from '../types.js';
 
 /** Config files and the data directory readable by group or other. */
-export const check: Check = {
+export const check: AuditCheck = {
   id: 'file-permissions',
   title: 'configuration files readable by other users',
   run(s) {

@@ -1,7 +1,7 @@
-import type { Check } from '../types.js';
+import type { AuditCheck } from '../types.js';
 
 /** The pg_hba.conf on disk has lines the server rejects: a restart would fail. */
-export const check: Check = {
+export const check: AuditCheck = {
   id: 'hba-file-errors',
   title: 'pg_hba.conf on disk has errors',
   run(s) {

@@ -1,9 +1,9 @@
 import { bySeverity } from '../group.js';
-import type { Check } from '../types.js';
+import type { AuditCheck } from '../types.js';
 import { quote, rulesOf } from '../rules.js';
 
 /** The `md5` method: a replayable challenge over an unsalted-by-design hash. */
-export const check: Check = {
+export const check: AuditCheck = {
   id: 'hba-md5',
   title: 'md5 authentication method',
   run(s) {

@@ -1,7 +1,7 @@
-import type { Check } from '../types.js';
+import type { AuditCheck } from '../types.js';
 
 /** pg_hba.conf changed on disk after the last reload: what the file says is not what is in force. */
-export const check: Check = {
+export const check: AuditCheck = {
   id: 'hba-not-loaded',
   title: 'pg_hba.conf on disk is not the one in force',
   run(s) {

@@ -1,9 +1,9 @@
 import { bySeverity } from '../group.js';
-import type { Check } from '../types.js';
+import type { AuditCheck } from '../types.js';
 import { quote, rulesOf } from '../rules.js';
 
 /** The `password` method sends the password in clear text. */
-export const check: Check = {
+export const check: AuditCheck = {
   id: 'hba-password-cleartext',
   title: 'cleartext password authentication',
   run(s) {

@@ -1,5 +1,5 @@
 import { bySeverity } from '../group.js';
-import type { Check } from '../types.js';
+import type { AuditCheck } from '../types.js';
 import type { HbaRule, HbaToken } from '../../conf/hba-types.js';
 import { inNetwork, maskPrefixLength, parseIp, type IpAddress } from '../../conf/ip.js';
 import { quote, rulesOf, type PlacedRule } from '../rules.js';
@@ -67,7 +67,7 @@ function lookupKeys(rule: HbaRule, lengths: ReadonlyMap<number, ReadonlySet<numb
 }
 
 /** Rules no connection can ever reach, because an earlier rule takes every connection they would. */
-export const check: Check = {
+export const check: AuditCheck = {
   id: 'hba-shadowed',
   title: 'rules that can never match',
   run(s) {

@@ -1,8 +1,8 @@
-import type { Check } from '../types.js';
+import type { AuditCheck } from '../types.js';
 import { loopbackOnly, networkRules, quote } from '../rules.js';
 
 /** With ssl on, `host` rules that accept passwords without requiring TLS. */
-export const check: Check = {
+export const check: AuditCheck = {
   id: 'hba-ssl-not-required',
   title: 'network rules do not require SSL',
   run(s) {

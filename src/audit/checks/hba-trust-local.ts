@@ -1,8 +1,8 @@
-import type { Check } from '../types.js';
+import type { AuditCheck } from '../types.js';
 import { quote, rulesOf } from '../rules.js';
 
 /** `trust` for every user on the local socket: any OS account on the host is any database role. */
-export const check: Check = {
+export const check: AuditCheck = {
   id: 'hba-trust-local',
   title: 'trust for everyone on the local socket',
   run(s) {

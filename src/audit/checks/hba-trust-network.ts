@@ -1,9 +1,9 @@
 import { bySeverity } from '../group.js';
-import type { Check, Severity } from '../types.js';
+import type { AuditCheck, Severity } from '../types.js';
 import { loopbackOnly, networkRules, prefixBits, quote, where } from '../rules.js';
 
 /** `trust` over TCP: anyone who reaches the port logs in as anyone, graded by the range's width. */
-export const check: Check = {
+export const check: AuditCheck = {
   id: 'hba-trust-network',
   title: 'trust authentication over the network',
   run(s) {

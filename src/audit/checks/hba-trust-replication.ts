@@ -1,9 +1,9 @@
 import { bySeverity } from '../group.js';
-import type { Check } from '../types.js';
+import type { AuditCheck } from '../types.js';
 import { loopbackOnly, networkRules, quote } from '../rules.js';
 
 /** trust for replication connections over the network: a full copy of the data for anyone. */
-export const check: Check = {
+export const check: AuditCheck = {
   id: 'hba-trust-replication',
   title: 'trust for replication connections over the network',
   run(s) {

@@ -1,8 +1,8 @@
-import type { Check } from '../types.js';
+import type { AuditCheck } from '../types.js';
 import { networkRules, quote, where, wide } from '../rules.js';
 
 /** Ranges wider than /16 (IPv4) or /48 (IPv6) that are not reject rules. */
-export const check: Check = {
+export const check: AuditCheck = {
   id: 'hba-wide-range',
   title: 'network ranges wider than /16 (IPv4) or /48 (IPv6)',
   run(s) {

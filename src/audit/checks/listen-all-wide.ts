@@ -1,8 +1,8 @@
-import type { Check } from '../types.js';
+import type { AuditCheck } from '../types.js';
 import { networkRules, quote, wide } from '../rules.js';
 
 /** listen_addresses='*' (in the file or in force) together with rules wider than /16. */
-export const check: Check = {
+export const check: AuditCheck = {
   id: 'listen-all-wide',
   title: "listen_addresses = '*' with network rules of /16 or wider",
   run(s) {

@@ -1,7 +1,7 @@
-import type { Check } from '../types.js';
+import type { AuditCheck } from '../types.js';
 
 /** log_connections off: nobody can tell later who connected from where. */
-export const check: Check = {
+export const check: AuditCheck = {
   id: 'log-connections-off',
   title: 'connections are not logged',
   run(s) {

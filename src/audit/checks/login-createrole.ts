@@ -1,7 +1,7 @@
-import type { Check } from '../types.js';
+import type { AuditCheck } from '../types.js';
 
 /** Non-superuser login roles with CREATEROLE or BYPASSRLS. */
-export const check: Check = {
+export const check: AuditCheck = {
   id: 'login-role-powers',
   title: 'login roles with CREATEROLE or BYPASSRLS',
   run(s) {

@@ -1,7 +1,7 @@
-import type { Check } from '../types.js';
+import type { AuditCheck } from '../types.js';
 
 /** More than one superuser role. */
-export const check: Check = {
+export const check: AuditCheck = {
   id: 'multiple-superusers',
   title: 'more than one superuser',
   run(s) {

@@ -1,7 +1,7 @@
-import type { Check } from '../types.js';
+import type { AuditCheck } from '../types.js';
 
 /** password_encryption other than scram-sha-256: new passwords are stored as md5. */
-export const check: Check = {
+export const check: AuditCheck = {
   id: 'password-encryption',
   title: 'password_encryption is not scram-sha-256',
   run(s) {

@@ -1,7 +1,7 @@
-import type { Check } from '../types.js';
+import type { AuditCheck } from '../types.js';
 
 /** PUBLIC may create objects in schema public (the default before 15). */
-export const check: Check = {
+export const check: AuditCheck = {
   id: 'public-schema-create',
   title: 'every role may create objects in schema public',
   run(s) {

@@ -1,7 +1,7 @@
-import type { Check } from '../types.js';
+import type { AuditCheck } from '../types.js';
 
 /** Passwords stored as md5 hashes in pg_authid. */
-export const check: Check = {
+export const check: AuditCheck = {
   id: 'roles-md5-stored',
   title: 'passwords stored as md5',
   run(s) {

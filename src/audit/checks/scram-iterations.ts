@@ -1,7 +1,7 @@
-import type { Check } from '../types.js';
+import type { AuditCheck } from '../types.js';
 
 /** scram_iterations (16+) below the default of 4096. */
-export const check: Check = {
+export const check: AuditCheck = {
   id: 'scram-iterations-low',
   title: 'scram_iterations below the default',
   run(s) {

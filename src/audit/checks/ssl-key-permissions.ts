@@ -1,7 +1,7 @@
-import type { Check } from '../types.js';
+import type { AuditCheck } from '../types.js';
 
 /** The SSL private key readable by group or other. */
-export const check: Check = {
+export const check: AuditCheck = {
   id: 'ssl-key-permissions',
   title: 'SSL private key readable by other users',
   run(s) {

@@ -1,8 +1,8 @@
-import type { Check } from '../types.js';
+import type { AuditCheck } from '../types.js';
 import { loopbackOnly, networkRules, quote } from '../rules.js';
 
 /** ssl off while network rules admit clients. */
-export const check: Check = {
+export const check: AuditCheck = {
   id: 'ssl-off-network',
   title: 'SSL is off while network access is allowed',
   run(s) {

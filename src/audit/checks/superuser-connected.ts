@@ -1,12 +1,12 @@
-import type { Check } from '../types.js';
+import type { AuditCheck } from '../types.js';
 
 /** Client sessions connected as a superuser right now (other than pgharden's own). */
-export const check: Check = {
+export const check: AuditCheck = {
   id: 'superuser-connected',
   title: 'applications connected as superuser right now',
   run(s) {
     const su = new Set(s.roles.filter((r) => r.superuser).map((r) => r.name));
-    const sessions = s.consumers.filter((c) => su.has(c.user) && !c.application.startsWith('pgharden'));
+    const sessions = s.clients.filter((c) => su.has(c.user) && !c.application.startsWith('pgharden'));
     return sessions.length === 0 ? [] : [{
       severity: 'high' as const,
       evidence: sessions.map((c) => `${c.sessions} session(s) as "${c.user}" from ${c.clientAddress ?? 'the local socket'} (${c.application || 'no application_name'}, database ${c.database})`),

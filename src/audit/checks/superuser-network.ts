@@ -1,8 +1,8 @@
-import type { Check } from '../types.js';
+import type { AuditCheck } from '../types.js';
 import { loopbackOnly, networkRules, quote, userField, where } from '../rules.js';
 
 /** A superuser that some non-reject network rule admits: through `all`, `+group`, a regex or its name. */
-export const check: Check = {
+export const check: AuditCheck = {
   id: 'superuser-network',
   title: 'superuser reachable over the network',
   run(s) {

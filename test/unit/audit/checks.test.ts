@@ -19,7 +19,7 @@ function snapshot(hba: string, roles: RoleFacts[]): Snapshot {
     version: 'PostgreSQL 16', major: 16, systemIdentifier: '1', context,
     settings: { ssl: 'on', listen_addresses: 'localhost', password_encryption: 'scram-sha-256', log_connections: 'on', scram_iterations: '4096' },
     fileSettings: [], hba: { file: '/pg/pg_hba.conf', loaded }, roles, databases: ['postgres'], publicCanCreate: false,
-    consumers: [], files: [], connectedAs: 'postgres', confLoadTime: new Date().toISOString(), hbaChangedSinceReload: false, limits: [],
+    clients: [], files: [], connectedAs: 'postgres', confLoadTime: new Date().toISOString(), hbaChangedSinceReload: false, limits: [],
   };
 }
 

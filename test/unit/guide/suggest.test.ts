@@ -8,7 +8,7 @@ import { storySnapshot } from '../plan/fixtures.js';
 
 const withConsumers = () => ({
   ...storySnapshot(),
-  consumers: [
+  clients: [
     { user: 'postgres', application: 'agents', clientAddress: '127.10.0.7', database: 'workspace', ssl: false, sessions: 3 },
     { user: 'postgres', application: 'Weekly Reports', clientAddress: '127.10.3.9', database: 'workspace', ssl: false, sessions: 1 },
     { user: 'postgres', application: 'pgharden-scratch', clientAddress: '127.0.0.1', database: 'postgres', ssl: false, sessions: 1 },

@@ -29,7 +29,7 @@ export function storySnapshot(hba = STORY_HBA, roles = [role('postgres', { super
     },
     fileSettings: [{ sourcefile: '/pg/data/postgresql.conf', sourceline: 800, seqno: 20, name: 'listen_addresses', setting: '*', applied: true, error: null }],
     hba: { file: HBA, loaded }, roles, databases: ['postgres', 'workspace'], publicCanCreate: false,
-    consumers: [], files: [], connectedAs: 'postgres', confLoadTime: '2026-11-22T10:00:00.000Z', hbaChangedSinceReload: false, limits: [],
+    clients: [], files: [], connectedAs: 'postgres', confLoadTime: '2026-11-22T10:00:00.000Z', hbaChangedSinceReload: false, limits: [],
   };
 }
 
