@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { GucCatalog, GucParam } from '../conf/guc-settings.js';
+import type { GucCatalog, GucParam } from '../conf/guc-values.js';
 
 /** The server's parameters from pg_settings, with their running values, as a plain value. */
 export async function gucCatalogFromServer(client: pg.Client): Promise<GucCatalog> {

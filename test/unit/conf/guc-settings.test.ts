@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fileSettingsRows, parseBool, type GucCatalog, type GucParam } from '../../../src/conf/guc-settings.js';
+import { fileSettingsRows } from '../../../src/conf/guc-settings.js';
+import { parseBool, type GucCatalog, type GucParam } from '../../../src/conf/guc-values.js';
 import type { LoadedConf } from '../../../src/conf/load-conf.js';
 
 function param(p: Partial<GucParam> & Pick<GucParam, 'name' | 'vartype'>): [string, GucParam] {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { defaultContext } from '../../../src/conf/context.js';
 import { parseHba } from '../../../src/conf/hba.js';
-import { expectedChallenge, matchConnection, type Connection } from '../../../src/hba/match.js';
+import { expectedChallenge } from '../../../src/hba/challenge.js';
+import { matchConnection, type Connection } from '../../../src/hba/match.js';
 
 const ctx = defaultContext({ major: 16 });
 const rulesOf = (text: string) =>
