@@ -7,7 +7,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { listInstalls } from '../cluster/install.js';
-import { runSync } from '../process/run.js';
+import { runSync } from '../process/run-sync.js';
 
 export interface ClientTools {
   major: number;

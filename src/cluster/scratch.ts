@@ -10,7 +10,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { run, runSync } from '../process/run.js';
+import { run } from '../process/run.js';
+import { runSync } from '../process/run-sync.js';
 import type { PgInstall } from './install.js';
 
 export interface ClusterOptions {

@@ -6,7 +6,7 @@
 import { readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { reloadAdvice } from '../plan/store.js';
-import { runSync } from '../process/run.js';
+import { runSync } from '../process/run-sync.js';
 
 /** The pid that postmaster.pid names, and why it is not this data directory's postmaster (null: it is). */
 export interface PostmasterProof {

@@ -65,3 +65,32 @@ export class CommandError extends Error {
     this.stderrTail = tail;
   }
 }
+
+/** What execa reports of a failed command. */
+export interface Failure {
+  exitCode?: number | undefined;
+  signal?: string | undefined;
+  timedOut: boolean;
+  isMaxBuffer: boolean;
+  cause?: unknown;
+  shortMessage?: string | undefined;
+  stderr?: unknown;
+}
+
+/** The error for a failed execa result, with what the caller saw itself (its own timeout, overflow, an interrupt). */
+export function commandError(command: string, timeoutMs: number, r: Failure, seen: { timedOut?: boolean; overflow?: boolean; interrupted?: boolean } = {}): CommandError {
+  const overflow = r.isMaxBuffer || (seen.overflow ?? false);
+  const timedOut = (r.timedOut || (seen.timedOut ?? false)) && !overflow;
+  const started = r.exitCode !== undefined || r.signal !== undefined || timedOut || overflow;
+  return new CommandError({
+    command,
+    exitCode: r.exitCode,
+    signal: r.signal,
+    timedOut,
+    timeoutMs,
+    outputOverflow: overflow,
+    interrupted: seen.interrupted ?? false,
+    startError: started ? undefined : ((r.cause as NodeJS.ErrnoException | undefined)?.code ?? r.shortMessage ?? 'unknown'),
+    stderr: String(r.stderr ?? ''),
+  });
+}

@@ -1,16 +1,16 @@
 /**
  * Every command pgharden runs (consumer reload and health commands, psql for a .pgpass login,
- * pg_dump/pg_dumpall/pg_restore, the --copy-to command, initdb and pg_ctl, getconf) goes through
- * `run`, built on execa: a timeout that ends the command's whole process group (SIGTERM, then
- * SIGKILL), output kept up to a bound, the group ended when pgharden is interrupted, another
- * uid/gid (the server's OS user), a given environment, directory and stdin, and one error,
- * `CommandError`, naming the command, how it ended and the tail of its stderr.
- * `cluster/peer-relay.ts` spawns on its own: it is a long-lived byte relay under a socket, not a
- * command that runs and ends.
+ * pg_dump/pg_dumpall/pg_restore, the --copy-to command, initdb and pg_ctl) goes through `run`,
+ * built on execa (quick probes and exit hooks through `runSync`, in run-sync.ts): a timeout that
+ * ends the command's whole process group (SIGTERM, then SIGKILL), output kept up to a bound, the
+ * group ended when pgharden is interrupted, another uid/gid (the server's OS user), a given
+ * environment, directory and stdin, and one error, `CommandError`, naming the command, how it
+ * ended and the tail of its stderr. `cluster/peer-relay.ts` spawns on its own: it is a long-lived
+ * byte relay under a socket, not a command that runs and ends.
  */
 import type { Readable } from 'node:stream';
-import { execa, execaSync } from 'execa';
-import { CommandError } from './command-error.js';
+import type { execa as Execa } from 'execa';
+import { commandError } from './command-error.js';
 import { KILL_GRACE_MS, endGroup, interruption, trackGroup } from './groups.js';
 
 export { CommandError } from './command-error.js';
@@ -44,36 +44,8 @@ export interface RunResult {
   stderr: string;
 }
 
-/** What execa reports of a failed command, and what `run` saw itself. */
-interface Failure {
-  exitCode?: number | undefined;
-  signal?: string | undefined;
-  timedOut: boolean;
-  isMaxBuffer: boolean;
-  cause?: unknown;
-  shortMessage?: string | undefined;
-  stderr?: unknown;
-}
-
-function commandError(file: string, args: string[], o: RunOptions, r: Failure, seen: { timedOut?: boolean; overflow?: boolean; interrupted?: boolean }): CommandError {
-  const overflow = r.isMaxBuffer || (seen.overflow ?? false);
-  const timedOut = (r.timedOut || (seen.timedOut ?? false)) && !overflow;
-  const started = r.exitCode !== undefined || r.signal !== undefined || timedOut || overflow;
-  return new CommandError({
-    command: o.shown ?? [file, ...args].join(' '),
-    exitCode: r.exitCode,
-    signal: r.signal,
-    timedOut,
-    timeoutMs: o.timeoutMs,
-    outputOverflow: overflow,
-    interrupted: seen.interrupted ?? false,
-    startError: started ? undefined : ((r.cause as NodeJS.ErrnoException | undefined)?.code ?? r.shortMessage ?? 'unknown'),
-    stderr: String(r.stderr ?? ''),
-  });
-}
-
 /** execa with the options of `run`: a group of its own, bounded buffers, a result rather than a throw. */
-function spawn(file: string, args: string[], o: RunOptions) {
+function spawn(execa: typeof Execa, file: string, args: string[], o: RunOptions) {
   return execa(file, args, {
     ...(o.input === undefined ? { stdin: 'ignore' as const } : { input: o.input }),
     ...(o.env === undefined ? {} : { env: o.env, extendEnv: false }),
@@ -93,10 +65,12 @@ function spawn(file: string, args: string[], o: RunOptions) {
 
 /** Runs `file` with `args` (no shell); resolves when it exits 0, rejects with a CommandError otherwise. */
 export async function run(file: string, args: string[], o: RunOptions): Promise<RunResult> {
+  // Loaded on first use: execa costs more start-up time than a command that spawns nothing should pay.
+  const { execa } = await import('execa');
   const group = trackGroup();
   let sub: ReturnType<typeof spawn>;
   try {
-    sub = spawn(file, args, o);
+    sub = spawn(execa, file, args, o);
   } catch (err) {
     group.ended();
     throw err;
@@ -132,26 +106,5 @@ export async function run(file: string, args: string[], o: RunOptions): Promise<
   if (interrupted) await interrupted;
   group.ended();
   if (!r.failed) return { stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
-  throw commandError(file, args, o, r, { timedOut, overflow, interrupted: interrupted !== undefined });
-}
-
-/**
- * The synchronous form, for a quick probe (`pg_dump --version`, `getconf`) and for an exit hook,
- * where nothing asynchronous runs any more. Its timeout ends the command itself (a synchronous
- * wait cannot watch a process group); keep it to commands that start no children.
- */
-export function runSync(file: string, args: string[], o: Omit<RunOptions, 'onStdout'>): RunResult {
-  const r = execaSync(file, args, {
-    ...(o.input === undefined ? { stdin: 'ignore' as const } : { input: o.input as string | Buffer }),
-    ...(o.env === undefined ? {} : { env: o.env, extendEnv: false }),
-    ...(o.cwd === undefined ? {} : { cwd: o.cwd }),
-    ...(o.uid === undefined ? {} : { uid: o.uid, gid: o.gid ?? o.uid }),
-    maxBuffer: o.maxOutput ?? DEFAULT_MAX_OUTPUT,
-    timeout: o.timeoutMs,
-    killSignal: 'SIGKILL',
-    stripFinalNewline: false,
-    reject: false,
-  });
-  if (!r.failed) return { stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
-  throw commandError(file, args, o, r, {});
+  throw commandError(o.shown ?? [file, ...args].join(' '), o.timeoutMs, r, { timedOut, overflow, interrupted: interrupted !== undefined });
 }

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { serverIdentity } from '../../../src/cluster/scratch.js';
-import { CommandError, run, runSync } from '../../../src/process/run.js';
+import { runSync } from '../../../src/process/run-sync.js';
+import { CommandError, run } from '../../../src/process/run.js';
 
 let dir: string;
 beforeEach(() => {
