@@ -77,8 +77,17 @@ export interface Failure {
   stderr?: unknown;
 }
 
-/** The error for a failed execa result, with what the caller saw itself (its own timeout, overflow, an interrupt). */
-export function commandError(command: string, timeoutMs: number, r: Failure, seen: { timedOut?: boolean; overflow?: boolean; interrupted?: boolean } = {}): CommandError {
+/** What the caller of execa saw itself: its own timeout, output over the bound, an interrupt. */
+export interface Seen {
+  timedOut?: boolean;
+  overflow?: boolean;
+  interrupted?: boolean;
+}
+
+const startError = (r: Failure) => (r.cause as NodeJS.ErrnoException | undefined)?.code ?? r.shortMessage ?? 'unknown';
+
+/** The error for a failed execa result. */
+export function commandError(command: string, timeoutMs: number, r: Failure, seen: Seen = {}): CommandError {
   const overflow = r.isMaxBuffer || (seen.overflow ?? false);
   const timedOut = (r.timedOut || (seen.timedOut ?? false)) && !overflow;
   const started = r.exitCode !== undefined || r.signal !== undefined || timedOut || overflow;
@@ -90,7 +99,7 @@ export function commandError(command: string, timeoutMs: number, r: Failure, see
     timeoutMs,
     outputOverflow: overflow,
     interrupted: seen.interrupted ?? false,
-    startError: started ? undefined : ((r.cause as NodeJS.ErrnoException | undefined)?.code ?? r.shortMessage ?? 'unknown'),
+    startError: started ? undefined : startError(r),
     stderr: String(r.stderr ?? ''),
   });
 }

@@ -106,5 +106,6 @@ export async function run(file: string, args: string[], o: RunOptions): Promise<
   if (interrupted) await interrupted;
   group.ended();
   if (!r.failed) return { stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
-  throw commandError(o.shown ?? [file, ...args].join(' '), o.timeoutMs, r, { timedOut, overflow, interrupted: interrupted !== undefined });
+  const seen = { timedOut, overflow, interrupted: interrupted !== undefined };
+  throw commandError(o.shown ?? [file, ...args].join(' '), o.timeoutMs, r, seen);
 }
