@@ -11,6 +11,7 @@ const SRC = join(dirname(fileURLToPath(import.meta.url)), '..', 'src');
 /** Rank of each top-level directory of src/ (or file): a module may import only lower ranks and its own directory. */
 export const LAYERS = {
   core: 0, // errors, canonical JSON, atomic write, lock: durable primitives
+  process: 0, // child processes (execa): imports nothing of pgharden
   conf: 1, // parsers (pure) and their loaders
   hba: 2, // matcher, probe
   cluster: 3, // connecting, introspection, Debian clusters
@@ -20,6 +21,7 @@ export const LAYERS = {
   backup: 6,
   execute: 7, // may use backup (the verified-backup step), never the other way
   api: 8, // the public API's own verbs (inspect)
+  scratch: 8, // throwaway clusters and the story's cluster, for the demo and the tests
   'index.ts': 9, // the public API
   render: 10, // rendering shared by the front ends
   guide: 11,

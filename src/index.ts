@@ -141,6 +141,18 @@ export async function checkBackupTools(major: number): Promise<void> {
 }
 
 export { probe, type ProbeResult, type ProbeTarget } from './hba/probe.js';
+export type { Cluster, ClusterOptions } from './scratch/cluster.js';
+export { STORY_HBA, VPN_DEVICE, VPN_RANGE } from './scratch/story.js';
+
+/** A throwaway cluster (initdb in a temp directory, a free port, 127.0.0.1 only); the caller stops it. */
+export async function startScratchCluster(install: import('./cluster/install.js').PgInstall, o: import('./scratch/cluster.js').ClusterOptions = {}) {
+  return (await import('./scratch/cluster.js')).startCluster(install, o);
+}
+
+/** The story's insecure cluster: trust over the VPN range, listen_addresses '*' in the file, the workspace database. */
+export async function startStoryCluster(install: import('./cluster/install.js').PgInstall, o: { ssl?: boolean; settings?: Record<string, string> } = {}) {
+  return (await import('./scratch/story.js')).startStoryCluster(install, o);
+}
 
 /** A pg client whose TCP connection leaves from a chosen local address (any of 127.0.0.0/8). */
 export async function clientFrom(localAddress: string, config: import('pg').ClientConfig): Promise<import('pg').Client> {

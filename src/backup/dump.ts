@@ -5,10 +5,11 @@
  * restored data with the data as dumped, whatever was written meanwhile. Dumps are streamed to
  * files pgharden creates (0600), hashed as they are written.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import type { ClientTools } from '../cluster/client-tools.js';
+import { run } from '../process/run.js';
 
 /** SQL over one session per database (the admin path, or a plain connection for `pgharden backup`). */
 export interface SqlSessions {
@@ -58,32 +59,33 @@ export async function countsOf(s: SqlSessions, database: string): Promise<{ coun
   return { counts, objects: Number(o!.n) };
 }
 
+/** A dump or restore that runs longer than this is stuck: it is ended, with its children. */
+export const TOOL_TIMEOUT_MS = 24 * 3600_000;
+
 /** Runs a client tool; stdout goes to `out` (hashed), stdin comes from `input`. */
-export function runTool(cmd: string, args: string[], r: ToolRunner, io: { out?: string; input?: NodeJS.ReadableStream }): Promise<{ sha256: string; bytes: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: r.env, stdio: ['pipe', 'pipe', 'pipe'], ...(r.uid === undefined ? {} : { uid: r.uid, gid: r.gid! }) });
-    const hash = createHash('sha256');
-    let bytes = 0;
-    let stderr = '';
-    const fd = io.out ? openSync(io.out, 'w', 0o600) : null;
-    child.stdout.on('data', (d: Buffer) => {
-      hash.update(d);
-      bytes += d.length;
-      if (fd !== null) writeSync(fd, d);
+export async function runTool(cmd: string, args: string[], r: ToolRunner, io: { out?: string; input?: Readable }): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const fd = io.out ? openSync(io.out, 'w', 0o600) : null;
+  try {
+    await run(cmd, args, {
+      timeoutMs: TOOL_TIMEOUT_MS,
+      env: r.env,
+      uid: r.uid,
+      gid: r.gid,
+      input: io.input,
+      onStdout: (d) => {
+        hash.update(d);
+        bytes += d.length;
+        if (fd !== null) writeSync(fd, d);
+      },
+      shown: `${cmd.split('/').at(-1)} ${args.filter((a) => !a.includes('password')).join(' ')}`,
     });
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    if (io.input) io.input.pipe(child.stdin);
-    else child.stdin.end();
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (fd !== null) {
-        fsyncSync(fd);
-        closeSync(fd);
-      }
-      if (code === 0) resolve({ sha256: hash.digest('hex'), bytes });
-      else reject(new Error(`${cmd.split('/').at(-1)} ${args.filter((a) => !a.includes('password')).join(' ')} failed (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`));
-    });
-  });
+    if (fd !== null) fsyncSync(fd);
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+  return { sha256: hash.digest('hex'), bytes };
 }
 
 /** Dumps one database from a snapshot held open while its counts are taken. */

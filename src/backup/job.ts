@@ -6,13 +6,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import type pg from 'pg';
 import { configFor, peerIdentity, resolveTarget, type ConnectOptions } from '../cluster/connect.js';
 import { databaseSessions } from '../cluster/sessions.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { acquirePlanLock } from '../core/lock.js';
+import { run } from '../process/run.js';
 import { dropLeftDrills, fileLedger } from './drill-ledger.js';
 import type { SqlSessions, ToolRunner } from './dump.js';
 import { writeMetrics } from './metrics.js';
@@ -42,8 +41,6 @@ export interface BackupJobResult {
   removed: string[];
   problems: string[];
 }
-
-const pexec = promisify(execFile);
 
 /** One session per database, from the job's connection settings (every other parameter kept). */
 function sessions(base: pg.ClientConfig): SqlSessions & { end(): Promise<void> } {
@@ -83,10 +80,10 @@ export async function backupJob(o: BackupJobOptions): Promise<BackupJobResult> {
       for (const f of files) {
         const argv = o.copyTo.some((a) => a.includes('{}')) ? o.copyTo.map((a) => a.replaceAll('{}', f)) : [...o.copyTo, f];
         try {
-          await pexec(argv[0]!, argv.slice(1), { timeout: 600_000 });
+          await run(argv[0]!, argv.slice(1), { timeoutMs: 600_000 });
           result.copied.push(f);
         } catch (err) {
-          result.problems.push(`copy of ${f} failed: ${argv.join(' ')}: ${((err as { stderr?: string }).stderr ?? (err as Error).message).trim()}`);
+          result.problems.push(`copy of ${f} failed: ${(err as Error).message}`);
         }
       }
     }

@@ -4,11 +4,11 @@
  * Looked for in the system's PostgreSQL directories, the npm-shipped ones and PATH; when none
  * fits, pgharden says which package provides them and refuses rather than dumping badly.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { listInstalls } from './install.js';
 import { InputError } from '../core/errors.js';
+import { runSync } from '../process/run-sync.js';
 
 export interface ClientTools {
   major: number;
@@ -31,9 +31,12 @@ function candidates(): string[] {
 
 /** The major of a tool, from `--version` ("pg_dump (PostgreSQL) 15.18 (Debian ...)"). */
 function majorOf(tool: string): number | null {
-  const r = spawnSync(tool, ['--version'], { encoding: 'utf8', timeout: 10_000 });
-  const m = /\(PostgreSQL\) (\d+)/.exec(r.stdout ?? '');
-  return m ? Number(m[1]) : null;
+  try {
+    const m = /\(PostgreSQL\) (\d+)/.exec(runSync(tool, ['--version'], { timeoutMs: 10_000 }).stdout);
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Tools of the server's major when present, else the newest newer one; refuses when there is none. */

@@ -8,9 +8,8 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
-  apply as applyPlan, audit, checkBackupTools, parseSpec, plan as makePlan, review as reviewPlan, rollback as rollbackPlan, VERSION, type PgInstall,
+  apply as applyPlan, audit, checkBackupTools, parseSpec, plan as makePlan, review as reviewPlan, rollback as rollbackPlan, VERSION, VPN_DEVICE, type PgInstall,
 } from '../index.js';
-import { VPN_DEVICE } from './story.js';
 import { paint, type Output } from '../render/output.js';
 import { matrixTable } from '../render/review.js';
 import { createWorld, rowCounts, type DemoWorld } from './setup.js';

@@ -7,9 +7,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
-import type { PgInstall } from '../index.js';
-import type { Cluster } from './scratch.js';
-import { startStoryCluster, VPN_RANGE } from './story.js';
+import { startStoryCluster, VPN_RANGE, type Cluster, type PgInstall } from '../index.js';
 
 export interface DemoWorld {
   cluster: Cluster;

@@ -5,14 +5,11 @@
  * is not a plain file or has any group or world access ("has group or world access; permissions
  * should be u=rw (0600) or less").
  */
-import { execFile } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { listInstalls } from '../cluster/install.js';
 import type { Site } from '../plan/consumer-edit.js';
-
-const pexec = promisify(execFile);
+import { CommandError, run } from '../process/run.js';
 
 /** A psql binary: the newest PostgreSQL install's, else the first on PATH. */
 export function findPsql(): string | undefined {
@@ -42,10 +39,11 @@ export async function pgpassLogin(path: string, site: Site, server: { host: stri
   const asOwner = process.getuid?.() === 0 && st.uid !== 0 ? { uid: st.uid, gid: st.gid } : {};
   const args = ['-w', '-X', '-A', '-t', '-h', site.host ?? server.host, '-p', String(site.port ?? server.port), '-U', site.user!, '-d', site.database ?? 'postgres', '-c', 'SELECT 1'];
   try {
-    await pexec(psql, args, { env, timeout: 30_000, ...asOwner });
+    await run(psql, args, { env, timeoutMs: 30_000, ...asOwner });
     return 'ok';
   } catch (err) {
-    const stderr = ((err as { stderr?: string }).stderr ?? (err as Error).message).trim().split('\n')[0] ?? '';
+    if (!(err instanceof CommandError)) throw err;
+    const stderr = err.stderrTail.split('\n')[0] || err.message;
     return /password authentication failed|no password supplied|no pg_hba\.conf entry|rejects connection/.test(stderr) ? `refused: ${stderr}` : `error: ${stderr}`;
   }
 }

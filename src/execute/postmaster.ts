@@ -3,11 +3,11 @@
  * after it is proven to be this data directory's postmaster. After a crash the file can name a pid
  * the kernel has since given to an unrelated process, which a SIGHUP would kill.
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { reloadAdvice } from '../plan/store.js';
 import { RefusedError } from '../core/errors.js';
+import { runSync } from '../process/run-sync.js';
 
 /** The pid that postmaster.pid names, and why it is not this data directory's postmaster (null: it is). */
 export interface PostmasterProof {
@@ -18,7 +18,7 @@ export interface PostmasterProof {
 /** Kernel clock ticks per second (/proc/PID/stat counts in them). */
 function clockTicks(): number {
   try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    return Number(runSync('getconf', ['CLK_TCK'], { timeoutMs: 10_000 }).stdout.trim()) || 100;
   } catch {
     return 100;
   }

@@ -9,15 +9,14 @@
  * and the server say what was done: files that differ are restored, SQL steps whose after-state
  * holds are undone.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { observeFile } from '../plan/binding.js';
 import { loadPlan, reloadAdvice } from '../plan/store.js';
 import { backupPath } from '../plan/stage-network.js';
 import type { Plan, Step } from '../plan/types.js';
+import { run } from '../process/run.js';
 import { openAdmin, type AdminSession } from './admin.js';
 import { restoreLink, writeFileAtomic } from '../core/atomic.js';
 import { dropLeftScratch, journalLedger } from './backup-step.js';
@@ -40,8 +39,6 @@ export interface RollbackOptions {
   /** End the sessions still on a role rollback drops (default: keep the role and report them). */
   terminate?: boolean;
 }
-
-const pexec = promisify(execFile);
 
 const isSqlUndo = (s: Step) => s.forward.do === 'sql' && s.undo?.do === 'sql' && !s.id.startsWith('roles/password-encryption') && s.id !== 'flip/listen-addresses';
 
@@ -106,12 +103,12 @@ export async function rollbackPlan(dir: string, log: (line: string) => void, o: 
     const reverse = [...touched].reverse();
     for (const s of reverse.filter((x) => x.forward.do === 'command' && x.undo?.do === 'command')) {
       const u = s.undo as { argv: string[]; timeoutMs: number };
-      await pexec(u.argv[0]!, u.argv.slice(1), { timeout: u.timeoutMs }).then(
+      await run(u.argv[0]!, u.argv.slice(1), { timeoutMs: u.timeoutMs }).then(
         () => {
           result.undone.push(`${s.id}: ran ${u.argv.join(' ')} again`);
           log(`  ${s.id}: ran ${u.argv.join(' ')} again, so the consumer reads its restored file`);
         },
-        (err: Error) => result.kept.push(`${s.id}: ${u.argv.join(' ')} failed: ${err.message}`),
+        (err: Error) => result.kept.push(`${s.id}: ${err.message}`),
       );
     }
     const sqlSteps = reverse.filter(isSqlUndo);

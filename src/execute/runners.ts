@@ -4,13 +4,12 @@
  * written atomically with their mode and owner kept; a candidate pg_hba.conf is checked with
  * pg_hba_file_rules before anything reloads it, and the previous file is put back on any error.
  */
-import { execFile } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { rewriteSite } from '../plan/consumer-edit.js';
 import type { Secrets } from '../plan/secrets.js';
 import { consumerMode } from '../plan/stage-consumers.js';
+import { CommandError, run } from '../process/run.js';
 import { type Action, type Plan, type Step } from '../plan/types.js';
 import type { AdminSession } from './admin.js';
 import { writeFileAtomic } from '../core/atomic.js';
@@ -37,8 +36,6 @@ export class StepError extends Error {
     this.name = 'StepError';
   }
 }
-
-const pexec = promisify(execFile);
 
 /** Writes a candidate pg_hba.conf, validates it with the server, and puts the old one back on any error line. */
 async function writeHba(path: string, content: Buffer, mode: number, uid: number, gid: number, x: RunContext): Promise<void> {
@@ -157,11 +154,10 @@ export async function runAction(a: Action, step: Step, x: RunContext): Promise<C
       return [];
     case 'command':
       try {
-        const r = await pexec(a.argv[0]!, a.argv.slice(1), { timeout: a.timeoutMs, maxBuffer: 1 << 20 });
+        const r = await run(a.argv[0]!, a.argv.slice(1), { timeoutMs: a.timeoutMs });
         for (const l of `${r.stdout}${r.stderr}`.trim().split('\n').filter(Boolean).slice(-5)) x.log(`      | ${l}`);
       } catch (err) {
-        const e = err as { code?: number | string; killed?: boolean; stderr?: string };
-        throw new StepError(`${a.argv.join(' ')} ${e.killed ? `timed out after ${a.timeoutMs / 1000} s` : `failed (exit ${e.code})`}: ${(e.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`);
+        throw err instanceof CommandError ? new StepError(err.message) : err;
       }
       return [];
     case 'gate':

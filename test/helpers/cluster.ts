@@ -1,5 +1,5 @@
 /**
- * Scratch clusters for tests (see src/cluster/scratch.ts), registered with vitest hooks so they
+ * Scratch clusters for tests (see src/scratch/cluster.ts), registered with vitest hooks so they
  * are always stopped, even when a test fails.
  *
  * Majors are chosen with PGHARDEN_PG_VERSIONS (default "15,18"): 15 is the system's
@@ -8,9 +8,9 @@
  */
 import { afterAll, beforeAll } from 'vitest';
 import { findInstall, type PgInstall } from '../../src/cluster/install.js';
-import { startCluster, type Cluster, type ClusterOptions } from '../../src/demo/scratch.js';
+import { startCluster, type Cluster, type ClusterOptions } from '../../src/scratch/cluster.js';
 
-export { freePort, startCluster, type Cluster, type ClusterOptions } from '../../src/demo/scratch.js';
+export { freePort, startCluster, type Cluster, type ClusterOptions } from '../../src/scratch/cluster.js';
 export type { PgInstall };
 
 /** The installs the test run covers, from PGHARDEN_PG_VERSIONS ("15,18" by default). */

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { findClientTools } from '../../src/cluster/client-tools.js';
-import { startStoryCluster, VPN_RANGE } from '../../src/demo/story.js';
+import { startStoryCluster, VPN_RANGE } from '../../src/scratch/story.js';
 import type { Cluster, PgInstall } from './cluster.js';
 import { pgharden } from './cli.js';
 

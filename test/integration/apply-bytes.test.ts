@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STORY_HBA } from '../../src/demo/story.js';
+import { STORY_HBA } from '../../src/scratch/story.js';
 import { testedInstalls } from '../helpers/cluster.js';
 import { pgharden } from '../helpers/cli.js';
 import { makeStoryPlan, storyWithConsumers, type StoryPlanSetup } from '../helpers/story-plan.js';

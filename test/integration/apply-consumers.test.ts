@@ -1,15 +1,17 @@
 /**
  * Consumers during apply: their reload and health commands run (argv, no shell, output shown), a
  * failing health check stops apply with exit 1 and the way back, and a consumer still connected
- * on its old identity when the drain gate times out is named, session by session.
+ * on its old identity when the drain gate times out is named, session by session; an apply stopped
+ * with SIGTERM while a reload command runs takes that command and its children down with it.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientFrom } from '../../src/cluster/from-address.js';
-import { VPN_DEVICE, VPN_RANGE } from '../../src/demo/story.js';
+import { VPN_DEVICE, VPN_RANGE } from '../../src/scratch/story.js';
 import { testedInstalls } from '../helpers/cluster.js';
-import { pgharden } from '../helpers/cli.js';
+import { CLI, pgharden } from '../helpers/cli.js';
 import { hasDumpTools } from '../helpers/story-plan.js';
 import { storyWithConsumers, type StoryPlanSetup } from '../helpers/story-plan.js';
 
@@ -92,4 +94,34 @@ describe.each(testedInstalls())('consumers during apply on PostgreSQL $major', (
     expect(pgharden(['rollback', plan]).code).toBe(0);
     expect(readFileSync(pgpass, 'utf8')).toBe(`127.0.0.1:${s.cluster.port}:workspace:postgres:unused\n`);
   });
+
+  it('takes a running reload command and its children down when apply is stopped with SIGTERM', async () => {
+    const pids = join(s.dir, 'reload.pids');
+    const stop = join(s.dir, 'reload.stop');
+    // Hangs (with a grandchild) until the stop file exists: then rollback's rerun returns at once.
+    const plan = spec('stopped', `{ name: agents, file: agents.env, key: DATABASE_URL, role: agents_app, reload: [sh, -c, "test -e ${stop} || { sleep 300 & echo $$ $! > ${pids}; wait; }"] }`);
+    const apply = spawn(process.execPath, [CLI, 'apply', plan, '--yes'], { stdio: 'ignore', env: { ...process.env, NO_COLOR: '1' } });
+    const ended = new Promise<NodeJS.Signals | null>((r) => apply.on('exit', (_code, signal) => r(signal)));
+    expect(await until(() => existsSync(pids) && readFileSync(pids, 'utf8').trim().split(' ').length === 2, 60_000)).toBe(true);
+    const [shell, grandchild] = readFileSync(pids, 'utf8').trim().split(' ').map(Number);
+    apply.kill('SIGTERM');
+    expect(await ended).toBe('SIGTERM');
+    expect(await until(() => !running(shell!) && !running(grandchild!), 5000)).toBe(true);
+    writeFileSync(stop, '');
+    expect(pgharden(['rollback', plan]).code).toBe(0);
+  });
 });
+
+/** Running, not a zombie (an orphan killed by a signal may stay one until init reaps it). */
+function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+async function until(what: () => boolean, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (what()) return true;
+  return what();
+}

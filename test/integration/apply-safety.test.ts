@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VPN_DEVICE } from '../../src/demo/story.js';
+import { VPN_DEVICE } from '../../src/scratch/story.js';
 import { probe } from '../../src/hba/probe.js';
 import { chooseSite } from '../../src/plan/consumer-edit.js';
 import { testedInstalls } from '../helpers/cluster.js';

@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VPN_RANGE } from '../../src/demo/story.js';
+import { VPN_RANGE } from '../../src/scratch/story.js';
 import { testedInstalls } from '../helpers/cluster.js';
 import { pgharden } from '../helpers/cli.js';
 import { storyWithConsumers, makeStoryPlan, type StoryPlanSetup } from '../helpers/story-plan.js';

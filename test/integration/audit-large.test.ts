@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { chownSync, statSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStoryCluster, STORY_HBA } from '../../src/demo/story.js';
+import { startStoryCluster, STORY_HBA } from '../../src/scratch/story.js';
 import { testedInstalls, type Cluster } from '../helpers/cluster.js';
 import { CLI } from '../helpers/cli.js';
 

@@ -8,7 +8,7 @@ import { appendFileSync, chmodSync, chownSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECKS } from '../../src/audit/audit.js';
 import { clientFrom } from '../../src/cluster/from-address.js';
-import { startStoryCluster, VPN_DEVICE } from '../../src/demo/story.js';
+import { startStoryCluster, VPN_DEVICE } from '../../src/scratch/story.js';
 import { startCluster, testedInstalls, type Cluster, type PgInstall } from '../helpers/cluster.js';
 import { pgharden } from '../helpers/cli.js';
 

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStoryCluster, VPN_DEVICE } from '../../src/demo/story.js';
+import { startStoryCluster, VPN_DEVICE } from '../../src/scratch/story.js';
 import { probe } from '../../src/hba/probe.js';
 import { testedInstalls, useCluster, type Cluster } from '../helpers/cluster.js';
 import { pgharden } from '../helpers/cli.js';

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientFrom } from '../../src/cluster/from-address.js';
-import { VPN_DEVICE } from '../../src/demo/story.js';
+import { VPN_DEVICE } from '../../src/scratch/story.js';
 import { probe } from '../../src/hba/probe.js';
 import { testedInstalls } from '../helpers/cluster.js';
 import { CLI } from '../helpers/cli.js';

@@ -3,7 +3,7 @@
  * reload the old paths are closed — checked by startup-packet probes, before any password.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStoryCluster, VPN_DEVICE } from '../../src/demo/story.js';
+import { startStoryCluster, VPN_DEVICE } from '../../src/scratch/story.js';
 import { contextFromServer } from '../../src/cluster/context.js';
 import { loadHba } from '../../src/conf/load-hba.js';
 import { probe, type ProbeResult } from '../../src/hba/probe.js';

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStoryCluster, VPN_RANGE } from '../../src/demo/story.js';
+import { startStoryCluster, VPN_RANGE } from '../../src/scratch/story.js';
 import { testedInstalls, type Cluster } from '../helpers/cluster.js';
 import { pgharden } from '../helpers/cli.js';
 

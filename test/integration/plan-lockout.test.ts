@@ -9,7 +9,7 @@ import { closeSync, openSync, ftruncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientFrom } from '../../src/cluster/from-address.js';
-import { STORY_HBA } from '../../src/demo/story.js';
+import { STORY_HBA } from '../../src/scratch/story.js';
 import { testedInstalls } from '../helpers/cluster.js';
 import { pgharden } from '../helpers/cli.js';
 import { consumerSpec, hasDumpTools, storyWithConsumers, type StoryPlanSetup } from '../helpers/story-plan.js';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientFrom } from '../../src/cluster/from-address.js';
-import { startStoryCluster, VPN_RANGE } from '../../src/demo/story.js';
+import { startStoryCluster, VPN_RANGE } from '../../src/scratch/story.js';
 import { probe } from '../../src/hba/probe.js';
 import { makePlan } from '../../src/plan/make.js';
 import type { Secrets } from '../../src/plan/secrets.js';

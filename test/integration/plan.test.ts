@@ -8,7 +8,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStoryCluster, VPN_RANGE } from '../../src/demo/story.js';
+import { startStoryCluster, VPN_RANGE } from '../../src/scratch/story.js';
 import { testedInstalls, type Cluster } from '../helpers/cluster.js';
 import { pgharden } from '../helpers/cli.js';
 import { hasDumpTools } from '../helpers/story-plan.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { STORY_HBA } from '../../../src/demo/story.js';
+import { STORY_HBA } from '../../../src/scratch/story.js';
 import { parseHba } from '../../../src/conf/hba.js';
 import { consumerLockouts } from '../../../src/plan/consumer-lockout.js';
 import { siteEndpoints } from '../../../src/plan/consumer-route.js';

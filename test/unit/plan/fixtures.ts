@@ -1,6 +1,6 @@
 /** The story cluster as the planner sees it, built in code: no server, no files. */
 import type { RoleFacts, Snapshot } from '../../../src/cluster/introspect.js';
-import { STORY_HBA } from '../../../src/demo/story.js';
+import { STORY_HBA } from '../../../src/scratch/story.js';
 import { defaultContext } from '../../../src/conf/context.js';
 import { loadHba } from '../../../src/conf/load-hba.js';
 import type { FileBinding } from '../../../src/plan/binding.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { STORY_HBA } from '../../../src/demo/story.js';
+import { STORY_HBA } from '../../../src/scratch/story.js';
 import { defaultContext } from '../../../src/conf/context.js';
 import { parseHba } from '../../../src/conf/hba.js';
 import { hardenHba } from '../../../src/plan/hba-edit.js';

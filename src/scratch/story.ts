@@ -6,8 +6,8 @@
  * switch any device can flip as superuser.
  */
 import { chmodSync } from 'node:fs';
-import type { PgInstall } from '../index.js';
-import { startCluster, type Cluster } from './scratch.js';
+import type { PgInstall } from '../cluster/install.js';
+import { startCluster, type Cluster } from './cluster.js';
 
 /** The "office VPN": a loopback range, so the demo never leaves this machine. */
 export const VPN_RANGE = '127.10.0.0/16';

@@ -5,13 +5,14 @@
  * Used by the tests, the benchmarks and `pgharden demo`; every cluster is stopped and removed
  * by `stop()`, and on process exit if the caller dies first.
  */
-import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import type { PgInstall } from '../index.js';
+import type { PgInstall } from '../cluster/install.js';
+import { run } from '../process/run.js';
+import { runSync } from '../process/run-sync.js';
 
 export interface ClusterOptions {
   /** Start with ssl=on and a self-signed certificate made now. */
@@ -64,12 +65,11 @@ function installExitHook(): void {
 }
 
 function stopSync(c: { pgCtl: string; dataDir: string; uid: number; gid: number; root: string }): void {
-  spawnSync(c.pgCtl, ['stop', '-D', c.dataDir, '-m', 'immediate', '-w'], {
-    uid: c.uid,
-    gid: c.gid,
-    stdio: 'ignore',
-    timeout: 30_000,
-  });
+  try {
+    runSync(c.pgCtl, ['stop', '-D', c.dataDir, '-m', 'immediate', '-w'], { uid: c.uid, gid: c.gid, timeoutMs: 30_000 });
+  } catch {
+    // Not running (a failed start), or already stopped: the directory goes either way.
+  }
   rmSync(c.root, { recursive: true, force: true });
   live.delete(c);
 }
@@ -97,17 +97,19 @@ export function serverIdentity(): { uid: number; gid: number } {
   return { uid: Number(u), gid: Number(g) };
 }
 
-function run(cmd: string, args: string[], ids: { uid: number; gid: number }, what: string): void {
-  const r = spawnSync(cmd, args, { ...ids, encoding: 'utf8', timeout: 120_000, env: { ...process.env, LC_ALL: 'C', LANG: 'C' } });
-  if (r.status !== 0) {
-    throw new Error(`${what} failed (exit ${r.status ?? r.signal}): ${cmd} ${args.join(' ')}\n${r.stdout ?? ''}${r.stderr ?? ''}`);
+/** Runs a server tool as `ids`, in the C locale; `what` names the step in the error. */
+async function runAs(cmd: string, args: string[], ids: { uid: number; gid: number }, what: string): Promise<void> {
+  try {
+    await run(cmd, args, { ...ids, timeoutMs: 120_000, env: { ...process.env, LC_ALL: 'C', LANG: 'C' } });
+  } catch (err) {
+    throw new Error(`${what} failed: ${(err as Error).message}`);
   }
 }
 
-function makeCertificate(dir: string, ids: { uid: number; gid: number }): { cert: string; key: string } {
+async function makeCertificate(dir: string, ids: { uid: number; gid: number }): Promise<{ cert: string; key: string }> {
   const cert = join(dir, 'server.crt');
   const key = join(dir, 'server.key');
-  run(
+  await runAs(
     'openssl',
     ['req', '-new', '-x509', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1', '-newkey', 'rsa:2048', '-keyout', key, '-out', cert],
     { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
@@ -130,7 +132,7 @@ export async function startCluster(install: PgInstall, opts: ClusterOptions = {}
   const pgCtl = join(install.bindir, 'pg_ctl');
   const handle = { pgCtl, dataDir, uid: ids.uid, gid: ids.gid, root };
   try {
-    run(join(install.bindir, 'initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'], ids, 'initdb');
+    await runAs(join(install.bindir, 'initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'], ids, 'initdb');
     const port = await freePort();
     const settings: Record<string, string> = {
       listen_addresses: '127.0.0.1',
@@ -142,7 +144,7 @@ export async function startCluster(install: PgInstall, opts: ClusterOptions = {}
       ...opts.settings,
     };
     if (opts.ssl) {
-      const { cert, key } = makeCertificate(root, ids);
+      const { cert, key } = await makeCertificate(root, ids);
       Object.assign(settings, { ssl: 'on', ssl_cert_file: cert, ssl_key_file: key });
     }
     const confFile = join(dataDir, 'postgresql.conf');
@@ -157,7 +159,7 @@ export async function startCluster(install: PgInstall, opts: ClusterOptions = {}
       .map(([k, v]) => `-c ${k}=${v}`)
       .join(' ');
     live.add(handle);
-    run(pgCtl, ['start', '-D', dataDir, '-w', '-t', '60', '-l', logFile, '-o', o], ids, 'Starting PostgreSQL');
+    await runAs(pgCtl, ['start', '-D', dataDir, '-w', '-t', '60', '-l', logFile, '-o', o], ids, 'Starting PostgreSQL');
 
     const clientConfig = { host: '127.0.0.1', port, user: 'postgres', database: 'postgres' };
     // Named, so an audit of a scratch cluster can tell pgharden's own session from the consumers'.

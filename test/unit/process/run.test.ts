@@ -1,0 +1,148 @@
+/**
+ * The command helper against real commands: a timeout ends the whole process tree (also children
+ * that ignore SIGTERM), output is bounded, the error names the command, its exit and its stderr
+ * tail, the command runs as another uid with its own environment, directory and stdin, and an
+ * interrupted pgharden takes its commands' process groups down with it.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { serverIdentity } from '../../../src/scratch/cluster.js';
+import { runSync } from '../../../src/process/run-sync.js';
+import { CommandError, run } from '../../../src/process/run.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'pgharden-run-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Running, not a zombie (an orphan killed by a signal may stay one until init reaps it). */
+const alive = (pid: number) => {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(what: () => boolean, ms = 5000): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(25)) if (what()) return true;
+  return what();
+}
+const pids = (file: string) => readFileSync(file, 'utf8').trim().split(/\s+/).map(Number);
+const failure = (p: Promise<unknown>) => p.then(() => expect.unreachable('the command succeeded'), (e: unknown) => e as CommandError);
+
+/** A shell that starts a grandchild `sleep`, records both pids, then waits. */
+const tree = (pidFile: string, prelude = '') => ['-c', `${prelude}sleep 60 & echo $$ $! > ${pidFile}; wait`];
+
+describe('run', () => {
+  it('returns stdout and stderr of a command that exits 0', async () => {
+    expect(await run('sh', ['-c', 'echo out; echo err >&2'], { timeoutMs: 10_000 })).toEqual({ stdout: 'out\n', stderr: 'err\n' });
+  });
+
+  it('names the command, its exit code and the last 20 lines of its stderr', async () => {
+    const e = await failure(run('sh', ['-c', 'for i in $(seq 1 30); do echo "line $i" >&2; done; exit 4'], { timeoutMs: 10_000 }));
+    expect(e).toBeInstanceOf(CommandError);
+    expect(e.exitCode).toBe(4);
+    expect(e.signal).toBeUndefined();
+    expect(e.command).toBe('sh -c for i in $(seq 1 30); do echo "line $i" >&2; done; exit 4');
+    expect(e.stderrTail.split('\n')).toEqual(Array.from({ length: 20 }, (_, i) => `line ${i + 11}`));
+    expect(e.message).toMatch(/^sh -c for i .* failed \(exit 4\):\n {2}line 11\n[\s\S]* {2}line 30$/);
+    expect(e.message).not.toContain('line 10\n');
+  });
+
+  it('shows the command as the caller names it', async () => {
+    const e = await failure(run('sh', ['-c', 'echo nope >&2; exit 1'], { timeoutMs: 10_000, shown: 'the health check' }));
+    expect(e.message).toBe('the health check failed (exit 1): nope');
+  });
+
+  it('says when a command cannot be started', async () => {
+    const e = await failure(run(join(dir, 'missing'), [], { timeoutMs: 10_000 }));
+    expect(e.message).toBe(`${join(dir, 'missing')} could not be started (ENOENT)`);
+  });
+
+  it('ends the whole process tree at its timeout', async () => {
+    const f = join(dir, 'pids');
+    const started = Date.now();
+    const e = await failure(run('sh', tree(f), { timeoutMs: 500 }));
+    expect(e.timedOut).toBe(true);
+    expect(e.message).toBe(`sh ${tree(f).join(' ')} timed out after 0.5 s and was ended with its child processes`);
+    expect(Date.now() - started).toBeLessThan(5000);
+    const [shell, grandchild] = pids(f);
+    expect(await until(() => !alive(shell!) && !alive(grandchild!))).toBe(true);
+  });
+
+  it('kills a tree that ignores SIGTERM after the grace period', async () => {
+    const f = join(dir, 'pids');
+    const started = Date.now();
+    const e = await failure(run('sh', tree(f, "trap '' TERM; "), { timeoutMs: 300 }));
+    expect(e.timedOut).toBe(true);
+    const [shell, grandchild] = pids(f);
+    expect(await until(() => !alive(shell!) && !alive(grandchild!))).toBe(true);
+    expect(Date.now() - started).toBeLessThan(8000);
+  });
+
+  it('keeps output up to its bound and ends a command that writes more', async () => {
+    expect((await run('sh', ['-c', 'head -c 1000 /dev/zero | tr "\\0" x'], { timeoutMs: 10_000, maxOutput: 1000 })).stdout).toHaveLength(1000);
+    const f = join(dir, 'pids');
+    const started = Date.now();
+    const e = await failure(run('sh', ['-c', `sleep 60 & echo $$ $! > ${f}; yes`], { timeoutMs: 60_000, maxOutput: 1000 }));
+    expect(e.message).toMatch(/wrote more output than pgharden keeps and was ended$/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const [shell, grandchild] = pids(f);
+    expect(await until(() => !alive(shell!) && !alive(grandchild!))).toBe(true);
+  });
+
+  it('streams stdout to a function, with nothing kept', async () => {
+    const chunks: Buffer[] = [];
+    const r = await run('sh', ['-c', 'head -c 3000000 /dev/zero'], { timeoutMs: 10_000, maxOutput: 1000, onStdout: (c) => chunks.push(c) });
+    expect(Buffer.concat(chunks).length).toBe(3_000_000);
+    expect(r.stdout).toBe('');
+  });
+
+  it('runs with the given environment (only it), directory and stdin', async () => {
+    const r = await run('sh', ['-c', 'echo "$FOO ${HOME:-no home}"; pwd; cat'], { timeoutMs: 10_000, env: { FOO: 'bar', PATH: process.env.PATH }, cwd: dir, input: 'from stdin' });
+    expect(r.stdout).toBe(`bar no home\n${dir}\nfrom stdin`);
+  });
+
+  it.runIf(process.getuid?.() === 0)('runs as another uid and gid (as root: the server OS user)', async () => {
+    const ids = serverIdentity();
+    expect((await run('id', ['-u'], { timeoutMs: 10_000, ...ids })).stdout.trim()).toBe(String(ids.uid));
+    expect((await run('id', ['-g'], { timeoutMs: 10_000, ...ids })).stdout.trim()).toBe(String(ids.gid));
+    expect(runSync('id', ['-u'], { timeoutMs: 10_000, ...ids }).stdout.trim()).toBe(String(ids.uid));
+  });
+});
+
+describe('runSync', () => {
+  it('returns the output, or a CommandError with exit code and stderr', () => {
+    expect(runSync('sh', ['-c', 'echo hi'], { timeoutMs: 10_000 }).stdout).toBe('hi\n');
+    expect(() => runSync('sh', ['-c', 'echo why >&2; exit 2'], { timeoutMs: 10_000 })).toThrow('sh -c echo why >&2; exit 2 failed (exit 2): why');
+  });
+
+  it('ends a command at its timeout', () => {
+    expect(() => runSync('sleep', ['60'], { timeoutMs: 200 })).toThrow('sleep 60 timed out after 0.2 s');
+  });
+});
+
+// The built helper, so a plain node process can use it as pgharden does.
+const built = join(import.meta.dirname, '../../../dist/process/run.js');
+
+describe('an interrupted pgharden', () => {
+  it.each(['SIGINT', 'SIGTERM'] as const)('ends its commands process groups on %s and dies of it', async (signal) => {
+    expect(existsSync(built), `${built} is missing: run "npm run build" first`).toBe(true);
+    const f = join(dir, 'pids');
+    // What pgharden does: a command through the helper, then it is interrupted.
+    const parentScript = join(dir, 'parent.mjs');
+    writeFileSync(parentScript, `const { run } = await import(${JSON.stringify(built)});\nawait run('sh', ${JSON.stringify(tree(f))}, { timeoutMs: 60000 });\n`);
+    const parent = spawn(process.execPath, [parentScript], { stdio: 'ignore' });
+    const ended = new Promise<NodeJS.Signals | null>((r) => parent.on('exit', (_code, sig) => r(sig)));
+    expect(await until(() => existsSync(f) && pids(f).length === 2, 10_000)).toBe(true);
+    const [shell, grandchild] = pids(f);
+    parent.kill(signal);
+    expect(await ended).toBe(signal);
+    expect(await until(() => !alive(shell!) && !alive(grandchild!))).toBe(true);
+  }, 30_000);
+});
