@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
+import type { Faults } from '../execute/runners.js';
 import { parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
 import { paint } from './output.js';
@@ -30,6 +31,22 @@ Examples:
   sudo pgharden apply plans/office-vpn --yes    # in a script
 `;
 
+/**
+ * The test-only fault of PGHARDEN_FAULT=STEP:POINT, as the executor's option: POINT intent,
+ * action or done kills apply there; corrupt spoils that step's candidate pg_hba.conf;
+ * truncate-dump or delete-rows spoils that step's verified backup. Only this front end reads it.
+ */
+export function faultsFromEnv(value: string | undefined): Faults | undefined {
+  const at = value?.lastIndexOf(':') ?? -1;
+  if (value === undefined || at <= 0) return undefined;
+  const step = value.slice(0, at);
+  const point = value.slice(at + 1);
+  if (point === 'intent' || point === 'action' || point === 'done') return { kill: { step, at: point } };
+  if (point === 'corrupt') return { corruptHba: step };
+  if (point === 'truncate-dump' || point === 'delete-rows') return { backup: { step, fault: point } };
+  return undefined;
+}
+
 export const command: Command = {
   help: HELP,
   async run(argv, o) {
@@ -55,7 +72,9 @@ export const command: Command = {
     }
     const { applyPlan } = await import('../execute/apply.js');
     const started = Date.now();
-    const r = await executeErrors(() => applyPlan(dir, { version: '0.1.0', log: (l) => say(`${l}  ${paint(o, 'dim', `${((Date.now() - started) / 1000).toFixed(1)} s`)}`) }));
+    const faults = faultsFromEnv(process.env.PGHARDEN_FAULT);
+    const log = (l: string) => say(`${l}  ${paint(o, 'dim', `${((Date.now() - started) / 1000).toFixed(1)} s`)}`);
+    const r = await executeErrors(() => applyPlan(dir, { version: '0.1.0', log, ...(faults ? { faults } : {}) }));
     if (values.json) {
       o.out(JSON.stringify({ schemaVersion: 1, plan: { id: r.plan.id, name: r.plan.name, dir }, outcome: r.outcome, stopped: r.stopped ?? null, drift: r.drift, steps: r.steps }, null, 2));
       return r.outcome === 'applied' ? EXIT.ok : r.outcome === 'refused' ? EXIT.refused : EXIT.findings;

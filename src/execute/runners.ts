@@ -5,18 +5,31 @@
  * pg_hba_file_rules before anything reloads it, and the previous file is put back on any error.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { BackupFault } from '../backup/verified.js';
+import { observeFile } from '../plan/binding.js';
 import { rewriteSite } from '../plan/consumer-edit.js';
 import type { Secrets } from '../plan/secrets.js';
 import { consumerMode } from '../plan/stage-consumers.js';
 import { type Action, type Plan, type Step } from '../plan/types.js';
 import type { AdminSession } from './admin.js';
-import { writeFileAtomic } from './atomic.js';
+import { restoreLink, writeFileAtomic } from './atomic.js';
 import type { Journal } from './journal.js';
 import { runChecks, type CheckContext, type CheckResult } from './checks.js';
 import { runSql } from './sql-runner.js';
+
+/**
+ * Test-only faults (the CLI maps PGHARDEN_FAULT=STEP:POINT to these): where a run kills itself as
+ * a power cut would, which candidate pg_hba.conf gets an error line, which verified backup is spoilt.
+ */
+export interface Faults {
+  kill?: { step: string; at: 'intent' | 'action' | 'done' };
+  corruptHba?: string;
+  backup?: { step: string; fault: BackupFault };
+}
 
 export interface RunContext {
   plan: Plan;
@@ -28,6 +41,21 @@ export interface RunContext {
   checks: CheckContext;
   /** Progress for the operator (never a secret). */
   log: (line: string) => void;
+  /** How this run has the server re-read its configuration (apply: pg_reload_conf; rollback: a signal first, no login). */
+  reload: () => Promise<void>;
+  faults?: Faults;
+}
+
+/** A run's context: the checks reach the server where the plan says, with the consumers' files as planned. */
+export function runContext(base: Omit<RunContext, 'checks'>): RunContext {
+  const { plan, admin, secrets } = base;
+  return {
+    ...base,
+    checks: {
+      host: '127.0.0.1', port: plan.binding.port, admin, adminRole: plan.server.adminRole, secrets,
+      consumers: new Map(plan.consumers.map((c) => [c.path, { ...(c.key ? { key: c.key } : {}), format: c.format }])),
+    },
+  };
 }
 
 /** A step failed in a way the plan anticipated; `refused` when it was stopped for safety (exit 3). */
@@ -113,6 +141,29 @@ function backup(a: Extract<Action, { do: 'backup' }>, x: RunContext): Promise<vo
   });
 }
 
+/**
+ * Puts a file back from the plan's backup, byte for byte with its mode and owner; a file that was a
+ * symlink is a link to the same target again, which gets the bytes. Nothing is written when the
+ * file already is as saved.
+ */
+function restoreFile(a: Extract<Action, { do: 'restore-file' }>, dir: string): void {
+  const saved = join(dir, a.backup);
+  let bytes: Buffer;
+  let was: { mode: number; uid: number; gid: number };
+  try {
+    const st = statSync(saved);
+    was = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+    bytes = readFileSync(saved);
+  } catch (err) {
+    throw new StepError(`Cannot put ${a.path} back: its saved copy ${saved} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); the file is left as it is`);
+  }
+  const now = observeFile(a.path);
+  const same = now.sha256 === createHash('sha256').update(bytes).digest('hex') && now.mode === was.mode && now.uid === was.uid && now.gid === was.gid && now.link === a.link;
+  if (same) return;
+  if (a.link) restoreLink(a.path, a.link);
+  writeFileAtomic(a.path, bytes, was);
+}
+
 /** Carries out one action. Probes return their results; everything else returns []. */
 export async function runAction(a: Action, step: Step, x: RunContext): Promise<CheckResult[]> {
   switch (a.do) {
@@ -120,8 +171,8 @@ export async function runAction(a: Action, step: Step, x: RunContext): Promise<C
       await runSql(a, step, x);
       return [];
     case 'write-file':
-      // Test hook: PGHARDEN_FAULT=STEP:corrupt spoils the candidate, to prove it never reaches a reload.
-      if (a.path === x.plan.server.hbaFile) await writeHba(a.path, Buffer.from(process.env.PGHARDEN_FAULT === `${step.id}:corrupt` ? `${a.content}host all all 10.0.0.0/33 trust\n` : a.content, a.encoding ?? 'utf8'), a.mode, a.uid, a.gid, x);
+      // The corruptHba fault spoils the candidate, to prove it never reaches a reload.
+      if (a.path === x.plan.server.hbaFile) await writeHba(a.path, Buffer.from(x.faults?.corruptHba === step.id ? `${a.content}host all all 10.0.0.0/33 trust\n` : a.content, a.encoding ?? 'utf8'), a.mode, a.uid, a.gid, x);
       else writeFileAtomic(a.path, Buffer.from(a.content, a.encoding ?? 'utf8'), { mode: a.mode, uid: a.uid, gid: a.gid });
       return [];
     case 'rewrite-consumer': {
@@ -133,18 +184,16 @@ export async function runAction(a: Action, step: Step, x: RunContext): Promise<C
     case 'chmod':
       chmodSync(a.path, a.mode);
       return [];
-    case 'restore-file': {
-      const saved = join(x.dir, a.backup);
-      const st = statSync(saved);
-      writeFileAtomic(a.path, readFileSync(saved), { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid });
+    case 'restore-file':
+      restoreFile(a, x.dir);
       return [];
-    }
     case 'backup':
       await backup(a, x);
       return [];
     case 'verified-backup': {
       const { runVerifiedBackup } = await import('./backup-step.js');
-      const b = await runVerifiedBackup(a, x.plan, x.dir, x.admin, x.journal, step.id);
+      const fault = x.faults?.backup?.step === step.id ? x.faults.backup.fault : undefined;
+      const b = await runVerifiedBackup(a, x.plan, x.dir, x.admin, x.journal, fault);
       x.log(`      ${b.summary}`);
       if (!b.ok) {
         const failed = b.results.filter((r) => r.outcome === 'fail');
@@ -153,7 +202,7 @@ export async function runAction(a: Action, step: Step, x: RunContext): Promise<C
       return b.results;
     }
     case 'reload':
-      await reload(x.admin);
+      await x.reload();
       return [];
     case 'command':
       try {
