@@ -6,7 +6,7 @@
  */
 import type { Plan, Step } from '../plan/types.js';
 import type { AdminSession } from './admin.js';
-import { drain } from './runners.js';
+import { drain } from './drain.js';
 
 /** The role a step creates: absent before it, present after it. */
 export function createdRole(step: Step): string | null {

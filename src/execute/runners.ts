@@ -19,6 +19,7 @@ import type { AdminSession } from './admin.js';
 import { restoreLink, writeFileAtomic } from './atomic.js';
 import type { Journal } from './journal.js';
 import { runChecks, type CheckContext, type CheckResult } from './checks.js';
+import { drain } from './drain.js';
 import { runSql } from './sql-runner.js';
 
 /**
@@ -90,40 +91,6 @@ export async function reload(admin: AdminSession): Promise<void> {
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new StepError('The server did not reload its configuration within 10 s; see its log');
-}
-
-/** Which sessions a drain waits for: a role, and optionally one consumer's application and address. */
-export interface SessionFilter {
-  user: string;
-  application?: string;
-  clientAddress?: string;
-}
-
-/** Sessions still on a consumer's old identity (pgharden's own excluded). */
-async function oldSessions(admin: AdminSession, g: SessionFilter): Promise<string[]> {
-  const rows = await admin.query<{ pid: number; app: string; addr: string | null }>(
-    `SELECT pid, application_name AS app, host(client_addr) AS addr FROM pg_stat_activity
-     WHERE usename = $1 AND backend_type = 'client backend' AND pid <> pg_backend_pid()
-       AND application_name NOT LIKE 'pgharden%' AND ($2::text IS NULL OR application_name = $2) AND ($3::inet IS NULL OR client_addr = $3::inet)`,
-    [g.user, g.application ?? null, g.clientAddress ?? null],
-  );
-  return rows.map((r) => `pid ${r.pid} (${r.app || 'no application_name'}${r.addr ? ` from ${r.addr}` : ''})`);
-}
-
-/**
- * The drain gate: waits until no session matches, up to `timeoutMs`; returns those still there.
- * None left on two looks a moment apart: a client that read its old settings just before the
- * rewrite has had the time to connect and show up.
- */
-export async function drain(admin: AdminSession, g: SessionFilter, timeoutMs: number): Promise<string[]> {
-  const deadline = Date.now() + timeoutMs;
-  let left = await oldSessions(admin, g);
-  for (let quiet = 0; quiet < 2 && Date.now() < deadline; ) {
-    await new Promise((r) => setTimeout(r, left.length ? 250 : 100));
-    left = await oldSessions(admin, g);
-    quiet = left.length ? 0 : quiet + 1;
-  }
-  return left;
 }
 
 /** Copies each file into the plan's backup directory with its mode and owner, and the role set. */
