@@ -105,7 +105,9 @@ export async function rollbackPlan(dir: string, log: (line: string) => void, o: 
     if (noJournal) log(`  ${plan.name} has no journal, but ${join(dir, 'backup')} holds the files as they were: rolling back by what the files and the server show`);
     journal.append({ type: 'run-start', planId: plan.id, pid: process.pid, host: hostname(), version: 'rollback' });
     const u = { x: runContext({ plan, dir, secrets: {}, admin, journal, log, reload: reloadServer }), result, terminate: o.terminate ?? false };
-    const started = noJournal ? null : plan.steps.filter((s) => ['intent', 'done', 'failed'].includes(journal.stepState(s.id)));
+    // Started: an intent was recorded (a step refused for drift never acted) and not reverted since.
+    const intents = new Set(journal.records.flatMap((r) => (r.type === 'intent' ? [r.stepId] : [])));
+    const started = noJournal ? null : plan.steps.filter((s) => intents.has(s.id) && ['intent', 'done', 'failed'].includes(journal.stepState(s.id)));
 
     await undoPass('files', started ?? plan.steps.filter(backedUp), u);
     const restored = result.restored.length > 0;

@@ -62,6 +62,9 @@ describe('rollback executes the plan\'s undo data', () => {
   it('restores and chmods as each started step\'s undo says, in reverse, without a login', async () => {
     const conf = join(root, 'app.conf');
     const other = join(root, 'other.conf');
+    const third = join(root, 'third.conf');
+    writeFileSync(third, 'third\n');
+    chmodSync(third, 0o644);
     writeFileSync(conf, 'old\n', { mode: 0o640 });
     writeFileSync(other, 'other\n', { mode: 0o644 });
     chmodSync(conf, 0o640);
@@ -71,8 +74,9 @@ describe('rollback executes the plan\'s undo data', () => {
       fileStep('anything/tighten-other', { do: 'chmod', path: other, mode: 0o604 }),
       fileStep('anything/reload', { do: 'reload' }),
       fileStep('anything/never-started', { do: 'chmod', path: conf, mode: 0o400 }),
+      fileStep('anything/refused-for-drift', { do: 'chmod', path: third, mode: 0o400 }),
     ];
-    const dir = await planOf(steps, [conf, other]);
+    const dir = await planOf(steps, [conf, other, third]);
     mkdirSync(join(dir, 'backup'), { recursive: true });
     writeFileSync(join(dir, 'backup', 'saved-app.conf'), 'old\n', { mode: 0o640 });
     chmodSync(join(dir, 'backup', 'saved-app.conf'), 0o640);
@@ -81,6 +85,8 @@ describe('rollback executes the plan\'s undo data', () => {
     chmodSync(conf, 0o600);
     chmodSync(other, 0o600);
     started(dir, steps.slice(0, 3), ['anything/write-app', 'anything/reload']);
+    // Apply refuses a step whose before-state does not hold: failed, with no intent; it did nothing.
+    openJournal(join(dir, 'journal')).append({ type: 'failed', stepId: 'anything/refused-for-drift', error: 'drift: …' });
 
     const log: string[] = [];
     const r = await rollbackPlan(dir, (l) => log.push(l));
@@ -88,6 +94,7 @@ describe('rollback executes the plan\'s undo data', () => {
     expect(modeOf(conf)).toBe(0o640);
     // The undo's own mode, though the step stopped at its intent: the chmod may have happened.
     expect(modeOf(other)).toBe(0o604);
+    expect(modeOf(third)).toBe(0o644);
     expect(r.restored).toEqual([other, conf]);
     expect(r.undone).toEqual([]);
     expect(r.kept).toEqual([expect.stringMatching(/^anything\/reload: the server was not told to reload \(.*no Unix socket.*\): run pg_ctl reload -D /)]);
