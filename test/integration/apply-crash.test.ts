@@ -9,8 +9,8 @@
  * Cost (the whole suite runs on 2 cores): PostgreSQL 15 gets the full sweep, every step × 3
  * points × 2 ways out; the other majors one point per step (intent, action, done in turn), both
  * ways out (PGHARDEN_CRASH_FULL=1: the full sweep on every major; 0: one point per step on every
- * major). Measured on a loaded 2-core machine (load 6 to 12): the full sweep on 15 took 18 min,
- * the one-point sweep on 18 about 5 min. The plans are made with
+ * major). Measured on a shared 2-core machine (load 6 to 12): the file took 10 to 18 min on 15,
+ * about 5 min on 18. The plans are made with
  * --skip-backup, once, and copied for each run (a plan directory may move): the verified backup's
  * own kills, during the dumps and the restore drill, are in backup-drill.test.ts.
  */
