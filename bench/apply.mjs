@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { findInstall } from '../dist/cluster/install.js';
-import { startStoryCluster, VPN_RANGE } from '../dist/cluster/story.js';
+import { startStoryCluster, VPN_RANGE } from '../dist/scratch/story.js';
 
 const RUNS = Number(process.env.PGHARDEN_BENCH_APPLY_RUNS ?? 7);
 const major = Number(process.env.PGHARDEN_BENCH_PG ?? 15);

@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { findClientTools } from '../dist/backup/tools.js';
+import { findClientTools } from '../dist/cluster/client-tools.js';
 import { findInstall } from '../dist/cluster/install.js';
-import { startCluster } from '../dist/cluster/scratch.js';
+import { startCluster } from '../dist/scratch/cluster.js';
 
 const RUNS = Number(process.env.PGHARDEN_BENCH_BACKUP_RUNS ?? 3);
 const major = Number(process.env.PGHARDEN_BENCH_PG ?? 15);

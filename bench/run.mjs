@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { loadHba } from '../dist/conf/load-hba.js';
 import { findInstall } from '../dist/cluster/install.js';
-import { startCluster } from '../dist/cluster/scratch.js';
+import { startCluster } from '../dist/scratch/cluster.js';
 
 const RUNS = Number(process.env.PGHARDEN_BENCH_RUNS ?? 11);
 const CLI_RUNS = Number(process.env.PGHARDEN_BENCH_CLI_RUNS ?? 21);

@@ -13,6 +13,7 @@ import type { ConnectionMatrix } from './audit/matrix.js';
 import type { ConnectOptions } from './cluster/libpq-resolve.js';
 import type { Snapshot } from './cluster/introspect.js';
 import type { ApplyOptions, ApplyResult } from './execute/apply.js';
+export type { Faults } from './execute/runners.js';
 import type { StepReport } from './execute/report.js';
 import type { RollbackOptions, RollbackResult } from './execute/rollback.js';
 import type { BackupJobOptions, BackupJobResult } from './backup/job.js';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseFlags, type Command } from './command.js';
-import { apply, loadPlan, reportText, VERSION } from '../index.js';
+import { apply, loadPlan, reportText, VERSION, type Faults } from '../index.js';
 import { CliError, EXIT } from './errors.js';
 import { paint } from '../render/output.js';
 
@@ -29,6 +29,22 @@ Examples:
   sudo pgharden apply plans/office-vpn --yes    # in a script
 `;
 
+/**
+ * The test-only fault of PGHARDEN_FAULT=STEP:POINT, as the executor's option: POINT intent,
+ * action or done kills apply there; corrupt spoils that step's candidate pg_hba.conf;
+ * truncate-dump or delete-rows spoils that step's verified backup. Only this front end reads it.
+ */
+export function faultsFromEnv(value: string | undefined): Faults | undefined {
+  const at = value?.lastIndexOf(':') ?? -1;
+  if (value === undefined || at <= 0) return undefined;
+  const step = value.slice(0, at);
+  const point = value.slice(at + 1);
+  if (point === 'intent' || point === 'action' || point === 'done') return { kill: { step, at: point } };
+  if (point === 'corrupt') return { corruptHba: step };
+  if (point === 'truncate-dump' || point === 'delete-rows') return { backup: { step, fault: point } };
+  return undefined;
+}
+
 export const command: Command = {
   help: HELP,
   async run(argv, o) {
@@ -52,7 +68,9 @@ export const command: Command = {
       }
     }
     const started = Date.now();
-    const r = await apply(dir, { version: VERSION, log: (l) => say(`${l}  ${paint(o, 'dim', `${((Date.now() - started) / 1000).toFixed(1)} s`)}`) });
+    const faults = faultsFromEnv(process.env.PGHARDEN_FAULT);
+    const log = (l: string) => say(`${l}  ${paint(o, 'dim', `${((Date.now() - started) / 1000).toFixed(1)} s`)}`);
+    const r = await apply(dir, { version: VERSION, log, ...(faults ? { faults } : {}) });
     if (values.json) {
       o.out(JSON.stringify({ schemaVersion: 1, plan: { id: r.plan.id, name: r.plan.name, dir }, outcome: r.outcome, stopped: r.stopped ?? null, drift: r.drift, steps: r.steps }, null, 2));
       return r.outcome === 'applied' ? EXIT.ok : r.outcome === 'refused' ? EXIT.refused : EXIT.findings;

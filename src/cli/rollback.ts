@@ -9,11 +9,12 @@ const HELP = `pgharden rollback — put everything back as it was before apply
 
 Usage: pgharden rollback [plans/NAME] [--terminate] [--json]   (default: the newest applied plan under ./plans)
 
-First, with no database login: every file the plan touched (pg_hba.conf, postgresql.conf,
-postgresql.auto.conf, consumer files) is restored from plans/NAME/backup byte for byte with its
-mode and owner, and the postmaster is signalled to reload (SIGHUP to the pid in
-postmaster.pid, only once that pid is proven to be this data directory's postmaster: its
-executable, its directory and its start time; otherwise the reload goes through
+It runs the undo each started step carries in plan.json, last step first, in three passes.
+First, with no database login: every file the plan touched (pg_hba.conf, postgresql.auto.conf,
+which undoes ALTER SYSTEM, consumer files) is restored from plans/NAME/backup byte for byte with
+its mode and owner, and modes are chmodded back. Then the postmaster is signalled to reload
+(SIGHUP to the pid in postmaster.pid, only once that pid is proven to be this data directory's
+postmaster: its executable, its directory and its start time; otherwise the reload goes through
 pg_reload_conf(), or you are told to run pg_ctl reload). Then, with the old rules back: each
 consumer's reload command runs again and the SQL is undone in reverse order. Before a created
 role is dropped, rollback waits (as long as apply's drain gate) for the sessions logged in as it

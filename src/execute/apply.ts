@@ -17,12 +17,14 @@ import { openJournal, type Journal } from './journal.js';
 import { acquirePlanLock } from '../core/lock.js';
 import { dropLeftScratch } from './backup-step.js';
 import { observeAll } from './observe.js';
-import { runAction, StepError, type RunContext } from './runners.js';
+import { reload, runAction, runContext, StepError, type Faults, type RunContext } from './runners.js';
 import { writeReport, type StepReport } from './report.js';
 
 export interface ApplyOptions {
   version: string;
   log: (line: string) => void;
+  /** Test-only fault injection (the CLI sets it from PGHARDEN_FAULT; nothing else should). */
+  faults?: Faults;
 }
 
 export interface ApplyResult {
@@ -37,9 +39,9 @@ export interface ApplyResult {
 /** The advisory lock key of a plan: the first 60 bits of its id, as a signed bigint literal. */
 export const advisoryKey = (plan: Plan) => BigInt.asIntN(64, BigInt(`0x${plan.id.slice(0, 15)}`)).toString();
 
-/** Test hook: PGHARDEN_FAULT=STEP:POINT kills the process at that point, as a power cut would. */
-function fault(step: string, point: 'intent' | 'action' | 'done'): void {
-  if (process.env.PGHARDEN_FAULT === `${step}:${point}`) process.kill(process.pid, 'SIGKILL');
+/** The kill fault: the process dies at that point of that step, as in a power cut. */
+function fault(faults: Faults | undefined, step: string, at: 'intent' | 'action' | 'done'): void {
+  if (faults?.kill?.step === step && faults.kill.at === at) process.kill(process.pid, 'SIGKILL');
 }
 
 /** The cluster itself must be the one planned for, on every run. */
@@ -90,13 +92,8 @@ export async function applyPlan(dir: string, o: ApplyOptions): Promise<ApplyResu
 
     journal.append({ type: 'run-start', planId: plan.id, pid: process.pid, host: hostname(), version: o.version });
     await dropLeftScratch(journal, admin, o.log);
-    const x: RunContext = {
-      plan, dir, secrets, admin, journal, log: o.log,
-      checks: {
-        host: '127.0.0.1', port: plan.binding.port, admin, adminRole: plan.server.adminRole, secrets,
-        consumers: new Map(plan.consumers.map((c) => [c.path, { ...(c.key ? { key: c.key } : {}), format: c.format }])),
-      },
-    };
+    const lifeline = admin;
+    const x: RunContext = runContext({ plan, dir, secrets, admin, journal, log: o.log, reload: () => reload(lifeline), ...(o.faults ? { faults: o.faults } : {}) });
     for (const [i, step] of plan.steps.entries()) {
       const started = Date.now();
       const verdict = await judge(step, journal, x);
@@ -112,11 +109,11 @@ export async function applyPlan(dir: string, o: ApplyOptions): Promise<ApplyResu
       }
       o.log(`  [${i + 1}/${plan.steps.length}] ${step.id} …`);
       journal.append({ type: 'intent', stepId: step.id, undo: step.undo });
-      fault(step.id, 'intent');
+      fault(o.faults, step.id, 'intent');
       let results: CheckResult[] = [];
       try {
         results = await runAction(step.forward, step, x);
-        fault(step.id, 'action');
+        fault(o.faults, step.id, 'action');
         if (step.verify.length) {
           const { runChecks } = await import('./checks.js');
           const v = await runChecks(step.verify, x.checks);
@@ -134,7 +131,7 @@ export async function applyPlan(dir: string, o: ApplyOptions): Promise<ApplyResu
       }
       if (results.length) journal.append({ type: 'verification', stepId: step.id, result: results });
       journal.append({ type: 'done', stepId: step.id, after: step.after });
-      fault(step.id, 'done');
+      fault(o.faults, step.id, 'done');
       steps.push({ id: step.id, stage: step.stage, outcome: 'done', ms: Date.now() - started, results });
     }
     journal.append({ type: 'run-end', outcome: 'applied' });

@@ -29,13 +29,13 @@ export async function dropLeftScratch(journal: Journal, admin: AdminSession, log
   if (left.length) log(`  dropped ${left.join(', ')}, left by a run killed during its restore drill`);
 }
 
-export async function runVerifiedBackup(a: Extract<Action, { do: 'verified-backup' }>, plan: Plan, dir: string, admin: AdminSession, journal: Journal, stepId: string): Promise<{ results: CheckResult[]; ok: boolean; summary: string }> {
+/** `fault` (tests only, from the executor's options) spoils the dump or the restore, to prove a failed drill stops apply. */
+export async function runVerifiedBackup(a: Extract<Action, { do: 'verified-backup' }>, plan: Plan, dir: string, admin: AdminSession, journal: Journal, fault?: BackupFault): Promise<{ results: CheckResult[]; ok: boolean; summary: string }> {
   const { findClientTools } = await import('../cluster/client-tools.js');
   const { verifiedBackup } = await import('../backup/verified.js');
   const tools = findClientTools(plan.server.major);
   const owner = statSync(plan.binding.dataDirectory);
   const conn = ['-h', plan.server.socketDir!, '-p', String(plan.binding.port), '-U', plan.server.adminRole];
-  const fault = process.env.PGHARDEN_FAULT?.startsWith(`${stepId}:`) ? (process.env.PGHARDEN_FAULT.slice(stepId.length + 1) as BackupFault) : undefined;
   const b = await verifiedBackup({
     tools,
     sessions: admin,

@@ -6,9 +6,15 @@
  */
 import type { Plan, Step } from '../plan/types.js';
 import type { AdminSession } from './admin.js';
-import { drain } from './runners.js';
+import { drain } from './drain.js';
 
-/** The role a roles-stage step creates or grants to, from its states. */
+/** The role a step creates: absent before it, present after it. */
+export function createdRole(step: Step): string | null {
+  const before = step.before.find((s) => s.of === 'role' && !s.exists);
+  return before?.of === 'role' && step.after.some((s) => s.of === 'role' && s.name === before.name && s.exists) ? before.name : null;
+}
+
+/** The role a step creates or grants to, from its states. */
 export function roleOf(step: Step): string | null {
   for (const s of step.after) {
     if (s.of === 'role') return s.name;

@@ -4,18 +4,32 @@
  * written atomically with their mode and owner kept; a candidate pg_hba.conf is checked with
  * pg_hba_file_rules before anything reloads it, and the previous file is put back on any error.
  */
+import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { BackupFault } from '../backup/verified.js';
+import { observeFile } from '../plan/binding.js';
 import { rewriteSite } from '../plan/consumer-edit.js';
 import type { Secrets } from '../plan/secrets.js';
 import { consumerMode } from '../plan/stage-consumers.js';
-import { CommandError, run } from '../process/run.js';
 import { type Action, type Plan, type Step } from '../plan/types.js';
 import type { AdminSession } from './admin.js';
-import { writeFileAtomic } from '../core/atomic.js';
+import { restoreLink, writeFileAtomic } from '../core/atomic.js';
+import { CommandError, run } from '../process/run.js';
 import type { Journal } from './journal.js';
 import { runChecks, type CheckContext, type CheckResult } from './checks.js';
+import { drain } from './drain.js';
 import { runSql } from './sql-runner.js';
+
+/**
+ * Test-only faults (the CLI maps PGHARDEN_FAULT=STEP:POINT to these): where a run kills itself as
+ * a power cut would, which candidate pg_hba.conf gets an error line, which verified backup is spoilt.
+ */
+export interface Faults {
+  kill?: { step: string; at: 'intent' | 'action' | 'done' };
+  corruptHba?: string;
+  backup?: { step: string; fault: BackupFault };
+}
 
 export interface RunContext {
   plan: Plan;
@@ -27,6 +41,21 @@ export interface RunContext {
   checks: CheckContext;
   /** Progress for the operator (never a secret). */
   log: (line: string) => void;
+  /** How this run has the server re-read its configuration (apply: pg_reload_conf; rollback: a signal first, no login). */
+  reload: () => Promise<void>;
+  faults?: Faults;
+}
+
+/** A run's context: the checks reach the server where the plan says, with the consumers' files as planned. */
+export function runContext(base: Omit<RunContext, 'checks'>): RunContext {
+  const { plan, admin, secrets } = base;
+  return {
+    ...base,
+    checks: {
+      host: '127.0.0.1', port: plan.binding.port, admin, adminRole: plan.server.adminRole, secrets,
+      consumers: new Map(plan.consumers.map((c) => [c.path, { ...(c.key ? { key: c.key } : {}), format: c.format }])),
+    },
+  };
 }
 
 /** A step failed in a way the plan anticipated; `refused` when it was stopped for safety (exit 3). */
@@ -36,6 +65,7 @@ export class StepError extends Error {
     this.name = 'StepError';
   }
 }
+
 
 /** Writes a candidate pg_hba.conf, validates it with the server, and puts the old one back on any error line. */
 async function writeHba(path: string, content: Buffer, mode: number, uid: number, gid: number, x: RunContext): Promise<void> {
@@ -61,40 +91,6 @@ export async function reload(admin: AdminSession): Promise<void> {
   throw new StepError('The server did not reload its configuration within 10 s; see its log');
 }
 
-/** Which sessions a drain waits for: a role, and optionally one consumer's application and address. */
-export interface SessionFilter {
-  user: string;
-  application?: string;
-  clientAddress?: string;
-}
-
-/** Sessions still on a consumer's old identity (pgharden's own excluded). */
-async function oldSessions(admin: AdminSession, g: SessionFilter): Promise<string[]> {
-  const rows = await admin.query<{ pid: number; app: string; addr: string | null }>(
-    `SELECT pid, application_name AS app, host(client_addr) AS addr FROM pg_stat_activity
-     WHERE usename = $1 AND backend_type = 'client backend' AND pid <> pg_backend_pid()
-       AND application_name NOT LIKE 'pgharden%' AND ($2::text IS NULL OR application_name = $2) AND ($3::inet IS NULL OR client_addr = $3::inet)`,
-    [g.user, g.application ?? null, g.clientAddress ?? null],
-  );
-  return rows.map((r) => `pid ${r.pid} (${r.app || 'no application_name'}${r.addr ? ` from ${r.addr}` : ''})`);
-}
-
-/**
- * The drain gate: waits until no session matches, up to `timeoutMs`; returns those still there.
- * None left on two looks a moment apart: a client that read its old settings just before the
- * rewrite has had the time to connect and show up.
- */
-export async function drain(admin: AdminSession, g: SessionFilter, timeoutMs: number): Promise<string[]> {
-  const deadline = Date.now() + timeoutMs;
-  let left = await oldSessions(admin, g);
-  for (let quiet = 0; quiet < 2 && Date.now() < deadline; ) {
-    await new Promise((r) => setTimeout(r, left.length ? 250 : 100));
-    left = await oldSessions(admin, g);
-    quiet = left.length ? 0 : quiet + 1;
-  }
-  return left;
-}
-
 /** Copies each file into the plan's backup directory with its mode and owner, and the role set. */
 function backup(a: Extract<Action, { do: 'backup' }>, x: RunContext): Promise<void> {
   mkdirSync(join(x.dir, 'backup'), { recursive: true, mode: 0o700 });
@@ -110,6 +106,29 @@ function backup(a: Extract<Action, { do: 'backup' }>, x: RunContext): Promise<vo
   });
 }
 
+/**
+ * Puts a file back from the plan's backup, byte for byte with its mode and owner; a file that was a
+ * symlink is a link to the same target again, which gets the bytes. Nothing is written when the
+ * file already is as saved.
+ */
+function restoreFile(a: Extract<Action, { do: 'restore-file' }>, dir: string): void {
+  const saved = join(dir, a.backup);
+  let bytes: Buffer;
+  let was: { mode: number; uid: number; gid: number };
+  try {
+    const st = statSync(saved);
+    was = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+    bytes = readFileSync(saved);
+  } catch (err) {
+    throw new StepError(`Cannot put ${a.path} back: its saved copy ${saved} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); the file is left as it is`);
+  }
+  const now = observeFile(a.path);
+  const same = now.sha256 === createHash('sha256').update(bytes).digest('hex') && now.mode === was.mode && now.uid === was.uid && now.gid === was.gid && now.link === a.link;
+  if (same) return;
+  if (a.link) restoreLink(a.path, a.link);
+  writeFileAtomic(a.path, bytes, was);
+}
+
 /** Carries out one action. Probes return their results; everything else returns []. */
 export async function runAction(a: Action, step: Step, x: RunContext): Promise<CheckResult[]> {
   switch (a.do) {
@@ -117,8 +136,8 @@ export async function runAction(a: Action, step: Step, x: RunContext): Promise<C
       await runSql(a, step, x);
       return [];
     case 'write-file':
-      // Test hook: PGHARDEN_FAULT=STEP:corrupt spoils the candidate, to prove it never reaches a reload.
-      if (a.path === x.plan.server.hbaFile) await writeHba(a.path, Buffer.from(process.env.PGHARDEN_FAULT === `${step.id}:corrupt` ? `${a.content}host all all 10.0.0.0/33 trust\n` : a.content, a.encoding ?? 'utf8'), a.mode, a.uid, a.gid, x);
+      // The corruptHba fault spoils the candidate, to prove it never reaches a reload.
+      if (a.path === x.plan.server.hbaFile) await writeHba(a.path, Buffer.from(x.faults?.corruptHba === step.id ? `${a.content}host all all 10.0.0.0/33 trust\n` : a.content, a.encoding ?? 'utf8'), a.mode, a.uid, a.gid, x);
       else writeFileAtomic(a.path, Buffer.from(a.content, a.encoding ?? 'utf8'), { mode: a.mode, uid: a.uid, gid: a.gid });
       return [];
     case 'rewrite-consumer': {
@@ -130,18 +149,16 @@ export async function runAction(a: Action, step: Step, x: RunContext): Promise<C
     case 'chmod':
       chmodSync(a.path, a.mode);
       return [];
-    case 'restore-file': {
-      const saved = join(x.dir, a.backup);
-      const st = statSync(saved);
-      writeFileAtomic(a.path, readFileSync(saved), { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid });
+    case 'restore-file':
+      restoreFile(a, x.dir);
       return [];
-    }
     case 'backup':
       await backup(a, x);
       return [];
     case 'verified-backup': {
       const { runVerifiedBackup } = await import('./backup-step.js');
-      const b = await runVerifiedBackup(a, x.plan, x.dir, x.admin, x.journal, step.id);
+      const fault = x.faults?.backup?.step === step.id ? x.faults.backup.fault : undefined;
+      const b = await runVerifiedBackup(a, x.plan, x.dir, x.admin, x.journal, fault);
       x.log(`      ${b.summary}`);
       if (!b.ok) {
         const failed = b.results.filter((r) => r.outcome === 'fail');
@@ -150,7 +167,7 @@ export async function runAction(a: Action, step: Step, x: RunContext): Promise<C
       return b.results;
     }
     case 'reload':
-      await reload(x.admin);
+      await x.reload();
       return [];
     case 'command':
       try {

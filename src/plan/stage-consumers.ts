@@ -6,7 +6,7 @@
  * reload and health check, then wait until no session is left on its old identity.
  */
 import type { PlanInput } from './input.js';
-import { backupFor, fileState, sha256 } from './stage-network.js';
+import { fileState, restoreUndo, sha256 } from './stage-network.js';
 import type { Step } from './types.js';
 
 /** How long a consumer's command may run. */
@@ -32,7 +32,7 @@ export function consumerSteps(input: PlanInput): Step[] {
       description: `Rewrite ${c.key ?? 'the connection string'} in ${c.path}: user ${c.oldUser} → ${spec.role}, with its new password; everything else in the file is kept${c.binding.mode !== null && consumerMode(c.binding.mode, c.format) !== c.binding.mode ? `; mode ${c.binding.mode.toString(8).padStart(4, '0')} → ${consumerMode(c.binding.mode, c.format).toString(8).padStart(4, '0')}, since it now holds a password${c.format === 'pgpass' ? ' (libpq ignores a .pgpass with any group or world access)' : ''}` : ''}`,
       forward: { do: 'rewrite-consumer', path: c.path, format: c.format, ...(c.key ? { key: c.key } : {}), role: spec.role, oldUser: c.oldUser },
       verify: [{ check: 'consumer-dsn', consumer: c.name, path: c.path, expect: 'ok' }],
-      undo: { do: 'restore-file', path: c.path, backup: backupFor(input, c.path) },
+      undo: restoreUndo(input, c.binding),
       before: [fileState(c.binding)],
       // The file now holds a password: no access for other accounts (owner and group keep theirs).
       after: [{ ...fileState(c.binding), sha256: sha256(c.rewritten), mode: consumerMode(c.binding.mode, c.format) } as ReturnType<typeof fileState>],

@@ -12,7 +12,7 @@ import type { FileBinding } from './binding.js';
 import { withCanary } from './canary.js';
 import { hardenHba, type HbaChange } from './hba-edit.js';
 import type { PlanInput } from './input.js';
-import type { Check, Source, State, Step } from './types.js';
+import type { Action, Check, Source, State, Step } from './types.js';
 
 const lines = (n: number) => `${n} line${n === 1 ? '' : 's'}`;
 
@@ -39,6 +39,9 @@ export function backupPath(files: readonly { path: string }[], path: string): st
 }
 
 export const backupFor = (input: PlanInput, path: string) => backupPath(touchedFiles(input), path);
+
+/** The undo that puts a bound file back from the preflight backup (a symlink as a link to its target). */
+export const restoreUndo = (input: PlanInput, f: FileBinding): Action => ({ do: 'restore-file', path: f.path, backup: backupFor(input, f.path), ...(f.link ? { link: f.link } : {}) });
 
 /** An address inside a CIDR range to probe from: its first host. */
 export function sampleAddress(cidr: string): string {
@@ -75,6 +78,15 @@ export function hardenedMode(f: FileBinding, serverGid: number): number | null {
   return (f.mode & 0o040) !== 0 && f.gid !== serverGid ? 0o640 : 0o600;
 }
 
+/**
+ * The undo of an ALTER SYSTEM: postgresql.auto.conf put back as it was (no login needed; the
+ * reload after the restore makes it so). Only when the file did not exist does the undo need SQL.
+ */
+export function autoConfUndo(input: PlanInput, name: string): Action {
+  if (input.autoConf.sha256 !== null) return restoreUndo(input, input.autoConf);
+  return { do: 'sql', database: 'postgres', statements: [`ALTER SYSTEM RESET ${name}`] };
+}
+
 function hbaStep(input: PlanInput, id: string, stage: 'canary' | 'flip', description: string, content: string, before: string | null): Step {
   const h = input.hba.binding;
   const beforeState: State = before === null ? fileState(h) : { ...fileState(h), sha256: hbaSha256(input, before) } as State;
@@ -82,7 +94,7 @@ function hbaStep(input: PlanInput, id: string, stage: 'canary' | 'flip', descrip
     id, stage, kind: 'file', description,
     forward: { do: 'write-file', path: h.path, content, mode: h.mode!, uid: h.uid!, gid: h.gid!, ...(input.hba.encoding === 'latin1' ? { encoding: 'latin1' as const } : {}) },
     verify: [{ check: 'hba-valid', path: h.path }],
-    undo: { do: 'restore-file', path: h.path, backup: backupFor(input, h.path) },
+    undo: restoreUndo(input, h),
     before: [beforeState],
     after: [{ ...fileState(h), sha256: hbaSha256(input, content) } as State],
     transactional: false,
@@ -160,7 +172,7 @@ export function flipSteps(input: PlanInput, edits: HbaEdits, superusers: string[
       description: `Write listen_addresses = '${listen}' with ALTER SYSTEM. RESTART REQUIRED: it takes effect only when the server restarts, which pgharden does not do`,
       forward: { do: 'sql', database: 'postgres', statements: [`ALTER SYSTEM SET listen_addresses = '${listen.replaceAll("'", "''")}'`] },
       verify: [],
-      undo: { do: 'sql', database: 'postgres', statements: [input.autoConf.settings.listen_addresses === undefined ? 'ALTER SYSTEM RESET listen_addresses' : `ALTER SYSTEM SET listen_addresses = '${input.autoConf.settings.listen_addresses.replaceAll("'", "''")}'`] },
+      undo: autoConfUndo(input, 'listen_addresses'),
       before: [{ of: 'auto-setting', name: 'listen_addresses', value: input.autoConf.settings.listen_addresses ?? null }],
       after: [{ of: 'auto-setting', name: 'listen_addresses', value: listen }],
       transactional: false,

@@ -6,6 +6,7 @@
  */
 import { instantiateStatements, quoteIdent } from './templates.js';
 import type { PlanInput } from './input.js';
+import { autoConfUndo } from './stage-network.js';
 import { secretToken, type Step } from './types.js';
 
 /** A SQL string literal (standard_conforming_strings on). */
@@ -87,7 +88,7 @@ export function roleSteps(input: PlanInput): Step[] {
       description: `Store every password set from now on as a SCRAM-SHA-256 verifier (password_encryption is ${input.snapshot.settings.password_encryption ?? 'unknown'}; ALTER SYSTEM writes postgresql.auto.conf; takes effect at the next reload)`,
       forward: { do: 'sql', database: 'postgres', statements: ["ALTER SYSTEM SET password_encryption = 'scram-sha-256'"] },
       verify: [],
-      undo: { do: 'sql', database: 'postgres', statements: [pe === null ? 'ALTER SYSTEM RESET password_encryption' : `ALTER SYSTEM SET password_encryption = ${literal(pe)}`] },
+      undo: autoConfUndo(input, 'password_encryption'),
       before: [{ of: 'auto-setting', name: 'password_encryption', value: pe }],
       after: [{ of: 'auto-setting', name: 'password_encryption', value: 'scram-sha-256' }],
       // ALTER SYSTEM cannot run inside a transaction block.

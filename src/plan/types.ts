@@ -33,8 +33,11 @@ export type Action =
   | { do: 'rewrite-consumer'; path: string; format: string; key?: string; role: string; oldUser: string }
   /** Change a file's mode only. */
   | { do: 'chmod'; path: string; mode: number }
-  /** Put a file back from the plan's backup, byte for byte with its mode and owner. */
-  | { do: 'restore-file'; path: string; backup: string }
+  /**
+   * Put a file back from the plan's backup, byte for byte with its mode and owner; `link`: the file
+   * was a symlink to this target, which it is again (the target gets the bytes).
+   */
+  | { do: 'restore-file'; path: string; backup: string; link?: string }
   /** Copy files into the plan's backup directory and record the role set. */
   | { do: 'backup'; files: { path: string; backup: string }[] }
   /** Dump the globals and each database into `dir` (under the plan), then restore-drill each dump. */

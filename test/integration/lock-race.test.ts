@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
-const LOCK = fileURLToPath(new URL('../../dist/execute/lock.js', import.meta.url));
+const LOCK = fileURLToPath(new URL('../../dist/core/lock.js', import.meta.url));
 const CHILD = `
 import { acquirePlanLock } from ${JSON.stringify(LOCK)};
 const [dir, at] = process.argv.slice(1);

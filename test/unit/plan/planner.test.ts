@@ -110,11 +110,26 @@ host    all             all             ::1/128                 scram-sha-256  #
     expect(JSON.stringify(plan)).not.toContain('SCRAM-SHA-256$');
   });
 
-  it('sets password_encryption with ALTER SYSTEM outside a transaction, and undoes it to the old value', async () => {
-    const pe = buildPlan(await storyInput()).steps.find((s) => s.id === 'roles/password-encryption')!;
+  it('sets password_encryption with ALTER SYSTEM outside a transaction, and undoes it by putting postgresql.auto.conf back (no login)', async () => {
+    const input = await storyInput();
+    const pe = buildPlan(input).steps.find((s) => s.id === 'roles/password-encryption')!;
     expect(sql(pe)).toEqual(["ALTER SYSTEM SET password_encryption = 'scram-sha-256'"]);
     expect(pe.transactional).toBe(false);
-    expect(pe.undo).toEqual({ do: 'sql', database: 'postgres', statements: ['ALTER SYSTEM RESET password_encryption'] });
+    expect(pe.undo).toEqual({ do: 'restore-file', path: '/pg/data/postgresql.auto.conf', backup: 'backup/03-postgresql.auto.conf' });
+    // No postgresql.auto.conf to put back: the undo resets the setting instead.
+    const absent = buildPlan({ ...input, autoConf: { ...input.autoConf, sha256: null, mode: null, uid: null, gid: null } }).steps.find((s) => s.id === 'roles/password-encryption')!;
+    expect(absent.undo).toEqual({ do: 'sql', database: 'postgres', statements: ['ALTER SYSTEM RESET password_encryption'] });
+  });
+
+  it('undoes each file step from the backup or to the mode it had, and keeps a symlink a link', async () => {
+    const input = await storyInput();
+    const plan = buildPlan(input);
+    const undo = (id: string) => plan.steps.find((s) => s.id === id)!.undo;
+    expect(undo('canary/hba')).toEqual({ do: 'restore-file', path: '/pg/data/pg_hba.conf', backup: 'backup/01-pg_hba.conf' });
+    expect(undo('flip/hba')).toEqual(undo('canary/hba'));
+    expect(undo('flip/mode-postgresql.conf')).toEqual({ do: 'chmod', path: '/pg/data/postgresql.conf', mode: input.configFile.mode });
+    const linked = { ...input, consumers: input.consumers.map((c) => ({ ...c, binding: { ...c.binding, link: '/srv/shared/agents.env' } })) };
+    expect(buildPlan(linked).steps.find((s) => s.id === 'consumers/agents/rewrite')!.undo).toEqual({ do: 'restore-file', path: '/srv/agents/.env', backup: 'backup/05-.env', link: '/srv/shared/agents.env' });
   });
 
   it('records the consumer file by hash only, and chmods the world-readable postgresql.conf to 0600', async () => {

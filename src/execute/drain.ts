@@ -1,0 +1,39 @@
+/**
+ * The drain: waiting until no session is left on an identity (a consumer's old role, or a role
+ * rollback is about to drop). pgharden's own sessions never count.
+ */
+import type { AdminSession } from './admin.js';
+
+/** Which sessions a drain waits for: a role, and optionally one consumer's application and address. */
+export interface SessionFilter {
+  user: string;
+  application?: string;
+  clientAddress?: string;
+}
+
+/** Sessions still on a consumer's old identity (pgharden's own excluded). */
+async function oldSessions(admin: AdminSession, g: SessionFilter): Promise<string[]> {
+  const rows = await admin.query<{ pid: number; app: string; addr: string | null }>(
+    `SELECT pid, application_name AS app, host(client_addr) AS addr FROM pg_stat_activity
+     WHERE usename = $1 AND backend_type = 'client backend' AND pid <> pg_backend_pid()
+       AND application_name NOT LIKE 'pgharden%' AND ($2::text IS NULL OR application_name = $2) AND ($3::inet IS NULL OR client_addr = $3::inet)`,
+    [g.user, g.application ?? null, g.clientAddress ?? null],
+  );
+  return rows.map((r) => `pid ${r.pid} (${r.app || 'no application_name'}${r.addr ? ` from ${r.addr}` : ''})`);
+}
+
+/**
+ * The drain gate: waits until no session matches, up to `timeoutMs`; returns those still there.
+ * None left on two looks a moment apart: a client that read its old settings just before the
+ * rewrite has had the time to connect and show up.
+ */
+export async function drain(admin: AdminSession, g: SessionFilter, timeoutMs: number): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  let left = await oldSessions(admin, g);
+  for (let quiet = 0; quiet < 2 && Date.now() < deadline; ) {
+    await new Promise((r) => setTimeout(r, left.length ? 250 : 100));
+    left = await oldSessions(admin, g);
+    quiet = left.length ? 0 : quiet + 1;
+  }
+  return left;
+}
