@@ -26,18 +26,28 @@ if (!install) throw new Error(`PostgreSQL ${major} is not installed; set PGHARDE
 const cluster = await startStoryCluster(install);
 const dir = mkdtempSync(join(tmpdir(), 'pgharden-bench-apply-'));
 chmodSync(dir, 0o755);
-const roles = [['agents_app', 'app-readwrite'], ['reporting', 'readonly'], ['deployer', 'migrator'], ['billing', 'app-readwrite'], ['dashboard', 'readonly']];
+const roles = [
+  ['agents_app', 'app-readwrite'],
+  ['reporting', 'readonly'],
+  ['deployer', 'migrator'],
+  ['billing', 'app-readwrite'],
+  ['dashboard', 'readonly'],
+];
 const spec = join(dir, 'harden.yaml');
-writeFileSync(spec, [
-  `target: { dsn: "postgres://postgres@127.0.0.1:${cluster.port}/postgres" }`,
-  `network: { trustedRanges: [${VPN_RANGE}] }`,
-  'roles:',
-  ...roles.map(([name, template]) => `  - { name: ${name}, template: ${template}, databases: [workspace] }`),
-  'consumers:',
-  ...roles.map(([name]) => `  - { name: ${name}-svc, file: ${name}.env, key: DATABASE_URL, role: ${name} }`),
-  '',
-].join('\n'));
-for (const [name] of roles) writeFileSync(join(dir, `${name}.env`), `DATABASE_URL=postgres://postgres@127.0.0.1:${cluster.port}/workspace\n`);
+writeFileSync(
+  spec,
+  [
+    `target: { dsn: "postgres://postgres@127.0.0.1:${cluster.port}/postgres" }`,
+    `network: { trustedRanges: [${VPN_RANGE}] }`,
+    'roles:',
+    ...roles.map(([name, template]) => `  - { name: ${name}, template: ${template}, databases: [workspace] }`),
+    'consumers:',
+    ...roles.map(([name]) => `  - { name: ${name}-svc, file: ${name}.env, key: DATABASE_URL, role: ${name} }`),
+    '',
+  ].join('\n'),
+);
+for (const [name] of roles)
+  writeFileSync(join(dir, `${name}.env`), `DATABASE_URL=postgres://postgres@127.0.0.1:${cluster.port}/workspace\n`);
 
 const times = [];
 const stages = {};
@@ -48,7 +58,8 @@ try {
     const t = performance.now();
     run(['apply', plan, '--yes']);
     times.push(performance.now() - t);
-    for (const s of JSON.parse(readFileSync(join(plan, 'report.json'), 'utf8')).steps) (stages[s.stage] ??= []).push(s.ms);
+    for (const s of JSON.parse(readFileSync(join(plan, 'report.json'), 'utf8')).steps)
+      (stages[s.stage] ??= []).push(s.ms);
     run(['rollback', plan]);
   }
 } finally {
@@ -56,5 +67,9 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const perStage = Object.entries(stages).map(([st, ms]) => `${st} ${Math.round(ms.reduce((a, b) => a + b, 0) / RUNS)} ms`).join(', ');
-console.log(`| \`pgharden apply --yes\`: story cluster, 5 roles, 5 consumers, whole process, median of ${RUNS} (PostgreSQL ${major}) | ${median(times).toFixed(0)} ms | per stage (mean): ${perStage} |`);
+const perStage = Object.entries(stages)
+  .map(([st, ms]) => `${st} ${Math.round(ms.reduce((a, b) => a + b, 0) / RUNS)} ms`)
+  .join(', ');
+console.log(
+  `| \`pgharden apply --yes\`: story cluster, 5 roles, 5 consumers, whole process, median of ${RUNS} (PostgreSQL ${major}) | ${median(times).toFixed(0)} ms | per stage (mean): ${perStage} |`,
+);

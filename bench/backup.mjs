@@ -43,19 +43,50 @@ try {
   for (let i = 0; i < RUNS; i++) {
     const file = join(dir, `bare-${i}.dump`);
     let t = performance.now();
-    must(spawnSync(tools.pgDump, ['--format=custom', '-f', file, ...conn, '-d', 'bench'], { encoding: 'utf8' }), 'pg_dump');
+    must(
+      spawnSync(tools.pgDump, ['--format=custom', '-f', file, ...conn, '-d', 'bench'], { encoding: 'utf8' }),
+      'pg_dump',
+    );
     await cluster.query(`CREATE DATABASE bare_${i} TEMPLATE template0`);
-    must(spawnSync(tools.pgRestore, ['--exit-on-error', '--no-owner', '--no-privileges', ...conn, '-d', `bare_${i}`, file], { encoding: 'utf8' }), 'pg_restore');
+    must(
+      spawnSync(
+        tools.pgRestore,
+        ['--exit-on-error', '--no-owner', '--no-privileges', ...conn, '-d', `bare_${i}`, file],
+        { encoding: 'utf8' },
+      ),
+      'pg_restore',
+    );
     bare.push(performance.now() - t);
     await cluster.query(`DROP DATABASE bare_${i}`);
     t = performance.now();
-    must(spawnSync(process.execPath, [cli, 'backup', '--out', join(dir, `ours-${i}`), '--verify', '--databases', 'bench', '--dsn', `postgres://postgres@127.0.0.1:${cluster.port}/postgres`], { encoding: 'utf8', env }), 'pgharden backup');
+    must(
+      spawnSync(
+        process.execPath,
+        [
+          cli,
+          'backup',
+          '--out',
+          join(dir, `ours-${i}`),
+          '--verify',
+          '--databases',
+          'bench',
+          '--dsn',
+          `postgres://postgres@127.0.0.1:${cluster.port}/postgres`,
+        ],
+        { encoding: 'utf8', env },
+      ),
+      'pgharden backup',
+    );
     ours.push(performance.now() - t);
   }
   const b = median(bare);
   const o = median(ours);
-  console.log(`| bare \`pg_dump -Fc\` + \`createdb\` + \`pg_restore\` of a ${size} database (median of ${RUNS}, PostgreSQL ${major}) | | ${b.toFixed(0)} ms |`);
-  console.log(`| \`pgharden backup --verify\` of the same database: snapshot counts, dump, restore drill, compare, drop (whole process) | ${o.toFixed(0)} ms (+${(((o - b) / b) * 100).toFixed(0)}%, target ≤ +30%) | |`);
+  console.log(
+    `| bare \`pg_dump -Fc\` + \`createdb\` + \`pg_restore\` of a ${size} database (median of ${RUNS}, PostgreSQL ${major}) | | ${b.toFixed(0)} ms |`,
+  );
+  console.log(
+    `| \`pgharden backup --verify\` of the same database: snapshot counts, dump, restore drill, compare, drop (whole process) | ${o.toFixed(0)} ms (+${(((o - b) / b) * 100).toFixed(0)}%, target ≤ +30%) | |`,
+  );
 } finally {
   await cluster.stop();
   rmSync(dir, { recursive: true, force: true });

@@ -24,8 +24,12 @@ function generateHba(lines) {
     const k = rnd(8);
     const i = out.length;
     if (k === 0) out.push(`# rule group ${i}: application servers in rack ${rnd(40)}`);
-    else if (k < 4) out.push(`host    db${rnd(50)}   app${rnd(90)}   127.10.${rnd(256)}.${rnd(256)}/32   ${methods[rnd(5)]}`);
-    else out.push(`host    db${rnd(50)},db${rnd(50)}   app${rnd(90)}   10.${rnd(256)}.${rnd(256)}.${rnd(256)}/32   ${methods[rnd(5)]}`);
+    else if (k < 4)
+      out.push(`host    db${rnd(50)}   app${rnd(90)}   127.10.${rnd(256)}.${rnd(256)}/32   ${methods[rnd(5)]}`);
+    else
+      out.push(
+        `host    db${rnd(50)},db${rnd(50)}   app${rnd(90)}   10.${rnd(256)}.${rnd(256)}.${rnd(256)}/32   ${methods[rnd(5)]}`,
+      );
   }
   return `${out.join('\n')}\n`;
 }
@@ -41,12 +45,24 @@ try {
   await cluster.query('SELECT pg_reload_conf()');
   const dsn = `postgres://postgres@127.0.0.1:${cluster.port}/postgres`;
   const spec = join(dir, 'harden.yaml');
-  writeFileSync(spec, `target: { dsn: "${dsn}" }\nnetwork: { trustedRanges: [${VPN_RANGE}] }\nroles:\n  - { name: agents_app, template: app-readwrite, databases: [workspace] }\n`);
+  writeFileSync(
+    spec,
+    `target: { dsn: "${dsn}" }\nnetwork: { trustedRanges: [${VPN_RANGE}] }\nroles:\n  - { name: agents_app, template: app-readwrite, databases: [workspace] }\n`,
+  );
   const run = (args) => {
     const t = performance.now();
-    const r = spawnSync(process.execPath, [...(process.env.PGHARDEN_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.PGHARDEN_BENCH_PROF] : []), cli, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
+    const r = spawnSync(
+      process.execPath,
+      [
+        ...(process.env.PGHARDEN_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.PGHARDEN_BENCH_PROF] : []),
+        cli,
+        ...args,
+      ],
+      { encoding: 'utf8', maxBuffer: 1 << 30 },
+    );
     const ms = performance.now() - t;
-    if (r.status !== 0 && !(args[0] === 'audit' && r.status === 1)) throw new Error(`pgharden ${args[0]} exited ${r.status}: ${r.stderr.slice(0, 2000)}`);
+    if (r.status !== 0 && !(args[0] === 'audit' && r.status === 1))
+      throw new Error(`pgharden ${args[0]} exited ${r.status}: ${r.stderr.slice(0, 2000)}`);
     if (process.env.PGHARDEN_BENCH_SHOW) writeFileSync(join(tmpdir(), `bench-${args[0]}.out`), r.stdout + r.stderr);
     return { ms, out: r.stdout.length, lines: r.stdout.split('\n').length };
   };
@@ -55,8 +71,12 @@ try {
   const review = run(['review', out, '--dsn', dsn]);
   const audit = run(['audit', '--dsn', dsn]);
   const auditJson = run(['audit', '--dsn', dsn, '--json']);
-  console.log(`| \`pgharden plan\` / \`pgharden review\` of a ${LINES.toLocaleString('en-US')}-line pg_hba.conf, whole process (\`node bench/plan-large.mjs\`) | plan ${Math.round(plan.ms)} ms, review ${Math.round(review.ms)} ms (${(review.out / 1e6).toFixed(1)} MB of review output) | |`);
-  console.log(`| \`pgharden audit\` of the same file, whole process | ${Math.round(audit.ms)} ms, ${audit.lines} lines of output (\`--json\`: ${Math.round(auditJson.ms)} ms, ${(auditJson.out / 1e6).toFixed(1)} MB, every evidence line) | |`);
+  console.log(
+    `| \`pgharden plan\` / \`pgharden review\` of a ${LINES.toLocaleString('en-US')}-line pg_hba.conf, whole process (\`node bench/plan-large.mjs\`) | plan ${Math.round(plan.ms)} ms, review ${Math.round(review.ms)} ms (${(review.out / 1e6).toFixed(1)} MB of review output) | |`,
+  );
+  console.log(
+    `| \`pgharden audit\` of the same file, whole process | ${Math.round(audit.ms)} ms, ${audit.lines} lines of output (\`--json\`: ${Math.round(auditJson.ms)} ms, ${(auditJson.out / 1e6).toFixed(1)} MB, every evidence line) | |`,
+  );
 } finally {
   await cluster.stop();
   rmSync(dir, { recursive: true, force: true });

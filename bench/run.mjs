@@ -43,11 +43,18 @@ function generateHba(lines) {
     const i = out.length;
     if (k === 0) out.push(`# rule group ${i}: application servers in rack ${rnd(40)}`);
     else if (k === 1) out.push(`local   db${rnd(50)}   app${rnd(90)},"Report User"   peer map=m${rnd(5)}`);
-    else if (k === 2) out.push(`hostssl all     +team${rnd(20)}   fd00:${rnd(65535).toString(16)}::/64   scram-sha-256   clientcert=verify-full`);
-    else if (k === 3) out.push(`host    db${rnd(50)},db${rnd(50)}   app${rnd(90)}   10.${rnd(256)}.${rnd(256)}.0   255.255.255.0   ${methods[rnd(5)]}`);
-    else out.push(`host    db${rnd(50)}   app${rnd(90)}   10.${rnd(256)}.${rnd(256)}.${rnd(256)}/32   ${methods[rnd(5)]}`);
+    else if (k === 2)
+      out.push(
+        `hostssl all     +team${rnd(20)}   fd00:${rnd(65535).toString(16)}::/64   scram-sha-256   clientcert=verify-full`,
+      );
+    else if (k === 3)
+      out.push(
+        `host    db${rnd(50)},db${rnd(50)}   app${rnd(90)}   10.${rnd(256)}.${rnd(256)}.0   255.255.255.0   ${methods[rnd(5)]}`,
+      );
+    else
+      out.push(`host    db${rnd(50)}   app${rnd(90)}   10.${rnd(256)}.${rnd(256)}.${rnd(256)}/32   ${methods[rnd(5)]}`);
   }
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'pgharden-bench-'));
@@ -100,14 +107,26 @@ try {
   const auditTimes = [];
   for (let i = 0; i < AUDIT_RUNS; i++) {
     const t = performance.now();
-    const r = spawnSync(process.execPath, [cli, 'audit', '--json', '--dsn', `postgres://postgres@127.0.0.1:${cluster.port}/postgres`], { encoding: 'utf8', env: bareEnvironment(), maxBuffer: 1 << 28 });
+    const r = spawnSync(
+      process.execPath,
+      [cli, 'audit', '--json', '--dsn', `postgres://postgres@127.0.0.1:${cluster.port}/postgres`],
+      { encoding: 'utf8', env: bareEnvironment(), maxBuffer: 1 << 28 },
+    );
     auditTimes.push(performance.now() - t);
     if (r.status !== 0 && r.status !== 1) throw new Error(`audit exited ${r.status}: ${r.stderr}`);
   }
-  results.push([`\`pgharden audit --json\`: 1,000 roles, 10,000-line pg_hba.conf, whole process, median of ${AUDIT_RUNS}`, `${median(auditTimes).toFixed(0)} ms`, '']);
+  results.push([
+    `\`pgharden audit --json\`: 1,000 roles, 10,000-line pg_hba.conf, whole process, median of ${AUDIT_RUNS}`,
+    `${median(auditTimes).toFixed(0)} ms`,
+    '',
+  ]);
   cluster.writeFile(cluster.hbaFile, original);
   if (serverCount !== rowCount) throw new Error(`row counts differ: pgharden ${rowCount}, PostgreSQL ${serverCount}`);
-  results.push(['parse a generated 100,000-line pg_hba.conf (median of ' + RUNS + ')', `${median(ours).toFixed(0)} ms`, `${median(theirs).toFixed(0)} ms (PostgreSQL ${major})`]);
+  results.push([
+    `parse a generated 100,000-line pg_hba.conf (median of ${RUNS})`,
+    `${median(ours).toFixed(0)} ms`,
+    `${median(theirs).toFixed(0)} ms (PostgreSQL ${major})`,
+  ]);
 } finally {
   await cluster.stop();
 }
@@ -125,9 +144,21 @@ function timeProcess(args, env) {
 }
 const inspectArgs = [cli, 'inspect', 'hba', normalFile, '--json', '--pg-version', '15', '--ssl', 'on'];
 const bareEnv = bareEnvironment();
-results.push([`\`pgharden inspect hba FILE --json\` (120 lines), whole process, median of ${CLI_RUNS}`, `${timeProcess(inspectArgs, bareEnv).toFixed(0)} ms`, '']);
-results.push([`the same with this machine's NODE_EXTRA_CA_CERTS=${process.env.NODE_EXTRA_CA_CERTS ?? '(unset)'}`, `${timeProcess(inspectArgs, process.env).toFixed(0)} ms`, '']);
-results.push([`\`node -e 0\` for scale (no extra CA certificates)`, `${timeProcess(['-e', '0'], bareEnv).toFixed(0)} ms`, '']);
+results.push([
+  `\`pgharden inspect hba FILE --json\` (120 lines), whole process, median of ${CLI_RUNS}`,
+  `${timeProcess(inspectArgs, bareEnv).toFixed(0)} ms`,
+  '',
+]);
+results.push([
+  `the same with this machine's NODE_EXTRA_CA_CERTS=${process.env.NODE_EXTRA_CA_CERTS ?? '(unset)'}`,
+  `${timeProcess(inspectArgs, process.env).toFixed(0)} ms`,
+  '',
+]);
+results.push([
+  `\`node -e 0\` for scale (no extra CA certificates)`,
+  `${timeProcess(['-e', '0'], bareEnv).toFixed(0)} ms`,
+  '',
+]);
 rmSync(dir, { recursive: true, force: true });
 
 console.log('| what | pgharden | PostgreSQL |\n|---|---|---|');

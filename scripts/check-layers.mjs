@@ -35,7 +35,9 @@ const FRONT_ENDS = new Set(['render', 'guide', 'demo', 'cli']);
 const IMPORT = /(?:\bfrom|\bimport\(|^import)\s*['"](\.{1,2}\/[^'"]+)['"]/gm;
 
 function files(dir) {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 const top = (rel) => rel.split('/')[0];
@@ -57,7 +59,8 @@ export function violations(srcDir = SRC) {
       else if (b === undefined) out.push(`${rel} -> ${target}: "${to}" has no layer`);
       else if (b >= a) out.push(`${rel} -> ${target}: ${from} (layer ${a}) may not import ${to} (layer ${b})`);
       // The front ends use pgharden as any other program would: through the public API only.
-      else if (FRONT_ENDS.has(from) && b < LAYERS['index.ts']) out.push(`${rel} -> ${target}: a front end (${from}) uses only the public API (src/index.ts), not ${to}`);
+      else if (FRONT_ENDS.has(from) && b < LAYERS['index.ts'])
+        out.push(`${rel} -> ${target}: a front end (${from}) uses only the public API (src/index.ts), not ${to}`);
     }
   }
   return out;
@@ -66,6 +69,10 @@ export function violations(srcDir = SRC) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const found = violations(process.argv[2] ?? SRC);
   for (const v of found) console.error(`layer check: ${v}`);
-  console.log(found.length ? `layer check: ${found.length} import${found.length === 1 ? '' : 's'} against the layer order` : 'layer check: every import points down');
+  console.log(
+    found.length
+      ? `layer check: ${found.length} import${found.length === 1 ? '' : 's'} against the layer order`
+      : 'layer check: every import points down',
+  );
   process.exitCode = found.length ? 1 : 0;
 }

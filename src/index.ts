@@ -38,7 +38,19 @@ export { loadConf } from './conf/load-conf.js';
 export { readCapped, UnreadableFileError } from './conf/read-capped.js';
 export { matchConnection, type MatchFacts } from './hba/match.js';
 export { prefixBits, where } from './audit/rules.js';
-export type { ApplyOptions, ApplyResult, BackupJobOptions, BackupJobResult, MakePlanOptions, Plan, Review, RollbackOptions, RollbackResult, StepReport, VerifiedBackup };
+export type {
+  ApplyOptions,
+  ApplyResult,
+  BackupJobOptions,
+  BackupJobResult,
+  MakePlanOptions,
+  Plan,
+  Review,
+  RollbackOptions,
+  RollbackResult,
+  StepReport,
+  VerifiedBackup,
+};
 export type { Spec } from './spec/spec.js';
 export type { FileSettingRow } from './conf/guc-settings.js';
 export type { PgInstall } from './cluster/install.js';
@@ -55,7 +67,10 @@ export interface AuditResult {
 /** Audits a live cluster, read-only. */
 export async function audit(o: { connection?: ConnectOptions; dataDir?: string } = {}): Promise<AuditResult> {
   const [{ withClient }, { introspect }, { runAudit }, { connectionMatrix }] = await Promise.all([
-    import('./cluster/connect.js'), import('./cluster/introspect.js'), import('./audit/audit.js'), import('./audit/matrix.js'),
+    import('./cluster/connect.js'),
+    import('./cluster/introspect.js'),
+    import('./audit/audit.js'),
+    import('./audit/matrix.js'),
   ]);
   const snapshot = await withClient(o.connection ?? {}, (c) => introspect(c, o.dataDir ? { dataDir: o.dataDir } : {}));
   return { snapshot, findings: runAudit(snapshot), matrix: connectionMatrix(snapshot) };
@@ -87,15 +102,25 @@ export async function apply(dir: string, o: ApplyOptions): Promise<ApplyResult> 
 }
 
 /** Each step's state, from the journal. */
-export async function status(dir: string): Promise<{ plan: Plan; steps: { id: string; stage: string; state: StepState }[] }> {
-  const [{ loadPlan: load }, { openJournal }, { join }] = await Promise.all([import('./plan/store.js'), import('./execute/journal.js'), import('node:path')]);
+export async function status(
+  dir: string,
+): Promise<{ plan: Plan; steps: { id: string; stage: string; state: StepState }[] }> {
+  const [{ loadPlan: load }, { openJournal }, { join }] = await Promise.all([
+    import('./plan/store.js'),
+    import('./execute/journal.js'),
+    import('node:path'),
+  ]);
   const p = load(dir);
   const journal = openJournal(join(dir, 'journal'));
   return { plan: p, steps: p.steps.map((s) => ({ id: s.id, stage: s.stage, state: journal.stepState(s.id) })) };
 }
 
 /** Puts everything back: files first (no login needed), then SQL. */
-export async function rollback(dir: string, log: (line: string) => void, o: RollbackOptions = {}): Promise<RollbackResult> {
+export async function rollback(
+  dir: string,
+  log: (line: string) => void,
+  o: RollbackOptions = {},
+): Promise<RollbackResult> {
   return (await import('./execute/rollback.js')).rollbackPlan(dir, log, o);
 }
 
@@ -146,17 +171,26 @@ export type { Cluster, ClusterOptions } from './scratch/cluster.js';
 export { STORY_HBA, VPN_DEVICE, VPN_RANGE } from './scratch/story.js';
 
 /** A throwaway cluster (initdb in a temp directory, a free port, 127.0.0.1 only); the caller stops it. */
-export async function startScratchCluster(install: import('./cluster/install.js').PgInstall, o: import('./scratch/cluster.js').ClusterOptions = {}) {
+export async function startScratchCluster(
+  install: import('./cluster/install.js').PgInstall,
+  o: import('./scratch/cluster.js').ClusterOptions = {},
+) {
   return (await import('./scratch/cluster.js')).startCluster(install, o);
 }
 
 /** The story's insecure cluster: trust over the VPN range, listen_addresses '*' in the file, the workspace database. */
-export async function startStoryCluster(install: import('./cluster/install.js').PgInstall, o: { ssl?: boolean; settings?: Record<string, string> } = {}) {
+export async function startStoryCluster(
+  install: import('./cluster/install.js').PgInstall,
+  o: { ssl?: boolean; settings?: Record<string, string> } = {},
+) {
   return (await import('./scratch/story.js')).startStoryCluster(install, o);
 }
 
 /** A pg client whose TCP connection leaves from a chosen local address (any of 127.0.0.0/8). */
-export async function clientFrom(localAddress: string, config: import('pg').ClientConfig): Promise<import('pg').Client> {
+export async function clientFrom(
+  localAddress: string,
+  config: import('pg').ClientConfig,
+): Promise<import('pg').Client> {
   return (await import('./cluster/from-address.js')).clientFrom(localAddress, config);
 }
 

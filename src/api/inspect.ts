@@ -36,27 +36,44 @@ interface Target {
   reader: { readFile?: (path: string) => ReadFile | undefined };
 }
 
-const offline = (o: InspectOptions) => o.file !== undefined && o.connection?.dsn === undefined && o.connection?.cluster === undefined;
+const offline = (o: InspectOptions) =>
+  o.file !== undefined && o.connection?.dsn === undefined && o.connection?.cluster === undefined;
 
 async function target(o: InspectOptions, setting: 'hba_file' | 'config_file'): Promise<Target> {
-  const override = (c: ServerContext): ServerContext => ({ ...c, ...(o.pgVersion !== undefined ? { major: o.pgVersion } : {}), ...(o.ssl !== undefined ? { ssl: o.ssl } : {}) });
+  const override = (c: ServerContext): ServerContext => ({
+    ...c,
+    ...(o.pgVersion !== undefined ? { major: o.pgVersion } : {}),
+    ...(o.ssl !== undefined ? { ssl: o.ssl } : {}),
+  });
   // Absolute, as PostgreSQL names files in its views.
   const file = o.file === undefined ? undefined : resolve(o.file);
   if (offline(o)) {
-    const notes = o.pgVersion === undefined || o.ssl === undefined
-      ? [`judged as PostgreSQL ${o.pgVersion ?? 18} with ssl ${o.ssl === false ? 'off' : 'on'} (no server connected; set --pg-version/--ssl or --dsn)`]
-      : [];
+    const notes =
+      o.pgVersion === undefined || o.ssl === undefined
+        ? [
+            `judged as PostgreSQL ${o.pgVersion ?? 18} with ssl ${o.ssl === false ? 'off' : 'on'} (no server connected; set --pg-version/--ssl or --dsn)`,
+          ]
+        : [];
     return { file: file!, context: override(defaultContext()), notes, reader: {} };
   }
   // Loaded only to connect: offline, `inspect hba FILE` starts without pg (measured in the README).
-  const [{ connect }, { contextFromServer }, { serverReader }] = await Promise.all([import('../cluster/connect.js'), import('../cluster/context.js'), import('../cluster/introspect.js')]);
+  const [{ connect }, { contextFromServer }, { serverReader }] = await Promise.all([
+    import('../cluster/connect.js'),
+    import('../cluster/context.js'),
+    import('../cluster/introspect.js'),
+  ]);
   const client = await connect(o.connection ?? {});
   try {
     const detected = await contextFromServer(client);
-    const serverFile = file ?? (await client.query<{ f: string }>(`SELECT current_setting('${setting}') AS f`)).rows[0]!.f;
-    const dataDir = (await client.query<{ d: string | null }>("SELECT current_setting('data_directory', true) AS d")).rows[0]!.d;
+    const serverFile =
+      file ?? (await client.query<{ f: string }>(`SELECT current_setting('${setting}') AS f`)).rows[0]!.f;
+    const dataDir = (await client.query<{ d: string | null }>("SELECT current_setting('data_directory', true) AS d"))
+      .rows[0]!.d;
     return {
-      file: serverFile, context: override(detected.context), notes: detected.assumedBuild ? [detected.assumedBuild] : [], client,
+      file: serverFile,
+      context: override(detected.context),
+      notes: detected.assumedBuild ? [detected.assumedBuild] : [],
+      client,
       reader: dataDir ? serverReader(dataDir, [serverFile]) : {},
     };
   } catch (err) {
@@ -74,13 +91,17 @@ function assertReadable(file: string, command: string): void {
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
     throw new InputError(
       `Cannot read "${file}": ${why}`,
-      code === 'EACCES' ? `run as the server's OS user: sudo -u postgres pgharden ${command} ...` : `check the path: pgharden ${command} FILE`,
+      code === 'EACCES'
+        ? `run as the server's OS user: sudo -u postgres pgharden ${command} ...`
+        : `check the path: pgharden ${command} FILE`,
     );
   }
 }
 
 /** pg_hba.conf as PostgreSQL reads it: the rows of pg_hba_file_rules, and the column of each error. */
-export async function inspectHba(o: InspectOptions = {}): Promise<{ file: string; rows: HbaFileRuleRow[]; columns: Map<string, number>; notes: string[] }> {
+export async function inspectHba(
+  o: InspectOptions = {},
+): Promise<{ file: string; rows: HbaFileRuleRow[]; columns: Map<string, number>; notes: string[] }> {
   const t = await target(o, 'hba_file');
   await t.client?.end();
   assertReadable(t.file, 'inspect hba');
@@ -96,7 +117,9 @@ export async function inspectHba(o: InspectOptions = {}): Promise<{ file: string
 export type ConfRow = Omit<FileSettingRow, 'applied'> & { applied: boolean | null };
 
 /** postgresql.conf and its includes as PostgreSQL reads them; values judged only with a server. */
-export async function inspectConf(o: InspectOptions = {}): Promise<{ file: string; rows: ConfRow[]; judged: boolean; notes: string[] }> {
+export async function inspectConf(
+  o: InspectOptions = {},
+): Promise<{ file: string; rows: ConfRow[]; judged: boolean; notes: string[] }> {
   const t = await target(o, 'config_file');
   try {
     assertReadable(t.file, 'inspect conf');
@@ -104,10 +127,23 @@ export async function inspectConf(o: InspectOptions = {}): Promise<{ file: strin
       const { gucCatalogFromServer } = await import('../cluster/guc-catalog.js');
       const catalog = await gucCatalogFromServer(t.client);
       const dataDir = catalog.get('data_directory')?.setting;
-      return { file: t.file, rows: fileSettingsRows(loadConf(t.file, { ...(dataDir ? { dataDir } : {}), ...t.reader }), catalog), judged: true, notes: t.notes };
+      return {
+        file: t.file,
+        rows: fileSettingsRows(loadConf(t.file, { ...(dataDir ? { dataDir } : {}), ...t.reader }), catalog),
+        judged: true,
+        notes: t.notes,
+      };
     }
     const loaded = loadConf(t.file);
-    const rows = loaded.entries.map((e, i) => ({ sourcefile: e.file, sourceline: e.line, seqno: i + 1, name: e.name, setting: e.value, applied: null, error: e.error }));
+    const rows = loaded.entries.map((e, i) => ({
+      sourcefile: e.file,
+      sourceline: e.line,
+      seqno: i + 1,
+      name: e.name,
+      setting: e.value,
+      applied: null,
+      error: e.error,
+    }));
     return { file: t.file, rows, judged: false, notes: t.notes };
   } finally {
     await t.client?.end();
@@ -115,7 +151,9 @@ export async function inspectConf(o: InspectOptions = {}): Promise<{ file: strin
 }
 
 /** Which rule a connection hits. Without a server, +group and samerole see no memberships (said in `notes`). */
-export async function inspectWho(o: InspectOptions & { user: string; database: string; from: ConnectionSource }): Promise<{ result: MatchResult; notes: string[] }> {
+export async function inspectWho(
+  o: InspectOptions & { user: string; database: string; from: ConnectionSource },
+): Promise<{ result: MatchResult; notes: string[] }> {
   const t = await target(o, 'hba_file');
   let facts: MatchFacts = { memberOf: (u, g) => u === g };
   const notes = [...t.notes];
@@ -127,7 +165,9 @@ export async function inspectWho(o: InspectOptions & { user: string; database: s
       await t.client.end();
     }
   } else {
-    notes.unshift("no server connected: +group and samerole are judged as if the user were a member of no group (pass --dsn to use the server's roles)");
+    notes.unshift(
+      "no server connected: +group and samerole are judged as if the user were a member of no group (pass --dsn to use the server's roles)",
+    );
   }
   assertReadable(t.file, 'inspect who');
   const rules = loadHba(t.file, { context: t.context, ...t.reader }).rules;

@@ -31,12 +31,40 @@ import { SEVERITIES, type AuditCheck, type Finding } from './types.js';
 
 /** Every check, one file each under checks/. */
 export const CHECKS: readonly AuditCheck[] = [
-  confFileErrors, dataDirectoryMode, fileOwner, filePermissions, hbaFileErrors, hbaMd5, hbaNotLoaded, hbaPasswordCleartext, hbaShadowed, hbaSslNotRequired, hbaTrustLocal, hbaTrustNetwork, hbaTrustReplication, hbaWideRange, listenAllWide, logConnections, loginCreaterole, multipleSuperusers, passwordEncryption, publicSchemaCreate, rolesMd5Stored, rolesNoPasswordNetwork, scramIterations, sslKeyPermissions, sslOffNetwork, superuserConnected, superuserNetwork,
+  confFileErrors,
+  dataDirectoryMode,
+  fileOwner,
+  filePermissions,
+  hbaFileErrors,
+  hbaMd5,
+  hbaNotLoaded,
+  hbaPasswordCleartext,
+  hbaShadowed,
+  hbaSslNotRequired,
+  hbaTrustLocal,
+  hbaTrustNetwork,
+  hbaTrustReplication,
+  hbaWideRange,
+  listenAllWide,
+  logConnections,
+  loginCreaterole,
+  multipleSuperusers,
+  passwordEncryption,
+  publicSchemaCreate,
+  rolesMd5Stored,
+  rolesNoPasswordNetwork,
+  scramIterations,
+  sslKeyPermissions,
+  sslOffNetwork,
+  superuserConnected,
+  superuserNetwork,
 ];
 
 /** Runs every check; findings by severity (critical first), then by id. */
 export function runAudit(s: Snapshot, checks: readonly AuditCheck[] = CHECKS): Finding[] {
   const findings: Finding[] = [];
   for (const c of checks) for (const f of c.run(s)) findings.push({ id: c.id, title: c.title, ...f });
-  return findings.sort((a, b) => SEVERITIES.indexOf(b.severity) - SEVERITIES.indexOf(a.severity) || a.id.localeCompare(b.id));
+  return findings.sort(
+    (a, b) => SEVERITIES.indexOf(b.severity) - SEVERITIES.indexOf(a.severity) || a.id.localeCompare(b.id),
+  );
 }

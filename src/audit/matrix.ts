@@ -43,7 +43,10 @@ const MAX_RANGES = 10;
  * plain names are indexed by name; the others (all, +group, /regex) are candidates for everyone.
  * Filtering by user first keeps a 1,000-role matrix over a 10,000-line file fast.
  */
-function rulesByRole(all: readonly PlacedRule[], memberOf: (user: string, group: string) => boolean): (role: string) => PlacedRule[] {
+function rulesByRole(
+  all: readonly PlacedRule[],
+  memberOf: (user: string, group: string) => boolean,
+): (role: string) => PlacedRule[] {
   // The matrix is for connections without SSL or GSS encryption: rules that demand them never match.
   const rules = all.filter((r) => r.rule.type !== 'hostssl' && r.rule.type !== 'hostgssenc');
   const generic: number[] = [];
@@ -91,7 +94,10 @@ function rangesOf(s: Snapshot): Map<string, { address: string; bits: number }> {
 const rangeCache = new WeakMap<object, Map<string, { address: string; bits: number }>>();
 
 export function connectionMatrix(s: Snapshot, database = 'postgres'): ConnectionMatrix {
-  const sources: MatrixSource[] = [{ label: 'local', address: 'local' }, { label: 'loopback', address: '127.0.0.1' }];
+  const sources: MatrixSource[] = [
+    { label: 'local', address: 'local' },
+    { label: 'loopback', address: '127.0.0.1' },
+  ];
   const ranges = rangesOf(s);
   const widest = [...ranges].sort((x, y) => x[1].bits - y[1].bits).slice(0, MAX_RANGES);
   for (const [label, { address }] of widest) sources.push({ label, address });
@@ -107,10 +113,17 @@ export function connectionMatrix(s: Snapshot, database = 'postgres'): Connection
     cells[role] = {};
     const rules = candidates(role);
     for (const src of sources) {
-      const source: ConnectionSource = src.address === 'local' ? { kind: 'local' } : { kind: 'host', address: src.address, ssl: false };
+      const source: ConnectionSource =
+        src.address === 'local' ? { kind: 'local' } : { kind: 'host', address: src.address, ssl: false };
       const m = matchConnection(rules, { source, database, user: role }, facts);
       cells[role]![src.label] = m.kind === 'match' ? m.method : m.kind === 'none' ? 'no entry' : 'undecided';
     }
   }
-  return { database, sources, roles, cells, ...(ranges.size > MAX_RANGES ? { moreRanges: ranges.size - MAX_RANGES } : {}) };
+  return {
+    database,
+    sources,
+    roles,
+    cells,
+    ...(ranges.size > MAX_RANGES ? { moreRanges: ranges.size - MAX_RANGES } : {}),
+  };
 }

@@ -23,7 +23,10 @@ const rawByLine = new WeakMap<object, Map<number, string>>();
 export function quote(s: Snapshot, r: { file: string; line: number }): string {
   const lines = s.hba.loaded?.files.get(r.file)?.lines;
   let index = lines && rawByLine.get(lines);
-  if (lines && !index) rawByLine.set(lines, (index = new Map(lines.map((l) => [l.line, l.raw]))));
+  if (lines && !index) {
+    index = new Map(lines.map((l) => [l.line, l.raw]));
+    rawByLine.set(lines, index);
+  }
   const raw = index?.get(r.line) ?? '';
   return `${r.file}:${r.line}: ${raw.replace(/\\\r?\n/g, ' ').trim()}`;
 }
@@ -54,7 +57,10 @@ export function loopbackOnly(rule: HbaRule): boolean {
   const a = rule.address;
   if (a?.kind !== 'cidr') return false;
   const p = prefixBits(rule);
-  return p !== null && ((a.family === 4 && a.address === '127.0.0.1' && p.bits === 32) || (a.address === '::1' && p.bits === 128));
+  return (
+    p !== null &&
+    ((a.family === 4 && a.address === '127.0.0.1' && p.bits === 32) || (a.address === '::1' && p.bits === 128))
+  );
 }
 
 /** True when the range is wider than /16 (IPv4) or /48 (IPv6), or is `all`; `orEqual` counts /16 and /48 too. */

@@ -46,12 +46,12 @@ export function fileLedger(file: string): DrillLedger & { close(): void } {
   let cut = text !== '' && !text.endsWith('\n');
   const entries: DrillEntry[] = text
     ? text.split('\n').flatMap((l) => {
-      try {
-        return [JSON.parse(l) as DrillEntry];
-      } catch {
-        return []; // a line cut short by a crash: its database was not created yet
-      }
-    })
+        try {
+          return [JSON.parse(l) as DrillEntry];
+        } catch {
+          return []; // a line cut short by a crash: its database was not created yet
+        }
+      })
     : [];
   const add = (e: DrillEntry) => {
     appendLine(file, `${cut ? '\n' : ''}${JSON.stringify(e)}`);

@@ -54,7 +54,10 @@ export const OBJECTS_SQL = `SELECT (SELECT count(*) FROM pg_class c JOIN pg_name
   + (SELECT count(*) FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname !~ '^pg_(toast|temp)') AS n`;
 
 export async function countsOf(s: SqlSessions, database: string): Promise<{ counts: TableCount[]; objects: number }> {
-  const counts = (await s.query<{ table: string; rows: string }>(COUNTS_SQL, [], database)).map((r) => ({ table: r.table, rows: Number(r.rows) }));
+  const counts = (await s.query<{ table: string; rows: string }>(COUNTS_SQL, [], database)).map((r) => ({
+    table: r.table,
+    rows: Number(r.rows),
+  }));
   const [o] = await s.query<{ n: string }>(OBJECTS_SQL, [], database);
   return { counts, objects: Number(o!.n) };
 }
@@ -63,7 +66,12 @@ export async function countsOf(s: SqlSessions, database: string): Promise<{ coun
 export const TOOL_TIMEOUT_MS = 24 * 3600_000;
 
 /** Runs a client tool; stdout goes to `out` (hashed), stdin comes from `input`. */
-export async function runTool(cmd: string, args: string[], r: ToolRunner, io: { out?: string; input?: Readable }): Promise<{ sha256: string; bytes: number }> {
+export async function runTool(
+  cmd: string,
+  args: string[],
+  r: ToolRunner,
+  io: { out?: string; input?: Readable },
+): Promise<{ sha256: string; bytes: number }> {
   const hash = createHash('sha256');
   let bytes = 0;
   const fd = io.out ? openSync(io.out, 'w', 0o600) : null;
@@ -89,12 +97,22 @@ export async function runTool(cmd: string, args: string[], r: ToolRunner, io: { 
 }
 
 /** Dumps one database from a snapshot held open while its counts are taken. */
-export async function dumpDatabase(tools: ClientTools, s: SqlSessions, r: ToolRunner, database: string, file: string): Promise<DumpedDatabase> {
+export async function dumpDatabase(
+  tools: ClientTools,
+  s: SqlSessions,
+  r: ToolRunner,
+  database: string,
+  file: string,
+): Promise<DumpedDatabase> {
   await s.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY', [], database);
   try {
-    const [{ id }] = (await s.query<{ id: string }>('SELECT pg_export_snapshot() AS id', [], database)) as [{ id: string }];
+    const [{ id }] = (await s.query<{ id: string }>('SELECT pg_export_snapshot() AS id', [], database)) as [
+      { id: string },
+    ];
     const { counts, objects } = await countsOf(s, database);
-    const out = await runTool(tools.pgDump, ['--format=custom', `--snapshot=${id}`, ...r.args(database)], r, { out: file });
+    const out = await runTool(tools.pgDump, ['--format=custom', `--snapshot=${id}`, ...r.args(database)], r, {
+      out: file,
+    });
     return { database, file, ...out, counts, objects };
   } finally {
     await s.query('COMMIT', [], database).catch(() => undefined);
@@ -102,6 +120,10 @@ export async function dumpDatabase(tools: ClientTools, s: SqlSessions, r: ToolRu
 }
 
 /** Roles and memberships (`pg_dumpall --globals-only`): also the safety net for the roles stage. */
-export function dumpGlobals(tools: ClientTools, r: ToolRunner, file: string): Promise<{ sha256: string; bytes: number }> {
+export function dumpGlobals(
+  tools: ClientTools,
+  r: ToolRunner,
+  file: string,
+): Promise<{ sha256: string; bytes: number }> {
   return runTool(tools.pgDumpall, ['--globals-only', ...r.args(null)], r, { out: file });
 }

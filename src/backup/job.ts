@@ -65,20 +65,44 @@ export async function backupJob(o: BackupJobOptions): Promise<BackupJobResult> {
     const left = await dropLeftDrills(s, ledger);
     if (left.length) o.log(`Dropped ${left.join(', ')}, left by a run that was killed during its restore drill`);
     const tools = findClientTools(Math.floor(Number(v!.n) / 10000));
-    const databases = o.databases ?? (await s.query<{ d: string }>('SELECT datname AS d FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1')).map((r) => r.d);
+    const databases =
+      o.databases ??
+      (
+        await s.query<{ d: string }>(
+          'SELECT datname AS d FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1',
+        )
+      ).map((r) => r.d);
     const runner: ToolRunner = {
-      args: (db) => ['-h', String(config.host), '-p', String(config.port), '-U', String(config.user), ...(db === null ? [] : ['-d', db])],
+      args: (db) => [
+        '-h',
+        String(config.host),
+        '-p',
+        String(config.port),
+        '-U',
+        String(config.user),
+        ...(db === null ? [] : ['-d', db]),
+      ],
       ...(relay ? { uid: relay.uid, gid: relay.gid } : {}),
       env: { ...process.env, ...(typeof config.password === 'string' ? { PGPASSWORD: config.password } : {}) },
     };
     o.log(`Backing up ${databases.join(', ')} with pg_dump ${tools.major} into ${dir}`);
     result.backup = await verifiedBackup({ tools, sessions: s, runner, databases, dir, verify: o.verify, ledger });
     for (const d of result.backup.databases) if (d.drill && !d.drill.ok) result.problems.push(...d.drill.problems);
-    const files = [result.backup.globals.file, ...result.backup.databases.map((d) => d.file), join(dir, 'manifest.json')];
-    writeFileAtomic(files.at(-1)!, `${JSON.stringify({ schemaVersion: 1, at: o.now.toISOString(), verified: o.verify, ...result.backup, ok: result.problems.length === 0 }, null, 2)}\n`, { mode: 0o600 });
+    const files = [
+      result.backup.globals.file,
+      ...result.backup.databases.map((d) => d.file),
+      join(dir, 'manifest.json'),
+    ];
+    writeFileAtomic(
+      files.at(-1)!,
+      `${JSON.stringify({ schemaVersion: 1, at: o.now.toISOString(), verified: o.verify, ...result.backup, ok: result.problems.length === 0 }, null, 2)}\n`,
+      { mode: 0o600 },
+    );
     if (o.copyTo?.length) {
       for (const f of files) {
-        const argv = o.copyTo.some((a) => a.includes('{}')) ? o.copyTo.map((a) => a.replaceAll('{}', f)) : [...o.copyTo, f];
+        const argv = o.copyTo.some((a) => a.includes('{}'))
+          ? o.copyTo.map((a) => a.replaceAll('{}', f))
+          : [...o.copyTo, f];
         try {
           await run(argv[0]!, argv.slice(1), { timeoutMs: 600_000 });
           result.copied.push(f);
@@ -87,7 +111,11 @@ export async function backupJob(o: BackupJobOptions): Promise<BackupJobResult> {
         }
       }
     }
-    if (result.problems.length === 0) result.removed = prune(o.out, o.now, { ...(o.keepDays === undefined ? {} : { keepDays: o.keepDays }), ...(o.keepWeekly === undefined ? {} : { keepWeekly: o.keepWeekly }) });
+    if (result.problems.length === 0)
+      result.removed = prune(o.out, o.now, {
+        ...(o.keepDays === undefined ? {} : { keepDays: o.keepDays }),
+        ...(o.keepWeekly === undefined ? {} : { keepWeekly: o.keepWeekly }),
+      });
   } catch (err) {
     result.problems.push((err as Error).message);
   } finally {
@@ -95,8 +123,15 @@ export async function backupJob(o: BackupJobOptions): Promise<BackupJobResult> {
     ledger.close();
     lock.release();
     result.ok = result.problems.length === 0;
-    const rowsVerified = o.verify && result.backup ? result.backup.databases.reduce((n, d) => n + (d.drill?.rows.reduce((m, r) => m + (r.restored ?? 0), 0) ?? 0), 0) : 0;
-    if (o.metrics) writeMetrics(o.metrics, { ok: result.ok, at: new Date(), rowsVerified, seconds: (Date.now() - started) / 1000 });
+    const rowsVerified =
+      o.verify && result.backup
+        ? result.backup.databases.reduce(
+            (n, d) => n + (d.drill?.rows.reduce((m, r) => m + (r.restored ?? 0), 0) ?? 0),
+            0,
+          )
+        : 0;
+    if (o.metrics)
+      writeMetrics(o.metrics, { ok: result.ok, at: new Date(), rowsVerified, seconds: (Date.now() - started) / 1000 });
   }
   return result;
 }

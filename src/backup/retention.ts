@@ -10,7 +10,10 @@ import { join } from 'node:path';
 export const RUN_NAME = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
 export function runName(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 export function runTime(name: string): Date | null {
@@ -29,10 +32,18 @@ export function isoWeek(d: Date): string {
 }
 
 /** Which run names to keep and which to remove. */
-export function retain(names: readonly string[], now: Date, policy: { keepDays?: number; keepWeekly?: number }): { keep: string[]; remove: string[] } {
-  const runs = names.map((n) => ({ n, t: runTime(n) })).filter((r): r is { n: string; t: Date } => r.t !== null).sort((a, b) => b.t.getTime() - a.t.getTime());
+export function retain(
+  names: readonly string[],
+  now: Date,
+  policy: { keepDays?: number; keepWeekly?: number },
+): { keep: string[]; remove: string[] } {
+  const runs = names
+    .map((n) => ({ n, t: runTime(n) }))
+    .filter((r): r is { n: string; t: Date } => r.t !== null)
+    .sort((a, b) => b.t.getTime() - a.t.getTime());
   const keep = new Set<string>();
-  if (policy.keepDays !== undefined) for (const r of runs) if (now.getTime() - r.t.getTime() < policy.keepDays * 86_400_000) keep.add(r.n);
+  if (policy.keepDays !== undefined)
+    for (const r of runs) if (now.getTime() - r.t.getTime() < policy.keepDays * 86_400_000) keep.add(r.n);
   if (policy.keepWeekly !== undefined && policy.keepWeekly > 0) {
     const weeks: string[] = [];
     for (let i = 0; i < policy.keepWeekly; i++) weeks.push(isoWeek(new Date(now.getTime() - i * 7 * 86_400_000)));
@@ -41,7 +52,10 @@ export function retain(names: readonly string[], now: Date, policy: { keepDays?:
       if (newest) keep.add(newest.n);
     }
   }
-  return { keep: runs.filter((r) => keep.has(r.n)).map((r) => r.n), remove: runs.filter((r) => !keep.has(r.n)).map((r) => r.n) };
+  return {
+    keep: runs.filter((r) => keep.has(r.n)).map((r) => r.n),
+    remove: runs.filter((r) => !keep.has(r.n)).map((r) => r.n),
+  };
 }
 
 /** Applies the policy in `dir`; returns the removed run directories. No policy, nothing removed. */

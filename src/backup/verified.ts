@@ -40,14 +40,25 @@ export async function verifiedBackup(o: {
   const globalsFile = join(o.dir, 'globals.sql');
   const globals = { file: globalsFile, ...(await dumpGlobals(o.tools, o.runner, globalsFile)) };
   const databases: VerifiedBackup['databases'] = [];
-  for (const [i, db] of o.databases.entries()) databases.push(await dumpDatabase(o.tools, o.sessions, o.runner, db, join(o.dir, `${String(i + 1).padStart(2, '0')}-${safeName(db)}.dump`)));
+  for (const [i, db] of o.databases.entries())
+    databases.push(
+      await dumpDatabase(
+        o.tools,
+        o.sessions,
+        o.runner,
+        db,
+        join(o.dir, `${String(i + 1).padStart(2, '0')}-${safeName(db)}.dump`),
+      ),
+    );
   const t1 = Date.now();
   if (o.verify) {
     for (const d of databases) {
       if (o.fault === 'truncate-dump') truncateSync(d.file, Math.floor(statSync(d.file).size / 2));
-      const damage = o.fault === 'delete-rows' && d.counts.some((c) => c.rows > 0)
-        ? async (drill: string) => void (await o.sessions.query(`DELETE FROM ${d.counts.find((c) => c.rows > 0)!.table}`, [], drill))
-        : undefined;
+      const damage =
+        o.fault === 'delete-rows' && d.counts.some((c) => c.rows > 0)
+          ? async (drill: string) =>
+              void (await o.sessions.query(`DELETE FROM ${d.counts.find((c) => c.rows > 0)!.table}`, [], drill))
+          : undefined;
       d.drill = await restoreDrill(o.tools, o.sessions, o.runner, o.ledger, d, damage);
     }
   }
@@ -62,8 +73,16 @@ export async function verifiedBackup(o: {
 
 /** The drill as a table: database, table, rows live, rows restored. */
 export function drillTable(b: VerifiedBackup): string[][] {
-  return [['DATABASE', 'TABLE', 'ROWS LIVE', 'ROWS RESTORED'], ...b.databases.flatMap((d) => [
-    ...(d.drill?.rows ?? []).map((r) => [d.database, r.table, String(r.live ?? 'missing'), String(r.restored ?? 'missing')]),
-    [d.database, '(schema objects)', String(d.objects), String(d.drill?.objects.restored ?? '-')],
-  ])];
+  return [
+    ['DATABASE', 'TABLE', 'ROWS LIVE', 'ROWS RESTORED'],
+    ...b.databases.flatMap((d) => [
+      ...(d.drill?.rows ?? []).map((r) => [
+        d.database,
+        r.table,
+        String(r.live ?? 'missing'),
+        String(r.restored ?? 'missing'),
+      ]),
+      [d.database, '(schema objects)', String(d.objects), String(d.drill?.objects.restored ?? '-')],
+    ]),
+  ];
 }

@@ -50,7 +50,12 @@ export const command: Command = {
   async run(argv, o) {
     const { values, positionals } = parseFlags(argv, { yes: { type: 'boolean' }, json: { type: 'boolean' } }, 'apply');
     const dir = positionals[0];
-    if (!dir || positionals.length > 1) throw new CliError('apply takes one plan directory, e.g. pgharden apply plans/office-vpn', EXIT.usage, 'pgharden apply --help');
+    if (!dir || positionals.length > 1)
+      throw new CliError(
+        'apply takes one plan directory, e.g. pgharden apply plans/office-vpn',
+        EXIT.usage,
+        'pgharden apply --help',
+      );
     const plan = await loadPlan(dir);
     // With --json the human narration goes to stderr, so stdout is one JSON document.
     const say = values.json ? (t: string) => o.err(t) : (t: string) => o.out(t);
@@ -58,9 +63,16 @@ export const command: Command = {
     say(`Rollback, ready now:  ${plan.rollback.command}`);
     say(`Without pgharden:     sh ${join(dir, 'rollback.sh')}`);
     if (!values.yes) {
-      if (!process.stdin.isTTY) throw new CliError('apply changes the server: confirm with --yes when there is no terminal', EXIT.usage, `pgharden review ${dir}, then pgharden apply ${dir} --yes`);
+      if (!process.stdin.isTTY)
+        throw new CliError(
+          'apply changes the server: confirm with --yes when there is no terminal',
+          EXIT.usage,
+          `pgharden review ${dir}, then pgharden apply ${dir} --yes`,
+        );
       const rl = createInterface({ input: process.stdin, output: process.stdout });
-      const answer = await rl.question(`Apply to PostgreSQL ${plan.server.major} at ${plan.binding.dataDirectory}? [y/N] `);
+      const answer = await rl.question(
+        `Apply to PostgreSQL ${plan.server.major} at ${plan.binding.dataDirectory}? [y/N] `,
+      );
       rl.close();
       if (!/^y(es)?$/i.test(answer.trim())) {
         o.out('Nothing was changed.');
@@ -72,21 +84,45 @@ export const command: Command = {
     const log = (l: string) => say(`${l}  ${paint(o, 'dim', `${((Date.now() - started) / 1000).toFixed(1)} s`)}`);
     const r = await apply(dir, { version: VERSION, log, ...(faults ? { faults } : {}) });
     if (values.json) {
-      o.out(JSON.stringify({ schemaVersion: 1, plan: { id: r.plan.id, name: r.plan.name, dir }, outcome: r.outcome, stopped: r.stopped ?? null, drift: r.drift, steps: r.steps }, null, 2));
+      o.out(
+        JSON.stringify(
+          {
+            schemaVersion: 1,
+            plan: { id: r.plan.id, name: r.plan.name, dir },
+            outcome: r.outcome,
+            stopped: r.stopped ?? null,
+            drift: r.drift,
+            steps: r.steps,
+          },
+          null,
+          2,
+        ),
+      );
       return r.outcome === 'applied' ? EXIT.ok : r.outcome === 'refused' ? EXIT.refused : EXIT.findings;
     }
     if (r.outcome === 'applied' && r.steps.length === 0) {
-      o.out(`Already applied: every step of ${plan.name} is done; nothing ran. See pgharden status ${dir}; the report of the run that did it is ${join(dir, 'report.txt')}.`);
+      o.out(
+        `Already applied: every step of ${plan.name} is done; nothing ran. See pgharden status ${dir}; the report of the run that did it is ${join(dir, 'report.txt')}.`,
+      );
       return EXIT.ok;
     }
     if (r.outcome === 'applied') {
       o.out(await reportText(r.plan, r.steps));
-      o.out(paint(o, 'green', `Applied and verified in ${((Date.now() - started) / 1000).toFixed(1)} s. Report: ${join(dir, 'report.txt')}`));
+      o.out(
+        paint(
+          o,
+          'green',
+          `Applied and verified in ${((Date.now() - started) / 1000).toFixed(1)} s. Report: ${join(dir, 'report.txt')}`,
+        ),
+      );
       return EXIT.ok;
     }
     for (const d of r.drift) o.err(`  - ${d.item}: planned ${d.planned}, now ${d.now}`);
     const msg = `apply stopped at ${r.stopped?.step}: ${r.stopped?.reason}`;
-    throw new CliError(msg, r.outcome === 'refused' ? EXIT.refused : EXIT.findings,
-      `fix the cause and run pgharden apply ${dir} again to resume, or undo everything with pgharden rollback ${dir} (without pgharden: sh ${join(dir, 'rollback.sh')})`);
+    throw new CliError(
+      msg,
+      r.outcome === 'refused' ? EXIT.refused : EXIT.findings,
+      `fix the cause and run pgharden apply ${dir} again to resume, or undo everything with pgharden rollback ${dir} (without pgharden: sh ${join(dir, 'rollback.sh')})`,
+    );
   },
 };

@@ -28,11 +28,19 @@ Examples:
 /** The first `limit` evidence lines (all when 0), then how many more there are. */
 export function shownEvidence(evidence: readonly string[], limit: number): string[] {
   if (limit === 0 || evidence.length <= limit) return [...evidence];
-  return [...evidence.slice(0, limit), `… and ${evidence.length - limit} more (pgharden audit --limit 0, or --json, shows every one)`];
+  return [
+    ...evidence.slice(0, limit),
+    `… and ${evidence.length - limit} more (pgharden audit --limit 0, or --json, shows every one)`,
+  ];
 }
 
 function renderFindings(findings: Finding[], o: Output, limit: number): string[] {
-  const colour: Record<Severity, 'red' | 'yellow' | 'dim' | 'bold'> = { critical: 'red', high: 'red', medium: 'yellow', low: 'dim' };
+  const colour: Record<Severity, 'red' | 'yellow' | 'dim' | 'bold'> = {
+    critical: 'red',
+    high: 'red',
+    medium: 'yellow',
+    low: 'dim',
+  };
   const lines: string[] = [];
   for (const sev of [...SEVERITIES].reverse()) {
     const group = findings.filter((f) => f.severity === sev);
@@ -48,7 +56,10 @@ function renderFindings(findings: Finding[], o: Output, limit: number): string[]
 }
 
 function renderMatrix(m: ConnectionMatrix): string {
-  return table([['ROLE', ...m.sources.map((s) => s.label)], ...m.roles.map((r) => [r, ...m.sources.map((s) => m.cells[r]![s.label]!)])]);
+  return table([
+    ['ROLE', ...m.sources.map((s) => s.label)],
+    ...m.roles.map((r) => [r, ...m.sources.map((s) => m.cells[r]![s.label]!)]),
+  ]);
 }
 
 export const command: Command = {
@@ -56,28 +67,64 @@ export const command: Command = {
   async run(argv, o) {
     const { values } = parseFlags(
       argv,
-      { ...CONNECTION_FLAGS, pgdata: { type: 'string' }, json: { type: 'boolean' }, 'fail-on': { type: 'string' }, limit: { type: 'string' } },
+      {
+        ...CONNECTION_FLAGS,
+        pgdata: { type: 'string' },
+        json: { type: 'boolean' },
+        'fail-on': { type: 'string' },
+        limit: { type: 'string' },
+      },
       'audit',
     );
     const failOn = (values['fail-on'] ?? 'high') as Severity;
     const limit = Number(values.limit ?? 10);
-    if (!/^\d+$/.test(values.limit ?? '10')) throw new CliError(`--limit takes a whole number of evidence lines per finding (0: all), not "${values.limit}"`, EXIT.usage, 'pgharden audit --help');
-    if (!SEVERITIES.includes(failOn)) throw new CliError(`--fail-on takes low, medium, high or critical, not "${values['fail-on']}"`, EXIT.usage, 'pgharden audit --help');
-    const { snapshot, findings, matrix } = await audit({ connection: connectionFrom(values), ...(values.pgdata ? { dataDir: values.pgdata } : {}) });
+    if (!/^\d+$/.test(values.limit ?? '10'))
+      throw new CliError(
+        `--limit takes a whole number of evidence lines per finding (0: all), not "${values.limit}"`,
+        EXIT.usage,
+        'pgharden audit --help',
+      );
+    if (!SEVERITIES.includes(failOn))
+      throw new CliError(
+        `--fail-on takes low, medium, high or critical, not "${values['fail-on']}"`,
+        EXIT.usage,
+        'pgharden audit --help',
+      );
+    const { snapshot, findings, matrix } = await audit({
+      connection: connectionFrom(values),
+      ...(values.pgdata ? { dataDir: values.pgdata } : {}),
+    });
     if (values.json) {
-      o.out(JSON.stringify({
-        schemaVersion: 1,
-        server: { version: snapshot.version, major: snapshot.major, systemIdentifier: snapshot.systemIdentifier, connectedAs: snapshot.connectedAs },
-        findings,
-        matrix,
-        limits: snapshot.limits,
-      }, null, 2));
+      o.out(
+        JSON.stringify(
+          {
+            schemaVersion: 1,
+            server: {
+              version: snapshot.version,
+              major: snapshot.major,
+              systemIdentifier: snapshot.systemIdentifier,
+              connectedAs: snapshot.connectedAs,
+            },
+            findings,
+            matrix,
+            limits: snapshot.limits,
+          },
+          null,
+          2,
+        ),
+      );
     } else {
-      o.out(`PostgreSQL ${snapshot.major} (system ${snapshot.systemIdentifier ?? 'unknown'}), connected as "${snapshot.connectedAs}"`);
+      o.out(
+        `PostgreSQL ${snapshot.major} (system ${snapshot.systemIdentifier ?? 'unknown'}), connected as "${snapshot.connectedAs}"`,
+      );
       for (const l of snapshot.limits) o.out(`${paint(o, 'yellow', 'could not see:')} ${l}`);
       o.out(findings.length ? renderFindings(findings, o, limit).join('\n') : '\nNo findings.');
-      o.out(`\nConnection matrix (database "${matrix.database}", without SSL; rules as on disk):\n${renderMatrix(matrix)}`);
-      const counts = SEVERITIES.map((s) => `${findings.filter((f) => f.severity === s).length} ${s}`).reverse().join(', ');
+      o.out(
+        `\nConnection matrix (database "${matrix.database}", without SSL; rules as on disk):\n${renderMatrix(matrix)}`,
+      );
+      const counts = SEVERITIES.map((s) => `${findings.filter((f) => f.severity === s).length} ${s}`)
+        .reverse()
+        .join(', ');
       o.out(`\n${findings.length} finding${findings.length === 1 ? '' : 's'}: ${counts}.`);
     }
     return findings.some((f) => atLeast(f.severity, failOn)) ? EXIT.findings : EXIT.ok;

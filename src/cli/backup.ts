@@ -38,15 +38,28 @@ Examples:
 export const command: Command = {
   help: HELP,
   async run(argv, o) {
-    const { values, positionals } = parseFlags(argv, {
-      out: { type: 'string' }, databases: { type: 'string' }, verify: { type: 'boolean' }, 'keep-days': { type: 'string' },
-      'keep-weekly': { type: 'string' }, 'copy-to': { type: 'string' }, metrics: { type: 'string' }, ...CONNECTION_FLAGS, json: { type: 'boolean' },
-    }, 'backup');
-    if (!values.out || positionals.length) throw new CliError('backup needs --out DIR and no positional arguments', EXIT.usage, 'pgharden backup --help');
+    const { values, positionals } = parseFlags(
+      argv,
+      {
+        out: { type: 'string' },
+        databases: { type: 'string' },
+        verify: { type: 'boolean' },
+        'keep-days': { type: 'string' },
+        'keep-weekly': { type: 'string' },
+        'copy-to': { type: 'string' },
+        metrics: { type: 'string' },
+        ...CONNECTION_FLAGS,
+        json: { type: 'boolean' },
+      },
+      'backup',
+    );
+    if (!values.out || positionals.length)
+      throw new CliError('backup needs --out DIR and no positional arguments', EXIT.usage, 'pgharden backup --help');
     const count = (name: 'keep-days' | 'keep-weekly') => {
       const v = values[name];
       if (v === undefined) return undefined;
-      if (!/^\d+$/.test(v)) throw new CliError(`--${name} takes a whole number, not "${v}"`, EXIT.usage, 'pgharden backup --help');
+      if (!/^\d+$/.test(v))
+        throw new CliError(`--${name} takes a whole number, not "${v}"`, EXIT.usage, 'pgharden backup --help');
       return Number(v);
     };
     const keepDays = count('keep-days');
@@ -55,7 +68,14 @@ export const command: Command = {
     const r = await backup({
       connection: connectionFrom(values),
       out: values.out!,
-      ...(values.databases ? { databases: values.databases.split(',').map((d) => d.trim()).filter(Boolean) } : {}),
+      ...(values.databases
+        ? {
+            databases: values.databases
+              .split(',')
+              .map((d) => d.trim())
+              .filter(Boolean),
+          }
+        : {}),
       verify: Boolean(values.verify),
       ...(keepDays === undefined ? {} : { keepDays }),
       ...(keepWeekly === undefined ? {} : { keepWeekly }),
@@ -65,18 +85,42 @@ export const command: Command = {
       log: say,
     });
     if (values.json) {
-      o.out(JSON.stringify({ schemaVersion: 1, ok: r.ok, dir: r.dir, problems: r.problems, copied: r.copied, removed: r.removed, backup: r.backup ?? null }, null, 2));
+      o.out(
+        JSON.stringify(
+          {
+            schemaVersion: 1,
+            ok: r.ok,
+            dir: r.dir,
+            problems: r.problems,
+            copied: r.copied,
+            removed: r.removed,
+            backup: r.backup ?? null,
+          },
+          null,
+          2,
+        ),
+      );
       return r.ok ? EXIT.ok : EXIT.findings;
     }
     if (r.backup) {
       if (values.verify) say(table(await drillTable(r.backup)));
-      say(`dump ${r.backup.ms.dump} ms${values.verify ? `, drill ${r.backup.ms.drill} ms` : ''}; files in ${r.dir}${r.copied.length ? `; ${r.copied.length} copied` : ''}${r.removed.length ? `; removed by retention: ${r.removed.join(', ')}` : ''}`);
+      say(
+        `dump ${r.backup.ms.dump} ms${values.verify ? `, drill ${r.backup.ms.drill} ms` : ''}; files in ${r.dir}${r.copied.length ? `; ${r.copied.length} copied` : ''}${r.removed.length ? `; removed by retention: ${r.removed.join(', ')}` : ''}`,
+      );
     }
     if (!r.ok) {
       for (const p of r.problems) o.err(`${paint(o, 'red', 'failed:')} ${p}`);
       return EXIT.findings;
     }
-    say(paint(o, 'green', values.verify ? 'Backup done and verified: every table restored with the same row count.' : 'Backup done (not verified: add --verify for the restore drill).'));
+    say(
+      paint(
+        o,
+        'green',
+        values.verify
+          ? 'Backup done and verified: every table restored with the same row count.'
+          : 'Backup done (not verified: add --verify for the restore drill).',
+      ),
+    );
     return EXIT.ok;
   },
 };

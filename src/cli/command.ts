@@ -17,7 +17,12 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 /** parseArgs with strict checking, turning its errors into usage errors for `command`. */
 export function parseFlags<O extends Options>(argv: string[], options: O, command: string) {
   try {
-    return parseArgs({ args: argv, options: { ...options, 'no-color': { type: 'boolean' } }, allowPositionals: true, strict: true });
+    return parseArgs({
+      args: argv,
+      options: { ...options, 'no-color': { type: 'boolean' } },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (err) {
     throw usageError((err as Error).message, command);
   }
@@ -27,6 +32,12 @@ export function parseFlags<O extends Options>(argv: string[], options: O, comman
 export const CONNECTION_FLAGS = { dsn: { type: 'string' }, cluster: { type: 'string' } } as const;
 
 /** The connection the flags ask for (libpq's environment fills in the rest). */
-export function connectionFrom(values: { dsn?: string | undefined; cluster?: string | undefined }): { dsn?: string; cluster?: string } {
-  return { ...(values.dsn !== undefined ? { dsn: values.dsn } : {}), ...(values.cluster !== undefined ? { cluster: values.cluster } : {}) };
+export function connectionFrom(values: { dsn?: string | undefined; cluster?: string | undefined }): {
+  dsn?: string;
+  cluster?: string;
+} {
+  return {
+    ...(values.dsn !== undefined ? { dsn: values.dsn } : {}),
+    ...(values.cluster !== undefined ? { cluster: values.cluster } : {}),
+  };
 }

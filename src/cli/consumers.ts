@@ -22,16 +22,32 @@ Examples:
 export const command: Command = {
   help: HELP,
   async run(argv, o) {
-    const { values, positionals } = parseFlags(argv, { scan: { type: 'boolean' }, json: { type: 'boolean' } }, 'consumers');
-    if (!values.scan || positionals.length === 0) throw new CliError('consumers needs --scan and at least one directory', EXIT.usage, 'pgharden consumers --help');
+    const { values, positionals } = parseFlags(
+      argv,
+      { scan: { type: 'boolean' }, json: { type: 'boolean' } },
+      'consumers',
+    );
+    if (!values.scan || positionals.length === 0)
+      throw new CliError('consumers needs --scan and at least one directory', EXIT.usage, 'pgharden consumers --help');
     for (const dir of positionals) {
       // A directory that is not there is a typo, not "nothing found".
-      if (!existsSync(dir)) throw new CliError(`Cannot scan "${dir}": no such file or directory`, EXIT.usage, 'check the path: pgharden consumers --scan DIR...');
+      if (!existsSync(dir))
+        throw new CliError(
+          `Cannot scan "${dir}": no such file or directory`,
+          EXIT.usage,
+          'check the path: pgharden consumers --scan DIR...',
+        );
     }
     const found = await scanConsumers(positionals);
     if (values.json) o.out(JSON.stringify({ schemaVersion: 1, found }, null, 2));
     else if (found.length === 0) o.out(`No connection strings found under ${positionals.join(', ')}.`);
-    else o.out(table([['FILE:LINE', 'KEY', 'USER', 'DATABASE', 'VALUE'], ...found.map((f) => [`${f.file}:${f.line}`, f.key ?? '', f.user ?? '', f.database ?? '', f.shown])]));
+    else
+      o.out(
+        table([
+          ['FILE:LINE', 'KEY', 'USER', 'DATABASE', 'VALUE'],
+          ...found.map((f) => [`${f.file}:${f.line}`, f.key ?? '', f.user ?? '', f.database ?? '', f.shown]),
+        ]),
+      );
     return EXIT.ok;
   },
 };

@@ -32,14 +32,23 @@ export const command: Command = {
     parseFlags(argv, {}, 'demo');
     const found = await installs();
     const install = found.find((i) => i.source === 'system') ?? found.at(-1);
-    if (!install) throw new CliError('No PostgreSQL server binaries found', EXIT.usage, 'install them: apt-get install postgresql, or npm ci (ships PostgreSQL 18)');
+    if (!install)
+      throw new CliError(
+        'No PostgreSQL server binaries found',
+        EXIT.usage,
+        'install them: apt-get install postgresql, or npm ci (ships PostgreSQL 18)',
+      );
     const { runDemo } = await import('../demo/run.js');
     const r = await runDemo(install, o);
     const bad = [
       ...r.stages.insecure.filter((t) => t.name.startsWith('superuser') && t.outcome !== 'open'),
-      ...r.stages.hardened.filter((t) => (t.name.includes('must still work') ? t.outcome !== 'open' : t.outcome !== 'closed')),
+      ...r.stages.hardened.filter((t) =>
+        t.name.includes('must still work') ? t.outcome !== 'open' : t.outcome !== 'closed',
+      ),
       ...r.stages.rolledBack.filter((t) => t.outcome !== 'open'),
-      ...r.stages.reapplied.filter((t) => (t.name.includes('must still work') ? t.outcome !== 'open' : t.outcome !== 'closed')),
+      ...r.stages.reapplied.filter((t) =>
+        t.name.includes('must still work') ? t.outcome !== 'open' : t.outcome !== 'closed',
+      ),
     ];
     if (bad.length || new Set(r.rowCounts).size !== 1) {
       o.err(paint(o, 'red', `The demo did not behave: ${bad.map((t) => t.name).join('; ') || 'row counts changed'}`));

@@ -27,13 +27,22 @@ export const command: Command = {
   async run(argv, o) {
     const { values } = parseFlags(argv, CONNECTION_FLAGS, 'guide');
     if (!process.stdin.isTTY || !process.stdout.isTTY) {
-      throw new CliError('guide asks questions and needs a terminal', EXIT.usage, 'in scripts: pgharden plan --spec harden.yaml, then pgharden apply plans/NAME --yes (pgharden plan --help shows the spec)');
+      throw new CliError(
+        'guide asks questions and needs a terminal',
+        EXIT.usage,
+        'in scripts: pgharden plan --spec harden.yaml, then pgharden apply plans/NAME --yes (pgharden plan --help shows the spec)',
+      );
     }
     const prompts = await import('@inquirer/prompts');
     const { runGuide } = await import('../guide/flow.js');
     const state: GuideState = {};
     try {
-      return await runGuide(prompts, o, { connection: connectionFrom(values), cwd: process.cwd(), now: new Date() }, state);
+      return await runGuide(
+        prompts,
+        o,
+        { connection: connectionFrom(values), cwd: process.cwd(), now: new Date() },
+        state,
+      );
     } catch (err) {
       if ((err as Error).name !== 'ExitPromptError') throw err;
       const where = state.planDir

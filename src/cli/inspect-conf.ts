@@ -25,17 +25,23 @@ Examples:
   pgharden inspect conf /etc/postgresql/15/main/postgresql.conf --json | jq '.[] | select(.name == "listen_addresses")'
 `;
 
-
 function render(rows: ConfRow[], o: Output): string {
   const settings = rows.filter((r) => r.name !== null);
   const lines = [
     table([
       ['FILE:LINE', 'NAME', 'SETTING', 'APPLIED'],
-      ...settings.map((r) => [`${r.sourcefile}:${r.sourceline}`, r.name!, r.setting ?? '', r.applied === null ? '?' : r.applied ? 'yes' : 'no']),
+      ...settings.map((r) => [
+        `${r.sourcefile}:${r.sourceline}`,
+        r.name!,
+        r.setting ?? '',
+        r.applied === null ? '?' : r.applied ? 'yes' : 'no',
+      ]),
     ]),
   ];
   for (const r of rows.filter((x) => x.error !== null)) {
-    lines.push(`${paint(o, 'red', 'error')} ${r.sourcefile ?? '(server)'}${r.sourceline ? `:${r.sourceline}` : ''}: ${r.name ? `${r.name}: ` : ''}${r.error}`);
+    lines.push(
+      `${paint(o, 'red', 'error')} ${r.sourcefile ?? '(server)'}${r.sourceline ? `:${r.sourceline}` : ''}: ${r.name ? `${r.name}: ` : ''}${r.error}`,
+    );
   }
   return lines.join('\n');
 }
@@ -43,10 +49,24 @@ function render(rows: ConfRow[], o: Output): string {
 export const command: Command = {
   help: HELP,
   async run(argv, o) {
-    const { values, positionals } = parseFlags(argv, { json: { type: 'boolean' }, ...CONNECTION_FLAGS }, 'inspect conf');
-    if (positionals.length > 1) throw new CliError(`inspect conf takes one FILE, got ${positionals.length}`, EXIT.usage, 'pgharden inspect conf --help');
-    const { rows, judged } = await inspectConf(inspectOptions({ file: positionals[0], dsn: values.dsn, cluster: values.cluster }));
-    if (!judged) o.err('note: no server connected: syntax and includes checked, values not judged (pass --dsn to judge them as the server does)');
+    const { values, positionals } = parseFlags(
+      argv,
+      { json: { type: 'boolean' }, ...CONNECTION_FLAGS },
+      'inspect conf',
+    );
+    if (positionals.length > 1)
+      throw new CliError(
+        `inspect conf takes one FILE, got ${positionals.length}`,
+        EXIT.usage,
+        'pgharden inspect conf --help',
+      );
+    const { rows, judged } = await inspectConf(
+      inspectOptions({ file: positionals[0], dsn: values.dsn, cluster: values.cluster }),
+    );
+    if (!judged)
+      o.err(
+        'note: no server connected: syntax and includes checked, values not judged (pass --dsn to judge them as the server does)',
+      );
     o.out(values.json ? JSON.stringify(rows, null, 2) : render(rows, o));
     return rows.some((r) => r.error !== null) ? EXIT.findings : EXIT.ok;
   },

@@ -77,8 +77,21 @@ export const command: Command = {
       { json: { type: 'boolean' }, 'pg-version': { type: 'string' }, ssl: { type: 'string' }, ...CONNECTION_FLAGS },
       'inspect hba',
     );
-    if (positionals.length > 1) throw new CliError(`inspect hba takes one FILE, got ${positionals.length}`, EXIT.usage, 'pgharden inspect hba --help');
-    const { rows, columns, notes } = await inspectHba(inspectOptions({ file: positionals[0], dsn: values.dsn, cluster: values.cluster, pgVersion: values['pg-version'], ssl: values.ssl }));
+    if (positionals.length > 1)
+      throw new CliError(
+        `inspect hba takes one FILE, got ${positionals.length}`,
+        EXIT.usage,
+        'pgharden inspect hba --help',
+      );
+    const { rows, columns, notes } = await inspectHba(
+      inspectOptions({
+        file: positionals[0],
+        dsn: values.dsn,
+        cluster: values.cluster,
+        pgVersion: values['pg-version'],
+        ssl: values.ssl,
+      }),
+    );
     for (const note of notes) o.err(`note: ${note}`);
     o.out(values.json ? JSON.stringify(rows, null, 2) : renderHbaReport(rows, o, columns));
     return rows.some((r) => r.error !== null) ? EXIT.findings : EXIT.ok;

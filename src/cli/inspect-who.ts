@@ -29,34 +29,61 @@ export const command: Command = {
     const { values, positionals } = parseFlags(
       argv,
       {
-        user: { type: 'string' }, db: { type: 'string' }, from: { type: 'string' }, ssl: { type: 'boolean' },
-        json: { type: 'boolean' }, ...CONNECTION_FLAGS, 'pg-version': { type: 'string' },
+        user: { type: 'string' },
+        db: { type: 'string' },
+        from: { type: 'string' },
+        ssl: { type: 'boolean' },
+        json: { type: 'boolean' },
+        ...CONNECTION_FLAGS,
+        'pg-version': { type: 'string' },
       },
       'inspect who',
     );
     const missing = (['user', 'db', 'from'] as const).filter((k) => values[k] === undefined);
-    if (missing.length) throw new CliError(`inspect who needs ${missing.map((k) => `--${k}`).join(', ')}`, EXIT.usage, 'pgharden inspect who --help');
+    if (missing.length)
+      throw new CliError(
+        `inspect who needs ${missing.map((k) => `--${k}`).join(', ')}`,
+        EXIT.usage,
+        'pgharden inspect who --help',
+      );
     const from = values.from!;
-    if (from !== 'local' && !parseIp(from)) throw new CliError(`--from "${from}" is neither "local" nor a numeric IP address`, EXIT.usage, 'pgharden inspect who --help');
+    if (from !== 'local' && !parseIp(from))
+      throw new CliError(
+        `--from "${from}" is neither "local" nor a numeric IP address`,
+        EXIT.usage,
+        'pgharden inspect who --help',
+      );
 
     const { result, notes } = await inspectWho({
-      ...inspectOptions({ file: positionals[0], dsn: values.dsn, cluster: values.cluster, pgVersion: values['pg-version'] }),
+      ...inspectOptions({
+        file: positionals[0],
+        dsn: values.dsn,
+        cluster: values.cluster,
+        pgVersion: values['pg-version'],
+      }),
       user: values.user!,
       database: values.db!,
       from: from === 'local' ? { kind: 'local' } : { kind: 'host', address: from, ssl: values.ssl ?? false },
     });
     for (const note of notes) o.err(`note: ${note}`);
     if (result.kind === 'undecided') {
-      o.err(`pgharden: cannot decide: ${result.file}:${result.line} needs facts pgharden does not have (${result.reason})`);
+      o.err(
+        `pgharden: cannot decide: ${result.file}:${result.line} needs facts pgharden does not have (${result.reason})`,
+      );
       return EXIT.findings;
     }
-    const match = result.kind === 'match' ? { file: result.file, line_number: result.line, auth_method: result.method } : null;
+    const match =
+      result.kind === 'match' ? { file: result.file, line_number: result.line, auth_method: result.method } : null;
     if (values.json) {
       o.out(JSON.stringify({ match }));
     } else if (match) {
-      o.out(`${values.user}@${values.db} from ${from}${values.ssl ? ' (ssl)' : ''}: ${match.file}:${match.line_number} → ${match.auth_method}`);
+      o.out(
+        `${values.user}@${values.db} from ${from}${values.ssl ? ' (ssl)' : ''}: ${match.file}:${match.line_number} → ${match.auth_method}`,
+      );
     } else {
-      o.out(`${values.user}@${values.db} from ${from}: no pg_hba.conf entry matches; the server refuses the connection`);
+      o.out(
+        `${values.user}@${values.db} from ${from}: no pg_hba.conf entry matches; the server refuses the connection`,
+      );
     }
     return EXIT.ok;
   },

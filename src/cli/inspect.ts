@@ -21,7 +21,13 @@ Run "pgharden inspect hba --help" (or conf, who) for details and examples.
   async run(argv, out) {
     const [sub, ...rest] = argv;
     const load = sub === undefined ? undefined : SUBCOMMANDS[sub];
-    if (!load) throw usageError(sub ? `unknown inspect target "${sub}" (expected hba, conf or who)` : 'inspect needs a target: hba, conf or who', 'inspect');
+    if (!load)
+      throw usageError(
+        sub
+          ? `unknown inspect target "${sub}" (expected hba, conf or who)`
+          : 'inspect needs a target: hba, conf or who',
+        'inspect',
+      );
     const { command: inner } = await load();
     return inner.run(rest, out);
   },

@@ -67,7 +67,8 @@ async function main(argv: string[]): Promise<number> {
   let { command } = await load();
   if (rest.includes('--help') || rest.includes('-h')) {
     // `pgharden inspect hba --help` shows the sub-command's help.
-    if (command.subcommands && rest[0] && command.subcommands[rest[0]]) command = (await command.subcommands[rest[0]]!()).command;
+    if (command.subcommands && rest[0] && command.subcommands[rest[0]])
+      command = (await command.subcommands[rest[0]]!()).command;
     out.out(command.help);
     return EXIT.ok;
   }
@@ -80,18 +81,25 @@ async function main(argv: string[]): Promise<number> {
       if (shown.next) out.err(`Next: ${shown.next}`);
       return shown.exitCode;
     }
-    out.err(`pgharden: internal error: ${(err as Error).message ?? String(err)} (details in ${writeDetails(err, argv)}). This is a bug in pgharden; nothing was changed by this command.`);
+    out.err(
+      `pgharden: internal error: ${(err as Error).message ?? String(err)} (details in ${writeDetails(err, argv)}). This is a bug in pgharden; nothing was changed by this command.`,
+    );
     return EXIT.internal;
   }
 }
 
 /** An error the user can act on, as message, next step and exit code; undefined for a bug. */
 function userFacing(err: unknown): { message: string; next?: string; exitCode: number } | undefined {
-  if (err instanceof PghardenError) return { message: err.message, ...(err.next ? { next: err.next } : {}), exitCode: err.exitCode };
+  if (err instanceof PghardenError)
+    return { message: err.message, ...(err.next ? { next: err.next } : {}), exitCode: err.exitCode };
   const e = err as { message?: string; code?: string; syscall?: string; path?: string };
   // A file-system error: name the path and the error in words.
   if (typeof e.syscall === 'string' && typeof e.code === 'string' && e.code.startsWith('E')) {
-    return { message: `Cannot ${e.syscall} ${e.path ? `"${e.path}"` : ''}: ${fsWords(e.code)}`, next: 'check the path and its permissions, then run the command again', exitCode: EXIT.usage };
+    return {
+      message: `Cannot ${e.syscall} ${e.path ? `"${e.path}"` : ''}: ${fsWords(e.code)}`,
+      next: 'check the path and its permissions, then run the command again',
+      exitCode: EXIT.usage,
+    };
   }
   // An error the server raised that no layer wrapped: its own words, DETAIL and HINT.
   if (isServerError(err)) return { message: `the server said: ${serverMessage(err)}`, exitCode: EXIT.usage };
@@ -99,10 +107,18 @@ function userFacing(err: unknown): { message: string; next?: string; exitCode: n
 }
 
 const FS_WORDS: Record<string, string> = {
-  ENOENT: 'no such file or directory', EACCES: 'permission denied', EPERM: 'operation not permitted',
-  ENOTDIR: 'a part of the path is not a directory', EISDIR: 'it is a directory', EEXIST: 'it already exists',
-  ENOSPC: 'no space left on the device', EROFS: 'the file system is read-only', ELOOP: 'too many symbolic links',
-  ENAMETOOLONG: 'the name is too long', EMFILE: 'too many open files', EBUSY: 'the resource is busy',
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOTDIR: 'a part of the path is not a directory',
+  EISDIR: 'it is a directory',
+  EEXIST: 'it already exists',
+  ENOSPC: 'no space left on the device',
+  EROFS: 'the file system is read-only',
+  ELOOP: 'too many symbolic links',
+  ENAMETOOLONG: 'the name is too long',
+  EMFILE: 'too many open files',
+  EBUSY: 'the resource is busy',
 };
 const fsWords = (code: string) => FS_WORDS[code] ?? code;
 

@@ -1,6 +1,13 @@
 import { basename, extname, join } from 'node:path';
 import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
-import { parseSpec, plan as makePlan, readCapped, review as reviewPlan, UnreadableFileError, VERSION } from '../index.js';
+import {
+  parseSpec,
+  plan as makePlan,
+  readCapped,
+  review as reviewPlan,
+  UnreadableFileError,
+  VERSION,
+} from '../index.js';
 import { CliError, EXIT } from './errors.js';
 import { paint } from '../render/output.js';
 import { printReview } from './review.js';
@@ -42,25 +49,64 @@ Examples:
 export const command: Command = {
   help: HELP,
   async run(argv, o) {
-    const { values, positionals } = parseFlags(argv, { spec: { type: 'string' }, out: { type: 'string' }, ...CONNECTION_FLAGS, json: { type: 'boolean' }, 'skip-backup': { type: 'boolean' } }, 'plan');
+    const { values, positionals } = parseFlags(
+      argv,
+      {
+        spec: { type: 'string' },
+        out: { type: 'string' },
+        ...CONNECTION_FLAGS,
+        json: { type: 'boolean' },
+        'skip-backup': { type: 'boolean' },
+      },
+      'plan',
+    );
     if (!values.spec) throw new CliError('plan needs --spec FILE (YAML or JSON)', EXIT.usage, 'pgharden plan --help');
-    if (positionals.length) throw new CliError(`plan takes no positional arguments (got "${positionals[0]}")`, EXIT.usage, 'pgharden plan --help');
+    if (positionals.length)
+      throw new CliError(
+        `plan takes no positional arguments (got "${positionals[0]}")`,
+        EXIT.usage,
+        'pgharden plan --help',
+      );
     let text: string;
     try {
       text = readCapped(values.spec).toString('utf8');
     } catch (err) {
-      throw new CliError(`Cannot read the spec "${values.spec}" (${err instanceof UnreadableFileError ? err.reason : (err as NodeJS.ErrnoException).code ?? (err as Error).message})`, EXIT.usage, 'pgharden plan --help shows the spec format');
+      throw new CliError(
+        `Cannot read the spec "${values.spec}" (${err instanceof UnreadableFileError ? err.reason : ((err as NodeJS.ErrnoException).code ?? (err as Error).message)})`,
+        EXIT.usage,
+        'pgharden plan --help shows the spec format',
+      );
     }
     const now = new Date();
-    const out = values.out ?? join('plans', `${basename(values.spec, extname(values.spec))}-${now.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-')}`);
+    const out =
+      values.out ??
+      join(
+        'plans',
+        `${basename(values.spec, extname(values.spec))}-${now.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-')}`,
+      );
     const spec = await parseSpec(text, values.spec);
     // Flags first, then the spec's target, then the libpq environment.
     const flags = connectionFrom(values);
     const connection = Object.keys(flags).length ? flags : connectionFrom(spec.target);
-    const { dir } = await makePlan({ spec, specFile: values.spec, out, connection, version: VERSION, now, ...(values['skip-backup'] ? { skipBackup: true } : {}) });
+    const { dir } = await makePlan({
+      spec,
+      specFile: values.spec,
+      out,
+      connection,
+      version: VERSION,
+      now,
+      ...(values['skip-backup'] ? { skipBackup: true } : {}),
+    });
     const review = await reviewPlan(dir, flags);
     if (!values.json) o.err(`Plan saved in ${review.dir} (plan.json, secrets 0600, rollback.sh).`);
-    if (values['skip-backup']) o.err(paint(o, 'red', 'WARNING: --skip-backup: no verified backup will be taken before the change. This is recorded in the plan and the report.'));
+    if (values['skip-backup'])
+      o.err(
+        paint(
+          o,
+          'red',
+          'WARNING: --skip-backup: no verified backup will be taken before the change. This is recorded in the plan and the report.',
+        ),
+      );
     await printReview(review, Boolean(values.json), o);
     return review.drift.length ? EXIT.refused : EXIT.ok;
   },

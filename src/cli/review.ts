@@ -52,7 +52,12 @@ export const command: Command = {
   async run(argv, o) {
     const { values, positionals } = parseFlags(argv, { ...CONNECTION_FLAGS, json: { type: 'boolean' } }, 'review');
     const dir = positionals[0];
-    if (!dir || positionals.length > 1) throw new CliError('review takes one plan directory, e.g. pgharden review plans/office-vpn', EXIT.usage, 'pgharden review --help');
+    if (!dir || positionals.length > 1)
+      throw new CliError(
+        'review takes one plan directory, e.g. pgharden review plans/office-vpn',
+        EXIT.usage,
+        'pgharden review --help',
+      );
     const review = await reviewPlan(dir, connectionFrom(values));
     await printReview(review, Boolean(values.json), o);
     return review.drift.length ? EXIT.refused : EXIT.ok;

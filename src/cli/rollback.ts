@@ -45,19 +45,38 @@ function newestApplied(): string | undefined {
 export const command: Command = {
   help: HELP,
   async run(argv, o) {
-    const { positionals, values } = parseFlags(argv, { json: { type: 'boolean' }, terminate: { type: 'boolean' } }, 'rollback');
-    if (positionals.length > 1) throw new CliError('rollback takes at most one plan directory', EXIT.usage, 'pgharden rollback --help');
+    const { positionals, values } = parseFlags(
+      argv,
+      { json: { type: 'boolean' }, terminate: { type: 'boolean' } },
+      'rollback',
+    );
+    if (positionals.length > 1)
+      throw new CliError('rollback takes at most one plan directory', EXIT.usage, 'pgharden rollback --help');
     const dir = positionals[0] ?? newestApplied();
     if (!dir) throw new CliError('No applied plan under ./plans; name one: pgharden rollback plans/NAME', EXIT.usage);
     const say = values.json ? (t: string) => o.err(t) : (t: string) => o.out(t);
     say(`Rolling back ${dir}`);
     const r = await rollback(dir, say, { terminate: values.terminate === true });
     if (values.json) {
-      o.out(JSON.stringify({ schemaVersion: 1, plan: { id: r.plan.id, name: r.plan.name, dir }, restored: r.restored, undone: r.undone, kept: r.kept }, null, 2));
+      o.out(
+        JSON.stringify(
+          {
+            schemaVersion: 1,
+            plan: { id: r.plan.id, name: r.plan.name, dir },
+            restored: r.restored,
+            undone: r.undone,
+            kept: r.kept,
+          },
+          null,
+          2,
+        ),
+      );
       return r.kept.length ? EXIT.findings : EXIT.ok;
     }
     for (const k of r.kept) o.err(`${paint(o, 'yellow', 'kept:')} ${k}`);
-    o.out(`${r.restored.length} file${r.restored.length === 1 ? '' : 's'} restored, ${r.undone.length} step${r.undone.length === 1 ? '' : 's'} undone${r.kept.length ? `, ${r.kept.length} kept (see above)` : ''}.`);
+    o.out(
+      `${r.restored.length} file${r.restored.length === 1 ? '' : 's'} restored, ${r.undone.length} step${r.undone.length === 1 ? '' : 's'} undone${r.kept.length ? `, ${r.kept.length} kept (see above)` : ''}.`,
+    );
     return r.kept.length ? EXIT.findings : EXIT.ok;
   },
 };

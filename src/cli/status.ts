@@ -20,7 +20,8 @@ export const command: Command = {
   async run(argv, o) {
     const { values, positionals } = parseFlags(argv, { json: { type: 'boolean' } }, 'status');
     const dir = positionals[0];
-    if (!dir || positionals.length > 1) throw new CliError('status takes one plan directory', EXIT.usage, 'pgharden status --help');
+    if (!dir || positionals.length > 1)
+      throw new CliError('status takes one plan directory', EXIT.usage, 'pgharden status --help');
     const { plan, steps } = await status(dir);
     if (values.json) {
       o.out(JSON.stringify({ schemaVersion: 1, plan: { id: plan.id, name: plan.name }, steps }, null, 2));

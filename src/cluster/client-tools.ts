@@ -23,7 +23,8 @@ export class BackupToolsError extends InputError {}
 
 function candidates(): string[] {
   const dirs = new Set<string>();
-  if (existsSync('/usr/lib/postgresql')) for (const d of readdirSync('/usr/lib/postgresql')) dirs.add(join('/usr/lib/postgresql', d, 'bin'));
+  if (existsSync('/usr/lib/postgresql'))
+    for (const d of readdirSync('/usr/lib/postgresql')) dirs.add(join('/usr/lib/postgresql', d, 'bin'));
   for (const i of listInstalls()) dirs.add(i.bindir);
   for (const d of (process.env.PATH ?? '').split(':')) if (d) dirs.add(d);
   return [...dirs];
@@ -44,9 +45,17 @@ export function findClientTools(serverMajor: number): ClientTools {
   const found: ClientTools[] = [];
   for (const bindir of candidates()) {
     const pgDump = join(bindir, 'pg_dump');
-    if (!existsSync(pgDump) || !existsSync(join(bindir, 'pg_restore')) || !existsSync(join(bindir, 'pg_dumpall'))) continue;
+    if (!existsSync(pgDump) || !existsSync(join(bindir, 'pg_restore')) || !existsSync(join(bindir, 'pg_dumpall')))
+      continue;
     const major = majorOf(pgDump);
-    if (major !== null && !found.some((f) => f.bindir === bindir)) found.push({ major, bindir, pgDump, pgDumpall: join(bindir, 'pg_dumpall'), pgRestore: join(bindir, 'pg_restore') });
+    if (major !== null && !found.some((f) => f.bindir === bindir))
+      found.push({
+        major,
+        bindir,
+        pgDump,
+        pgDumpall: join(bindir, 'pg_dumpall'),
+        pgRestore: join(bindir, 'pg_restore'),
+      });
   }
   const fit = found.filter((f) => f.major >= serverMajor).sort((a, b) => a.major - b.major);
   const pick = fit.find((f) => f.major === serverMajor) ?? fit.at(-1);

@@ -4,7 +4,7 @@
  * (the server's OS user) through a peer relay, the same path apply uses, while pgharden itself
  * keeps root's access to files.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, type Stats, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -18,14 +18,20 @@ export { resolveTarget };
 
 /** A connection that could not be made: exit 2, with the target (no password) and the next step. */
 export class ConnectionError extends InputError {
-  constructor(message: string, next: string, readonly code?: string) {
+  constructor(
+    message: string,
+    next: string,
+    readonly code?: string,
+  ) {
     super(message, next);
   }
 }
 
 /** The name of the OS user with this uid, from /etc/passwd. */
 export function osUserName(uid: number): string {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[2] === String(uid));
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.split(':')[2] === String(uid));
   return line?.split(':')[0] ?? String(uid);
 }
 
@@ -35,7 +41,7 @@ export function osUserName(uid: number): string {
  */
 export function peerIdentity(t: ResolvedTarget): PeerIdentity | undefined {
   if (process.geteuid?.() !== 0 || !t.params.host.startsWith('/')) return undefined;
-  let st;
+  let st: Stats;
   try {
     st = statSync(join(t.params.host, `.s.PGSQL.${t.params.port}`));
   } catch {
@@ -100,28 +106,43 @@ export function clientConfig(opts: ConnectOptions = {}): pg.ClientConfig {
 /** Where a target points, without any password, in libpq's keyword/value form. */
 export function describeTarget(t: ResolvedTarget, relay = peerIdentity(t)): string {
   const c = configFor(t, relay);
-  const where = formatConninfo({ host: String(c.host), port: String(c.port), user: String(c.user), dbname: String(c.database) });
-  const notes = [t.cluster ? `cluster ${t.cluster.id}` : '', relay ? `as OS user ${relay.name} over the socket` : ''].filter(Boolean);
+  const where = formatConninfo({
+    host: String(c.host),
+    port: String(c.port),
+    user: String(c.user),
+    dbname: String(c.database),
+  });
+  const notes = [
+    t.cluster ? `cluster ${t.cluster.id}` : '',
+    relay ? `as OS user ${relay.name} over the socket` : '',
+  ].filter(Boolean);
   return notes.length ? `${where} (${notes.join(', ')})` : where;
 }
 
 /** The next step for a failed connection, from what failed. */
 function nextStep(err: { code?: string; message: string }, t: ResolvedTarget, relay: PeerIdentity | undefined): string {
-  const flags = 'pass --cluster VERSION/NAME (see pg_lsclusters) or --dsn "host=/var/run/postgresql port=5432 user=postgres"';
+  const flags =
+    'pass --cluster VERSION/NAME (see pg_lsclusters) or --dsn "host=/var/run/postgresql port=5432 user=postgres"';
   const local = t.params.host.startsWith('/');
   if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
     return `check the server is running and listening there (pg_lsclusters; ${local ? `ls ${t.params.host}` : `pg_isready -h ${t.params.host} -p ${t.params.port}`}), or ${flags}`;
   }
-  if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return `check the host name "${t.params.host}", or ${flags}`;
-  if (err.code === 'EACCES' || err.code === 'EPERM') return `this OS user may not open ${t.params.host}; run as root (sudo pgharden ...) or as the server's OS user`;
-  if (/peer authentication failed|Peer authentication/i.test(err.message) || (local && err.code === '28000' && !relay)) {
+  if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN')
+    return `check the host name "${t.params.host}", or ${flags}`;
+  if (err.code === 'EACCES' || err.code === 'EPERM')
+    return `this OS user may not open ${t.params.host}; run as root (sudo pgharden ...) or as the server's OS user`;
+  if (
+    /peer authentication failed|Peer authentication/i.test(err.message) ||
+    (local && err.code === '28000' && !relay)
+  ) {
     return "peer authentication maps your OS user to the role: run as root (sudo pgharden ...) or as the server's OS user (sudo -u postgres pgharden ...)";
   }
   if (err.code === '28P01' || /password/i.test(err.message)) {
-    return 'give the password in ~/.pgpass (mode 0600) or PGPASSWORD, or connect over the local socket as the server\'s OS user (sudo pgharden ...)';
+    return "give the password in ~/.pgpass (mode 0600) or PGPASSWORD, or connect over the local socket as the server's OS user (sudo pgharden ...)";
   }
   if (err.code === '3D000') return 'name an existing database (dbname=postgres in --dsn, or PGDATABASE)';
-  if (err.code === '28000') return 'the server has no pg_hba.conf rule admitting this connection: connect over the local socket as the server\'s OS user (sudo pgharden ...)';
+  if (err.code === '28000')
+    return "the server has no pg_hba.conf rule admitting this connection: connect over the local socket as the server's OS user (sudo pgharden ...)";
   return flags;
 }
 
@@ -136,7 +157,11 @@ export async function connect(opts: ConnectOptions = {}): Promise<pg.Client> {
     const e = err as { code?: string; message: string };
     // node-postgres' words for libpq's "fe_sendauth: no password supplied".
     if (/client password must be a string/.test(e.message)) e.message = 'fe_sendauth: no password supplied';
-    throw new ConnectionError(`Cannot connect to PostgreSQL at ${describeTarget(t, relay)}: ${serverMessage(err)}`, nextStep(e, t, relay), e.code);
+    throw new ConnectionError(
+      `Cannot connect to PostgreSQL at ${describeTarget(t, relay)}: ${serverMessage(err)}`,
+      nextStep(e, t, relay),
+      e.code,
+    );
   }
   return client;
 }

@@ -14,13 +14,55 @@ export class ConninfoError extends InputError {}
 
 /** Every keyword libpq 14–18 accepts (PQconndefaults); others are refused as libpq refuses them. */
 export const KEYWORDS = new Set([
-  'service', 'user', 'password', 'passfile', 'channel_binding', 'connect_timeout', 'dbname', 'host', 'hostaddr', 'port',
-  'client_encoding', 'options', 'application_name', 'fallback_application_name', 'keepalives', 'keepalives_idle',
-  'keepalives_interval', 'keepalives_count', 'tcp_user_timeout', 'sslmode', 'sslnegotiation', 'sslcompression', 'sslcert',
-  'sslkey', 'sslcertmode', 'sslpassword', 'sslrootcert', 'sslcrl', 'sslcrldir', 'sslsni', 'requirepeer', 'require_auth',
-  'ssl_min_protocol_version', 'ssl_max_protocol_version', 'gssencmode', 'krbsrvname', 'gsslib', 'gssdelegation',
-  'replication', 'target_session_attrs', 'load_balance_hosts', 'min_protocol_version', 'max_protocol_version',
-  'scram_client_key', 'scram_server_key', 'oauth_issuer', 'oauth_client_id', 'oauth_client_secret', 'oauth_scope',
+  'service',
+  'user',
+  'password',
+  'passfile',
+  'channel_binding',
+  'connect_timeout',
+  'dbname',
+  'host',
+  'hostaddr',
+  'port',
+  'client_encoding',
+  'options',
+  'application_name',
+  'fallback_application_name',
+  'keepalives',
+  'keepalives_idle',
+  'keepalives_interval',
+  'keepalives_count',
+  'tcp_user_timeout',
+  'sslmode',
+  'sslnegotiation',
+  'sslcompression',
+  'sslcert',
+  'sslkey',
+  'sslcertmode',
+  'sslpassword',
+  'sslrootcert',
+  'sslcrl',
+  'sslcrldir',
+  'sslsni',
+  'requirepeer',
+  'require_auth',
+  'ssl_min_protocol_version',
+  'ssl_max_protocol_version',
+  'gssencmode',
+  'krbsrvname',
+  'gsslib',
+  'gssdelegation',
+  'replication',
+  'target_session_attrs',
+  'load_balance_hosts',
+  'min_protocol_version',
+  'max_protocol_version',
+  'scram_client_key',
+  'scram_server_key',
+  'oauth_issuer',
+  'oauth_client_id',
+  'oauth_client_secret',
+  'oauth_scope',
 ]);
 
 const URI_PREFIXES = ['postgresql://', 'postgres://'];
@@ -29,7 +71,8 @@ const URI_PREFIXES = ['postgresql://', 'postgres://'];
 export const isUri = (s: string) => URI_PREFIXES.some((p) => s.startsWith(p));
 
 function decode(s: string, what: string): string {
-  if (/%(?![0-9A-Fa-f]{2})/.test(s)) throw new ConninfoError(`invalid percent-encoded token: "${s}" (in the URI's ${what})`);
+  if (/%(?![0-9A-Fa-f]{2})/.test(s))
+    throw new ConninfoError(`invalid percent-encoded token: "${s}" (in the URI's ${what})`);
   const bytes: number[] = [];
   for (let i = 0; i < s.length; i += 1) {
     if (s[i] === '%') {
@@ -62,11 +105,17 @@ function parseUri(uri: string): Conninfo {
     let host: string;
     if (rest.startsWith('[')) {
       const close = rest.indexOf(']');
-      if (close === -1) throw new ConninfoError(`end of string reached when looking for matching "]" in IPv6 host address in URI: "${uri}"`);
+      if (close === -1)
+        throw new ConninfoError(
+          `end of string reached when looking for matching "]" in IPv6 host address in URI: "${uri}"`,
+        );
       host = rest.slice(1, close);
       if (host === '') throw new ConninfoError(`IPv6 host address may not be empty in URI: "${uri}"`);
       rest = rest.slice(close + 1);
-      if (rest !== '' && !/^[:/?,]/.test(rest)) throw new ConninfoError(`unexpected character "${rest[0]}" at position ${uri.length - rest.length + 1} in URI (expected ":" or "/"): "${uri}"`);
+      if (rest !== '' && !/^[:/?,]/.test(rest))
+        throw new ConninfoError(
+          `unexpected character "${rest[0]}" at position ${uri.length - rest.length + 1} in URI (expected ":" or "/"): "${uri}"`,
+        );
     } else {
       const stop = rest.search(/[:/?,]/);
       host = stop === -1 ? rest : rest.slice(0, stop);
@@ -97,7 +146,8 @@ function parseUri(uri: string): Conninfo {
       if (pair === '') continue;
       const eq = pair.indexOf('=');
       if (eq === -1) throw new ConninfoError(`missing key/value separator "=" in URI query parameter: "${pair}"`);
-      if (pair.indexOf('=', eq + 1) !== -1) throw new ConninfoError(`extra key/value separator "=" in URI query parameter: "${pair}"`);
+      if (pair.indexOf('=', eq + 1) !== -1)
+        throw new ConninfoError(`extra key/value separator "=" in URI query parameter: "${pair}"`);
       let key = decode(pair.slice(0, eq), 'query');
       let value = decode(pair.slice(eq + 1), 'query');
       // libpq's JDBC-compatible spelling.
@@ -106,7 +156,9 @@ function parseUri(uri: string): Conninfo {
       out[key] = value;
     }
   } else if (rest !== '') {
-    throw new ConninfoError(`unexpected character "${rest[0]}" at position ${uri.length - rest.length + 1} in URI (expected ":" or "/"): "${uri}"`);
+    throw new ConninfoError(
+      `unexpected character "${rest[0]}" at position ${uri.length - rest.length + 1} in URI (expected ":" or "/"): "${uri}"`,
+    );
   }
   return out;
 }

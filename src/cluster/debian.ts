@@ -30,7 +30,8 @@ export class ClusterError extends InputError {}
 function settingsOf(confFile: string): Map<string, string> {
   const values = new Map<string, string>();
   // Later entries win, as in the server (conf.d included).
-  for (const e of loadConf(confFile).entries) if (e.name && e.value !== null && !e.error) values.set(e.name.toLowerCase(), e.value);
+  for (const e of loadConf(confFile).entries)
+    if (e.name && e.value !== null && !e.error) values.set(e.name.toLowerCase(), e.value);
   return values;
 }
 
@@ -42,7 +43,16 @@ export function readCluster(version: string, name: string, root = DEBIAN_CONF_RO
   const dataDirectory = s.get('data_directory') ?? `/var/lib/postgresql/${version}/${name}`;
   // postgresql-common: the first of unix_socket_directories, else /var/run/postgresql.
   const socketDir = s.get('unix_socket_directories')?.split(',')[0]?.trim() || '/var/run/postgresql';
-  return { version, name, id: `${version}/${name}`, configDir, port, socketDir, dataDirectory, running: existsSync(join(socketDir, `.s.PGSQL.${port}`)) };
+  return {
+    version,
+    name,
+    id: `${version}/${name}`,
+    configDir,
+    port,
+    socketDir,
+    dataDirectory,
+    running: existsSync(join(socketDir, `.s.PGSQL.${port}`)),
+  };
 }
 
 /** Every cluster under /etc/postgresql, newest version first, as pg_lsclusters lists them. */
@@ -71,13 +81,22 @@ export function listClusters(root = DEBIAN_CONF_ROOT): DebianCluster[] {
 /** The cluster `15/main` names, or a ClusterError saying which clusters exist. */
 export function findCluster(id: string, root = DEBIAN_CONF_ROOT): DebianCluster {
   const [version, name] = id.split('/', 2) as [string, string | undefined];
-  const known = () => listClusters(root).map((c) => c.id).join(', ') || 'none';
+  const known = () =>
+    listClusters(root)
+      .map((c) => c.id)
+      .join(', ') || 'none';
   if (!name || !/^\d+(\.\d+)?$/.test(version)) {
-    throw new ClusterError(`"${id}" is not a cluster name of the form VERSION/NAME (e.g. 15/main)`, `pg_lsclusters lists them; clusters here: ${known()}`);
+    throw new ClusterError(
+      `"${id}" is not a cluster name of the form VERSION/NAME (e.g. 15/main)`,
+      `pg_lsclusters lists them; clusters here: ${known()}`,
+    );
   }
   const dir = join(root, version, name);
   if (!existsSync(join(dir, 'postgresql.conf'))) {
-    throw new ClusterError(`Cluster ${version} ${name} does not exist (no ${dir}/postgresql.conf)`, `choose one of: ${known()}`);
+    throw new ClusterError(
+      `Cluster ${version} ${name} does not exist (no ${dir}/postgresql.conf)`,
+      `choose one of: ${known()}`,
+    );
   }
   return readCluster(version, name, root);
 }

@@ -16,7 +16,10 @@ export type { PasswordStorage, RoleFacts } from './role-facts.js';
 import { readConfigFileAs, serverIdentity } from './server-reader.js';
 
 /** A loader option reading as the server's OS user, when that user can be known. */
-export function serverReader(dataDirectory: string, top: readonly string[]): { readFile?: ReturnType<typeof readConfigFileAs> } {
+export function serverReader(
+  dataDirectory: string,
+  top: readonly string[],
+): { readFile?: ReturnType<typeof readConfigFileAs> } {
   try {
     return { readFile: readConfigFileAs(serverIdentity(dataDirectory), top) };
   } catch {
@@ -74,8 +77,19 @@ export interface Snapshot {
 }
 
 const SETTINGS = [
-  'listen_addresses', 'port', 'password_encryption', 'ssl', 'ssl_cert_file', 'ssl_key_file', 'hba_file', 'ident_file',
-  'config_file', 'data_directory', 'authentication_timeout', 'log_connections', 'scram_iterations',
+  'listen_addresses',
+  'port',
+  'password_encryption',
+  'ssl',
+  'ssl_cert_file',
+  'ssl_key_file',
+  'hba_file',
+  'ident_file',
+  'config_file',
+  'data_directory',
+  'authentication_timeout',
+  'log_connections',
+  'scram_iterations',
 ];
 
 function fileFacts(role: FileFacts['role'], path: string | null): FileFacts | undefined {
@@ -94,50 +108,77 @@ export async function introspect(client: pg.Client, opts: { dataDir?: string } =
   const { context, assumedBuild } = await contextFromServer(client);
   if (assumedBuild) limits.push(assumedBuild);
   const head = await client.query<{ version: string; me: string; su: boolean }>(
-    "SELECT version(), current_user AS me, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS su",
+    'SELECT version(), current_user AS me, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS su',
   );
   const { version, me, su } = head.rows[0]!;
 
   // pg_settings lists only what this role may read: a hidden setting is missing, not an error.
   const settings: Record<string, string | null> = Object.fromEntries(SETTINGS.map((n) => [n, null]));
-  const s = await client.query<{ name: string; v: string }>('SELECT name, setting AS v FROM pg_settings WHERE name = ANY($1)', [SETTINGS]);
+  const s = await client.query<{ name: string; v: string }>(
+    'SELECT name, setting AS v FROM pg_settings WHERE name = ANY($1)',
+    [SETTINGS],
+  );
   for (const r of s.rows) settings[r.name] = r.v;
   const hidden = SETTINGS.filter((n) => settings[n] === null);
-  if (!su) limits.push(`connected as "${me}", not a superuser (grant pg_read_all_settings and pg_monitor, or run as a superuser, to see everything)`);
-  for (const n of hidden) if (n !== 'scram_iterations' || context.major >= 16) limits.push(`setting ${n}: not visible to "${me}"`);
+  if (!su)
+    limits.push(
+      `connected as "${me}", not a superuser (grant pg_read_all_settings and pg_monitor, or run as a superuser, to see everything)`,
+    );
+  for (const n of hidden)
+    if (n !== 'scram_iterations' || context.major >= 16) limits.push(`setting ${n}: not visible to "${me}"`);
 
   let systemIdentifier: string | null = null;
   try {
-    systemIdentifier = (await client.query<{ id: string }>('SELECT system_identifier::text AS id FROM pg_control_system()')).rows[0]!.id;
+    systemIdentifier = (
+      await client.query<{ id: string }>('SELECT system_identifier::text AS id FROM pg_control_system()')
+    ).rows[0]!.id;
   } catch (err) {
     limits.push(`system_identifier: ${(err as Error).message}`);
   }
 
   const roles = await readRoleFacts(client, limits);
 
-  const databases = (await client.query<{ d: string }>('SELECT datname AS d FROM pg_database WHERE datallowconn ORDER BY 1')).rows.map((r) => r.d);
-  const publicCanCreate = (await client.query<{ c: boolean }>(
-    "SELECT coalesce(bool_or(has_schema_privilege('public', n.oid, 'CREATE')), false) AS c FROM pg_namespace n WHERE nspname = 'public'",
-  )).rows[0]!.c;
+  const databases = (
+    await client.query<{ d: string }>('SELECT datname AS d FROM pg_database WHERE datallowconn ORDER BY 1')
+  ).rows.map((r) => r.d);
+  const publicCanCreate = (
+    await client.query<{ c: boolean }>(
+      "SELECT coalesce(bool_or(has_schema_privilege('public', n.oid, 'CREATE')), false) AS c FROM pg_namespace n WHERE nspname = 'public'",
+    )
+  ).rows[0]!.c;
 
-  if (!su) limits.push('pg_stat_activity: sessions of other roles show no client address unless the role has pg_read_all_stats');
-  const clients = (await client.query<{ user: string; app: string; addr: string | null; db: string; ssl: boolean; n: number }>(
-    `SELECT a.usename AS user, a.application_name AS app, host(a.client_addr) AS addr, a.datname AS db,
+  if (!su)
+    limits.push(
+      'pg_stat_activity: sessions of other roles show no client address unless the role has pg_read_all_stats',
+    );
+  const clients = (
+    await client.query<{ user: string; app: string; addr: string | null; db: string; ssl: boolean; n: number }>(
+      `SELECT a.usename AS user, a.application_name AS app, host(a.client_addr) AS addr, a.datname AS db,
             coalesce(s.ssl, false) AS ssl, count(*)::int AS n
      FROM pg_stat_activity a LEFT JOIN pg_stat_ssl s ON s.pid = a.pid
      WHERE a.backend_type = 'client backend' AND a.pid <> pg_backend_pid()
      GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3`,
-  )).rows.map((r) => ({ user: r.user, application: r.app, clientAddress: r.addr, database: r.db, ssl: r.ssl, sessions: r.n }));
+    )
+  ).rows.map((r) => ({
+    user: r.user,
+    application: r.app,
+    clientAddress: r.addr,
+    database: r.db,
+    ssl: r.ssl,
+    sessions: r.n,
+  }));
 
   const files = (['config_file', 'hba_file', 'ident_file', 'data_directory', 'ssl_key_file', 'ssl_cert_file'] as const)
-    .filter((k) => k !== 'ssl_key_file' && k !== 'ssl_cert_file' ? true : settings.ssl === 'on')
+    .filter((k) => (k !== 'ssl_key_file' && k !== 'ssl_cert_file' ? true : settings.ssl === 'on'))
     .map((k) => fileFacts(k, settings[k] ?? null))
     .filter((f): f is FileFacts => f !== undefined);
   for (const f of files) if (f.error) limits.push(`${f.role} ${f.path}: cannot stat (${f.error})`);
   const serverUid = files.find((f) => f.role === 'data_directory')?.uid;
 
   // Includes are judged as the server's OS user can open them, not as pgharden (root) can.
-  const asServer = settings.data_directory ? serverReader(settings.data_directory, [settings.hba_file ?? '', settings.config_file ?? '']) : {};
+  const asServer = settings.data_directory
+    ? serverReader(settings.data_directory, [settings.hba_file ?? '', settings.config_file ?? ''])
+    : {};
   const hbaFile = settings.hba_file ?? '';
   const hba: Snapshot['hba'] = { file: hbaFile };
   if (!hbaFile) {
@@ -158,7 +199,10 @@ export async function introspect(client: pg.Client, opts: { dataDir?: string } =
   if (settings.config_file) {
     try {
       const dataDir = opts.dataDir ?? settings.data_directory ?? undefined;
-      fileSettings = fileSettingsRows(loadConf(settings.config_file, { ...(dataDir ? { dataDir } : {}), ...asServer }), await gucCatalogFromServer(client));
+      fileSettings = fileSettingsRows(
+        loadConf(settings.config_file, { ...(dataDir ? { dataDir } : {}), ...asServer }),
+        await gucCatalogFromServer(client),
+      );
     } catch (err) {
       limits.push(`postgresql.conf ${settings.config_file}: ${(err as Error).message}`);
     }
@@ -169,14 +213,27 @@ export async function introspect(client: pg.Client, opts: { dataDir?: string } =
     for (const f of hba.loaded.files.keys()) {
       try {
         if (statSync(f).mtimeMs > loadTime.getTime()) hbaChangedSinceReload = true;
-      } catch {
-        continue;
-      }
+      } catch {}
     }
   }
 
   return {
-    version, major: context.major, confLoadTime: loadTime.toISOString(), hbaChangedSinceReload, systemIdentifier, context, settings, fileSettings, hba, roles, databases, publicCanCreate,
-    clients, files, ...(serverUid === undefined ? {} : { serverUid }), connectedAs: me, limits,
+    version,
+    major: context.major,
+    confLoadTime: loadTime.toISOString(),
+    hbaChangedSinceReload,
+    systemIdentifier,
+    context,
+    settings,
+    fileSettings,
+    hba,
+    roles,
+    databases,
+    publicCanCreate,
+    clients,
+    files,
+    ...(serverUid === undefined ? {} : { serverUid }),
+    connectedAs: me,
+    limits,
   };
 }

@@ -34,12 +34,28 @@ export interface ResolvedTarget {
 
 /** libpq's environment variables and the keyword each one stands for. */
 const ENV_KEYWORDS: [string, string][] = [
-  ['PGHOST', 'host'], ['PGHOSTADDR', 'hostaddr'], ['PGPORT', 'port'], ['PGDATABASE', 'dbname'], ['PGUSER', 'user'],
-  ['PGPASSWORD', 'password'], ['PGPASSFILE', 'passfile'], ['PGOPTIONS', 'options'], ['PGAPPNAME', 'application_name'],
-  ['PGSSLMODE', 'sslmode'], ['PGSSLROOTCERT', 'sslrootcert'], ['PGSSLCERT', 'sslcert'], ['PGSSLKEY', 'sslkey'],
-  ['PGSSLCRL', 'sslcrl'], ['PGCONNECT_TIMEOUT', 'connect_timeout'], ['PGCLIENTENCODING', 'client_encoding'],
-  ['PGTARGETSESSIONATTRS', 'target_session_attrs'], ['PGREQUIREAUTH', 'require_auth'], ['PGCHANNELBINDING', 'channel_binding'],
-  ['PGGSSENCMODE', 'gssencmode'], ['PGKRBSRVNAME', 'krbsrvname'], ['PGSSLNEGOTIATION', 'sslnegotiation'],
+  ['PGHOST', 'host'],
+  ['PGHOSTADDR', 'hostaddr'],
+  ['PGPORT', 'port'],
+  ['PGDATABASE', 'dbname'],
+  ['PGUSER', 'user'],
+  ['PGPASSWORD', 'password'],
+  ['PGPASSFILE', 'passfile'],
+  ['PGOPTIONS', 'options'],
+  ['PGAPPNAME', 'application_name'],
+  ['PGSSLMODE', 'sslmode'],
+  ['PGSSLROOTCERT', 'sslrootcert'],
+  ['PGSSLCERT', 'sslcert'],
+  ['PGSSLKEY', 'sslkey'],
+  ['PGSSLCRL', 'sslcrl'],
+  ['PGCONNECT_TIMEOUT', 'connect_timeout'],
+  ['PGCLIENTENCODING', 'client_encoding'],
+  ['PGTARGETSESSIONATTRS', 'target_session_attrs'],
+  ['PGREQUIREAUTH', 'require_auth'],
+  ['PGCHANNELBINDING', 'channel_binding'],
+  ['PGGSSENCMODE', 'gssencmode'],
+  ['PGKRBSRVNAME', 'krbsrvname'],
+  ['PGSSLNEGOTIATION', 'sslnegotiation'],
 ];
 
 /** Debian's libpq is built with this socket directory; upstream builds use /tmp. */
@@ -62,15 +78,20 @@ export function serviceSection(text: string, name: string, file: string): Connin
     const eq = line.indexOf('=');
     const key = eq > 0 ? line.slice(0, eq).trim() : '';
     if (!KEYWORDS.has(key)) throw new ConninfoError(`syntax error in service file "${file}", line ${i + 1}`);
-    if (key === 'service') throw new ConninfoError(`nested service specifications not supported in service file "${file}", line ${i + 1}`);
+    if (key === 'service')
+      throw new ConninfoError(`nested service specifications not supported in service file "${file}", line ${i + 1}`);
     found[key] ??= line.slice(eq + 1).trim();
   });
   return found;
 }
 
 function serviceParams(name: string, env: NodeJS.ProcessEnv): Conninfo {
-  const files = [env.PGSERVICEFILE ?? join(homedir(), '.pg_service.conf'), join(env.PGSYSCONFDIR ?? '/etc/postgresql-common', 'pg_service.conf')];
-  if (env.PGSERVICEFILE !== undefined && !existsSync(env.PGSERVICEFILE)) throw new ConninfoError(`service file "${env.PGSERVICEFILE}" not found`);
+  const files = [
+    env.PGSERVICEFILE ?? join(homedir(), '.pg_service.conf'),
+    join(env.PGSYSCONFDIR ?? '/etc/postgresql-common', 'pg_service.conf'),
+  ];
+  if (env.PGSERVICEFILE !== undefined && !existsSync(env.PGSERVICEFILE))
+    throw new ConninfoError(`service file "${env.PGSERVICEFILE}" not found`);
   for (const file of files) {
     if (!existsSync(file)) continue;
     const section = serviceSection(readFileSync(file, 'utf8'), name, file);
@@ -84,7 +105,9 @@ function selectCluster(o: ConnectOptions, env: NodeJS.ProcessEnv, given: Conninf
   if (o.cluster) return findCluster(o.cluster);
   if (env.PGCLUSTER && env.PGHOST === undefined && given.host === undefined) return findCluster(env.PGCLUSTER);
   // With nothing set at all, the one running cluster (the common single-cluster server).
-  const nothingSet = o.dsn === undefined && ['PGHOST', 'PGPORT', 'PGSERVICE', 'PGCLUSTER', 'PGHOSTADDR'].every((k) => env[k] === undefined);
+  const nothingSet =
+    o.dsn === undefined &&
+    ['PGHOST', 'PGPORT', 'PGSERVICE', 'PGCLUSTER', 'PGHOSTADDR'].every((k) => env[k] === undefined);
   if (!nothingSet) return undefined;
   const running = listClusters().filter((c) => c.running);
   return running.length === 1 ? running[0] : undefined;
@@ -111,7 +134,10 @@ function passFields(line: string): string[] {
  * not a regular file or that the group or others can read; `localhost` matches the default socket
  * directory too.
  */
-export function passwordFromFile(file: string, p: { host: string; port: string; dbname: string; user: string }): string | undefined {
+export function passwordFromFile(
+  file: string,
+  p: { host: string; port: string; dbname: string; user: string },
+): string | undefined {
   try {
     const st = statSync(file);
     if (!st.isFile() || (st.mode & 0o077) !== 0) return undefined;
@@ -130,7 +156,11 @@ export function passwordFromFile(file: string, p: { host: string; port: string; 
 }
 
 function defaultSocketDir(port: string): string {
-  return DEFAULT_SOCKET_DIRS.find((d) => existsSync(join(d, `.s.PGSQL.${port}`))) ?? DEFAULT_SOCKET_DIRS.find((d) => existsSync(d)) ?? 'localhost';
+  return (
+    DEFAULT_SOCKET_DIRS.find((d) => existsSync(join(d, `.s.PGSQL.${port}`))) ??
+    DEFAULT_SOCKET_DIRS.find((d) => existsSync(d)) ??
+    'localhost'
+  );
 }
 
 /** Resolves the options into every parameter libpq would use. */
@@ -141,22 +171,35 @@ export function resolveTarget(o: ConnectOptions = {}): ResolvedTarget {
   const service = params.service ?? env.PGSERVICE;
   if (service) for (const [k, v] of Object.entries(serviceParams(service, env))) params[k] ??= v;
   // The cluster stands where the psql wrapper puts it: PGHOST always, PGPORT unless set.
-  const effectiveEnv: NodeJS.ProcessEnv = cluster ? { ...env, PGHOST: cluster.socketDir, PGPORT: env.PGPORT ?? String(cluster.port) } : env;
-  for (const [name, key] of ENV_KEYWORDS) if (params[key] === undefined && effectiveEnv[name] !== undefined) params[key] = effectiveEnv[name]!;
+  const effectiveEnv: NodeJS.ProcessEnv = cluster
+    ? { ...env, PGHOST: cluster.socketDir, PGPORT: env.PGPORT ?? String(cluster.port) }
+    : env;
+  for (const [name, key] of ENV_KEYWORDS)
+    if (params[key] === undefined && effectiveEnv[name] !== undefined) params[key] = effectiveEnv[name]!;
   if (o.database !== undefined) params.dbname = o.database;
   const defaulted = new Set<'host' | 'port' | 'user' | 'dbname'>();
-  if (!params.port) (params.port = '5432'), defaulted.add('port');
-  if (!params.host && !params.hostaddr) (params.host = defaultSocketDir(params.port)), defaulted.add('host');
+  const byDefault = (key: 'host' | 'port' | 'user' | 'dbname', value: () => string) => {
+    if (params[key]) return;
+    params[key] = value();
+    defaulted.add(key);
+  };
+  byDefault('port', () => '5432');
+  if (!params.hostaddr) byDefault('host', () => defaultSocketDir(params.port!));
   params.host ??= params.hostaddr!;
-  if (!params.user) (params.user = userInfo().username), defaulted.add('user');
-  if (!params.dbname) (params.dbname = params.user), defaulted.add('dbname');
-  if (params.host.includes(',') || params.port.includes(',')) {
-    throw new ConninfoError(`the connection names several hosts (${params.host}); pgharden works on one server at a time: name one host`);
+  byDefault('user', () => userInfo().username);
+  byDefault('dbname', () => params.user!);
+  // Every one of host, port, user and dbname is set from here on.
+  const r = params as ResolvedTarget['params'];
+  if (r.host.includes(',') || r.port.includes(',')) {
+    throw new ConninfoError(
+      `the connection names several hosts (${r.host}); pgharden works on one server at a time: name one host`,
+    );
   }
-  if (!/^\d+$/.test(params.port) || Number(params.port) < 1 || Number(params.port) > 65535) throw new ConninfoError(`invalid port number: "${params.port}"`);
-  if (params.password === undefined) {
-    const pw = passwordFromFile(params.passfile ?? join(homedir(), '.pgpass'), params as ResolvedTarget['params']);
-    if (pw !== undefined) params.password = pw;
+  if (!/^\d+$/.test(r.port) || Number(r.port) < 1 || Number(r.port) > 65535)
+    throw new ConninfoError(`invalid port number: "${r.port}"`);
+  if (r.password === undefined) {
+    const pw = passwordFromFile(r.passfile ?? join(homedir(), '.pgpass'), r);
+    if (pw !== undefined) r.password = pw;
   }
-  return { params: params as ResolvedTarget['params'], ...(cluster ? { cluster } : {}), defaulted };
+  return { params: r, ...(cluster ? { cluster } : {}), defaulted };
 }

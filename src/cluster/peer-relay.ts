@@ -42,7 +42,13 @@ export class PeerRelay extends Duplex {
   }
 
   connect(path: string): this {
-    const child = spawn(process.execPath, ['-e', RELAY, path], { uid: this.who.uid, gid: this.who.gid, cwd: '/', env: {}, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['-e', RELAY, path], {
+      uid: this.who.uid,
+      gid: this.who.gid,
+      cwd: '/',
+      env: {},
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     this.child = child;
     let connected = false;
     let stderr = '';
@@ -56,7 +62,14 @@ export class PeerRelay extends Duplex {
     });
     child.stdout.on('end', () => this.push(null));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', (err) => this.destroy(relayError(`cannot start the peer relay as OS user ${this.who.name} (${process.execPath}): ${err.message}`, (err as NodeJS.ErrnoException).code)));
+    child.on('error', (err) =>
+      this.destroy(
+        relayError(
+          `cannot start the peer relay as OS user ${this.who.name} (${process.execPath}): ${err.message}`,
+          (err as NodeJS.ErrnoException).code,
+        ),
+      ),
+    );
     child.on('exit', (code) => {
       if (connected || code === 0) return;
       let why: { code?: string; message?: string } = {};

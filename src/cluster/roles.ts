@@ -26,7 +26,10 @@ export async function readRoleMemberships(client: pg.Client): Promise<RoleMember
   const groupsOf = new Map<string, Set<string>>();
   for (const { member, grp } of rows) {
     let set = groupsOf.get(member);
-    if (!set) groupsOf.set(member, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      groupsOf.set(member, set);
+    }
     set.add(grp);
   }
   const all = await client.query<{ rolname: string }>('SELECT rolname FROM pg_roles');

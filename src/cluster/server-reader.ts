@@ -63,7 +63,8 @@ export function canRead(path: string, who: OsIdentity): boolean {
 export function readConfigFileAs(who: OsIdentity, top: readonly string[] = []): (path: string) => ReadFile | undefined {
   if (process.geteuid?.() === who.uid) return readConfigFile;
   return (path) => {
-    if (!top.includes(path) && !canRead(path, who)) throw Object.assign(new Error(`could not open file "${path}": Permission denied`), { code: 'EACCES', path });
+    if (!top.includes(path) && !canRead(path, who))
+      throw Object.assign(new Error(`could not open file "${path}": Permission denied`), { code: 'EACCES', path });
     return readConfigFile(path);
   };
 }

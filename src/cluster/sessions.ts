@@ -46,4 +46,3 @@ export function databaseSessions(configFor: (database: string) => pg.ClientConfi
     },
   };
 }
-

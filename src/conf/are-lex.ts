@@ -24,9 +24,39 @@ export const REG = {
 export class RegexSyntaxError extends Error {}
 
 export type Tok =
-  | 'EOS' | 'EMPTY' | 'PLAIN' | 'DIGIT' | 'RANGE' | 'BACKREF' | 'CCLASSS' | 'CCLASSC' | 'LACON'
-  | 'COLLEL' | 'ECLASS' | 'CCLASS' | 'END' | 'SBEGIN' | 'SEND' | 'WBDRY' | 'NWBDRY'
-  | '|' | '*' | '+' | '?' | '{' | '}' | ',' | '(' | ')' | '[' | ']' | '.' | '^' | '$' | '<' | '>';
+  | 'EOS'
+  | 'EMPTY'
+  | 'PLAIN'
+  | 'DIGIT'
+  | 'RANGE'
+  | 'BACKREF'
+  | 'CCLASSS'
+  | 'CCLASSC'
+  | 'LACON'
+  | 'COLLEL'
+  | 'ECLASS'
+  | 'CCLASS'
+  | 'END'
+  | 'SBEGIN'
+  | 'SEND'
+  | 'WBDRY'
+  | 'NWBDRY'
+  | '|'
+  | '*'
+  | '+'
+  | '?'
+  | '{'
+  | '}'
+  | ','
+  | '('
+  | ')'
+  | '['
+  | ']'
+  | '.'
+  | '^'
+  | '$'
+  | '<'
+  | '>';
 
 type Con = 'ERE' | 'BRE' | 'Q' | 'EBND' | 'BBND' | 'BRACK' | 'CEL' | 'ECL' | 'CCL';
 
@@ -60,7 +90,15 @@ export class AreLexer {
   last: Tok = 'EMPTY';
   /** Capturing groups opened so far (the backreference heuristic looks at it). */
   nsubexp = 0;
-  readonly flags: AreFlags = { extended: true, advanced: true, quote: false, expanded: false, icase: false, nlstop: false, nlanch: false };
+  readonly flags: AreFlags = {
+    extended: true,
+    advanced: true,
+    quote: false,
+    expanded: false,
+    icase: false,
+    nlstop: false,
+    nlanch: false,
+  };
 
   constructor(pattern: string) {
     this.s = Array.from(pattern, (c) => c.codePointAt(0)!);
@@ -91,7 +129,14 @@ export class AreLexer {
       const d = this.at(3);
       if (d === ch('?')) this.fail(REG.BADPAT);
       if (d === ch('=')) {
-        Object.assign(f, { quote: true, extended: false, advanced: false, expanded: false, nlstop: false, nlanch: false });
+        Object.assign(f, {
+          quote: true,
+          extended: false,
+          advanced: false,
+          expanded: false,
+          nlstop: false,
+          nlanch: false,
+        });
         this.now += 4;
         return;
       }
@@ -139,7 +184,8 @@ export class AreLexer {
   next(): void {
     this.last = this.type;
     const f = this.flags;
-    if (f.expanded && (this.con === 'ERE' || this.con === 'BRE' || this.con === 'EBND' || this.con === 'BBND')) this.skip();
+    if (f.expanded && (this.con === 'ERE' || this.con === 'BRE' || this.con === 'EBND' || this.con === 'BBND'))
+      this.skip();
     if (this.now >= this.s.length) {
       if (this.con === 'EBND' || this.con === 'BBND') this.fail(REG.EBRACE);
       if (this.con === 'BRACK' || this.con === 'CEL' || this.con === 'ECL' || this.con === 'CCL') this.fail(REG.EBRACK);
@@ -207,9 +253,18 @@ export class AreLexer {
     if (c === ch('[')) {
       if (this.now >= this.s.length) this.fail(REG.EBRACK);
       const d = this.s[this.now++]!;
-      if (d === ch('.')) return (this.con = 'CEL'), this.set('COLLEL');
-      if (d === ch('=')) return (this.con = 'ECL'), this.set('ECLASS');
-      if (d === ch(':')) return (this.con = 'CCL'), this.set('CCLASS');
+      if (d === ch('.')) {
+        this.con = 'CEL';
+        return this.set('COLLEL');
+      }
+      if (d === ch('=')) {
+        this.con = 'ECL';
+        return this.set('ECLASS');
+      }
+      if (d === ch(':')) {
+        this.con = 'CCL';
+        return this.set('CCLASS');
+      }
       this.now--;
     }
     return this.set('PLAIN', c);
@@ -219,7 +274,15 @@ export class AreLexer {
   private wordEdge(): boolean {
     const s = this.s;
     const i = this.now;
-    if (!this.has(6) || s[i] !== ch('[') || s[i + 1] !== ch(':') || s[i + 3] !== ch(':') || s[i + 4] !== ch(']') || s[i + 5] !== ch(']')) return false;
+    if (
+      !this.has(6) ||
+      s[i] !== ch('[') ||
+      s[i + 1] !== ch(':') ||
+      s[i + 3] !== ch(':') ||
+      s[i + 4] !== ch(']') ||
+      s[i + 5] !== ch(']')
+    )
+      return false;
     const e = s[i + 2];
     if (e !== ch('<') && e !== ch('>')) return false;
     this.now += 6;
@@ -354,7 +417,8 @@ export class AreLexer {
 
   private breNext(c: number): void {
     const l = String.fromCodePoint(c);
-    if (l === '*') return this.last === 'EMPTY' || this.last === '(' || this.last === '^' ? this.set('PLAIN', c) : this.set('*', 1);
+    if (l === '*')
+      return this.last === 'EMPTY' || this.last === '(' || this.last === '^' ? this.set('PLAIN', c) : this.set('*', 1);
     if (l === '[') return this.openBracket();
     if (l === '.') return this.set('.');
     if (l === '^') return this.last === 'EMPTY' || this.last === '(' ? this.set('^') : this.set('PLAIN', c);
@@ -367,7 +431,10 @@ export class AreLexer {
     if (this.now >= this.s.length) this.fail(REG.EESCAPE);
     const d = this.s[this.now++]!;
     const e = String.fromCodePoint(d);
-    if (e === '{') return (this.con = 'BBND'), this.set('{');
+    if (e === '{') {
+      this.con = 'BBND';
+      return this.set('{');
+    }
     if (e === '(') return this.set('(', 1);
     if (e === ')') return this.set(')', d);
     if (e === '<' || e === '>') return this.set(e);

@@ -52,14 +52,16 @@ function run(text: string, p: number, test: (c: number) => boolean): number {
 }
 
 const isLetterOrDigit = (c: number): boolean => isLetter(c) || isDigit(c);
-const isUnquotedChar = (c: number): boolean => isLetterOrDigit(c) || c === MINUS || c === DOT || c === COLON || c === SLASH;
+const isUnquotedChar = (c: number): boolean =>
+  isLetterOrDigit(c) || c === MINUS || c === DOT || c === COLON || c === SLASH;
 
 /** A word starting with a letter: identifier, `a.b` qualified identifier or unquoted string. */
 function word(text: string, p: number): { kind: GucTokenKind; end: number } {
   const idEnd = run(text, p + 1, isLetterOrDigit);
   const unquotedEnd = run(text, idEnd, isUnquotedChar);
   let qualifiedEnd = -1;
-  if (text.charCodeAt(idEnd) === DOT && isLetter(text.charCodeAt(idEnd + 1))) qualifiedEnd = run(text, idEnd + 2, isLetterOrDigit);
+  if (text.charCodeAt(idEnd) === DOT && isLetter(text.charCodeAt(idEnd + 1)))
+    qualifiedEnd = run(text, idEnd + 2, isLetterOrDigit);
   if (unquotedEnd === idEnd) return { kind: 'id', end: idEnd };
   if (unquotedEnd === qualifiedEnd) return { kind: 'qualified_id', end: qualifiedEnd };
   return { kind: 'unquoted', end: unquotedEnd };

@@ -20,7 +20,11 @@ export interface FileSettingRow {
 }
 
 /** Old names the server still maps to their new ones. */
-const RENAMED = new Map([['sort_mem', 'work_mem'], ['vacuum_mem', 'maintenance_work_mem'], ['ssl_ecdh_curve', 'ssl_groups']]);
+const RENAMED = new Map([
+  ['sort_mem', 'work_mem'],
+  ['vacuum_mem', 'maintenance_work_mem'],
+  ['ssl_ecdh_curve', 'ssl_groups'],
+]);
 
 /** find_option: the name in any case, else the parameter an old name now stands for. */
 function findParam(catalog: GucCatalog, name: string): GucParam | undefined {
@@ -32,7 +36,8 @@ function findParam(catalog: GucCatalog, name: string): GucParam | undefined {
 }
 
 /** A custom (extension) name: dotted identifiers (any non-ASCII character counts as a letter), accepted without a definition. */
-const CUSTOM_NAME = /^[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*(?:\.[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*)+$/;
+const CUSTOM_NAME =
+  /^[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*(?:\.[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*)+$/;
 
 interface Item {
   file: string | null;
@@ -47,7 +52,15 @@ interface Item {
 
 /** The rows of pg_file_settings for the loaded files. */
 export function fileSettingsRows(loaded: LoadedConf, catalog: GucCatalog, host: HostFacts = {}): FileSettingRow[] {
-  const items: Item[] = loaded.entries.map((e) => ({ file: e.file, line: e.line, name: e.name, value: e.value, error: e.error, ignore: e.name === null, applied: false }));
+  const items: Item[] = loaded.entries.map((e) => ({
+    file: e.file,
+    line: e.line,
+    name: e.name,
+    value: e.value,
+    error: e.error,
+    ignore: e.name === null,
+    applied: false,
+  }));
   if (loaded.readOk) {
     const inFile = new Set<string>();
     // Earlier entries still live, by name exactly as written: a later entry for a parameter
@@ -76,11 +89,21 @@ export function fileSettingsRows(loaded: LoadedConf, catalog: GucCatalog, host: 
       // A restart-only parameter that the files set before and no longer mention would have to
       // go back to its default: the server reports it at the end of the list.
       const removed = [...catalog.values()]
-        .filter((p) => p.source === 'configuration file' && (p.context === 'postmaster' || p.context === 'internal') && !inFile.has(p.name))
+        .filter(
+          (p) =>
+            p.source === 'configuration file' &&
+            (p.context === 'postmaster' || p.context === 'internal') &&
+            !inFile.has(p.name),
+        )
         .sort((a, b) => (a.name < b.name ? -1 : 1));
       for (const p of removed) {
         items.push({
-          file: null, line: null, name: null, value: null, ignore: true, applied: false,
+          file: null,
+          line: null,
+          name: null,
+          value: null,
+          ignore: true,
+          applied: false,
           error: `parameter "${p.name}" cannot be changed without restarting the server`,
         });
       }

@@ -39,7 +39,11 @@ function strtol(s: string): { value: number; rest: string } | undefined {
   const m = /^\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)/.exec(s);
   if (!m) return undefined;
   const body = m[2]!;
-  const v = /^0[xX]/.test(body) ? Number.parseInt(body.slice(2), 16) : body.length > 1 && body.startsWith('0') ? Number.parseInt(body, 8) : Number(body);
+  const v = /^0[xX]/.test(body)
+    ? Number.parseInt(body.slice(2), 16)
+    : body.length > 1 && body.startsWith('0')
+      ? Number.parseInt(body, 8)
+      : Number(body);
   return { value: m[1] === '-' ? -v : v, rest: s.slice(m[0].length) };
 }
 
@@ -107,7 +111,13 @@ function normLocale(name: string): string {
 
 /** set_config_option with changeVal=false from the file: true when the value would be accepted. */
 export function accepted(p: GucParam, value: string, host: HostFacts): boolean {
-  if (LOCALE_PARAMS.has(p.name) && host.locales && value !== '' && !host.locales.map(normLocale).includes(normLocale(value))) return false;
+  if (
+    LOCALE_PARAMS.has(p.name) &&
+    host.locales &&
+    value !== '' &&
+    !host.locales.map(normLocale).includes(normLocale(value))
+  )
+    return false;
   // wal_buffers = -1 asks for the automatic size, which the server has already computed.
   if (p.name === 'wal_buffers' && value.trim() === '-1') return true;
   if (p.context === 'internal') return false;

@@ -24,7 +24,13 @@ export type ConfLine =
   | { kind: 'comment'; line: number; raw: string }
   | { kind: 'blank'; line: number; raw: string }
   | SettingLine
-  | { kind: 'include'; line: number; raw: string; directive: 'include' | 'include_if_exists' | 'include_dir'; path: string }
+  | {
+      kind: 'include';
+      line: number;
+      raw: string;
+      directive: 'include' | 'include_if_exists' | 'include_dir';
+      path: string;
+    }
   /** PostgreSQL's syntax error: `near` is the offending token, or null for "near end of line". */
   | { kind: 'error'; line: number; raw: string; error: string; near: string | null; column: number };
 
@@ -32,7 +38,14 @@ const VALUE_KINDS = new Set<GucTokenKind>(['id', 'string', 'integer', 'real', 'u
 const DIRECTIVES = new Set(['include', 'include_if_exists', 'include_dir']);
 
 /** The error line for a syntax error at token `t` (undefined: at the end of the line). */
-function syntaxError(file: string, line: number, raw: string, lineStart: number, t: GucToken | undefined, atEof: boolean): ConfLine {
+function syntaxError(
+  file: string,
+  line: number,
+  raw: string,
+  lineStart: number,
+  t: GucToken | undefined,
+  atEof: boolean,
+): ConfLine {
   if (t) {
     const error = `syntax error in file "${file}" line ${line}, near token "${t.text}"`;
     return { kind: 'error', line, raw, near: t.text, column: t.start - lineStart + 1, error };
@@ -41,7 +54,14 @@ function syntaxError(file: string, line: number, raw: string, lineStart: number,
   // past the previous line, and it names that one.
   const named = atEof ? line - 1 : line;
   const column = raw.length - (raw.endsWith('\n') ? 1 : 0) + 1;
-  return { kind: 'error', line: named, raw, near: null, column, error: `syntax error in file "${file}" line ${named}, near end of line` };
+  return {
+    kind: 'error',
+    line: named,
+    raw,
+    near: null,
+    column,
+    error: `syntax error in file "${file}" line ${named}, near end of line`,
+  };
 }
 
 /** Parses postgresql.conf text (pure). `file` is the absolute path, used in error messages. */
@@ -83,7 +103,15 @@ export function parseConf(text: string, opts: { file: string }): ConfLine[] {
       lines.push({ kind: 'include', line, raw, directive: directive as 'include', path: decoded });
     } else {
       const valueStart = value.start - lineStart;
-      lines.push({ kind: 'setting', line, raw, name: name.text, value: decoded, valueStart, valueEnd: valueStart + value.text.length });
+      lines.push({
+        kind: 'setting',
+        line,
+        raw,
+        name: name.text,
+        value: decoded,
+        valueStart,
+        valueEnd: valueStart + value.text.length,
+      });
     }
   }
   return lines;

@@ -14,8 +14,18 @@ export interface OptionState {
 }
 
 const LDAP_OPTIONS = new Set([
-  'ldaptls', 'ldapscheme', 'ldapserver', 'ldapport', 'ldapbinddn', 'ldapbindpasswd', 'ldapsearchattribute',
-  'ldapsearchfilter', 'ldapbasedn', 'ldapprefix', 'ldapsuffix', 'ldapurl',
+  'ldaptls',
+  'ldapscheme',
+  'ldapserver',
+  'ldapport',
+  'ldapbinddn',
+  'ldapbindpasswd',
+  'ldapsearchattribute',
+  'ldapsearchfilter',
+  'ldapbasedn',
+  'ldapprefix',
+  'ldapsuffix',
+  'ldapurl',
 ]);
 const RADIUS_LISTS: Record<string, string> = {
   radiusservers: 'server',
@@ -30,7 +40,8 @@ const RADIUS_LISTS: Record<string, string> = {
  */
 export const SILENT = '\u0000';
 
-const onlyFor = (name: string, methods: string) => `authentication option "${name}" is only valid for authentication methods ${methods}`;
+const onlyFor = (name: string, methods: string) =>
+  `authentication option "${name}" is only valid for authentication methods ${methods}`;
 
 /** Splits a comma list as SplitGUCList does (blanks trimmed, double quotes allowed); null when malformed. */
 function splitList(text: string): string[] | null {
@@ -61,8 +72,19 @@ function splitList(text: string): string[] | null {
 export function applyOption(s: OptionState, name: string, value: string): string | undefined {
   const m = s.method;
   if (name === 'map') {
-    const allowed: AuthMethod[] = ['ident', 'peer', 'gss', 'sspi', 'cert', ...(s.ctx.major >= 18 ? (['oauth'] as const) : [])];
-    if (!allowed.includes(m)) return onlyFor('map', s.ctx.major >= 18 ? 'ident, peer, gssapi, sspi, cert, and oauth' : 'ident, peer, gssapi, sspi, and cert');
+    const allowed: AuthMethod[] = [
+      'ident',
+      'peer',
+      'gss',
+      'sspi',
+      'cert',
+      ...(s.ctx.major >= 18 ? (['oauth'] as const) : []),
+    ];
+    if (!allowed.includes(m))
+      return onlyFor(
+        'map',
+        s.ctx.major >= 18 ? 'ident, peer, gssapi, sspi, cert, and oauth' : 'ident, peer, gssapi, sspi, and cert',
+      );
   } else if (name === 'clientcert') {
     if (s.type !== 'hostssl') return 'clientcert can only be configured for "hostssl" rows';
     if (value === 'verify-ca') {
@@ -93,7 +115,10 @@ export function applyOption(s: OptionState, name: string, value: string): string
       const bad = items.find((p) => atoi(p) === 0);
       if (bad !== undefined) return `${SILENT}invalid RADIUS port number: "${value}"`;
     }
-  } else if (s.ctx.major >= 18 && (name === 'issuer' || name === 'scope' || name === 'validator' || name === 'delegate_ident_mapping')) {
+  } else if (
+    s.ctx.major >= 18 &&
+    (name === 'issuer' || name === 'scope' || name === 'validator' || name === 'delegate_ident_mapping')
+  ) {
     if (m !== 'oauth') return onlyFor(name, 'oauth');
   } else {
     return `unrecognized authentication option name: "${name}"`;
@@ -115,7 +140,9 @@ function applyLdapUrl(s: OptionState, url: string): string | undefined {
     const scheme = /^([a-z]+):\/\//i.exec(url)?.[1];
     // PostgreSQL 15 hands any URL to OpenLDAP first, whose refusal it reports with this odd text.
     if (scheme && scheme !== 'ldap' && scheme !== 'ldaps') {
-      return s.ctx.major <= 15 ? `could not parse LDAP URL "${url}": Time limit exceeded` : `unsupported LDAP URL scheme: ${scheme}`;
+      return s.ctx.major <= 15
+        ? `could not parse LDAP URL "${url}": Time limit exceeded`
+        : `unsupported LDAP URL scheme: ${scheme}`;
     }
     return `could not parse LDAP URL "${url}": Bad parameter to an ldap routine`;
   }
@@ -135,13 +162,18 @@ export function checkMandatoryOptions(s: OptionState): string | undefined {
   const v = s.values;
   if (s.method === 'ldap') {
     if (v.has('ldapprefix') || v.has('ldapsuffix')) {
-      if (['ldapbasedn', 'ldapbinddn', 'ldapbindpasswd', 'ldapsearchattribute', 'ldapsearchfilter', 'ldapurl'].some((k) => v.has(k))) {
+      if (
+        ['ldapbasedn', 'ldapbinddn', 'ldapbindpasswd', 'ldapsearchattribute', 'ldapsearchfilter', 'ldapurl'].some((k) =>
+          v.has(k),
+        )
+      ) {
         return 'cannot use ldapbasedn, ldapbinddn, ldapbindpasswd, ldapsearchattribute, ldapsearchfilter, or ldapurl together with ldapprefix';
       }
     } else if (!v.has('ldapbasedn')) {
       return 'authentication method "ldap" requires argument "ldapbasedn", "ldapprefix", or "ldapsuffix" to be set';
     }
-    if (v.has('ldapsearchattribute') && v.has('ldapsearchfilter')) return 'cannot use ldapsearchattribute together with ldapsearchfilter';
+    if (v.has('ldapsearchattribute') && v.has('ldapsearchfilter'))
+      return 'cannot use ldapsearchattribute together with ldapsearchfilter';
   }
   if (s.method === 'radius') {
     if (!v.has('radiusservers')) return 'authentication method "radius" requires argument "radiusservers" to be set';
@@ -150,7 +182,11 @@ export function checkMandatoryOptions(s: OptionState): string | undefined {
     if (servers < 1) return 'list of RADIUS servers cannot be empty';
     if (!v.has('radiussecrets')) return 'authentication method "radius" requires argument "radiussecrets" to be set';
     if (count('radiussecrets') < 1) return 'list of RADIUS secrets cannot be empty';
-    for (const [k, what] of [['radiussecrets', 'secrets'], ['radiusports', 'ports'], ['radiusidentifiers', 'identifiers']] as const) {
+    for (const [k, what] of [
+      ['radiussecrets', 'secrets'],
+      ['radiusports', 'ports'],
+      ['radiusidentifiers', 'identifiers'],
+    ] as const) {
       const n = count(k);
       if (!(n === 0 && k !== 'radiussecrets') && n !== 1 && n !== servers) {
         return `the number of RADIUS ${what} (${n}) must be 1 or the same as the number of RADIUS servers (${servers})`;
@@ -160,7 +196,8 @@ export function checkMandatoryOptions(s: OptionState): string | undefined {
   if (s.method === 'oauth') {
     if (!v.has('scope')) return 'authentication method "oauth" requires argument "scope" to be set';
     if (!v.has('issuer')) return 'authentication method "oauth" requires argument "issuer" to be set';
-    if (s.ctx.oauthValidatorLibraries.length === 0) return 'oauth_validator_libraries must be set for authentication method oauth';
+    if (s.ctx.oauthValidatorLibraries.length === 0)
+      return 'oauth_validator_libraries must be set for authentication method oauth';
   }
   return undefined;
 }
@@ -184,13 +221,22 @@ export function viewOptions(rule: HbaRule, ctx: ServerContext): string[] | null 
     if (v.has('ldapport')) out.push(`ldapport=${atoi(v.get('ldapport')!)}`);
     if (v.has('ldapscheme')) out.push(`ldapscheme=${v.get('ldapscheme')}`);
     if (v.get('ldaptls') === '1') out.push('ldaptls=true');
-    for (const k of ['ldapprefix', 'ldapsuffix', 'ldapbasedn', 'ldapbinddn', 'ldapbindpasswd', 'ldapsearchattribute', 'ldapsearchfilter']) {
+    for (const k of [
+      'ldapprefix',
+      'ldapsuffix',
+      'ldapbasedn',
+      'ldapbinddn',
+      'ldapbindpasswd',
+      'ldapsearchattribute',
+      'ldapsearchfilter',
+    ]) {
       if (v.has(k)) out.push(`${k}=${v.get(k)}`);
     }
     if (rule.options.length > 0) out.push(`ldapscope=${v.get('ldapscope') ?? '2'}`);
   }
   if (rule.method === 'radius') {
-    for (const k of ['radiusservers', 'radiussecrets', 'radiusidentifiers', 'radiusports']) if (v.has(k)) out.push(`${k}=${v.get(k)}`);
+    for (const k of ['radiusservers', 'radiussecrets', 'radiusidentifiers', 'radiusports'])
+      if (v.has(k)) out.push(`${k}=${v.get(k)}`);
   }
   if (rule.method === 'oauth') {
     for (const k of ['issuer', 'scope', 'validator']) if (v.has(k)) out.push(`${k}=${v.get(k)}`);

@@ -12,24 +12,47 @@ import { regexError } from './regex.js';
 
 const NO_OPTIONS: HbaRule['options'] = Object.freeze([]) as unknown as HbaRule['options'];
 
-export type RecordResult = { rule: HbaRule } | { error: string; offset?: number; rule?: HbaRule; viewError?: string | null };
+export type RecordResult =
+  | { rule: HbaRule }
+  | { error: string; offset?: number; rule?: HbaRule; viewError?: string | null };
 
 const CONN_TYPES = new Set<string>(['local', 'host', 'hostssl', 'hostnossl', 'hostgssenc', 'hostnogssenc']);
 const METHODS = new Set<string>([
-  'trust', 'ident', 'peer', 'password', 'gss', 'sspi', 'reject', 'md5', 'scram-sha-256', 'pam', 'bsd', 'ldap', 'radius', 'cert', 'oauth',
+  'trust',
+  'ident',
+  'peer',
+  'password',
+  'gss',
+  'sspi',
+  'reject',
+  'md5',
+  'scram-sha-256',
+  'pam',
+  'bsd',
+  'ldap',
+  'radius',
+  'cert',
+  'oauth',
 ]);
 
 /** A build feature a method needs; methods not listed are always available. */
 function unsupported(method: AuthMethod, ctx: ServerContext): boolean {
   const b = ctx.build;
   switch (method) {
-    case 'gss': return !b.gssapi;
-    case 'sspi': return !b.sspi;
-    case 'pam': return !b.pam;
-    case 'bsd': return !b.bsd;
-    case 'ldap': return !b.ldap;
-    case 'cert': return !b.ssl;
-    default: return false;
+    case 'gss':
+      return !b.gssapi;
+    case 'sspi':
+      return !b.sspi;
+    case 'pam':
+      return !b.pam;
+    case 'bsd':
+      return !b.bsd;
+    case 'ldap':
+      return !b.ldap;
+    case 'cert':
+      return !b.ssl;
+    default:
+      return false;
   }
 }
 
@@ -49,7 +72,11 @@ function checkRegex(tokens: LexToken[], ctx: ServerContext): RecordResult | unde
   return undefined;
 }
 
-function parseAddress(fields: LexToken[][], i: number, ctx: ServerContext): { address: HbaAddress; next: number } | { error: string; offset?: number } {
+function parseAddress(
+  fields: LexToken[][],
+  i: number,
+  ctx: ServerContext,
+): { address: HbaAddress; next: number } | { error: string; offset?: number } {
   const field = fields[i];
   if (!field) return { error: 'end-of-line before IP address specification' };
   const tok = field[0]!;
@@ -68,7 +95,8 @@ function parseAddress(fields: LexToken[][], i: number, ctx: ServerContext): { ad
   const ip = parseIp(host, ctx.interfaces);
   if (!ip) {
     // getaddrinfo(AI_NUMERICHOST) said "not a number": PostgreSQL takes it as a host name.
-    if (slash >= 0) return { error: `specifying both host name and CIDR mask is invalid: "${tok.value}"`, offset: tok.offset };
+    if (slash >= 0)
+      return { error: `specifying both host name and CIDR mask is invalid: "${tok.value}"`, offset: tok.offset };
     return { address: { kind: 'hostname', name: host }, next: i + 1 };
   }
   if (slash >= 0) {
@@ -92,15 +120,19 @@ function parseAddress(fields: LexToken[][], i: number, ctx: ServerContext): { ad
 /** Parses the fields of one record (at least one field). */
 export function parseRecord(fields: LexToken[][], ctx: ServerContext): RecordResult {
   const typeField = fields[0]!;
-  if (typeField.length > 1) return { error: 'multiple values specified for connection type', offset: typeField[1]!.offset };
+  if (typeField.length > 1)
+    return { error: 'multiple values specified for connection type', offset: typeField[1]!.offset };
   const typeTok = typeField[0]!;
-  if (!CONN_TYPES.has(typeTok.value)) return { error: `invalid connection type "${typeTok.value}"`, offset: typeTok.offset };
+  if (!CONN_TYPES.has(typeTok.value))
+    return { error: `invalid connection type "${typeTok.value}"`, offset: typeTok.offset };
   const type = typeTok.value as HbaConnType;
   // These are flagged but the rule is still parsed (and a later error replaces the message).
   let warning: string | undefined;
-  if (type === 'hostssl' && !ctx.build.ssl) warning = 'hostssl record cannot match because SSL is not supported by this build';
+  if (type === 'hostssl' && !ctx.build.ssl)
+    warning = 'hostssl record cannot match because SSL is not supported by this build';
   else if (type === 'hostssl' && !ctx.ssl) warning = 'hostssl record cannot match because SSL is disabled';
-  else if (type === 'hostgssenc' && !ctx.build.gssapi) warning = 'hostgssenc record cannot match because GSSAPI is not supported by this build';
+  else if (type === 'hostgssenc' && !ctx.build.gssapi)
+    warning = 'hostgssenc record cannot match because GSSAPI is not supported by this build';
 
   // Each name field is compiled as soon as it is read, before the next field is looked for.
   const databases = fields[1];
@@ -123,7 +155,8 @@ export function parseRecord(fields: LexToken[][], ctx: ServerContext): RecordRes
 
   const methodField = fields[next];
   if (!methodField) return { error: 'end-of-line before authentication method' };
-  if (methodField.length > 1) return { error: 'multiple values specified for authentication type', offset: methodField[1]!.offset };
+  if (methodField.length > 1)
+    return { error: 'multiple values specified for authentication type', offset: methodField[1]!.offset };
   const methodTok = methodField[0]!;
   const name = methodTok.value;
   if (!METHODS.has(name) || (name === 'oauth' && ctx.major < 18)) {
@@ -132,16 +165,21 @@ export function parseRecord(fields: LexToken[][], ctx: ServerContext): RecordRes
   let method = name as AuthMethod;
   // ident on the local socket has meant peer since 9.1.
   if (type === 'local' && method === 'ident') method = 'peer';
-  if (unsupported(method, ctx)) return { error: `invalid authentication method "${name}": not supported by this build`, offset: methodTok.offset };
-  if (type === 'local' && method === 'gss') return { error: 'gssapi authentication is not supported on local sockets', offset: methodTok.offset };
-  if (type !== 'local' && method === 'peer') return { error: 'peer authentication is only supported on local sockets', offset: methodTok.offset };
-  if (type !== 'hostssl' && method === 'cert') return { error: 'cert authentication is only supported on hostssl connections', offset: methodTok.offset };
+  if (unsupported(method, ctx))
+    return { error: `invalid authentication method "${name}": not supported by this build`, offset: methodTok.offset };
+  if (type === 'local' && method === 'gss')
+    return { error: 'gssapi authentication is not supported on local sockets', offset: methodTok.offset };
+  if (type !== 'local' && method === 'peer')
+    return { error: 'peer authentication is only supported on local sockets', offset: methodTok.offset };
+  if (type !== 'hostssl' && method === 'cert')
+    return { error: 'cert authentication is only supported on hostssl connections', offset: methodTok.offset };
 
   // Most rules have no options: share one empty list rather than allocate one per line.
   const options: HbaRule['options'] = fields.length > next + 1 ? [] : NO_OPTIONS;
-  const state: OptionState | undefined = fields.length > next + 1 || method === 'ldap' || method === 'radius' || method === 'oauth'
-    ? { type, method, ctx, values: new Map() }
-    : undefined;
+  const state: OptionState | undefined =
+    fields.length > next + 1 || method === 'ldap' || method === 'radius' || method === 'oauth'
+      ? { type, method, ctx, values: new Map() }
+      : undefined;
   for (let f = next + 1; f < fields.length; f++) {
     for (const tok of fields[f]!) {
       const eq = tok.value.indexOf('=');

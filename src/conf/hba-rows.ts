@@ -22,7 +22,10 @@ function ruleRow(file: string, line: number, rule: HbaRule, ctx: ServerContext, 
     address: a === undefined ? null : a.kind === 'cidr' ? a.address : a.kind === 'hostname' ? a.name : a.kind,
     netmask: a?.kind === 'cidr' ? a.mask : null,
     auth_method: rule.method,
-    options: rule.options.length === 0 && rule.method !== 'cert' && rule.method !== 'gss' && rule.method !== 'sspi' ? null : viewOptions(rule, ctx),
+    options:
+      rule.options.length === 0 && rule.method !== 'cert' && rule.method !== 'gss' && rule.method !== 'sspi'
+        ? null
+        : viewOptions(rule, ctx),
     error,
   };
 }
@@ -32,7 +35,18 @@ export function hbaRow(line: RecordLine | ErrorLine, file: string, ctx: ServerCo
   if (line.kind === 'record') return ruleRow(file, line.line, line.rule, ctx, null);
   const error = line.viewError === undefined ? line.error : line.viewError;
   if (line.rule) return ruleRow(file, line.line, line.rule, ctx, error);
-  return { file, line_number: line.line, type: null, database: null, user_name: null, address: null, netmask: null, auth_method: null, options: null, error };
+  return {
+    file,
+    line_number: line.line,
+    type: null,
+    database: null,
+    user_name: null,
+    address: null,
+    netmask: null,
+    auth_method: null,
+    options: null,
+    error,
+  };
 }
 
 /** The view's rows for a single file, in file order (include lines produce none here). */

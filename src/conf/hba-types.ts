@@ -68,11 +68,18 @@ interface LineBase {
 }
 
 /** A line that holds only a comment (possibly indented). */
-export interface CommentLine extends LineBase { kind: 'comment' }
+export interface CommentLine extends LineBase {
+  kind: 'comment';
+}
 /** An empty or whitespace-only line. */
-export interface BlankLine extends LineBase { kind: 'blank' }
+export interface BlankLine extends LineBase {
+  kind: 'blank';
+}
 /** A valid rule. */
-export interface RecordLine extends LineBase { kind: 'record'; rule: HbaRule }
+export interface RecordLine extends LineBase {
+  kind: 'record';
+  rule: HbaRule;
+}
 /** `include`, `include_if_exists` or `include_dir` (16+). `path` is as written, unresolved. */
 export interface IncludeLine extends LineBase {
   kind: 'include';

@@ -43,12 +43,15 @@ export function expandAtFiles(fields: LexToken[][], opts: ParseHbaOptions, depth
         continue;
       }
       const path = resolveIncluded(opts.file, tok.value.slice(1));
-      if (depth + 1 > MAX_INCLUDE_DEPTH) return { error: `could not open file "${path}": maximum nesting depth exceeded` };
+      if (depth + 1 > MAX_INCLUDE_DEPTH)
+        return { error: `could not open file "${path}": maximum nesting depth exceeded` };
       const text = opts.readAtFile?.(path);
       if (text === undefined) {
         return opts.context.major >= 16
           ? { error: `could not open file "${path}": No such file or directory` }
-          : { error: `could not open secondary authentication file "${tok.value}" as "${path}": No such file or directory` };
+          : {
+              error: `could not open secondary authentication file "${tok.value}" as "${path}": No such file or directory`,
+            };
       }
       for (const ll of logicalLines(text)) {
         const inner = expandAtFiles(lexFields(ll.text), { ...opts, file: path }, depth + 1);
@@ -71,7 +74,13 @@ const INCLUDE_DIRECTIVES = new Set(['include', 'include_if_exists', 'include_dir
 /** A line that is not a record, in the shape pg_hba.conf and pg_ident.conf lines share. */
 export type NonRecordLine =
   | { kind: 'comment' | 'blank'; line: number; raw: string }
-  | { kind: 'include'; line: number; raw: string; directive: 'include' | 'include_if_exists' | 'include_dir'; path: string }
+  | {
+      kind: 'include';
+      line: number;
+      raw: string;
+      directive: 'include' | 'include_if_exists' | 'include_dir';
+      path: string;
+    }
   | { kind: 'error'; line: number; raw: string; error: string };
 
 /**
@@ -79,7 +88,12 @@ export type NonRecordLine =
  * blanks, `@file` expansion, and the include directives (16+). Returns the finished line, or the
  * record's fields for the caller to judge.
  */
-export function classifyLine(content: string, line: number, raw: string, opts: ParseHbaOptions): NonRecordLine | { fields: LexToken[][] } {
+export function classifyLine(
+  content: string,
+  line: number,
+  raw: string,
+  opts: ParseHbaOptions,
+): NonRecordLine | { fields: LexToken[][] } {
   const lexed = lexFields(content);
   if (lexed.length === 0) return { kind: content.includes('#') ? 'comment' : 'blank', line, raw };
   const expanded = expandAtFiles(lexed, opts, opts.depth ?? 0);
@@ -109,7 +123,15 @@ export function parseHba(text: string, opts: ParseHbaOptions): HbaLine[] {
       // A column only helps on a single physical line.
       const nl = raw.indexOf('\n');
       const column = parsed.offset === undefined || (nl >= 0 && nl < raw.length - 1) ? undefined : parsed.offset + 1;
-      lines.push({ kind: 'error', line, raw, error: parsed.error, ...(column === undefined ? {} : { column }), ...(parsed.rule ? { rule: parsed.rule } : {}), ...(parsed.viewError === undefined ? {} : { viewError: parsed.viewError }) });
+      lines.push({
+        kind: 'error',
+        line,
+        raw,
+        error: parsed.error,
+        ...(column === undefined ? {} : { column }),
+        ...(parsed.rule ? { rule: parsed.rule } : {}),
+        ...(parsed.viewError === undefined ? {} : { viewError: parsed.viewError }),
+      });
     } else {
       lines.push({ kind: 'record', line, raw, rule: parsed.rule });
     }

@@ -56,7 +56,8 @@ export function parseIdent(
       ? 'multiple values in ident field'
       : fields.length < 3
         ? 'missing entry at end of line'
-        : slashRegexError(fields[1]![0]!.value) ?? (opts.context.major >= 16 ? slashRegexError(fields[2]![0]!.value) : undefined);
+        : (slashRegexError(fields[1]![0]!.value) ??
+          (opts.context.major >= 16 ? slashRegexError(fields[2]![0]!.value) : undefined));
     if (error) {
       out.push({ kind: 'error', line, raw, error });
       continue;
@@ -87,9 +88,23 @@ export function identRows(lines: readonly IdentLine[], opts: { file: string }): 
   const rows: IdentFileMappingRow[] = [];
   for (const l of lines) {
     if (l.kind === 'record') {
-      rows.push({ file: opts.file, line_number: l.line, map_name: l.mapping.map, sys_name: show(l.mapping.systemUser), pg_username: show(l.mapping.pgUser), error: null });
+      rows.push({
+        file: opts.file,
+        line_number: l.line,
+        map_name: l.mapping.map,
+        sys_name: show(l.mapping.systemUser),
+        pg_username: show(l.mapping.pgUser),
+        error: null,
+      });
     } else if (l.kind === 'error') {
-      rows.push({ file: opts.file, line_number: l.line, map_name: null, sys_name: null, pg_username: null, error: l.error });
+      rows.push({
+        file: opts.file,
+        line_number: l.line,
+        map_name: null,
+        sys_name: null,
+        pg_username: null,
+        error: l.error,
+      });
     }
   }
   return rows;

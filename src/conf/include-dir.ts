@@ -7,7 +7,10 @@ export class IncludeDirStatError extends Error {
   /**
    * @param path the entry's full path, as the server's error "could not stat file "…"" names it.
    */
-  constructor(readonly path: string, cause: unknown) {
+  constructor(
+    readonly path: string,
+    cause: unknown,
+  ) {
     super(`could not stat file "${path}"`, { cause });
   }
 }

@@ -29,7 +29,8 @@ function cNumber(text: string): number {
   return Number.parseInt(digits, base);
 }
 
-const DOTTED = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+const DOTTED =
+  /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 
 /** True for `a.b.c.d` with plain decimal bytes, which getaddrinfo accepts and getnameinfo prints unchanged. */
 export function isCanonicalIpv4(text: string): boolean {
@@ -50,7 +51,9 @@ function parseIpv4(text: string): Uint8Array | null {
   const room = 4 - parts.length;
   if (last >= 2 ** (8 * room)) return null;
   const bytes = new Uint8Array(4);
-  parts.forEach((p, i) => (bytes[i] = p));
+  parts.forEach((p, i) => {
+    bytes[i] = p;
+  });
   for (let i = 0; i < room; i++) bytes[3 - i] = Math.floor(last / 2 ** (8 * i)) & 0xff;
   return bytes;
 }
@@ -69,7 +72,8 @@ function parseIpv6(text: string): Uint8Array | null {
       if (i === parts.length - 1 && p.includes('.')) {
         if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(p)) return null;
         const v4 = p.split('.').map(Number);
-        if (v4.some((n, j) => n > 255 || (p.split('.')[j]!.length > 1 && p.split('.')[j]!.startsWith('0')))) return null;
+        if (v4.some((n, j) => n > 255 || (p.split('.')[j]!.length > 1 && p.split('.')[j]!.startsWith('0'))))
+          return null;
         out.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
       } else {
         if (!/^[0-9a-fA-F]{1,4}$/.test(p)) return null;

@@ -51,14 +51,16 @@ const BLANK_NAME = /^[ \t\r\n]*$/;
 /** Loads the configuration as the server reads it for `pg_file_settings`. */
 export function loadConf(path: string, opts: LoadConfOptions = {}): LoadedConf {
   const read = opts.readFile ?? readConfigFile;
-  const list = opts.listDir ?? ((dir: string) => {
-    try {
-      return listIncludeDir(dir);
-    } catch (err) {
-      if (err instanceof IncludeDirStatError) throw err;
-      return undefined;
-    }
-  });
+  const list =
+    opts.listDir ??
+    ((dir: string) => {
+      try {
+        return listIncludeDir(dir);
+      } catch (err) {
+        if (err instanceof IncludeDirStatError) throw err;
+        return undefined;
+      }
+    });
   const out: LoadedConf = { files: new Map(), entries: [], readOk: true, messages: [] };
   const errorAt = (file: string, line: number, error: string, message: string) => {
     out.entries.push({ file, line, name: null, value: null, error });
@@ -66,13 +68,29 @@ export function loadConf(path: string, opts: LoadConfOptions = {}): LoadedConf {
   };
 
   /** ParseConfigFile: false when the file could not be read or had a syntax error. */
-  const parseFile = (name: string, strict: boolean, calling: string | undefined, callingLine: number, depth: number): boolean => {
+  const parseFile = (
+    name: string,
+    strict: boolean,
+    calling: string | undefined,
+    callingLine: number,
+    depth: number,
+  ): boolean => {
     if (BLANK_NAME.test(name)) {
-      errorAt(calling ?? name, callingLine, 'empty configuration file name', `empty configuration file name: "${name}"`);
+      errorAt(
+        calling ?? name,
+        callingLine,
+        'empty configuration file name',
+        `empty configuration file name: "${name}"`,
+      );
       return false;
     }
     if (depth > MAX_DEPTH) {
-      errorAt(calling ?? name, callingLine, 'nesting depth exceeded', `could not open configuration file "${name}": maximum nesting depth exceeded`);
+      errorAt(
+        calling ?? name,
+        callingLine,
+        'nesting depth exceeded',
+        `could not open configuration file "${name}": maximum nesting depth exceeded`,
+      );
       return false;
     }
     const abs = absolute(name, calling, opts.dataDir);
@@ -88,19 +106,30 @@ export function loadConf(path: string, opts: LoadConfOptions = {}): LoadedConf {
       // (the view shows nothing; the server logs "skipping missing configuration file").
       if ((err as NodeJS.ErrnoException).code !== 'EACCES') throw err;
       if (!strict) return true;
-      errorAt(calling ?? abs, callingLine, `could not open file "${abs}"`, `could not open configuration file "${abs}": Permission denied`);
+      errorAt(
+        calling ?? abs,
+        callingLine,
+        `could not open file "${abs}"`,
+        `could not open configuration file "${abs}": Permission denied`,
+      );
       return false;
     }
     if (!content) {
       if (!strict) return true; // include_if_exists: PostgreSQL logs "skipping missing configuration file"
-      errorAt(calling ?? abs, callingLine, `could not open file "${abs}"`, `could not open configuration file "${abs}": No such file or directory`);
+      errorAt(
+        calling ?? abs,
+        callingLine,
+        `could not open file "${abs}"`,
+        `could not open configuration file "${abs}": No such file or directory`,
+      );
       return false;
     }
     const lines = parseConf(content.text, { file: abs });
     out.files.set(abs, { lines, encoding: content.encoding });
     let ok = true;
     for (const l of lines) {
-      if (l.kind === 'setting') out.entries.push({ file: abs, line: l.line, name: l.name, value: l.value, error: null });
+      if (l.kind === 'setting')
+        out.entries.push({ file: abs, line: l.line, name: l.name, value: l.value, error: null });
       else if (l.kind === 'error') {
         errorAt(abs, l.line, 'syntax error', l.error);
         // Reading for pg_file_settings, the server gives up on a file at its first syntax error.
@@ -108,7 +137,12 @@ export function loadConf(path: string, opts: LoadConfOptions = {}): LoadedConf {
       } else if (l.kind === 'include') {
         if (l.directive === 'include_dir') {
           if (BLANK_NAME.test(l.path)) {
-            errorAt(abs, l.line, 'empty configuration directory name', `empty configuration directory name: "${l.path}"`);
+            errorAt(
+              abs,
+              l.line,
+              'empty configuration directory name',
+              `empty configuration directory name: "${l.path}"`,
+            );
             ok = false;
             continue;
           }
@@ -123,7 +157,12 @@ export function loadConf(path: string, opts: LoadConfOptions = {}): LoadedConf {
             continue;
           }
           if (!names) {
-            errorAt(abs, l.line, `could not open directory "${dir}"`, `could not open configuration directory "${dir}"`);
+            errorAt(
+              abs,
+              l.line,
+              `could not open directory "${dir}"`,
+              `could not open configuration directory "${dir}"`,
+            );
             ok = false;
             continue;
           }
@@ -141,7 +180,8 @@ export function loadConf(path: string, opts: LoadConfOptions = {}): LoadedConf {
     return ok;
   };
 
-  if (!read(path)) throw Object.assign(new Error(`could not open file "${path}": No such file or directory`), { code: 'ENOENT' });
+  if (!read(path))
+    throw Object.assign(new Error(`could not open file "${path}": No such file or directory`), { code: 'ENOENT' });
   out.readOk = parseFile(path, true, undefined, 0, 0);
   if (out.readOk && opts.dataDir) out.readOk = parseFile('postgresql.auto.conf', false, undefined, 0, 0);
   return out;

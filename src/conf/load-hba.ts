@@ -66,7 +66,8 @@ function listDirectory(path: string): string[] | undefined {
   try {
     return listIncludeDir(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR')
+      return undefined;
     throw err;
   }
 }
@@ -79,8 +80,16 @@ export function loadHba(path: string, opts: LoadOptions): LoadedHba {
   const readAtFile = (p: string) => read(p)?.text;
 
   const errorRow = (file: string, line: number, error: string): HbaFileRuleRow => ({
-    file, line_number: line, type: null, database: null, user_name: null, address: null, netmask: null,
-    auth_method: null, options: null, error,
+    file,
+    line_number: line,
+    type: null,
+    database: null,
+    user_name: null,
+    address: null,
+    netmask: null,
+    auth_method: null,
+    options: null,
+    error,
   });
 
   const visit = (file: string, depth: number, content: ReadFile): void => {
@@ -135,14 +144,16 @@ export function loadHba(path: string, opts: LoadOptions): LoadedHba {
           continue;
         }
         if (c) visit(target, depth + 1, c);
-        else if (l.directive === 'include') loaded.rows.push(errorRow(file, l.line, `could not open file "${target}": No such file or directory`));
+        else if (l.directive === 'include')
+          loaded.rows.push(errorRow(file, l.line, `could not open file "${target}": No such file or directory`));
         // include_if_exists: PostgreSQL logs "skipping missing authentication file" and goes on.
       }
     }
   };
 
   const top = read(path);
-  if (!top) throw Object.assign(new Error(`could not open file "${path}": No such file or directory`), { code: 'ENOENT' });
+  if (!top)
+    throw Object.assign(new Error(`could not open file "${path}": No such file or directory`), { code: 'ENOENT' });
   visit(path, 0, top);
   return loaded;
 }

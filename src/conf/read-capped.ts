@@ -11,7 +11,11 @@ export const MAX_READ_BYTES = 16 * 1024 * 1024;
 
 /** A file pgharden will not read, and why. */
 export class UnreadableFileError extends InputError {
-  constructor(readonly path: string, readonly reason: string, readonly kind: 'directory' | 'not-regular' | 'too-large') {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+    readonly kind: 'directory' | 'not-regular' | 'too-large',
+  ) {
     super(`${path} ${reason}`);
   }
 }
@@ -33,8 +37,18 @@ export function readCapped(path: string, limit = MAX_READ_BYTES): Buffer {
   try {
     const st = fstatSync(fd);
     if (st.isDirectory()) throw new UnreadableFileError(path, 'is a directory', 'directory');
-    if (!st.isFile()) throw new UnreadableFileError(path, `is ${kindOf(st)}, not a regular file; pgharden reads only regular files`, 'not-regular');
-    if (st.size > limit) throw new UnreadableFileError(path, `is ${mib(st.size)}, more than the ${mib(limit)} pgharden reads; no configuration file is that large`, 'too-large');
+    if (!st.isFile())
+      throw new UnreadableFileError(
+        path,
+        `is ${kindOf(st)}, not a regular file; pgharden reads only regular files`,
+        'not-regular',
+      );
+    if (st.size > limit)
+      throw new UnreadableFileError(
+        path,
+        `is ${mib(st.size)}, more than the ${mib(limit)} pgharden reads; no configuration file is that large`,
+        'too-large',
+      );
     // The file may grow while it is read: stop one byte past the limit.
     const chunks: Buffer[] = [];
     let total = 0;
@@ -44,7 +58,12 @@ export function readCapped(path: string, limit = MAX_READ_BYTES): Buffer {
       if (n === 0) break;
       chunks.push(chunk.subarray(0, n));
       total += n;
-      if (total > limit) throw new UnreadableFileError(path, `grew past the ${mib(limit)} pgharden reads while it was read`, 'too-large');
+      if (total > limit)
+        throw new UnreadableFileError(
+          path,
+          `grew past the ${mib(limit)} pgharden reads while it was read`,
+          'too-large',
+        );
     }
     return Buffer.concat(chunks, total);
   } finally {

@@ -5,7 +5,22 @@
  * root, because the owner is kept. A symlink stays a link: its target is what is replaced.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fchmodSync, fchownSync, fsyncSync, lstatSync, openSync, readlinkSync, realpathSync, renameSync, statSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fchmodSync,
+  fchownSync,
+  fsyncSync,
+  lstatSync,
+  openSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 
 export interface FileOwnership {
@@ -80,7 +95,10 @@ export function writeFileAtomic(link: string, data: string | Buffer, opts: FileO
     } catch {
       // Never created, or already renamed.
     }
-    throw new Error(`Cannot write ${link}${path === link ? '' : ` (through the link, ${path})`}: ${(err as Error).message}`, { cause: err });
+    throw new Error(
+      `Cannot write ${link}${path === link ? '' : ` (through the link, ${path})`}: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
 }
 

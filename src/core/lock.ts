@@ -18,8 +18,13 @@ export interface PlanLock {
 
 /** Another run holds the plan's lock. */
 export class LockHeldError extends RefusedError {
-  constructor(readonly file: string, holder: string) {
-    super(`${file} is held by ${holder}. Wait for it to finish; if that process is gone, remove ${file} and run the command again`);
+  constructor(
+    readonly file: string,
+    holder: string,
+  ) {
+    super(
+      `${file} is held by ${holder}. Wait for it to finish; if that process is gone, remove ${file} and run the command again`,
+    );
   }
 }
 
@@ -47,7 +52,15 @@ function create(file: string): void {
   const tmp = `${file}.${process.pid}.tmp`;
   const fd = openSync(tmp, 'w', 0o600);
   try {
-    writeSync(fd, JSON.stringify({ pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command: process.argv.slice(2).join(' ') } satisfies Holder));
+    writeSync(
+      fd,
+      JSON.stringify({
+        pid: process.pid,
+        host: hostname(),
+        startedAt: new Date().toISOString(),
+        command: process.argv.slice(2).join(' '),
+      } satisfies Holder),
+    );
     fsyncSync(fd);
   } finally {
     closeSync(fd);

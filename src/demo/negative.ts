@@ -27,7 +27,11 @@ export interface DemoTarget {
 type Login = { user: string; password?: string };
 
 /** Runs `fn` in a session from the device; the answer is its result, or the server's error. */
-async function attempt(t: DemoTarget, who: Login, fn: (c: pg.Client) => Promise<string>): Promise<{ ok: boolean; answer: string }> {
+async function attempt(
+  t: DemoTarget,
+  who: Login,
+  fn: (c: pg.Client) => Promise<string>,
+): Promise<{ ok: boolean; answer: string }> {
   const c = await clientFrom(t.device, { host: '127.0.0.1', port: t.port, database: 'workspace', ...who });
   try {
     await c.connect();
@@ -50,24 +54,47 @@ async function flipKillSwitch(c: pg.Client): Promise<string> {
 /** What a startup packet without a password gets, as a test result. */
 async function passwordless(t: DemoTarget, user: string): Promise<NegativeTest> {
   const r = await probe({ host: '127.0.0.1', port: t.port, localAddress: t.device, user, database: 'workspace' });
-  const answer = r.kind === 'ok' ? 'logged in (trust)' : r.kind === 'error' ? r.message : r.kind === 'sasl' ? `asked for a password (SASL ${r.mechanisms.join(', ')})` : `asked for a ${r.kind} password`;
-  return { name: `${user === 'postgres' ? 'superuser ' : ''}${user} from ${t.device}, no password`, outcome: r.kind === 'ok' ? 'open' : 'closed', answer };
+  const answer =
+    r.kind === 'ok'
+      ? 'logged in (trust)'
+      : r.kind === 'error'
+        ? r.message
+        : r.kind === 'sasl'
+          ? `asked for a password (SASL ${r.mechanisms.join(', ')})`
+          : `asked for a ${r.kind} password`;
+  return {
+    name: `${user === 'postgres' ? 'superuser ' : ''}${user} from ${t.device}, no password`,
+    outcome: r.kind === 'ok' ? 'open' : 'closed',
+    answer,
+  };
 }
 
-const result = (name: string, r: { ok: boolean; answer: string }): NegativeTest => ({ name, outcome: r.ok ? 'open' : 'closed', answer: r.answer });
+const result = (name: string, r: { ok: boolean; answer: string }): NegativeTest => ({
+  name,
+  outcome: r.ok ? 'open' : 'closed',
+  answer: r.answer,
+});
 
 export async function negativeTests(t: DemoTarget): Promise<NegativeTest[]> {
   const out = [
     await passwordless(t, 'postgres'),
-    result(`superuser postgres from ${t.device} flips the agents' kill switch`, await attempt(t, { user: 'postgres' }, flipKillSwitch)),
+    result(
+      `superuser postgres from ${t.device} flips the agents' kill switch`,
+      await attempt(t, { user: 'postgres' }, flipKillSwitch),
+    ),
   ];
   if (!t.appPassword) return out;
   const app = { user: t.appRole, password: t.appPassword };
   out.push(await passwordless(t, t.appRole));
   out.push(result(`${t.appRole} with its password flips the kill switch`, await attempt(t, app, flipKillSwitch)));
-  out.push(result(`${t.appRole} with its password reads its tables (must still work)`, await attempt(t, app, async (c) => {
-    const { rows } = await c.query<{ n: number }>('SELECT count(*)::int AS n FROM tasks');
-    return `read ${rows[0]!.n} tasks`;
-  })));
+  out.push(
+    result(
+      `${t.appRole} with its password reads its tables (must still work)`,
+      await attempt(t, app, async (c) => {
+        const { rows } = await c.query<{ n: number }>('SELECT count(*)::int AS n FROM tasks');
+        return `read ${rows[0]!.n} tasks`;
+      }),
+    ),
+  );
   return out;
 }

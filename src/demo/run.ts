@@ -8,7 +8,16 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
-  apply as applyPlan, audit, checkBackupTools, parseSpec, plan as makePlan, review as reviewPlan, rollback as rollbackPlan, VERSION, VPN_DEVICE, type PgInstall,
+  apply as applyPlan,
+  audit,
+  checkBackupTools,
+  parseSpec,
+  plan as makePlan,
+  review as reviewPlan,
+  rollback as rollbackPlan,
+  VERSION,
+  VPN_DEVICE,
+  type PgInstall,
 } from '../index.js';
 import { paint, type Output } from '../render/output.js';
 import { matrixTable } from '../render/review.js';
@@ -23,11 +32,14 @@ export interface DemoResult {
 
 export async function runDemo(install: PgInstall, o: Output): Promise<DemoResult> {
   const started = performance.now();
-  const say = (text: string) => o.out(`\n${paint(o, 'bold', `[${((performance.now() - started) / 1000).toFixed(1)}s] ${text}`)}`);
+  const say = (text: string) =>
+    o.out(`\n${paint(o, 'bold', `[${((performance.now() - started) / 1000).toFixed(1)}s] ${text}`)}`);
   const show = (tests: NegativeTest[], expectClosed: boolean) => {
     // "must still work" tests are the positive control: they pass when the path is open.
     for (const t of tests) {
-      const good = t.name.includes('must still work') ? t.outcome === 'open' : (t.outcome === 'closed') === expectClosed;
+      const good = t.name.includes('must still work')
+        ? t.outcome === 'open'
+        : (t.outcome === 'closed') === expectClosed;
       o.out(`  ${paint(o, good ? 'green' : 'red', t.outcome === 'open' ? 'OPEN  ' : 'CLOSED')} ${t.name}: ${t.answer}`);
     }
   };
@@ -36,7 +48,9 @@ export async function runDemo(install: PgInstall, o: Output): Promise<DemoResult
   const counts: string[] = [];
   const result: Partial<DemoResult['stages']> = {};
   try {
-    o.out(`  data directory ${w.cluster.dataDir}, listening on 127.0.0.1:${w.cluster.port} only; consumer files in ${w.dir}`);
+    o.out(
+      `  data directory ${w.cluster.dataDir}, listening on 127.0.0.1:${w.cluster.port} only; consumer files in ${w.dir}`,
+    );
     counts.push(await rowCounts(w));
     o.out(`  rows: ${counts[0]}`);
 
@@ -46,10 +60,19 @@ export async function runDemo(install: PgInstall, o: Output): Promise<DemoResult
 
     say('pgharden audit');
     const dsn = `postgres://postgres@127.0.0.1:${w.cluster.port}/postgres`;
-    for (const f of (await audit({ connection: { dsn } })).findings) o.out(`  ${paint(o, f.severity === 'critical' || f.severity === 'high' ? 'red' : 'yellow', f.severity.padEnd(8))} ${f.id.padEnd(26)} ${f.title}`);
+    for (const f of (await audit({ connection: { dsn } })).findings)
+      o.out(
+        `  ${paint(o, f.severity === 'critical' || f.severity === 'high' ? 'red' : 'yellow', f.severity.padEnd(8))} ${f.id.padEnd(26)} ${f.title}`,
+      );
 
     say(`pgharden plan --spec ${w.specFile}`);
-    o.out(readFileSync(w.specFile, 'utf8').trimEnd().split('\n').map((l) => `  | ${l}`).join('\n'));
+    o.out(
+      readFileSync(w.specFile, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((l) => `  | ${l}`)
+        .join('\n'),
+    );
     let skipBackup = false;
     try {
       await checkBackupTools(install.major);
@@ -57,24 +80,57 @@ export async function runDemo(install: PgInstall, o: Output): Promise<DemoResult
       skipBackup = true;
       o.out(`  ${paint(o, 'yellow', 'no verified backup:')} ${(err as Error).message}`);
     }
-    const { plan, dir } = await makePlan({ spec: await parseSpec(readFileSync(w.specFile, 'utf8'), w.specFile), specFile: w.specFile, out: join(w.dir, 'plans', 'demo'), connection: { dsn }, version: VERSION, now: new Date(), skipBackup });
+    const { plan, dir } = await makePlan({
+      spec: await parseSpec(readFileSync(w.specFile, 'utf8'), w.specFile),
+      specFile: w.specFile,
+      out: join(w.dir, 'plans', 'demo'),
+      connection: { dsn },
+      version: VERSION,
+      now: new Date(),
+      skipBackup,
+    });
     const review = await reviewPlan(dir, { dsn });
-    for (const st of review.stages) o.out(`  ${st.stage.padEnd(9)} ${st.steps.map((s) => s.id.split('/').slice(1).join('/')).join(', ')}`);
-    o.out(review.redact(review.diffs.find((d) => d.step === 'flip/hba')!.diff).trimEnd().split('\n').slice(4).map((l) => `  ${l}`).join('\n'));
-    o.out(`  connection matrix, method now → after:\n${matrixTable(plan.matrix.before, plan.matrix.after).split('\n').map((l) => `    ${l}`).join('\n')}`);
+    for (const st of review.stages)
+      o.out(`  ${st.stage.padEnd(9)} ${st.steps.map((s) => s.id.split('/').slice(1).join('/')).join(', ')}`);
+    o.out(
+      review
+        .redact(review.diffs.find((d) => d.step === 'flip/hba')!.diff)
+        .trimEnd()
+        .split('\n')
+        .slice(4)
+        .map((l) => `  ${l}`)
+        .join('\n'),
+    );
+    o.out(
+      `  connection matrix, method now → after:\n${matrixTable(plan.matrix.before, plan.matrix.after)
+        .split('\n')
+        .map((l) => `    ${l}`)
+        .join('\n')}`,
+    );
     o.out(`  rollback, ready before the first change: ${plan.rollback.command}`);
 
-    const secrets = JSON.parse(readFileSync(join(dir, 'secrets'), 'utf8')) as { roles: Record<string, { password: string }> };
-    const target = { port: w.cluster.port, device: VPN_DEVICE, appRole: 'agents_app', appPassword: secrets.roles.agents_app!.password };
+    const secrets = JSON.parse(readFileSync(join(dir, 'secrets'), 'utf8')) as {
+      roles: Record<string, { password: string }>;
+    };
+    const target = {
+      port: w.cluster.port,
+      device: VPN_DEVICE,
+      appRole: 'agents_app',
+      appPassword: secrets.roles.agents_app!.password,
+    };
     const apply = async (what: string) => {
       say(what);
       const r = await applyPlan(dir, { version: VERSION, log: () => undefined });
       const checks = r.steps.flatMap((s) => s.results);
-      o.out(`  ${r.outcome}: ${r.steps.length} steps, ${checks.filter((c) => c.outcome === 'pass').length} checks passed, ${checks.filter((c) => c.outcome === 'fail').length} failed${r.stopped ? `; stopped at ${r.stopped.step}: ${r.stopped.reason}` : ''}`);
+      o.out(
+        `  ${r.outcome}: ${r.steps.length} steps, ${checks.filter((c) => c.outcome === 'pass').length} checks passed, ${checks.filter((c) => c.outcome === 'fail').length} failed${r.stopped ? `; stopped at ${r.stopped.step}: ${r.stopped.reason}` : ''}`,
+      );
       if (r.outcome !== 'applied') throw new Error(`apply ${r.outcome} at ${r.stopped?.step}: ${r.stopped?.reason}`);
-      for (const s of r.steps.filter((x) => x.stage === 'verify' || x.id === 'preflight/verified-backup')) o.out(`    ${s.id}: ${s.results.filter((c) => c.outcome === 'pass').length}/${s.results.length} passed`);
+      for (const s of r.steps.filter((x) => x.stage === 'verify' || x.id === 'preflight/verified-backup'))
+        o.out(`    ${s.id}: ${s.results.filter((c) => c.outcome === 'pass').length}/${s.results.length} passed`);
       const drill = r.steps.find((x) => x.id === 'preflight/verified-backup');
-      for (const c of drill?.results.filter((x) => x.description.includes('rows live')) ?? []) o.out(`      ${c.description}`);
+      for (const c of drill?.results.filter((x) => x.description.includes('rows live')) ?? [])
+        o.out(`      ${c.description}`);
     };
 
     await apply('pgharden apply: roles, canary, consumers, flip, verify');
@@ -97,7 +153,9 @@ export async function runDemo(install: PgInstall, o: Output): Promise<DemoResult
     result.reapplied = await negativeTests(target);
     show(result.reapplied, true);
     counts.push(await rowCounts(w));
-    o.out(`  rows at each stage: ${[...new Set(counts)].length === 1 ? `${counts[0]} every time: no data moved` : counts.join(' | ')}`);
+    o.out(
+      `  rows at each stage: ${[...new Set(counts)].length === 1 ? `${counts[0]} every time: no data moved` : counts.join(' | ')}`,
+    );
     return { stages: result as DemoResult['stages'], rowCounts: counts };
   } finally {
     await w.workspace.end().catch(() => undefined);

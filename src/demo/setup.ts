@@ -38,7 +38,8 @@ export async function createWorld(install: PgInstall): Promise<DemoWorld> {
     // A cluster initdb'd by an OS user has a superuser of that name; the scratch one is made with
     // -U postgres, so when the demo runs as someone else, that role is added, as it would exist.
     const me = userInfo().username;
-    if (process.getuid?.() !== 0 && me !== 'postgres') await cluster.query(`CREATE ROLE "${me.replaceAll('"', '""')}" SUPERUSER LOGIN`);
+    if (process.getuid?.() !== 0 && me !== 'postgres')
+      await cluster.query(`CREATE ROLE "${me.replaceAll('"', '""')}" SUPERUSER LOGIN`);
     const workspace = await cluster.connect({ database: 'workspace' });
     const dir = mkdtempSync(join(tmpdir(), 'pgharden-demo-'));
     chmodSync(dir, 0o755);

@@ -36,30 +36,52 @@ export interface AdminSession {
 export class AdminPathError extends RefusedError {}
 
 function direct(t: AdminTarget): AdminSession {
-  return { how: 'direct', ...databaseSessions((database) => ({ host: t.socketDir!, port: t.port, user: t.role, database, application_name: 'pgharden admin' })) };
+  return {
+    how: 'direct',
+    ...databaseSessions((database) => ({
+      host: t.socketDir!,
+      port: t.port,
+      user: t.role,
+      database,
+      application_name: 'pgharden admin',
+    })),
+  };
 }
 
 function child(t: AdminTarget, uid: number, gid: number): AdminSession {
   const relay = { uid, gid, name: t.role };
   const base = { host: t.socketDir!, port: t.port, user: t.role, application_name: 'pgharden admin' };
-  return { how: 'child', ...databaseSessions((database) => ({ ...base, database, stream: () => new PeerRelay(relay) })) };
+  return {
+    how: 'child',
+    ...databaseSessions((database) => ({ ...base, database, stream: () => new PeerRelay(relay) })),
+  };
 }
 
 /** Opens the admin path and proves it with a first query. */
 export async function openAdmin(t: AdminTarget): Promise<AdminSession> {
-  if (!t.socketDir) throw new AdminPathError('The server has no Unix socket (unix_socket_directories is empty), so there is no local peer admin path; set one and restart, then plan again');
+  if (!t.socketDir)
+    throw new AdminPathError(
+      'The server has no Unix socket (unix_socket_directories is empty), so there is no local peer admin path; set one and restart, then plan again',
+    );
   const owner = statSync(t.dataDirectory);
   const me = process.getuid?.() ?? -1;
   let s: AdminSession;
   if (me === owner.uid) s = direct(t);
   else if (me === 0) s = child(t, owner.uid, owner.gid);
-  else throw new AdminPathError(`pgharden runs as uid ${me}, but the server's OS user is ${t.role} (uid ${owner.uid}); run it as root (sudo) or as ${t.role}, so it keeps its admin path (local socket, peer) after the flip`);
+  else
+    throw new AdminPathError(
+      `pgharden runs as uid ${me}, but the server's OS user is ${t.role} (uid ${owner.uid}); run it as root (sudo) or as ${t.role}, so it keeps its admin path (local socket, peer) after the flip`,
+    );
   try {
     const [r] = await s.query<{ u: string }>('SELECT current_user AS u');
     if (r?.u !== t.role) throw new AdminPathError(`the admin path logged in as ${r?.u}, not ${t.role}`);
   } catch (err) {
     await s.end();
-    throw err instanceof AdminPathError ? err : new AdminPathError(`Cannot open the admin path (local socket ${t.socketDir}, port ${t.port}, role ${t.role}): ${(err as Error).message}`);
+    throw err instanceof AdminPathError
+      ? err
+      : new AdminPathError(
+          `Cannot open the admin path (local socket ${t.socketDir}, port ${t.port}, role ${t.role}): ${(err as Error).message}`,
+        );
   }
   return s;
 }

@@ -49,13 +49,22 @@ async function clusterDrift(plan: Plan, admin: AdminSession, fresh: boolean): Pr
   const [r] = await admin.query<{ id: string; dir: string; port: string }>(
     "SELECT (SELECT system_identifier::text FROM pg_control_system()) AS id, current_setting('data_directory') AS dir, current_setting('port') AS port",
   );
-  const now = { systemIdentifier: r!.id, dataDirectory: r!.dir, port: Number(r!.port), files: plan.binding.files.map((f) => observeFile(f.path)) };
+  const now = {
+    systemIdentifier: r!.id,
+    dataDirectory: r!.dir,
+    port: Number(r!.port),
+    files: plan.binding.files.map((f) => observeFile(f.path)),
+  };
   // On a resumed run the plan's own steps have changed the files: their states are judged per step.
   return drift(fresh ? plan.binding : { ...plan.binding, files: [] }, { ...now, files: fresh ? now.files : [] });
 }
 
 /** Decides what to do with a step on this run. */
-async function judge(step: Step, journal: Journal, x: RunContext): Promise<'skip' | 'run' | 'done-now' | { drift: string }> {
+async function judge(
+  step: Step,
+  journal: Journal,
+  x: RunContext,
+): Promise<'skip' | 'run' | 'done-now' | { drift: string }> {
   const state = journal.stepState(step.id);
   if (state === 'done') return 'skip';
   const stateful = step.after.some((s) => s.of !== 'none');
@@ -66,7 +75,12 @@ async function judge(step: Step, journal: Journal, x: RunContext): Promise<'skip
   }
   const before = await observeAll(step.before, x.admin, auto);
   if (before.matches) return 'run';
-  return { drift: before.seen.filter((o) => !o.matches).map((o) => `expected ${o.expected}, found ${o.now}`).join('; ') };
+  return {
+    drift: before.seen
+      .filter((o) => !o.matches)
+      .map((o) => `expected ${o.expected}, found ${o.now}`)
+      .join('; '),
+  };
 }
 
 export async function applyPlan(dir: string, o: ApplyOptions): Promise<ApplyResult> {
@@ -79,21 +93,53 @@ export async function applyPlan(dir: string, o: ApplyOptions): Promise<ApplyResu
     if (lock.staleFrom) o.log(`Took over a stale lock left by ${lock.staleFrom}`);
     const journal = openJournal(join(dir, 'journal'));
     const fresh = !journal.records.some((r) => r.type === 'run-start');
-    admin = await openAdmin({ socketDir: plan.server.socketDir, port: plan.binding.port, role: plan.server.adminRole, dataDirectory: plan.binding.dataDirectory });
+    admin = await openAdmin({
+      socketDir: plan.server.socketDir,
+      port: plan.binding.port,
+      role: plan.server.adminRole,
+      dataDirectory: plan.binding.dataDirectory,
+    });
     // A run killed a moment ago may still hold the lock for the instant its admin session takes to close.
     let locked = false;
     for (let i = 0; i < 20 && !locked; i++) {
       if (i) await new Promise((r) => setTimeout(r, 250));
       locked = (await admin.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${advisoryKey(plan)}) AS ok`))[0]!.ok;
     }
-    if (!locked) return { plan, outcome: 'refused', stopped: { step: 'preflight/lock', reason: 'another session holds this plan\'s advisory lock on the server (a second apply or rollback is running)' }, drift: [], steps };
+    if (!locked)
+      return {
+        plan,
+        outcome: 'refused',
+        stopped: {
+          step: 'preflight/lock',
+          reason:
+            "another session holds this plan's advisory lock on the server (a second apply or rollback is running)",
+        },
+        drift: [],
+        steps,
+      };
     const drifts = await clusterDrift(plan, admin, fresh);
-    if (drifts.length) return { plan, outcome: 'refused', stopped: { step: 'preflight', reason: 'the cluster or its files changed since the plan was made' }, drift: drifts, steps };
+    if (drifts.length)
+      return {
+        plan,
+        outcome: 'refused',
+        stopped: { step: 'preflight', reason: 'the cluster or its files changed since the plan was made' },
+        drift: drifts,
+        steps,
+      };
 
     journal.append({ type: 'run-start', planId: plan.id, pid: process.pid, host: hostname(), version: o.version });
     await dropLeftScratch(journal, admin, o.log);
     const lifeline = admin;
-    const x: RunContext = runContext({ plan, dir, secrets, admin, journal, log: o.log, reload: () => reload(lifeline), ...(o.faults ? { faults: o.faults } : {}) });
+    const x: RunContext = runContext({
+      plan,
+      dir,
+      secrets,
+      admin,
+      journal,
+      log: o.log,
+      reload: () => reload(lifeline),
+      ...(o.faults ? { faults: o.faults } : {}),
+    });
     for (const [i, step] of plan.steps.entries()) {
       const started = Date.now();
       const verdict = await judge(step, journal, x);
@@ -105,7 +151,13 @@ export async function applyPlan(dir: string, o: ApplyOptions): Promise<ApplyResu
       }
       if (typeof verdict === 'object') {
         journal.append({ type: 'failed', stepId: step.id, error: `drift: ${verdict.drift}` });
-        return { plan, outcome: 'refused', stopped: { step: step.id, reason: `neither its before- nor its after-state holds: ${verdict.drift}` }, drift: [], steps };
+        return {
+          plan,
+          outcome: 'refused',
+          stopped: { step: step.id, reason: `neither its before- nor its after-state holds: ${verdict.drift}` },
+          drift: [],
+          steps,
+        };
       }
       o.log(`  [${i + 1}/${plan.steps.length}] ${step.id} …`);
       journal.append({ type: 'intent', stepId: step.id, undo: step.undo });
@@ -119,15 +171,35 @@ export async function applyPlan(dir: string, o: ApplyOptions): Promise<ApplyResu
           const v = await runChecks(step.verify, x.checks);
           results = [...results, ...v];
           const failed = v.filter((r) => r.outcome === 'fail');
-          if (failed.length) throw new StepError(failed.map((f) => `${f.description}: got ${f.got}`).join('; '), false, results);
+          if (failed.length)
+            throw new StepError(failed.map((f) => `${f.description}: got ${f.got}`).join('; '), false, results);
         }
         const after = await observeAll(step.after, admin, plan.server.autoConfFile);
-        if (!after.matches) throw new StepError(`it did not leave its after-state: ${after.seen.filter((s) => !s.matches).map((s) => `expected ${s.expected}, found ${s.now}`).join('; ')}`, true);
+        if (!after.matches)
+          throw new StepError(
+            `it did not leave its after-state: ${after.seen
+              .filter((s) => !s.matches)
+              .map((s) => `expected ${s.expected}, found ${s.now}`)
+              .join('; ')}`,
+            true,
+          );
       } catch (err) {
         const e = err instanceof StepError ? err : new StepError((err as Error).message);
-        steps.push({ id: step.id, stage: step.stage, outcome: 'failed', ms: Date.now() - started, results: e.results.length ? e.results : results });
+        steps.push({
+          id: step.id,
+          stage: step.stage,
+          outcome: 'failed',
+          ms: Date.now() - started,
+          results: e.results.length ? e.results : results,
+        });
         journal.append({ type: 'failed', stepId: step.id, error: e.message });
-        return { plan, outcome: e.refused ? 'refused' : 'failed', stopped: { step: step.id, reason: e.message }, drift: [], steps };
+        return {
+          plan,
+          outcome: e.refused ? 'refused' : 'failed',
+          stopped: { step: step.id, reason: e.message },
+          drift: [],
+          steps,
+        };
       }
       if (results.length) journal.append({ type: 'verification', stepId: step.id, result: results });
       journal.append({ type: 'done', stepId: step.id, after: step.after });

@@ -18,19 +18,35 @@ export function journalLedger(journal: Journal): DrillLedger {
   return {
     creating: (name) => void journal.append({ type: 'scratch-database', name, state: 'creating' }),
     dropped: (name) => void journal.append({ type: 'scratch-database', name, state: 'dropped' }),
-    pending: () => pendingOf(journal.records.flatMap((r): DrillEntry[] => (r.type === 'scratch-database' ? [{ name: r.name, state: r.state }] : []))),
+    pending: () =>
+      pendingOf(
+        journal.records.flatMap((r): DrillEntry[] =>
+          r.type === 'scratch-database' ? [{ name: r.name, state: r.state }] : [],
+        ),
+      ),
   };
 }
 
 /** Drops the scratch databases a killed run recorded in the journal and never dropped. */
-export async function dropLeftScratch(journal: Journal, admin: AdminSession, log: (line: string) => void): Promise<void> {
+export async function dropLeftScratch(
+  journal: Journal,
+  admin: AdminSession,
+  log: (line: string) => void,
+): Promise<void> {
   const { dropLeftDrills } = await import('../backup/drill-ledger.js');
   const left = await dropLeftDrills(admin, journalLedger(journal));
   if (left.length) log(`  dropped ${left.join(', ')}, left by a run killed during its restore drill`);
 }
 
 /** `fault` (tests only, from the executor's options) spoils the dump or the restore, to prove a failed drill stops apply. */
-export async function runVerifiedBackup(a: Extract<Action, { do: 'verified-backup' }>, plan: Plan, dir: string, admin: AdminSession, journal: Journal, fault?: BackupFault): Promise<{ results: CheckResult[]; ok: boolean; summary: string }> {
+export async function runVerifiedBackup(
+  a: Extract<Action, { do: 'verified-backup' }>,
+  plan: Plan,
+  dir: string,
+  admin: AdminSession,
+  journal: Journal,
+  fault?: BackupFault,
+): Promise<{ results: CheckResult[]; ok: boolean; summary: string }> {
   const { findClientTools } = await import('../cluster/client-tools.js');
   const { verifiedBackup } = await import('../backup/verified.js');
   const tools = findClientTools(plan.server.major);
@@ -51,16 +67,42 @@ export async function runVerifiedBackup(a: Extract<Action, { do: 'verified-backu
     ...(fault ? { fault } : {}),
   });
   const results: CheckResult[] = [
-    { description: `pg_dumpall --globals-only (pg_dump ${tools.major}): ${b.globals.bytes} bytes`, outcome: 'pass', got: `sha256 ${b.globals.sha256}` },
+    {
+      description: `pg_dumpall --globals-only (pg_dump ${tools.major}): ${b.globals.bytes} bytes`,
+      outcome: 'pass',
+      got: `sha256 ${b.globals.sha256}`,
+    },
   ];
   for (const d of b.databases) {
-    results.push({ description: `pg_dump ${d.database}: ${d.bytes} bytes`, outcome: 'pass', got: `sha256 ${d.sha256}` });
-    if (d.drill && d.drill.rows.length === 0 && !d.drill.ok) results.push({ description: `restore of ${d.database} into ${d.drill.drillDatabase}`, outcome: 'fail', got: d.drill.problems.join('; ') });
+    results.push({
+      description: `pg_dump ${d.database}: ${d.bytes} bytes`,
+      outcome: 'pass',
+      got: `sha256 ${d.sha256}`,
+    });
+    if (d.drill && d.drill.rows.length === 0 && !d.drill.ok)
+      results.push({
+        description: `restore of ${d.database} into ${d.drill.drillDatabase}`,
+        outcome: 'fail',
+        got: d.drill.problems.join('; '),
+      });
     for (const r of d.drill?.rows ?? []) {
-      results.push({ description: `${d.database} ${r.table}: ${r.live ?? 'missing'} rows live (dump snapshot), ${r.restored ?? 'missing'} restored`, outcome: r.live === r.restored ? 'pass' : 'fail', got: `${r.restored ?? 'missing'} restored` });
+      results.push({
+        description: `${d.database} ${r.table}: ${r.live ?? 'missing'} rows live (dump snapshot), ${r.restored ?? 'missing'} restored`,
+        outcome: r.live === r.restored ? 'pass' : 'fail',
+        got: `${r.restored ?? 'missing'} restored`,
+      });
     }
-    if (d.drill) results.push({ description: `${d.database} schema objects: ${d.objects} live, ${d.drill.objects.restored} restored`, outcome: d.objects === d.drill.objects.restored ? 'pass' : 'fail', got: String(d.drill.objects.restored) });
+    if (d.drill)
+      results.push({
+        description: `${d.database} schema objects: ${d.objects} live, ${d.drill.objects.restored} restored`,
+        outcome: d.objects === d.drill.objects.restored ? 'pass' : 'fail',
+        got: String(d.drill.objects.restored),
+      });
   }
   const rows = b.databases.reduce((n, d) => n + d.counts.reduce((m, c) => m + c.rows, 0), 0);
-  return { results, ok: b.ok, summary: `${b.databases.length} database${b.databases.length === 1 ? '' : 's'} dumped and restored, ${rows} rows compared (dump ${b.ms.dump} ms, drill ${b.ms.drill} ms)` };
+  return {
+    results,
+    ok: b.ok,
+    summary: `${b.databases.length} database${b.databases.length === 1 ? '' : 's'} dumped and restored, ${rows} rows compared (dump ${b.ms.dump} ms, drill ${b.ms.drill} ms)`,
+  };
 }

@@ -36,11 +36,16 @@ export interface CheckResult {
 function answerOf(r: ProbeResult): string {
   if (r.kind === 'ok') return 'ok';
   if (r.kind === 'sasl' || r.kind === 'md5' || r.kind === 'password') return 'password-required';
-  if (r.kind === 'error') return r.class === 'no-entry' || r.class === 'rejected' ? 'refused' : `error ${r.code}: ${r.message}`;
+  if (r.kind === 'error')
+    return r.class === 'no-entry' || r.class === 'rejected' ? 'refused' : `error ${r.code}: ${r.message}`;
   return r.kind;
 }
 
-async function login(config: pg.ClientConfig, from: string | undefined, fn?: (c: pg.Client) => Promise<string>): Promise<string> {
+async function login(
+  config: pg.ClientConfig,
+  from: string | undefined,
+  fn?: (c: pg.Client) => Promise<string>,
+): Promise<string> {
   const c = from ? clientFrom(from, config) : new pg.Client(config);
   try {
     await c.connect();
@@ -62,17 +67,37 @@ async function answer(ch: Check, x: CheckContext, sessions?: Map<string, pg.Clie
       if (ch.from === 'local') {
         // The local socket as the admin role is the admin path itself (peer maps pgharden's child, not a probe).
         if (ch.user !== x.adminRole) return 'skipped: only the admin path is probed over the local socket';
-        return x.admin.query('SELECT 1').then(() => 'ok', (err: Error) => `error: ${err.message}`);
+        return x.admin.query('SELECT 1').then(
+          () => 'ok',
+          (err: Error) => `error: ${err.message}`,
+        );
       }
-      return answerOf(await probe({ host: x.host, port: x.port, localAddress: ch.from.address, user: ch.user, database: ch.database }));
+      return answerOf(
+        await probe({
+          host: x.host,
+          port: x.port,
+          localAddress: ch.from.address,
+          user: ch.user,
+          database: ch.database,
+        }),
+      );
     case 'login':
-      return login({ host: x.host, port: x.port, user: ch.role, database: ch.database, password: x.secrets[ch.role]!.password }, ch.from === 'local' ? undefined : ch.from.address);
+      return login(
+        { host: x.host, port: x.port, user: ch.role, database: ch.database, password: x.secrets[ch.role]!.password },
+        ch.from === 'local' ? undefined : ch.from.address,
+      );
     case 'privilege': {
       // One session per role and database for all its statements (a SCRAM login costs a key derivation).
       const key = `${ch.role}\0${ch.database}`;
       let c = sessions?.get(key);
       if (!c) {
-        c = new pg.Client({ host: x.host, port: x.port, user: ch.role, database: ch.database, password: x.secrets[ch.role]!.password });
+        c = new pg.Client({
+          host: x.host,
+          port: x.port,
+          user: ch.role,
+          database: ch.database,
+          password: x.secrets[ch.role]!.password,
+        });
         await c.connect();
         if (sessions) sessions.set(key, c);
       }
@@ -96,7 +121,9 @@ async function answer(ch: Check, x: CheckContext, sessions?: Map<string, pg.Clie
       return login(siteConfig(site, { host: x.host, port: x.port }) as pg.ClientConfig, undefined);
     }
     case 'hba-valid': {
-      const bad = await x.admin.query<{ line_number: number; error: string }>('SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL ORDER BY line_number');
+      const bad = await x.admin.query<{ line_number: number; error: string }>(
+        'SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL ORDER BY line_number',
+      );
       return bad.length ? bad.map((b) => `line ${b.line_number}: ${b.error}`).join('; ') : 'ok';
     }
     case 'setting': {
@@ -110,17 +137,26 @@ async function answer(ch: Check, x: CheckContext, sessions?: Map<string, pg.Clie
 
 const expected = (ch: Check): string => {
   switch (ch.check) {
-    case 'auth': case 'login': case 'privilege': case 'consumer-dsn': return ch.expect;
-    case 'hba-valid': return 'ok';
-    case 'setting': return ch.value;
-    default: return '?';
+    case 'auth':
+    case 'login':
+    case 'privilege':
+    case 'consumer-dsn':
+      return ch.expect;
+    case 'hba-valid':
+      return 'ok';
+    case 'setting':
+      return ch.value;
+    default:
+      return '?';
   }
 };
 
 export async function runCheck(ch: Check, x: CheckContext, sessions?: Map<string, pg.Client>): Promise<CheckResult> {
   const description = describeCheck(ch);
   const judge = (got: string, note = ''): CheckResult =>
-    got.startsWith('skipped') ? { description, outcome: 'skipped', got } : { description: description + note, outcome: got === expected(ch) ? 'pass' : 'fail', got };
+    got.startsWith('skipped')
+      ? { description, outcome: 'skipped', got }
+      : { description: description + note, outcome: got === expected(ch) ? 'pass' : 'fail', got };
   try {
     return judge(await answer(ch, x, sessions));
   } catch (err) {
@@ -129,10 +165,17 @@ export async function runCheck(ch: Check, x: CheckContext, sessions?: Map<string
     const address = from && from !== 'local' ? from.address : '?';
     const range = from && from !== 'local' ? from.range : undefined;
     const alt = range ? localAddressIn(range, familyOf(x.host)) : undefined;
-    const skipped = (tried: string): CheckResult => ({ description, outcome: 'skipped', got: `skipped: this host has no address in ${range ?? address} that can reach ${x.host} (${tried}); not proven` });
+    const skipped = (tried: string): CheckResult => ({
+      description,
+      outcome: 'skipped',
+      got: `skipped: this host has no address in ${range ?? address} that can reach ${x.host} (${tried}); not proven`,
+    });
     if (!alt) return skipped(`${address}: ${(err as NodeJS.ErrnoException).code}`);
     try {
-      return judge(await answer({ ...ch, from: { address: alt, range } } as Check, x, sessions), ` (left from ${alt}, this host's address in ${range})`);
+      return judge(
+        await answer({ ...ch, from: { address: alt, range } } as Check, x, sessions),
+        ` (left from ${alt}, this host's address in ${range})`,
+      );
     } catch (again) {
       if (unbindable(again)) return skipped(`${alt}: ${(again as NodeJS.ErrnoException).code}`);
       return { description, outcome: 'fail', got: `error: ${(again as Error).message}` };

@@ -32,8 +32,14 @@ export type StepState = 'not-started' | 'intent' | 'done' | 'failed' | 'reverted
 
 /** A journal that does not hash-chain: refused, never repaired. */
 export class JournalTamperedError extends RefusedError {
-  constructor(readonly file: string, readonly line: number, why: string) {
-    super(`Journal "${file}" line ${line} ${why}: has the file been tampered with? Nothing was changed; inspect the file, or put the files back from the plan's backup (sh ${dirname(file)}/rollback.sh)`);
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    why: string,
+  ) {
+    super(
+      `Journal "${file}" line ${line} ${why}: has the file been tampered with? Nothing was changed; inspect the file, or put the files back from the plan's backup (sh ${dirname(file)}/rollback.sh)`,
+    );
   }
 }
 
@@ -54,20 +60,25 @@ function read(file: string): { records: JournalRecord[]; validBytes: number } {
   const complete = text.lastIndexOf('\n') + 1;
   const records: JournalRecord[] = [];
   let prev = GENESIS;
-  text.slice(0, complete).split('\n').slice(0, -1).forEach((line, i) => {
-    let rec: JournalRecord;
-    try {
-      rec = JSON.parse(line) as JournalRecord;
-    } catch {
-      throw new JournalTamperedError(file, i + 1, 'is not a journal record');
-    }
-    const { hash, ...body } = rec;
-    if (rec.seq !== i + 1) throw new JournalTamperedError(file, i + 1, `has sequence number ${rec.seq}, not ${i + 1}`);
-    if (rec.prev !== prev) throw new JournalTamperedError(file, i + 1, 'does not follow the line before it');
-    if (hashOf(body) !== hash) throw new JournalTamperedError(file, i + 1, 'does not match its hash');
-    prev = hash;
-    records.push(rec);
-  });
+  text
+    .slice(0, complete)
+    .split('\n')
+    .slice(0, -1)
+    .forEach((line, i) => {
+      let rec: JournalRecord;
+      try {
+        rec = JSON.parse(line) as JournalRecord;
+      } catch {
+        throw new JournalTamperedError(file, i + 1, 'is not a journal record');
+      }
+      const { hash, ...body } = rec;
+      if (rec.seq !== i + 1)
+        throw new JournalTamperedError(file, i + 1, `has sequence number ${rec.seq}, not ${i + 1}`);
+      if (rec.prev !== prev) throw new JournalTamperedError(file, i + 1, 'does not follow the line before it');
+      if (hashOf(body) !== hash) throw new JournalTamperedError(file, i + 1, 'does not match its hash');
+      prev = hash;
+      records.push(rec);
+    });
   return { records, validBytes: Buffer.byteLength(text.slice(0, complete)) };
 }
 
@@ -79,7 +90,8 @@ export function openJournal(file: string): Journal {
   let truncateTo: number | undefined = existsSync(file) ? loaded.validBytes : undefined;
   const latest = new Map<string, StepState>();
   const note = (r: JournalRecord) => {
-    if (r.type === 'intent' || r.type === 'revert-intent') latest.set(r.stepId, r.type === 'intent' ? 'intent' : latest.get(r.stepId) ?? 'intent');
+    if (r.type === 'intent' || r.type === 'revert-intent')
+      latest.set(r.stepId, r.type === 'intent' ? 'intent' : (latest.get(r.stepId) ?? 'intent'));
     else if (r.type === 'done') latest.set(r.stepId, 'done');
     else if (r.type === 'failed') latest.set(r.stepId, 'failed');
     else if (r.type === 'reverted') latest.set(r.stepId, 'reverted');
@@ -89,7 +101,12 @@ export function openJournal(file: string): Journal {
     file,
     records,
     append(entry) {
-      const body = { ...entry, seq: records.length + 1, at: new Date().toISOString(), prev: records.at(-1)?.hash ?? GENESIS } as Omit<JournalRecord, 'hash'>;
+      const body = {
+        ...entry,
+        seq: records.length + 1,
+        at: new Date().toISOString(),
+        prev: records.at(-1)?.hash ?? GENESIS,
+      } as Omit<JournalRecord, 'hash'>;
       const rec = { ...body, hash: hashOf(body) } as JournalRecord;
       // A crash mid-append left a partial line: cut it off before writing after it.
       if (truncateTo !== undefined) truncateSync(file, truncateTo);

@@ -28,7 +28,8 @@ export function autoSetting(autoConfFile: string, name: string): string | null {
     throw err;
   }
   let value: string | null = null;
-  for (const l of parseConf(text, { file: autoConfFile })) if (l.kind === 'setting' && l.name.toLowerCase() === name) value = l.value;
+  for (const l of parseConf(text, { file: autoConfFile }))
+    if (l.kind === 'setting' && l.name.toLowerCase() === name) value = l.value;
   return value;
 }
 
@@ -39,18 +40,32 @@ export async function observe(s: State, admin: AdminSession, autoConfFile: strin
     case 'file': {
       const f = observeFile(s.path);
       const describe = (x: { sha256: string | null; mode: number | null; uid: number | null; gid: number | null }) =>
-        x.sha256 === null ? `${s.path} absent` : `${s.path} sha256 ${x.sha256.slice(0, 12)}… mode ${octal(x.mode)} owner ${x.uid}:${x.gid}`;
-      const matches = f.sha256 === s.sha256 && (s.sha256 === null || (f.mode === s.mode && f.uid === s.uid && f.gid === s.gid));
+        x.sha256 === null
+          ? `${s.path} absent`
+          : `${s.path} sha256 ${x.sha256.slice(0, 12)}… mode ${octal(x.mode)} owner ${x.uid}:${x.gid}`;
+      const matches =
+        f.sha256 === s.sha256 && (s.sha256 === null || (f.mode === s.mode && f.uid === s.uid && f.gid === s.gid));
       return { matches, now: describe(f), expected: describe(s) };
     }
     case 'role': {
       const rows = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [s.name]);
-      return { matches: (rows.length > 0) === s.exists, now: `role ${s.name} ${rows.length ? 'exists' : 'absent'}`, expected: `role ${s.name} ${s.exists ? 'exists' : 'absent'}` };
+      return {
+        matches: rows.length > 0 === s.exists,
+        now: `role ${s.name} ${rows.length ? 'exists' : 'absent'}`,
+        expected: `role ${s.name} ${s.exists ? 'exists' : 'absent'}`,
+      };
     }
     case 'mark': {
-      const rows = await admin.query<{ d: string | null }>("SELECT shobj_description(oid, 'pg_authid') AS d FROM pg_roles WHERE rolname = $1", [s.role]);
+      const rows = await admin.query<{ d: string | null }>(
+        "SELECT shobj_description(oid, 'pg_authid') AS d FROM pg_roles WHERE rolname = $1",
+        [s.role],
+      );
       const present = (rows[0]?.d ?? '').split(/\s+/).includes(s.step);
-      return { matches: present === s.present, now: `${s.step} ${present ? 'committed' : 'not committed'}`, expected: `${s.step} ${s.present ? 'committed' : 'not committed'}` };
+      return {
+        matches: present === s.present,
+        now: `${s.step} ${present ? 'committed' : 'not committed'}`,
+        expected: `${s.step} ${s.present ? 'committed' : 'not committed'}`,
+      };
     }
     case 'auto-setting': {
       const v = autoSetting(autoConfFile, s.name);
@@ -63,7 +78,11 @@ export async function observe(s: State, admin: AdminSession, autoConfFile: strin
 }
 
 /** Every state of a list observed; `matches` when all do. */
-export async function observeAll(states: readonly State[], admin: AdminSession, autoConfFile: string): Promise<{ matches: boolean; seen: Observed[] }> {
+export async function observeAll(
+  states: readonly State[],
+  admin: AdminSession,
+  autoConfFile: string,
+): Promise<{ matches: boolean; seen: Observed[] }> {
   const seen: Observed[] = [];
   for (const s of states) seen.push(await observe(s, admin, autoConfFile));
   return { matches: seen.every((o) => o.matches), seen };

@@ -13,7 +13,12 @@ import { CommandError, run } from '../process/run.js';
 
 /** A psql binary: the newest PostgreSQL install's, else the first on PATH. */
 export function findPsql(): string | undefined {
-  const dirs = [...listInstalls().sort((a, b) => b.major - a.major).map((i) => i.bindir), ...(process.env.PATH ?? '').split(':').filter(Boolean)];
+  const dirs = [
+    ...listInstalls()
+      .sort((a, b) => b.major - a.major)
+      .map((i) => i.bindir),
+    ...(process.env.PATH ?? '').split(':').filter(Boolean),
+  ];
   return dirs.map((d) => join(d, 'psql')).find((p) => existsSync(p));
 }
 
@@ -21,7 +26,8 @@ export function findPsql(): string | undefined {
 export function pgpassIgnored(path: string): string | undefined {
   const st = statSync(path);
   if (!st.isFile()) return `libpq ignores ${path}: it is not a plain file`;
-  if ((st.mode & 0o077) !== 0) return `libpq ignores ${path}: it has group or world access (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}; it must be 0600 or less)`;
+  if ((st.mode & 0o077) !== 0)
+    return `libpq ignores ${path}: it has group or world access (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}; it must be 0600 or less)`;
   return undefined;
 }
 
@@ -33,17 +39,39 @@ export async function pgpassLogin(path: string, site: Site, server: { host: stri
   const ignored = pgpassIgnored(path);
   if (ignored) return `refused: ${ignored}`;
   const psql = findPsql();
-  if (!psql) return 'error: no psql found to log in with the password file as libpq reads it; install postgresql-client';
+  if (!psql)
+    return 'error: no psql found to log in with the password file as libpq reads it; install postgresql-client';
   const st = statSync(path);
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', PGPASSFILE: path, PGCONNECT_TIMEOUT: '10' };
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    PGPASSFILE: path,
+    PGCONNECT_TIMEOUT: '10',
+  };
   const asOwner = process.getuid?.() === 0 && st.uid !== 0 ? { uid: st.uid, gid: st.gid } : {};
-  const args = ['-w', '-X', '-A', '-t', '-h', site.host ?? server.host, '-p', String(site.port ?? server.port), '-U', site.user!, '-d', site.database ?? 'postgres', '-c', 'SELECT 1'];
+  const args = [
+    '-w',
+    '-X',
+    '-A',
+    '-t',
+    '-h',
+    site.host ?? server.host,
+    '-p',
+    String(site.port ?? server.port),
+    '-U',
+    site.user!,
+    '-d',
+    site.database ?? 'postgres',
+    '-c',
+    'SELECT 1',
+  ];
   try {
     await run(psql, args, { env, timeoutMs: 30_000, ...asOwner });
     return 'ok';
   } catch (err) {
     if (!(err instanceof CommandError)) throw err;
     const stderr = err.stderrTail.split('\n')[0] || err.message;
-    return /password authentication failed|no password supplied|no pg_hba\.conf entry|rejects connection/.test(stderr) ? `refused: ${stderr}` : `error: ${stderr}`;
+    return /password authentication failed|no password supplied|no pg_hba\.conf entry|rejects connection/.test(stderr)
+      ? `refused: ${stderr}`
+      : `error: ${stderr}`;
   }
 }

@@ -41,37 +41,58 @@ export function provePostmaster(dataDirectory: string): PostmasterProof {
   try {
     lines = readFileSync(file, 'utf8').split('\n');
   } catch (err) {
-    return { pid: null, refusal: `${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): is the server running?` };
+    return {
+      pid: null,
+      refusal: `${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): is the server running?`,
+    };
   }
   const pid = Number(lines[0]);
   // postmaster.pid line 3 is the postmaster's start time, in epoch seconds.
   const start = Number(lines[2]);
-  if (!Number.isInteger(pid) || pid <= 1 || !Number.isFinite(start)) return { pid: null, refusal: `${file} does not hold a pid and a start time` };
+  if (!Number.isInteger(pid) || pid <= 1 || !Number.isFinite(start))
+    return { pid: null, refusal: `${file} does not hold a pid and a start time` };
   try {
     const exe = basename(readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, ''));
     if (exe !== 'postgres' && exe !== 'postmaster') return { pid, refusal: `pid ${pid} runs ${exe}, not postgres` };
     const cwd = realpathSync(`/proc/${pid}/cwd`);
-    if (cwd !== realpathSync(dataDirectory)) return { pid, refusal: `pid ${pid} is the postgres of ${cwd}, not of ${dataDirectory}` };
+    if (cwd !== realpathSync(dataDirectory))
+      return { pid, refusal: `pid ${pid} is the postgres of ${cwd}, not of ${dataDirectory}` };
     const began = startedAt(pid);
-    if (Math.abs(began - start) > 2) return { pid, refusal: `pid ${pid} started at ${new Date(began * 1000).toISOString()}, not when postmaster.pid says (${new Date(start * 1000).toISOString()})` };
+    if (Math.abs(began - start) > 2)
+      return {
+        pid,
+        refusal: `pid ${pid} started at ${new Date(began * 1000).toISOString()}, not when postmaster.pid says (${new Date(start * 1000).toISOString()})`,
+      };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return { pid, refusal: code === 'ENOENT' ? `no process has pid ${pid}` : `pid ${pid} cannot be inspected (${code ?? (err as Error).message})` };
+    return {
+      pid,
+      refusal:
+        code === 'ENOENT'
+          ? `no process has pid ${pid}`
+          : `pid ${pid} cannot be inspected (${code ?? (err as Error).message})`,
+    };
   }
   return { pid, refusal: null };
 }
 
 /** A reload that was not signalled, and why. */
 export class NotPostmasterError extends RefusedError {
-  constructor(readonly dataDirectory: string, why: string) {
-    super(`Did not signal the pid in ${join(dataDirectory, 'postmaster.pid')}: ${why}. Reload the server with: ${reloadAdvice(dataDirectory)}`);
+  constructor(
+    readonly dataDirectory: string,
+    why: string,
+  ) {
+    super(
+      `Did not signal the pid in ${join(dataDirectory, 'postmaster.pid')}: ${why}. Reload the server with: ${reloadAdvice(dataDirectory)}`,
+    );
   }
 }
 
 /** SIGHUP to this data directory's postmaster, once proven; returns its pid. */
 export function signalReload(dataDirectory: string): number {
   const proof = provePostmaster(dataDirectory);
-  if (proof.refusal !== null || proof.pid === null) throw new NotPostmasterError(dataDirectory, proof.refusal ?? 'no pid');
+  if (proof.refusal !== null || proof.pid === null)
+    throw new NotPostmasterError(dataDirectory, proof.refusal ?? 'no pid');
   process.kill(proof.pid, 'SIGHUP');
   return proof.pid;
 }

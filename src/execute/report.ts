@@ -28,23 +28,36 @@ export function notProven(results: readonly CheckResult[]): string[] {
 
 export function renderReport(plan: Plan, steps: readonly StepReport[]): string {
   const lines = [`pgharden report for plan ${plan.name} (${plan.id.slice(0, 12)})`];
-  if (plan.backup.skipped) lines.push('WARNING: NO VERIFIED BACKUP was taken before this change (the plan was made with --skip-backup)');
+  if (plan.backup.skipped)
+    lines.push('WARNING: NO VERIFIED BACKUP was taken before this change (the plan was made with --skip-backup)');
   const byStage = new Map<Stage, number>();
   for (const s of steps) byStage.set(s.stage, (byStage.get(s.stage) ?? 0) + s.ms);
   lines.push(`time per stage: ${[...byStage].map(([st, ms]) => `${st} ${ms} ms`).join(', ') || 'none ran'}`);
   for (const s of steps) {
     lines.push(`${s.outcome === 'done' ? 'ok  ' : 'FAIL'} ${s.id} (${s.ms} ms)`);
-    for (const r of s.results) lines.push(`       ${r.outcome === 'pass' ? 'pass' : r.outcome === 'fail' ? 'FAIL' : 'skip'}  ${r.description}${r.outcome === 'pass' ? '' : ` (got ${r.got})`}`);
+    for (const r of s.results)
+      lines.push(
+        `       ${r.outcome === 'pass' ? 'pass' : r.outcome === 'fail' ? 'FAIL' : 'skip'}  ${r.description}${r.outcome === 'pass' ? '' : ` (got ${r.got})`}`,
+      );
   }
   const all = steps.flatMap((s) => s.results);
-  lines.push(`${all.filter((r) => r.outcome === 'pass').length} checks passed, ${all.filter((r) => r.outcome === 'fail').length} failed, ${all.filter((r) => r.outcome === 'skipped').length} skipped`);
+  lines.push(
+    `${all.filter((r) => r.outcome === 'pass').length} checks passed, ${all.filter((r) => r.outcome === 'fail').length} failed, ${all.filter((r) => r.outcome === 'skipped').length} skipped`,
+  );
   lines.push(...notProven(all));
   return `${lines.join('\n')}\n`;
 }
 
 export function writeReport(dir: string, plan: Plan, steps: readonly StepReport[]): void {
   if (steps.length === 0) return;
-  const notRun = steps.flatMap((s) => s.results).filter((r) => r.outcome === 'skipped').map((r) => ({ description: r.description, why: r.got }));
-  writeFileAtomic(join(dir, 'report.json'), `${JSON.stringify({ schemaVersion: 1, plan: plan.id, backupSkipped: plan.backup.skipped, steps, notProven: notRun }, null, 2)}\n`, { mode: 0o600 });
+  const notRun = steps
+    .flatMap((s) => s.results)
+    .filter((r) => r.outcome === 'skipped')
+    .map((r) => ({ description: r.description, why: r.got }));
+  writeFileAtomic(
+    join(dir, 'report.json'),
+    `${JSON.stringify({ schemaVersion: 1, plan: plan.id, backupSkipped: plan.backup.skipped, steps, notProven: notRun }, null, 2)}\n`,
+    { mode: 0o600 },
+  );
   writeFileAtomic(join(dir, 'report.txt'), renderReport(plan, steps), { mode: 0o600 });
 }

@@ -19,7 +19,8 @@ import { runAction, type RunContext } from './runners.js';
 export type UndoPass = 'files' | 'reload' | 'server';
 
 /** The pass an undo joins, by what it needs. */
-export const passOf = (a: Action): UndoPass => (a.do === 'restore-file' || a.do === 'chmod' ? 'files' : a.do === 'reload' ? 'reload' : 'server');
+export const passOf = (a: Action): UndoPass =>
+  a.do === 'restore-file' || a.do === 'chmod' ? 'files' : a.do === 'reload' ? 'reload' : 'server';
 
 /** What rollback reports. */
 export interface UndoResult {
@@ -52,7 +53,9 @@ async function heldBySessions(s: Step, steps: readonly Step[], u: UndoRun): Prom
   if (!u.busy) {
     u.busy = await sessionsLeft(u.x.plan, u.x.admin, created, u.terminate, u.x.log);
     for (const [r, sessions] of u.busy) {
-      u.result.kept.push(`role ${r}: sessions are still logged in as it: ${sessions.join(', ')}. Stop those clients, or end them with: pgharden rollback --terminate ${u.x.dir}`);
+      u.result.kept.push(
+        `role ${r}: sessions are still logged in as it: ${sessions.join(', ')}. Stop those clients, or end them with: pgharden rollback --terminate ${u.x.dir}`,
+      );
       u.x.log(`  kept role ${r}: ${sessions.length} session${sessions.length === 1 ? ' is' : 's are'} still on it`);
     }
   }
@@ -81,7 +84,9 @@ async function undoOne(s: Step, a: Action, pass: UndoPass, u: UndoRun): Promise<
   }
   if (pass === 'server') {
     u.result.undone.push(s.id);
-    log(`  undid ${s.id}${a.do === 'command' ? `: ran ${a.argv.join(' ')} again, so the consumer reads its restored file` : ''}`);
+    log(
+      `  undid ${s.id}${a.do === 'command' ? `: ran ${a.argv.join(' ')} again, so the consumer reads its restored file` : ''}`,
+    );
   }
   return true;
 }

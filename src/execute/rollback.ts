@@ -44,9 +44,14 @@ function onFirstUse(open: () => Promise<AdminSession>): AdminSession {
       if (!session) throw new Error('internal: the admin path is not open yet');
       return session.how;
     },
-    query: async <T = Record<string, unknown>>(sql: string, params?: unknown[], database?: string) => (await get()).query<T>(sql, params, database),
+    query: async <T = Record<string, unknown>>(sql: string, params?: unknown[], database?: string) =>
+      (await get()).query<T>(sql, params, database),
     release: async (database: string) => session?.release(database),
-    end: async () => opening?.then((s) => s.end(), () => undefined),
+    end: async () =>
+      opening?.then(
+        (s) => s.end(),
+        () => undefined,
+      ),
   };
 }
 
@@ -61,7 +66,11 @@ async function doneByTheLooks(plan: Plan, admin: AdminSession, restored: boolean
   return out;
 }
 
-export async function rollbackPlan(dir: string, log: (line: string) => void, o: RollbackOptions = {}): Promise<RollbackResult> {
+export async function rollbackPlan(
+  dir: string,
+  log: (line: string) => void,
+  o: RollbackOptions = {},
+): Promise<RollbackResult> {
   // The HMAC is checked whenever the key is there (an edited plan could aim the restores at other
   // paths or the undo at other SQL); without the secrets file rollback still restores the files.
   const plan = loadPlan(dir, { keyOptional: true });
@@ -70,7 +79,12 @@ export async function rollbackPlan(dir: string, log: (line: string) => void, o: 
   const dataDirectory = plan.binding.dataDirectory;
   let reloadState: 'untried' | 'signalled' | 'tried' = 'untried';
   const admin = onFirstUse(async () => {
-    const a = await openAdmin({ socketDir: plan.server.socketDir, port: plan.binding.port, role: plan.server.adminRole, dataDirectory });
+    const a = await openAdmin({
+      socketDir: plan.server.socketDir,
+      port: plan.binding.port,
+      role: plan.server.adminRole,
+      dataDirectory,
+    });
     // A signal only asks: before any server undo, wait until the restored files are in force.
     if (reloadState === 'signalled') await reload(a);
     return a;
@@ -88,7 +102,10 @@ export async function rollbackPlan(dir: string, log: (line: string) => void, o: 
     try {
       await reload(admin);
     } catch (err) {
-      throw new Error(`the server was not told to reload (${(err as Error).message}): run ${reloadAdvice(dataDirectory)}`, { cause: err });
+      throw new Error(
+        `the server was not told to reload (${(err as Error).message}): run ${reloadAdvice(dataDirectory)}`,
+        { cause: err },
+      );
     }
     log('  reloaded through pg_reload_conf() on the admin path instead');
   };
@@ -102,19 +119,29 @@ export async function rollbackPlan(dir: string, log: (line: string) => void, o: 
       log(`  ${plan.name} was never applied (its journal is empty): nothing to roll back`);
       return result;
     }
-    if (noJournal) log(`  ${plan.name} has no journal, but ${join(dir, 'backup')} holds the files as they were: rolling back by what the files and the server show`);
+    if (noJournal)
+      log(
+        `  ${plan.name} has no journal, but ${join(dir, 'backup')} holds the files as they were: rolling back by what the files and the server show`,
+      );
     journal.append({ type: 'run-start', planId: plan.id, pid: process.pid, host: hostname(), version: 'rollback' });
-    const u = { x: runContext({ plan, dir, secrets: {}, admin, journal, log, reload: reloadServer }), result, terminate: o.terminate ?? false };
+    const u = {
+      x: runContext({ plan, dir, secrets: {}, admin, journal, log, reload: reloadServer }),
+      result,
+      terminate: o.terminate ?? false,
+    };
     // Started: an intent was recorded (a step refused for drift never acted) and not reverted since.
     const intents = new Set(journal.records.flatMap((r) => (r.type === 'intent' ? [r.stepId] : [])));
-    const started = noJournal ? null : plan.steps.filter((s) => intents.has(s.id) && ['intent', 'done', 'failed'].includes(journal.stepState(s.id)));
+    const started = noJournal
+      ? null
+      : plan.steps.filter((s) => intents.has(s.id) && ['intent', 'done', 'failed'].includes(journal.stepState(s.id)));
 
     await undoPass('files', started ?? plan.steps.filter(backedUp), u);
     const restored = result.restored.length > 0;
     await undoPass('reload', started ?? (restored ? plan.steps : []), u);
     // Files put back are read at a reload even where no reload step ran: a server restarted or
     // reloaded by hand since apply stopped may have loaded what the plan wrote.
-    if (restored && reloadState === 'untried') await reloadServer().catch((err: Error) => void result.kept.push(err.message));
+    if (restored && reloadState === 'untried')
+      await reloadServer().catch((err: Error) => void result.kept.push(err.message));
 
     if (journalLedger(journal).pending().length) await dropLeftScratch(journal, admin, log);
     await undoPass('server', started ?? (await doneByTheLooks(plan, admin, restored)), u);

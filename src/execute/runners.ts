@@ -12,7 +12,7 @@ import { observeFile } from '../plan/binding.js';
 import { rewriteSite } from '../plan/consumer-edit.js';
 import type { Secrets } from '../plan/secrets.js';
 import { consumerMode } from '../plan/stage-consumers.js';
-import { type Action, type Plan, type Step } from '../plan/types.js';
+import type { Action, Plan, Step } from '../plan/types.js';
 import type { AdminSession } from './admin.js';
 import { restoreLink, writeFileAtomic } from '../core/atomic.js';
 import { CommandError, run } from '../process/run.js';
@@ -52,7 +52,11 @@ export function runContext(base: Omit<RunContext, 'checks'>): RunContext {
   return {
     ...base,
     checks: {
-      host: '127.0.0.1', port: plan.binding.port, admin, adminRole: plan.server.adminRole, secrets,
+      host: '127.0.0.1',
+      port: plan.binding.port,
+      admin,
+      adminRole: plan.server.adminRole,
+      secrets,
       consumers: new Map(plan.consumers.map((c) => [c.path, { ...(c.key ? { key: c.key } : {}), format: c.format }])),
     },
   };
@@ -60,22 +64,37 @@ export function runContext(base: Omit<RunContext, 'checks'>): RunContext {
 
 /** A step failed in a way the plan anticipated; `refused` when it was stopped for safety (exit 3). */
 export class StepError extends Error {
-  constructor(message: string, readonly refused = false, readonly results: CheckResult[] = []) {
+  constructor(
+    message: string,
+    readonly refused = false,
+    readonly results: CheckResult[] = [],
+  ) {
     super(message);
     this.name = 'StepError';
   }
 }
 
-
 /** Writes a candidate pg_hba.conf, validates it with the server, and puts the old one back on any error line. */
-async function writeHba(path: string, content: Buffer, mode: number, uid: number, gid: number, x: RunContext): Promise<void> {
+async function writeHba(
+  path: string,
+  content: Buffer,
+  mode: number,
+  uid: number,
+  gid: number,
+  x: RunContext,
+): Promise<void> {
   const previous = readFileSync(path);
   const st = statSync(path);
   writeFileAtomic(path, content, { mode, uid, gid });
-  const bad = await x.admin.query<{ line_number: number; error: string }>('SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL ORDER BY 1');
+  const bad = await x.admin.query<{ line_number: number; error: string }>(
+    'SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL ORDER BY 1',
+  );
   if (bad.length) {
     writeFileAtomic(path, previous, { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid });
-    throw new StepError(`The candidate ${path} has error lines (${bad.map((b) => `line ${b.line_number}: ${b.error}`).join('; ')}); the previous file is back and nothing was reloaded`, true);
+    throw new StepError(
+      `The candidate ${path} has error lines (${bad.map((b) => `line ${b.line_number}: ${b.error}`).join('; ')}); the previous file is back and nothing was reloaded`,
+      true,
+    );
   }
 }
 
@@ -101,9 +120,13 @@ function backup(a: Extract<Action, { do: 'backup' }>, x: RunContext): Promise<vo
     chmodSync(target, st.mode & 0o7777);
     if (process.getuid?.() === 0) chownSync(target, st.uid, st.gid);
   }
-  return x.admin.query('SELECT rolname, rolsuper, rolcanlogin, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls FROM pg_roles ORDER BY 1').then((roles) => {
-    writeFileAtomic(join(x.dir, 'backup', 'roles.json'), `${JSON.stringify(roles, null, 2)}\n`, { mode: 0o600 });
-  });
+  return x.admin
+    .query(
+      'SELECT rolname, rolsuper, rolcanlogin, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls FROM pg_roles ORDER BY 1',
+    )
+    .then((roles) => {
+      writeFileAtomic(join(x.dir, 'backup', 'roles.json'), `${JSON.stringify(roles, null, 2)}\n`, { mode: 0o600 });
+    });
 }
 
 /**
@@ -120,10 +143,17 @@ function restoreFile(a: Extract<Action, { do: 'restore-file' }>, dir: string): v
     was = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
     bytes = readFileSync(saved);
   } catch (err) {
-    throw new StepError(`Cannot put ${a.path} back: its saved copy ${saved} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); the file is left as it is`);
+    throw new StepError(
+      `Cannot put ${a.path} back: its saved copy ${saved} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); the file is left as it is`,
+    );
   }
   const now = observeFile(a.path);
-  const same = now.sha256 === createHash('sha256').update(bytes).digest('hex') && now.mode === was.mode && now.uid === was.uid && now.gid === was.gid && now.link === a.link;
+  const same =
+    now.sha256 === createHash('sha256').update(bytes).digest('hex') &&
+    now.mode === was.mode &&
+    now.uid === was.uid &&
+    now.gid === was.gid &&
+    now.link === a.link;
   if (same) return;
   if (a.link) restoreLink(a.path, a.link);
   writeFileAtomic(a.path, bytes, was);
@@ -137,13 +167,34 @@ export async function runAction(a: Action, step: Step, x: RunContext): Promise<C
       return [];
     case 'write-file':
       // The corruptHba fault spoils the candidate, to prove it never reaches a reload.
-      if (a.path === x.plan.server.hbaFile) await writeHba(a.path, Buffer.from(x.faults?.corruptHba === step.id ? `${a.content}host all all 10.0.0.0/33 trust\n` : a.content, a.encoding ?? 'utf8'), a.mode, a.uid, a.gid, x);
-      else writeFileAtomic(a.path, Buffer.from(a.content, a.encoding ?? 'utf8'), { mode: a.mode, uid: a.uid, gid: a.gid });
+      if (a.path === x.plan.server.hbaFile)
+        await writeHba(
+          a.path,
+          Buffer.from(
+            x.faults?.corruptHba === step.id ? `${a.content}host all all 10.0.0.0/33 trust\n` : a.content,
+            a.encoding ?? 'utf8',
+          ),
+          a.mode,
+          a.uid,
+          a.gid,
+          x,
+        );
+      else
+        writeFileAtomic(a.path, Buffer.from(a.content, a.encoding ?? 'utf8'), { mode: a.mode, uid: a.uid, gid: a.gid });
       return [];
     case 'rewrite-consumer': {
       const st = statSync(a.path);
       const text = readFileSync(a.path, 'utf8');
-      writeFileAtomic(a.path, rewriteSite(a.path, text, { ...(a.key ? { key: a.key } : {}), format: a.format, user: a.role, password: x.secrets[a.role]!.password }), { mode: consumerMode(st.mode & 0o7777, a.format), uid: st.uid, gid: st.gid });
+      writeFileAtomic(
+        a.path,
+        rewriteSite(a.path, text, {
+          ...(a.key ? { key: a.key } : {}),
+          format: a.format,
+          user: a.role,
+          password: x.secrets[a.role]!.password,
+        }),
+        { mode: consumerMode(st.mode & 0o7777, a.format), uid: st.uid, gid: st.gid },
+      );
       return [];
     }
     case 'chmod':
@@ -162,7 +213,11 @@ export async function runAction(a: Action, step: Step, x: RunContext): Promise<C
       x.log(`      ${b.summary}`);
       if (!b.ok) {
         const failed = b.results.filter((r) => r.outcome === 'fail');
-        throw new StepError(`The restore drill failed, so the backup cannot be trusted and nothing was changed:\n${failed.map((f) => `  - ${f.description}${f.got && !f.description.includes(f.got) ? `: ${f.got}` : ''}`).join('\n')}`, false, b.results);
+        throw new StepError(
+          `The restore drill failed, so the backup cannot be trusted and nothing was changed:\n${failed.map((f) => `  - ${f.description}${f.got && !f.description.includes(f.got) ? `: ${f.got}` : ''}`).join('\n')}`,
+          false,
+          b.results,
+        );
       }
       return b.results;
     }
@@ -181,13 +236,21 @@ export async function runAction(a: Action, step: Step, x: RunContext): Promise<C
       if (a.until.gate === 'admin-path') await x.admin.query('SELECT 1');
       if (a.until.gate === 'no-old-sessions') {
         const left = await drain(x.admin, a.until, a.timeoutMs);
-        if (left.length) throw new StepError(`Sessions still on ${a.until.user} after ${a.timeoutMs / 1000} s: ${left.join(', ')}. Restart or reload those clients, then run apply again`);
+        if (left.length)
+          throw new StepError(
+            `Sessions still on ${a.until.user} after ${a.timeoutMs / 1000} s: ${left.join(', ')}. Restart or reload those clients, then run apply again`,
+          );
       }
       return [];
     case 'probe': {
       const results = await runChecks(a.checks, x.checks);
       const failed = results.filter((r) => r.outcome === 'fail');
-      if (failed.length) throw new StepError(`${failed.length} check${failed.length === 1 ? '' : 's'} failed:\n${failed.map((f) => `  - ${f.description}: got ${f.got}`).join('\n')}`, false, results);
+      if (failed.length)
+        throw new StepError(
+          `${failed.length} check${failed.length === 1 ? '' : 's'} failed:\n${failed.map((f) => `  - ${f.description}: got ${f.got}`).join('\n')}`,
+          false,
+          results,
+        );
       return results;
     }
     default:

@@ -24,7 +24,8 @@ const QUIET = [
 ].join('; ');
 
 /** pg_stat_statements records utility statements with their text (track_utility): not in this transaction. */
-const QUIET_STATEMENTS = "SET LOCAL pg_stat_statements.track = 'none'; SET LOCAL pg_stat_statements.track_utility = off";
+const QUIET_STATEMENTS =
+  "SET LOCAL pg_stat_statements.track = 'none'; SET LOCAL pg_stat_statements.track_utility = off";
 
 /** Runs a SQL step over the admin path, its verifiers (if any) filled in from the secrets. */
 export async function runSql(a: Extract<Action, { do: 'sql' }>, step: Step, x: RunContext): Promise<void> {
@@ -38,7 +39,11 @@ export async function runSql(a: Extract<Action, { do: 'sql' }>, step: Step, x: R
     if (secret) {
       await q(QUIET);
       // Set only where the module is loaded, so no placeholder setting is made on a server without it.
-      const [pgss] = await x.admin.query<{ on: string | null }>("SELECT current_setting('pg_stat_statements.track', true) AS on", [], a.database);
+      const [pgss] = await x.admin.query<{ on: string | null }>(
+        "SELECT current_setting('pg_stat_statements.track', true) AS on",
+        [],
+        a.database,
+      );
       if (pgss?.on !== null && pgss?.on !== undefined) await q(QUIET_STATEMENTS);
     }
     for (const s of a.statements) await q(s.replace(SECRET_TOKEN, (_, role: string) => x.secrets[role]!.verifier));

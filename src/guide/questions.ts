@@ -17,14 +17,16 @@ export interface Prompter {
 export function validateRange(v: string): true | string {
   const [addr, bits] = v.trim().split('/');
   const ip = addr ? parseIp(addr) : null;
-  if (!ip || bits === undefined || parsePrefix(bits, ip.family) === null) return 'Enter a range in CIDR form, e.g. 10.8.0.0/24';
+  if (!ip || bits === undefined || parsePrefix(bits, ip.family) === null)
+    return 'Enter a range in CIDR form, e.g. 10.8.0.0/24';
   if (Number(bits) === 0) return 'A /0 range is the whole internet: pick the network your consumers are on';
   return true;
 }
 
 /** A role name pgharden may create, or why not. */
 export function validateRoleName(v: string, existing: ReadonlySet<string>): true | string {
-  if (!/^[a-z_][a-z0-9_]*$/.test(v)) return 'Use lower-case letters, digits and _, starting with a letter (no quoting needed then)';
+  if (!/^[a-z_][a-z0-9_]*$/.test(v))
+    return 'Use lower-case letters, digits and _, starting with a letter (no quoting needed then)';
   if (Buffer.byteLength(v) > 63) return 'PostgreSQL names are at most 63 bytes';
   if (v.startsWith('pg_')) return 'Names starting with pg_ are reserved for PostgreSQL';
   if (existing.has(v)) return `Role ${v} already exists; choose a new name`;
@@ -43,18 +45,41 @@ function validateDsn(v: string): true | string {
 }
 
 export const questions = {
-  dsn: { message: 'Connect to PostgreSQL with (as libpq takes it: host=/var/run/postgresql port=5432 user=postgres, or postgres://…)', validate: validateDsn },
-  extraRange: { message: 'Another trusted range (CIDR; empty when done)', default: '', validate: (v: string) => v.trim() === '' || validateRange(v) },
-  roleName: (suggested: string, existing: ReadonlySet<string>) => ({ message: 'Role name', default: suggested, validate: (v: string) => validateRoleName(v.trim(), existing) }),
+  dsn: {
+    message:
+      'Connect to PostgreSQL with (as libpq takes it: host=/var/run/postgresql port=5432 user=postgres, or postgres://…)',
+    validate: validateDsn,
+  },
+  extraRange: {
+    message: 'Another trusted range (CIDR; empty when done)',
+    default: '',
+    validate: (v: string) => v.trim() === '' || validateRange(v),
+  },
+  roleName: (suggested: string, existing: ReadonlySet<string>) => ({
+    message: 'Role name',
+    default: suggested,
+    validate: (v: string) => validateRoleName(v.trim(), existing),
+  }),
   template: (suggested: string) => ({
     message: 'Template',
     default: suggested,
     choices: [
-      { value: 'app-readwrite', name: 'app-readwrite', description: 'SELECT/INSERT/UPDATE/DELETE, no DDL, no ownership' },
+      {
+        value: 'app-readwrite',
+        name: 'app-readwrite',
+        description: 'SELECT/INSERT/UPDATE/DELETE, no DDL, no ownership',
+      },
       { value: 'readonly', name: 'readonly', description: 'SELECT only' },
       { value: 'migrator', name: 'migrator', description: 'owns schema objects: for deploys, not the running app' },
     ],
   }),
-  scanDirs: (cwd: string) => ({ message: 'Directories to scan for connection strings (space-separated)', default: cwd }),
-  specFile: { message: 'Write the spec to', default: 'harden.yaml', validate: (v: string) => /\.(ya?ml|json)$/.test(v.trim()) || 'End the name in .yaml, .yml or .json' },
+  scanDirs: (cwd: string) => ({
+    message: 'Directories to scan for connection strings (space-separated)',
+    default: cwd,
+  }),
+  specFile: {
+    message: 'Write the spec to',
+    default: 'harden.yaml',
+    validate: (v: string) => /\.(ya?ml|json)$/.test(v.trim()) || 'End the name in .yaml, .yml or .json',
+  },
 };

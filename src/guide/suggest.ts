@@ -29,20 +29,29 @@ const isLoopback = (a: string) => a === '127.0.0.1' || a === '::1';
 export function suggestRanges(s: Snapshot): RangeSuggestion[] {
   const out = new Map<string, string>();
   for (const c of s.clients) {
-    if (c.clientAddress && !isLoopback(c.clientAddress)) out.set(around(c.clientAddress), `clients connected from ${c.clientAddress} (${c.user}${c.application ? `, ${c.application}` : ''})`);
+    if (c.clientAddress && !isLoopback(c.clientAddress))
+      out.set(
+        around(c.clientAddress),
+        `clients connected from ${c.clientAddress} (${c.user}${c.application ? `, ${c.application}` : ''})`,
+      );
   }
   for (const r of s.hba.loaded?.rules ?? []) {
     const bits = prefixBits(r.rule);
     if (r.rule.type === 'local' || !bits || r.rule.address?.kind !== 'cidr') continue;
     const label = where(r.rule);
-    if (bits.bits >= (bits.family === 4 ? 8 : 32) && !isLoopback(r.rule.address.address) && !out.has(label)) out.set(label, `${r.file.split('/').at(-1)}:${r.line} allows it`);
+    if (bits.bits >= (bits.family === 4 ? 8 : 32) && !isLoopback(r.rule.address.address) && !out.has(label))
+      out.set(label, `${r.file.split('/').at(-1)}:${r.line} allows it`);
   }
   return [...out].map(([range, why]) => ({ range, why }));
 }
 
 /** A role name from an application name: lower case, [a-z0-9_], at most 63 bytes, never a reserved prefix. */
 export function roleName(application: string, user: string): string {
-  const base = (application || user).toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^_+|_+$/g, '') || 'app';
+  const base =
+    (application || user)
+      .toLowerCase()
+      .replace(/[^a-z0-9_]+/g, '_')
+      .replace(/^_+|_+$/g, '') || 'app';
   const name = /^[a-z_]/.test(base) ? base : `app_${base}`;
   return `${name.replace(/^pg_/, 'app_').slice(0, 59)}_app`;
 }
@@ -56,7 +65,12 @@ export function suggestRoles(s: Snapshot): RoleSuggestion[] {
     const name = roleName(c.application, c.user);
     if (seen.has(name)) continue;
     seen.add(name);
-    out.push({ consumer: c, name, template: /report|dash|read|analytic|bi\b/i.test(c.application) ? 'readonly' : 'app-readwrite', database: c.database });
+    out.push({
+      consumer: c,
+      name,
+      template: /report|dash|read|analytic|bi\b/i.test(c.application) ? 'readonly' : 'app-readwrite',
+      database: c.database,
+    });
   }
   return out;
 }

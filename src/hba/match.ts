@@ -8,9 +8,7 @@ import type { PlacedRule } from '../conf/load-hba.js';
 import { compileName } from '../conf/regex.js';
 
 /** Where a connection comes from. `ssl`/`gss`: whether the session is encrypted that way. */
-export type ConnectionSource =
-  | { kind: 'local' }
-  | { kind: 'host'; address: string; ssl: boolean; gss?: boolean };
+export type ConnectionSource = { kind: 'local' } | { kind: 'host'; address: string; ssl: boolean; gss?: boolean };
 
 /** A connection attempt as the server sees it before authentication. */
 export interface Connection {
@@ -57,10 +55,14 @@ function nameMatches(t: HbaToken, name: string, facts: MatchFacts): boolean {
   // From 16 a name starting with `/` is a regular expression, quoted or not (before 16, a name).
   // The parser marks such tokens (`regex`) for the major it judged them for; hand-built tokens are
   // read by `facts.serverMajor`. Patterns are PostgreSQL AREs, translated by regex.ts.
-  const isRegex = t.regex === true || (t.regex === undefined && (facts.serverMajor ?? 0) >= 16 && t.value.startsWith('/'));
+  const isRegex =
+    t.regex === true || (t.regex === undefined && (facts.serverMajor ?? 0) >= 16 && t.value.startsWith('/'));
   if (isRegex) {
     let re = patterns.get(t);
-    if (re === undefined) patterns.set(t, (re = compileName(t.value.slice(1))));
+    if (re === undefined) {
+      re = compileName(t.value.slice(1));
+      patterns.set(t, re);
+    }
     return re?.test(name) ?? false;
   }
   return t.value === name;
@@ -79,7 +81,6 @@ function databaseMatches(tokens: HbaToken[], c: Connection, facts: MatchFacts): 
     } else if (keyword(t, 'samerole') || keyword(t, 'samegroup')) {
       if (facts.memberOf(c.user, c.database)) return true;
     } else if (keyword(t, 'replication')) {
-      continue;
     } else if (nameMatches(t, c.database, facts)) {
       return true;
     }
@@ -110,7 +111,10 @@ function addressMatches(rule: HbaRule, client: IpAddress, facts: MatchFacts): Ad
       return true;
     case 'cidr': {
       let n = networks.get(a);
-      if (!n) networks.set(a, (n = { net: parseIp(a.address)!, mask: parseIp(a.mask)!.bytes }));
+      if (!n) {
+        n = { net: parseIp(a.address)!, mask: parseIp(a.mask)!.bytes };
+        networks.set(a, n);
+      }
       return client.family === n.net.family && inNetwork(client, n.net, n.mask);
     }
     case 'samehost':
@@ -118,7 +122,8 @@ function addressMatches(rule: HbaRule, client: IpAddress, facts: MatchFacts): Ad
       if (!facts.interfaces) return { undecided: `"${a.kind}" needs the server's interface addresses` };
       return facts.interfaces.some((i) => {
         const addr = parseIp(i.address);
-        const mask = a.kind === 'samehost' ? new Uint8Array(addr?.bytes.length ?? 4).fill(0xff) : parseIp(i.netmask)?.bytes;
+        const mask =
+          a.kind === 'samehost' ? new Uint8Array(addr?.bytes.length ?? 4).fill(0xff) : parseIp(i.netmask)?.bytes;
         return addr !== null && mask !== undefined && addr.family === client.family && inNetwork(client, addr, mask);
       });
     }
@@ -136,7 +141,8 @@ function addressMatches(rule: HbaRule, client: IpAddress, facts: MatchFacts): Ad
   }
 }
 
-const sameAddress = (a: IpAddress | null, b: IpAddress) => a !== null && a.family === b.family && a.bytes.every((x, i) => x === b.bytes[i]);
+const sameAddress = (a: IpAddress | null, b: IpAddress) =>
+  a !== null && a.family === b.family && a.bytes.every((x, i) => x === b.bytes[i]);
 
 /**
  * The client address as the server sees it. PostgreSQL's IPv6 sockets are IPv6-only, so an IPv4

@@ -29,11 +29,22 @@ export type ProbeResult =
   | { kind: 'password' }
   | { kind: 'gss' }
   | { kind: 'sspi' }
-  | { kind: 'error'; class: 'no-entry' | 'rejected' | 'auth-failed' | 'other'; severity: string; code: string; message: string };
+  | {
+      kind: 'error';
+      class: 'no-entry' | 'rejected' | 'auth-failed' | 'other';
+      severity: string;
+      code: string;
+      message: string;
+    };
 
 /** StartupMessage, protocol 3.0: Int32 length, Int32 196608, then name\0value\0 pairs and \0. */
 export function startupMessage(params: Record<string, string>): Buffer {
-  const body = Buffer.from(Object.entries(params).map(([k, v]) => `${k}\0${v}\0`).join('') + '\0', 'utf8');
+  const body = Buffer.from(
+    `${Object.entries(params)
+      .map(([k, v]) => `${k}\0${v}\0`)
+      .join('')}\0`,
+    'utf8',
+  );
   const head = Buffer.alloc(8);
   head.writeInt32BE(body.length + 8, 0);
   head.writeInt32BE(196608, 4);
@@ -59,8 +70,15 @@ export function decodeAnswer(buf: Buffer): ProbeResult | undefined {
       if (code === 5) return { kind: 'md5' };
       if (code === 7) return { kind: 'gss' };
       if (code === 9) return { kind: 'sspi' };
-      if (code === 10) return { kind: 'sasl', mechanisms: body.subarray(4).toString('utf8').split('\0').filter(Boolean) };
-      return { kind: 'error', class: 'other', severity: 'ERROR', code: '', message: `unknown authentication request ${code}` };
+      if (code === 10)
+        return { kind: 'sasl', mechanisms: body.subarray(4).toString('utf8').split('\0').filter(Boolean) };
+      return {
+        kind: 'error',
+        class: 'other',
+        severity: 'ERROR',
+        code: '',
+        message: `unknown authentication request ${code}`,
+      };
     }
     if (type === 'E') {
       const fields: Record<string, string> = {};
@@ -88,7 +106,11 @@ export function decodeAnswer(buf: Buffer): ProbeResult | undefined {
 
 function open(t: ProbeTarget): Socket {
   if (t.socketDir) return netConnect({ path: `${t.socketDir}/.s.PGSQL.${t.port}` });
-  return netConnect({ host: t.host ?? '127.0.0.1', port: t.port, ...(t.localAddress ? { localAddress: t.localAddress } : {}) });
+  return netConnect({
+    host: t.host ?? '127.0.0.1',
+    port: t.port,
+    ...(t.localAddress ? { localAddress: t.localAddress } : {}),
+  });
 }
 
 /** Reads the server's first answer to a startup packet; never sends a password. */
@@ -97,8 +119,13 @@ export function probe(t: ProbeTarget): Promise<ProbeResult> {
     let socket: Socket = open(t);
     let buf = Buffer.alloc(0);
     let stage: 'ssl' | 'answer' = t.ssl ? 'ssl' : 'answer';
-    const where = t.socketDir ? `socket ${t.socketDir}` : `${t.host ?? '127.0.0.1'}:${t.port}${t.localAddress ? ` from ${t.localAddress}` : ''}`;
-    const timer = setTimeout(() => finish(new Error(`No answer from PostgreSQL at ${where} within ${t.timeoutMs ?? 5000} ms`)), t.timeoutMs ?? 5000);
+    const where = t.socketDir
+      ? `socket ${t.socketDir}`
+      : `${t.host ?? '127.0.0.1'}:${t.port}${t.localAddress ? ` from ${t.localAddress}` : ''}`;
+    const timer = setTimeout(
+      () => finish(new Error(`No answer from PostgreSQL at ${where} within ${t.timeoutMs ?? 5000} ms`)),
+      t.timeoutMs ?? 5000,
+    );
     const finish = (r: ProbeResult | Error) => {
       clearTimeout(timer);
       socket.destroy();
@@ -126,7 +153,14 @@ export function probe(t: ProbeTarget): Promise<ProbeResult> {
     };
     socket.on('data', onData);
     // The errno (EADDRNOTAVAIL, EINVAL when the source address cannot be bound) stays on the error: callers tell "could not leave from there" from a refusal.
-    socket.on('error', (e: NodeJS.ErrnoException) => finish(Object.assign(new Error(`Cannot reach PostgreSQL at ${where}: ${e.message}`), { code: e.code, syscall: e.syscall })));
+    socket.on('error', (e: NodeJS.ErrnoException) =>
+      finish(
+        Object.assign(new Error(`Cannot reach PostgreSQL at ${where}: ${e.message}`), {
+          code: e.code,
+          syscall: e.syscall,
+        }),
+      ),
+    );
     socket.on('close', () => finish(new Error(`PostgreSQL at ${where} closed the connection without an answer`)));
     socket.on('connect', () => socket.write(t.ssl ? SSL_REQUEST : startupMessage(params)));
   });

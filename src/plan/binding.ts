@@ -37,9 +37,17 @@ export function observeFile(path: string): FileBinding {
   try {
     const st = statSync(path);
     const link = lstatSync(path).isSymbolicLink() ? realpathSync(path) : undefined;
-    return { path, sha256: createHash('sha256').update(readCapped(path)).digest('hex'), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, ...(link ? { link } : {}) };
+    return {
+      path,
+      sha256: createHash('sha256').update(readCapped(path)).digest('hex'),
+      mode: st.mode & 0o7777,
+      uid: st.uid,
+      gid: st.gid,
+      ...(link ? { link } : {}),
+    };
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { path, sha256: null, mode: null, uid: null, gid: null };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      return { path, sha256: null, mode: null, uid: null, gid: null };
     throw err;
   }
 }
@@ -50,9 +58,14 @@ const octal = (m: number | null) => (m === null ? 'absent' : m.toString(8).padSt
 export function drift(planned: Binding, now: Binding): Drift[] {
   const out: Drift[] = [];
   if (planned.systemIdentifier !== now.systemIdentifier) {
-    out.push({ item: 'system_identifier (another cluster answers at this address)', planned: planned.systemIdentifier, now: now.systemIdentifier });
+    out.push({
+      item: 'system_identifier (another cluster answers at this address)',
+      planned: planned.systemIdentifier,
+      now: now.systemIdentifier,
+    });
   }
-  if (planned.dataDirectory !== now.dataDirectory) out.push({ item: 'data_directory', planned: planned.dataDirectory, now: now.dataDirectory });
+  if (planned.dataDirectory !== now.dataDirectory)
+    out.push({ item: 'data_directory', planned: planned.dataDirectory, now: now.dataDirectory });
   if (planned.port !== now.port) out.push({ item: 'port', planned: String(planned.port), now: String(now.port) });
   const current = new Map(now.files.map((f) => [f.path, f]));
   for (const f of planned.files) {
@@ -64,9 +77,14 @@ export function drift(planned: Binding, now: Binding): Drift[] {
         now: n.sha256 === null ? 'absent' : `sha256 ${n.sha256.slice(0, 12)}…`,
       });
     }
-    if (f.mode !== n.mode && n.sha256 !== null && f.sha256 !== null) out.push({ item: `${f.path} mode`, planned: octal(f.mode), now: octal(n.mode) });
+    if (f.mode !== n.mode && n.sha256 !== null && f.sha256 !== null)
+      out.push({ item: `${f.path} mode`, planned: octal(f.mode), now: octal(n.mode) });
     if ((f.link ?? null) !== (n.link ?? null) && n.sha256 !== null && f.sha256 !== null) {
-      out.push({ item: `${f.path} symlink`, planned: f.link ? `a link to ${f.link}` : 'not a link', now: n.link ? `a link to ${n.link}` : 'not a link' });
+      out.push({
+        item: `${f.path} symlink`,
+        planned: f.link ? `a link to ${f.link}` : 'not a link',
+        now: n.link ? `a link to ${n.link}` : 'not a link',
+      });
     }
     if ((f.uid !== n.uid || f.gid !== n.gid) && n.sha256 !== null && f.sha256 !== null) {
       out.push({ item: `${f.path} owner`, planned: `${f.uid}:${f.gid}`, now: `${n.uid}:${n.gid}` });

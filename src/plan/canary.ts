@@ -27,14 +27,20 @@ export function canaryLines(roles: readonly CanaryRole[], trustedRanges: readonl
   for (const r of roles) {
     for (const range of trustedRanges) {
       const db = r.databases.map(hbaName).join(',');
-      out.push(`host    ${db.padEnd(15)} ${hbaName(r.name).padEnd(15)} ${range.padEnd(23)} scram-sha-256  # pgharden: canary for the new role ${hbaName(r.name)}${eol}`);
+      out.push(
+        `host    ${db.padEnd(15)} ${hbaName(r.name).padEnd(15)} ${range.padEnd(23)} scram-sha-256  # pgharden: canary for the new role ${hbaName(r.name)}${eol}`,
+      );
     }
   }
   return out;
 }
 
 /** The file with the canary lines inserted before its first rule (or at the end when it has none). */
-export function withCanary(lines: readonly HbaLine[], roles: readonly CanaryRole[], trustedRanges: readonly string[]): string {
+export function withCanary(
+  lines: readonly HbaLine[],
+  roles: readonly CanaryRole[],
+  trustedRanges: readonly string[],
+): string {
   const eol = lines.map((l) => eolOf(l.raw)).find(Boolean) ?? '\n';
   const first = lines.findIndex((l) => l.kind !== 'comment' && l.kind !== 'blank');
   let at = first === -1 ? lines.length : first;

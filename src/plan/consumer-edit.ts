@@ -51,55 +51,96 @@ export function uriParts(uri: string): { user: string | null; database: string |
 export function findUris(text: string): Site[] {
   return [...text.matchAll(URI)].map((m) => {
     const lineStart = text.lastIndexOf('\n', m.index) + 1;
-    return { kind: 'uri', key: KEY_BEFORE.exec(text.slice(lineStart, m.index))?.[1] ?? null, line: lineOf(text, m.index), start: m.index, end: m.index + m[0].length, text: m[0], ...uriParts(m[0]) };
+    return {
+      kind: 'uri',
+      key: KEY_BEFORE.exec(text.slice(lineStart, m.index))?.[1] ?? null,
+      line: lineOf(text, m.index),
+      start: m.index,
+      end: m.index + m[0].length,
+      text: m[0],
+      ...uriParts(m[0]),
+    };
   });
 }
 
 /** Keyword/value DSNs that are the value of a key: `KEY=...`, `key: "..."`, `"key": "..."`. */
 function findKeywordDsns(text: string): Site[] {
   const out: Site[] = [];
-  const re = /^([ \t]*(?:export[ \t]+|Environment=["']?)?["']?([A-Za-z_][\w.-]*)["']?[ \t]*[:=][ \t]*)(["']?)(.*?)\3[ \t]*,?[ \t]*(?:#.*)?$/gm;
+  const re =
+    /^([ \t]*(?:export[ \t]+|Environment=["']?)?["']?([A-Za-z_][\w.-]*)["']?[ \t]*[:=][ \t]*)(["']?)(.*?)\3[ \t]*,?[ \t]*(?:#.*)?$/gm;
   for (const m of text.matchAll(re)) {
     const value = m[4]!;
     if (value.includes('://') || !isKeywordDsn(value)) continue;
     const start = m.index + m[1]!.length + m[3]!.length;
     const c = keywordConfig(value);
-    out.push({ kind: 'keyword', key: m[2]!, line: lineOf(text, m.index), start, end: start + value.length, text: value, user: (c.user as string) ?? null, database: (c.database as string) ?? null });
+    out.push({
+      kind: 'keyword',
+      key: m[2]!,
+      line: lineOf(text, m.index),
+      start,
+      end: start + value.length,
+      text: value,
+      user: (c.user as string) ?? null,
+      database: (c.database as string) ?? null,
+    });
   }
   return out;
 }
 
 /** Keyword/value DSNs held in the string values of a JSON, YAML or TOML file. */
 function structuredKeywordDsns(text: string, dialect: Dialect): Site[] {
-  return stringValues(text, dialect).filter((v) => !v.value.includes('://') && isKeywordDsn(v.value)).map((v) => {
-    const c = keywordConfig(v.value);
-    return { kind: 'keyword', key: v.key, line: v.line, start: v.start, end: v.end, text: v.value, user: (c.user as string) ?? null, database: (c.database as string) ?? null, quoting: v.quoting };
-  });
+  return stringValues(text, dialect)
+    .filter((v) => !v.value.includes('://') && isKeywordDsn(v.value))
+    .map((v) => {
+      const c = keywordConfig(v.value);
+      return {
+        kind: 'keyword',
+        key: v.key,
+        line: v.line,
+        start: v.start,
+        end: v.end,
+        text: v.value,
+        user: (c.user as string) ?? null,
+        database: (c.database as string) ?? null,
+        quoting: v.quoting,
+      };
+    });
 }
 
 /** Every site in a file; `format` (from the spec), else the file's name, decides .pgpass and pg_service.conf. */
 export function findSites(file: string, text: string, format?: string): Site[] {
   const name = basename(file);
   if (format === 'pgpass' || (!format && (name === '.pgpass' || name === 'pgpass'))) return pgpassSites(text);
-  if (format === 'pg_service' || (!format && (name === 'pg_service.conf' || name === '.pg_service.conf'))) return serviceSites(text);
+  if (format === 'pg_service' || (!format && (name === 'pg_service.conf' || name === '.pg_service.conf')))
+    return serviceSites(text);
   const dialect = dialectOf(file, format);
-  return [...findUris(text), ...(dialect ? structuredKeywordDsns(text, dialect) : findKeywordDsns(text))].sort((a, b) => a.start - b.start);
+  return [...findUris(text), ...(dialect ? structuredKeywordDsns(text, dialect) : findKeywordDsns(text))].sort(
+    (a, b) => a.start - b.start,
+  );
 }
 
 /** The one site to rewrite: by key, or the only one. */
 export function chooseSite(file: string, text: string, key?: string, format?: string): Site {
   const sites = findSites(file, text, format).filter((s) => key === undefined || s.key === key);
   if (sites.length === 0) {
-    throw new ConsumerFileError(`No connection string found in "${file}"${key ? ` under "${key}"` : ''} (looked for a postgres:// URI, a key=value DSN, a .pgpass line or a pg_service.conf section); check "file" and "key" in the spec`);
+    throw new ConsumerFileError(
+      `No connection string found in "${file}"${key ? ` under "${key}"` : ''} (looked for a postgres:// URI, a key=value DSN, a .pgpass line or a pg_service.conf section); check "file" and "key" in the spec`,
+    );
   }
   if (sites.length > 1) {
-    throw new ConsumerFileError(`"${file}" has ${sites.length} connection strings (${sites.map((s) => `line ${s.line}${s.key ? ` ${s.key}` : ''}`).join(', ')}); set "key" in the spec to one of them`);
+    throw new ConsumerFileError(
+      `"${file}" has ${sites.length} connection strings (${sites.map((s) => `line ${s.line}${s.key ? ` ${s.key}` : ''}`).join(', ')}); set "key" in the spec to one of them`,
+    );
   }
   return sites[0]!;
 }
 
 /** The file with the chosen site moved to `user` with `password`; every other byte as it was. */
-export function rewriteSite(file: string, text: string, target: { key?: string; format?: string; user: string; password: string }): string {
+export function rewriteSite(
+  file: string,
+  text: string,
+  target: { key?: string; format?: string; user: string; password: string },
+): string {
   const site = chooseSite(file, text, target.key, target.format);
   if (site.kind === 'pgpass') return rewritePgpass(text, site, target.user, target.password);
   if (site.kind === 'service') return rewriteService(text, site, target.user, target.password);
@@ -107,8 +148,7 @@ export function rewriteSite(file: string, text: string, target: { key?: string; 
   if (site.kind === 'keyword') {
     moved = withKeywordCredentials(site.text, target.user, target.password);
     if (site.quoting) moved = encodeValue(moved, site.quoting);
-  }
-  else {
+  } else {
     const m = /^(postgres(?:ql)?:\/\/)(?:[^@/?#]*@)?(.*)$/s.exec(site.text)!;
     moved = `${m[1]}${encodeURIComponent(target.user)}:${encodeURIComponent(target.password)}@${m[2]}`;
   }
@@ -119,7 +159,13 @@ export function rewriteSite(file: string, text: string, target: { key?: string; 
 export function siteConfig(site: Site, fallback: { host: string; port: number }): Record<string, unknown> {
   if (site.kind === 'uri') return { connectionString: site.text };
   if (site.kind === 'keyword') return { host: fallback.host, port: fallback.port, ...keywordConfig(site.text) };
-  return { host: site.host ?? fallback.host, port: site.port ?? fallback.port, user: site.user, password: site.password, database: site.database ?? 'postgres' };
+  return {
+    host: site.host ?? fallback.host,
+    port: site.port ?? fallback.port,
+    user: site.user,
+    password: site.password,
+    database: site.database ?? 'postgres',
+  };
 }
 
 export { parseKeywordDsn };

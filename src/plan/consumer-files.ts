@@ -28,8 +28,17 @@ export function pgpassSites(text: string): Site[] {
     const f = line.trim().startsWith('#') ? undefined : pgpassFields(line);
     if (f) {
       out.push({
-        kind: 'pgpass', key: `${f[0]}:${f[1]}:${f[2]}`, line: i + 1, start: at, end: at + line.length, text: line,
-        user: f[3]!, database: f[2] === '*' ? null : f[2]!, password: f[4]!, host: f[0] === '*' ? null : f[0]!, port: f[1] === '*' ? null : Number(f[1]),
+        kind: 'pgpass',
+        key: `${f[0]}:${f[1]}:${f[2]}`,
+        line: i + 1,
+        start: at,
+        end: at + line.length,
+        text: line,
+        user: f[3]!,
+        database: f[2] === '*' ? null : f[2]!,
+        password: f[4]!,
+        host: f[0] === '*' ? null : f[0]!,
+        port: f[1] === '*' ? null : Number(f[1]),
       });
     }
     at += raw.length + 1;
@@ -39,7 +48,7 @@ export function pgpassSites(text: string): Site[] {
 
 export function rewritePgpass(text: string, site: Site, user: string, password: string): string {
   const f = pgpassFields(site.text)!;
-  const line = [f[0], f[1], f[2]].map((x) => escapePgpass(x!)).join(':') + `:${escapePgpass(user)}:${escapePgpass(password)}`;
+  const line = `${[f[0], f[1], f[2]].map((x) => escapePgpass(x!)).join(':')}:${escapePgpass(user)}:${escapePgpass(password)}`;
   return text.slice(0, site.start) + line + text.slice(site.end);
 }
 
@@ -52,7 +61,19 @@ export function serviceSites(text: string): Site[] {
     const line = raw.replace(/\r$/, '').trim();
     const section = /^\[(.+)\]$/.exec(line);
     if (section) {
-      current = { kind: 'service', key: section[1]!, line: i + 1, start: at + raw.length + 1, end: at + raw.length + 1, text: '', user: null, database: null, password: null, host: null, port: null };
+      current = {
+        kind: 'service',
+        key: section[1]!,
+        line: i + 1,
+        start: at + raw.length + 1,
+        end: at + raw.length + 1,
+        text: '',
+        user: null,
+        database: null,
+        password: null,
+        host: null,
+        port: null,
+      };
       out.push(current);
     } else if (current) {
       current.end = at + raw.length + (i < lines.length - 1 ? 1 : 0);
@@ -76,12 +97,20 @@ export function rewriteService(text: string, site: Site, user: string, password:
   const set = (key: string, value: string) => {
     const i = find(key);
     if (i >= 0) {
-      lines[i] = lines[i]!.replace(new RegExp(`^(\\s*${key}\\s*=\\s*).*?(\\r?)$`), (_, head: string, cr: string) => `${head}${value}${cr}`);
+      lines[i] = lines[i]!.replace(
+        new RegExp(`^(\\s*${key}\\s*=\\s*).*?(\\r?)$`),
+        (_, head: string, cr: string) => `${head}${value}${cr}`,
+      );
       return;
     }
     // After the user line, else after the section's last non-blank line.
     let at = find('user');
-    if (at < 0) for (let j = lines.length - 1; j >= 0; j--) if (lines[j]!.trim() !== '') { at = j; break; }
+    if (at < 0)
+      for (let j = lines.length - 1; j >= 0; j--)
+        if (lines[j]!.trim() !== '') {
+          at = j;
+          break;
+        }
     const cr = at >= 0 && lines[at]!.endsWith('\r') ? '\r' : '';
     lines.splice(at + 1, 0, `${key}=${value}${cr}`);
   };

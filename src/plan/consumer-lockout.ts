@@ -24,7 +24,8 @@ export function consumerLockouts(input: PlanInput, finalLines: readonly HbaLine[
     const role = input.spec.roles.find((r) => r.name === spec.role)!;
     const database = c.database ?? role.databases[0]!;
     for (const p of c.paths ?? []) {
-      const source = p.from === 'local' ? { kind: 'local' as const } : { kind: 'host' as const, address: p.from, ssl: false };
+      const source =
+        p.from === 'local' ? { kind: 'local' as const } : { kind: 'host' as const, address: p.from, ssl: false };
       let m: ReturnType<typeof matchConnection>;
       try {
         m = matchConnection(rules, { source, database, user: role.name }, facts);
@@ -32,14 +33,25 @@ export function consumerLockouts(input: PlanInput, finalLines: readonly HbaLine[
         continue; // not a numeric address: nothing the matcher can judge
       }
       if (m.kind === 'match' && TAKES_PASSWORD.has(m.method)) continue;
-      const hit = m.kind === 'none' ? `no pg_hba.conf entry in ${file}` : m.kind === 'undecided' ? `${file} line ${m.line}, which cannot be decided here (${m.reason})` : `${file} line ${m.line} (${m.method})`;
+      const hit =
+        m.kind === 'none'
+          ? `no pg_hba.conf entry in ${file}`
+          : m.kind === 'undecided'
+            ? `${file} line ${m.line}, which cannot be decided here (${m.reason})`
+            : `${file} line ${m.line} (${m.method})`;
       const from = p.from === 'local' ? 'the local socket' : p.from;
-      const fix = p.from === 'local'
-        ? `give ${role.name} a "local" rule with scram-sha-256, or change the DSN to use TCP from a trusted range`
-        : `add the range (e.g. ${rangeOf(p.from)}) to network.trustedRanges, or change the DSN so the consumer connects from a trusted range`;
+      const fix =
+        p.from === 'local'
+          ? `give ${role.name} a "local" rule with scram-sha-256, or change the DSN to use TCP from a trusted range`
+          : `add the range (e.g. ${rangeOf(p.from)}) to network.trustedRanges, or change the DSN so the consumer connects from a trusted range`;
       // Sessions are told apart only by what the spec says of the consumer: without it, every session on the old user counts.
-      const whose = p.via.includes('session') && !spec.application && !spec.clientAddress ? ` (a session of ${c.oldUser}: if it is not this consumer's, set its "application" or "clientAddress" in the spec)` : '';
-      out.push(`consumer "${c.name}" would be cut off after the flip: ${p.via}${whose} reaches the server from ${from}, where ${role.name} to database ${database} gets ${hit}; ${fix}`);
+      const whose =
+        p.via.includes('session') && !spec.application && !spec.clientAddress
+          ? ` (a session of ${c.oldUser}: if it is not this consumer's, set its "application" or "clientAddress" in the spec)`
+          : '';
+      out.push(
+        `consumer "${c.name}" would be cut off after the flip: ${p.via}${whose} reaches the server from ${from}, where ${role.name} to database ${database} gets ${hit}; ${fix}`,
+      );
     }
   }
   return out;

@@ -59,18 +59,33 @@ function isLocalAddress(address: string): boolean {
   const ip = parseIp(address);
   if (!ip) return false;
   if (ip.family === 4 && ip.bytes[0] === 127) return true;
-  return Object.values(networkInterfaces()).some((list) => (list ?? []).some((i) => i.address.split('%')[0] === address));
+  return Object.values(networkInterfaces()).some((list) =>
+    (list ?? []).some((i) => i.address.split('%')[0] === address),
+  );
 }
 
 function listensOn(listen: string, address: string): boolean {
-  return listen.split(',').map((x) => x.trim()).some((l) => l === '*' || l === address || (l === 'localhost' && (address === '127.0.0.1' || address === '::1')) || (l === '0.0.0.0' && !address.includes(':')) || (l === '::' && address.includes(':')));
+  return listen
+    .split(',')
+    .map((x) => x.trim())
+    .some(
+      (l) =>
+        l === '*' ||
+        l === address ||
+        (l === 'localhost' && (address === '127.0.0.1' || address === '::1')) ||
+        (l === '0.0.0.0' && !address.includes(':')) ||
+        (l === '::' && address.includes(':')),
+    );
 }
 
 /** The source address the kernel picks to reach a local address (a UDP connect sends nothing). */
 function sourceFor(address: string, port: number): Promise<string> {
   return new Promise((resolve) => {
     const s = createSocket(address.includes(':') ? 'udp6' : 'udp4');
-    s.on('error', () => { s.close(); resolve(address); });
+    s.on('error', () => {
+      s.close();
+      resolve(address);
+    });
     s.connect(port, address, () => {
       const from = s.address().address;
       s.close();
@@ -80,13 +95,19 @@ function sourceFor(address: string, port: number): Promise<string> {
 }
 
 /** The paths of a consumer's DSN; `problems` when it names another server. */
-export async function dsnPaths(site: Site, server: ServerEndpoints): Promise<{ paths: ConsumerPath[]; problems: string[] }> {
+export async function dsnPaths(
+  site: Site,
+  server: ServerEndpoints,
+): Promise<{ paths: ConsumerPath[]; problems: string[] }> {
   const { hosts, port: named } = siteEndpoints(site);
   const port = named ?? DEFAULT_PORT;
   const portNote = named === undefined ? ` (no port in it: libpq uses ${DEFAULT_PORT})` : '';
   const paths: ConsumerPath[] = [];
   const problems: string[] = [];
-  const other = (what: string) => problems.push(`its connection string (line ${site.line}) names ${what}: another server, not this one (port ${server.port}, socket ${server.socketDirs.join(', ') || 'none'}, listen_addresses '${server.listen}'); fix the consumer's file, or leave this consumer out of the spec`);
+  const other = (what: string) =>
+    problems.push(
+      `its connection string (line ${site.line}) names ${what}: another server, not this one (port ${server.port}, socket ${server.socketDirs.join(', ') || 'none'}, listen_addresses '${server.listen}'); fix the consumer's file, or leave this consumer out of the spec`,
+    );
   for (const host of hosts) {
     if (host === '*') continue; // a .pgpass wildcard: the password is used for any host
     if (host === undefined || host.startsWith('/')) {
@@ -99,25 +120,40 @@ export async function dsnPaths(site: Site, server: ServerEndpoints): Promise<{ p
     try {
       addresses = parseIp(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
     } catch (err) {
-      problems.push(`its connection string (line ${site.line}) names host "${host}", which does not resolve (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); fix the consumer's file`);
+      problems.push(
+        `its connection string (line ${site.line}) names host "${host}", which does not resolve (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); fix the consumer's file`,
+      );
       continue;
     }
     const reachable = addresses.filter((a) => isLocalAddress(a) && listensOn(server.listen, a));
-    if (reachable.length === 0) other(`host ${host}${addresses.length && addresses[0] !== host ? ` (${addresses.join(', ')})` : ''}, where this server does not listen`);
+    if (reachable.length === 0)
+      other(
+        `host ${host}${addresses.length && addresses[0] !== host ? ` (${addresses.join(', ')})` : ''}, where this server does not listen`,
+      );
     else if (port !== server.port) other(`port ${port}${portNote} on ${host}`);
-    else for (const a of reachable) paths.push({ from: await sourceFor(a, port), via: `its DSN host ${host === a ? '' : `${host} → `}${a.includes(':') ? `[${a}]` : a}:${port}` });
+    else
+      for (const a of reachable)
+        paths.push({
+          from: await sourceFor(a, port),
+          via: `its DSN host ${host === a ? '' : `${host} → `}${a.includes(':') ? `[${a}]` : a}:${port}`,
+        });
   }
   return { paths, problems };
 }
 
 /** The consumer's live sessions on its old identity, as pg_stat_activity shows them (pgharden's own left out). */
-export async function sessionPaths(admin: pg.Client, g: { user: string; application?: string; clientAddress?: string }): Promise<ConsumerPath[]> {
-  const rows = (await admin.query<{ pid: number; addr: string | null }>(
-    `SELECT pid, host(client_addr) AS addr FROM pg_stat_activity
+export async function sessionPaths(
+  admin: pg.Client,
+  g: { user: string; application?: string; clientAddress?: string },
+): Promise<ConsumerPath[]> {
+  const rows = (
+    await admin.query<{ pid: number; addr: string | null }>(
+      `SELECT pid, host(client_addr) AS addr FROM pg_stat_activity
      WHERE usename = $1 AND backend_type = 'client backend' AND pid <> pg_backend_pid()
        AND application_name NOT LIKE 'pgharden%' AND ($2::text IS NULL OR application_name = $2) AND ($3::inet IS NULL OR client_addr = $3::inet)
      ORDER BY pid`,
-    [g.user, g.application ?? null, g.clientAddress ?? null],
-  )).rows;
+      [g.user, g.application ?? null, g.clientAddress ?? null],
+    )
+  ).rows;
   return rows.map((r) => ({ from: r.addr ?? 'local', via: `its live session pid ${r.pid}` }));
 }

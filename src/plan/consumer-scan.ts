@@ -5,7 +5,7 @@
  * with its key, user and database, and every PG* variable.
  * Passwords are never part of what it returns.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, type Stats, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { findSites } from './consumer-edit.js';
 
@@ -29,12 +29,30 @@ export const redactUri = (uri: string) => uri.replace(/^(postgres(?:ql)?:\/\/[^:
 
 function scanText(file: string, text: string): FoundDsn[] {
   const out: FoundDsn[] = findSites(file, text).map((s) => ({
-    file, line: s.line, key: s.key, kind: s.kind, user: s.user, database: s.database,
-    shown: s.kind === 'uri' ? redactUri(s.text) : s.kind === 'keyword' ? redactKeyword(s.text) : `${s.kind === 'pgpass' ? '.pgpass' : 'service'} ${s.key} user ${s.user ?? '?'}`,
+    file,
+    line: s.line,
+    key: s.key,
+    kind: s.kind,
+    user: s.user,
+    database: s.database,
+    shown:
+      s.kind === 'uri'
+        ? redactUri(s.text)
+        : s.kind === 'keyword'
+          ? redactKeyword(s.text)
+          : `${s.kind === 'pgpass' ? '.pgpass' : 'service'} ${s.key} user ${s.user ?? '?'}`,
   }));
   for (const m of text.matchAll(PGVAR)) {
     const line = text.slice(0, m.index).split('\n').length;
-    out.push({ file, line, key: m[1]!, kind: 'pgvar', user: m[1] === 'PGUSER' ? m[2]! : null, database: m[1] === 'PGDATABASE' ? m[2]! : null, shown: m[1] === 'PGPASSWORD' ? 'PGPASSWORD=<redacted>' : `${m[1]}=${m[2]}` });
+    out.push({
+      file,
+      line,
+      key: m[1]!,
+      kind: 'pgvar',
+      user: m[1] === 'PGUSER' ? m[2]! : null,
+      database: m[1] === 'PGDATABASE' ? m[2]! : null,
+      shown: m[1] === 'PGPASSWORD' ? 'PGPASSWORD=<redacted>' : `${m[1]}=${m[2]}`,
+    });
   }
   return out.sort((a, b) => a.line - b.line);
 }
@@ -42,7 +60,7 @@ function scanText(file: string, text: string): FoundDsn[] {
 export function scanDirs(dirs: readonly string[], maxDepth = 6): FoundDsn[] {
   const out: FoundDsn[] = [];
   const walk = (path: string, depth: number) => {
-    let st;
+    let st: Stats;
     try {
       st = statSync(path);
     } catch {

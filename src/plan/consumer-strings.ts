@@ -93,18 +93,31 @@ function jsonValues(text: string): StringValue[] {
 /** `key: value` (YAML) and `key = value` (TOML) lines, with a bare or quoted key. */
 function lineValues(text: string, dialect: 'yaml' | 'toml'): StringValue[] {
   const out: StringValue[] = [];
-  const re = dialect === 'yaml' ? /^[ \t]*(?:-[ \t]+)?(["']?)([A-Za-z_][\w.-]*)\1[ \t]*:[ \t]+/gm : /^[ \t]*(["']?)([A-Za-z_][\w.-]*)\1[ \t]*=[ \t]*/gm;
+  const re =
+    dialect === 'yaml'
+      ? /^[ \t]*(?:-[ \t]+)?(["']?)([A-Za-z_][\w.-]*)\1[ \t]*:[ \t]+/gm
+      : /^[ \t]*(["']?)([A-Za-z_][\w.-]*)\1[ \t]*=[ \t]*/gm;
   for (const m of text.matchAll(re)) {
     const at = m.index + m[0].length;
     const first = text[at];
     if (first === '"' || first === "'") {
       if (text.startsWith(first.repeat(3), at)) continue; // multi-line strings are not DSNs
-      const q: Quoting = dialect === 'yaml' ? (first === '"' ? 'yaml-double' : 'yaml-single') : first === '"' ? 'toml-basic' : 'toml-literal';
+      const q: Quoting =
+        dialect === 'yaml'
+          ? first === '"'
+            ? 'yaml-double'
+            : 'yaml-single'
+          : first === '"'
+            ? 'toml-basic'
+            : 'toml-literal';
       const close = closing(text, at, q);
       if (close > 0) push(out, text, m[2]!, at, close + 1, q);
     } else if (dialect === 'yaml') {
       const eol = text.slice(at).search(/\r?\n|$/);
-      const body = text.slice(at, at + eol).replace(/\s+#.*$/, '').replace(/\s+$/, '');
+      const body = text
+        .slice(at, at + eol)
+        .replace(/\s+#.*$/, '')
+        .replace(/\s+$/, '');
       if (body && !/^[|>&*!{[]/.test(body)) push(out, text, m[2]!, at, at + body.length, 'yaml-plain');
     }
   }

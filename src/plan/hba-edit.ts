@@ -82,12 +82,24 @@ export function hardenHba(lines: readonly HbaLine[], opts: HardenOptions): { tex
   const eol = lines.map((l) => eolOf(l.raw)).find(Boolean) ?? '\n';
   let addedPeer = false;
   let addedReject = false;
-  const adminPeer = (database: 'all' | 'replication') => lines.some((l) => l.kind === 'record' && l.rule.type === 'local' && l.rule.method === 'peer'
-    && l.rule.users.some((u) => !u.quoted && (u.value === opts.adminRole || u.value === 'all')) && l.rule.databases.some((d) => d.value === database && !d.quoted));
+  const adminPeer = (database: 'all' | 'replication') =>
+    lines.some(
+      (l) =>
+        l.kind === 'record' &&
+        l.rule.type === 'local' &&
+        l.rule.method === 'peer' &&
+        l.rule.users.some((u) => !u.quoted && (u.value === opts.adminRole || u.value === 'all')) &&
+        l.rule.databases.some((d) => d.value === database && !d.quoted),
+    );
   const hasAdminPeer = adminPeer('all');
   // A replication path to keep: some local rule names `replication` for the admin or for all.
-  const hasReplicationPath = lines.some((l) => l.kind === 'record' && l.rule.type === 'local' && l.rule.databases.some((d) => d.value === 'replication' && !d.quoted)
-    && l.rule.users.some((u) => !u.quoted && (u.value === 'all' || u.value === opts.adminRole)));
+  const hasReplicationPath = lines.some(
+    (l) =>
+      l.kind === 'record' &&
+      l.rule.type === 'local' &&
+      l.rule.databases.some((d) => d.value === 'replication' && !d.quoted) &&
+      l.rule.users.some((u) => !u.quoted && (u.value === 'all' || u.value === opts.adminRole)),
+  );
   const hasReplicationPeer = !hasReplicationPath || adminPeer('replication');
 
   for (const l of lines) {
@@ -100,8 +112,16 @@ export function hardenHba(lines: readonly HbaLine[], opts: HardenOptions): { tex
     if (rule.type === 'local') {
       if (!addedPeer) {
         const peers = [
-          ...(hasAdminPeer ? [] : [`local   all             ${hbaName(opts.adminRole)}                                peer  ${NOTE} the server's OS user keeps its way in${eol}`]),
-          ...(hasReplicationPeer ? [] : [`local   replication     ${hbaName(opts.adminRole)}                                peer  ${NOTE} and its backups and replicas (pg_basebackup)${eol}`]),
+          ...(hasAdminPeer
+            ? []
+            : [
+                `local   all             ${hbaName(opts.adminRole)}                                peer  ${NOTE} the server's OS user keeps its way in${eol}`,
+              ]),
+          ...(hasReplicationPeer
+            ? []
+            : [
+                `local   replication     ${hbaName(opts.adminRole)}                                peer  ${NOTE} and its backups and replicas (pg_basebackup)${eol}`,
+              ]),
         ];
         for (const peer of peers) {
           out.push(peer);
@@ -139,11 +159,27 @@ export function hardenHba(lines: readonly HbaLine[], opts: HardenOptions): { tex
       notes.push(`was ${rule.method}`);
     }
     const a = rule.address;
-    const loopback = a?.kind === 'cidr' && (a.address === '127.0.0.1' || a.address === '::1') && (a.mask === '255.255.255.255' || a.mask === 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff');
+    const loopback =
+      a?.kind === 'cidr' &&
+      (a.address === '127.0.0.1' || a.address === '::1') &&
+      (a.mask === '255.255.255.255' || a.mask === 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff');
     if (a && (a.kind === 'all' || a.kind === 'cidr') && !loopback) {
       const net = a.kind === 'all' ? null : { ip: parseIp(a.address)!, mask: parseIp(a.mask)!.bytes };
-      const inside = trusted.filter((t) => net === null || (t.ip.family === net.ip.family && inNetwork(t.ip, net.ip, net.mask) && t.mask.every((b, k) => (b & net.mask[k]!) === net.mask[k])));
-      const within = net !== null && trusted.some((t) => t.ip.family === net.ip.family && inNetwork(net.ip, t.ip, t.mask) && net.mask.every((b, k) => (b & t.mask[k]!) === t.mask[k]));
+      const inside = trusted.filter(
+        (t) =>
+          net === null ||
+          (t.ip.family === net.ip.family &&
+            inNetwork(t.ip, net.ip, net.mask) &&
+            t.mask.every((b, k) => (b & net.mask[k]!) === net.mask[k])),
+      );
+      const within =
+        net !== null &&
+        trusted.some(
+          (t) =>
+            t.ip.family === net.ip.family &&
+            inNetwork(net.ip, t.ip, t.mask) &&
+            net.mask.every((b, k) => (b & t.mask[k]!) === t.mask[k]),
+        );
       if (!within) {
         const bits = a.kind === 'all' ? null : maskPrefixLength(parseIp(a.mask)!);
         const was = a.kind === 'all' ? 'all' : bits === null ? `${a.address} ${a.mask}` : `${a.address}/${bits}`;
@@ -174,4 +210,3 @@ export function hardenHba(lines: readonly HbaLine[], opts: HardenOptions): { tex
   }
   return { text: out.join(''), changes };
 }
-

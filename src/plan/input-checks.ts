@@ -12,36 +12,53 @@ export function inputProblems(input: PlanInput): string[] {
   const s = input.snapshot;
   const loaded = s.hba.loaded;
   if (loaded && loaded.files.size > 1) {
-    out.push(`${input.hba.file} includes other files (${[...loaded.files.keys()].slice(1).join(', ')}); pgharden edits one pg_hba.conf: merge them into it first`);
+    out.push(
+      `${input.hba.file} includes other files (${[...loaded.files.keys()].slice(1).join(', ')}); pgharden edits one pg_hba.conf: merge them into it first`,
+    );
   }
   for (const row of loaded?.rows ?? []) {
-    if (row.error) out.push(`${row.file}:${row.line_number}: ${row.error}; fix the line first (pgharden inspect hba ${row.file})`);
+    if (row.error)
+      out.push(`${row.file}:${row.line_number}: ${row.error}; fix the line first (pgharden inspect hba ${row.file})`);
   }
   const roleNames = new Set(s.roles.map((r) => r.name));
   out.push(...unwritableNames(input));
   const admin = s.roles.find((r) => r.name === input.serverUser.name);
   if (admin && !admin.superuser) {
-    out.push(`the admin role "${admin.name}" (the server's OS user, which pgharden's admin path logs in as over the local socket) is not a superuser, so apply could not create roles, reload or read pg_hba_file_rules; make it one (ALTER ROLE "${admin.name}" SUPERUSER) or run the server as the bootstrap superuser's OS user`);
+    out.push(
+      `the admin role "${admin.name}" (the server's OS user, which pgharden's admin path logs in as over the local socket) is not a superuser, so apply could not create roles, reload or read pg_hba_file_rules; make it one (ALTER ROLE "${admin.name}" SUPERUSER) or run the server as the bootstrap superuser's OS user`,
+    );
   }
   if (!roleNames.has(input.serverUser.name)) {
-    out.push(`the server runs as OS user "${input.serverUser.name}" but no role of that name exists, so "local ... peer" would give pgharden no admin path after the flip; create it (CREATE ROLE "${input.serverUser.name}" SUPERUSER LOGIN) or run the server as the bootstrap superuser's OS user`);
+    out.push(
+      `the server runs as OS user "${input.serverUser.name}" but no role of that name exists, so "local ... peer" would give pgharden no admin path after the flip; create it (CREATE ROLE "${input.serverUser.name}" SUPERUSER LOGIN) or run the server as the bootstrap superuser's OS user`,
+    );
   }
   input.spec.roles.forEach((r, i) => {
-    if (roleNames.has(r.name)) out.push(`roles[${i}].name: role "${r.name}" already exists; choose another name, or drop it first`);
-    if (!input.templates.has(r.template)) out.push(`roles[${i}].template: no template "${r.template}" (available: ${[...input.templates.keys()].join(', ')})`);
+    if (roleNames.has(r.name))
+      out.push(`roles[${i}].name: role "${r.name}" already exists; choose another name, or drop it first`);
+    if (!input.templates.has(r.template))
+      out.push(
+        `roles[${i}].template: no template "${r.template}" (available: ${[...input.templates.keys()].join(', ')})`,
+      );
     for (const db of r.databases) {
       if (!s.databases.includes(db)) {
-        out.push(`roles[${i}].databases: database "${db}" does not exist or does not allow connections (there are: ${s.databases.join(', ')})`);
+        out.push(
+          `roles[${i}].databases: database "${db}" does not exist or does not allow connections (there are: ${s.databases.join(', ')})`,
+        );
         continue;
       }
       if (input.schemas?.has(db) && !input.schemas.get(db)!.includes(r.schema)) {
-        out.push(`roles[${i}].schema: no schema "${r.schema}" in database "${db}"; create it first (CREATE SCHEMA), or name an existing one`);
+        out.push(
+          `roles[${i}].schema: no schema "${r.schema}" in database "${db}"; create it first (CREATE SCHEMA), or name an existing one`,
+        );
         continue;
       }
       const tables = input.tables.get(db) ?? [];
       for (const t of r.readOnlyTables) {
         if (!tables.some((x) => qualified(`${x.schema}.${x.name}`, r.schema) === qualified(t, r.schema))) {
-          out.push(`roles[${i}].readOnlyTables: no table "${t}" in database "${db}" (schema ${t.includes('.') ? t.split('.')[0] : r.schema})`);
+          out.push(
+            `roles[${i}].readOnlyTables: no table "${t}" in database "${db}" (schema ${t.includes('.') ? t.split('.')[0] : r.schema})`,
+          );
         }
       }
     }
@@ -49,7 +66,9 @@ export function inputProblems(input: PlanInput): string[] {
   input.consumers.forEach((c) => {
     const role = input.spec.roles.find((r) => r.name === input.spec.consumers.find((x) => x.name === c.name)?.role);
     if (role && c.database && !role.databases.includes(c.database)) {
-      out.push(`consumer "${c.name}" connects to database "${c.database}" (${c.path}), but role "${role.name}" is given only ${role.databases.join(', ')}; add "${c.database}" to its databases`);
+      out.push(
+        `consumer "${c.name}" connects to database "${c.database}" (${c.path}), but role "${role.name}" is given only ${role.databases.join(', ')}; add "${c.database}" to its databases`,
+      );
     }
   });
   return out;
@@ -60,14 +79,22 @@ function unwritableNames(input: PlanInput): string[] {
   const out: string[] = [];
   const latin1 = input.hba.encoding === 'latin1';
   const names = [
-    ...input.spec.roles.flatMap((r, i) => [[`roles[${i}].name`, r.name], ...r.databases.map((d) => [`roles[${i}].databases`, d])]),
+    ...input.spec.roles.flatMap((r, i) => [
+      [`roles[${i}].name`, r.name],
+      ...r.databases.map((d) => [`roles[${i}].databases`, d]),
+    ]),
     ...input.snapshot.roles.filter((r) => r.superuser && r.login).map((r) => ['superuser', r.name]),
     ['admin role', input.serverUser.name],
   ] as [string, string][];
   for (const [what, name] of names) {
-    if (/[\u0000-\u001f\u007f]/u.test(name)) out.push(`${what}: ${JSON.stringify(name)} holds a control character, which no pg_hba.conf line can hold; rename it first (ALTER ROLE ... RENAME TO ...)`);
-    else if (latin1 && /[^\u0000-\u00ff]/u.test(name)) out.push(`${what}: "${name}" cannot be written into ${input.hba.file}, which is not UTF-8 (read as Latin-1, one byte per character); convert the file to UTF-8 first (iconv -f latin1 -t utf8), or choose a name in Latin-1`);
+    if (/[\u0000-\u001f\u007f]/u.test(name))
+      out.push(
+        `${what}: ${JSON.stringify(name)} holds a control character, which no pg_hba.conf line can hold; rename it first (ALTER ROLE ... RENAME TO ...)`,
+      );
+    else if (latin1 && /[^\u0000-\u00ff]/u.test(name))
+      out.push(
+        `${what}: "${name}" cannot be written into ${input.hba.file}, which is not UTF-8 (read as Latin-1, one byte per character); convert the file to UTF-8 first (iconv -f latin1 -t utf8), or choose a name in Latin-1`,
+      );
   }
   return out;
 }
-

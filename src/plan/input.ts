@@ -77,7 +77,10 @@ export class PlanError extends PghardenError {
   /** `refused`: making the plan would be unsafe (exit 3), rather than the input being wrong (exit 2). */
   readonly exitCode: ExitCode;
 
-  constructor(readonly problems: string[], readonly refused = false) {
+  constructor(
+    readonly problems: string[],
+    readonly refused = false,
+  ) {
     super(`The plan cannot be made:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.exitCode = refused ? EXIT.refused : EXIT.usage;
   }

@@ -46,7 +46,7 @@ export function parseKeywordDsn(text: string): KeywordToken[] | undefined {
 /** A keyword/value DSN names at least a host, a database or a user (plain `a=b` text is not one). */
 export function isKeywordDsn(text: string): boolean {
   const t = parseKeywordDsn(text);
-  return t !== undefined && t.some((x) => x.key === 'host' || x.key === 'dbname' || x.key === 'user' || x.key === 'hostaddr');
+  return t?.some((x) => x.key === 'host' || x.key === 'dbname' || x.key === 'user' || x.key === 'hostaddr') ?? false;
 }
 
 /** A value as libpq needs it: quoted only when empty or holding blanks, quotes or backslashes. */
@@ -58,9 +58,13 @@ export function keywordValue(v: string): string {
 export function withKeywordCredentials(text: string, user: string, password: string): string {
   let out = text;
   const set = (key: string, value: string) => {
-    const t = parseKeywordDsn(out)!.filter((x) => x.key === key).at(-1);
+    const t = parseKeywordDsn(out)!
+      .filter((x) => x.key === key)
+      .at(-1);
     const token = `${key}=${keywordValue(value)}`;
-    out = t ? out.slice(0, t.start) + token + out.slice(t.end) : `${out.replace(/\s+$/, '')} ${token}${out.slice(out.replace(/\s+$/, '').length)}`;
+    out = t
+      ? out.slice(0, t.start) + token + out.slice(t.end)
+      : `${out.replace(/\s+$/, '')} ${token}${out.slice(out.replace(/\s+$/, '').length)}`;
   };
   set('user', user);
   set('password', password);

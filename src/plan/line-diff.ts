@@ -72,7 +72,13 @@ function editScript(a: string[], b: string[]): Op[] {
 const range = (start: number, count: number) => `${count === 0 ? start - 1 : start},${count}`;
 
 /** The unified diff of `before` → `after` with 3 lines of context, headed like `diff`'s createTwoFilesPatch. */
-export function unifiedEditDiff(path: string, before: string, after: string, beforeLabel: string, afterLabel: string): string {
+export function unifiedEditDiff(
+  path: string,
+  before: string,
+  after: string,
+  beforeLabel: string,
+  afterLabel: string,
+): string {
   const a = splitLines(before);
   const b = splitLines(after);
   const ops = editScript(a, b);
@@ -89,7 +95,10 @@ export function unifiedEditDiff(path: string, before: string, after: string, bef
     if (op.kind !== '+') o += 1;
     if (op.kind !== '-') n += 1;
   }
-  const print = (op: Op) => (op.text.endsWith('\n') ? [`${op.kind}${op.text.slice(0, -1)}`, '\\ No newline at end of file'] : [`${op.kind}${op.text}`]);
+  const print = (op: Op) =>
+    op.text.endsWith('\n')
+      ? [`${op.kind}${op.text.slice(0, -1)}`, '\\ No newline at end of file']
+      : [`${op.kind}${op.text}`];
   let k = 0;
   while (k < ops.length) {
     if (ops[k]!.kind === ' ') {

@@ -37,11 +37,20 @@ export interface MakePlanOptions {
 }
 
 /** Settings whose value can hold a password: a readable postgresql.conf would show it. */
-const SECRET_SETTINGS = new Set(['primary_conninfo', 'archive_command', 'restore_command', 'archive_cleanup_command', 'recovery_end_command', 'ssl_passphrase_command']);
+const SECRET_SETTINGS = new Set([
+  'primary_conninfo',
+  'archive_command',
+  'restore_command',
+  'archive_cleanup_command',
+  'recovery_end_command',
+  'ssl_passphrase_command',
+]);
 
 function configFacts(configFile: string, dataDir: string): PlanInput['configFacts'] {
-  const secretSettings = loadConf(configFile).entries
-    .filter((e) => e.name && SECRET_SETTINGS.has(e.name.toLowerCase()) && /password|PGPASSWORD|passwd/i.test(e.value ?? ''))
+  const secretSettings = loadConf(configFile)
+    .entries.filter(
+      (e) => e.name && SECRET_SETTINGS.has(e.name.toLowerCase()) && /password|PGPASSWORD|passwd/i.test(e.value ?? ''),
+    )
     .map((e) => `${e.name} at ${e.file}:${e.line}`);
   const debian = /^\/etc\/postgresql\/([^/]+)\/([^/]+)\/postgresql\.conf$/.exec(configFile);
   const restartCommand = debian ? `pg_ctlcluster ${debian[1]} ${debian[2]} restart` : `pg_ctl restart -D ${dataDir}`;
@@ -58,14 +67,21 @@ function samePath(path: string): string {
 }
 
 /** The tables of the spec's schemas in one database, and which of those schemas exist there. */
-async function tablesOf(admin: pg.Client, connection: ConnectOptions, db: string, schemas: string[]): Promise<{ tables: TableFacts[]; schemas: string[] }> {
+async function tablesOf(
+  admin: pg.Client,
+  connection: ConnectOptions,
+  db: string,
+  schemas: string[],
+): Promise<{ tables: TableFacts[]; schemas: string[] }> {
   const sql = `SELECT n.nspname AS schema, c.relname AS name,
       (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum LIMIT 1) AS "firstColumn"
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY($1) ORDER BY 1, 2`;
   const read = async (c: pg.Client) => ({
     tables: (await c.query<TableFacts>(sql, [schemas])).rows,
-    schemas: (await c.query<{ n: string }>('SELECT nspname AS n FROM pg_namespace WHERE nspname = ANY($1)', [schemas])).rows.map((r) => r.n),
+    schemas: (
+      await c.query<{ n: string }>('SELECT nspname AS n FROM pg_namespace WHERE nspname = ANY($1)', [schemas])
+    ).rows.map((r) => r.n),
   });
   const current = (await admin.query<{ d: string }>('SELECT current_database() AS d')).rows[0]!.d;
   if (current === db) return read(admin);
@@ -82,30 +98,62 @@ function readConsumerText(name: string, path: string): string {
   try {
     return readCapped(path).toString('utf8');
   } catch (err) {
-    const why = err instanceof UnreadableFileError ? err.reason : (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    const why =
+      err instanceof UnreadableFileError ? err.reason : ((err as NodeJS.ErrnoException).code ?? (err as Error).message);
     throw new PlanError([`consumer "${name}": cannot read ${path} (${why}); fix "file" in the spec`]);
   }
 }
 
 /** Every path the consumer reaches the server by (its DSN, its live sessions); a DSN for another server is refused. */
-async function consumerPaths(c: Spec['consumers'][number], site: Site, oldUser: string, server: ServerEndpoints, admin: pg.Client): Promise<ConsumerPath[]> {
+async function consumerPaths(
+  c: Spec['consumers'][number],
+  site: Site,
+  oldUser: string,
+  server: ServerEndpoints,
+  admin: pg.Client,
+): Promise<ConsumerPath[]> {
   const dsn = await dsnPaths(site, server);
   if (dsn.problems.length) throw new PlanError(dsn.problems.map((p) => `consumer "${c.name}": ${p}`));
-  const sessions = await sessionPaths(admin, { user: oldUser, ...(c.application ? { application: c.application } : {}), ...(c.clientAddress ? { clientAddress: c.clientAddress } : {}) });
+  const sessions = await sessionPaths(admin, {
+    user: oldUser,
+    ...(c.application ? { application: c.application } : {}),
+    ...(c.clientAddress ? { clientAddress: c.clientAddress } : {}),
+  });
   return [...dsn.paths, ...sessions];
 }
 
-async function consumerFile(c: Spec['consumers'][number], specDir: string, password: string, server: ServerEndpoints, admin: pg.Client): Promise<Omit<ConsumerFile, 'binding'>> {
+async function consumerFile(
+  c: Spec['consumers'][number],
+  specDir: string,
+  password: string,
+  server: ServerEndpoints,
+  admin: pg.Client,
+): Promise<Omit<ConsumerFile, 'binding'>> {
   const path = isAbsolute(c.file) ? c.file : resolve(specDir, c.file);
   const text = readConsumerText(c.name, path);
   const site = chooseSite(path, text, c.key, c.format);
   const { user: oldUser, database } = site;
-  if (!oldUser) throw new PlanError([`consumer "${c.name}": the connection string in ${path} (line ${site.line}) names no user; pgharden needs the old user to know which sessions to wait for`]);
-  const rewritten = rewriteSite(path, text, { ...(c.key ? { key: c.key } : {}), ...(c.format ? { format: c.format } : {}), user: c.role, password });
+  if (!oldUser)
+    throw new PlanError([
+      `consumer "${c.name}": the connection string in ${path} (line ${site.line}) names no user; pgharden needs the old user to know which sessions to wait for`,
+    ]);
+  const rewritten = rewriteSite(path, text, {
+    ...(c.key ? { key: c.key } : {}),
+    ...(c.format ? { format: c.format } : {}),
+    user: c.role,
+    password,
+  });
   const key = c.key ?? site.key ?? undefined;
   return {
-    name: c.name, path, format: c.format ?? (site.kind === 'pgpass' ? 'pgpass' : site.kind === 'service' ? 'pg_service' : 'text'), text, ...(key ? { key } : {}),
-    oldUser, database, rewritten, paths: await consumerPaths(c, site, oldUser, server, admin),
+    name: c.name,
+    path,
+    format: c.format ?? (site.kind === 'pgpass' ? 'pgpass' : site.kind === 'service' ? 'pg_service' : 'text'),
+    text,
+    ...(key ? { key } : {}),
+    oldUser,
+    database,
+    rewritten,
+    paths: await consumerPaths(c, site, oldUser, server, admin),
   };
 }
 
@@ -121,7 +169,10 @@ export async function makePlan(o: MakePlanOptions): Promise<{ plan: Plan; dir: s
     } catch {
       // The spec was read once already; without it the problems keep their spec paths.
     }
-    throw new PlanError(err.problems.map((p) => (lineOf(p) ? `${o.specFile}:${lineOf(p)}: ${p}` : p)), err.refused);
+    throw new PlanError(
+      err.problems.map((p) => (lineOf(p) ? `${o.specFile}:${lineOf(p)}: ${p}` : p)),
+      err.refused,
+    );
   }
 }
 
@@ -135,17 +186,34 @@ async function makeAndSave(o: MakePlanOptions): Promise<{ plan: Plan; dir: strin
     const snapshot = await introspect(admin, o.spec.target.dataDir ? { dataDir: o.spec.target.dataDir } : {});
     // Refuse now, not at apply time, when no pg_dump can back this server up.
     if (!o.skipBackup) findClientTools(snapshot.major);
-    if (!snapshot.hba.loaded) throw new PlanError([`cannot read pg_hba.conf (${snapshot.hba.error}); run pgharden on the server's host, as root or the server's OS user`]);
+    if (!snapshot.hba.loaded)
+      throw new PlanError([
+        `cannot read pg_hba.conf (${snapshot.hba.error}); run pgharden on the server's host, as root or the server's OS user`,
+      ]);
     const serverDir = snapshot.settings.data_directory;
-    if (o.spec.target.dataDir && serverDir && samePath(resolve(specDir, o.spec.target.dataDir)) !== samePath(serverDir)) {
-      throw new PlanError([`target.dataDir: ${o.spec.target.dataDir}, but the server's data_directory is ${serverDir}: the spec names another cluster; fix target.dataDir (or remove it), or connect to the server it names`]);
+    if (
+      o.spec.target.dataDir &&
+      serverDir &&
+      samePath(resolve(specDir, o.spec.target.dataDir)) !== samePath(serverDir)
+    ) {
+      throw new PlanError([
+        `target.dataDir: ${o.spec.target.dataDir}, but the server's data_directory is ${serverDir}: the spec names another cluster; fix target.dataDir (or remove it), or connect to the server it names`,
+      ]);
     }
     const dataDir = serverDir ?? (o.spec.target.dataDir ? resolve(specDir, o.spec.target.dataDir) : undefined);
-    if (!dataDir) throw new PlanError(['the data directory is not visible to this role; set target.dataDir in the spec, or connect as a superuser']);
-    const extra = (await admin.query<{ port: string; sockets: string }>("SELECT current_setting('port') AS port, current_setting('unix_socket_directories') AS sockets")).rows[0]!;
+    if (!dataDir)
+      throw new PlanError([
+        'the data directory is not visible to this role; set target.dataDir in the spec, or connect as a superuser',
+      ]);
+    const extra = (
+      await admin.query<{ port: string; sockets: string }>(
+        "SELECT current_setting('port') AS port, current_setting('unix_socket_directories') AS sockets",
+      )
+    ).rows[0]!;
     const dataStat = statSync(dataDir);
     const templates = await loadTemplates(BUILTIN_TEMPLATES);
-    if (o.spec.templates) for (const [k, v] of await loadTemplates(resolve(specDir, o.spec.templates))) templates.set(k, v);
+    if (o.spec.templates)
+      for (const [k, v] of await loadTemplates(resolve(specDir, o.spec.templates))) templates.set(k, v);
     const tables = new Map<string, TableFacts[]>();
     const schemas = new Map<string, string[]>();
     for (const db of new Set(o.spec.roles.flatMap((r) => r.databases))) {
@@ -155,7 +223,14 @@ async function makeAndSave(o: MakePlanOptions): Promise<{ plan: Plan; dir: strin
       schemas.set(db, found.schemas);
     }
     secrets = newSecrets(o.spec.roles.map((r) => r.name));
-    const server: ServerEndpoints = { port: Number(extra.port), socketDirs: extra.sockets.split(',').map((d) => d.trim()).filter(Boolean), listen: snapshot.settings.listen_addresses ?? '' };
+    const server: ServerEndpoints = {
+      port: Number(extra.port),
+      socketDirs: extra.sockets
+        .split(',')
+        .map((d) => d.trim())
+        .filter(Boolean),
+      listen: snapshot.settings.listen_addresses ?? '',
+    };
     const consumers: ConsumerFile[] = [];
     const consumerProblems: string[] = [];
     for (const c of o.spec.consumers) {
@@ -171,7 +246,8 @@ async function makeAndSave(o: MakePlanOptions): Promise<{ plan: Plan; dir: strin
     const autoPath = join(dataDir, 'postgresql.auto.conf');
     const autoSettings: Record<string, string> = {};
     try {
-      for (const l of parseConf(readFileSync(autoPath, 'utf8'), { file: autoPath })) if (l.kind === 'setting') autoSettings[l.name.toLowerCase()] = l.value;
+      for (const l of parseConf(readFileSync(autoPath, 'utf8'), { file: autoPath }))
+        if (l.kind === 'setting') autoSettings[l.name.toLowerCase()] = l.value;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }

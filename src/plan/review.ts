@@ -29,7 +29,18 @@ export interface Review {
   plan: Plan;
   dir: string;
   drift: Drift[];
-  stages: { stage: Stage; steps: { id: string; kind: Step['kind']; description: string; sql: string[]; checks: string[]; restartRequired: boolean; transactional: boolean }[] }[];
+  stages: {
+    stage: Stage;
+    steps: {
+      id: string;
+      kind: Step['kind'];
+      description: string;
+      sql: string[];
+      checks: string[];
+      restartRequired: boolean;
+      transactional: boolean;
+    }[];
+  }[];
   diffs: FileDiff[];
   restartRequired: string[];
   /** Replaces every password and verifier of the plan with `<redacted>` (not part of the JSON). */
@@ -41,12 +52,18 @@ const from = (s: Source) => (s === 'local' ? 'the local socket' : s.address);
 /** One line per check, as the review shows it. */
 export function describeCheck(c: Check): string {
   switch (c.check) {
-    case 'auth': return `${c.user}@${c.database} from ${from(c.from)}, no password → ${c.expect}`;
-    case 'login': return `${c.role}@${c.database} from ${from(c.from)} with its password → ${c.expect}`;
-    case 'privilege': return `as ${c.role} in ${c.database}: ${c.sql} → ${c.expect}`;
-    case 'consumer-dsn': return `${c.consumer}'s connection string in ${c.path} logs in`;
-    case 'hba-valid': return `${c.path} has no error line in pg_hba_file_rules`;
-    case 'setting': return `${c.name} = ${c.value}`;
+    case 'auth':
+      return `${c.user}@${c.database} from ${from(c.from)}, no password → ${c.expect}`;
+    case 'login':
+      return `${c.role}@${c.database} from ${from(c.from)} with its password → ${c.expect}`;
+    case 'privilege':
+      return `as ${c.role} in ${c.database}: ${c.sql} → ${c.expect}`;
+    case 'consumer-dsn':
+      return `${c.consumer}'s connection string in ${c.path} logs in`;
+    case 'hba-valid':
+      return `${c.path} has no error line in pg_hba_file_rules`;
+    case 'setting':
+      return `${c.name} = ${c.value}`;
   }
 }
 
@@ -58,7 +75,8 @@ export function redactSql(statement: string): string {
 /** Text with every password of the plan replaced by `<redacted>`. */
 export function redactSecrets(text: string, secrets: Secrets): string {
   let out = text;
-  for (const s of Object.values(secrets)) out = out.replaceAll(s.password, '<redacted>').replaceAll(s.verifier, '<redacted>');
+  for (const s of Object.values(secrets))
+    out = out.replaceAll(s.password, '<redacted>').replaceAll(s.verifier, '<redacted>');
   return out;
 }
 
@@ -97,20 +115,34 @@ export async function reviewPlan(dir: string, connection: ConnectOptions = {}): 
   if (connection.dsn === undefined && connection.cluster === undefined) connection = { ...connection, ...plan.target };
   const secrets = readSecrets(join(dir, SECRETS_FILE), plan.secretsSha256);
   const server = await serverIdentity(connection);
-  const now = { systemIdentifier: server.id, dataDirectory: server.dir, port: Number(server.port), files: plan.binding.files.map((f) => observeFile(f.path)) };
+  const now = {
+    systemIdentifier: server.id,
+    dataDirectory: server.dir,
+    port: Number(server.port),
+    files: plan.binding.files.map((f) => observeFile(f.path)),
+  };
   const drifts = drift(plan.binding, now);
   for (const r of plan.roles) {
-    if (server.roles.has(r.name)) drifts.push({ item: `role ${r.name}`, planned: 'absent (the plan creates it)', now: 'exists' });
+    if (server.roles.has(r.name))
+      drifts.push({ item: `role ${r.name}`, planned: 'absent (the plan creates it)', now: 'exists' });
   }
 
   const diffs: FileDiff[] = [];
-  const hbaEncoding = plan.steps.map((s) => s.forward).find((f) => f.do === 'write-file' && f.path === plan.server.hbaFile && f.encoding) ? 'latin1' : 'utf8';
+  const hbaEncoding = plan.steps
+    .map((s) => s.forward)
+    .find((f) => f.do === 'write-file' && f.path === plan.server.hbaFile && f.encoding)
+    ? 'latin1'
+    : 'utf8';
   let hbaNow = readText(plan.server.hbaFile, hbaEncoding) ?? '';
   for (const step of plan.steps) {
     const f = step.forward;
     if (f.do === 'write-file') {
       // pgharden's own edit of pg_hba.conf: diffed line by line, in time linear in the file's size.
-      diffs.push({ step: step.id, path: f.path, diff: unifiedEditDiff(f.path, hbaNow, f.content, 'now', `after ${step.id}`) });
+      diffs.push({
+        step: step.id,
+        path: f.path,
+        diff: unifiedEditDiff(f.path, hbaNow, f.content, 'now', `after ${step.id}`),
+      });
       if (f.path === plan.server.hbaFile) hbaNow = f.content;
     } else if (f.do === 'chmod') {
       const before = step.before[0]?.of === 'file' ? step.before[0].mode : null;
@@ -118,22 +150,41 @@ export async function reviewPlan(dir: string, connection: ConnectOptions = {}): 
     } else if (f.do === 'rewrite-consumer') {
       const text = readText(f.path);
       if (text === null) continue;
-      const rewritten = rewriteSite(f.path, text, { ...(f.key ? { key: f.key } : {}), format: f.format, user: f.role, password: secrets[f.role]!.password });
+      const rewritten = rewriteSite(f.path, text, {
+        ...(f.key ? { key: f.key } : {}),
+        format: f.format,
+        user: f.role,
+        password: secrets[f.role]!.password,
+      });
       const planned = step.after[0]?.of === 'file' ? step.after[0].sha256 : null;
       if (planned !== sha256(rewritten) && !drifts.some((d) => d.item.startsWith(f.path))) {
-        drifts.push({ item: `${f.path} rewrite`, planned: `sha256 ${planned?.slice(0, 12)}…`, now: `sha256 ${sha256(rewritten).slice(0, 12)}…` });
+        drifts.push({
+          item: `${f.path} rewrite`,
+          planned: `sha256 ${planned?.slice(0, 12)}…`,
+          now: `sha256 ${sha256(rewritten).slice(0, 12)}…`,
+        });
       }
-      diffs.push({ step: step.id, path: f.path, diff: redactSecrets(unified(f.path, text, rewritten, `after ${step.id}`), secrets) });
+      diffs.push({
+        step: step.id,
+        path: f.path,
+        diff: redactSecrets(unified(f.path, text, rewritten, `after ${step.id}`), secrets),
+      });
     }
   }
 
   const stages = STAGES.map((stage) => ({
     stage,
-    steps: plan.steps.filter((s) => s.stage === stage).map((s) => ({
-      id: s.id, kind: s.kind, description: s.description, restartRequired: s.restartRequired, transactional: s.transactional,
-      sql: s.forward.do === 'sql' ? s.forward.statements.map(redactSql) : [],
-      checks: [...(s.forward.do === 'probe' ? s.forward.checks : []), ...s.verify].map(describeCheck),
-    })),
+    steps: plan.steps
+      .filter((s) => s.stage === stage)
+      .map((s) => ({
+        id: s.id,
+        kind: s.kind,
+        description: s.description,
+        restartRequired: s.restartRequired,
+        transactional: s.transactional,
+        sql: s.forward.do === 'sql' ? s.forward.statements.map(redactSql) : [],
+        checks: [...(s.forward.do === 'probe' ? s.forward.checks : []), ...s.verify].map(describeCheck),
+      })),
   }));
   const restartRequired = plan.steps.filter((s) => s.restartRequired).map((s) => `${s.id}: ${s.description}`);
   return { plan, dir, drift: drifts, stages, diffs, restartRequired, redact: (text) => redactSecrets(text, secrets) };

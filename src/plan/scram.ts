@@ -16,10 +16,12 @@ export function generatePassword(): string {
 // RFC 3454 table C.1.2: non-ASCII spaces, mapped to a space by SASLprep.
 const NON_ASCII_SPACE = /[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/g;
 // RFC 3454 table B.1: characters commonly mapped to nothing.
+// biome-ignore lint/suspicious/noMisleadingCharacterClass: RFC 3454 table B.1 lists these code points one by one; each is removed alone, none combines with another here.
 const MAPPED_TO_NOTHING = /[\u00AD\u034F\u1806\u180B-\u180D\u200C\u200D\u2060\uFE00-\uFE0F\uFEFF]/g;
 // Prohibited output (control characters, private use, surrogates, non-characters): the server then
 // uses the password's bytes as they are, and so do we.
-const PROHIBITED = /[\u0000-\u001F\u007F-\u009F\uE000-\uF8FF\uFFF9-\uFFFF\u2FF0-\u2FFB\u200E\u200F\u202A-\u202E\u206A-\u206F]/;
+const PROHIBITED =
+  /[\u0000-\u001F\u007F-\u009F\uE000-\uF8FF\uFFF9-\uFFFF\u2FF0-\u2FFB\u200E\u200F\u202A-\u202E\u206A-\u206F]/;
 
 /**
  * The password as the server normalises it before hashing (SASLprep, RFC 4013): ASCII is

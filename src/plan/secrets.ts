@@ -18,10 +18,12 @@ export type Secrets = Record<string, RoleSecret>;
 
 /** A password and verifier for each role. */
 export function newSecrets(roles: readonly string[]): Secrets {
-  return Object.fromEntries(roles.map((r) => {
-    const password = generatePassword();
-    return [r, { password, verifier: scramVerifier(password) }];
-  }));
+  return Object.fromEntries(
+    roles.map((r) => {
+      const password = generatePassword();
+      return [r, { password, verifier: scramVerifier(password) }];
+    }),
+  );
 }
 
 /** A fresh key for the plan's HMAC: kept only in the secrets file, so plan.json cannot be re-signed without it. */
@@ -41,7 +43,9 @@ export function readPlanKey(path: string): string | null {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new SecretsError(`Cannot read the plan's secrets file "${path}" (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); it holds the key that proves plan.json is the plan as made`);
+    throw new SecretsError(
+      `Cannot read the plan's secrets file "${path}" (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); it holds the key that proves plan.json is the plan as made`,
+    );
   }
   try {
     const key = (JSON.parse(text) as { planKey?: unknown }).planKey;
@@ -65,8 +69,7 @@ export function writeSecrets(path: string, text: string): void {
 }
 
 /** A secrets file that cannot be used, and why. */
-export class SecretsError extends RefusedError {
-}
+export class SecretsError extends RefusedError {}
 
 /** Reads the secrets file, checking its mode and that it is the one the plan was made with. */
 export function readSecrets(path: string, expectedSha256: string): Secrets {
@@ -74,10 +77,18 @@ export function readSecrets(path: string, expectedSha256: string): Secrets {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new SecretsError(`Cannot read the plan's secrets file "${path}" (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); without it the new roles' passwords are unknown: make a new plan`);
+    throw new SecretsError(
+      `Cannot read the plan's secrets file "${path}" (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); without it the new roles' passwords are unknown: make a new plan`,
+    );
   }
   const mode = statSync(path).mode & 0o777;
-  if ((mode & 0o077) !== 0) throw new SecretsError(`"${path}" has mode ${mode.toString(8).padStart(4, '0')}: other accounts may have read the passwords; make a new plan (the old passwords were never set)`);
-  if (sha256Text(text) !== expectedSha256) throw new SecretsError(`"${path}" is not the secrets file this plan was made with (its sha256 differs); make a new plan`);
+  if ((mode & 0o077) !== 0)
+    throw new SecretsError(
+      `"${path}" has mode ${mode.toString(8).padStart(4, '0')}: other accounts may have read the passwords; make a new plan (the old passwords were never set)`,
+    );
+  if (sha256Text(text) !== expectedSha256)
+    throw new SecretsError(
+      `"${path}" is not the secrets file this plan was made with (its sha256 differs); make a new plan`,
+    );
   return (JSON.parse(text) as { roles: Secrets }).roles;
 }

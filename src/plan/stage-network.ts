@@ -21,14 +21,35 @@ export const sha256 = (text: string) => createHash('sha256').update(text, 'utf8'
 /** The bytes pg_hba.conf gets for `text`: one per character when it was read as Latin-1. */
 export const hbaBytes = (text: string, encoding: 'utf8' | 'latin1' = 'utf8') => Buffer.from(text, encoding);
 
-const hbaSha256 = (input: PlanInput, text: string) => createHash('sha256').update(hbaBytes(text, input.hba.encoding)).digest('hex');
+const hbaSha256 = (input: PlanInput, text: string) =>
+  createHash('sha256').update(hbaBytes(text, input.hba.encoding)).digest('hex');
 
-export const fileState = (f: FileBinding): State => ({ of: 'file', path: f.path, sha256: f.sha256, mode: f.mode, uid: f.uid, gid: f.gid });
+export const fileState = (f: FileBinding): State => ({
+  of: 'file',
+  path: f.path,
+  sha256: f.sha256,
+  mode: f.mode,
+  uid: f.uid,
+  gid: f.gid,
+});
 
 /** Every file the plan may change, in backup order: pg_hba.conf first, consumer files last. */
 export function touchedFiles(input: PlanInput): FileBinding[] {
-  const files = [input.hba.binding, input.configFile, input.autoConf, ...(input.identFile ? [input.identFile] : []), ...input.consumers.map((c) => c.binding)];
-  return files.map(({ path, sha256, mode, uid, gid, link }) => ({ path, sha256, mode, uid, gid, ...(link ? { link } : {}) }));
+  const files = [
+    input.hba.binding,
+    input.configFile,
+    input.autoConf,
+    ...(input.identFile ? [input.identFile] : []),
+    ...input.consumers.map((c) => c.binding),
+  ];
+  return files.map(({ path, sha256, mode, uid, gid, link }) => ({
+    path,
+    sha256,
+    mode,
+    uid,
+    gid,
+    ...(link ? { link } : {}),
+  }));
 }
 
 /** Where the preflight backup keeps a file, relative to the plan directory: numbered in binding order, so equal base names stay apart. */
@@ -41,13 +62,21 @@ export function backupPath(files: readonly { path: string }[], path: string): st
 export const backupFor = (input: PlanInput, path: string) => backupPath(touchedFiles(input), path);
 
 /** The undo that puts a bound file back from the preflight backup (a symlink as a link to its target). */
-export const restoreUndo = (input: PlanInput, f: FileBinding): Action => ({ do: 'restore-file', path: f.path, backup: backupFor(input, f.path), ...(f.link ? { link: f.link } : {}) });
+export const restoreUndo = (input: PlanInput, f: FileBinding): Action => ({
+  do: 'restore-file',
+  path: f.path,
+  backup: backupFor(input, f.path),
+  ...(f.link ? { link: f.link } : {}),
+});
 
 /** An address inside a CIDR range to probe from: its first host. */
 export function sampleAddress(cidr: string): string {
   const [addr, bits] = cidr.split('/') as [string, string];
   if (addr.includes(':')) return addr.endsWith('::') ? `${addr}1` : addr;
-  const n = addr.split('.').map(Number).reduce((a, b) => a * 256 + b, 0);
+  const n = addr
+    .split('.')
+    .map(Number)
+    .reduce((a, b) => a * 256 + b, 0);
   const size = 2 ** (32 - Number(bits));
   const host = size > 2 ? n - (n % size) + 1 : n;
   return [24, 16, 8, 0].map((s) => Math.floor(host / 2 ** s) % 256).join('.');
@@ -87,12 +116,31 @@ export function autoConfUndo(input: PlanInput, name: string): Action {
   return { do: 'sql', database: 'postgres', statements: [`ALTER SYSTEM RESET ${name}`] };
 }
 
-function hbaStep(input: PlanInput, id: string, stage: 'canary' | 'flip', description: string, content: string, before: string | null): Step {
+function hbaStep(
+  input: PlanInput,
+  id: string,
+  stage: 'canary' | 'flip',
+  description: string,
+  content: string,
+  before: string | null,
+): Step {
   const h = input.hba.binding;
-  const beforeState: State = before === null ? fileState(h) : { ...fileState(h), sha256: hbaSha256(input, before) } as State;
+  const beforeState: State =
+    before === null ? fileState(h) : ({ ...fileState(h), sha256: hbaSha256(input, before) } as State);
   return {
-    id, stage, kind: 'file', description,
-    forward: { do: 'write-file', path: h.path, content, mode: h.mode!, uid: h.uid!, gid: h.gid!, ...(input.hba.encoding === 'latin1' ? { encoding: 'latin1' as const } : {}) },
+    id,
+    stage,
+    kind: 'file',
+    description,
+    forward: {
+      do: 'write-file',
+      path: h.path,
+      content,
+      mode: h.mode!,
+      uid: h.uid!,
+      gid: h.gid!,
+      ...(input.hba.encoding === 'latin1' ? { encoding: 'latin1' as const } : {}),
+    },
     verify: [{ check: 'hba-valid', path: h.path }],
     undo: restoreUndo(input, h),
     before: [beforeState],
@@ -104,18 +152,40 @@ function hbaStep(input: PlanInput, id: string, stage: 'canary' | 'flip', descrip
 
 function reloadStep(id: string, stage: 'canary' | 'flip', description: string, verify: Check[]): Step {
   return {
-    id, stage, kind: 'reload', description, forward: { do: 'reload' }, verify, undo: { do: 'reload' },
-    before: [{ of: 'none' }], after: [{ of: 'none' }], transactional: false, restartRequired: false,
+    id,
+    stage,
+    kind: 'reload',
+    description,
+    forward: { do: 'reload' },
+    verify,
+    undo: { do: 'reload' },
+    before: [{ of: 'none' }],
+    after: [{ of: 'none' }],
+    transactional: false,
+    restartRequired: false,
   };
 }
 
 export function canarySteps(input: PlanInput, edits: HbaEdits): Step[] {
-  const from: Source = { address: sampleAddress(input.spec.network.trustedRanges[0]!), range: input.spec.network.trustedRanges[0]! };
+  const from: Source = {
+    address: sampleAddress(input.spec.network.trustedRanges[0]!),
+    range: input.spec.network.trustedRanges[0]!,
+  };
   const steps: Step[] = [
-    hbaStep(input, 'canary/hba', 'canary',
+    hbaStep(
+      input,
+      'canary/hba',
+      'canary',
       `Add one scram-sha-256 rule per new role and trusted range above the existing rules of ${input.hba.file} (${lines(input.spec.roles.length * input.spec.network.trustedRanges.length)}); validated with pg_hba_file_rules before the reload`,
-      edits.canaryText, null),
-    reloadStep('canary/reload', 'canary', `Reload the configuration so the canary rules${input.snapshot.settings.password_encryption === 'scram-sha-256' ? '' : ' and password_encryption'} take effect`, []),
+      edits.canaryText,
+      null,
+    ),
+    reloadStep(
+      'canary/reload',
+      'canary',
+      `Reload the configuration so the canary rules${input.snapshot.settings.password_encryption === 'scram-sha-256' ? '' : ' and password_encryption'} take effect`,
+      [],
+    ),
   ];
   for (const r of input.spec.roles) {
     const database = r.databases[0]!;
@@ -124,22 +194,38 @@ export function canarySteps(input: PlanInput, edits: HbaEdits): Step[] {
       stage: 'canary',
       kind: 'probe',
       description: `Prove ${r.name}'s password under scram-sha-256 from ${from.address}: without a password the server asks for one; with it, the login works`,
-      forward: { do: 'probe', checks: [
-        { check: 'auth', user: r.name, database, from, expect: 'password-required' },
-        { check: 'login', role: r.name, database, from, expect: 'ok' },
-      ] },
-      verify: [], undo: null, before: [{ of: 'none' }], after: [{ of: 'none' }], transactional: false, restartRequired: false,
+      forward: {
+        do: 'probe',
+        checks: [
+          { check: 'auth', user: r.name, database, from, expect: 'password-required' },
+          { check: 'login', role: r.name, database, from, expect: 'ok' },
+        ],
+      },
+      verify: [],
+      undo: null,
+      before: [{ of: 'none' }],
+      after: [{ of: 'none' }],
+      transactional: false,
+      restartRequired: false,
     });
   }
   return steps;
 }
 
 export function flipSteps(input: PlanInput, edits: HbaEdits, superusers: string[]): Step[] {
-  const from: Source = { address: sampleAddress(input.spec.network.trustedRanges[0]!), range: input.spec.network.trustedRanges[0]! };
+  const from: Source = {
+    address: sampleAddress(input.spec.network.trustedRanges[0]!),
+    range: input.spec.network.trustedRanges[0]!,
+  };
   const steps: Step[] = [
-    hbaStep(input, 'flip/hba', 'flip',
+    hbaStep(
+      input,
+      'flip/hba',
+      'flip',
       `Flip ${input.hba.file}: trust, password and md5 over the network become scram-sha-256, wide ranges are narrowed to the trusted ranges, superusers are rejected over the network, local peer is kept for ${input.serverUser.name} (${lines(edits.changes.length)} changed or added)`,
-      edits.finalText, edits.canaryText),
+      edits.finalText,
+      edits.canaryText,
+    ),
   ];
   const files = [input.configFile, input.hba.binding, ...(input.identFile ? [input.identFile] : [])];
   for (const f of files) {
@@ -170,19 +256,33 @@ export function flipSteps(input: PlanInput, edits: HbaEdits, superusers: string[
       stage: 'flip',
       kind: 'sql',
       description: `Write listen_addresses = '${listen}' with ALTER SYSTEM. RESTART REQUIRED: it takes effect only when the server restarts, which pgharden does not do`,
-      forward: { do: 'sql', database: 'postgres', statements: [`ALTER SYSTEM SET listen_addresses = '${listen.replaceAll("'", "''")}'`] },
+      forward: {
+        do: 'sql',
+        database: 'postgres',
+        statements: [`ALTER SYSTEM SET listen_addresses = '${listen.replaceAll("'", "''")}'`],
+      },
       verify: [],
       undo: autoConfUndo(input, 'listen_addresses'),
-      before: [{ of: 'auto-setting', name: 'listen_addresses', value: input.autoConf.settings.listen_addresses ?? null }],
+      before: [
+        { of: 'auto-setting', name: 'listen_addresses', value: input.autoConf.settings.listen_addresses ?? null },
+      ],
       after: [{ of: 'auto-setting', name: 'listen_addresses', value: listen }],
       transactional: false,
       restartRequired: true,
     });
   }
   const su = superusers[0];
-  steps.push(reloadStep('flip/reload', 'flip', 'Reload so the flipped rules are in force, then confirm by probe', [
-    ...(su ? [{ check: 'auth' as const, user: su, database: 'postgres', from, expect: 'refused' as const }] : []),
-    ...input.spec.roles.map((r) => ({ check: 'auth' as const, user: r.name, database: r.databases[0]!, from, expect: 'password-required' as const })),
-  ]));
+  steps.push(
+    reloadStep('flip/reload', 'flip', 'Reload so the flipped rules are in force, then confirm by probe', [
+      ...(su ? [{ check: 'auth' as const, user: su, database: 'postgres', from, expect: 'refused' as const }] : []),
+      ...input.spec.roles.map((r) => ({
+        check: 'auth' as const,
+        user: r.name,
+        database: r.databases[0]!,
+        from,
+        expect: 'password-required' as const,
+      })),
+    ]),
+  );
   return steps;
 }

@@ -53,7 +53,10 @@ export function roleSteps(input: PlanInput): Step[] {
       verify: [],
       undo: { do: 'sql', database: 'postgres', statements: [`DROP ROLE IF EXISTS ${quoteIdent(r.name)}`] },
       before: [{ of: 'role', name: r.name, exists: false }],
-      after: [{ of: 'role', name: r.name, exists: true }, { of: 'mark', role: r.name, step: createId, present: true }],
+      after: [
+        { of: 'role', name: r.name, exists: true },
+        { of: 'mark', role: r.name, step: createId, present: true },
+      ],
       transactional: true,
       restartRequired: false,
     });
@@ -62,13 +65,23 @@ export function roleSteps(input: PlanInput): Step[] {
       done.push(id);
       const grants = instantiateStatements(template, { role: r.name, database: db, schema: r.schema });
       // Tables that stay read-only (e.g. a kill switch): the template granted writes on every table.
-      const readOnly = r.readOnlyTables.map((t) => `REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON TABLE ${qualified(t, r.schema)} FROM ${quoteIdent(r.name)}`);
+      const readOnly = r.readOnlyTables.map(
+        (t) => `REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON TABLE ${qualified(t, r.schema)} FROM ${quoteIdent(r.name)}`,
+      );
       steps.push({
         id,
         stage: 'roles',
         kind: 'sql',
         description: `Grant ${r.name} the "${r.template}" privileges in database ${db}, schema ${r.schema}${r.readOnlyTables.length ? `; ${r.readOnlyTables.join(', ')} ${r.readOnlyTables.length === 1 ? 'stays' : 'stay'} read-only` : ''}`,
-        forward: { do: 'sql', database: db, statements: [...grants, ...readOnly, `COMMENT ON ROLE ${quoteIdent(r.name)} IS ${literal(markComment(input.name, done))}`] },
+        forward: {
+          do: 'sql',
+          database: db,
+          statements: [
+            ...grants,
+            ...readOnly,
+            `COMMENT ON ROLE ${quoteIdent(r.name)} IS ${literal(markComment(input.name, done))}`,
+          ],
+        },
         verify: [],
         undo: { do: 'sql', database: db, statements: revokeAll(r.name) },
         before: [{ of: 'mark', role: r.name, step: id, present: false }],
@@ -86,7 +99,11 @@ export function roleSteps(input: PlanInput): Step[] {
       stage: 'roles',
       kind: 'sql',
       description: `Store every password set from now on as a SCRAM-SHA-256 verifier (password_encryption is ${input.snapshot.settings.password_encryption ?? 'unknown'}; ALTER SYSTEM writes postgresql.auto.conf; takes effect at the next reload)`,
-      forward: { do: 'sql', database: 'postgres', statements: ["ALTER SYSTEM SET password_encryption = 'scram-sha-256'"] },
+      forward: {
+        do: 'sql',
+        database: 'postgres',
+        statements: ["ALTER SYSTEM SET password_encryption = 'scram-sha-256'"],
+      },
       verify: [],
       undo: autoConfUndo(input, 'password_encryption'),
       before: [{ of: 'auto-setting', name: 'password_encryption', value: pe }],
@@ -102,5 +119,7 @@ export function roleSteps(input: PlanInput): Step[] {
 /** `schema.table` from a spec entry that may or may not name its schema. */
 export function qualified(table: string, schema: string): string {
   const dot = table.indexOf('.');
-  return dot === -1 ? `${quoteIdent(schema)}.${quoteIdent(table)}` : `${quoteIdent(table.slice(0, dot))}.${quoteIdent(table.slice(dot + 1))}`;
+  return dot === -1
+    ? `${quoteIdent(schema)}.${quoteIdent(table)}`
+    : `${quoteIdent(table.slice(0, dot))}.${quoteIdent(table.slice(dot + 1))}`;
 }

@@ -34,7 +34,9 @@ function dml(t: TableFacts): Record<'select' | 'insert' | 'update' | 'delete', s
   return {
     select: `SELECT 1 FROM ${table(t)} LIMIT 1`,
     insert: `INSERT INTO ${table(t)} SELECT * FROM ${table(t)} WHERE false`,
-    update: col ? `UPDATE ${table(t)} SET ${col} = ${col} WHERE false` : `UPDATE ${table(t)} SET ctid = ctid WHERE false`,
+    update: col
+      ? `UPDATE ${table(t)} SET ${col} = ${col} WHERE false`
+      : `UPDATE ${table(t)} SET ctid = ctid WHERE false`,
     delete: `DELETE FROM ${table(t)} WHERE false`,
   };
 }
@@ -45,11 +47,27 @@ function privilegeChecks(input: PlanInput, role: PlanInput['spec']['roles'][numb
   const readOnly = new Set(role.readOnlyTables.map((t) => qualified(t, role.schema)));
   const writable = inSchema.find((t) => !readOnly.has(table(t)));
   const checks: Check[] = [];
-  const grants = new Set(template.tablePrivileges.includes('all') ? ['select', 'insert', 'update', 'delete', 'truncate'] : template.tablePrivileges);
-  const check = (sql: string, expect: 'allowed' | 'denied'): Check => ({ check: 'privilege', role: role.name, database: db, sql, expect });
-  checks.push(check(`CREATE TABLE ${quoteIdent(role.schema)}.pgharden_probe (id int)`, template.createsInSchema ? 'allowed' : 'denied'));
+  const grants = new Set(
+    template.tablePrivileges.includes('all')
+      ? ['select', 'insert', 'update', 'delete', 'truncate']
+      : template.tablePrivileges,
+  );
+  const check = (sql: string, expect: 'allowed' | 'denied'): Check => ({
+    check: 'privilege',
+    role: role.name,
+    database: db,
+    sql,
+    expect,
+  });
+  checks.push(
+    check(
+      `CREATE TABLE ${quoteIdent(role.schema)}.pgharden_probe (id int)`,
+      template.createsInSchema ? 'allowed' : 'denied',
+    ),
+  );
   if (writable) {
-    for (const [priv, sql] of Object.entries(dml(writable))) checks.push(check(sql, grants.has(priv) ? 'allowed' : 'denied'));
+    for (const [priv, sql] of Object.entries(dml(writable)))
+      checks.push(check(sql, grants.has(priv) ? 'allowed' : 'denied'));
     if (template.kind === 'app') {
       checks.push(check(`ALTER TABLE ${table(writable)} ADD COLUMN pgharden_probe int`, 'denied'));
       checks.push(check(`DROP TABLE ${table(writable)}`, 'denied'));
@@ -58,51 +76,103 @@ function privilegeChecks(input: PlanInput, role: PlanInput['spec']['roles'][numb
   }
   for (const t of inSchema.filter((x) => readOnly.has(table(x)))) {
     const q = dml(t);
-    checks.push(check(q.select, grants.has('select') ? 'allowed' : 'denied'), check(q.insert, 'denied'), check(q.update, 'denied'), check(q.delete, 'denied'));
+    checks.push(
+      check(q.select, grants.has('select') ? 'allowed' : 'denied'),
+      check(q.insert, 'denied'),
+      check(q.update, 'denied'),
+      check(q.delete, 'denied'),
+    );
   }
   return checks;
 }
 
 export function verifySteps(input: PlanInput, after: ConnectionMatrix, superusers: string[]): Step[] {
-  const none = { verify: [], undo: null, before: [{ of: 'none' as const }], after: [{ of: 'none' as const }], transactional: false, restartRequired: false };
+  const none = {
+    verify: [],
+    undo: null,
+    before: [{ of: 'none' as const }],
+    after: [{ of: 'none' as const }],
+    transactional: false,
+    restartRequired: false,
+  };
   const steps: Step[] = [];
   const auth: Check[] = [];
   for (const role of after.roles) {
     for (const src of networkSources(after)) {
       const expect = passwordlessAnswer(after.cells[role]![src.label]!);
-      if (expect && expect !== 'ok') auth.push({ check: 'auth', user: role, database: after.database, from: { address: src.address, ...(src.label.includes('/') ? { range: src.label } : {}) }, expect });
+      if (expect && expect !== 'ok')
+        auth.push({
+          check: 'auth',
+          user: role,
+          database: after.database,
+          from: { address: src.address, ...(src.label.includes('/') ? { range: src.label } : {}) },
+          expect,
+        });
     }
   }
   steps.push({
-    id: 'verify/passwordless', stage: 'verify', kind: 'probe',
+    id: 'verify/passwordless',
+    stage: 'verify',
+    kind: 'probe',
     description: `No role gets in over TCP without a password, and ${superusers.length ? superusers.join(', ') : 'no superuser'} ${superusers.length === 1 ? 'is' : 'are'} refused over the network (${auth.length} probes, none sends a password)`,
-    forward: { do: 'probe', checks: auth }, ...none,
+    forward: { do: 'probe', checks: auth },
+    ...none,
   });
   steps.push({
-    id: 'verify/admin-path', stage: 'verify', kind: 'probe',
+    id: 'verify/admin-path',
+    stage: 'verify',
+    kind: 'probe',
     description: `The admin path is kept: ${input.serverUser.name} over the local socket with peer`,
-    forward: { do: 'probe', checks: [{ check: 'auth', user: input.serverUser.name, database: 'postgres', from: 'local', expect: 'ok' }] }, ...none,
+    forward: {
+      do: 'probe',
+      checks: [{ check: 'auth', user: input.serverUser.name, database: 'postgres', from: 'local', expect: 'ok' }],
+    },
+    ...none,
   });
   for (const r of input.spec.roles) {
     for (const db of r.databases) {
       steps.push({
-        id: `verify/privileges-${r.name}-${db}`, stage: 'verify', kind: 'probe',
+        id: `verify/privileges-${r.name}-${db}`,
+        stage: 'verify',
+        kind: 'probe',
         description: `${r.name} in ${db}: what "${r.template}" grants works, everything else is refused (each statement runs in a transaction that is rolled back)`,
-        forward: { do: 'probe', checks: privilegeChecks(input, r, db) }, ...none,
+        forward: { do: 'probe', checks: privilegeChecks(input, r, db) },
+        ...none,
       });
     }
   }
   // Consumers connect from the trusted ranges: their old identity is tried from there.
-  const consumerSource = after.sources.find((s) => s.address === sampleAddress(input.spec.network.trustedRanges[0]!)) ?? networkSources(after)[0]!;
+  const consumerSource =
+    after.sources.find((s) => s.address === sampleAddress(input.spec.network.trustedRanges[0]!)) ??
+    networkSources(after)[0]!;
   for (const c of input.consumers) {
     const oldAnswer = passwordlessAnswer(after.cells[c.oldUser]?.[consumerSource.label] ?? 'no entry');
     steps.push({
-      id: `verify/consumer-${c.name}`, stage: 'verify', kind: 'probe',
+      id: `verify/consumer-${c.name}`,
+      stage: 'verify',
+      kind: 'probe',
       description: `${c.name}: its new connection string logs in; its old identity (${c.oldUser}, no password) does not`,
-      forward: { do: 'probe', checks: [
-        { check: 'consumer-dsn', consumer: c.name, path: c.path, expect: 'ok' },
-        ...(oldAnswer && oldAnswer !== 'ok' ? [{ check: 'auth' as const, user: c.oldUser, database: c.database ?? 'postgres', from: { address: consumerSource.address, ...(consumerSource.label.includes('/') ? { range: consumerSource.label } : {}) }, expect: oldAnswer }] : []),
-      ] }, ...none,
+      forward: {
+        do: 'probe',
+        checks: [
+          { check: 'consumer-dsn', consumer: c.name, path: c.path, expect: 'ok' },
+          ...(oldAnswer && oldAnswer !== 'ok'
+            ? [
+                {
+                  check: 'auth' as const,
+                  user: c.oldUser,
+                  database: c.database ?? 'postgres',
+                  from: {
+                    address: consumerSource.address,
+                    ...(consumerSource.label.includes('/') ? { range: consumerSource.label } : {}),
+                  },
+                  expect: oldAnswer,
+                },
+              ]
+            : []),
+        ],
+      },
+      ...none,
     });
   }
   return steps;

@@ -23,7 +23,10 @@ export class PlanFileError extends PghardenError {
   /** `refused`: the plan was changed since it was made (exit 3), rather than missing or unreadable (exit 2). */
   readonly exitCode: ExitCode;
 
-  constructor(message: string, readonly refused = false) {
+  constructor(
+    message: string,
+    readonly refused = false,
+  ) {
     super(message);
     this.exitCode = refused ? EXIT.refused : EXIT.usage;
   }
@@ -42,7 +45,9 @@ function writeNew(path: string, text: string, mode: number): void {
 /** Creates the plan directory; refuses one that already holds a plan. */
 export function createPlanDir(dir: string): void {
   if (existsSync(join(dir, PLAN_FILE)) || existsSync(join(dir, SECRETS_FILE))) {
-    throw new PlanFileError(`${dir} already holds a plan; choose another --out, or remove that directory if the plan was never applied`);
+    throw new PlanFileError(
+      `${dir} already holds a plan; choose another --out, or remove that directory if the plan was never applied`,
+    );
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
 }
@@ -113,7 +118,8 @@ export function rollbackScript(plan: Plan): string {
   ].join('\n');
 }
 
-const hmacOf = (key: string, text: string) => createHmac('sha256', Buffer.from(key, 'hex')).update(text, 'utf8').digest('hex');
+const hmacOf = (key: string, text: string) =>
+  createHmac('sha256', Buffer.from(key, 'hex')).update(text, 'utf8').digest('hex');
 
 /** Writes plan.json, its HMAC and rollback.sh into a directory made with createPlanDir (secrets first, by the caller). */
 export function savePlan(dir: string, plan: Plan, planKey: string): void {
@@ -136,7 +142,10 @@ function checkSignature(dir: string, file: string, text: string, o: LoadPlanOpti
   const key = readPlanKey(join(dir, SECRETS_FILE));
   if (key === null) {
     if (o.keyOptional) return;
-    throw new PlanFileError(`Cannot check that ${file} is the plan as it was made: ${join(dir, SECRETS_FILE)} is missing or holds no plan key. Nothing was done; make a new plan (pgharden plan --spec ...)`, true);
+    throw new PlanFileError(
+      `Cannot check that ${file} is the plan as it was made: ${join(dir, SECRETS_FILE)} is missing or holds no plan key. Nothing was done; make a new plan (pgharden plan --spec ...)`,
+      true,
+    );
   }
   let saved: string;
   try {
@@ -147,7 +156,10 @@ function checkSignature(dir: string, file: string, text: string, o: LoadPlanOpti
   const want = Buffer.from(hmacOf(key, text), 'hex');
   const got = Buffer.from(/^[0-9a-f]{64}$/.test(saved) ? saved : '', 'hex');
   if (got.length !== want.length || !timingSafeEqual(got, want)) {
-    throw new PlanFileError(`${file} does not match its keyed signature (${join(dir, SIGNATURE_FILE)}): it has been edited since it was made, even if its id was recomputed. Nothing was done; make a new plan (pgharden plan --spec ...)`, true);
+    throw new PlanFileError(
+      `${file} does not match its keyed signature (${join(dir, SIGNATURE_FILE)}): it has been edited since it was made, even if its id was recomputed. Nothing was done; make a new plan (pgharden plan --spec ...)`,
+      true,
+    );
   }
 }
 
@@ -159,19 +171,30 @@ export function loadPlan(dir: string, o: LoadPlanOptions = {}): Plan {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new PlanFileError(code === 'ENOENT' ? `No plan at ${file}; make one with: pgharden plan --spec harden.yaml --out ${dir}` : `Cannot read ${file}: ${(err as Error).message}`);
+    throw new PlanFileError(
+      code === 'ENOENT'
+        ? `No plan at ${file}; make one with: pgharden plan --spec harden.yaml --out ${dir}`
+        : `Cannot read ${file}: ${(err as Error).message}`,
+    );
   }
   let plan: Plan;
   try {
     plan = JSON.parse(text) as Plan;
   } catch (err) {
-    throw new PlanFileError(`${file} is not valid JSON (${(err as Error).message}); has it been edited? Make a new plan`);
+    throw new PlanFileError(
+      `${file} is not valid JSON (${(err as Error).message}); has it been edited? Make a new plan`,
+    );
   }
   if (plan.schemaVersion !== 1 || typeof plan.id !== 'string' || !Array.isArray(plan.steps)) {
-    throw new PlanFileError(`${file} is not a pgharden plan of a version this pgharden reads (schemaVersion ${String(plan.schemaVersion)})`);
+    throw new PlanFileError(
+      `${file} is not a pgharden plan of a version this pgharden reads (schemaVersion ${String(plan.schemaVersion)})`,
+    );
   }
   if (planId(plan) !== plan.id) {
-    throw new PlanFileError(`${file} does not match its id ${plan.id.slice(0, 12)}…: it has been edited since it was made. Nothing was done; make a new plan (pgharden plan --spec ...)`, true);
+    throw new PlanFileError(
+      `${file} does not match its id ${plan.id.slice(0, 12)}…: it has been edited since it was made. Nothing was done; make a new plan (pgharden plan --spec ...)`,
+      true,
+    );
   }
   checkSignature(dir, file, text, o);
   return rebased(plan, resolve(dir));
@@ -188,7 +211,7 @@ const madeIn = (plan: Plan) => plan.rollback.command.replace(/^pgharden rollback
 function rebased(plan: Plan, dir: string): Plan {
   const old = madeIn(plan);
   if (old === dir || old === '') return plan;
-  const at = new RegExp(`${old.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=$|[/'"\s])`, 'g');
+  const at = new RegExp(`${old.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=$|[/'"s])`, 'g');
   const walk = (v: unknown): unknown => {
     if (typeof v === 'string') return v.replace(at, dir);
     if (Array.isArray(v)) return v.map(walk);

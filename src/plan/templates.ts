@@ -30,7 +30,10 @@ export interface RoleTemplate {
 
 /** A template that cannot be used, with the statement that made it so. */
 export class TemplateError extends InputError {
-  constructor(readonly file: string, message: string) {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
     super(`Role template "${file}": ${message}`);
   }
 }
@@ -71,15 +74,19 @@ function appViolation(kind: string, body: Record<string, unknown>): string | und
   if (kind === 'GrantStmt' || kind === 'AlterDefaultPrivilegesStmt') {
     // ALTER DEFAULT PRIVILEGES carries its GRANT as `action`, with the GrantStmt fields unwrapped.
     const grant = (kind === 'GrantStmt' ? body : body.action) as {
-      is_grant?: boolean; privileges?: { AccessPriv: { priv_name?: string } }[]; grant_option?: boolean;
+      is_grant?: boolean;
+      privileges?: { AccessPriv: { priv_name?: string } }[];
+      grant_option?: boolean;
     };
     if (!grant.is_grant) return undefined; // REVOKE only takes away
     if (grant.grant_option) return 'grants WITH GRANT OPTION to an application role';
-    if (!grant.privileges) return 'grants ALL PRIVILEGES (which include CREATE, TRUNCATE, REFERENCES and TRIGGER) to an application role';
+    if (!grant.privileges)
+      return 'grants ALL PRIVILEGES (which include CREATE, TRUNCATE, REFERENCES and TRIGGER) to an application role';
     const bad = grant.privileges.map((p) => p.AccessPriv.priv_name ?? 'all').filter((p) => !APP_PRIVILEGES.has(p));
     return bad.length ? `grants ${bad.map((p) => p.toUpperCase()).join(', ')} to an application role` : undefined;
   }
-  if (kind === 'AlterOwnerStmt' || kind === 'AlterTableStmt' || kind === 'ReassignOwnedStmt') return 'hands ownership or DDL to an application role';
+  if (kind === 'AlterOwnerStmt' || kind === 'AlterTableStmt' || kind === 'ReassignOwnedStmt')
+    return 'hands ownership or DDL to an application role';
   if (kind === 'GrantRoleStmt') return 'makes the application role a member of another role';
   return `runs ${kind.replace(/Stmt$/, '')}, which an application role template may not contain`;
 }
@@ -111,10 +118,20 @@ export async function checkTemplate(file: string, sql: string): Promise<RoleTemp
   const tablePrivileges = new Set<string>();
   let createsInSchema = false;
   for (const s of tree.stmts ?? []) {
-    const g = (s.stmt as { GrantStmt?: { is_grant?: boolean; targtype?: string; objtype?: string; privileges?: { AccessPriv: { priv_name?: string } }[] } }).GrantStmt;
+    const g = (
+      s.stmt as {
+        GrantStmt?: {
+          is_grant?: boolean;
+          targtype?: string;
+          objtype?: string;
+          privileges?: { AccessPriv: { priv_name?: string } }[];
+        };
+      }
+    ).GrantStmt;
     if (!g?.is_grant) continue;
     const privs = g.privileges?.map((p) => p.AccessPriv.priv_name ?? 'all') ?? ['all'];
-    if (g.objtype === 'OBJECT_TABLE' && g.targtype === 'ACL_TARGET_ALL_IN_SCHEMA') privs.forEach((p) => tablePrivileges.add(p));
+    if (g.objtype === 'OBJECT_TABLE' && g.targtype === 'ACL_TARGET_ALL_IN_SCHEMA')
+      for (const p of privs) tablePrivileges.add(p);
     if (g.objtype === 'OBJECT_SCHEMA' && (privs.includes('create') || privs.includes('all'))) createsInSchema = true;
   }
   return { name, file, kind, sql, statements, tablePrivileges: [...tablePrivileges].sort(), createsInSchema };
@@ -123,7 +140,9 @@ export async function checkTemplate(file: string, sql: string): Promise<RoleTemp
 /** Every template in a directory (the built-in ones by default), checked. */
 export async function loadTemplates(dir = BUILTIN_TEMPLATES): Promise<Map<string, RoleTemplate>> {
   const out = new Map<string, RoleTemplate>();
-  for (const f of readdirSync(dir).filter((n) => n.endsWith('.sql')).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((n) => n.endsWith('.sql'))
+    .sort()) {
     const file = join(dir, f);
     const t = await checkTemplate(file, readFileSync(file, 'utf8'));
     out.set(t.name, t);

@@ -121,7 +121,6 @@ export interface UnmappedRole {
   fate: string;
 }
 
-
 /** A connection without its password: a libpq keyword/value string and/or a Debian cluster. */
 export interface PlanTarget {
   dsn?: string;
@@ -137,13 +136,30 @@ export interface Plan {
   pgharden: string;
   /** How the plan's cluster was reached (never a password): review uses it when no flag is given. */
   target: PlanTarget;
-  server: { major: number; version: string; hbaFile: string; configFile: string; autoConfFile: string; dataDirectory: string; adminRole: string; socketDir: string | null };
+  server: {
+    major: number;
+    version: string;
+    hbaFile: string;
+    configFile: string;
+    autoConfFile: string;
+    dataDirectory: string;
+    adminRole: string;
+    socketDir: string | null;
+  };
   binding: Binding;
   /** sha256 of the secrets file: a plan and its secrets belong together. */
   secretsSha256: string;
   trustedRanges: string[];
   roles: { name: string; template: string; databases: string[]; schema: string; readOnlyTables: string[] }[];
-  consumers: { name: string; path: string; format: string; key?: string; role: string; oldUser: string; database: string | null }[];
+  consumers: {
+    name: string;
+    path: string;
+    format: string;
+    key?: string;
+    role: string;
+    oldUser: string;
+    database: string | null;
+  }[];
   unmapped: UnmappedRole[];
   /** Items that need a restart or an operator decision; never done silently. */
   notices: string[];

@@ -84,7 +84,9 @@ export function trackGroup(): TrackedGroup {
   const slot = { pgid: 0 };
   live.add(slot);
   return {
-    started: (pgid) => void (slot.pgid = pgid),
+    started: (pgid) => {
+      slot.pgid = pgid;
+    },
     ended: () => {
       live.delete(slot);
       if (live.size === 0 && !ending) uninstall();

@@ -92,7 +92,10 @@ export function serverIdentity(): { uid: number; gid: number } {
   const passwd = readFileSync('/etc/passwd', 'utf8')
     .split('\n')
     .find((l) => l.startsWith('postgres:'));
-  if (!passwd) throw new Error('Tests run as root but there is no "postgres" OS user to run the server as: create one with "useradd -r postgres".');
+  if (!passwd)
+    throw new Error(
+      'Tests run as root but there is no "postgres" OS user to run the server as: create one with "useradd -r postgres".',
+    );
   const [, , u, g] = passwd.split(':');
   return { uid: Number(u), gid: Number(g) };
 }
@@ -111,7 +114,22 @@ async function makeCertificate(dir: string, ids: { uid: number; gid: number }): 
   const key = join(dir, 'server.key');
   await runAs(
     'openssl',
-    ['req', '-new', '-x509', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1', '-newkey', 'rsa:2048', '-keyout', key, '-out', cert],
+    [
+      'req',
+      '-new',
+      '-x509',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-newkey',
+      'rsa:2048',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
     { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
     'Making a self-signed certificate',
   );
@@ -132,7 +150,12 @@ export async function startCluster(install: PgInstall, opts: ClusterOptions = {}
   const pgCtl = join(install.bindir, 'pg_ctl');
   const handle = { pgCtl, dataDir, uid: ids.uid, gid: ids.gid, root };
   try {
-    await runAs(join(install.bindir, 'initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'], ids, 'initdb');
+    await runAs(
+      join(install.bindir, 'initdb'),
+      ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'],
+      ids,
+      'initdb',
+    );
     const port = await freePort();
     const settings: Record<string, string> = {
       listen_addresses: '127.0.0.1',
@@ -201,7 +224,9 @@ export async function startCluster(install: PgInstall, opts: ClusterOptions = {}
           // A new backend sees the postmaster's reloaded state; the admin session catches up at its next
           // query. When the new rules refuse a new admin login (a hardened layout), ask the admin session.
           const c = await cluster.connect().catch(() => null);
-          const [now] = c ? (await c.query<{ t: string }>('SELECT pg_conf_load_time()::text AS t')).rows : await cluster.query<{ t: string }>('SELECT pg_conf_load_time()::text AS t');
+          const [now] = c
+            ? (await c.query<{ t: string }>('SELECT pg_conf_load_time()::text AS t')).rows
+            : await cluster.query<{ t: string }>('SELECT pg_conf_load_time()::text AS t');
           await c?.end();
           if (now && now.t !== before?.t) return;
           await new Promise((r) => setTimeout(r, 25));

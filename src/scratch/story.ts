@@ -37,11 +37,14 @@ INSERT INTO agents_kill_switch (id) VALUES (1);
 `;
 
 /** Starts the story cluster with its workspace database. The caller stops it. */
-export async function startStoryCluster(install: PgInstall, opts: { ssl?: boolean; settings?: Record<string, string> } = {}): Promise<Cluster> {
+export async function startStoryCluster(
+  install: PgInstall,
+  opts: { ssl?: boolean; settings?: Record<string, string> } = {},
+): Promise<Cluster> {
   const cluster = await startCluster(install, {
     ...(opts.ssl ? { ssl: true } : {}),
     ...(opts.settings ? { settings: opts.settings } : {}),
-    appendConf: "\n# Added when the VPN went in, \"so the agents can reach it\".\nlisten_addresses = '*'\n",
+    appendConf: '\n# Added when the VPN went in, "so the agents can reach it".\nlisten_addresses = \'*\'\n',
     hbaConf: STORY_HBA,
   });
   try {

@@ -24,7 +24,12 @@ const RESERVED_ROLES = new Set(['public', 'none', 'current_user', 'session_user'
 export function controlCharacter(value: string): string | null {
   const m = CONTROL.exec(value);
   if (!m) return null;
-  const named: Record<string, string> = { '\n': 'a newline', '\r': 'a carriage return', '\t': 'a tab', '\u0000': 'a NUL byte' };
+  const named: Record<string, string> = {
+    '\n': 'a newline',
+    '\r': 'a carriage return',
+    '\t': 'a tab',
+    '\u0000': 'a NUL byte',
+  };
   return named[m[0]] ?? `the control character U+${m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
@@ -33,13 +38,26 @@ export function nameProblems(name: string, kind: NameKind): string[] {
   const out: string[] = [];
   if (name === '') return [`a ${kind} name cannot be empty`];
   const bytes = Buffer.byteLength(name, 'utf8');
-  if (bytes > MAX_NAME_BYTES) out.push(`"${name}" is ${bytes} bytes in UTF-8; PostgreSQL names are at most ${MAX_NAME_BYTES} bytes (longer ones are silently truncated)`);
-  if (kind === 'role' && name.startsWith('pg_')) out.push(`"${name}": role names starting with "pg_" are reserved for PostgreSQL's own roles`);
-  if (kind === 'schema' && name.startsWith('pg_')) out.push(`"${name}": schema names starting with "pg_" are reserved for system schemas`);
-  if (kind === 'role' && name.includes('>')) out.push(`"${name}": pgharden cannot use ">" in a role name (a plan refers to a role's secret as <secret:NAME>); choose another name`);
-  if (kind === 'role' && RESERVED_ROLES.has(name)) out.push(`"${name}" is a reserved role name in PostgreSQL (public, none, current_user, session_user, current_role, user)`);
+  if (bytes > MAX_NAME_BYTES)
+    out.push(
+      `"${name}" is ${bytes} bytes in UTF-8; PostgreSQL names are at most ${MAX_NAME_BYTES} bytes (longer ones are silently truncated)`,
+    );
+  if (kind === 'role' && name.startsWith('pg_'))
+    out.push(`"${name}": role names starting with "pg_" are reserved for PostgreSQL's own roles`);
+  if (kind === 'schema' && name.startsWith('pg_'))
+    out.push(`"${name}": schema names starting with "pg_" are reserved for system schemas`);
+  if (kind === 'role' && name.includes('>'))
+    out.push(
+      `"${name}": pgharden cannot use ">" in a role name (a plan refers to a role's secret as <secret:NAME>); choose another name`,
+    );
+  if (kind === 'role' && RESERVED_ROLES.has(name))
+    out.push(
+      `"${name}" is a reserved role name in PostgreSQL (public, none, current_user, session_user, current_role, user)`,
+    );
   if ((kind === 'role' || kind === 'database') && HBA_KEYWORDS.has(name)) {
-    out.push(`"${name}" is a pg_hba.conf keyword (all, sameuser, samerole, samegroup, replication); choose another ${kind} name`);
+    out.push(
+      `"${name}" is a pg_hba.conf keyword (all, sameuser, samerole, samegroup, replication); choose another ${kind} name`,
+    );
   }
   return out;
 }

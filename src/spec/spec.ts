@@ -8,18 +8,27 @@ import { parseIp, parsePrefix } from '../conf/ip.js';
 import { controlCharacter, nameProblems, type NameKind } from './names.js';
 import { InputError } from '../core/errors.js';
 
-const argv = z.array(z.string().min(1)).min(1, 'needs the program and its arguments, e.g. ["systemctl", "reload", "app"]');
+const argv = z
+  .array(z.string().min(1))
+  .min(1, 'needs the program and its arguments, e.g. ["systemctl", "reload", "app"]');
 
-const cidr = z.string().refine((v) => !v.includes('%'), 'an IPv6 zone (%interface) has no place in a trusted range: pg_hba.conf matches client addresses, which carry no zone; write the range without it, e.g. fe80::/64').refine((v) => {
-  const [addr, bits] = v.split('/');
-  const ip = addr === undefined ? null : parseIp(addr);
-  return ip !== null && bits !== undefined && parsePrefix(bits, ip.family) !== null;
-}, 'must be an address range in CIDR form, e.g. 10.8.0.0/24');
+const cidr = z
+  .string()
+  .refine(
+    (v) => !v.includes('%'),
+    'an IPv6 zone (%interface) has no place in a trusted range: pg_hba.conf matches client addresses, which carry no zone; write the range without it, e.g. fe80::/64',
+  )
+  .refine((v) => {
+    const [addr, bits] = v.split('/');
+    const ip = addr === undefined ? null : parseIp(addr);
+    return ip !== null && bits !== undefined && parsePrefix(bits, ip.family) !== null;
+  }, 'must be an address range in CIDR form, e.g. 10.8.0.0/24');
 
 /** A role, database or schema name, checked as PostgreSQL and pg_hba.conf would take it. */
-const name = (kind: NameKind) => z.string().superRefine((v, ctx) => {
-  for (const message of nameProblems(v, kind)) ctx.addIssue({ code: 'custom', message });
-});
+const name = (kind: NameKind) =>
+  z.string().superRefine((v, ctx) => {
+    for (const message of nameProblems(v, kind)) ctx.addIssue({ code: 'custom', message });
+  });
 
 const SpecSchema = z.strictObject({
   target: z
@@ -27,7 +36,10 @@ const SpecSchema = z.strictObject({
       /** How pgharden connects: any libpq connection string; the libpq environment when absent. */
       dsn: z.string().optional(),
       /** A Debian cluster, VERSION/NAME as pg_lsclusters shows it. */
-      cluster: z.string().regex(/^\d+(\.\d+)?\/[^/\s]+$/, 'must be VERSION/NAME as pg_lsclusters shows it, e.g. 15/main').optional(),
+      cluster: z
+        .string()
+        .regex(/^\d+(\.\d+)?\/[^/\s]+$/, 'must be VERSION/NAME as pg_lsclusters shows it, e.g. 15/main')
+        .optional(),
       dataDir: z.string().optional(),
     })
     .default({}),
@@ -72,7 +84,10 @@ const SpecSchema = z.strictObject({
         /** Its sessions' application_name, to tell them from others on the same old user in pg_stat_activity. */
         application: z.string().min(1).optional(),
         /** The address it connects from, for the same purpose. */
-        clientAddress: z.string().refine((v) => parseIp(v) !== null, 'must be an IP address, e.g. 10.8.0.12').optional(),
+        clientAddress: z
+          .string()
+          .refine((v) => parseIp(v) !== null, 'must be an IP address, e.g. 10.8.0.12')
+          .optional(),
         /** How long apply waits for the consumer's old sessions to go before it stops (seconds). */
         drainTimeout: z.number().int().min(1).max(86_400).default(300),
         reload: argv.optional(),
@@ -88,8 +103,15 @@ export type Spec = z.infer<typeof SpecSchema>;
 /** Every problem in a spec file, each with where it is. */
 export class SpecError extends InputError {
   /** `lines[i]`: the line of the spec problem `i` is about, where it could be found. */
-  constructor(readonly file: string, readonly problems: string[], readonly lines: (number | undefined)[] = []) {
-    super(`${file} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p, i) => `  - ${lines[i] ? `${file}:${lines[i]}: ` : ''}${p}`).join('\n')}`, 'fix the spec; pgharden plan --help shows its format');
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+    readonly lines: (number | undefined)[] = [],
+  ) {
+    super(
+      `${file} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p, i) => `  - ${lines[i] ? `${file}:${lines[i]}: ` : ''}${p}`).join('\n')}`,
+      'fix the spec; pgharden plan --help shows its format',
+    );
   }
 }
 
@@ -116,13 +138,17 @@ function locator(text: string): (path: PropertyKey[], key?: string) => number | 
 }
 
 /** Every string of the raw spec holding a control character: no spec value may add a line to any file. */
-function controlProblems(value: unknown, path: (string | number)[] = []): { path: (string | number)[]; message: string }[] {
+function controlProblems(
+  value: unknown,
+  path: (string | number)[] = [],
+): { path: (string | number)[]; message: string }[] {
   if (typeof value === 'string') {
     const c = controlCharacter(value);
     return c ? [{ path, message: `cannot contain ${c}: no spec value may span lines or hide characters` }] : [];
   }
   if (Array.isArray(value)) return value.flatMap((v, i) => controlProblems(v, [...path, i]));
-  if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => controlProblems(v, [...path, k]));
+  if (value !== null && typeof value === 'object')
+    return Object.entries(value).flatMap(([k, v]) => controlProblems(v, [...path, k]));
   return [];
 }
 
@@ -130,9 +156,16 @@ function controlProblems(value: unknown, path: (string | number)[] = []): { path
 function anywhere(raw: unknown): { path: (string | number)[]; message: string }[] {
   const network = (raw as { network?: { trustedRanges?: unknown; allowAnywhere?: unknown } } | null)?.network;
   if (!Array.isArray(network?.trustedRanges) || network.allowAnywhere === true) return [];
-  return network.trustedRanges.flatMap((r: unknown, i) => (typeof r === 'string' && /^[^/]*\/0+$/.test(r.trim())
-    ? [{ path: ['network', 'trustedRanges', i], message: `network.trustedRanges[${i}]: "${r}" is every address, not a trusted range; list the networks consumers connect from, or set network.allowAnywhere: true to mean it` }]
-    : []));
+  return network.trustedRanges.flatMap((r: unknown, i) =>
+    typeof r === 'string' && /^[^/]*\/0+$/.test(r.trim())
+      ? [
+          {
+            path: ['network', 'trustedRanges', i],
+            message: `network.trustedRanges[${i}]: "${r}" is every address, not a trusted range; list the networks consumers connect from, or set network.allowAnywhere: true to mean it`,
+          },
+        ]
+      : [],
+  );
 }
 
 /**
@@ -150,25 +183,34 @@ export function specLineOf(text: string): (problem: string) => number | undefine
 }
 
 const NOUNS: Record<string, string> = {
-  string: 'a text value', number: 'a number', boolean: 'true or false', array: 'a list', object: 'a mapping of keys to values',
+  string: 'a text value',
+  number: 'a number',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'a mapping of keys to values',
 };
 const noun = (type: string) => NOUNS[type] ?? type;
 
 /** A schema problem in the words of the rest of pgharden's messages, never zod's own text. */
 function inWords(i: z.core.$ZodIssue): string {
   // A message the schema gives itself (e.g. "needs the program and its arguments") is kept.
-  if (i.code !== 'unrecognized_keys' && !/^(Invalid input|Invalid option|Too small|Too big)/.test(i.message)) return i.message;
+  if (i.code !== 'unrecognized_keys' && !/^(Invalid input|Invalid option|Too small|Too big)/.test(i.message))
+    return i.message;
   switch (i.code) {
     case 'unrecognized_keys':
       return `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}`;
     case 'invalid_type': {
       const got = /received (\w+)/.exec(i.message)?.[1];
-      return got === 'undefined' ? `is missing: it must be ${noun(i.expected)}` : `must be ${noun(i.expected)}${got ? `, not ${noun(got)}` : ''}`;
+      return got === 'undefined'
+        ? `is missing: it must be ${noun(i.expected)}`
+        : `must be ${noun(i.expected)}${got ? `, not ${noun(got)}` : ''}`;
     }
     case 'invalid_value':
       return `must be one of ${i.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'too_small':
-      return i.origin === 'array' ? `needs at least ${String(i.minimum)} item${Number(i.minimum) === 1 ? '' : 's'}` : `must be at least ${String(i.minimum)}`;
+      return i.origin === 'array'
+        ? `needs at least ${String(i.minimum)} item${Number(i.minimum) === 1 ? '' : 's'}`
+        : `must be at least ${String(i.minimum)}`;
     case 'too_big':
       return i.origin === 'array' ? `takes at most ${String(i.maximum)} items` : `must be at most ${String(i.maximum)}`;
     default:
@@ -176,7 +218,13 @@ function inWords(i: z.core.$ZodIssue): string {
   }
 }
 
-const where = (path: PropertyKey[]) => (path.length ? path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '(top level)');
+const where = (path: PropertyKey[]) =>
+  path.length
+    ? path
+        .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+        .join('')
+        .replace(/^\./, '')
+    : '(top level)';
 
 /** Parses YAML or JSON spec text; throws SpecError listing every problem. */
 export function parseSpec(text: string, file: string): Spec {
@@ -184,15 +232,19 @@ export function parseSpec(text: string, file: string): Spec {
   try {
     raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { prettyErrors: true });
   } catch (err) {
-    throw new SpecError(file, [`not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`]);
+    throw new SpecError(file, [
+      `not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`,
+    ]);
   }
   const result = SpecSchema.safeParse(raw ?? {});
   const lineOf = locator(text);
   const lines: (number | undefined)[] = [];
-  const problems = result.success ? [] : result.error.issues.map((i) => {
-    lines.push(lineOf(i.path, i.code === 'unrecognized_keys' ? i.keys[0] : undefined));
-    return `${where(i.path)}: ${inWords(i)}`;
-  });
+  const problems = result.success
+    ? []
+    : result.error.issues.map((i) => {
+        lines.push(lineOf(i.path, i.code === 'unrecognized_keys' ? i.keys[0] : undefined));
+        return `${where(i.path)}: ${inWords(i)}`;
+      });
   for (const c of controlProblems(raw)) {
     problems.push(`${where(c.path)}: ${c.message}`);
     lines.push(lineOf(c.path));

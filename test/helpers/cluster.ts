@@ -46,4 +46,3 @@ export function useCluster(install: PgInstall, opts: ClusterOptions = {}): () =>
     return cluster;
   };
 }
-

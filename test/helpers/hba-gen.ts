@@ -18,27 +18,123 @@ type Rand = () => number;
 const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 const chance = (r: Rand, p: number) => r() < p;
 
-const TYPES = ['local', 'host', 'host', 'hostssl', 'hostnossl', 'hostgssenc', 'hostnogssenc', 'hots', '"host"', 'host,local'];
-const ADDRESSES = [
-  '10.0.0.0/8', '192.168.1.0/24', '127.1', '10.0.0.1 255.255.255.0', '10.0.0.1 255.0.255.0', '::1/128', 'fe80::/10',
-  'fe80::1%lo/64', 'fe80::1%nosuch', '2001:db8::/33', '::ffff:1.2.3.4/128', 'all', 'samehost', 'samenet', '"all"',
-  'db.example.com', '.example.com', 'db.example/24', '10.0.0.0/33', '300.1.1.1/8', '10.0.0.0', '10.0.0.0 ffff::',
-  '0x0a.1/16', '1.2.3.4/+8', '10.0.0.0/-1', '10.0.0.0,10.1.0.0/16', '2001:db8::1 ffff:ffff::',
+const TYPES = [
+  'local',
+  'host',
+  'host',
+  'hostssl',
+  'hostnossl',
+  'hostgssenc',
+  'hostnogssenc',
+  'hots',
+  '"host"',
+  'host,local',
 ];
-const METHODS = ['trust', 'reject', 'md5', 'password', 'scram-sha-256', 'gss', 'sspi', 'ident', 'peer', 'ldap', 'radius', 'cert', 'pam', 'bsd', 'oauth', 'md6', '"trust"', 'trust,md5'];
+const ADDRESSES = [
+  '10.0.0.0/8',
+  '192.168.1.0/24',
+  '127.1',
+  '10.0.0.1 255.255.255.0',
+  '10.0.0.1 255.0.255.0',
+  '::1/128',
+  'fe80::/10',
+  'fe80::1%lo/64',
+  'fe80::1%nosuch',
+  '2001:db8::/33',
+  '::ffff:1.2.3.4/128',
+  'all',
+  'samehost',
+  'samenet',
+  '"all"',
+  'db.example.com',
+  '.example.com',
+  'db.example/24',
+  '10.0.0.0/33',
+  '300.1.1.1/8',
+  '10.0.0.0',
+  '10.0.0.0 ffff::',
+  '0x0a.1/16',
+  '1.2.3.4/+8',
+  '10.0.0.0/-1',
+  '10.0.0.0,10.1.0.0/16',
+  '2001:db8::1 ffff:ffff::',
+];
+const METHODS = [
+  'trust',
+  'reject',
+  'md5',
+  'password',
+  'scram-sha-256',
+  'gss',
+  'sspi',
+  'ident',
+  'peer',
+  'ldap',
+  'radius',
+  'cert',
+  'pam',
+  'bsd',
+  'oauth',
+  'md6',
+  '"trust"',
+  'trust,md5',
+];
 const OPTIONS = [
-  'map=m1', 'clientcert=verify-full', 'clientcert=verify-ca', 'clientcert=bad', 'clientname=CN', 'clientname=XX', 'pamservice=svc',
-  'pam_use_hostname=1', 'ldapserver=ldap.example.com', 'ldapbasedn="dc=example,dc=com"', 'ldapprefix=cn=', 'ldapsuffix=,dc=x',
-  'ldapport=389', 'ldapport=abc', 'ldaptls=1', 'ldapscheme=ldaps', 'ldapscheme=http', 'ldapsearchattribute=uid', 'ldapsearchfilter=(uid=$username)',
-  'ldapurl=ldap://ldap.example.com/dc=x?uid?sub', 'krb_realm=EXAMPLE.COM', 'include_realm=0', 'radiusservers=127.0.0.1',
-  'radiusservers=127.0.0.1,127.0.0.2', 'radiussecrets=s3cr3t', 'radiusports=1812', 'radiusports=0', 'radiusidentifiers=pg',
-  'issuer=https://id.example.com', 'scope=openid', 'validator=v', 'delegate_ident_mapping=1', 'foo=bar', 'noequals', 'map="quoted map"',
+  'map=m1',
+  'clientcert=verify-full',
+  'clientcert=verify-ca',
+  'clientcert=bad',
+  'clientname=CN',
+  'clientname=XX',
+  'pamservice=svc',
+  'pam_use_hostname=1',
+  'ldapserver=ldap.example.com',
+  'ldapbasedn="dc=example,dc=com"',
+  'ldapprefix=cn=',
+  'ldapsuffix=,dc=x',
+  'ldapport=389',
+  'ldapport=abc',
+  'ldaptls=1',
+  'ldapscheme=ldaps',
+  'ldapscheme=http',
+  'ldapsearchattribute=uid',
+  'ldapsearchfilter=(uid=$username)',
+  'ldapurl=ldap://ldap.example.com/dc=x?uid?sub',
+  'krb_realm=EXAMPLE.COM',
+  'include_realm=0',
+  'radiusservers=127.0.0.1',
+  'radiusservers=127.0.0.1,127.0.0.2',
+  'radiussecrets=s3cr3t',
+  'radiusports=1812',
+  'radiusports=0',
+  'radiusidentifiers=pg',
+  'issuer=https://id.example.com',
+  'scope=openid',
+  'validator=v',
+  'delegate_ident_mapping=1',
+  'foo=bar',
+  'noequals',
+  'map="quoted map"',
 ];
 
 function names(r: Rand, major: number, kind: 'db' | 'user'): string {
-  const common = kind === 'db'
-    ? ['all', 'sameuser', 'samerole', 'samegroup', 'replication', '"all"', '"replication"', 'db1', '"my db"', '@dbs.txt', '@missing.txt', '"@dbs.txt"']
-    : ['all', '+grp', '"+grp"', 'u1', '"Mixed Case"', 'u""q', '@users.txt', '"all"', '+"grp x"'];
+  const common =
+    kind === 'db'
+      ? [
+          'all',
+          'sameuser',
+          'samerole',
+          'samegroup',
+          'replication',
+          '"all"',
+          '"replication"',
+          'db1',
+          '"my db"',
+          '@dbs.txt',
+          '@missing.txt',
+          '"@dbs.txt"',
+        ]
+      : ['all', '+grp', '"+grp"', 'u1', '"Mixed Case"', 'u""q', '@users.txt', '"all"', '+"grp x"'];
   const v16 = major >= 16 ? ['/^r.*$', '/(', '"/^quoted"', '/[a-z]+'] : ['/^r.*$'];
   const n = 1 + Math.floor(r() * 3);
   return Array.from({ length: n }, () => pick(r, [...common, ...v16])).join(pick(r, [',', ', ', ',,']));
@@ -66,7 +162,18 @@ function lines(r: Rand, major: number, count: number, includes: boolean): string
   for (let i = 0; i < count; i++) {
     const k = r();
     if (k < 0.1) out.push(pick(r, ['# comment', '', '   # indented', '\t']));
-    else if (includes && k < 0.18) out.push(pick(r, ['include inc/one.conf', 'include_if_exists inc/missing.conf', 'include inc/missing.conf', 'include_dir inc/dir', 'include_dir nodir', 'include "inc/one.conf"', 'include inc/one.conf extra']));
+    else if (includes && k < 0.18)
+      out.push(
+        pick(r, [
+          'include inc/one.conf',
+          'include_if_exists inc/missing.conf',
+          'include inc/missing.conf',
+          'include_dir inc/dir',
+          'include_dir nodir',
+          'include "inc/one.conf"',
+          'include inc/one.conf extra',
+        ]),
+      );
     else out.push(record(r, major));
   }
   return out;

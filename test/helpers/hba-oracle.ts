@@ -19,7 +19,10 @@ export async function serverHbaRows(cluster: Cluster): Promise<HbaFileRuleRow[]>
 }
 
 /** Registers a cluster for the enclosing describe; `context()` judges as that server does. */
-export function useHbaOracle(install: PgInstall, opts: ClusterOptions = {}): { cluster: () => Cluster; context: () => ServerContext } {
+export function useHbaOracle(
+  install: PgInstall,
+  opts: ClusterOptions = {},
+): { cluster: () => Cluster; context: () => ServerContext } {
   const cluster = useCluster(install, opts);
   let context: ServerContext | undefined;
   let original = '';

@@ -48,25 +48,73 @@ export interface GenTarget {
 export function generateRuleSet(r: () => number, target: GenTarget): string {
   const regex = target.major >= 16;
   const databases = [
-    'all', 'sameuser', 'samerole', 'samegroup', 'replication', '"all"', '"sameuser"', '"replication"',
-    'shop', 'alice', 'postgres', 'grp_app', 'nodb', 'ghost',
+    'all',
+    'sameuser',
+    'samerole',
+    'samegroup',
+    'replication',
+    '"all"',
+    '"sameuser"',
+    '"replication"',
+    'shop',
+    'alice',
+    'postgres',
+    'grp_app',
+    'nodb',
+    'ghost',
     ...(regex ? ['/^a', '/^(shop|postgres)$', '"/^a"', '/p'] : []),
   ];
   const users = [
-    'all', '+grp_app', '+grp_all', '+grp_ops', '+su', '"+grp_ops"', '"all"', 'alice', 'bob', '"Mixed Case"',
-    'carol', 'md5user', 'scramuser', 'root', 'su', 'dave', 'ghost', '+ghost', 'ALICE',
+    'all',
+    '+grp_app',
+    '+grp_all',
+    '+grp_ops',
+    '+su',
+    '"+grp_ops"',
+    '"all"',
+    'alice',
+    'bob',
+    '"Mixed Case"',
+    'carol',
+    'md5user',
+    'scramuser',
+    'root',
+    'su',
+    'dave',
+    'ghost',
+    '+ghost',
+    'ALICE',
     ...(regex ? ['/^[ab]', '/Case$', '"/^c"', '/^(root|su)$'] : []),
   ];
   const addresses = [
-    '127.0.0.0/8', '127.10.0.0/16', '127.0.0.1/32', '127.0.0.2 255.255.255.255', '127.10.0.0 255.255.0.0',
-    '127.200.0.0/9', '127.0.0.0/31', 'all', 'samehost', 'samenet', '0.0.0.0/0', '10.0.0.0/8', '::1/128', '::/0',
+    '127.0.0.0/8',
+    '127.10.0.0/16',
+    '127.0.0.1/32',
+    '127.0.0.2 255.255.255.255',
+    '127.10.0.0 255.255.0.0',
+    '127.200.0.0/9',
+    '127.0.0.0/31',
+    'all',
+    'samehost',
+    'samenet',
+    '0.0.0.0/0',
+    '10.0.0.0/8',
+    '::1/128',
+    '::/0',
     // Host names in one set of ten: the server then asks DNS about every source that reaches them.
     ...(r() < 0.1 ? ['localhost', '.localhost', 'vm'] : []),
   ];
   // md5 twice: its first answer depends on the stored password and password_encryption.
   const hostMethods = ['trust', 'reject', 'md5', 'md5', 'scram-sha-256', 'password', 'ident'];
   const localMethods = ['trust', 'reject', 'md5', 'md5', 'scram-sha-256', 'password', 'peer'];
-  const types = ['local', 'host', 'host', 'hostnossl', ...(target.ssl ? ['hostssl', 'hostssl'] : []), ...(target.gssapi ? ['hostgssenc', 'hostnogssenc'] : [])];
+  const types = [
+    'local',
+    'host',
+    'host',
+    'hostnossl',
+    ...(target.ssl ? ['hostssl', 'hostssl'] : []),
+    ...(target.gssapi ? ['hostgssenc', 'hostnogssenc'] : []),
+  ];
   const lines: string[] = [];
   const count = 2 + Math.floor(r() * 7);
   for (let i = 0; i < count; i++) {
@@ -76,5 +124,5 @@ export function generateRuleSet(r: () => number, target: GenTarget): string {
     if (type === 'local') lines.push(`local ${db} ${user} ${pick(r, localMethods)}`);
     else lines.push(`${type} ${db} ${user} ${pick(r, addresses)} ${pick(r, hostMethods)}`);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

@@ -24,7 +24,10 @@ export interface StoryPlanSetup {
   cleanup(): Promise<void>;
 }
 
-export async function storyWithConsumers(install: PgInstall, settings?: Record<string, string>): Promise<StoryPlanSetup> {
+export async function storyWithConsumers(
+  install: PgInstall,
+  settings?: Record<string, string>,
+): Promise<StoryPlanSetup> {
   const cluster = await startStoryCluster(install, settings ? { settings } : {});
   const workspace = await cluster.connect({ database: 'workspace' });
   const dir = mkdtempSync(join(tmpdir(), 'pgharden-apply-'));
@@ -32,22 +35,38 @@ export async function storyWithConsumers(install: PgInstall, settings?: Record<s
   const dsn = `postgres://postgres@127.0.0.1:${cluster.port}/postgres`;
   const env = join(dir, 'agents.env');
   const yaml = join(dir, 'reporting.yaml');
-  writeFileSync(env, `# agents\nDATABASE_URL=postgres://postgres@127.0.0.1:${cluster.port}/workspace\nLOG_LEVEL=info\n`, { mode: 0o644 });
-  writeFileSync(yaml, `database:\n  url: "postgres://postgres@127.0.0.1:${cluster.port}/workspace?application_name=weekly"\n`, { mode: 0o640 });
+  writeFileSync(
+    env,
+    `# agents\nDATABASE_URL=postgres://postgres@127.0.0.1:${cluster.port}/workspace\nLOG_LEVEL=info\n`,
+    { mode: 0o644 },
+  );
+  writeFileSync(
+    yaml,
+    `database:\n  url: "postgres://postgres@127.0.0.1:${cluster.port}/workspace?application_name=weekly"\n`,
+    { mode: 0o640 },
+  );
   const spec = join(dir, 'harden.yaml');
-  writeFileSync(spec, [
-    `target: { dsn: "${dsn}" }`,
-    `network: { trustedRanges: [${VPN_RANGE}] }`,
-    'roles:',
-    '  - { name: agents_app, template: app-readwrite, databases: [workspace], readOnlyTables: [agents_kill_switch] }',
-    '  - { name: reporting, template: readonly, databases: [workspace] }',
-    'consumers:',
-    '  - { name: agents, file: agents.env, key: DATABASE_URL, role: agents_app, application: agents }',
-    '  - { name: weekly-report, file: reporting.yaml, role: reporting, application: weekly }',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    spec,
+    [
+      `target: { dsn: "${dsn}" }`,
+      `network: { trustedRanges: [${VPN_RANGE}] }`,
+      'roles:',
+      '  - { name: agents_app, template: app-readwrite, databases: [workspace], readOnlyTables: [agents_kill_switch] }',
+      '  - { name: reporting, template: readonly, databases: [workspace] }',
+      'consumers:',
+      '  - { name: agents, file: agents.env, key: DATABASE_URL, role: agents_app, application: agents }',
+      '  - { name: weekly-report, file: reporting.yaml, role: reporting, application: weekly }',
+      '',
+    ].join('\n'),
+  );
   return {
-    cluster, workspace, dir, spec, dsn, consumerFiles: [env, yaml],
+    cluster,
+    workspace,
+    dir,
+    spec,
+    dsn,
+    consumerFiles: [env, yaml],
     async cleanup() {
       await workspace.end().catch(() => undefined);
       await cluster.stop();
@@ -59,13 +78,16 @@ export async function storyWithConsumers(install: PgInstall, settings?: Record<s
 /** A spec with one role (agents_app on workspace) and these consumers (YAML flow mappings), written as dir/NAME.yaml; returns its path. */
 export function consumerSpec(s: StoryPlanSetup, name: string, consumers: string[], ranges = VPN_RANGE): string {
   const file = join(s.dir, `${name}.yaml`);
-  writeFileSync(file, [
-    `target: { dsn: "${s.dsn}" }`,
-    `network: { trustedRanges: [${ranges}] }`,
-    'roles: [{ name: agents_app, template: app-readwrite, databases: [workspace] }]',
-    `consumers: [${consumers.join(', ')}]`,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      `target: { dsn: "${s.dsn}" }`,
+      `network: { trustedRanges: [${ranges}] }`,
+      'roles: [{ name: agents_app, template: app-readwrite, databases: [workspace] }]',
+      `consumers: [${consumers.join(', ')}]`,
+      '',
+    ].join('\n'),
+  );
   return file;
 }
 
@@ -82,26 +104,44 @@ export function hasDumpTools(major: number): boolean {
 /** Makes a plan in dir/plans/NAME (with --skip-backup where no pg_dump fits); throws with the CLI's output when it fails. */
 export function makeStoryPlan(s: StoryPlanSetup, name: string): string {
   const out = join(s.dir, 'plans', name);
-  const r = pgharden(['plan', '--spec', s.spec, '--out', out, ...(hasDumpTools(s.cluster.major) ? [] : ['--skip-backup'])]);
+  const r = pgharden([
+    'plan',
+    '--spec',
+    s.spec,
+    '--out',
+    out,
+    ...(hasDumpTools(s.cluster.major) ? [] : ['--skip-backup']),
+  ]);
   if (r.code !== 0) throw new Error(`plan failed (${r.code}): ${r.stderr}\n${r.stdout}`);
   return out;
 }
 
 /** Content hash, mode and owner of each file. */
 export function fileIdentity(paths: string[]): Record<string, string> {
-  return Object.fromEntries(paths.map((p) => {
-    const st = statSync(p);
-    return [p, `${createHash('sha256').update(readFileSync(p)).digest('hex')} ${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid}`];
-  }));
+  return Object.fromEntries(
+    paths.map((p) => {
+      const st = statSync(p);
+      return [
+        p,
+        `${createHash('sha256').update(readFileSync(p)).digest('hex')} ${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid}`,
+      ];
+    }),
+  );
 }
 
 /** Roles, the new roles' table grants, and the settings the plan touches, as the server reports them. */
 export async function serverState(s: StoryPlanSetup): Promise<Record<string, unknown>> {
   const c = s.cluster;
-  const roles = await c.query('SELECT rolname, rolsuper, rolcanlogin FROM pg_roles WHERE rolname !~ $1 ORDER BY 1', ['^pg_']);
-  const grants = (await s.workspace.query(
-    "SELECT grantee, table_name, privilege_type FROM information_schema.role_table_grants WHERE grantee IN ('agents_app', 'reporting') ORDER BY 1, 2, 3",
-  )).rows;
-  const settings = await c.query("SELECT name, setting FROM pg_file_settings WHERE name IN ('password_encryption', 'listen_addresses') ORDER BY 1, seqno");
+  const roles = await c.query('SELECT rolname, rolsuper, rolcanlogin FROM pg_roles WHERE rolname !~ $1 ORDER BY 1', [
+    '^pg_',
+  ]);
+  const grants = (
+    await s.workspace.query(
+      "SELECT grantee, table_name, privilege_type FROM information_schema.role_table_grants WHERE grantee IN ('agents_app', 'reporting') ORDER BY 1, 2, 3",
+    )
+  ).rows;
+  const settings = await c.query(
+    "SELECT name, setting FROM pg_file_settings WHERE name IN ('password_encryption', 'listen_addresses') ORDER BY 1, seqno",
+  );
   return { roles, grants, settings };
 }

@@ -11,12 +11,19 @@ import { pgharden } from '../helpers/cli.js';
 import { makeStoryPlan, storyWithConsumers, type StoryPlanSetup } from '../helpers/story-plan.js';
 
 const LATIN1 = Buffer.concat([
-  Buffer.from('# Caf\xe9 des r\xeaves: the old reporting box\nhost    all             caf\xe9            127.0.0.1/32            reject\n', 'latin1'),
+  Buffer.from(
+    '# Caf\xe9 des r\xeaves: the old reporting box\nhost    all             caf\xe9            127.0.0.1/32            reject\n',
+    'latin1',
+  ),
   Buffer.from(STORY_HBA, 'latin1'),
 ]);
 
 /** The lines of a file, as bytes (each with its newline). */
-const lines = (b: Buffer) => b.toString('latin1').split(/(?<=\n)/).map((l) => Buffer.from(l, 'latin1'));
+const lines = (b: Buffer) =>
+  b
+    .toString('latin1')
+    .split(/(?<=\n)/)
+    .map((l) => Buffer.from(l, 'latin1'));
 
 describe.each(testedInstalls())('a Latin-1 pg_hba.conf on PostgreSQL $major', (install) => {
   let s: StoryPlanSetup;

@@ -11,7 +11,13 @@ import { parse as parseYaml } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { testedInstalls } from '../helpers/cluster.js';
 import { pgharden } from '../helpers/cli.js';
-import { consumerSpec, fileIdentity, hasDumpTools, storyWithConsumers, type StoryPlanSetup } from '../helpers/story-plan.js';
+import {
+  consumerSpec,
+  fileIdentity,
+  hasDumpTools,
+  storyWithConsumers,
+  type StoryPlanSetup,
+} from '../helpers/story-plan.js';
 
 const PSQL = '/usr/lib/postgresql/15/bin/psql';
 
@@ -30,19 +36,40 @@ describe.each(testedInstalls())('consumer files as their readers read them, on P
     if (r.code !== 0) throw new Error(`plan failed (${r.code}): ${r.stderr}`);
     return out;
   };
-  const password = (plan: string) => (JSON.parse(readFileSync(join(plan, 'secrets'), 'utf8')) as { roles: Record<string, { password: string }> }).roles.agents_app!.password;
+  const password = (plan: string) =>
+    (JSON.parse(readFileSync(join(plan, 'secrets'), 'utf8')) as { roles: Record<string, { password: string }> }).roles
+      .agents_app!.password;
 
   it('leaves a .pgpass at 0600 and it logs in with psql -w after the flip', () => {
     const pgpass = join(s.dir, '.pgpass');
     writeFileSync(pgpass, `127.0.0.1:${s.cluster.port}:workspace:postgres:unused\n`, { mode: 0o640 });
-    const plan = spec('pgpass', [`{ name: cron, file: .pgpass, key: "127.0.0.1:${s.cluster.port}:workspace", role: agents_app }`]);
+    const plan = spec('pgpass', [
+      `{ name: cron, file: .pgpass, key: "127.0.0.1:${s.cluster.port}:workspace", role: agents_app }`,
+    ]);
     const r = pgharden(['apply', plan, '--yes']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(lstatSync(pgpass).mode & 0o777).toBe(0o600);
-    const psql = spawnSync(PSQL, ['-w', '-h', '127.0.0.1', '-p', String(s.cluster.port), '-U', 'agents_app', '-d', 'workspace', '-Atc', 'SELECT current_user'], {
-      encoding: 'utf8', env: { ...process.env, PGPASSFILE: pgpass, PGPASSWORD: '' },
-    });
+    const psql = spawnSync(
+      PSQL,
+      [
+        '-w',
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(s.cluster.port),
+        '-U',
+        'agents_app',
+        '-d',
+        'workspace',
+        '-Atc',
+        'SELECT current_user',
+      ],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, PGPASSFILE: pgpass, PGPASSWORD: '' },
+      },
+    );
     expect(psql.stderr).toBe('');
     expect(psql.stdout.trim()).toBe('agents_app');
     expect(pgharden(['rollback', plan]).code).toBe(0);
@@ -66,7 +93,9 @@ describe.each(testedInstalls())('consumer files as their readers read them, on P
     expect(r.code).toBe(0);
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
     expect(lstatSync(s.cluster.hbaFile).isSymbolicLink()).toBe(true);
-    expect(readFileSync(target, 'utf8')).toBe(`DATABASE_URL=postgres://agents_app:${password(plan)}@127.0.0.1:${s.cluster.port}/workspace\n`);
+    expect(readFileSync(target, 'utf8')).toBe(
+      `DATABASE_URL=postgres://agents_app:${password(plan)}@127.0.0.1:${s.cluster.port}/workspace\n`,
+    );
     expect(readFileSync(hbaTarget, 'utf8')).toContain('scram-sha-256');
     expect(readFileSync(join(plan, 'report.txt'), 'utf8')).toContain(`connection string in ${link} logs in`);
     // An editor that saves by replacing breaks the link: rollback puts it back.
@@ -103,14 +132,21 @@ describe.each(testedInstalls())('consumer files as their readers read them, on P
     expect(r.code).toBe(0);
     const pw = password(plan);
     const report = readFileSync(join(plan, 'report.txt'), 'utf8');
-    for (const name of Object.keys(files)) expect(report).toContain(`connection string in ${join(s.dir, name)} logs in`);
+    for (const name of Object.keys(files))
+      expect(report).toContain(`connection string in ${join(s.dir, name)} logs in`);
     const read = (name: string) => readFileSync(join(s.dir, name), 'utf8');
     const moved = `host=127.0.0.1 port=${s.cluster.port} user=agents_app dbname=workspace`;
-    expect((JSON.parse(read('app.json')) as { db: { connectionString: string } }).db.connectionString).toBe(`${moved} application_name='it\\'s' password=${pw}`);
+    expect((JSON.parse(read('app.json')) as { db: { connectionString: string } }).db.connectionString).toBe(
+      `${moved} application_name='it\\'s' password=${pw}`,
+    );
     expect((JSON.parse(read('nokey.json')) as { database: string }).database).toBe(`${moved} password=${pw}`);
     expect((parseYaml(read('plain.yaml')) as { db: { dsn: string } }).db.dsn).toBe(`${moved} password=${pw}`);
-    expect((parseYaml(read('single.yaml')) as { db: { dsn: string } }).db.dsn).toBe(`${moved} application_name='x' password=${pw}`);
-    expect((parseYaml(read('double.yaml')) as { db: { dsn: string } }).db.dsn).toBe(`${moved} application_name="y" password=${pw}`);
+    expect((parseYaml(read('single.yaml')) as { db: { dsn: string } }).db.dsn).toBe(
+      `${moved} application_name='x' password=${pw}`,
+    );
+    expect((parseYaml(read('double.yaml')) as { db: { dsn: string } }).db.dsn).toBe(
+      `${moved} application_name="y" password=${pw}`,
+    );
     expect(read('app.toml')).toBe(`[database]\ndsn = "${moved} application_name=\\"t\\" password=${pw}"\n`);
     expect(pgharden(['rollback', plan]).code).toBe(0);
     for (const [name, text] of Object.entries(files)) expect(read(name)).toBe(text);

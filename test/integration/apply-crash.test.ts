@@ -32,7 +32,9 @@ const POINTS = ['intent', 'action', 'done'] as const;
 const FULL_SWEEP_MAJOR = 15;
 
 describe.each(testedInstalls())('crash anywhere on PostgreSQL $major', (install) => {
-  const full = process.env.PGHARDEN_CRASH_FULL === '1' || (process.env.PGHARDEN_CRASH_FULL !== '0' && install.major === FULL_SWEEP_MAJOR);
+  const full =
+    process.env.PGHARDEN_CRASH_FULL === '1' ||
+    (process.env.PGHARDEN_CRASH_FULL !== '0' && install.major === FULL_SWEEP_MAJOR);
   let s: StoryPlanSetup;
   let touched: string[];
   let pristine: string;
@@ -52,7 +54,16 @@ describe.each(testedInstalls())('crash anywhere on PostgreSQL $major', (install)
   const expectOriginal = async (after: string) => {
     expect(fileIdentity(touched), `files after ${after}`).toEqual(original);
     expect(await serverState(s), `server after ${after}`).toEqual(originalState);
-    expect(await probe({ host: '127.0.0.1', port: s.cluster.port, localAddress: VPN_DEVICE, user: 'postgres', database: 'workspace' }), `passwordless after ${after}`).toEqual({ kind: 'ok' });
+    expect(
+      await probe({
+        host: '127.0.0.1',
+        port: s.cluster.port,
+        localAddress: VPN_DEVICE,
+        user: 'postgres',
+        database: 'workspace',
+      }),
+      `passwordless after ${after}`,
+    ).toEqual({ kind: 'ok' });
   };
   const expectApplied = async (after: string) => {
     expect(fileIdentity(touched), `files after ${after}`).toEqual(reference.files);
@@ -70,7 +81,12 @@ describe.each(testedInstalls())('crash anywhere on PostgreSQL $major', (install)
 
   beforeAll(async () => {
     s = await storyWithConsumers(install);
-    touched = [s.cluster.hbaFile, s.cluster.confFile, join(s.cluster.dataDir, 'postgresql.auto.conf'), ...s.consumerFiles];
+    touched = [
+      s.cluster.hbaFile,
+      s.cluster.confFile,
+      join(s.cluster.dataDir, 'postgresql.auto.conf'),
+      ...s.consumerFiles,
+    ];
     original = fileIdentity(touched);
     originalState = await serverState(s);
     pristine = join(s.dir, 'pristine');
@@ -81,7 +97,9 @@ describe.each(testedInstalls())('crash anywhere on PostgreSQL $major', (install)
     run(['apply', planDir, '--yes'], 'the uninterrupted apply');
     applyMs = Date.now() - started;
     reference = { files: fileIdentity(touched), state: await serverState(s) };
-    stepIds = (JSON.parse(readFileSync(join(planDir, 'plan.json'), 'utf8')) as { steps: { id: string }[] }).steps.map((x) => x.id);
+    stepIds = (JSON.parse(readFileSync(join(planDir, 'plan.json'), 'utf8')) as { steps: { id: string }[] }).steps.map(
+      (x) => x.id,
+    );
     run(['rollback', planDir], 'the reference rollback');
     await expectOriginal('the reference rollback');
   }, 300_000);

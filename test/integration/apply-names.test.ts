@@ -31,21 +31,41 @@ describe.each(testedInstalls())('odd names on PostgreSQL $major', (install) => {
   });
 
   it('are quoted in pg_hba.conf, found in their marks, and log in', async () => {
-    writeFileSync(join(dir, 'h.json'), JSON.stringify({
-      target: { dsn: `postgres://postgres@127.0.0.1:${c.port}/postgres` },
-      network: { trustedRanges: [VPN_RANGE] },
-      roles: [{ name: ROLE, template: 'readonly', databases: [DB] }],
-    }));
+    writeFileSync(
+      join(dir, 'h.json'),
+      JSON.stringify({
+        target: { dsn: `postgres://postgres@127.0.0.1:${c.port}/postgres` },
+        network: { trustedRanges: [VPN_RANGE] },
+        roles: [{ name: ROLE, template: 'readonly', databases: [DB] }],
+      }),
+    );
     const planDir = join(dir, 'plans', 'odd');
-    const plan = pgharden(['plan', '--spec', join(dir, 'h.json'), '--out', planDir, ...(hasDumpTools(install.major) ? [] : ['--skip-backup'])]);
+    const plan = pgharden([
+      'plan',
+      '--spec',
+      join(dir, 'h.json'),
+      '--out',
+      planDir,
+      ...(hasDumpTools(install.major) ? [] : ['--skip-backup']),
+    ]);
     expect(plan.code, plan.stderr).toBe(0);
     const applied = pgharden(['apply', planDir, '--yes']);
     expect(applied.code, applied.stdout + applied.stderr).toBe(0);
-    expect(readFileSync(c.hbaFile, 'utf8')).toContain(`host    "${DB}"  "my ""odd"", app's\\" 127.10.0.0/16           scram-sha-256`);
+    expect(readFileSync(c.hbaFile, 'utf8')).toContain(
+      `host    "${DB}"  "my ""odd"", app's\\" 127.10.0.0/16           scram-sha-256`,
+    );
     const again = pgharden(['apply', planDir, '--yes']);
     expect(again.code, again.stdout + again.stderr).toBe(0);
-    const secrets = JSON.parse(readFileSync(join(planDir, 'secrets'), 'utf8')) as { roles: Record<string, { password: string }> };
-    const app = clientFrom(VPN_DEVICE, { host: '127.0.0.1', port: c.port, user: ROLE, database: DB, password: secrets.roles[ROLE]!.password });
+    const secrets = JSON.parse(readFileSync(join(planDir, 'secrets'), 'utf8')) as {
+      roles: Record<string, { password: string }>;
+    };
+    const app = clientFrom(VPN_DEVICE, {
+      host: '127.0.0.1',
+      port: c.port,
+      user: ROLE,
+      database: DB,
+      password: secrets.roles[ROLE]!.password,
+    });
     await app.connect();
     expect((await app.query('SELECT current_user AS u')).rows[0]).toEqual({ u: ROLE });
     await app.end();

@@ -41,9 +41,14 @@ function loadGenerator(file: string, key: string | undefined, application: strin
         await c.query('SELECT count(*) FROM agents');
         if (load.attempts % 5 === 0) {
           // A longer session spans reloads; it must not be terminated.
-          lingering.push(new Promise((r) => setTimeout(r, 300)).then(() => c.query('SELECT 1')).then(() => c.end()).catch((err: Error) => {
-            load.failures.push(`lingering session: ${err.message}`);
-          }));
+          lingering.push(
+            new Promise((r) => setTimeout(r, 300))
+              .then(() => c.query('SELECT 1'))
+              .then(() => c.end())
+              .catch((err: Error) => {
+                load.failures.push(`lingering session: ${err.message}`);
+              }),
+          );
         } else {
           await c.end();
         }
@@ -78,13 +83,24 @@ describe.each(testedInstalls())('apply on PostgreSQL $major never', (install) =>
     expect(r.stderr).toContain('the previous file is back and nothing was reloaded');
     expect(readFileSync(s.cluster.hbaFile, 'utf8')).toBe(before);
     expect(await s.cluster.query<{ t: string }>('SELECT pg_conf_load_time()::text AS t')).toEqual([loaded]);
-    expect(await probe({ host: '127.0.0.1', port: s.cluster.port, localAddress: VPN_DEVICE, user: 'postgres', database: 'workspace' })).toEqual({ kind: 'ok' });
+    expect(
+      await probe({
+        host: '127.0.0.1',
+        port: s.cluster.port,
+        localAddress: VPN_DEVICE,
+        user: 'postgres',
+        database: 'workspace',
+      }),
+    ).toEqual({ kind: 'ok' });
     expect(pgharden(['rollback', planDir]).code).toBe(0);
   });
 
   it('fails a consumer connection or leaks a password, while it runs under load', async () => {
     const planDir = makeStoryPlan(s, 'under-load');
-    const loads = [loadGenerator(s.consumerFiles[0]!, 'DATABASE_URL', 'agents'), loadGenerator(s.consumerFiles[1]!, undefined, 'weekly')];
+    const loads = [
+      loadGenerator(s.consumerFiles[0]!, 'DATABASE_URL', 'agents'),
+      loadGenerator(s.consumerFiles[1]!, undefined, 'weekly'),
+    ];
     const child = spawn(process.execPath, [CLI, 'apply', planDir, '--yes'], { env: { ...process.env, NO_COLOR: '1' } });
     let stdout = '';
     let stderr = '';
@@ -99,20 +115,31 @@ describe.each(testedInstalls())('apply on PostgreSQL $major never', (install) =>
       expect(l.attempts).toBeGreaterThan(20);
     }
 
-    const passwords = Object.values((JSON.parse(readFileSync(join(planDir, 'secrets'), 'utf8')) as { roles: Record<string, { password: string }> }).roles).map((x) => x.password);
+    const passwords = Object.values(
+      (JSON.parse(readFileSync(join(planDir, 'secrets'), 'utf8')) as { roles: Record<string, { password: string }> })
+        .roles,
+    ).map((x) => x.password);
     expect(passwords).toHaveLength(2);
     const logDir = join(s.cluster.dataDir, '..');
-    const serverLog = readdirSync(logDir).filter((f) => f.endsWith('.log')).map((f) => readFileSync(join(logDir, f), 'utf8')).join('\n');
+    const serverLog = readdirSync(logDir)
+      .filter((f) => f.endsWith('.log'))
+      .map((f) => readFileSync(join(logDir, f), 'utf8'))
+      .join('\n');
     expect(serverLog).toContain('connection authorized: user=agents_app');
     const places: Record<string, string> = {
-      'server log': serverLog, stdout, stderr,
+      'server log': serverLog,
+      stdout,
+      stderr,
       journal: readFileSync(join(planDir, 'journal'), 'utf8'),
       'plan.json': readFileSync(join(planDir, 'plan.json'), 'utf8'),
       report: readFileSync(join(planDir, 'report.json'), 'utf8') + readFileSync(join(planDir, 'report.txt'), 'utf8'),
     };
-    for (const [where, text] of Object.entries(places)) for (const p of passwords) expect(text.includes(p), `a password in the ${where}`).toBe(false);
+    for (const [where, text] of Object.entries(places))
+      for (const p of passwords) expect(text.includes(p), `a password in the ${where}`).toBe(false);
     // log_statement=all did log the rest of what apply ran.
-    expect(serverLog).toContain('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "public" TO "agents_app"');
+    expect(serverLog).toContain(
+      'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "public" TO "agents_app"',
+    );
     expect(pgharden(['rollback', planDir]).code).toBe(0);
   });
 });

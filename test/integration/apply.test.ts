@@ -13,7 +13,13 @@ import { VPN_DEVICE } from '../../src/scratch/story.js';
 import { probe } from '../../src/hba/probe.js';
 import { testedInstalls } from '../helpers/cluster.js';
 import { pgharden } from '../helpers/cli.js';
-import { fileIdentity, makeStoryPlan, serverState, storyWithConsumers, type StoryPlanSetup } from '../helpers/story-plan.js';
+import {
+  fileIdentity,
+  makeStoryPlan,
+  serverState,
+  storyWithConsumers,
+  type StoryPlanSetup,
+} from '../helpers/story-plan.js';
 
 describe.each(testedInstalls())('pgharden apply and rollback on PostgreSQL $major', (install) => {
   let s: StoryPlanSetup;
@@ -26,14 +32,26 @@ describe.each(testedInstalls())('pgharden apply and rollback on PostgreSQL $majo
   beforeAll(async () => {
     s = await storyWithConsumers(install);
     planDir = makeStoryPlan(s, 'office-vpn');
-    touched = [s.cluster.hbaFile, s.cluster.confFile, join(s.cluster.dataDir, 'postgresql.auto.conf'), ...s.consumerFiles];
+    touched = [
+      s.cluster.hbaFile,
+      s.cluster.confFile,
+      join(s.cluster.dataDir, 'postgresql.auto.conf'),
+      ...s.consumerFiles,
+    ];
     original = fileIdentity(touched);
     originalState = await serverState(s);
     applied = pgharden(['apply', planDir, '--yes']);
   });
   afterAll(async () => s?.cleanup());
 
-  const superuserFromVpn = () => probe({ host: '127.0.0.1', port: s.cluster.port, localAddress: VPN_DEVICE, user: 'postgres', database: 'workspace' });
+  const superuserFromVpn = () =>
+    probe({
+      host: '127.0.0.1',
+      port: s.cluster.port,
+      localAddress: VPN_DEVICE,
+      user: 'postgres',
+      database: 'workspace',
+    });
 
   it('applies every step, prints the rollback first and saves the verification report', () => {
     expect(applied.stderr).toBe('');
@@ -48,8 +66,16 @@ describe.each(testedInstalls())('pgharden apply and rollback on PostgreSQL $majo
 
   it('leaves the old paths closed, as the server itself answers', async () => {
     expect(await superuserFromVpn()).toMatchObject({ kind: 'error', class: 'rejected' });
-    const secrets = JSON.parse(readFileSync(join(planDir, 'secrets'), 'utf8')) as { roles: Record<string, { password: string }> };
-    const app = clientFrom(VPN_DEVICE, { host: '127.0.0.1', port: s.cluster.port, user: 'agents_app', database: 'workspace', password: secrets.roles.agents_app!.password });
+    const secrets = JSON.parse(readFileSync(join(planDir, 'secrets'), 'utf8')) as {
+      roles: Record<string, { password: string }>;
+    };
+    const app = clientFrom(VPN_DEVICE, {
+      host: '127.0.0.1',
+      port: s.cluster.port,
+      user: 'agents_app',
+      database: 'workspace',
+      password: secrets.roles.agents_app!.password,
+    });
     await app.connect();
     try {
       await expect(app.query('UPDATE agents_kill_switch SET engaged = true')).rejects.toThrow(/permission denied/);
@@ -58,7 +84,9 @@ describe.each(testedInstalls())('pgharden apply and rollback on PostgreSQL $majo
       await app.end();
     }
     const env = readFileSync(s.consumerFiles[0]!, 'utf8');
-    expect(env).toContain(`DATABASE_URL=postgres://agents_app:${secrets.roles.agents_app!.password}@127.0.0.1:${s.cluster.port}/workspace\n`);
+    expect(env).toContain(
+      `DATABASE_URL=postgres://agents_app:${secrets.roles.agents_app!.password}@127.0.0.1:${s.cluster.port}/workspace\n`,
+    );
     expect(statSync(s.consumerFiles[0]!).mode & 0o777).toBe(0o640);
   });
 
@@ -76,7 +104,10 @@ describe.each(testedInstalls())('pgharden apply and rollback on PostgreSQL $majo
   });
 
   it('refuses a second writer, naming who holds the lock', () => {
-    writeFileSync(join(planDir, 'lock'), JSON.stringify({ pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command: 'test' }));
+    writeFileSync(
+      join(planDir, 'lock'),
+      JSON.stringify({ pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command: 'test' }),
+    );
     try {
       const r = pgharden(['apply', planDir, '--yes']);
       expect(r.code).toBe(3);

@@ -12,7 +12,12 @@ import { CLI } from '../helpers/cli.js';
 
 /** pgharden as a subprocess, with room for megabytes of output. */
 function pgharden(args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 1 << 28, timeout: 120_000 });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+    maxBuffer: 1 << 28,
+    timeout: 120_000,
+  });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -25,7 +30,11 @@ describe.each(testedInstalls())('pgharden audit of a large pg_hba.conf on Postgr
   beforeAll(async () => {
     c = await startStoryCluster(install);
     const st = statSync(c.hbaFile);
-    const rules = Array.from({ length: RULES }, (_, i) => `host    db${i % 50}   app${i % 90}   10.${(i >> 8) & 255}.${i & 255}.0/24   ${i % 2 ? 'trust' : 'md5'}\n`);
+    const rules = Array.from(
+      { length: RULES },
+      (_, i) =>
+        `host    db${i % 50}   app${i % 90}   10.${(i >> 8) & 255}.${i & 255}.0/24   ${i % 2 ? 'trust' : 'md5'}\n`,
+    );
     writeFileSync(c.hbaFile, STORY_HBA + rules.join(''));
     chownSync(c.hbaFile, st.uid, st.gid);
     dsn = `postgres://postgres@127.0.0.1:${c.port}/postgres`;
@@ -44,7 +53,9 @@ describe.each(testedInstalls())('pgharden audit of a large pg_hba.conf on Postgr
     const text = pgharden(['audit', '--dsn', dsn]);
     expect(text.code).toBe(1);
     expect(text.stdout.split('\n').length).toBeLessThan(findings.length * 20 + 60);
-    expect(text.stdout).toContain(`… and ${trust.evidence.length - 10} more (pgharden audit --limit 0, or --json, shows every one)`);
+    expect(text.stdout).toContain(
+      `… and ${trust.evidence.length - 10} more (pgharden audit --limit 0, or --json, shows every one)`,
+    );
     const three = pgharden(['audit', '--dsn', dsn, '--limit', '3']);
     expect(three.stdout).toContain(`… and ${trust.evidence.length - 3} more`);
     const all = pgharden(['audit', '--dsn', dsn, '--limit', '0']);

@@ -12,7 +12,10 @@ import { startStoryCluster, VPN_DEVICE } from '../../src/scratch/story.js';
 import { startCluster, testedInstalls, type Cluster, type PgInstall } from '../helpers/cluster.js';
 import { pgharden } from '../helpers/cli.js';
 
-const md5 = (password: string, user: string) => `md5${createHash('md5').update(password + user).digest('hex')}`;
+const md5 = (password: string, user: string) =>
+  `md5${createHash('md5')
+    .update(password + user)
+    .digest('hex')}`;
 
 interface AuditJson {
   findings: { id: string; severity: string; evidence: string[] }[];
@@ -38,7 +41,13 @@ function useStory(install: PgInstall, prepare: (c: Cluster) => Promise<void> = a
   beforeAll(async () => {
     c = await startStoryCluster(install);
     await prepare(c);
-    app = clientFrom(VPN_DEVICE, { host: '127.0.0.1', port: c.port, user: 'postgres', database: 'workspace', application_name: 'agents' });
+    app = clientFrom(VPN_DEVICE, {
+      host: '127.0.0.1',
+      port: c.port,
+      user: 'postgres',
+      database: 'workspace',
+      application_name: 'agents',
+    });
     await app.connect();
   });
   afterAll(async () => {
@@ -52,16 +61,31 @@ describe.each(testedInstalls())('pgharden audit on PostgreSQL $major', (install)
   describe("the story's cluster, as it is", () => {
     const story = useStory(install);
 
-    it('reports exactly the story\'s risks and its matrix', () => {
+    it("reports exactly the story's risks and its matrix", () => {
       const { code, json } = audit(story());
       expect(code).toBe(1);
       expect(ids(json)).toEqual([
-        'conf-file-errors', 'file-permissions', 'hba-trust-local', 'hba-trust-network', 'listen-all-wide', 'log-connections-off',
-        'roles-no-password-network', 'ssl-off-network', 'superuser-connected', 'superuser-network',
+        'conf-file-errors',
+        'file-permissions',
+        'hba-trust-local',
+        'hba-trust-network',
+        'listen-all-wide',
+        'log-connections-off',
+        'roles-no-password-network',
+        'ssl-off-network',
+        'superuser-connected',
+        'superuser-network',
       ]);
-      expect(json.findings.filter((f) => f.severity === 'critical').map((f) => f.id).sort()).toEqual(['hba-trust-network', 'superuser-network']);
+      expect(
+        json.findings
+          .filter((f) => f.severity === 'critical')
+          .map((f) => f.id)
+          .sort(),
+      ).toEqual(['hba-trust-network', 'superuser-network']);
       expect(json.matrix.sources.map((s) => s.label)).toEqual(['local', 'loopback', '127.10.0.0/16', 'anywhere']);
-      expect(json.matrix.cells).toEqual({ postgres: { local: 'trust', loopback: 'trust', '127.10.0.0/16': 'trust', anywhere: 'no entry' } });
+      expect(json.matrix.cells).toEqual({
+        postgres: { local: 'trust', loopback: 'trust', '127.10.0.0/16': 'trust', anywhere: 'no entry' },
+      });
     });
   });
 
@@ -77,15 +101,18 @@ describe.each(testedInstalls())('pgharden audit on PostgreSQL $major', (install)
       // Appended after the reload: the file on disk is not what the server has loaded. (File
       // times come from the kernel's coarse clock: wait a tick so the write is visibly later.)
       await new Promise((r) => setTimeout(r, 50));
-      appendFileSync(c.hbaFile, [
-        'host    workspace       app             127.10.1.0/24           md5',
-        'host    all             legacy          127.20.0.0/24           password',
-        'host    shop            all             127.30.0.0/24           md5',
-        'host    replication     all             127.40.0.0/16           trust',
-        'host    shop            app             10.0.0.0/8              scram-sha-256',
-        'host    all             all             10.0.0.0/33             trust',
-        '',
-      ].join('\n'));
+      appendFileSync(
+        c.hbaFile,
+        [
+          'host    workspace       app             127.10.1.0/24           md5',
+          'host    all             legacy          127.20.0.0/24           password',
+          'host    shop            all             127.30.0.0/24           md5',
+          'host    replication     all             127.40.0.0/16           trust',
+          'host    shop            app             10.0.0.0/8              scram-sha-256',
+          'host    all             all             10.0.0.0/33             trust',
+          '',
+        ].join('\n'),
+      );
       chownSync(c.identFile, 65534, c.gid); // owned by "nobody": not the server's user
       chmodSync(c.identFile, 0o640);
       chmodSync(c.dataDir, 0o755);
@@ -101,31 +128,51 @@ describe.each(testedInstalls())('pgharden audit on PostgreSQL $major', (install)
         .sort();
       expect(ids(json)).toEqual(expected);
       const trust = json.findings.find((f) => f.id === 'hba-trust-network' && f.severity === 'critical');
-      expect(trust?.evidence).toContain(`${c.hbaFile}:9: host    all             all             127.10.0.0/16           trust`);
+      expect(trust?.evidence).toContain(
+        `${c.hbaFile}:9: host    all             all             127.10.0.0/16           trust`,
+      );
       const listen = json.findings.find((f) => f.id === 'listen-all-wide')!;
       expect(listen.evidence).toContain("listen_addresses in force: '127.0.0.1'");
-      expect(listen.evidence.some((e) => e.endsWith("listen_addresses = '*'") || e.includes(": '*' (takes effect at the next restart)"))).toBe(true);
-      expect(json.findings.find((f) => f.id === 'superuser-connected')!.evidence.join('\n')).toContain(`from ${VPN_DEVICE} (agents, database workspace)`);
-      expect(json.findings.find((f) => f.id === 'hba-shadowed')!.evidence[0]).toContain(':12: host    workspace       app             127.10.1.0/24');
-      expect(json.matrix.cells.postgres).toMatchObject({ local: 'trust', loopback: 'trust', '127.10.0.0/16': 'trust', anywhere: 'no entry' });
+      expect(
+        listen.evidence.some(
+          (e) => e.endsWith("listen_addresses = '*'") || e.includes(": '*' (takes effect at the next restart)"),
+        ),
+      ).toBe(true);
+      expect(json.findings.find((f) => f.id === 'superuser-connected')!.evidence.join('\n')).toContain(
+        `from ${VPN_DEVICE} (agents, database workspace)`,
+      );
+      expect(json.findings.find((f) => f.id === 'hba-shadowed')!.evidence[0]).toContain(
+        ':12: host    workspace       app             127.10.1.0/24',
+      );
+      expect(json.matrix.cells.postgres).toMatchObject({
+        local: 'trust',
+        loopback: 'trust',
+        '127.10.0.0/16': 'trust',
+        anywhere: 'no entry',
+      });
       expect(json.matrix.cells.legacy).toMatchObject({ '127.20.0.0/24': 'password', '10.0.0.0/8': 'no entry' });
     });
 
     it('without superuser still runs and says precisely what it could not see', () => {
       const { code, json, stderr } = audit(story(), 'ops');
       expect([0, 1], stderr).toContain(code);
-      expect(json.limits).toEqual(expect.arrayContaining([
-        expect.stringContaining('connected as "ops", not a superuser'),
-        'setting hba_file: not visible to "ops"',
-        expect.stringContaining('pg_hba.conf: its location (hba_file) is not visible'),
-        expect.stringContaining('pg_authid: permission denied'),
-      ]));
+      expect(json.limits).toEqual(
+        expect.arrayContaining([
+          expect.stringContaining('connected as "ops", not a superuser'),
+          'setting hba_file: not visible to "ops"',
+          expect.stringContaining('pg_hba.conf: its location (hba_file) is not visible'),
+          expect.stringContaining('pg_authid: permission denied'),
+        ]),
+      );
       // What it can see, it still judges: role attributes come from pg_roles.
       expect(ids(json)).toEqual(expect.arrayContaining(['login-role-powers', 'multiple-superusers']));
     });
 
     it('--fail-on critical still exits 1; an unknown level is a usage error', () => {
-      expect(pgharden(['audit', '--fail-on', 'critical', '--dsn', `postgres://postgres@127.0.0.1:${story().port}/postgres`]).code).toBe(1);
+      expect(
+        pgharden(['audit', '--fail-on', 'critical', '--dsn', `postgres://postgres@127.0.0.1:${story().port}/postgres`])
+          .code,
+      ).toBe(1);
       expect(pgharden(['audit', '--fail-on', 'severe']).code).toBe(2);
     });
   });
@@ -153,15 +200,18 @@ describe.each(testedInstalls())('pgharden audit on PostgreSQL $major', (install)
       c = await startCluster(install, { ssl: true, postgresqlConf: 'log_connections = on\n' });
       await c.query(`ALTER ROLE postgres PASSWORD '${password}'`);
       await c.query(`CREATE ROLE app LOGIN PASSWORD '${password}'`);
-      c.writeFile(c.hbaFile, [
-        'local   all   postgres                   peer',
-        'local   all   all                        scram-sha-256',
-        'host    all   postgres   127.0.0.1/32    scram-sha-256',
-        'hostssl all   app        127.10.0.0/24   scram-sha-256',
-        'host    all   all        0.0.0.0/0       reject',
-        'host    all   all        ::/0            reject',
-        '',
-      ].join('\n'));
+      c.writeFile(
+        c.hbaFile,
+        [
+          'local   all   postgres                   peer',
+          'local   all   all                        scram-sha-256',
+          'host    all   postgres   127.0.0.1/32    scram-sha-256',
+          'hostssl all   app        127.10.0.0/24   scram-sha-256',
+          'host    all   all        0.0.0.0/0       reject',
+          'host    all   all        ::/0            reject',
+          '',
+        ].join('\n'),
+      );
       await c.query('SELECT pg_reload_conf()');
     });
     afterAll(async () => c?.stop());
@@ -170,7 +220,11 @@ describe.each(testedInstalls())('pgharden audit on PostgreSQL $major', (install)
       const { code, json, stderr } = audit(c, 'postgres', password);
       expect(json.findings, stderr).toEqual([]);
       expect(code).toBe(0);
-      expect(json.matrix.cells.app).toMatchObject({ local: 'scram-sha-256', '127.10.0.0/24': 'reject', anywhere: 'reject' });
+      expect(json.matrix.cells.app).toMatchObject({
+        local: 'scram-sha-256',
+        '127.10.0.0/24': 'reject',
+        anywhere: 'reject',
+      });
     });
   });
 });

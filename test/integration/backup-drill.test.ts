@@ -20,7 +20,9 @@ async function killDuringDrill(s: StoryPlanSetup, args: string[]): Promise<strin
   const exited = new Promise((r) => child.on('close', r));
   try {
     for (let i = 0; i < 3000; i++) {
-      const [d] = await s.cluster.query<{ d: string }>("SELECT datname AS d FROM pg_database WHERE datname LIKE '%pgharden_drill%'");
+      const [d] = await s.cluster.query<{ d: string }>(
+        "SELECT datname AS d FROM pg_database WHERE datname LIKE '%pgharden_drill%'",
+      );
       if (d) {
         child.kill('SIGKILL');
         await exited;
@@ -36,11 +38,18 @@ async function killDuringDrill(s: StoryPlanSetup, args: string[]): Promise<strin
 
 describe.each(withTools)('restore drill databases on PostgreSQL $major', (install) => {
   let s: StoryPlanSetup;
-  const drills = async () => (await s.cluster.query<{ d: string }>("SELECT datname AS d FROM pg_database WHERE datname LIKE '%pgharden_drill%' ORDER BY 1")).map((r) => r.d);
+  const drills = async () =>
+    (
+      await s.cluster.query<{ d: string }>(
+        "SELECT datname AS d FROM pg_database WHERE datname LIKE '%pgharden_drill%' ORDER BY 1",
+      )
+    ).map((r) => r.d);
   beforeAll(async () => {
     s = await storyWithConsumers(install);
     // More data, so the restore takes long enough to be caught in the middle.
-    await s.workspace.query("CREATE TABLE filler AS SELECT g AS id, repeat('x', 200) AS pad FROM generate_series(1, 200000) g");
+    await s.workspace.query(
+      "CREATE TABLE filler AS SELECT g AS id, repeat('x', 200) AS pad FROM generate_series(1, 200000) g",
+    );
   });
   afterAll(async () => s?.cleanup());
 
@@ -49,7 +58,16 @@ describe.each(withTools)('restore drill databases on PostgreSQL $major', (instal
     const c = await s.cluster.connect({ database: 'workspace__pgharden_drill' });
     await c.query("CREATE TABLE precious AS SELECT 'keep me' AS what");
     await c.end();
-    const r = pgharden(['backup', '--out', join(s.dir, 'nightly-user'), '--verify', '--databases', 'workspace', '--dsn', s.dsn]);
+    const r = pgharden([
+      'backup',
+      '--out',
+      join(s.dir, 'nightly-user'),
+      '--verify',
+      '--databases',
+      'workspace',
+      '--dsn',
+      s.dsn,
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const u = await s.cluster.connect({ database: 'workspace__pgharden_drill' });
@@ -60,7 +78,11 @@ describe.each(withTools)('restore drill databases on PostgreSQL $major', (instal
   });
 
   it('runs two verified backups of the same database at once, both verified', async () => {
-    const [a, b] = await Promise.all(['nightly-a', 'nightly-b'].map((d) => pghardenAsync(['backup', '--out', join(s.dir, d), '--verify', '--databases', 'workspace', '--dsn', s.dsn])));
+    const [a, b] = await Promise.all(
+      ['nightly-a', 'nightly-b'].map((d) =>
+        pghardenAsync(['backup', '--out', join(s.dir, d), '--verify', '--databases', 'workspace', '--dsn', s.dsn]),
+      ),
+    );
     for (const r of [a!, b!]) {
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
@@ -71,7 +93,16 @@ describe.each(withTools)('restore drill databases on PostgreSQL $major', (instal
 
   it('drops the drill database a killed backup left, on the next run (even one without --verify)', async () => {
     const out = join(s.dir, 'nightly-killed');
-    const left = await killDuringDrill(s, ['backup', '--out', out, '--verify', '--databases', 'workspace', '--dsn', s.dsn]);
+    const left = await killDuringDrill(s, [
+      'backup',
+      '--out',
+      out,
+      '--verify',
+      '--databases',
+      'workspace',
+      '--dsn',
+      s.dsn,
+    ]);
     expect(await drills()).toContain(left);
     const r = pgharden(['backup', '--out', out, '--databases', 'postgres', '--dsn', s.dsn]);
     expect(r.code).toBe(0);
@@ -80,7 +111,7 @@ describe.each(withTools)('restore drill databases on PostgreSQL $major', (instal
     expect(existsSync(join(out, 'drills'))).toBe(false);
   });
 
-  it("drops the drill database a killed apply left, on resume; rollback drops one too", async () => {
+  it('drops the drill database a killed apply left, on resume; rollback drops one too', async () => {
     const plan = makeStoryPlan(s, 'killed-drill');
     const left = await killDuringDrill(s, ['apply', plan, '--yes']);
     expect(await drills()).toEqual([left]);

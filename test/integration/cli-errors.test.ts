@@ -19,16 +19,31 @@ describe('bad invocations', () => {
     port = await freePort();
     writeFileSync(join(dir, 'broken.yaml'), 'network: { trustedRanges: [10.8.0.0/24\nroles: [\n');
     writeFileSync(join(dir, 'unknown.yaml'), 'network: { trustedRanges: [10.8.0.0/24] }\nrole: []\n');
-    writeFileSync(join(dir, 'good.yaml'), 'network: { trustedRanges: [10.8.0.0/24] }\nroles: [{ name: app, template: readonly, databases: [postgres] }]\n');
+    writeFileSync(
+      join(dir, 'good.yaml'),
+      'network: { trustedRanges: [10.8.0.0/24] }\nroles: [{ name: app, template: readonly, databases: [postgres] }]\n',
+    );
     mkdirSync(join(dir, 'a-directory'));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const cases = (): [string, string[], RegExp][] => [
-    ['server down (TCP)', ['audit', '--dsn', `host=127.0.0.1 port=${port} user=postgres`], /Cannot connect to PostgreSQL at host=127\.0\.0\.1 port=\d+ user=postgres.*ECONNREFUSED/],
-    ['server down, plan', ['plan', '--spec', join(dir, 'good.yaml'), '--dsn', `postgresql://postgres@127.0.0.1:${port}/postgres`], /Cannot connect to PostgreSQL/],
+    [
+      'server down (TCP)',
+      ['audit', '--dsn', `host=127.0.0.1 port=${port} user=postgres`],
+      /Cannot connect to PostgreSQL at host=127\.0\.0\.1 port=\d+ user=postgres.*ECONNREFUSED/,
+    ],
+    [
+      'server down, plan',
+      ['plan', '--spec', join(dir, 'good.yaml'), '--dsn', `postgresql://postgres@127.0.0.1:${port}/postgres`],
+      /Cannot connect to PostgreSQL/,
+    ],
     ['wrong port on the socket', ['audit', '--dsn', `host=${dir} port=${port}`], /Cannot connect.*ENOENT/],
-    ['missing socket directory', ['audit', '--dsn', 'host=/nonexistent/dir user=postgres'], /Cannot connect.*\/nonexistent\/dir/],
+    [
+      'missing socket directory',
+      ['audit', '--dsn', 'host=/nonexistent/dir user=postgres'],
+      /Cannot connect.*\/nonexistent\/dir/,
+    ],
     ['a URI libpq refuses', ['audit', '--dsn', 'postgresql://[::1'], /matching "\]"/],
     ['an unknown keyword', ['audit', '--dsn', 'host=/tmp bogus=1'], /invalid connection option "bogus"/],
     ['an unknown service', ['audit', '--dsn', 'service=nope'], /definition of service "nope" not found/],
@@ -41,7 +56,11 @@ describe('bad invocations', () => {
     ['missing plan (review)', ['review', join(dir, 'plans/none')], /No plan at/],
     ['missing plan (apply)', ['apply', join(dir, 'plans/none'), '--yes'], /No plan at/],
     ['missing plan (status)', ['status', join(dir, 'plans/none')], /No plan at/],
-    ['backup into a path under a file', ['backup', '--out', '/etc/passwd/backups', '--dsn', `host=127.0.0.1 port=${port}`], /"\/etc\/passwd\/backups": a part of the path is not a directory/],
+    [
+      'backup into a path under a file',
+      ['backup', '--out', '/etc/passwd/backups', '--dsn', `host=127.0.0.1 port=${port}`],
+      /"\/etc\/passwd\/backups": a part of the path is not a directory/,
+    ],
     ['consumers --scan of a missing directory', ['consumers', '--scan', join(dir, 'nope')], /Cannot scan/],
     ['inspect a missing file', ['inspect', 'hba', join(dir, 'nope.conf')], /Cannot read/],
   ];

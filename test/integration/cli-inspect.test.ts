@@ -13,7 +13,7 @@ const dsn = (port: number) => `postgres://postgres@127.0.0.1:${port}/postgres`;
 describe.each(testedInstalls())('pgharden inspect hba on PostgreSQL $major', (install) => {
   const cluster = useCluster(install);
 
-  it('without FILE reads the server\'s own pg_hba.conf and prints the view\'s rows', async () => {
+  it("without FILE reads the server's own pg_hba.conf and prints the view's rows", async () => {
     const c = cluster();
     const r = pgharden(['inspect', 'hba', '--json', '--dsn', dsn(c.port)]);
     expect(r.code).toBe(0);
@@ -24,10 +24,12 @@ describe.each(testedInstalls())('pgharden inspect hba on PostgreSQL $major', (in
     expect(JSON.parse(r.stdout)).toEqual(server);
   });
 
-  it('inspect conf without FILE reads the server\'s config and judges it as pg_file_settings does', async () => {
+  it("inspect conf without FILE reads the server's config and judges it as pg_file_settings does", async () => {
     const c = cluster();
     const r = pgharden(['inspect', 'conf', '--json', '--dsn', dsn(c.port)]);
-    const server = await c.query('SELECT sourcefile, sourceline, seqno, name, setting, applied, error FROM pg_file_settings ORDER BY seqno');
+    const server = await c.query(
+      'SELECT sourcefile, sourceline, seqno, name, setting, applied, error FROM pg_file_settings ORDER BY seqno',
+    );
     expect(JSON.parse(r.stdout)).toEqual(server);
     // initdb's max_connections differs from the test server's command-line value: a restart-only change, an error.
     expect(server.some((row) => row.error !== null)).toBe(true);
@@ -67,7 +69,19 @@ describe.each(testedInstalls())('pgharden inspect who on the story cluster, Post
     ['postgres', 'workspace', '127.0.0.1', 7, 'trust', 'ok'],
     ['postgres', 'workspace', '127.99.0.1', null, null, 'no-entry'],
   ])('%s@%s from %s hits line %s (%s), and the server agrees', async (user, db, from, line, method, answer) => {
-    const r = pgharden(['inspect', 'who', '--user', user, '--db', db, '--from', from, '--json', '--dsn', `postgres://postgres@127.0.0.1:${cluster.port}/postgres`]);
+    const r = pgharden([
+      'inspect',
+      'who',
+      '--user',
+      user,
+      '--db',
+      db,
+      '--from',
+      from,
+      '--json',
+      '--dsn',
+      `postgres://postgres@127.0.0.1:${cluster.port}/postgres`,
+    ]);
     expect(r.code).toBe(0);
     const expected = line === null ? null : { file: cluster.hbaFile, line_number: line, auth_method: method };
     expect(JSON.parse(r.stdout)).toEqual({ match: expected });

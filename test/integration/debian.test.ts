@@ -19,7 +19,12 @@ if (why) console.log(`debian.test.ts skipped: ${why}`);
 
 /** pgharden as `sudo pgharden ...` runs it: root, the given environment only (no PG* leaking in). */
 function sudoPgharden(args: string[], cwd: string, env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: '/root', NO_COLOR: '1', ...env }, timeout: 120_000 });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, HOME: '/root', NO_COLOR: '1', ...env },
+    timeout: 120_000,
+  });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -48,16 +53,21 @@ describe.skipIf(why !== undefined)('a Debian-packaged cluster, run as root with 
     chmodSync(work, 0o755);
     consumer = join(work, 'agents.env');
     // The consumer file belongs to root and only root's group may read it, as on a real server.
-    writeFileSync(consumer, `# agents\nDATABASE_URL=postgres://postgres@127.0.0.1:${cluster.port}/workspace\n`, { mode: 0o640 });
+    writeFileSync(consumer, `# agents\nDATABASE_URL=postgres://postgres@127.0.0.1:${cluster.port}/workspace\n`, {
+      mode: 0o640,
+    });
     consumerBefore = readFileSync(consumer);
-    writeFileSync(join(work, 'harden.yaml'), [
-      'network: { trustedRanges: [127.10.0.0/16] }',
-      'roles:',
-      '  - { name: agents_app, template: app-readwrite, databases: [workspace], readOnlyTables: [agents_kill_switch] }',
-      'consumers:',
-      '  - { name: agents, file: agents.env, key: DATABASE_URL, role: agents_app }',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      join(work, 'harden.yaml'),
+      [
+        'network: { trustedRanges: [127.10.0.0/16] }',
+        'roles:',
+        '  - { name: agents_app, template: app-readwrite, databases: [workspace], readOnlyTables: [agents_kill_switch] }',
+        'consumers:',
+        '  - { name: agents, file: agents.env, key: DATABASE_URL, role: agents_app }',
+        '',
+      ].join('\n'),
+    );
     etcBefore = treeIdentity(cluster.configDir);
   });
 
@@ -66,7 +76,7 @@ describe.skipIf(why !== undefined)('a Debian-packaged cluster, run as root with 
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('audits as the server\'s OS user, with no connection setting but PGCLUSTER', () => {
+  it("audits as the server's OS user, with no connection setting but PGCLUSTER", () => {
     const r = sudoPgharden(['audit', '--json'], work, env());
     expect(r.stderr).toBe('');
     expect(r.code).toBe(1);
@@ -77,11 +87,14 @@ describe.skipIf(why !== undefined)('a Debian-packaged cluster, run as root with 
     expect(sudoPgharden(['audit', '--json'], work, { ...env(), PGUSER: 'postgres' }).code).toBe(1);
   });
 
-  it('plans from a spec without target, and reviews with no flags from the plan\'s own target', () => {
+  it("plans from a spec without target, and reviews with no flags from the plan's own target", () => {
     const plan = sudoPgharden(['plan', '--spec', 'harden.yaml', '--out', 'plans/deb'], work, env());
     expect(plan.stderr + plan.stdout).toContain('Plan saved');
     expect(plan.code).toBe(0);
-    const saved = JSON.parse(readFileSync(join(work, 'plans/deb/plan.json'), 'utf8')) as { target: unknown; server: { hbaFile: string } };
+    const saved = JSON.parse(readFileSync(join(work, 'plans/deb/plan.json'), 'utf8')) as {
+      target: unknown;
+      server: { hbaFile: string };
+    };
     expect(saved.target).toEqual({ cluster: cluster.id, dsn: `host=/var/run/postgresql port=${cluster.port}` });
     expect(saved.server.hbaFile).toBe(join(cluster.configDir, 'pg_hba.conf'));
     expect(plan.stdout).toContain(`local   replication     postgres                                peer`);
@@ -98,16 +111,46 @@ describe.skipIf(why !== undefined)('a Debian-packaged cluster, run as root with 
     expect(r.stdout).toContain('0 failed');
     expect(r.code).toBe(0);
     const tcp = { host: '127.0.0.1', port: cluster.port, database: 'workspace' };
-    expect(await attempt({ ...tcp, user: 'postgres' }, '127.10.0.7')).toMatch(/rejects connection|no pg_hba.conf entry/);
-    expect(await attempt({ ...tcp, user: 'agents_app', password: (() => undefined) as unknown as () => string }, '127.10.0.7')).toMatch(/password/);
+    expect(await attempt({ ...tcp, user: 'postgres' }, '127.10.0.7')).toMatch(
+      /rejects connection|no pg_hba.conf entry/,
+    );
+    expect(
+      await attempt(
+        { ...tcp, user: 'agents_app', password: (() => undefined) as unknown as () => string },
+        '127.10.0.7',
+      ),
+    ).toMatch(/password/);
     const url = /DATABASE_URL=(.*)/.exec(readFileSync(consumer, 'utf8'))![1]!;
     expect(url).toContain('agents_app:');
     expect(await attempt({ connectionString: url })).toBe('ok');
     // pg_basebackup, as the server's OS user over the socket: the replication admin path survived.
     const dest = join(work, 'basebackup');
     mkdirSync(dest, { mode: 0o700 });
-    chownSync(dest, Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })));
-    execFileSync('runuser', ['-u', 'postgres', '--', '/usr/lib/postgresql/15/bin/pg_basebackup', '-h', '/var/run/postgresql', '-p', String(cluster.port), '-D', dest, '-X', 'none', '-c', 'fast'], { stdio: 'pipe' });
+    chownSync(
+      dest,
+      Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })),
+      Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })),
+    );
+    execFileSync(
+      'runuser',
+      [
+        '-u',
+        'postgres',
+        '--',
+        '/usr/lib/postgresql/15/bin/pg_basebackup',
+        '-h',
+        '/var/run/postgresql',
+        '-p',
+        String(cluster.port),
+        '-D',
+        dest,
+        '-X',
+        'none',
+        '-c',
+        'fast',
+      ],
+      { stdio: 'pipe' },
+    );
     expect(readFileSync(join(dest, 'PG_VERSION'), 'utf8').trim()).toBe('15');
     rmSync(dest, { recursive: true, force: true });
     expect(cluster.psql('SELECT count(*) FROM agents', 'workspace').trim()).toBe('12');

@@ -12,7 +12,8 @@ const root = process.getuid?.() === 0;
 const hasPostgresUser = spawnSync('id', ['-u', 'postgres']).status === 0;
 
 /** The text between two narrated stages. */
-const between = (text: string, from: string, to: string) => text.slice(text.indexOf(from), text.indexOf(to, text.indexOf(from)));
+const between = (text: string, from: string, to: string) =>
+  text.slice(text.indexOf(from), text.indexOf(to, text.indexOf(from)));
 
 describe('pgharden demo', () => {
   it('runs the whole story and removes everything', () => {
@@ -22,16 +23,28 @@ describe('pgharden demo', () => {
     const out = r.stdout;
     const hole = between(out, 'The hole', 'pgharden audit');
     expect(hole).toContain('OPEN   superuser postgres from 127.10.0.7, no password: logged in (trust)');
-    expect(hole).toContain("OPEN   superuser postgres from 127.10.0.7 flips the agents' kill switch: flipped the kill switch");
+    expect(hole).toContain(
+      "OPEN   superuser postgres from 127.10.0.7 flips the agents' kill switch: flipped the kill switch",
+    );
     expect(out).toMatch(/critical +hba-trust-network/);
     expect(out).toContain('+host    all             postgres        0.0.0.0/0               reject');
 
     const hardened = between(out, 'The negative tests on the hardened cluster', 'Rollback drill');
-    expect(hardened).toContain('CLOSED superuser postgres from 127.10.0.7, no password: pg_hba.conf rejects connection for host "127.10.0.7", user "postgres", database "workspace"');
-    expect(hardened).toContain("CLOSED superuser postgres from 127.10.0.7 flips the agents' kill switch: pg_hba.conf rejects connection");
-    expect(hardened).toContain('CLOSED agents_app from 127.10.0.7, no password: asked for a password (SASL SCRAM-SHA-256)');
-    expect(hardened).toContain('CLOSED agents_app with its password flips the kill switch: permission denied for table agents_kill_switch');
-    expect(hardened).toContain('OPEN   agents_app with its password reads its tables (must still work): read 250 tasks');
+    expect(hardened).toContain(
+      'CLOSED superuser postgres from 127.10.0.7, no password: pg_hba.conf rejects connection for host "127.10.0.7", user "postgres", database "workspace"',
+    );
+    expect(hardened).toContain(
+      "CLOSED superuser postgres from 127.10.0.7 flips the agents' kill switch: pg_hba.conf rejects connection",
+    );
+    expect(hardened).toContain(
+      'CLOSED agents_app from 127.10.0.7, no password: asked for a password (SASL SCRAM-SHA-256)',
+    );
+    expect(hardened).toContain(
+      'CLOSED agents_app with its password flips the kill switch: permission denied for table agents_kill_switch',
+    );
+    expect(hardened).toContain(
+      'OPEN   agents_app with its password reads its tables (must still work): read 250 tasks',
+    );
 
     const drill = between(out, 'Rollback drill', 'pgharden apply again');
     expect(drill).toContain('OPEN   superuser postgres from 127.10.0.7, no password: logged in (trust)');
@@ -52,9 +65,15 @@ describe('pgharden demo', () => {
   // As the server's own OS user pgharden's admin path is a direct socket connection (as root it
   // is a child process with that uid): both ways must carry the whole story.
   it.skipIf(!root || !hasPostgresUser)('runs as a normal user too', () => {
-    const r = spawnSync('su', ['postgres', '-s', '/bin/sh', '-c', `cd /tmp && NO_COLOR=1 '${process.execPath}' '${CLI}' demo`], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(
+      'su',
+      ['postgres', '-s', '/bin/sh', '-c', `cd /tmp && NO_COLOR=1 '${process.execPath}' '${CLI}' demo`],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('rows at each stage: agents=12 tasks=250 agents_kill_switch=1 every time: no data moved');
+    expect(r.stdout).toContain(
+      'rows at each stage: agents=12 tasks=250 agents_kill_switch=1 every time: no data moved',
+    );
   });
 });

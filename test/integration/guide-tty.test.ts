@@ -43,18 +43,28 @@ describe.skipIf(!hasTmux)('pgharden guide in a terminal', () => {
   });
 
   it('goes from the first question to the verification report', async () => {
-    const agents = clientFrom(VPN_DEVICE, { host: '127.0.0.1', port: s.cluster.port, user: 'postgres', database: 'workspace', application_name: 'agents' });
+    const agents = clientFrom(VPN_DEVICE, {
+      host: '127.0.0.1',
+      port: s.cluster.port,
+      user: 'postgres',
+      database: 'workspace',
+      application_name: 'agents',
+    });
     agents.on('error', () => undefined);
     await agents.connect();
     const script = join(s.dir, 'guide.sh');
-    writeFileSync(script, [
-      '#!/bin/sh',
-      `cd '${s.dir}'`,
-      `export PGHOST=127.0.0.1 PGPORT=${s.cluster.port} PGUSER=postgres PGDATABASE=postgres NO_COLOR=1`,
-      `'${process.execPath}' '${CLI}' guide`,
-      'echo "GUIDE EXIT=$?"',
-      'sleep 600',
-    ].join('\n'), { mode: 0o755 });
+    writeFileSync(
+      script,
+      [
+        '#!/bin/sh',
+        `cd '${s.dir}'`,
+        `export PGHOST=127.0.0.1 PGPORT=${s.cluster.port} PGUSER=postgres PGDATABASE=postgres NO_COLOR=1`,
+        `'${process.execPath}' '${CLI}' guide`,
+        'echo "GUIDE EXIT=$?"',
+        'sleep 600',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
     expect(tmux('new-session', '-d', '-s', session, '-x', '220', '-y', '60', script).status).toBe(0);
 
     await waitFor('Trusted ranges: where your consumers connect from');
@@ -87,7 +97,15 @@ describe.skipIf(!hasTmux)('pgharden guide in a terminal', () => {
     expect(end).toMatch(/\d+ checks passed, 0 failed, 0 skipped/);
     expect(end).toContain('Applied and verified.');
     expect(end).toContain('+host    all             postgres        0.0.0.0/0               reject');
-    expect(await probe({ host: '127.0.0.1', port: s.cluster.port, localAddress: VPN_DEVICE, user: 'postgres', database: 'workspace' })).toMatchObject({ kind: 'error', class: 'rejected' });
+    expect(
+      await probe({
+        host: '127.0.0.1',
+        port: s.cluster.port,
+        localAddress: VPN_DEVICE,
+        user: 'postgres',
+        database: 'workspace',
+      }),
+    ).toMatchObject({ kind: 'error', class: 'rejected' });
   }, 120_000);
 
   it('stops cleanly on Ctrl-C at a question, saying what exists and how to resume', async () => {
@@ -98,7 +116,9 @@ describe.skipIf(!hasTmux)('pgharden guide in a terminal', () => {
     expect(screen()).toContain('pg_hba.conf rejects connection');
     keys('C-c');
     const end = await waitFor('GUIDE EXIT=');
-    expect(end).toContain('Stopped at your request. Nothing was written and nothing was changed. Run pgharden guide again to start over.');
+    expect(end).toContain(
+      'Stopped at your request. Nothing was written and nothing was changed. Run pgharden guide again to start over.',
+    );
     expect(end).toContain('GUIDE EXIT=2');
   });
 

@@ -20,7 +20,10 @@ describe.skipIf(!CORPUS_PRESENT).each(testedInstalls())('pg_hba.conf corpus on P
       const c = cluster();
       c.writeFile(c.hbaFile, bytes);
       const context = oracleContext();
-      const ours = hbaRows(parseHba(bytes.toString('utf8'), { file: c.hbaFile, context }), { file: c.hbaFile, context });
+      const ours = hbaRows(parseHba(bytes.toString('utf8'), { file: c.hbaFile, context }), {
+        file: c.hbaFile,
+        context,
+      });
       expect(ours).toEqual(await serverHbaRows(c));
     });
   });

@@ -21,14 +21,19 @@ describe.each(testedInstalls())('hardened story pg_hba.conf on PostgreSQL $major
   afterAll(async () => c?.stop());
 
   it('is valid for the server and closes the passwordless and superuser paths', async () => {
-    const probeFrom = (user: string, from: string) => probe({ host: '127.0.0.1', port: c.port, localAddress: from, user, database: 'workspace' });
+    const probeFrom = (user: string, from: string) =>
+      probe({ host: '127.0.0.1', port: c.port, localAddress: from, user, database: 'workspace' });
     expect(answer(await probeFrom('postgres', VPN_DEVICE))).toBe('ok'); // the hole, before
 
     const admin = await c.connect();
     const { context } = await contextFromServer(admin);
     await admin.end();
     const loaded = loadHba(c.hbaFile, { context });
-    const { text } = hardenHba(loaded.files.get(c.hbaFile)!.lines, { superusers: ['postgres'], trustedRanges: ['127.10.0.0/24'], adminRole: 'postgres' });
+    const { text } = hardenHba(loaded.files.get(c.hbaFile)!.lines, {
+      superusers: ['postgres'],
+      trustedRanges: ['127.10.0.0/24'],
+      adminRole: 'postgres',
+    });
     c.writeFile(c.hbaFile, text);
     expect(await c.query('SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL')).toEqual([]);
 

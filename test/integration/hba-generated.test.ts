@@ -36,29 +36,44 @@ describe.each(testedInstalls())('generated pg_hba.conf files on PostgreSQL $majo
         c.writeFile(c.hbaFile, set.main);
         const theirs = await serverHbaRows(c);
         const ours = loadHba(c.hbaFile, { context: context() }).rows;
-        expect(ours, `seed ${SEED}, set ${n}, PostgreSQL ${c.major} ssl ${ssl}:\n${set.main}\n--- inc/one.conf:\n${set.files['inc/one.conf']}`).toEqual(theirs);
+        expect(
+          ours,
+          `seed ${SEED}, set ${n}, PostgreSQL ${c.major} ssl ${ssl}:\n${set.main}\n--- inc/one.conf:\n${set.files['inc/one.conf']}`,
+        ).toEqual(theirs);
       }
     });
   });
 });
 
-describe.each(testedInstalls().filter((i) => i.major >= 16))('pg_hba.conf include edge cases on PostgreSQL $major', (install) => {
-  const { cluster, context } = useHbaOracle(install);
-  const CASES: Record<string, { main: string; files: Record<string, string> }> = {
-    'an include loop': { main: 'local all all peer\ninclude loop/a.conf\n', files: { 'loop/a.conf': 'include b.conf\n', 'loop/b.conf': 'include a.conf\nlocal all b trust\n' } },
-    'a file including itself': { main: 'include loop/self.conf\n', files: { 'loop/self.conf': 'local all x trust\ninclude self.conf\n' } },
-    'an @file loop': { main: 'local all @loop/u1 trust\n', files: { 'loop/u1': 'a, @u2\n', 'loop/u2': '@u1\n' } },
-    'absolute and dotted paths': { main: 'include ./loop/../loop/a.conf\n', files: { 'loop/a.conf': 'local all a trust\n' } },
-  };
-  it.each(Object.entries(CASES))('%s', async (_, set) => {
-    const c = cluster();
-    rmSync(join(c.dataDir, 'loop'), { recursive: true, force: true });
-    mkdirSync(join(c.dataDir, 'loop'));
-    chownSync(join(c.dataDir, 'loop'), c.uid, c.gid);
-    for (const [rel, text] of Object.entries(set.files)) c.writeFile(join(c.dataDir, rel), text);
-    c.writeFile(c.hbaFile, set.main);
-    const theirs = await serverHbaRows(c);
-    const ours = loadHba(c.hbaFile, { context: context() }).rows;
-    expect(ours).toEqual(theirs);
-  });
-});
+describe.each(testedInstalls().filter((i) => i.major >= 16))(
+  'pg_hba.conf include edge cases on PostgreSQL $major',
+  (install) => {
+    const { cluster, context } = useHbaOracle(install);
+    const CASES: Record<string, { main: string; files: Record<string, string> }> = {
+      'an include loop': {
+        main: 'local all all peer\ninclude loop/a.conf\n',
+        files: { 'loop/a.conf': 'include b.conf\n', 'loop/b.conf': 'include a.conf\nlocal all b trust\n' },
+      },
+      'a file including itself': {
+        main: 'include loop/self.conf\n',
+        files: { 'loop/self.conf': 'local all x trust\ninclude self.conf\n' },
+      },
+      'an @file loop': { main: 'local all @loop/u1 trust\n', files: { 'loop/u1': 'a, @u2\n', 'loop/u2': '@u1\n' } },
+      'absolute and dotted paths': {
+        main: 'include ./loop/../loop/a.conf\n',
+        files: { 'loop/a.conf': 'local all a trust\n' },
+      },
+    };
+    it.each(Object.entries(CASES))('%s', async (_, set) => {
+      const c = cluster();
+      rmSync(join(c.dataDir, 'loop'), { recursive: true, force: true });
+      mkdirSync(join(c.dataDir, 'loop'));
+      chownSync(join(c.dataDir, 'loop'), c.uid, c.gid);
+      for (const [rel, text] of Object.entries(set.files)) c.writeFile(join(c.dataDir, rel), text);
+      c.writeFile(c.hbaFile, set.main);
+      const theirs = await serverHbaRows(c);
+      const ours = loadHba(c.hbaFile, { context: context() }).rows;
+      expect(ours).toEqual(theirs);
+    });
+  },
+);

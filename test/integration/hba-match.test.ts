@@ -26,7 +26,9 @@ const EXTRA_ATTEMPTS = 60;
 /** Probes in flight at once (the scratch server allows 40 connections and 20 walsenders). */
 const PARALLEL = Number(process.env.PGHARDEN_PARALLEL ?? 12);
 // md5user's password is stored as an md5 verifier (md5 + md5(password || user)), never sent in clear.
-const MD5_VERIFIER = `md5${createHash('md5').update('unused-password' + 'md5user').digest('hex')}`;
+const MD5_VERIFIER = `md5${createHash('md5')
+  .update('unused-password' + 'md5user')
+  .digest('hex')}`;
 const STORED: Record<string, StoredPassword> = { md5user: 'md5', scramuser: 'scram-sha-256' };
 const OS_USER = userInfo().username;
 
@@ -55,10 +57,17 @@ interface Attempt {
   source: string;
 }
 
-function attempt(user: string, database: string, source: string, ssl = false, replication?: 'physical' | 'logical'): Attempt {
-  const conn: Connection = source === 'local'
-    ? { source: { kind: 'local' }, database, user }
-    : { source: { kind: 'host', address: source, ssl }, database, user };
+function attempt(
+  user: string,
+  database: string,
+  source: string,
+  ssl = false,
+  replication?: 'physical' | 'logical',
+): Attempt {
+  const conn: Connection =
+    source === 'local'
+      ? { source: { kind: 'local' }, database, user }
+      : { source: { kind: 'host', address: source, ssl }, database, user };
   if (replication) conn.replication = replication;
   return { conn, source };
 }
@@ -66,12 +75,15 @@ function attempt(user: string, database: string, source: string, ssl = false, re
 /** Every plain attempt from `sources`, then `extra` random SSL / physical / logical walsender ones. */
 function attempts(random: () => number, sources: readonly string[], extra: number): Attempt[] {
   const out: Attempt[] = [];
-  for (const user of ROLES) for (const database of DATABASES) for (const source of sources) out.push(attempt(user, database, source));
+  for (const user of ROLES)
+    for (const database of DATABASES) for (const source of sources) out.push(attempt(user, database, source));
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)]!;
   for (let i = 0; i < extra; i++) {
     const source = pick(sources);
     const ssl = source !== 'local' && random() < 0.6;
-    out.push(attempt(pick(ROLES), pick(DATABASES), source, ssl, pick([undefined, 'physical', 'physical', 'logical'] as const)));
+    out.push(
+      attempt(pick(ROLES), pick(DATABASES), source, ssl, pick([undefined, 'physical', 'physical', 'logical'] as const)),
+    );
   }
   return out;
 }
@@ -95,9 +107,16 @@ async function loopbackResolver(): Promise<NonNullable<MatchFacts['resolver']>> 
   const reverse = new Map<string, string | undefined>();
   const forward = new Map<string, string[]>();
   for (const source of SOURCES.filter((s) => s !== 'local')) {
-    const name = await dns.lookupService(source, 0).then((r) => r.hostname, () => undefined);
+    const name = await dns.lookupService(source, 0).then(
+      (r) => r.hostname,
+      () => undefined,
+    );
     reverse.set(source, name);
-    if (name && !forward.has(name)) forward.set(name, (await dns.lookup(name, { all: true })).map((a) => a.address));
+    if (name && !forward.has(name))
+      forward.set(
+        name,
+        (await dns.lookup(name, { all: true })).map((a) => a.address),
+      );
   }
   return {
     reverse: (address) => {
@@ -116,9 +135,15 @@ async function send(c: Cluster, { conn, source }: Attempt): Promise<ProbeResult>
   const target: ProbeTarget = { timeoutMs: 30_000, port: c.port, user: conn.user, database: conn.database };
   if (conn.replication) target.replication = conn.replication;
   for (let tries = 0; ; tries++) {
-    const r = source === 'local'
-      ? await probe({ ...target, socketDir: c.socketDir })
-      : await probe({ ...target, host: '127.0.0.1', localAddress: source, ssl: conn.source.kind === 'host' && conn.source.ssl });
+    const r =
+      source === 'local'
+        ? await probe({ ...target, socketDir: c.socketDir })
+        : await probe({
+            ...target,
+            host: '127.0.0.1',
+            localAddress: source,
+            ssl: conn.source.kind === 'host' && conn.source.ssl,
+          });
     if (r.kind !== 'error' || r.code !== '53300' || tries === 50) return r;
     await new Promise((done) => setTimeout(done, 20 * Math.min(tries + 1, 10)));
   }
@@ -152,10 +177,14 @@ describe.each(testedInstalls())('matcher vs PostgreSQL $major', (install) => {
     const admin = await c.connect();
     context = (await contextFromServer(admin)).context;
     // The scratch server runs on this machine: its interfaces are ours.
-    const interfaces = Object.values(networkInterfaces()).flatMap((l) => l ?? []).map((i) => ({ address: i.address.split('%')[0]!, netmask: i.netmask }));
+    const interfaces = Object.values(networkInterfaces())
+      .flatMap((l) => l ?? [])
+      .map((i) => ({ address: i.address.split('%')[0]!, netmask: i.netmask }));
     // An unknown role is a member of nothing, not even of itself (src/cluster/roles.ts' memberOf
     // answers true for user === group whatever the role): only existing roles are asked.
-    const existing = new Set((await admin.query<{ rolname: string }>('SELECT rolname FROM pg_roles')).rows.map((r) => r.rolname));
+    const existing = new Set(
+      (await admin.query<{ rolname: string }>('SELECT rolname FROM pg_roles')).rows.map((r) => r.rolname),
+    );
     const member = memberOf(await readRoleMemberships(admin));
     facts = {
       serverMajor: context.major,
@@ -179,7 +208,10 @@ describe.each(testedInstalls())('matcher vs PostgreSQL $major', (install) => {
     let compared = 0;
     let expected = 0;
     for (let n = 0; n < RULE_SETS; n++) {
-      const text = n === 0 ? EVERY_ANSWER : generateRuleSet(random, { major: c.major, ssl: context.ssl, gssapi: context.build.gssapi });
+      const text =
+        n === 0
+          ? EVERY_ANSWER
+          : generateRuleSet(random, { major: c.major, ssl: context.ssl, gssapi: context.build.gssapi });
       // The test's own admin path stays first, so the harness can always reconnect.
       const full = `host all postgres 127.0.0.1/32 trust\n${text}`;
       c.writeFile(c.hbaFile, full);
@@ -189,7 +221,9 @@ describe.each(testedInstalls())('matcher vs PostgreSQL $major', (install) => {
       const passwordEncryption = random() < 0.5 ? 'md5' : 'scram-sha-256';
       await c.query(`ALTER SYSTEM SET password_encryption = '${passwordEncryption}'`);
       await c.reload();
-      const rules = parseHba(full, { file: c.hbaFile, context }).flatMap((l) => (l.kind === 'record' ? [{ rule: l.rule, file: c.hbaFile, line: l.line }] : []));
+      const rules = parseHba(full, { file: c.hbaFile, context }).flatMap((l) =>
+        l.kind === 'record' ? [{ rule: l.rule, file: c.hbaFile, line: l.line }] : [],
+      );
       // A host-name rule makes the server look up the name of every client address that reaches
       // it. Only 127.0.0.1 has a name in /etc/hosts; for the other sources the lookup waits for
       // this machine's DNS (seconds per backend), so such sets probe from 127.0.0.1 and the socket
@@ -205,9 +239,13 @@ describe.each(testedInstalls())('matcher vs PostgreSQL $major', (install) => {
       list.forEach(({ conn }, i) => {
         const m = matchConnection(rules, conn, facts);
         // peer: the server asks the kernel for the client's OS user (root here) and accepts a role of that name.
-        const predicted = m.kind === 'match'
-          ? expectedChallenge(m.method, STORED[conn.user] ?? 'none', { passwordEncryption, peerAccepted: conn.user === OS_USER })
-          : m.kind;
+        const predicted =
+          m.kind === 'match'
+            ? expectedChallenge(m.method, STORED[conn.user] ?? 'none', {
+                passwordEncryption,
+                peerAccepted: conn.user === OS_USER,
+              })
+            : m.kind;
         const answer = answers[i]!;
         const what = `seed ${SEED}, set ${n}, password_encryption ${passwordEncryption}: ${JSON.stringify(conn)} → ${JSON.stringify(answer)}\n${full}`;
         // ident (TCP) fails in the server itself here: no ident server answers on the client's host.
@@ -218,6 +256,7 @@ describe.each(testedInstalls())('matcher vs PostgreSQL $major', (install) => {
     }
     expect(compared).toBe(expected);
     // Every kind of answer was compared, so the comparison is not vacuous.
-    for (const kind of ['ok', 'sasl', 'md5', 'password', 'reject', 'none', 'fails']) expect(kinds, `seed ${SEED}`).toContain(kind);
+    for (const kind of ['ok', 'sasl', 'md5', 'password', 'reject', 'none', 'fails'])
+      expect(kinds, `seed ${SEED}`).toContain(kind);
   });
 });

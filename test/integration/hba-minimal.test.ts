@@ -41,8 +41,13 @@ describe.each(testedInstalls())('minimal pg_hba.conf and pg_ident.conf cases on 
     const text = 'm1 @min/users.txt bob\nm2 @min/missing.txt bob\nm3 alice /)\nm4 /^(.*)$ \\1\n';
     c.writeFile(c.identFile, text);
     const fileCol = c.major >= 16 ? 'file_name' : `'${c.identFile}'::text`;
-    const theirs = await c.query(`SELECT ${fileCol} AS file, line_number, map_name, sys_name, pg_username, error FROM pg_ident_file_mappings`);
-    const ours = identRows(parseIdent(text, { file: c.identFile, context: context(), readAtFile: (p) => readConfigFile(p)?.text }), { file: c.identFile });
+    const theirs = await c.query(
+      `SELECT ${fileCol} AS file, line_number, map_name, sys_name, pg_username, error FROM pg_ident_file_mappings`,
+    );
+    const ours = identRows(
+      parseIdent(text, { file: c.identFile, context: context(), readAtFile: (p) => readConfigFile(p)?.text }),
+      { file: c.identFile },
+    );
     expect(ours).toEqual(theirs);
   });
 });

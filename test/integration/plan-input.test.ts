@@ -38,16 +38,19 @@ describe.each(testedInstalls())('pgharden plan refuses bad input on PostgreSQL $
   });
 
   it('refuses a name with a newline, a 64-byte name, pg_x and public, each with its line', () => {
-    const r = plan('names', [
-      `target: { dsn: "${dsn}" }`,
-      `network: { trustedRanges: [${VPN_RANGE}, 0.0.0.0/0, "fe80::1%eth0/64"] }`,
-      'roles:',
-      '  - { name: "x\\nhost all all 0.0.0.0/0 trust #", template: readonly, databases: [workspace] }',
-      `  - { name: ${'é'.repeat(32)}, template: readonly, databases: [workspace] }`,
-      '  - { name: pg_x, template: readonly, databases: [workspace] }',
-      '  - { name: public, template: readonly, databases: [workspace] }',
-      '',
-    ].join('\n'));
+    const r = plan(
+      'names',
+      [
+        `target: { dsn: "${dsn}" }`,
+        `network: { trustedRanges: [${VPN_RANGE}, 0.0.0.0/0, "fe80::1%eth0/64"] }`,
+        'roles:',
+        '  - { name: "x\\nhost all all 0.0.0.0/0 trust #", template: readonly, databases: [workspace] }',
+        `  - { name: ${'é'.repeat(32)}, template: readonly, databases: [workspace] }`,
+        '  - { name: pg_x, template: readonly, databases: [workspace] }',
+        '  - { name: public, template: readonly, databases: [workspace] }',
+        '',
+      ].join('\n'),
+    );
     expect(r.code).toBe(2);
     const file = join(dir, 'names.yaml');
     for (const line of [
@@ -57,7 +60,8 @@ describe.each(testedInstalls())('pgharden plan refuses bad input on PostgreSQL $
       `${file}:7: roles[3].name: "public" is a reserved role name`,
       `${file}:2: network.trustedRanges[1]: "0.0.0.0/0" is every address`,
       `${file}:2: network.trustedRanges[2]: an IPv6 zone`,
-    ]) expect(r.stderr).toContain(line);
+    ])
+      expect(r.stderr).toContain(line);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(r.out)).toBe(false);
   });
@@ -65,8 +69,18 @@ describe.each(testedInstalls())('pgharden plan refuses bad input on PostgreSQL $
   it('refuses /dev/zero and a FIFO as consumer files at once, with the reason', () => {
     execFileSync('mkfifo', [join(dir, 'app.fifo')]);
     const started = Date.now();
-    for (const [name, file, reason] of [['zero', '/dev/zero', 'is a character device, not a regular file'], ['fifo', join(dir, 'app.fifo'), 'is a FIFO (named pipe), not a regular file']] as const) {
-      const r = plan(name, oneRole('{ name: app_rw, template: readonly, databases: [workspace] }', '', `consumers:\n  - { name: app, file: ${file}, role: app_rw }\n`));
+    for (const [name, file, reason] of [
+      ['zero', '/dev/zero', 'is a character device, not a regular file'],
+      ['fifo', join(dir, 'app.fifo'), 'is a FIFO (named pipe), not a regular file'],
+    ] as const) {
+      const r = plan(
+        name,
+        oneRole(
+          '{ name: app_rw, template: readonly, databases: [workspace] }',
+          '',
+          `consumers:\n  - { name: app, file: ${file}, role: app_rw }\n`,
+        ),
+      );
       expect(r.code).toBe(2);
       expect(r.stderr).toContain(`consumer "app": cannot read ${file} (${reason}`);
     }
@@ -74,12 +88,25 @@ describe.each(testedInstalls())('pgharden plan refuses bad input on PostgreSQL $
   });
 
   it('refuses a schema that does not exist and a data directory of another cluster', () => {
-    const r = plan('server', oneRole('{ name: reports_ro, template: readonly, databases: [workspace], schema: reports }'));
+    const r = plan(
+      'server',
+      oneRole('{ name: reports_ro, template: readonly, databases: [workspace], schema: reports }'),
+    );
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`${join(dir, 'server.yaml')}:4: roles[0].schema: no schema "reports" in database "workspace"`);
-    const d = plan('datadir', oneRole('{ name: reports_ro, template: readonly, databases: [workspace] }', ', dataDir: /var/lib/postgresql/elsewhere'));
+    expect(r.stderr).toContain(
+      `${join(dir, 'server.yaml')}:4: roles[0].schema: no schema "reports" in database "workspace"`,
+    );
+    const d = plan(
+      'datadir',
+      oneRole(
+        '{ name: reports_ro, template: readonly, databases: [workspace] }',
+        ', dataDir: /var/lib/postgresql/elsewhere',
+      ),
+    );
     expect(d.code).toBe(2);
-    expect(d.stderr).toContain(`${join(dir, 'datadir.yaml')}:1: target.dataDir: /var/lib/postgresql/elsewhere, but the server's data_directory is ${c.dataDir}`);
+    expect(d.stderr).toContain(
+      `${join(dir, 'datadir.yaml')}:1: target.dataDir: /var/lib/postgresql/elsewhere, but the server's data_directory is ${c.dataDir}`,
+    );
     expect(existsSync(d.out)).toBe(false);
   });
 });

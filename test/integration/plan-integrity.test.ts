@@ -11,7 +11,13 @@ import { canonicalJson } from '../../src/core/canonical.js';
 import type { Plan } from '../../src/plan/types.js';
 import { testedInstalls } from '../helpers/cluster.js';
 import { pgharden } from '../helpers/cli.js';
-import { fileIdentity, makeStoryPlan, serverState, storyWithConsumers, type StoryPlanSetup } from '../helpers/story-plan.js';
+import {
+  fileIdentity,
+  makeStoryPlan,
+  serverState,
+  storyWithConsumers,
+  type StoryPlanSetup,
+} from '../helpers/story-plan.js';
 
 describe.each(testedInstalls())('a re-signed edited plan on PostgreSQL $major', (install) => {
   let s: StoryPlanSetup;
@@ -38,7 +44,12 @@ describe.each(testedInstalls())('a re-signed edited plan on PostgreSQL $major', 
     const hba = s.cluster.hbaFile;
     const files = fileIdentity([hba, ...s.consumerFiles]);
     const state = await serverState(s);
-    for (const args of [['review', planDir, '--dsn', s.dsn], ['apply', planDir, '--yes'], ['status', planDir], ['rollback', planDir]]) {
+    for (const args of [
+      ['review', planDir, '--dsn', s.dsn],
+      ['apply', planDir, '--yes'],
+      ['status', planDir],
+      ['rollback', planDir],
+    ]) {
       const r = pgharden(args);
       expect(r.code, `${args[0]}: ${r.stdout}${r.stderr}`).toBe(3);
       expect(r.stderr).toContain('does not match its keyed signature');

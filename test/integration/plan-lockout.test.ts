@@ -33,7 +33,10 @@ describe.each(testedInstalls())('plan refuses a consumer it would cut off, on Po
     // Loopback only through a wide trust rule: the flip narrows it to the VPN, and 127.0.0.1 loses its way in.
     await setHba(STORY_HBA.replace(/^host\s+all\s+all\s+127\.0\.0\.1\/32\s+trust$/m, 'host all all 127.0.0.0/8 trust'));
     try {
-      const r = plan('dsn-outside', '{ name: agents, file: agents.env, key: DATABASE_URL, role: agents_app, application: agents }');
+      const r = plan(
+        'dsn-outside',
+        '{ name: agents, file: agents.env, key: DATABASE_URL, role: agents_app, application: agents }',
+      );
       expect(r.stderr).toContain('consumer "agents"');
       expect(r.stderr).toContain('from 127.0.0.1');
       expect(r.stderr).toContain('no pg_hba.conf entry');
@@ -46,10 +49,19 @@ describe.each(testedInstalls())('plan refuses a consumer it would cut off, on Po
 
   it('refuses a consumer whose live session comes from outside the trusted ranges', async () => {
     await setHba(`${STORY_HBA}host all all 127.20.0.0/16 trust\n`);
-    const old = clientFrom('127.20.0.5', { host: '127.0.0.1', port: s.cluster.port, user: 'postgres', database: 'workspace', application_name: 'agents' });
+    const old = clientFrom('127.20.0.5', {
+      host: '127.0.0.1',
+      port: s.cluster.port,
+      user: 'postgres',
+      database: 'workspace',
+      application_name: 'agents',
+    });
     await old.connect();
     try {
-      const r = plan('session-outside', '{ name: agents, file: agents.env, key: DATABASE_URL, role: agents_app, application: agents }');
+      const r = plan(
+        'session-outside',
+        '{ name: agents, file: agents.env, key: DATABASE_URL, role: agents_app, application: agents }',
+      );
       expect(r.stderr).toContain('consumer "agents"');
       expect(r.stderr).toContain('127.20.0.5');
       expect(r.code).toBe(3);
@@ -60,13 +72,19 @@ describe.each(testedInstalls())('plan refuses a consumer it would cut off, on Po
   });
 
   it('plans a consumer whose paths all survive the flip', () => {
-    const r = plan('fine', '{ name: agents, file: agents.env, key: DATABASE_URL, role: agents_app, application: agents }');
+    const r = plan(
+      'fine',
+      '{ name: agents, file: agents.env, key: DATABASE_URL, role: agents_app, application: agents }',
+    );
     expect(r.stderr).not.toContain('cannot be made');
     expect(r.code).toBe(0);
   });
 
   it('refuses a DSN for another server (another port on this host)', () => {
-    writeFileSync(join(s.dir, 'other.env'), `DATABASE_URL=postgres://postgres@127.0.0.1:${s.cluster.port + 1}/workspace\n`);
+    writeFileSync(
+      join(s.dir, 'other.env'),
+      `DATABASE_URL=postgres://postgres@127.0.0.1:${s.cluster.port + 1}/workspace\n`,
+    );
     const r = plan('other-port', '{ name: other, file: other.env, role: agents_app }');
     expect(r.stderr).toContain('consumer "other"');
     expect(r.stderr).toContain(`port ${s.cluster.port + 1}`);
@@ -75,8 +93,14 @@ describe.each(testedInstalls())('plan refuses a consumer it would cut off, on Po
   });
 
   it('lists every consumer problem at once', () => {
-    writeFileSync(join(s.dir, 'other2.env'), `DATABASE_URL=postgres://postgres@127.0.0.1:${s.cluster.port + 2}/workspace\n`);
-    const file = consumerSpec(s, 'two-bad', ['{ name: far, file: other2.env, role: agents_app }', '{ name: dev, file: /dev/null, role: agents_app }']);
+    writeFileSync(
+      join(s.dir, 'other2.env'),
+      `DATABASE_URL=postgres://postgres@127.0.0.1:${s.cluster.port + 2}/workspace\n`,
+    );
+    const file = consumerSpec(s, 'two-bad', [
+      '{ name: far, file: other2.env, role: agents_app }',
+      '{ name: dev, file: /dev/null, role: agents_app }',
+    ]);
     const r = pgharden(['plan', '--spec', file, '--out', join(s.dir, 'plans', 'two-bad'), ...skip]);
     expect(r.stderr).toContain('consumer "far"');
     expect(r.stderr).toContain('consumer "dev": cannot read /dev/null (is a character device, not a regular file');
@@ -85,19 +109,27 @@ describe.each(testedInstalls())('plan refuses a consumer it would cut off, on Po
 
   it.each([
     ['a character device', () => '/dev/zero', 'is a character device, not a regular file'],
-    ['a FIFO', () => {
-      const p = join(s.dir, 'fifo.env');
-      spawnSync('mkfifo', [p]);
-      return p;
-    }, 'is a FIFO (named pipe), not a regular file'],
+    [
+      'a FIFO',
+      () => {
+        const p = join(s.dir, 'fifo.env');
+        spawnSync('mkfifo', [p]);
+        return p;
+      },
+      'is a FIFO (named pipe), not a regular file',
+    ],
     ['a directory', () => s.dir, 'is a directory'],
-    ['a file over 16 MiB', () => {
-      const p = join(s.dir, 'huge.env');
-      const fd = openSync(p, 'w');
-      ftruncateSync(fd, 17 * 1024 * 1024);
-      closeSync(fd);
-      return p;
-    }, 'more than the 16 MiB pgharden reads'],
+    [
+      'a file over 16 MiB',
+      () => {
+        const p = join(s.dir, 'huge.env');
+        const fd = openSync(p, 'w');
+        ftruncateSync(fd, 17 * 1024 * 1024);
+        closeSync(fd);
+        return p;
+      },
+      'more than the 16 MiB pgharden reads',
+    ],
   ])('refuses %s as a consumer file, quickly', (_what, make, reason) => {
     const started = Date.now();
     const r = plan('bad-file', `{ name: odd, file: "${make()}", role: agents_app }`);

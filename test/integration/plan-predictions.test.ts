@@ -30,18 +30,30 @@ describe.each(testedInstalls())('the plan predicts what PostgreSQL $major does',
     c = await startStoryCluster(install);
     dir = mkdtempSync(join(tmpdir(), 'pgharden-predict-'));
     writeFileSync(join(dir, 'agents.env'), `DATABASE_URL=postgres://postgres@127.0.0.1:${c.port}/workspace\n`);
-    const spec = parseSpec(JSON.stringify({
-      target: {},
-      network: { trustedRanges: [VPN_RANGE] },
-      roles: [
-        { name: 'agents_app', template: 'app-readwrite', databases: ['workspace'], readOnlyTables: ['agents_kill_switch'] },
-        { name: 'reporting', template: 'readonly', databases: ['workspace'] },
-        { name: 'deployer', template: 'migrator', databases: ['workspace'] },
-      ],
-      consumers: [{ name: 'agents', file: 'agents.env', role: 'agents_app' }],
-    }), 'spec.json');
+    const spec = parseSpec(
+      JSON.stringify({
+        target: {},
+        network: { trustedRanges: [VPN_RANGE] },
+        roles: [
+          {
+            name: 'agents_app',
+            template: 'app-readwrite',
+            databases: ['workspace'],
+            readOnlyTables: ['agents_kill_switch'],
+          },
+          { name: 'reporting', template: 'readonly', databases: ['workspace'] },
+          { name: 'deployer', template: 'migrator', databases: ['workspace'] },
+        ],
+        consumers: [{ name: 'agents', file: 'agents.env', role: 'agents_app' }],
+      }),
+      'spec.json',
+    );
     const made = await makePlan({
-      spec, specFile: join(dir, 'spec.json'), out: join(dir, 'plan'), version: 'test', now: new Date(),
+      spec,
+      specFile: join(dir, 'spec.json'),
+      out: join(dir, 'plan'),
+      version: 'test',
+      now: new Date(),
       connection: { dsn: `postgres://postgres@127.0.0.1:${c.port}/postgres` },
       ...(hasDumpTools(install.major) ? {} : { skipBackup: true }),
     });
@@ -65,15 +77,19 @@ describe.each(testedInstalls())('the plan predicts what PostgreSQL $major does',
       const client = await c.connect({ database: s.forward.database });
       try {
         if (s.transactional) await client.query('BEGIN');
-        for (const sql of s.forward.statements) await client.query(sql.replace(SECRET_TOKEN, (_, role: string) => secrets[role]!.verifier));
+        for (const sql of s.forward.statements)
+          await client.query(sql.replace(SECRET_TOKEN, (_, role: string) => secrets[role]!.verifier));
         if (s.transactional) await client.query('COMMIT');
       } finally {
         await client.end();
       }
     }
-    const marks = await c.query<{ r: string; d: string }>("SELECT rolname AS r, shobj_description(oid, 'pg_authid') AS d FROM pg_roles WHERE rolname IN ('agents_app', 'reporting', 'deployer') ORDER BY 1");
+    const marks = await c.query<{ r: string; d: string }>(
+      "SELECT rolname AS r, shobj_description(oid, 'pg_authid') AS d FROM pg_roles WHERE rolname IN ('agents_app', 'reporting', 'deployer') ORDER BY 1",
+    );
     for (const m of marks) {
-      for (const s of plan.steps.filter((x) => x.after.some((a) => a.of === 'mark' && a.role === m.r))) expect(m.d).toContain(s.id);
+      for (const s of plan.steps.filter((x) => x.after.some((a) => a.of === 'mark' && a.role === m.r)))
+        expect(m.d).toContain(s.id);
     }
     expect(marks).toHaveLength(3);
     // The verifier, not a password, is what the server stores.
@@ -91,10 +107,13 @@ describe.each(testedInstalls())('the plan predicts what PostgreSQL $major does',
         let got: 'allowed' | 'denied';
         try {
           await client.query('BEGIN');
-          got = await client.query(ch.sql).then(() => 'allowed' as const, (err: { code?: string }) => {
-            expect(['42501', '42P01']).toContain(err.code); // insufficient_privilege (or no USAGE on the schema)
-            return 'denied' as const;
-          });
+          got = await client.query(ch.sql).then(
+            () => 'allowed' as const,
+            (err: { code?: string }) => {
+              expect(['42501', '42P01']).toContain(err.code); // insufficient_privilege (or no USAGE on the schema)
+              return 'denied' as const;
+            },
+          );
           await client.query('ROLLBACK');
         } finally {
           await client.end();
@@ -105,23 +124,47 @@ describe.each(testedInstalls())('the plan predicts what PostgreSQL $major does',
   });
 
   const answer = async (ch: Extract<Check, { check: 'auth' }>) => {
-    const r = await probe({ host: '127.0.0.1', port: c.port, user: ch.user, database: ch.database, ...(ch.from === 'local' ? {} : { localAddress: ch.from.address }) });
-    return r.kind === 'ok' ? 'ok' : r.kind === 'sasl' || r.kind === 'md5' || r.kind === 'password' ? 'password-required' : r.kind === 'error' && (r.class === 'no-entry' || r.class === 'rejected') ? 'refused' : `other: ${JSON.stringify(r)}`;
+    const r = await probe({
+      host: '127.0.0.1',
+      port: c.port,
+      user: ch.user,
+      database: ch.database,
+      ...(ch.from === 'local' ? {} : { localAddress: ch.from.address }),
+    });
+    return r.kind === 'ok'
+      ? 'ok'
+      : r.kind === 'sasl' || r.kind === 'md5' || r.kind === 'password'
+        ? 'password-required'
+        : r.kind === 'error' && (r.class === 'no-entry' || r.class === 'rejected')
+          ? 'refused'
+          : `other: ${JSON.stringify(r)}`;
   };
 
   it('canary: the role-specific rules load, ask for a password, and admit the generated one', async () => {
     const f = step('canary/hba').forward;
     if (f.do !== 'write-file') throw new Error('canary/hba writes no file');
     c.writeFile(c.hbaFile, f.content);
-    expect(await c.query("SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL")).toEqual([]);
+    expect(await c.query('SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL')).toEqual([]);
     await c.reload();
     for (const ch of checks('canary/probe-agents_app')) {
       if (ch.check === 'auth') expect(await answer(ch)).toBe(ch.expect);
       if (ch.check === 'login' && ch.from !== 'local') {
-        const client = clientFrom(ch.from.address, { host: '127.0.0.1', port: c.port, user: ch.role, database: ch.database, password: secrets[ch.role]!.password });
+        const client = clientFrom(ch.from.address, {
+          host: '127.0.0.1',
+          port: c.port,
+          user: ch.role,
+          database: ch.database,
+          password: secrets[ch.role]!.password,
+        });
         await client.connect();
         await client.end();
-        const wrong = clientFrom(ch.from.address, { host: '127.0.0.1', port: c.port, user: ch.role, database: ch.database, password: 'not-the-password' });
+        const wrong = clientFrom(ch.from.address, {
+          host: '127.0.0.1',
+          port: c.port,
+          user: ch.role,
+          database: ch.database,
+          password: 'not-the-password',
+        });
         await expect(wrong.connect()).rejects.toThrow(/password authentication failed/);
       }
     }
@@ -131,14 +174,24 @@ describe.each(testedInstalls())('the plan predicts what PostgreSQL $major does',
     const f = step('flip/hba').forward;
     if (f.do !== 'write-file') throw new Error('flip/hba writes no file');
     c.writeFile(c.hbaFile, f.content);
-    expect(await c.query("SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL")).toEqual([]);
+    expect(await c.query('SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL')).toEqual([]);
     await c.reload();
-    const auth = [...checks('verify/passwordless'), ...step('flip/reload').verify, ...checks('verify/consumer-agents')].filter((x): x is Extract<Check, { check: 'auth' }> => x.check === 'auth' && x.from !== 'local');
+    const auth = [
+      ...checks('verify/passwordless'),
+      ...step('flip/reload').verify,
+      ...checks('verify/consumer-agents'),
+    ].filter((x): x is Extract<Check, { check: 'auth' }> => x.check === 'auth' && x.from !== 'local');
     // Every login role is tried from every network source of the matrix: none is left out.
     const sources = plan.matrix.after.sources.filter((x) => x.label !== 'local' && x.label !== 'anywhere');
     expect(checks('verify/passwordless')).toHaveLength(plan.matrix.after.roles.length * sources.length);
     expect(auth.some((x) => x.expect === 'refused') && auth.some((x) => x.expect === 'password-required')).toBe(true);
-    const got = await Promise.all(auth.map(async (x) => `${x.user}@${x.database} from ${(x.from as { address: string }).address}: ${await answer(x)}`));
-    expect(got).toEqual(auth.map((x) => `${x.user}@${x.database} from ${(x.from as { address: string }).address}: ${x.expect}`));
+    const got = await Promise.all(
+      auth.map(
+        async (x) => `${x.user}@${x.database} from ${(x.from as { address: string }).address}: ${await answer(x)}`,
+      ),
+    );
+    expect(got).toEqual(
+      auth.map((x) => `${x.user}@${x.database} from ${(x.from as { address: string }).address}: ${x.expect}`),
+    );
   });
 });

@@ -28,26 +28,37 @@ describe.each(testedInstalls())('pgharden plan and review on PostgreSQL $major',
     c = await startStoryCluster(install);
     dir = mkdtempSync(join(tmpdir(), 'pgharden-plan-'));
     dsn = `postgres://postgres@127.0.0.1:${c.port}/postgres`;
-    writeFileSync(files().env, `# agents\nDATABASE_URL=postgres://postgres@127.0.0.1:${c.port}/workspace\nLOG_LEVEL=info\n`);
-    writeFileSync(files().yaml, `report:\n  title: weekly\ndatabase:\n  url: "postgres://postgres@127.0.0.1:${c.port}/workspace?sslmode=disable"\n`);
-    writeFileSync(join(dir, 'harden.yaml'), [
-      'target:',
-      `  dsn: ${dsn}`,
-      'network:',
-      `  trustedRanges: [${VPN_RANGE}]`,
-      'roles:',
-      '  - { name: agents_app, template: app-readwrite, databases: [workspace], readOnlyTables: [agents_kill_switch] }',
-      '  - { name: reporting, template: readonly, databases: [workspace] }',
-      '  - { name: deployer, template: migrator, databases: [workspace] }',
-      'consumers:',
-      '  - { name: agents, file: agents.env, key: DATABASE_URL, role: agents_app, application: agents }',
-      '  - { name: weekly-report, file: reporting.yaml, role: reporting }',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      files().env,
+      `# agents\nDATABASE_URL=postgres://postgres@127.0.0.1:${c.port}/workspace\nLOG_LEVEL=info\n`,
+    );
+    writeFileSync(
+      files().yaml,
+      `report:\n  title: weekly\ndatabase:\n  url: "postgres://postgres@127.0.0.1:${c.port}/workspace?sslmode=disable"\n`,
+    );
+    writeFileSync(
+      join(dir, 'harden.yaml'),
+      [
+        'target:',
+        `  dsn: ${dsn}`,
+        'network:',
+        `  trustedRanges: [${VPN_RANGE}]`,
+        'roles:',
+        '  - { name: agents_app, template: app-readwrite, databases: [workspace], readOnlyTables: [agents_kill_switch] }',
+        '  - { name: reporting, template: readonly, databases: [workspace] }',
+        '  - { name: deployer, template: migrator, databases: [workspace] }',
+        'consumers:',
+        '  - { name: agents, file: agents.env, key: DATABASE_URL, role: agents_app, application: agents }',
+        '  - { name: weekly-report, file: reporting.yaml, role: reporting }',
+        '',
+      ].join('\n'),
+    );
     planDir = join(dir, 'plans', 'office-vpn');
     planRun = pgharden(['plan', '--spec', join(dir, 'harden.yaml'), '--out', planDir, ...skip]);
     const text = readFileSync(join(planDir, 'secrets'), 'utf8');
-    secrets = Object.values((JSON.parse(text) as { roles: Record<string, { password: string; verifier: string }> }).roles);
+    secrets = Object.values(
+      (JSON.parse(text) as { roles: Record<string, { password: string; verifier: string }> }).roles,
+    );
   });
   afterAll(async () => {
     await c?.stop();
@@ -60,7 +71,8 @@ describe.each(testedInstalls())('pgharden plan and review on PostgreSQL $major',
     expect(statSync(planDir).mode & 0o777).toBe(0o700);
     expect(statSync(join(planDir, 'secrets')).mode & 0o777).toBe(0o600);
     expect(statSync(join(planDir, 'rollback.sh')).mode & 0o777).toBe(0o700);
-    for (const stage of ['preflight', 'roles', 'canary', 'consumers', 'flip', 'verify']) expect(planRun.stdout).toMatch(new RegExp(`Stage \\d/6: ${stage} `));
+    for (const stage of ['preflight', 'roles', 'canary', 'consumers', 'flip', 'verify'])
+      expect(planRun.stdout).toMatch(new RegExp(`Stage \\d/6: ${stage} `));
     expect(planRun.stdout).toContain(`PASSWORD '<redacted>'`);
     expect(planRun.stdout).toContain('Binding holds');
     expect(planRun.stdout).toContain(`pgharden rollback ${planDir}`);
@@ -71,7 +83,14 @@ describe.each(testedInstalls())('pgharden plan and review on PostgreSQL $major',
     const planJson = readFileSync(join(planDir, 'plan.json'), 'utf8');
     const review = pgharden(['review', planDir, '--dsn', dsn, '--json']);
     for (const s of secrets) {
-      for (const text of [planJson, planRun.stdout, planRun.stderr, review.stdout, review.stderr, readFileSync(join(planDir, 'rollback.sh'), 'utf8')]) {
+      for (const text of [
+        planJson,
+        planRun.stdout,
+        planRun.stderr,
+        review.stdout,
+        review.stderr,
+        readFileSync(join(planDir, 'rollback.sh'), 'utf8'),
+      ]) {
         expect(text).not.toContain(s.password);
         expect(text).not.toContain(s.verifier.split('$')[2]!);
       }
@@ -82,18 +101,32 @@ describe.each(testedInstalls())('pgharden plan and review on PostgreSQL $major',
     const before = { hba: readFileSync(c.hbaFile, 'utf8'), env: readFileSync(files().env, 'utf8') };
     const r = pgharden(['review', planDir, '--dsn', dsn, '--json']);
     expect(r.code).toBe(0);
-    const json = JSON.parse(r.stdout) as { drift: unknown[]; stages: { stage: string; steps: { id: string }[] }[]; diffs: { step: string; path: string; diff: string }[] };
+    const json = JSON.parse(r.stdout) as {
+      drift: unknown[];
+      stages: { stage: string; steps: { id: string }[] }[];
+      diffs: { step: string; path: string; diff: string }[];
+    };
     expect(json.drift).toEqual([]);
     expect(json.stages.map((s) => s.stage)).toEqual(['preflight', 'roles', 'canary', 'consumers', 'flip', 'verify']);
     const diff = (step: string) => json.diffs.find((d) => d.step === step)!.diff;
-    expect(diff('canary/hba')).toContain('+host    workspace       agents_app      127.10.0.0/16           scram-sha-256');
+    expect(diff('canary/hba')).toContain(
+      '+host    workspace       agents_app      127.10.0.0/16           scram-sha-256',
+    );
     expect(diff('flip/hba')).toContain('+host    all             postgres        0.0.0.0/0               reject');
     expect(diff('flip/hba')).toContain('-host    all             all             127.10.0.0/16           trust');
-    expect(diff('consumers/agents/rewrite')).toContain(`+DATABASE_URL=postgres://agents_app:<redacted>@127.0.0.1:${c.port}/workspace`);
-    expect(diff('consumers/weekly-report/rewrite')).toContain(`+  url: "postgres://reporting:<redacted>@127.0.0.1:${c.port}/workspace?sslmode=disable"`);
-    expect(json.diffs.find((d) => d.step === 'flip/mode-postgresql.conf')).toMatchObject({ mode: { before: 0o644, after: 0o600 } });
+    expect(diff('consumers/agents/rewrite')).toContain(
+      `+DATABASE_URL=postgres://agents_app:<redacted>@127.0.0.1:${c.port}/workspace`,
+    );
+    expect(diff('consumers/weekly-report/rewrite')).toContain(
+      `+  url: "postgres://reporting:<redacted>@127.0.0.1:${c.port}/workspace?sslmode=disable"`,
+    );
+    expect(json.diffs.find((d) => d.step === 'flip/mode-postgresql.conf')).toMatchObject({
+      mode: { before: 0o644, after: 0o600 },
+    });
     // A dry run: the server has no new role, the files are as they were.
-    expect(await c.query("SELECT count(*)::int AS n FROM pg_roles WHERE rolname IN ('agents_app', 'reporting', 'deployer')")).toEqual([{ n: 0 }]);
+    expect(
+      await c.query("SELECT count(*)::int AS n FROM pg_roles WHERE rolname IN ('agents_app', 'reporting', 'deployer')"),
+    ).toEqual([{ n: 0 }]);
     expect(readFileSync(c.hbaFile, 'utf8')).toBe(before.hba);
     expect(readFileSync(files().env, 'utf8')).toBe(before.env);
   });
@@ -128,7 +161,10 @@ describe.each(testedInstalls())('pgharden plan and review on PostgreSQL $major',
   });
 
   it('lists every spec problem at once (exit 2) and refuses to overwrite a plan', () => {
-    writeFileSync(join(dir, 'bad.yaml'), `target: {dsn: "${dsn}"}\nnetwork: {trustedRanges: [10.0.0.0/33]}\nroles: [{name: x, template: readonly, databases: [nope], colour: red}]\n`);
+    writeFileSync(
+      join(dir, 'bad.yaml'),
+      `target: {dsn: "${dsn}"}\nnetwork: {trustedRanges: [10.0.0.0/33]}\nroles: [{name: x, template: readonly, databases: [nope], colour: red}]\n`,
+    );
     const bad = pgharden(['plan', '--spec', join(dir, 'bad.yaml'), '--out', join(dir, 'plans', 'bad')]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('network.trustedRanges[0]: must be an address range in CIDR form');

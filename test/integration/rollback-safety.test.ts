@@ -16,7 +16,13 @@ import { VPN_DEVICE } from '../../src/scratch/story.js';
 import { probe } from '../../src/hba/probe.js';
 import { testedInstalls } from '../helpers/cluster.js';
 import { pgharden, pghardenAsync } from '../helpers/cli.js';
-import { fileIdentity, makeStoryPlan, serverState, storyWithConsumers, type StoryPlanSetup } from '../helpers/story-plan.js';
+import {
+  fileIdentity,
+  makeStoryPlan,
+  serverState,
+  storyWithConsumers,
+  type StoryPlanSetup,
+} from '../helpers/story-plan.js';
 
 /** Running, not a zombie (a child killed by a signal stays one until node reaps it). */
 const alive = (pid: number) => {
@@ -35,14 +41,29 @@ describe.each(testedInstalls())('rollback safety on PostgreSQL $major', (install
   beforeAll(async () => {
     s = await storyWithConsumers(install);
     // A short drain, so rollback's wait for a session that never leaves is short too.
-    writeFileSync(s.spec, readFileSync(s.spec, 'utf8').replace('application: agents }', 'application: agents, drainTimeout: 2 }'));
-    touched = [s.cluster.hbaFile, s.cluster.confFile, join(s.cluster.dataDir, 'postgresql.auto.conf'), ...s.consumerFiles];
+    writeFileSync(
+      s.spec,
+      readFileSync(s.spec, 'utf8').replace('application: agents }', 'application: agents, drainTimeout: 2 }'),
+    );
+    touched = [
+      s.cluster.hbaFile,
+      s.cluster.confFile,
+      join(s.cluster.dataDir, 'postgresql.auto.conf'),
+      ...s.consumerFiles,
+    ];
     original = fileIdentity(touched);
     originalState = await serverState(s);
   });
   afterAll(async () => s?.cleanup());
 
-  const superuserFromVpn = () => probe({ host: '127.0.0.1', port: s.cluster.port, localAddress: VPN_DEVICE, user: 'postgres', database: 'workspace' });
+  const superuserFromVpn = () =>
+    probe({
+      host: '127.0.0.1',
+      port: s.cluster.port,
+      localAddress: VPN_DEVICE,
+      user: 'postgres',
+      database: 'workspace',
+    });
   const pidFile = () => join(s.cluster.dataDir, 'postmaster.pid');
   const applied = (name: string) => {
     const plan = makeStoryPlan(s, name);
@@ -68,7 +89,9 @@ describe.each(testedInstalls())('rollback safety on PostgreSQL $major', (install
     try {
       const r = await withPidFile(sleeper.pid!, () => pgharden(['rollback', plan]));
       expect(alive(sleeper.pid!)).toBe(true);
-      expect(r.stdout).toContain(`Did not signal the pid in ${pidFile()}: pid ${sleeper.pid} runs sleep, not postgres. Reload the server with: pg_ctl reload -D ${s.cluster.dataDir}`);
+      expect(r.stdout).toContain(
+        `Did not signal the pid in ${pidFile()}: pid ${sleeper.pid} runs sleep, not postgres. Reload the server with: pg_ctl reload -D ${s.cluster.dataDir}`,
+      );
       expect(r.stdout).toContain('reloaded through pg_reload_conf() on the admin path instead');
       expect(r.code).toBe(0);
       expect(alive(sleeper.pid!)).toBe(true);
@@ -78,25 +101,34 @@ describe.each(testedInstalls())('rollback safety on PostgreSQL $major', (install
       // A backend runs postgres in the data directory too, but did not start when the postmaster did
       // (seconds ago: an apply and a rollback ran since). Opened now, while trust lets it in.
       backend = await s.cluster.connect();
-      const [{ pid: backendPid }] = (await backend.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows as [{ pid: number }];
+      const [{ pid: backendPid }] = (await backend.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows as [
+        { pid: number },
+      ];
       const again = applied('signal-sh');
-      const sh = await withPidFile(sleeper.pid!, () => spawnSync('sh', [join(again, 'rollback.sh')], { encoding: 'utf8' }));
+      const sh = await withPidFile(sleeper.pid!, () =>
+        spawnSync('sh', [join(again, 'rollback.sh')], { encoding: 'utf8' }),
+      );
       expect(sh.stderr).toContain(`was not signalled: pid ${sleeper.pid} runs sleep, not postgres`);
       expect(sh.status).toBe(1);
       expect(alive(sleeper.pid!)).toBe(true);
-      const viaBackend = await withPidFile(backendPid, () => spawnSync('sh', [join(again, 'rollback.sh')], { encoding: 'utf8' }));
+      const viaBackend = await withPidFile(backendPid, () =>
+        spawnSync('sh', [join(again, 'rollback.sh')], { encoding: 'utf8' }),
+      );
       expect(viaBackend.stderr).toContain(`pid ${backendPid} did not start when postmaster.pid says`);
       expect(viaBackend.status).toBe(1);
       // The real postmaster is proven and signalled: the restored rules are in force.
       const ok = spawnSync('sh', [join(again, 'rollback.sh')], { encoding: 'utf8' });
       expect(ok.stderr).toBe('');
       expect(ok.status).toBe(0);
-      for (let i = 0; i < 100 && (await superuserFromVpn()).kind !== 'ok'; i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 100 && (await superuserFromVpn()).kind !== 'ok'; i++)
+        await new Promise((r) => setTimeout(r, 50));
       expect(await superuserFromVpn()).toEqual({ kind: 'ok' });
       const back = pgharden(['rollback', again]);
       expect(back.stdout).toMatch(/undid roles\/create-agents_app/);
       const proven = pgharden(['rollback', applied('signal-proven')]);
-      expect(proven.stdout).toMatch(new RegExp(`signalled the postmaster \\(pid ${readFileSync(pidFile(), 'utf8').split('\n')[0]}\\) to reload`));
+      expect(proven.stdout).toMatch(
+        new RegExp(`signalled the postmaster \\(pid ${readFileSync(pidFile(), 'utf8').split('\n')[0]}\\) to reload`),
+      );
       expect(proven.code).toBe(0);
     } finally {
       sleeper.kill('SIGKILL');
@@ -122,7 +154,10 @@ describe.each(testedInstalls())('rollback safety on PostgreSQL $major', (install
 
   it('tells the loser of two simultaneous applies who holds the lock', async () => {
     const plan = makeStoryPlan(s, 'twice');
-    const [a, b] = await Promise.all([pghardenAsync(['apply', plan, '--yes']), pghardenAsync(['apply', plan, '--yes'])]);
+    const [a, b] = await Promise.all([
+      pghardenAsync(['apply', plan, '--yes']),
+      pghardenAsync(['apply', plan, '--yes']),
+    ]);
     const [won, lost] = a!.code === 0 ? [a!, b!] : [b!, a!];
     expect(won.code).toBe(0);
     expect(lost.code).toBe(3);
@@ -134,22 +169,40 @@ describe.each(testedInstalls())('rollback safety on PostgreSQL $major', (install
 
   it('keeps a role that still has a session, naming it; --terminate ends the session and drops the role', async () => {
     const plan = applied('live-session');
-    const secrets = JSON.parse(readFileSync(join(plan, 'secrets'), 'utf8')) as { roles: Record<string, { password: string }> };
-    const app = clientFrom(VPN_DEVICE, { host: '127.0.0.1', port: s.cluster.port, user: 'agents_app', database: 'workspace', password: secrets.roles.agents_app!.password, application_name: 'agents-worker' });
+    const secrets = JSON.parse(readFileSync(join(plan, 'secrets'), 'utf8')) as {
+      roles: Record<string, { password: string }>;
+    };
+    const app = clientFrom(VPN_DEVICE, {
+      host: '127.0.0.1',
+      port: s.cluster.port,
+      user: 'agents_app',
+      database: 'workspace',
+      password: secrets.roles.agents_app!.password,
+      application_name: 'agents-worker',
+    });
     await app.connect();
     const [{ pid }] = (await app.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows as [{ pid: number }];
     app.on('error', () => undefined);
-    const roles = async () => (await s.cluster.query<{ r: string }>("SELECT rolname AS r FROM pg_roles WHERE rolname IN ('agents_app', 'reporting') ORDER BY 1")).map((x) => x.r);
+    const roles = async () =>
+      (
+        await s.cluster.query<{ r: string }>(
+          "SELECT rolname AS r FROM pg_roles WHERE rolname IN ('agents_app', 'reporting') ORDER BY 1",
+        )
+      ).map((x) => x.r);
 
     const kept = pgharden(['rollback', plan]);
-    expect(kept.stderr).toContain(`role agents_app: sessions are still logged in as it: pid ${pid} (agents-worker from ${VPN_DEVICE}). Stop those clients, or end them with: pgharden rollback --terminate ${plan}`);
+    expect(kept.stderr).toContain(
+      `role agents_app: sessions are still logged in as it: pid ${pid} (agents-worker from ${VPN_DEVICE}). Stop those clients, or end them with: pgharden rollback --terminate ${plan}`,
+    );
     expect(kept.code).toBe(1);
     expect(await roles()).toEqual(['agents_app']);
     expect((await app.query('SELECT count(*)::int AS n FROM tasks')).rows[0]).toEqual({ n: 250 });
     expect(fileIdentity(touched)).toEqual(original);
 
     const terminated = pgharden(['rollback', '--terminate', plan]);
-    expect(terminated.stdout).toContain(`ended 1 session of agents_app (--terminate): pid ${pid} (agents-worker from ${VPN_DEVICE})`);
+    expect(terminated.stdout).toContain(
+      `ended 1 session of agents_app (--terminate): pid ${pid} (agents-worker from ${VPN_DEVICE})`,
+    );
     expect(terminated.code).toBe(0);
     expect(await roles()).toEqual([]);
     await expect(app.query('SELECT 1')).rejects.toThrow();

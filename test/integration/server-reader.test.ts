@@ -28,24 +28,37 @@ describe.skipIf(!asRoot).each(testedInstalls())('includes the server cannot open
   // Written after the start: a server does not start with a configuration file it cannot open.
   // The views re-read the files at each query.
   beforeAll(() => {
-    appendFileSync(cluster().confFile, `include_if_exists '${secret}'\ninclude '${join(closed, 'other.conf')}'\nshared_buffers = '16MB'\n`);
-    if (install.major >= 16) appendFileSync(cluster().hbaFile, `include_if_exists ${join(closed, 'hba.conf')}\ninclude ${join(closed, 'other_hba.conf')}\n`);
+    appendFileSync(
+      cluster().confFile,
+      `include_if_exists '${secret}'\ninclude '${join(closed, 'other.conf')}'\nshared_buffers = '16MB'\n`,
+    );
+    if (install.major >= 16)
+      appendFileSync(
+        cluster().hbaFile,
+        `include_if_exists ${join(closed, 'hba.conf')}\ninclude ${join(closed, 'other_hba.conf')}\n`,
+      );
   });
   afterAll(() => rmSync(closed, { recursive: true, force: true }));
 
   it('inspect conf reports the include as pg_file_settings does', async () => {
-    const theirs = await cluster().query('SELECT sourcefile, sourceline, seqno, name, setting, applied, error FROM pg_file_settings ORDER BY seqno');
+    const theirs = await cluster().query(
+      'SELECT sourcefile, sourceline, seqno, name, setting, applied, error FROM pg_file_settings ORDER BY seqno',
+    );
     expect(theirs.some((r) => String(r.error).includes('could not open file'))).toBe(true);
     const r = pgharden(['inspect', 'conf', '--dsn', dsn(), '--json']);
     expect(JSON.parse(r.stdout)).toEqual(theirs);
   });
 
   it.runIf(install.major >= 16)('inspect hba reports the include as pg_hba_file_rules does', async () => {
-    const theirs = await cluster().query('SELECT file_name AS file, line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL ORDER BY rule_number');
+    const theirs = await cluster().query(
+      'SELECT file_name AS file, line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL ORDER BY rule_number',
+    );
     // pg_hba.conf's include_if_exists skips only a missing file: both lines are errors.
     expect(theirs).toHaveLength(2);
     const r = pgharden(['inspect', 'hba', '--dsn', dsn(), '--json']);
-    const ours = (JSON.parse(r.stdout) as { file: string; line_number: number; error: string | null }[]).filter((x) => x.error !== null);
+    const ours = (JSON.parse(r.stdout) as { file: string; line_number: number; error: string | null }[]).filter(
+      (x) => x.error !== null,
+    );
     expect(ours.map((x) => ({ file: x.file, line_number: x.line_number, error: x.error }))).toEqual(theirs);
   });
 });

@@ -35,8 +35,14 @@ describe.each(testedInstalls())('verifiers stay out of statistics and logs on Po
   afterAll(async () => s?.cleanup());
 
   const leaks = async () => ({
-    statements: (await s.cluster.query<{ query: string }>("SELECT query FROM pg_stat_statements WHERE query ~ 'SCRAM-SHA-256\\$[0-9]+:'")).map((r) => r.query),
-    log: readFileSync(s.cluster.logFile, 'utf8').split('\n').filter((l) => VERIFIER.test(l)),
+    statements: (
+      await s.cluster.query<{ query: string }>(
+        "SELECT query FROM pg_stat_statements WHERE query ~ 'SCRAM-SHA-256\\$[0-9]+:'",
+      )
+    ).map((r) => r.query),
+    log: readFileSync(s.cluster.logFile, 'utf8')
+      .split('\n')
+      .filter((l) => VERIFIER.test(l)),
   });
 
   it('records the statements themselves (the check can see them)', async () => {
@@ -57,12 +63,17 @@ describe.each(testedInstalls())('verifiers stay out of statistics and logs on Po
     expect(r.code).toBe(0);
     expect(pgharden(['rollback', plan]).code).toBe(0);
     expect((await leaks()).statements).toEqual([]);
-    expect(readFileSync(s.cluster.logFile, 'utf8').slice(logBefore).split('\n').filter((l) => VERIFIER.test(l))).toEqual([]);
+    expect(
+      readFileSync(s.cluster.logFile, 'utf8')
+        .slice(logBefore)
+        .split('\n')
+        .filter((l) => VERIFIER.test(l)),
+    ).toEqual([]);
     // The server did log the run: the check looks where the verifier would be.
     expect(readFileSync(s.cluster.logFile, 'utf8').slice(logBefore)).toMatch(/statement: GRANT .*"agents_app"/);
   });
 
-  it("after an apply whose CREATE ROLE fails", async () => {
+  it('after an apply whose CREATE ROLE fails', async () => {
     await s.cluster.query('SELECT pg_stat_statements_reset()');
     const logBefore = readFileSync(s.cluster.logFile, 'utf8').length;
     const plan = makeStoryPlan(s, 'loud-fail');
@@ -77,7 +88,11 @@ describe.each(testedInstalls())('verifiers stay out of statistics and logs on Po
       await new Promise((r) => setTimeout(r, 50));
     }
     // Apply's CREATE ROLE is running now (waiting): pg_stat_activity must not show its text.
-    expect(await s.cluster.query("SELECT query FROM pg_stat_activity WHERE query ~ 'SCRAM-SHA-256\\$[0-9]+:' AND pid <> pg_backend_pid()")).toEqual([]);
+    expect(
+      await s.cluster.query(
+        "SELECT query FROM pg_stat_activity WHERE query ~ 'SCRAM-SHA-256\\$[0-9]+:' AND pid <> pg_backend_pid()",
+      ),
+    ).toEqual([]);
     await other.query('COMMIT');
     await other.end();
     const r = await run;

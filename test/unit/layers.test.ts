@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const check = (dir?: string) => spawnSync(process.execPath, [join(ROOT, 'scripts/check-layers.mjs'), ...(dir ? [dir] : [])], { encoding: 'utf8' });
+const check = (dir?: string) =>
+  spawnSync(process.execPath, [join(ROOT, 'scripts/check-layers.mjs'), ...(dir ? [dir] : [])], { encoding: 'utf8' });
 
 describe('the layer check', () => {
   it('finds every import of src/ pointing down', () => {
@@ -20,10 +21,15 @@ describe('the layer check', () => {
     try {
       cpSync(join(ROOT, 'src'), dir, { recursive: true });
       // The parser reaching up into the executor: exactly the kind of import the order forbids.
-      writeFileSync(join(dir, 'conf', 'planted.ts'), "import { applyPlan } from '../execute/apply.js';\nexport const x = applyPlan;\n");
+      writeFileSync(
+        join(dir, 'conf', 'planted.ts'),
+        "import { applyPlan } from '../execute/apply.js';\nexport const x = applyPlan;\n",
+      );
       const r = check(dir);
       expect(r.status).toBe(1);
-      expect(r.stderr).toContain('conf/planted.ts -> execute/apply.ts: conf (layer 1) may not import execute (layer 7)');
+      expect(r.stderr).toContain(
+        'conf/planted.ts -> execute/apply.ts: conf (layer 1) may not import execute (layer 7)',
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -6,11 +6,18 @@ export const check: AuditCheck = {
   title: 'pg_hba.conf on disk has errors',
   run(s) {
     const errors = s.hba.loaded?.rows.filter((r) => r.error !== null) ?? [];
-    return errors.length === 0 ? [] : [{
-      severity: 'high' as const,
-      evidence: errors.map((r) => `${r.file}:${r.line_number}: ${r.error}`),
-      why: 'A reload keeps the old rules and only logs this; the next restart refuses to start at all.',
-      fix: { stage: 'preflight' as const, text: 'Fix the lines (pgharden inspect hba shows each one) before any change.' },
-    }];
+    return errors.length === 0
+      ? []
+      : [
+          {
+            severity: 'high' as const,
+            evidence: errors.map((r) => `${r.file}:${r.line_number}: ${r.error}`),
+            why: 'A reload keeps the old rules and only logs this; the next restart refuses to start at all.',
+            fix: {
+              stage: 'preflight' as const,
+              text: 'Fix the lines (pgharden inspect hba shows each one) before any change.',
+            },
+          },
+        ];
   },
 };

@@ -5,11 +5,18 @@ export const check: AuditCheck = {
   id: 'hba-not-loaded',
   title: 'pg_hba.conf on disk is not the one in force',
   run(s) {
-    return !s.hbaChangedSinceReload ? [] : [{
-      severity: 'medium' as const,
-      evidence: [`${s.hba.file} changed after the last reload (${s.confLoadTime})`],
-      why: 'The server still authenticates with the rules it loaded earlier; this audit judged the file on disk, which the next reload or restart puts in force.',
-      fix: { stage: 'preflight' as const, text: 'Review the difference, then reload (SELECT pg_reload_conf()) or restore the file.' },
-    }];
+    return !s.hbaChangedSinceReload
+      ? []
+      : [
+          {
+            severity: 'medium' as const,
+            evidence: [`${s.hba.file} changed after the last reload (${s.confLoadTime})`],
+            why: 'The server still authenticates with the rules it loaded earlier; this audit judged the file on disk, which the next reload or restart puts in force.',
+            fix: {
+              stage: 'preflight' as const,
+              text: 'Review the difference, then reload (SELECT pg_reload_conf()) or restore the file.',
+            },
+          },
+        ];
   },
 };

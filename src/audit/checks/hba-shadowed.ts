@@ -9,7 +9,10 @@ const isAll = (tokens: HbaToken[]) => tokens.some((t) => !t.quoted && t.value ==
 const parsedCache = new Map<string, IpAddress>();
 function parsed(text: string): IpAddress {
   let ip = parsedCache.get(text);
-  if (!ip) parsedCache.set(text, (ip = parseIp(text)!));
+  if (!ip) {
+    ip = parseIp(text)!;
+    parsedCache.set(text, ip);
+  }
   return ip;
 }
 
@@ -34,7 +37,12 @@ function typeCovers(outer: HbaRule, inner: HbaRule): boolean {
 
 function namesCover(outer: HbaToken[], inner: HbaToken[]): boolean {
   if (isAll(outer)) return !inner.some((t) => !t.quoted && t.value === 'replication');
-  return inner.every((t) => !t.regex && !t.value.startsWith('+') && outer.some((o) => o.quoted === t.quoted && o.value === t.value && !o.regex && !o.value.startsWith('+')));
+  return inner.every(
+    (t) =>
+      !t.regex &&
+      !t.value.startsWith('+') &&
+      outer.some((o) => o.quoted === t.quoted && o.value === t.value && !o.regex && !o.value.startsWith('+')),
+  );
 }
 
 const tokenKey = (t: HbaToken) => `${t.quoted}:${t.value}`;
@@ -85,14 +93,21 @@ export const check: AuditCheck = {
       const inner = rules[i]!;
       const shadows = (j: number) => {
         const o = rules[j]!;
-        return typeCovers(o.rule, inner.rule) && namesCover(o.rule.users, inner.rule.users) && namesCover(o.rule.databases, inner.rule.databases) && covers(o.rule, inner.rule);
+        return (
+          typeCovers(o.rule, inner.rule) &&
+          namesCover(o.rule.users, inner.rule.users) &&
+          namesCover(o.rule.databases, inner.rule.databases) &&
+          covers(o.rule, inner.rule)
+        );
       };
       const keys = lookupKeys(inner.rule, lengths);
       const earliest = (u: string) => {
         let best: number | undefined;
         for (const d of ['all', tokenKey(inner.rule.databases[0]!)]) {
           const byAddr = index.get(u)?.get(d);
-          if (byAddr) for (const k of keys) for (const j of byAddr.get(k) ?? []) if ((best === undefined || j < best) && shadows(j)) best = j;
+          if (byAddr)
+            for (const k of keys)
+              for (const j of byAddr.get(k) ?? []) if ((best === undefined || j < best) && shadows(j)) best = j;
         }
         return best;
       };
@@ -102,7 +117,8 @@ export const check: AuditCheck = {
       const a = addressKey(inner.rule);
       if (a !== null) {
         const ad = inner.rule.address;
-        if (ad?.kind === 'cidr' && a !== 'odd') (lengths.get(ad.family) ?? lengths.set(ad.family, new Set()).get(ad.family)!).add(a.length - 2);
+        if (ad?.kind === 'cidr' && a !== 'odd')
+          (lengths.get(ad.family) ?? lengths.set(ad.family, new Set()).get(ad.family)!).add(a.length - 2);
         const users = isAll(inner.rule.users) ? ['all'] : inner.rule.users.map(tokenKey);
         const dbs = isAll(inner.rule.databases) ? ['all'] : inner.rule.databases.map(tokenKey);
         for (const u of users) for (const d of dbs) file(u, d, a, i);

@@ -7,13 +7,22 @@ export const check: AuditCheck = {
   title: 'network rules do not require SSL',
   run(s) {
     if (s.settings.ssl !== 'on') return [];
-    const rules = networkRules(s).filter((r) => r.rule.type === 'host' && r.rule.method !== 'reject' && !loopbackOnly(r.rule));
-    return rules.length === 0 ? [] : [{
-      severity: 'medium' as const,
-      evidence: rules.map((r) => quote(s, r)),
-      why: 'SSL is available but these rules also accept unencrypted sessions: queries, results and cleartext passwords cross the network readable.',
-      fix: { stage: 'flip' as const, text: 'Use hostssl for network rules once clients connect with sslmode=require or stronger.' },
-      cis: 'Ensure SSL is enabled and configured correctly',
-    }];
+    const rules = networkRules(s).filter(
+      (r) => r.rule.type === 'host' && r.rule.method !== 'reject' && !loopbackOnly(r.rule),
+    );
+    return rules.length === 0
+      ? []
+      : [
+          {
+            severity: 'medium' as const,
+            evidence: rules.map((r) => quote(s, r)),
+            why: 'SSL is available but these rules also accept unencrypted sessions: queries, results and cleartext passwords cross the network readable.',
+            fix: {
+              stage: 'flip' as const,
+              text: 'Use hostssl for network rules once clients connect with sslmode=require or stronger.',
+            },
+            cis: 'Ensure SSL is enabled and configured correctly',
+          },
+        ];
   },
 };

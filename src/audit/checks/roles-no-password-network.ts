@@ -13,9 +13,15 @@ export const check: AuditCheck = {
       severity: 'high' as const,
       evidence: s.clients
         .filter((c) => c.user === u && c.clientAddress !== null)
-        .map((c) => `role "${u}" has no password; ${c.sessions} session(s) from ${c.clientAddress} (${c.application || 'no application_name'}, database ${c.database})`),
+        .map(
+          (c) =>
+            `role "${u}" has no password; ${c.sessions} session(s) from ${c.clientAddress} (${c.application || 'no application_name'}, database ${c.database})`,
+        ),
       why: 'These clients work today only because a trust rule lets them in; once authentication needs a password they fail.',
-      fix: { stage: 'consumers' as const, text: 'Move each consumer to a least-privilege role with a password before the flip (the plan\'s roles, canary and consumers stages).' },
+      fix: {
+        stage: 'consumers' as const,
+        text: "Move each consumer to a least-privilege role with a password before the flip (the plan's roles, canary and consumers stages).",
+      },
     }));
   },
 };

@@ -6,11 +6,15 @@ export const check: AuditCheck = {
   title: 'scram_iterations below the default',
   run(s) {
     const v = s.settings.scram_iterations;
-    return v === null || v === undefined || Number(v) >= 4096 ? [] : [{
-      severity: 'low' as const,
-      evidence: [`scram_iterations = ${v}`],
-      why: 'Fewer iterations make stolen SCRAM verifiers cheaper to brute-force.',
-      fix: { stage: 'manual' as const, text: 'Keep scram_iterations at 4096 or more, then reset passwords.' },
-    }];
+    return v === null || v === undefined || Number(v) >= 4096
+      ? []
+      : [
+          {
+            severity: 'low' as const,
+            evidence: [`scram_iterations = ${v}`],
+            why: 'Fewer iterations make stolen SCRAM verifiers cheaper to brute-force.',
+            fix: { stage: 'manual' as const, text: 'Keep scram_iterations at 4096 or more, then reset passwords.' },
+          },
+        ];
   },
 };

@@ -8,12 +8,19 @@ export const check: AuditCheck = {
   run(s) {
     if (s.settings.ssl === 'on') return [];
     const rules = networkRules(s).filter((r) => r.rule.method !== 'reject' && !loopbackOnly(r.rule));
-    return rules.length === 0 ? [] : [{
-      severity: 'medium' as const,
-      evidence: [`ssl = '${s.settings.ssl ?? 'off'}'`, ...rules.map((r) => quote(s, r))],
-      why: 'Every session from the network travels unencrypted.',
-      fix: { stage: 'manual' as const, text: 'Install a certificate, set ssl = on (a reload is enough) and move network rules to hostssl.' },
-      cis: 'Ensure SSL is enabled and configured correctly',
-    }];
+    return rules.length === 0
+      ? []
+      : [
+          {
+            severity: 'medium' as const,
+            evidence: [`ssl = '${s.settings.ssl ?? 'off'}'`, ...rules.map((r) => quote(s, r))],
+            why: 'Every session from the network travels unencrypted.',
+            fix: {
+              stage: 'manual' as const,
+              text: 'Install a certificate, set ssl = on (a reload is enough) and move network rules to hostssl.',
+            },
+            cis: 'Ensure SSL is enabled and configured correctly',
+          },
+        ];
   },
 };

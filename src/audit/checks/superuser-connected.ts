@@ -7,11 +7,21 @@ export const check: AuditCheck = {
   run(s) {
     const su = new Set(s.roles.filter((r) => r.superuser).map((r) => r.name));
     const sessions = s.clients.filter((c) => su.has(c.user) && !c.application.startsWith('pgharden'));
-    return sessions.length === 0 ? [] : [{
-      severity: 'high' as const,
-      evidence: sessions.map((c) => `${c.sessions} session(s) as "${c.user}" from ${c.clientAddress ?? 'the local socket'} (${c.application || 'no application_name'}, database ${c.database})`),
-      why: 'A bug or an injection in these applications runs with every privilege: it can drop any table or read any secret.',
-      fix: { stage: 'consumers' as const, text: 'Move each application to its own least-privilege role (the plan\'s roles and consumers stages).' },
-    }];
+    return sessions.length === 0
+      ? []
+      : [
+          {
+            severity: 'high' as const,
+            evidence: sessions.map(
+              (c) =>
+                `${c.sessions} session(s) as "${c.user}" from ${c.clientAddress ?? 'the local socket'} (${c.application || 'no application_name'}, database ${c.database})`,
+            ),
+            why: 'A bug or an injection in these applications runs with every privilege: it can drop any table or read any secret.',
+            fix: {
+              stage: 'consumers' as const,
+              text: "Move each application to its own least-privilege role (the plan's roles and consumers stages).",
+            },
+          },
+        ];
   },
 };

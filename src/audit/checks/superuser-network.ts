@@ -16,7 +16,10 @@ export const check: AuditCheck = {
           severity: r.rule.method === 'trust' ? ('critical' as const) : ('high' as const),
           evidence: [`role "${role.name}" (superuser)`, quote(s, r)],
           why: `A superuser can log in from ${where(r.rule)} with ${r.rule.method}; one stolen or guessed credential, or none with trust, owns the whole server.`,
-          fix: { stage: 'flip' as const, text: 'Add a reject rule for superusers over the network above the others; keep local peer for the server\'s OS user.' },
+          fix: {
+            stage: 'flip' as const,
+            text: "Add a reject rule for superusers over the network above the others; keep local peer for the server's OS user.",
+          },
           cis: 'Ensure excessive administrative privileges are revoked',
         });
         break;

@@ -7,19 +7,50 @@ import { loadHba } from '../../../src/conf/load-hba.js';
 
 const context = defaultContext({ major: 16 });
 const role = (name: string, extra: Partial<RoleFacts> = {}): RoleFacts => ({
-  name, superuser: false, login: true, createrole: false, createdb: false, replication: false, bypassrls: false, inherit: true,
-  password: 'scram-sha-256', memberOf: [], allGroups: [], ...extra,
+  name,
+  superuser: false,
+  login: true,
+  createrole: false,
+  createdb: false,
+  replication: false,
+  bypassrls: false,
+  inherit: true,
+  password: 'scram-sha-256',
+  memberOf: [],
+  allGroups: [],
+  ...extra,
 });
 
 /** A snapshot of a well-kept server whose pg_hba.conf is `hba` (given as text, read through the real loader). */
 function snapshot(hba: string, roles: RoleFacts[]): Snapshot {
   const files: Record<string, string> = { '/pg/pg_hba.conf': hba };
-  const loaded = loadHba('/pg/pg_hba.conf', { context, readFile: (p) => (p in files ? { text: files[p]!, encoding: 'utf8' } : undefined) });
+  const loaded = loadHba('/pg/pg_hba.conf', {
+    context,
+    readFile: (p) => (p in files ? { text: files[p]!, encoding: 'utf8' } : undefined),
+  });
   return {
-    version: 'PostgreSQL 16', major: 16, systemIdentifier: '1', context,
-    settings: { ssl: 'on', listen_addresses: 'localhost', password_encryption: 'scram-sha-256', log_connections: 'on', scram_iterations: '4096' },
-    fileSettings: [], hba: { file: '/pg/pg_hba.conf', loaded }, roles, databases: ['postgres'], publicCanCreate: false,
-    clients: [], files: [], connectedAs: 'postgres', confLoadTime: new Date().toISOString(), hbaChangedSinceReload: false, limits: [],
+    version: 'PostgreSQL 16',
+    major: 16,
+    systemIdentifier: '1',
+    context,
+    settings: {
+      ssl: 'on',
+      listen_addresses: 'localhost',
+      password_encryption: 'scram-sha-256',
+      log_connections: 'on',
+      scram_iterations: '4096',
+    },
+    fileSettings: [],
+    hba: { file: '/pg/pg_hba.conf', loaded },
+    roles,
+    databases: ['postgres'],
+    publicCanCreate: false,
+    clients: [],
+    files: [],
+    connectedAs: 'postgres',
+    confLoadTime: new Date().toISOString(),
+    hbaChangedSinceReload: false,
+    limits: [],
   };
 }
 
@@ -29,7 +60,11 @@ describe('superuser reachable over the network', () => {
   it.each([
     ['by name', 'hostssl all boss 10.1.0.0/24 scram-sha-256', [role('boss', { superuser: true })]],
     ['through all', 'hostssl all all 10.1.0.0/24 scram-sha-256', [role('boss', { superuser: true })]],
-    ['through +group, inherited', 'hostssl all +ops 10.1.0.0/24 scram-sha-256', [role('boss', { superuser: true, memberOf: ['team'], allGroups: ['team', 'ops'] })]],
+    [
+      'through +group, inherited',
+      'hostssl all +ops 10.1.0.0/24 scram-sha-256',
+      [role('boss', { superuser: true, memberOf: ['team'], allGroups: ['team', 'ops'] })],
+    ],
     ['through a regex', 'hostssl all /^bo 10.1.0.0/24 scram-sha-256', [role('boss', { superuser: true })]],
   ])('%s', (_, hba, roles) => {
     expect(ids(snapshot(`local all all peer\n${hba}\n`, roles))).toContain('superuser-network');
@@ -37,14 +72,21 @@ describe('superuser reachable over the network', () => {
 
   it('stays silent when a reject rule takes superusers first, or the rule is loopback-only', () => {
     const roles = [role('boss', { superuser: true })];
-    expect(ids(snapshot('host all boss 0.0.0.0/0 reject\nhostssl all all 10.1.0.0/24 scram-sha-256\n', roles))).not.toContain('superuser-network');
+    expect(
+      ids(snapshot('host all boss 0.0.0.0/0 reject\nhostssl all all 10.1.0.0/24 scram-sha-256\n', roles)),
+    ).not.toContain('superuser-network');
     expect(ids(snapshot('host all boss 127.0.0.1/32 scram-sha-256\n', roles))).not.toContain('superuser-network');
   });
 });
 
 describe('shadowed rules', () => {
   it('finds a rule an earlier, wider rule always takes first', () => {
-    const f = runAudit(snapshot('hostssl all all 10.0.0.0/16 scram-sha-256\nhostssl shop app 10.0.1.0/24 scram-sha-256\nhostssl shop app 10.9.0.0/24 scram-sha-256\n', [role('app')]));
+    const f = runAudit(
+      snapshot(
+        'hostssl all all 10.0.0.0/16 scram-sha-256\nhostssl shop app 10.0.1.0/24 scram-sha-256\nhostssl shop app 10.9.0.0/24 scram-sha-256\n',
+        [role('app')],
+      ),
+    );
     const shadowed = f.find((x) => x.id === 'hba-shadowed')!;
     expect(shadowed.evidence).toEqual([
       '/pg/pg_hba.conf:2: hostssl shop app 10.0.1.0/24 scram-sha-256',
@@ -53,16 +95,28 @@ describe('shadowed rules', () => {
   });
 
   it('does not call a rule dead when the earlier one differs in user, database, type or range', () => {
-    const hba = 'hostssl all bob 10.0.0.0/16 md5\nhostssl shop app 10.0.1.0/24 md5\nhostssl all all 10.0.0.0/24 md5\nhost all all 10.0.0.0/24 md5\nhostssl replication all 10.0.0.0/24 md5\n';
+    const hba =
+      'hostssl all bob 10.0.0.0/16 md5\nhostssl shop app 10.0.1.0/24 md5\nhostssl all all 10.0.0.0/24 md5\nhost all all 10.0.0.0/24 md5\nhostssl replication all 10.0.0.0/24 md5\n';
     expect(ids(snapshot(hba, [role('app')]))).not.toContain('hba-shadowed');
   });
 });
 
 describe('connection matrix', () => {
   it('gives each login role the method per source class, first match wins', () => {
-    const m = connectionMatrix(snapshot('local all all peer\nhost all all 127.0.0.1/32 scram-sha-256\nhost all app 10.8.0.0/16 md5\nhost all all 0.0.0.0/0 reject\n', [role('app'), role('ops', { login: false })]));
+    const m = connectionMatrix(
+      snapshot(
+        'local all all peer\nhost all all 127.0.0.1/32 scram-sha-256\nhost all app 10.8.0.0/16 md5\nhost all all 0.0.0.0/0 reject\n',
+        [role('app'), role('ops', { login: false })],
+      ),
+    );
     expect(m.roles).toEqual(['app']);
     expect(m.sources.map((s) => s.label)).toEqual(['local', 'loopback', '0.0.0.0/0', '10.8.0.0/16', 'anywhere']);
-    expect(m.cells.app).toEqual({ local: 'peer', loopback: 'scram-sha-256', '10.8.0.0/16': 'md5', '0.0.0.0/0': 'reject', anywhere: 'reject' });
+    expect(m.cells.app).toEqual({
+      local: 'peer',
+      loopback: 'scram-sha-256',
+      '10.8.0.0/16': 'md5',
+      '0.0.0.0/0': 'reject',
+      anywhere: 'reject',
+    });
   });
 });

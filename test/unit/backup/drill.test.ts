@@ -5,12 +5,30 @@ import { describe, expect, it } from 'vitest';
 import { compareCounts } from '../../../src/backup/drill.js';
 import { fileLedger, newDrillName, pendingOf } from '../../../src/backup/drill-ledger.js';
 
-const dump = { database: 'shop', file: 'f', sha256: 'x', bytes: 1, objects: 7, counts: [{ table: 'public.a', rows: 3 }, { table: 'public.b', rows: 0 }] };
+const dump = {
+  database: 'shop',
+  file: 'f',
+  sha256: 'x',
+  bytes: 1,
+  objects: 7,
+  counts: [
+    { table: 'public.a', rows: 3 },
+    { table: 'public.b', rows: 0 },
+  ],
+};
 
 describe('restore drill comparison', () => {
   it('passes only when every table and the object count match', () => {
     expect(compareCounts(dump, { counts: dump.counts, objects: 7 })).toMatchObject({ ok: true, problems: [] });
-    expect(compareCounts(dump, { counts: [{ table: 'public.a', rows: 2 }, { table: 'public.c', rows: 1 }], objects: 6 }).problems).toEqual([
+    expect(
+      compareCounts(dump, {
+        counts: [
+          { table: 'public.a', rows: 2 },
+          { table: 'public.c', rows: 1 },
+        ],
+        objects: 6,
+      }).problems,
+    ).toEqual([
       'shop public.a: 3 rows live, 2 restored',
       'shop public.b: 0 rows live, missing restored',
       'shop public.c: missing rows live, 1 restored',
@@ -26,7 +44,13 @@ describe('restore drill comparison', () => {
   });
 
   it('keeps in its ledger what was created and not dropped, across a crash', () => {
-    expect(pendingOf([{ name: 'a', state: 'creating' }, { name: 'b', state: 'creating' }, { name: 'a', state: 'dropped' }])).toEqual(['b']);
+    expect(
+      pendingOf([
+        { name: 'a', state: 'creating' },
+        { name: 'b', state: 'creating' },
+        { name: 'a', state: 'dropped' },
+      ]),
+    ).toEqual(['b']);
     const dir = mkdtempSync(join(tmpdir(), 'pgharden-ledger-'));
     try {
       const file = join(dir, 'drills');

@@ -12,15 +12,26 @@ describe('backup retention', () => {
   });
 
   it.each([
-    ['2026-11-22', '2026-W47'], ['2026-11-23', '2026-W48'], ['2027-01-01', '2026-W53'], ['2024-12-30', '2025-W01'],
+    ['2026-11-22', '2026-W47'],
+    ['2026-11-23', '2026-W48'],
+    ['2027-01-01', '2026-W53'],
+    ['2024-12-30', '2025-W01'],
   ])('puts %s in ISO week %s', (d, w) => {
     expect(isoWeek(new Date(`${d}T12:00:00Z`))).toBe(w);
   });
 
   it('keeps the runs younger than keep-days and the newest of each of the last keep-weekly weeks, nothing else', () => {
     const now = new Date('2026-11-22T04:00:00Z'); // a Sunday, ISO week 47
-    const runs = ['2026-11-22T03:00:00Z', '2026-11-20T03:00:00Z', '2026-11-16T03:00:00Z', '2026-11-14T03:00:00Z', '2026-11-10T03:00:00Z',
-      '2026-11-08T03:00:00Z', '2026-11-02T03:00:00Z', '2026-10-20T03:00:00Z'].map(at);
+    const runs = [
+      '2026-11-22T03:00:00Z',
+      '2026-11-20T03:00:00Z',
+      '2026-11-16T03:00:00Z',
+      '2026-11-14T03:00:00Z',
+      '2026-11-10T03:00:00Z',
+      '2026-11-08T03:00:00Z',
+      '2026-11-02T03:00:00Z',
+      '2026-10-20T03:00:00Z',
+    ].map(at);
     const r = retain([...runs, 'not-a-run'], now, { keepDays: 3, keepWeekly: 3 });
     expect(r.keep).toEqual([
       '20261122T030000Z', // 1 hour old; also newest of W47

@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { faultsFromEnv } from '../../../src/cli/apply.js';
 
-describe('PGHARDEN_FAULT as the executor\'s fault option', () => {
+describe("PGHARDEN_FAULT as the executor's fault option", () => {
   it.each([
     ['roles/create-agents_app:intent', { kill: { step: 'roles/create-agents_app', at: 'intent' } }],
     ['consumers/weekly-report/drain:done', { kill: { step: 'consumers/weekly-report/drain', at: 'done' } }],
     ['canary/hba:corrupt', { corruptHba: 'canary/hba' }],
-    ['preflight/verified-backup:truncate-dump', { backup: { step: 'preflight/verified-backup', fault: 'truncate-dump' } }],
+    [
+      'preflight/verified-backup:truncate-dump',
+      { backup: { step: 'preflight/verified-backup', fault: 'truncate-dump' } },
+    ],
     ['preflight/verified-backup:delete-rows', { backup: { step: 'preflight/verified-backup', fault: 'delete-rows' } }],
   ])('%s', (value, faults) => {
     expect(faultsFromEnv(value)).toEqual(faults);

@@ -7,11 +7,17 @@ import { join } from 'node:path';
 
 describe('parseConninfo: libpq URIs', () => {
   it.each([
-    ['postgres://postgres@/postgres?host=/var/run/postgresql', { user: 'postgres', dbname: 'postgres', host: '/var/run/postgresql' }],
+    [
+      'postgres://postgres@/postgres?host=/var/run/postgresql',
+      { user: 'postgres', dbname: 'postgres', host: '/var/run/postgresql' },
+    ],
     ['postgresql://postgres@:5433/db?host=/sock', { user: 'postgres', port: '5433', dbname: 'db', host: '/sock' }],
     ['postgresql://%2Fvar%2Frun%2Fpostgresql/db', { host: '/var/run/postgresql', dbname: 'db' }],
     ['postgresql://[::1]:5433/db', { host: '::1', port: '5433', dbname: 'db' }],
-    ['postgresql://u:p%40ss@h/d?sslmode=require&connect_timeout=5', { user: 'u', password: 'p@ss', host: 'h', dbname: 'd', sslmode: 'require', connect_timeout: '5' }],
+    [
+      'postgresql://u:p%40ss@h/d?sslmode=require&connect_timeout=5',
+      { user: 'u', password: 'p@ss', host: 'h', dbname: 'd', sslmode: 'require', connect_timeout: '5' },
+    ],
     ['postgresql://h?ssl=true', { host: 'h', sslmode: 'require' }],
     ['postgresql://', {}],
     ['postgresql:///mydb', { dbname: 'mydb' }],
@@ -31,7 +37,10 @@ describe('parseConninfo: libpq URIs', () => {
 
 describe('parseConninfo: keyword/value strings', () => {
   it.each([
-    ['host=/var/run/postgresql port=5433 user=postgres', { host: '/var/run/postgresql', port: '5433', user: 'postgres' }],
+    [
+      'host=/var/run/postgresql port=5433 user=postgres',
+      { host: '/var/run/postgresql', port: '5433', user: 'postgres' },
+    ],
     ["  host = 'a b'  password='it\\'s' dbname=x\\ y ", { host: 'a b', password: "it's", dbname: 'x y' }],
     ["password=''", { password: '' }],
     ['service=shop dbname=other', { service: 'shop', dbname: 'other' }],
@@ -63,7 +72,9 @@ describe('service files and password files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pgpass-'));
     try {
       const f = join(dir, 'pgpass');
-      writeFileSync(f, '# c\nother:*:*:*:no\n*:5432:shop:al\\:ice:se\\:cret:tail\nlocalhost:*:*:bob:b\n', { mode: 0o600 });
+      writeFileSync(f, '# c\nother:*:*:*:no\n*:5432:shop:al\\:ice:se\\:cret:tail\nlocalhost:*:*:bob:b\n', {
+        mode: 0o600,
+      });
       const p = { host: 'db', port: '5432', dbname: 'shop', user: 'al:ice' };
       expect(passwordFromFile(f, p)).toBe('se:cret');
       expect(passwordFromFile(f, { ...p, host: '/var/run/postgresql', user: 'bob' })).toBe('b');

@@ -18,23 +18,82 @@ describe('nextToken', () => {
     ['ünï', [['id', 'ünï']]],
     ["'it''s'", [['string', "'it''s'"]]],
     ["'a\\'b'", [['string', "'a\\'b'"]]],
-    ["'open", [['error', "'"], ['id', 'open']]],
-    ["'ends in backslash\\'", [['error', "'"], ['id', 'ends'], ['id', 'in'], ['id', 'backslash'], ['error', '\\'], ['error', "'"]]],
+    [
+      "'open",
+      [
+        ['error', "'"],
+        ['id', 'open'],
+      ],
+    ],
+    [
+      "'ends in backslash\\'",
+      [
+        ['error', "'"],
+        ['id', 'ends'],
+        ['id', 'in'],
+        ['id', 'backslash'],
+        ['error', '\\'],
+        ['error', "'"],
+      ],
+    ],
     ['4MB', [['integer', '4MB']]],
     ['-1', [['integer', '-1']]],
     ['0x1F', [['integer', '0x1F']]],
-    ['0X1F', [['integer', '0X'], ['integer', '1F']]],
+    [
+      '0X1F',
+      [
+        ['integer', '0X'],
+        ['integer', '1F'],
+      ],
+    ],
     ['0xg', [['integer', '0xg']]],
-    ['1e5', [['integer', '1e'], ['integer', '5']]],
+    [
+      '1e5',
+      [
+        ['integer', '1e'],
+        ['integer', '5'],
+      ],
+    ],
     ['1.5e3', [['real', '1.5e3']]],
-    ['1.5GB', [['real', '1.5'], ['id', 'GB']]],
+    [
+      '1.5GB',
+      [
+        ['real', '1.5'],
+        ['id', 'GB'],
+      ],
+    ],
     ['.', [['real', '.']]],
     ['+.5', [['real', '+.5']]],
-    ['1.e', [['real', '1.'], ['id', 'e']]],
+    [
+      '1.e',
+      [
+        ['real', '1.'],
+        ['id', 'e'],
+      ],
+    ],
     ['-', [['error', '-']]],
-    ['=4MB', [['equals', '='], ['integer', '4MB']]],
-    ['/var/log', [['error', '/'], ['unquoted', 'var/log']]],
-    ['a = b # c = d', [['id', 'a'], ['equals', '='], ['id', 'b']]],
+    [
+      '=4MB',
+      [
+        ['equals', '='],
+        ['integer', '4MB'],
+      ],
+    ],
+    [
+      '/var/log',
+      [
+        ['error', '/'],
+        ['unquoted', 'var/log'],
+      ],
+    ],
+    [
+      'a = b # c = d',
+      [
+        ['id', 'a'],
+        ['equals', '='],
+        ['id', 'b'],
+      ],
+    ],
     ['\t a\r', [['id', 'a']]],
     ['a\nb', [['id', 'a']]],
   ])('%j', (line, expected) => {

@@ -4,17 +4,42 @@ import { parseBool, type GucCatalog, type GucParam } from '../../../src/conf/guc
 import type { LoadedConf } from '../../../src/conf/load-conf.js';
 
 function param(p: Partial<GucParam> & Pick<GucParam, 'name' | 'vartype'>): [string, GucParam] {
-  return [p.name, { context: 'user', unit: null, min: null, max: null, enumvals: null, setting: '', source: 'default', ...p }];
+  return [
+    p.name,
+    { context: 'user', unit: null, min: null, max: null, enumvals: null, setting: '', source: 'default', ...p },
+  ];
 }
 
 const catalog: GucCatalog = new Map([
   param({ name: 'work_mem', vartype: 'integer', unit: 'kB', min: '64', max: '2147483647', setting: '4096' }),
-  param({ name: 'max_connections', vartype: 'integer', context: 'postmaster', min: '1', max: '262143', setting: '100' }),
-  param({ name: 'shared_buffers', vartype: 'integer', context: 'postmaster', unit: '8kB', min: '16', max: '1073741823', setting: '16384', source: 'configuration file' }),
+  param({
+    name: 'max_connections',
+    vartype: 'integer',
+    context: 'postmaster',
+    min: '1',
+    max: '262143',
+    setting: '100',
+  }),
+  param({
+    name: 'shared_buffers',
+    vartype: 'integer',
+    context: 'postmaster',
+    unit: '8kB',
+    min: '16',
+    max: '1073741823',
+    setting: '16384',
+    source: 'configuration file',
+  }),
   param({ name: 'statement_timeout', vartype: 'integer', unit: 'ms', min: '0', max: '2147483647', setting: '0' }),
   param({ name: 'random_page_cost', vartype: 'real', min: '0', max: '1.79769e+308', setting: '4' }),
   param({ name: 'enable_seqscan', vartype: 'bool', setting: 'on' }),
-  param({ name: 'wal_level', vartype: 'enum', context: 'postmaster', enumvals: ['minimal', 'replica', 'logical'], setting: 'replica' }),
+  param({
+    name: 'wal_level',
+    vartype: 'enum',
+    context: 'postmaster',
+    enumvals: ['minimal', 'replica', 'logical'],
+    setting: 'replica',
+  }),
   param({ name: 'ssl_ecdh_curve', vartype: 'string', context: 'sighup', setting: 'prime256v1' }),
 ]);
 
@@ -22,7 +47,13 @@ const catalog: GucCatalog = new Map([
 function loaded(settings: [string, string][], readOk = true): LoadedConf {
   return {
     files: new Map(),
-    entries: settings.map(([name, value], i) => ({ file: '/pg/postgresql.conf', line: i + 1, name, value, error: null })),
+    entries: settings.map(([name, value], i) => ({
+      file: '/pg/postgresql.conf',
+      line: i + 1,
+      name,
+      value,
+      error: null,
+    })),
     readOk,
     messages: [],
   };
@@ -30,7 +61,9 @@ function loaded(settings: [string, string][], readOk = true): LoadedConf {
 
 /** [name, applied, error] of the rows for the given settings (the end-of-list reports left out). */
 const judge = (settings: [string, string][]) =>
-  fileSettingsRows(loaded(settings), catalog).filter((r) => r.name !== null).map((r) => [r.name, r.applied, r.error]);
+  fileSettingsRows(loaded(settings), catalog)
+    .filter((r) => r.name !== null)
+    .map((r) => [r.name, r.applied, r.error]);
 
 describe('fileSettingsRows', () => {
   it.each<[string, string, boolean]>([
@@ -61,13 +94,25 @@ describe('fileSettingsRows', () => {
   ])('%s = %s → applied %s', (name, value, applied) => {
     const [row] = fileSettingsRows(loaded([[name, value]]), catalog);
     expect(row).toEqual({
-      sourcefile: '/pg/postgresql.conf', sourceline: 1, seqno: 1, name, setting: value, applied,
+      sourcefile: '/pg/postgresql.conf',
+      sourceline: 1,
+      seqno: 1,
+      name,
+      setting: value,
+      applied,
       error: applied ? null : 'setting could not be applied',
     });
   });
 
   it('lets the last of the same spelling win and keeps other spellings', () => {
-    expect(judge([['work_mem', '1MB'], ['Work_Mem', '2MB'], ['work_mem', '3MB'], ['sort_mem', '4096']])).toEqual([
+    expect(
+      judge([
+        ['work_mem', '1MB'],
+        ['Work_Mem', '2MB'],
+        ['work_mem', '3MB'],
+        ['sort_mem', '4096'],
+      ]),
+    ).toEqual([
       ['work_mem', false, null],
       ['Work_Mem', true, null],
       ['work_mem', true, null],
@@ -76,7 +121,14 @@ describe('fileSettingsRows', () => {
   });
 
   it('reports unknown names, and then applies nothing', () => {
-    expect(judge([['work_mem', '1MB'], ['constructor', '1'], ['my.custom', 'x'], ['ünï.x', '1']])).toEqual([
+    expect(
+      judge([
+        ['work_mem', '1MB'],
+        ['constructor', '1'],
+        ['my.custom', 'x'],
+        ['ünï.x', '1'],
+      ]),
+    ).toEqual([
       ['work_mem', false, null],
       ['constructor', false, 'unrecognized configuration parameter'],
       ['my.custom', false, null],
@@ -87,7 +139,12 @@ describe('fileSettingsRows', () => {
   it('lists restart-only parameters the files no longer set', () => {
     const rows = fileSettingsRows(loaded([['work_mem', '1MB']]), catalog);
     expect(rows.at(-1)).toEqual({
-      sourcefile: null, sourceline: null, seqno: 2, name: null, setting: null, applied: false,
+      sourcefile: null,
+      sourceline: null,
+      seqno: 2,
+      name: null,
+      setting: null,
+      applied: false,
       error: 'parameter "shared_buffers" cannot be changed without restarting the server',
     });
   });
@@ -107,8 +164,19 @@ describe('fileSettingsRows', () => {
 
 describe('parseBool', () => {
   it.each<[string, boolean | undefined]>([
-    ['on', true], ['ON', true], ['t', true], ['yes', true], ['1', true], [' true ', true],
-    ['off', false], ['f', false], ['n', false], ['0', false], ['o', undefined], ['', undefined], ['2', undefined],
+    ['on', true],
+    ['ON', true],
+    ['t', true],
+    ['yes', true],
+    ['1', true],
+    [' true ', true],
+    ['off', false],
+    ['f', false],
+    ['n', false],
+    ['0', false],
+    ['o', undefined],
+    ['', undefined],
+    ['2', undefined],
   ])('%j → %s', (text, value) => {
     expect(parseBool(text)).toBe(value);
   });

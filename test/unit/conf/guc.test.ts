@@ -10,8 +10,8 @@ describe('parseConf', () => {
     ["work_mem = '4MB'", 'work_mem', '4MB'],
     ['work_mem 4MB', 'work_mem', '4MB'],
     ['work_mem=4MB # note', 'work_mem', '4MB'],
-    ["pg_stat_statements.max = 10000", 'pg_stat_statements.max', '10000'],
-    ["search_path = '\"$user\", public'", 'search_path', '"$user", public'],
+    ['pg_stat_statements.max = 10000', 'pg_stat_statements.max', '10000'],
+    ['search_path = \'"$user", public\'', 'search_path', '"$user", public'],
     ['checkpoint_completion_target = .9', 'checkpoint_completion_target', '.9'],
     ['listen_addresses = *'.replace('*', "'*'"), 'listen_addresses', '*'],
     ['log_directory = pg_log/archive', 'log_directory', 'pg_log/archive'],
@@ -34,7 +34,13 @@ describe('parseConf', () => {
   });
 
   it('types include directives', () => {
-    expect(first("include_dir 'conf.d'")).toEqual({ kind: 'include', line: 1, raw: "include_dir 'conf.d'", directive: 'include_dir', path: 'conf.d' });
+    expect(first("include_dir 'conf.d'")).toEqual({
+      kind: 'include',
+      line: 1,
+      raw: "include_dir 'conf.d'",
+      directive: 'include_dir',
+      path: 'conf.d',
+    });
   });
 
   it('decodes octal escapes of up to three digits', () => {
@@ -43,7 +49,9 @@ describe('parseConf', () => {
 
   it('replaces one value and keeps the rest of the line', () => {
     const line = first("listen_addresses = '*'\t\t# what IP address(es) to listen on;\n") as SettingLine;
-    expect(withValue(line, 'localhost').raw).toBe("listen_addresses = 'localhost'\t\t# what IP address(es) to listen on;\n");
+    expect(withValue(line, 'localhost').raw).toBe(
+      "listen_addresses = 'localhost'\t\t# what IP address(es) to listen on;\n",
+    );
   });
 });
 

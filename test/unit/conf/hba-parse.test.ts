@@ -32,7 +32,10 @@ describe('lexFields', () => {
 
 describe('parseHba', () => {
   it.each([
-    ['host all all 10.0.0.0/8 trust', { type: 'host', address: '10.0.0.0', netmask: '255.0.0.0', auth_method: 'trust' }],
+    [
+      'host all all 10.0.0.0/8 trust',
+      { type: 'host', address: '10.0.0.0', netmask: '255.0.0.0', auth_method: 'trust' },
+    ],
     ['host all all 127.1 255.255.0.0 md5', { address: '127.0.0.1', netmask: '255.255.0.0' }],
     ['host all all fe80::1:0:0:0/64 md5', { address: 'fe80::1:0:0:0', netmask: 'ffff:ffff:ffff:ffff::' }],
     ['host all all ::ffff:10.1.2.3/128 md5', { address: '::ffff:10.1.2.3' }],
@@ -59,10 +62,19 @@ describe('parseHba', () => {
     ['host all all 10.0.0.0/8 peer', 'peer authentication is only supported on local sockets'],
     ['host all all 10.0.0.0/8 cert', 'cert authentication is only supported on hostssl connections'],
     ['host all all 10.0.0.0/8 trust foo', 'authentication option not in name=value format: foo'],
-    ['host all all 10.0.0.0/8 trust map=x', 'authentication option "map" is only valid for authentication methods ident, peer, gssapi, sspi, and cert'],
+    [
+      'host all all 10.0.0.0/8 trust map=x',
+      'authentication option "map" is only valid for authentication methods ident, peer, gssapi, sspi, and cert',
+    ],
     ['host all all 10.0.0.0/8 trust clientcert=verify-ca', 'clientcert can only be configured for "hostssl" rows'],
-    ['host all all 10.0.0.0/8 ldap ldapserver=x', 'authentication method "ldap" requires argument "ldapbasedn", "ldapprefix", or "ldapsuffix" to be set'],
-    ['host all all 10.0.0.0/8 radius radiussecrets=s', 'authentication method "radius" requires argument "radiusservers" to be set'],
+    [
+      'host all all 10.0.0.0/8 ldap ldapserver=x',
+      'authentication method "ldap" requires argument "ldapbasedn", "ldapprefix", or "ldapsuffix" to be set',
+    ],
+    [
+      'host all all 10.0.0.0/8 radius radiussecrets=s',
+      'authentication method "radius" requires argument "radiusservers" to be set',
+    ],
     ['host all all 10.0.0.0/8 trust bogus=1', 'unrecognized authentication option name: "bogus"'],
     ['host all,x all 10.0.0.0/8 trust,md5', 'multiple values specified for authentication type'],
   ])('%s → %s', (text, error) => {
@@ -75,26 +87,45 @@ describe('parseHba', () => {
   });
 
   it('knows oauth only from 18 and include directives only from 16', () => {
-    expect(one('host all all 0.0.0.0/0 oauth', defaultContext({ major: 17 }))?.error).toBe('invalid authentication method "oauth"');
-    expect(parseHba('include other.conf\n', { file, context: ctx })[0]).toMatchObject({ kind: 'include', path: 'other.conf' });
+    expect(one('host all all 0.0.0.0/0 oauth', defaultContext({ major: 17 }))?.error).toBe(
+      'invalid authentication method "oauth"',
+    );
+    expect(parseHba('include other.conf\n', { file, context: ctx })[0]).toMatchObject({
+      kind: 'include',
+      path: 'other.conf',
+    });
     expect(one('include other.conf', defaultContext({ major: 15 }))?.error).toBe('invalid connection type "include"');
   });
 
   it('joins backslash continuations into one record numbered by its first line', () => {
-    const lines = parseHba('# c\nhost all all \\\n  10.0.0.0/8 \\\r\n trust\nlocal all all peer', { file, context: ctx });
-    expect(lines.map((l) => [l.kind, l.line])).toEqual([['comment', 1], ['record', 2], ['record', 5]]);
+    const lines = parseHba('# c\nhost all all \\\n  10.0.0.0/8 \\\r\n trust\nlocal all all peer', {
+      file,
+      context: ctx,
+    });
+    expect(lines.map((l) => [l.kind, l.line])).toEqual([
+      ['comment', 1],
+      ['record', 2],
+      ['record', 5],
+    ]);
   });
 
   it('expands @file lists relative to the including file', () => {
     const files: Record<string, string> = { '/etc/postgresql/admins': 'alice, bob\n# x\ncarol' };
-    const lines = parseHba('local all @admins peer\nlocal all @missing peer\n', { file, context: ctx, readAtFile: (p) => files[p] });
+    const lines = parseHba('local all @admins peer\nlocal all @missing peer\n', {
+      file,
+      context: ctx,
+      readAtFile: (p) => files[p],
+    });
     const rows = hbaRows(lines, { file, context: ctx });
     expect(rows[0]?.user_name).toEqual(['alice', 'bob', 'carol']);
     expect(rows[1]?.error).toBe('could not open file "/etc/postgresql/missing": No such file or directory');
   });
 
   it('points at the offending column on a single line', () => {
-    expect(parseHba('host all all 10.0.0.0/8 md6\n', { file, context: ctx })[0]).toMatchObject({ kind: 'error', column: 25 });
+    expect(parseHba('host all all 10.0.0.0/8 md6\n', { file, context: ctx })[0]).toMatchObject({
+      kind: 'error',
+      column: 25,
+    });
   });
 });
 

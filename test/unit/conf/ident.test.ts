@@ -11,7 +11,12 @@ describe('parseIdent', () => {
   it.each([
     ['omicron bryanh bryanh', 'omicron', { value: 'bryanh', quoted: false }, { value: 'bryanh', quoted: false }],
     ['m1 "Robert Smith" rsmith', 'm1', { value: 'Robert Smith', quoted: true }, { value: 'rsmith', quoted: false }],
-    ['m2 /^(.*)@example\\.com$ \\1', 'm2', { value: '/^(.*)@example\\.com$', quoted: false }, { value: '\\1', quoted: false }],
+    [
+      'm2 /^(.*)@example\\.com$ \\1',
+      'm2',
+      { value: '/^(.*)@example\\.com$', quoted: false },
+      { value: '\\1', quoted: false },
+    ],
     ['m3\ta\tb # trailing comment', 'm3', { value: 'a', quoted: false }, { value: 'b', quoted: false }],
     ['m4 a b extra', 'm4', { value: 'a', quoted: false }, { value: 'b', quoted: false }],
     ['m5 "a""b" "all"', 'm5', { value: 'a"b', quoted: true }, { value: 'all', quoted: true }],
@@ -90,7 +95,14 @@ describe('identRows', () => {
     const text = '# MAP SYS PG\nm1 "Robert Smith" "rsmith"\n\nm2 onlytwo\nm3 /^(.*)$ \\1\n';
     expect(identRows(parse(text), { file })).toEqual([
       { file, line_number: 2, map_name: 'm1', sys_name: 'Robert Smith', pg_username: 'rsmith', error: null },
-      { file, line_number: 4, map_name: null, sys_name: null, pg_username: null, error: 'missing entry at end of line' },
+      {
+        file,
+        line_number: 4,
+        map_name: null,
+        sys_name: null,
+        pg_username: null,
+        error: 'missing entry at end of line',
+      },
       { file, line_number: 5, map_name: 'm3', sys_name: '/^(.*)$', pg_username: '\\1', error: null },
     ]);
   });

@@ -21,9 +21,12 @@ describe('parseIp and formatIp (glibc getaddrinfo / getnameinfo)', () => {
     expect(formatIp(ip!)).toBe(printed);
   });
 
-  it.each(['256.0.0.1', '1.2.3.4.5', '08.0.0.1', 'db.example.com', '1::2::3', '12345::', '', '1.2.3.'])('%j is not numeric', (text) => {
-    expect(parseIp(text)).toBeNull();
-  });
+  it.each(['256.0.0.1', '1.2.3.4.5', '08.0.0.1', 'db.example.com', '1::2::3', '12345::', '', '1.2.3.'])(
+    '%j is not numeric',
+    (text) => {
+      expect(parseIp(text)).toBeNull();
+    },
+  );
 });
 
 describe('inNetwork', () => {

@@ -12,7 +12,9 @@ function summary(dir: string, main = 'main.conf', dataDir?: string) {
   return {
     readOk: loaded.readOk,
     settings: loaded.entries.filter((e) => e.name !== null).map((e) => [e.name, rel(e.file), e.line]),
-    errors: loaded.entries.filter((e) => e.error !== null).map((e) => [e.error!.replaceAll(dir, '<dir>'), rel(e.file), e.line]),
+    errors: loaded.entries
+      .filter((e) => e.error !== null)
+      .map((e) => [e.error!.replaceAll(dir, '<dir>'), rel(e.file), e.line]),
   };
 }
 
@@ -67,7 +69,10 @@ describe('loadConf', () => {
   });
 
   it('reads ten nested levels and refuses the eleventh', () => {
-    const chain = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`d${i + 1}.conf`, `x.d${i + 1} = 1\ninclude 'd${i + 2}.conf'\n`]));
+    const chain = (n: number) =>
+      Object.fromEntries(
+        Array.from({ length: n }, (_, i) => [`d${i + 1}.conf`, `x.d${i + 1} = 1\ninclude 'd${i + 2}.conf'\n`]),
+      );
     const deep = tree({ 'main.conf': "include 'd1.conf'\n", ...chain(11) });
     expect(summary(deep).errors).toEqual([['nesting depth exceeded', '/d10.conf', 2]]);
     const fits = tree({ 'main.conf': "include 'd1.conf'\n", ...chain(9), 'd10.conf': 'x.d10 = 1\n' });
@@ -85,16 +90,27 @@ describe('loadConf', () => {
   });
 
   it('canonicalises included paths', () => {
-    const dir = tree({ 'main.conf': "include_dir 'a//./d/'\ninclude 'a/../a/x.conf'\ninclude 'nowhere/'\n", 'a/d/1.conf': 'x.one = 1\n', 'a/x.conf': 'x.x = 1\n' });
+    const dir = tree({
+      'main.conf': "include_dir 'a//./d/'\ninclude 'a/../a/x.conf'\ninclude 'nowhere/'\n",
+      'a/d/1.conf': 'x.one = 1\n',
+      'a/x.conf': 'x.x = 1\n',
+    });
     expect(summary(dir)).toEqual({
       readOk: false,
-      settings: [['x.one', '/a/d/1.conf', 1], ['x.x', '/a/x.conf', 1]],
+      settings: [
+        ['x.one', '/a/d/1.conf', 1],
+        ['x.x', '/a/x.conf', 1],
+      ],
       errors: [['could not open file "<dir>/nowhere"', '/main.conf', 3]],
     });
   });
 
   it('fails include_dir as a whole on a missing directory or an entry it cannot stat', () => {
-    const dir = tree({ 'main.conf': "include_dir 'none'\ninclude_dir 'd'\nx.after = 1\n", 'd/a.conf': 'x.a = 1\n', 'target': 'x.t = 1\n' });
+    const dir = tree({
+      'main.conf': "include_dir 'none'\ninclude_dir 'd'\nx.after = 1\n",
+      'd/a.conf': 'x.a = 1\n',
+      target: 'x.t = 1\n',
+    });
     symlinkSync('/nonexistent/b.conf', join(dir, 'd/b.conf'));
     expect(summary(dir)).toEqual({
       readOk: false,
@@ -115,28 +131,44 @@ describe('loadConf', () => {
   });
 
   it('gives up on a file at its first syntax error, as the view does', () => {
-    const dir = tree({ 'main.conf': "include 'bad.conf'\nx.after = 1\n", 'bad.conf': 'x.a = 1\nnot valid here\nx.b = 1\n' });
+    const dir = tree({
+      'main.conf': "include 'bad.conf'\nx.after = 1\n",
+      'bad.conf': 'x.a = 1\nnot valid here\nx.b = 1\n',
+    });
     expect(summary(dir)).toEqual({
       readOk: false,
-      settings: [['x.a', '/bad.conf', 1], ['x.after', '/main.conf', 2]],
+      settings: [
+        ['x.a', '/bad.conf', 1],
+        ['x.after', '/main.conf', 2],
+      ],
       errors: [['syntax error', '/bad.conf', 2]],
     });
   });
 
   it('reads postgresql.auto.conf from the data directory last, only if it exists', () => {
     const dir = tree({ 'etc/main.conf': 'x.a = main\n', 'data/postgresql.auto.conf': "x.a = 'auto'\n" });
-    expect(summary(dir, 'etc/main.conf', join(dir, 'data')).settings).toEqual([['x.a', '/etc/main.conf', 1], ['x.a', '/data/postgresql.auto.conf', 1]]);
+    expect(summary(dir, 'etc/main.conf', join(dir, 'data')).settings).toEqual([
+      ['x.a', '/etc/main.conf', 1],
+      ['x.a', '/data/postgresql.auto.conf', 1],
+    ]);
     const none = tree({ 'main.conf': 'x.a = 1\n', 'data/.keep': '' });
     expect(summary(none, 'main.conf', join(none, 'data'))).toMatchObject({ readOk: true, errors: [] });
   });
 
   it('uses the given readers instead of the file system', () => {
-    const files: Record<string, string> = { '/etc/pg/main.conf': "include 'more.conf'\ninclude_dir 'conf.d'\n", '/etc/pg/more.conf': 'x.m = 1\n', '/etc/pg/conf.d/1.conf': 'x.one = 1\n' };
+    const files: Record<string, string> = {
+      '/etc/pg/main.conf': "include 'more.conf'\ninclude_dir 'conf.d'\n",
+      '/etc/pg/more.conf': 'x.m = 1\n',
+      '/etc/pg/conf.d/1.conf': 'x.one = 1\n',
+    };
     const loaded = loadConf('/etc/pg/main.conf', {
       readFile: (p) => (p in files ? { text: files[p]!, encoding: 'utf8' } : undefined),
       listDir: (d) => (d === '/etc/pg/conf.d' ? ['/etc/pg/conf.d/1.conf'] : undefined),
     });
-    expect(loaded.entries.map((e) => [e.name, e.file])).toEqual([['x.m', '/etc/pg/more.conf'], ['x.one', '/etc/pg/conf.d/1.conf']]);
+    expect(loaded.entries.map((e) => [e.name, e.file])).toEqual([
+      ['x.m', '/etc/pg/more.conf'],
+      ['x.one', '/etc/pg/conf.d/1.conf'],
+    ]);
     expect([...loaded.files.keys()]).toEqual(['/etc/pg/main.conf', '/etc/pg/more.conf', '/etc/pg/conf.d/1.conf']);
   });
 

@@ -4,13 +4,13 @@ import { tree } from '../../helpers/tree.js';
 import { defaultContext } from '../../../src/conf/context.js';
 import { loadHba, readConfigFile } from '../../../src/conf/load-hba.js';
 
-
 describe('loadHba', () => {
   const context = defaultContext({ major: 16 });
 
   it('follows include, include_if_exists and include_dir in PostgreSQL order, with file names', () => {
     const dir = tree({
-      'pg_hba.conf': 'local all all peer\ninclude sub/one.conf\ninclude_if_exists sub/gone.conf\ninclude_dir conf.d\nhost all all all reject\n',
+      'pg_hba.conf':
+        'local all all peer\ninclude sub/one.conf\ninclude_if_exists sub/gone.conf\ninclude_dir conf.d\nhost all all all reject\n',
       'sub/one.conf': 'host all @../users all md5\n',
       users: 'alice,bob\n',
       'conf.d/B.conf': 'host all b all trust\n',
@@ -27,19 +27,35 @@ describe('loadHba', () => {
       ['/pg_hba.conf', 5, ['all'], null],
     ]);
     expect(loaded.rules.map((r) => r.line)).toEqual([1, 1, 1, 1, 5]);
-    expect([...loaded.files.keys()].map((f) => f.slice(dir.length))).toEqual(['/pg_hba.conf', '/sub/one.conf', '/conf.d/B.conf', '/conf.d/a.conf']);
+    expect([...loaded.files.keys()].map((f) => f.slice(dir.length))).toEqual([
+      '/pg_hba.conf',
+      '/sub/one.conf',
+      '/conf.d/B.conf',
+      '/conf.d/a.conf',
+    ]);
   });
 
   it('reports a missing include and directory at the including line, and stops a loop at the depth limit', () => {
-    const dir = tree({ 'pg_hba.conf': 'include nope.conf\ninclude_dir nodir\ninclude loop.conf\n', 'loop.conf': 'include loop.conf\n' });
+    const dir = tree({
+      'pg_hba.conf': 'include nope.conf\ninclude_dir nodir\ninclude loop.conf\n',
+      'loop.conf': 'include loop.conf\n',
+    });
     const rows = loadHba(join(dir, 'pg_hba.conf'), { context }).rows;
-    expect(rows[0]).toMatchObject({ line_number: 1, error: `could not open file "${dir}/nope.conf": No such file or directory` });
+    expect(rows[0]).toMatchObject({
+      line_number: 1,
+      error: `could not open file "${dir}/nope.conf": No such file or directory`,
+    });
     expect(rows[1]).toMatchObject({ line_number: 2, error: `could not open directory "${dir}/nodir"` });
-    expect(rows[2]).toMatchObject({ file: `${dir}/loop.conf`, error: `could not open file "${dir}/loop.conf": maximum nesting depth exceeded` });
+    expect(rows[2]).toMatchObject({
+      file: `${dir}/loop.conf`,
+      error: `could not open file "${dir}/loop.conf": maximum nesting depth exceeded`,
+    });
   });
 
   it('throws for a missing top file, naming it', () => {
-    expect(() => loadHba('/nonexistent/pg_hba.conf', { context })).toThrow('could not open file "/nonexistent/pg_hba.conf"');
+    expect(() => loadHba('/nonexistent/pg_hba.conf', { context })).toThrow(
+      'could not open file "/nonexistent/pg_hba.conf"',
+    );
   });
 
   it('keeps a file that is not UTF-8 byte for byte', () => {
@@ -48,8 +64,14 @@ describe('loadHba', () => {
   });
 
   it('uses injected readers, so nothing touches the disk', () => {
-    const files: Record<string, string> = { '/x/pg_hba.conf': 'include a.conf\n', '/x/a.conf': 'local all all trust\n' };
-    const loaded = loadHba('/x/pg_hba.conf', { context, readFile: (p) => (p in files ? { text: files[p]!, encoding: 'utf8' } : undefined) });
+    const files: Record<string, string> = {
+      '/x/pg_hba.conf': 'include a.conf\n',
+      '/x/a.conf': 'local all all trust\n',
+    };
+    const loaded = loadHba('/x/pg_hba.conf', {
+      context,
+      readFile: (p) => (p in files ? { text: files[p]!, encoding: 'utf8' } : undefined),
+    });
     expect(loaded.rows).toHaveLength(1);
   });
 });

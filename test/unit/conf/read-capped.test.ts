@@ -3,12 +3,19 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readCapped, UnreadableFileError } from '../../../src/conf/read-capped.js';
+import { readCapped, type UnreadableFileError } from '../../../src/conf/read-capped.js';
 import { readConfigFile } from '../../../src/conf/load-hba.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pgharden-read-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const refusal = (f: () => unknown) => { try { f(); return null; } catch (e) { return e as UnreadableFileError; } };
+const refusal = (f: () => unknown) => {
+  try {
+    f();
+    return null;
+  } catch (e) {
+    return e as UnreadableFileError;
+  }
+};
 
 describe('readCapped', () => {
   it('reads a regular file', () => {
@@ -18,15 +25,22 @@ describe('readCapped', () => {
 
   it('refuses /dev/zero and a FIFO at once, saying what they are', () => {
     const started = Date.now();
-    expect(refusal(() => readCapped('/dev/zero'))?.message).toBe('/dev/zero is a character device, not a regular file; pgharden reads only regular files');
+    expect(refusal(() => readCapped('/dev/zero'))?.message).toBe(
+      '/dev/zero is a character device, not a regular file; pgharden reads only regular files',
+    );
     execFileSync('mkfifo', [join(dir, 'fifo')]);
-    expect(refusal(() => readCapped(join(dir, 'fifo')))?.message).toMatch(/fifo is a FIFO \(named pipe\), not a regular file/);
+    expect(refusal(() => readCapped(join(dir, 'fifo')))?.message).toMatch(
+      /fifo is a FIFO \(named pipe\), not a regular file/,
+    );
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('refuses a file over the cap', () => {
     writeFileSync(join(dir, 'big'), Buffer.alloc(3 * 1024 * 1024));
-    expect(refusal(() => readCapped(join(dir, 'big'), 2 * 1024 * 1024))).toMatchObject({ kind: 'too-large', reason: 'is 3 MiB, more than the 2 MiB pgharden reads; no configuration file is that large' });
+    expect(refusal(() => readCapped(join(dir, 'big'), 2 * 1024 * 1024))).toMatchObject({
+      kind: 'too-large',
+      reason: 'is 3 MiB, more than the 2 MiB pgharden reads; no configuration file is that large',
+    });
   });
 
   it('keeps what the server does: a directory named by include reads as empty, a missing file as absent', () => {

@@ -15,7 +15,11 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 function sample(): void {
   const j = openJournal(file);
   j.append({ type: 'run-start', planId: 'p', pid: 1, host: 'h', version: 'v' });
-  j.append({ type: 'intent', stepId: 'roles/create-a', undo: { do: 'sql', database: 'postgres', statements: ['DROP ROLE a'] } });
+  j.append({
+    type: 'intent',
+    stepId: 'roles/create-a',
+    undo: { do: 'sql', database: 'postgres', statements: ['DROP ROLE a'] },
+  });
   j.append({ type: 'done', stepId: 'roles/create-a', after: [{ of: 'role', name: 'a', exists: true }] });
   j.append({ type: 'intent', stepId: 'canary/hba', undo: null });
 }
@@ -30,11 +34,16 @@ const tampered = () => {
 };
 
 describe('journal', () => {
-  it('appends hash-chained records (0600) and reads them back with each step\'s latest state', () => {
+  it("appends hash-chained records (0600) and reads them back with each step's latest state", () => {
     sample();
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const j = openJournal(file);
-    expect(j.records.map((r) => [r.seq, r.type])).toEqual([[1, 'run-start'], [2, 'intent'], [3, 'done'], [4, 'intent']]);
+    expect(j.records.map((r) => [r.seq, r.type])).toEqual([
+      [1, 'run-start'],
+      [2, 'intent'],
+      [3, 'done'],
+      [4, 'intent'],
+    ]);
     expect(j.records[1]!.prev).toBe(j.records[0]!.hash);
     expect(j.stepState('roles/create-a')).toBe('done');
     expect(j.stepState('canary/hba')).toBe('intent');
@@ -44,10 +53,38 @@ describe('journal', () => {
   });
 
   it.each([
-    ['one changed byte in the middle', (lines: string[]) => { lines[2] = lines[2]!.replace('"exists":true', '"exists":fals'); }, 3, 'is not a journal record'],
-    ['a changed value, still valid JSON', (lines: string[]) => { lines[1] = lines[1]!.replace('DROP ROLE a', 'DROP ROLE b'); }, 2, 'does not match its hash'],
-    ['two lines swapped', (lines: string[]) => { [lines[1], lines[2]] = [lines[2]!, lines[1]!]; }, 2, 'has sequence number 3, not 2'],
-    ['a deleted middle line', (lines: string[]) => { lines.splice(1, 1); }, 2, 'has sequence number 3, not 2'],
+    [
+      'one changed byte in the middle',
+      (lines: string[]) => {
+        lines[2] = lines[2]!.replace('"exists":true', '"exists":fals');
+      },
+      3,
+      'is not a journal record',
+    ],
+    [
+      'a changed value, still valid JSON',
+      (lines: string[]) => {
+        lines[1] = lines[1]!.replace('DROP ROLE a', 'DROP ROLE b');
+      },
+      2,
+      'does not match its hash',
+    ],
+    [
+      'two lines swapped',
+      (lines: string[]) => {
+        [lines[1], lines[2]] = [lines[2]!, lines[1]!];
+      },
+      2,
+      'has sequence number 3, not 2',
+    ],
+    [
+      'a deleted middle line',
+      (lines: string[]) => {
+        lines.splice(1, 1);
+      },
+      2,
+      'has sequence number 3, not 2',
+    ],
   ])('refuses %s, naming the line', (_, edit, line, why) => {
     sample();
     const lines = readFileSync(file, 'utf8').split('\n');

@@ -25,14 +25,21 @@ describe('plan lock', () => {
   it('takes over the lock of a process that is gone, and says whose it was', () => {
     const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
     const pid = Number(gone.stdout);
-    writeFileSync(join(dir, 'lock'), JSON.stringify({ pid, host: hostname(), startedAt: '2026-11-22T00:00:00Z', command: 'apply plans/x' }));
+    writeFileSync(
+      join(dir, 'lock'),
+      JSON.stringify({ pid, host: hostname(), startedAt: '2026-11-22T00:00:00Z', command: 'apply plans/x' }),
+    );
     const lock = acquirePlanLock(dir);
     expect(lock.staleFrom).toBe(`pid ${pid} on ${hostname()} since 2026-11-22T00:00:00Z (apply plans/x)`);
     lock.release();
   });
 
   it.each([
-    ['another host', JSON.stringify({ pid: 1, host: 'elsewhere.example', startedAt: 't', command: '' }), 'held by pid 1 on elsewhere.example'],
+    [
+      'another host',
+      JSON.stringify({ pid: 1, host: 'elsewhere.example', startedAt: 't', command: '' }),
+      'held by pid 1 on elsewhere.example',
+    ],
     ['garbage', 'not json', 'an unreadable lock file'],
   ])('refuses a lock held from %s, never removing it', (_, content, message) => {
     writeFileSync(join(dir, 'lock'), content);

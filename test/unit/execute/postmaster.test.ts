@@ -21,7 +21,10 @@ beforeEach(() => {
   mkdirSync(dataDir);
   sleeper = spawn('sleep', ['60'], { cwd: dataDir, stdio: 'ignore' });
   // What a crashed server leaves, once its pid went to another process: pid, data directory, start time.
-  writeFileSync(join(dataDir, 'postmaster.pid'), `${sleeper.pid}\n${dataDir}\n${Math.floor(Date.now() / 1000)}\n5432\n`);
+  writeFileSync(
+    join(dataDir, 'postmaster.pid'),
+    `${sleeper.pid}\n${dataDir}\n${Math.floor(Date.now() / 1000)}\n5432\n`,
+  );
 });
 afterEach(() => {
   sleeper.kill('SIGKILL');
@@ -39,21 +42,34 @@ const alive = (pid: number) => {
 
 describe('signalling the postmaster', () => {
   it('refuses a pid that runs something else, naming it and what to run instead', () => {
-    expect(provePostmaster(dataDir)).toEqual({ pid: sleeper.pid, refusal: `pid ${sleeper.pid} runs sleep, not postgres` });
+    expect(provePostmaster(dataDir)).toEqual({
+      pid: sleeper.pid,
+      refusal: `pid ${sleeper.pid} runs sleep, not postgres`,
+    });
     expect(() => signalReload(dataDir)).toThrow(NotPostmasterError);
     expect(() => signalReload(dataDir)).toThrow(`Reload the server with: pg_ctl reload -D ${dataDir}`);
     expect(alive(sleeper.pid!)).toBe(true);
   });
 
-  it('names the Debian command for a cluster in Debian\'s layout', () => {
-    expect(reloadAdvice('/var/lib/postgresql/15/main')).toBe("pg_ctlcluster 15 main reload, or pg_ctl reload -D /var/lib/postgresql/15/main (as the server's OS user)");
+  it("names the Debian command for a cluster in Debian's layout", () => {
+    expect(reloadAdvice('/var/lib/postgresql/15/main')).toBe(
+      "pg_ctlcluster 15 main reload, or pg_ctl reload -D /var/lib/postgresql/15/main (as the server's OS user)",
+    );
     expect(reloadAdvice('/srv/pg')).toBe("pg_ctl reload -D /srv/pg (as the server's OS user)");
   });
 
   it.each([
     ['no file', () => rmSync(join(dataDir, 'postmaster.pid')), /postmaster\.pid cannot be read \(ENOENT\)/],
-    ['no such process', () => writeFileSync(join(dataDir, 'postmaster.pid'), '999999999\nx\n1\n'), /no process has pid 999999999/],
-    ['garbage', () => writeFileSync(join(dataDir, 'postmaster.pid'), 'hello\n'), /does not hold a pid and a start time/],
+    [
+      'no such process',
+      () => writeFileSync(join(dataDir, 'postmaster.pid'), '999999999\nx\n1\n'),
+      /no process has pid 999999999/,
+    ],
+    [
+      'garbage',
+      () => writeFileSync(join(dataDir, 'postmaster.pid'), 'hello\n'),
+      /does not hold a pid and a start time/,
+    ],
   ])('refuses %s', (_, set, why) => {
     set();
     expect(provePostmaster(dataDir).refusal).toMatch(why);
@@ -62,7 +78,9 @@ describe('signalling the postmaster', () => {
   it('rollback.sh restores, then does not signal that pid, and says what to run', () => {
     const marker = join(root, 'restored');
     const plan = {
-      name: 'p', id: 'x'.repeat(64), binding: { dataDirectory: dataDir },
+      name: 'p',
+      id: 'x'.repeat(64),
+      binding: { dataDirectory: dataDir },
       rollback: { command: '', shell: `touch '${marker}'` },
     } as unknown as Plan;
     const script = join(root, 'rollback.sh');

@@ -24,8 +24,17 @@ beforeEach(() => {
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 const fileStep = (id: string, undo: Step['undo']): Step => ({
-  id, stage: 'flip', kind: 'file', description: id, forward: { do: 'chmod', path: '/nowhere', mode: 0o600 }, verify: [], undo,
-  before: [{ of: 'none' }], after: [{ of: 'none' }], transactional: false, restartRequired: false,
+  id,
+  stage: 'flip',
+  kind: 'file',
+  description: id,
+  forward: { do: 'chmod', path: '/nowhere', mode: 0o600 },
+  verify: [],
+  undo,
+  before: [{ of: 'none' }],
+  after: [{ of: 'none' }],
+  transactional: false,
+  restartRequired: false,
 });
 
 /** A saved plan of these steps over files in `root`, whose server has no socket and no postmaster. */
@@ -58,8 +67,8 @@ function started(dir: string, steps: Step[], done: string[]): void {
 
 const modeOf = (p: string) => statSync(p).mode & 0o7777;
 
-describe('rollback executes the plan\'s undo data', () => {
-  it('restores and chmods as each started step\'s undo says, in reverse, without a login', async () => {
+describe("rollback executes the plan's undo data", () => {
+  it("restores and chmods as each started step's undo says, in reverse, without a login", async () => {
     const conf = join(root, 'app.conf');
     const other = join(root, 'other.conf');
     const third = join(root, 'third.conf');
@@ -86,7 +95,11 @@ describe('rollback executes the plan\'s undo data', () => {
     chmodSync(other, 0o600);
     started(dir, steps.slice(0, 3), ['anything/write-app', 'anything/reload']);
     // Apply refuses a step whose before-state does not hold: failed, with no intent; it did nothing.
-    openJournal(join(dir, 'journal')).append({ type: 'failed', stepId: 'anything/refused-for-drift', error: 'drift: …' });
+    openJournal(join(dir, 'journal')).append({
+      type: 'failed',
+      stepId: 'anything/refused-for-drift',
+      error: 'drift: …',
+    });
 
     const log: string[] = [];
     const r = await rollbackPlan(dir, (l) => log.push(l));
@@ -97,7 +110,11 @@ describe('rollback executes the plan\'s undo data', () => {
     expect(modeOf(third)).toBe(0o644);
     expect(r.restored).toEqual([other, conf]);
     expect(r.undone).toEqual([]);
-    expect(r.kept).toEqual([expect.stringMatching(/^anything\/reload: the server was not told to reload \(.*no Unix socket.*\): run pg_ctl reload -D /)]);
+    expect(r.kept).toEqual([
+      expect.stringMatching(
+        /^anything\/reload: the server was not told to reload \(.*no Unix socket.*\): run pg_ctl reload -D /,
+      ),
+    ]);
     expect(log.slice(0, 2)).toEqual([`  restored ${other}`, `  restored ${conf}`]);
 
     // Run again: what was undone is not undone twice; the reload the plan asks for is tried again.

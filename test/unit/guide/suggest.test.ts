@@ -9,15 +9,36 @@ import { storySnapshot } from '../plan/fixtures.js';
 const withConsumers = () => ({
   ...storySnapshot(),
   clients: [
-    { user: 'postgres', application: 'agents', clientAddress: '127.10.0.7', database: 'workspace', ssl: false, sessions: 3 },
-    { user: 'postgres', application: 'Weekly Reports', clientAddress: '127.10.3.9', database: 'workspace', ssl: false, sessions: 1 },
-    { user: 'postgres', application: 'pgharden-scratch', clientAddress: '127.0.0.1', database: 'postgres', ssl: false, sessions: 1 },
+    {
+      user: 'postgres',
+      application: 'agents',
+      clientAddress: '127.10.0.7',
+      database: 'workspace',
+      ssl: false,
+      sessions: 3,
+    },
+    {
+      user: 'postgres',
+      application: 'Weekly Reports',
+      clientAddress: '127.10.3.9',
+      database: 'workspace',
+      ssl: false,
+      sessions: 1,
+    },
+    {
+      user: 'postgres',
+      application: 'pgharden-scratch',
+      clientAddress: '127.0.0.1',
+      database: 'postgres',
+      ssl: false,
+      sessions: 1,
+    },
     { user: 'postgres', application: 'psql', clientAddress: null, database: 'postgres', ssl: false, sessions: 1 },
   ],
 });
 
 describe('guide suggestions', () => {
-  it('suggests the /24 of each client and the rules\' ranges, never loopback', () => {
+  it("suggests the /24 of each client and the rules' ranges, never loopback", () => {
     expect(suggestRanges(withConsumers())).toEqual([
       { range: '127.10.0.0/24', why: 'clients connected from 127.10.0.7 (postgres, agents)' },
       { range: '127.10.3.0/24', why: 'clients connected from 127.10.3.9 (postgres, Weekly Reports)' },
@@ -39,7 +60,10 @@ describe('guide suggestions', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pgharden-scan-'));
     try {
       mkdirSync(join(dir, 'app', 'node_modules'), { recursive: true });
-      writeFileSync(join(dir, 'app', '.env'), 'DATABASE_URL=postgres://app:s3cret@db:5432/shop\nPGPASSWORD=hunter2\nPGUSER=app\nDSN="host=db dbname=shop user=rep password=\'t0p secret\'"\n');
+      writeFileSync(
+        join(dir, 'app', '.env'),
+        'DATABASE_URL=postgres://app:s3cret@db:5432/shop\nPGPASSWORD=hunter2\nPGUSER=app\nDSN="host=db dbname=shop user=rep password=\'t0p secret\'"\n',
+      );
       writeFileSync(join(dir, 'app', 'node_modules', 'x.env'), 'URL=postgres://ignored@db/x\n');
       writeFileSync(join(dir, 'bin'), Buffer.from([0, 1, 2]));
       const found = scanDirs([dir]);

@@ -26,23 +26,74 @@ describe('probe wire format', () => {
     [msg('R', int32(0)), { kind: 'ok' }],
     [msg('R', int32(3)), { kind: 'password' }],
     [msg('R', Buffer.concat([int32(5), Buffer.from([1, 2, 3, 4])])), { kind: 'md5' }],
-    [msg('R', Buffer.concat([int32(10), Buffer.from('SCRAM-SHA-256\0SCRAM-SHA-256-PLUS\0\0')])), { kind: 'sasl', mechanisms: ['SCRAM-SHA-256', 'SCRAM-SHA-256-PLUS'] }],
     [
-      msg('E', Buffer.from('SFATAL\0VFATAL\0C28000\0Mno pg_hba.conf entry for host "127.0.0.9", user "u", database "d", no encryption\0\0')),
-      { kind: 'error', class: 'no-entry', severity: 'FATAL', code: '28000', message: 'no pg_hba.conf entry for host "127.0.0.9", user "u", database "d", no encryption' },
-    ],
-    [msg('E', Buffer.from('SFATAL\0C28000\0Mpg_hba.conf rejects connection for host "x"\0\0')), { kind: 'error', class: 'rejected', severity: 'FATAL', code: '28000', message: 'pg_hba.conf rejects connection for host "x"' }],
-    [
-      msg('E', Buffer.from('SFATAL\0VFATAL\0C28000\0Mpg_hba.conf rejects replication connection for host "127.0.0.1", user "u", no encryption\0\0')),
-      { kind: 'error', class: 'rejected', severity: 'FATAL', code: '28000', message: 'pg_hba.conf rejects replication connection for host "127.0.0.1", user "u", no encryption' },
+      msg('R', Buffer.concat([int32(10), Buffer.from('SCRAM-SHA-256\0SCRAM-SHA-256-PLUS\0\0')])),
+      { kind: 'sasl', mechanisms: ['SCRAM-SHA-256', 'SCRAM-SHA-256-PLUS'] },
     ],
     [
-      msg('E', Buffer.from('SFATAL\0VFATAL\0C28000\0Mno pg_hba.conf entry for replication connection from host "127.0.0.1", user "u", SSL encryption\0\0')),
-      { kind: 'error', class: 'no-entry', severity: 'FATAL', code: '28000', message: 'no pg_hba.conf entry for replication connection from host "127.0.0.1", user "u", SSL encryption' },
+      msg(
+        'E',
+        Buffer.from(
+          'SFATAL\0VFATAL\0C28000\0Mno pg_hba.conf entry for host "127.0.0.9", user "u", database "d", no encryption\0\0',
+        ),
+      ),
+      {
+        kind: 'error',
+        class: 'no-entry',
+        severity: 'FATAL',
+        code: '28000',
+        message: 'no pg_hba.conf entry for host "127.0.0.9", user "u", database "d", no encryption',
+      },
+    ],
+    [
+      msg('E', Buffer.from('SFATAL\0C28000\0Mpg_hba.conf rejects connection for host "x"\0\0')),
+      {
+        kind: 'error',
+        class: 'rejected',
+        severity: 'FATAL',
+        code: '28000',
+        message: 'pg_hba.conf rejects connection for host "x"',
+      },
+    ],
+    [
+      msg(
+        'E',
+        Buffer.from(
+          'SFATAL\0VFATAL\0C28000\0Mpg_hba.conf rejects replication connection for host "127.0.0.1", user "u", no encryption\0\0',
+        ),
+      ),
+      {
+        kind: 'error',
+        class: 'rejected',
+        severity: 'FATAL',
+        code: '28000',
+        message: 'pg_hba.conf rejects replication connection for host "127.0.0.1", user "u", no encryption',
+      },
+    ],
+    [
+      msg(
+        'E',
+        Buffer.from(
+          'SFATAL\0VFATAL\0C28000\0Mno pg_hba.conf entry for replication connection from host "127.0.0.1", user "u", SSL encryption\0\0',
+        ),
+      ),
+      {
+        kind: 'error',
+        class: 'no-entry',
+        severity: 'FATAL',
+        code: '28000',
+        message: 'no pg_hba.conf entry for replication connection from host "127.0.0.1", user "u", SSL encryption',
+      },
     ],
     [
       msg('E', Buffer.from('SFATAL\0VFATAL\0C28P01\0Mpassword authentication failed for user "u"\0\0')),
-      { kind: 'error', class: 'auth-failed', severity: 'FATAL', code: '28P01', message: 'password authentication failed for user "u"' },
+      {
+        kind: 'error',
+        class: 'auth-failed',
+        severity: 'FATAL',
+        code: '28P01',
+        message: 'password authentication failed for user "u"',
+      },
     ],
     [
       msg('E', Buffer.from('SFATAL\0VFATAL\0C53300\0Msorry, too many clients already\0\0')),
@@ -84,7 +135,9 @@ describe('probe against a scripted server on 127.0.0.1', () => {
     await s.done;
     await s.stop();
     expect(r).toEqual({ kind: 'md5' });
-    expect(Buffer.concat(s.received)).toEqual(startupMessage({ user: 'u', database: 'd', application_name: 'pgharden-probe', replication: 'database' }));
+    expect(Buffer.concat(s.received)).toEqual(
+      startupMessage({ user: 'u', database: 'd', application_name: 'pgharden-probe', replication: 'database' }),
+    );
   });
 
   it('gives up after the timeout with a clear error', async () => {
@@ -98,7 +151,9 @@ describe('probe against a scripted server on 127.0.0.1', () => {
 
   it('says so when the server refuses SSL', async () => {
     const s = await scripted(Buffer.from('N'));
-    await expect(probe({ host: '127.0.0.1', port: s.port, user: 'u', database: 'd', ssl: true })).rejects.toThrow(`PostgreSQL at 127.0.0.1:${s.port} refused SSL`);
+    await expect(probe({ host: '127.0.0.1', port: s.port, user: 'u', database: 'd', ssl: true })).rejects.toThrow(
+      `PostgreSQL at 127.0.0.1:${s.port} refused SSL`,
+    );
     await s.done;
     await s.stop();
     expect(Buffer.concat(s.received)).toEqual(SSL_REQUEST);

@@ -11,7 +11,12 @@ describe('plan binding', () => {
     const hba = join(dir, 'pg_hba.conf');
     const conf = join(dir, 'postgresql.conf');
     chmodSync(conf, 0o644);
-    const bind = (): Binding => ({ systemIdentifier: '7710983565750650239', dataDirectory: dir, port: 5432, files: [observeFile(hba), observeFile(conf), observeFile(join(dir, 'new.conf'))] });
+    const bind = (): Binding => ({
+      systemIdentifier: '7710983565750650239',
+      dataDirectory: dir,
+      port: 5432,
+      files: [observeFile(hba), observeFile(conf), observeFile(join(dir, 'new.conf'))],
+    });
     const planned = bind();
     expect(drift(planned, bind())).toEqual([]);
 
@@ -28,10 +33,12 @@ describe('plan binding', () => {
       `${join(dir, 'new.conf')} content`,
     ]);
     expect(d.find((x) => x.item === `${conf} mode`)).toMatchObject({ planned: '0644', now: '0600' });
-    expect(describeDrift('plans/story', d)).toMatch(/^The plan plans\/story no longer matches the cluster \(5 items changed since it was made\):\n {2}- system_identifier/);
+    expect(describeDrift('plans/story', d)).toMatch(
+      /^The plan plans\/story no longer matches the cluster \(5 items changed since it was made\):\n {2}- system_identifier/,
+    );
   });
 
-  it('records a symlink\'s target, names a link replaced by a file, and restoreLink puts it back', () => {
+  it("records a symlink's target, names a link replaced by a file, and restoreLink puts it back", () => {
     const dir = realpathSync(tree({ 'real.env': 'U=postgres://a@h/x\n' }));
     const link = join(dir, 'app.env');
     symlinkSync('real.env', link);
@@ -41,8 +48,15 @@ describe('plan binding', () => {
     rmSync(link);
     writeFileSync(link, 'U=postgres://a@h/x\n');
     chmodSync(link, planned.mode!);
-    const bind = (f: typeof planned): Binding => ({ systemIdentifier: '1', dataDirectory: dir, port: 5432, files: [f] });
-    expect(drift(bind(planned), bind(observeFile(link)))).toEqual([{ item: `${link} symlink`, planned: `a link to ${join(dir, 'real.env')}`, now: 'not a link' }]);
+    const bind = (f: typeof planned): Binding => ({
+      systemIdentifier: '1',
+      dataDirectory: dir,
+      port: 5432,
+      files: [f],
+    });
+    expect(drift(bind(planned), bind(observeFile(link)))).toEqual([
+      { item: `${link} symlink`, planned: `a link to ${join(dir, 'real.env')}`, now: 'not a link' },
+    ]);
     restoreLink(link, join(dir, 'real.env'));
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
     expect(drift(bind(planned), bind(observeFile(link)))).toEqual([]);

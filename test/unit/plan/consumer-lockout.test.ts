@@ -30,7 +30,9 @@ describe('consumer lockouts: each path against the final rules', () => {
     ]);
     // Without "application" or "clientAddress", any session of the old user counts, and the message says how to tell them apart.
     delete input.spec.consumers[0]!.application;
-    expect(consumerLockouts(input, parseHba(finalHba, { file: HBA, context }))[0]).toContain('its live session pid 2 (a session of postgres: if it is not this consumer\'s, set its "application" or "clientAddress" in the spec) reaches the server from 127.20.0.5');
+    expect(consumerLockouts(input, parseHba(finalHba, { file: HBA, context }))[0]).toContain(
+      'its live session pid 2 (a session of postgres: if it is not this consumer\'s, set its "application" or "clientAddress" in the spec) reaches the server from 127.20.0.5',
+    );
     input.consumers[0]!.paths = input.consumers[0]!.paths!.slice(0, 3);
     expect(consumerLockouts(input, parseHba(STORY_HBA, { file: HBA, context }))).toEqual([]);
   });

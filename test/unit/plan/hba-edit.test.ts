@@ -6,7 +6,11 @@ import { hardenHba } from '../../../src/plan/hba-edit.js';
 
 const context = defaultContext({ major: 15 });
 const harden = (text: string, trustedRanges = ['127.10.0.0/24']) =>
-  hardenHba(parseHba(text, { file: '/x', context }), { superusers: ['postgres'], trustedRanges, adminRole: 'postgres' });
+  hardenHba(parseHba(text, { file: '/x', context }), {
+    superusers: ['postgres'],
+    trustedRanges,
+    adminRole: 'postgres',
+  });
 
 describe('hardenHba', () => {
   it('turns the story file into the hardened layout, keeping comments and order', () => {
@@ -41,7 +45,13 @@ host    all             all             ::1/128                 scram-sha-256  #
         '# host all all 192.168.0.0/16 trust  # pgharden: disabled, outside the trusted ranges\n' +
         'host all bad 0.0.0.0/0 reject\r\n',
     );
-    expect(r.changes.map((c) => [c.line, c.kind])).toEqual([[1, 'added'], [1, 'added'], [2, 'narrowed'], [2, 'narrowed'], [3, 'disabled']]);
+    expect(r.changes.map((c) => [c.line, c.kind])).toEqual([
+      [1, 'added'],
+      [1, 'added'],
+      [2, 'narrowed'],
+      [2, 'narrowed'],
+      [3, 'disabled'],
+    ]);
   });
 
   it('leaves a file that needs nothing unchanged', () => {
@@ -62,7 +72,8 @@ describe('hardenHba: the admin paths', () => {
   });
 
   it("leaves Debian's packaged local rules as they are: peer already admits the OS user, replication included", () => {
-    const debian = 'local   all             postgres                                peer\nlocal   all             all                                     peer\n' +
+    const debian =
+      'local   all             postgres                                peer\nlocal   all             all                                     peer\n' +
       'local   replication     all                                     peer\n';
     expect(harden(debian)).toEqual({ text: debian, changes: [] });
   });

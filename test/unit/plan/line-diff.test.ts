@@ -9,15 +9,22 @@ const jsdiff = (a: string, b: string) => createTwoFilesPatch('/f', '/f', a, b, '
 const ours = (a: string, b: string) => unifiedEditDiff('/f', a, b, 'now', 'after');
 
 describe('unifiedEditDiff', () => {
-  it('prints what the generic diff prints for pgharden\'s own edits', async () => {
+  it("prints what the generic diff prints for pgharden's own edits", async () => {
     const plan = buildPlan(await storyInput());
-    const content = (id: string) => { const f = plan.steps.find((s) => s.id === id)!.forward; return f.do === 'write-file' ? f.content : ''; };
+    const content = (id: string) => {
+      const f = plan.steps.find((s) => s.id === id)!.forward;
+      return f.do === 'write-file' ? f.content : '';
+    };
     expect(ours(STORY_HBA, content('canary/hba'))).toBe(jsdiff(STORY_HBA, content('canary/hba')));
     expect(ours(content('canary/hba'), content('flip/hba'))).toBe(jsdiff(content('canary/hba'), content('flip/hba')));
   });
 
   it.each([
-    ['', 'a\n'], ['a\n', ''], ['a\nb\n', 'a\nb'], ['a', 'a\n'], ['x\n', 'y\n'],
+    ['', 'a\n'],
+    ['a\n', ''],
+    ['a\nb\n', 'a\nb'],
+    ['a', 'a\n'],
+    ['x\n', 'y\n'],
     ['1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n', '0\n1\n2\n3\nfour\n5\n6\n7\n8\n9\n10\n11\n12\n13\n'],
     ['a\nb\na\nb\n', 'b\na\nb\na\n'],
   ])('gives a diff that turns %j into %j', (a, b) => {

@@ -42,7 +42,9 @@ describe('buildPlan on the story cluster', () => {
   });
 
   it('writes the canary rules above the trust rules, keeping every original line', async () => {
-    expect(content(buildPlan(await storyInput()), 'canary/hba')).toBe(`# PostgreSQL Client Authentication Configuration File
+    expect(
+      content(buildPlan(await storyInput()), 'canary/hba'),
+    ).toBe(`# PostgreSQL Client Authentication Configuration File
 # TYPE  DATABASE        USER            ADDRESS                 METHOD
 
 # pgharden: canary rules while consumers move to their new roles; the flip keeps them
@@ -61,7 +63,9 @@ host    all             all             ::1/128                 trust
   });
 
   it('flips to scram-sha-256, rejects the superuser over the network and keeps local peer for the OS user', async () => {
-    expect(content(buildPlan(await storyInput()), 'flip/hba')).toBe(`# PostgreSQL Client Authentication Configuration File
+    expect(
+      content(buildPlan(await storyInput()), 'flip/hba'),
+    ).toBe(`# PostgreSQL Client Authentication Configuration File
 # TYPE  DATABASE        USER            ADDRESS                 METHOD
 
 # pgharden: canary rules while consumers move to their new roles; the flip keeps them
@@ -115,43 +119,123 @@ host    all             all             ::1/128                 scram-sha-256  #
     const pe = buildPlan(input).steps.find((s) => s.id === 'roles/password-encryption')!;
     expect(sql(pe)).toEqual(["ALTER SYSTEM SET password_encryption = 'scram-sha-256'"]);
     expect(pe.transactional).toBe(false);
-    expect(pe.undo).toEqual({ do: 'restore-file', path: '/pg/data/postgresql.auto.conf', backup: 'backup/03-postgresql.auto.conf' });
+    expect(pe.undo).toEqual({
+      do: 'restore-file',
+      path: '/pg/data/postgresql.auto.conf',
+      backup: 'backup/03-postgresql.auto.conf',
+    });
     // No postgresql.auto.conf to put back: the undo resets the setting instead.
-    const absent = buildPlan({ ...input, autoConf: { ...input.autoConf, sha256: null, mode: null, uid: null, gid: null } }).steps.find((s) => s.id === 'roles/password-encryption')!;
-    expect(absent.undo).toEqual({ do: 'sql', database: 'postgres', statements: ['ALTER SYSTEM RESET password_encryption'] });
+    const absent = buildPlan({
+      ...input,
+      autoConf: { ...input.autoConf, sha256: null, mode: null, uid: null, gid: null },
+    }).steps.find((s) => s.id === 'roles/password-encryption')!;
+    expect(absent.undo).toEqual({
+      do: 'sql',
+      database: 'postgres',
+      statements: ['ALTER SYSTEM RESET password_encryption'],
+    });
   });
 
   it('undoes each file step from the backup or to the mode it had, and keeps a symlink a link', async () => {
     const input = await storyInput();
     const plan = buildPlan(input);
     const undo = (id: string) => plan.steps.find((s) => s.id === id)!.undo;
-    expect(undo('canary/hba')).toEqual({ do: 'restore-file', path: '/pg/data/pg_hba.conf', backup: 'backup/01-pg_hba.conf' });
+    expect(undo('canary/hba')).toEqual({
+      do: 'restore-file',
+      path: '/pg/data/pg_hba.conf',
+      backup: 'backup/01-pg_hba.conf',
+    });
     expect(undo('flip/hba')).toEqual(undo('canary/hba'));
-    expect(undo('flip/mode-postgresql.conf')).toEqual({ do: 'chmod', path: '/pg/data/postgresql.conf', mode: input.configFile.mode });
-    const linked = { ...input, consumers: input.consumers.map((c) => ({ ...c, binding: { ...c.binding, link: '/srv/shared/agents.env' } })) };
-    expect(buildPlan(linked).steps.find((s) => s.id === 'consumers/agents/rewrite')!.undo).toEqual({ do: 'restore-file', path: '/srv/agents/.env', backup: 'backup/05-.env', link: '/srv/shared/agents.env' });
+    expect(undo('flip/mode-postgresql.conf')).toEqual({
+      do: 'chmod',
+      path: '/pg/data/postgresql.conf',
+      mode: input.configFile.mode,
+    });
+    const linked = {
+      ...input,
+      consumers: input.consumers.map((c) => ({ ...c, binding: { ...c.binding, link: '/srv/shared/agents.env' } })),
+    };
+    expect(buildPlan(linked).steps.find((s) => s.id === 'consumers/agents/rewrite')!.undo).toEqual({
+      do: 'restore-file',
+      path: '/srv/agents/.env',
+      backup: 'backup/05-.env',
+      link: '/srv/shared/agents.env',
+    });
   });
 
   it('records the consumer file by hash only, and chmods the world-readable postgresql.conf to 0600', async () => {
     const plan = buildPlan(await storyInput());
     const rewrite = plan.steps.find((s) => s.id === 'consumers/agents/rewrite')!;
-    expect(rewrite.forward).toEqual({ do: 'rewrite-consumer', path: '/srv/agents/.env', format: 'env', key: 'DATABASE_URL', role: 'agents_app', oldUser: 'postgres' });
+    expect(rewrite.forward).toEqual({
+      do: 'rewrite-consumer',
+      path: '/srv/agents/.env',
+      format: 'env',
+      key: 'DATABASE_URL',
+      role: 'agents_app',
+      oldUser: 'postgres',
+    });
     expect(rewrite.undo).toEqual({ do: 'restore-file', path: '/srv/agents/.env', backup: 'backup/05-.env' });
-    expect(plan.steps.find((s) => s.id === 'flip/mode-postgresql.conf')!.forward).toEqual({ do: 'chmod', path: '/pg/data/postgresql.conf', mode: 0o600 });
+    expect(plan.steps.find((s) => s.id === 'flip/mode-postgresql.conf')!.forward).toEqual({
+      do: 'chmod',
+      path: '/pg/data/postgresql.conf',
+      mode: 0o600,
+    });
   });
 
   it('verifies the negative matrix: the superuser is refused over TCP, everyone else is asked for a password', async () => {
     const plan = buildPlan(await storyInput());
     const f = plan.steps.find((s) => s.id === 'verify/passwordless')!.forward;
     expect(f.do === 'probe' && f.checks).toEqual([
-      { check: 'auth', user: 'agents_app', database: 'postgres', from: { address: '127.0.0.1' }, expect: 'password-required' },
-      { check: 'auth', user: 'agents_app', database: 'postgres', from: { address: '127.10.0.1', range: '127.10.0.0/16' }, expect: 'password-required' },
-      { check: 'auth', user: 'legacy_app', database: 'postgres', from: { address: '127.0.0.1' }, expect: 'password-required' },
-      { check: 'auth', user: 'legacy_app', database: 'postgres', from: { address: '127.10.0.1', range: '127.10.0.0/16' }, expect: 'password-required' },
+      {
+        check: 'auth',
+        user: 'agents_app',
+        database: 'postgres',
+        from: { address: '127.0.0.1' },
+        expect: 'password-required',
+      },
+      {
+        check: 'auth',
+        user: 'agents_app',
+        database: 'postgres',
+        from: { address: '127.10.0.1', range: '127.10.0.0/16' },
+        expect: 'password-required',
+      },
+      {
+        check: 'auth',
+        user: 'legacy_app',
+        database: 'postgres',
+        from: { address: '127.0.0.1' },
+        expect: 'password-required',
+      },
+      {
+        check: 'auth',
+        user: 'legacy_app',
+        database: 'postgres',
+        from: { address: '127.10.0.1', range: '127.10.0.0/16' },
+        expect: 'password-required',
+      },
       { check: 'auth', user: 'postgres', database: 'postgres', from: { address: '127.0.0.1' }, expect: 'refused' },
-      { check: 'auth', user: 'postgres', database: 'postgres', from: { address: '127.10.0.1', range: '127.10.0.0/16' }, expect: 'refused' },
-      { check: 'auth', user: 'reporting', database: 'postgres', from: { address: '127.0.0.1' }, expect: 'password-required' },
-      { check: 'auth', user: 'reporting', database: 'postgres', from: { address: '127.10.0.1', range: '127.10.0.0/16' }, expect: 'password-required' },
+      {
+        check: 'auth',
+        user: 'postgres',
+        database: 'postgres',
+        from: { address: '127.10.0.1', range: '127.10.0.0/16' },
+        expect: 'refused',
+      },
+      {
+        check: 'auth',
+        user: 'reporting',
+        database: 'postgres',
+        from: { address: '127.0.0.1' },
+        expect: 'password-required',
+      },
+      {
+        check: 'auth',
+        user: 'reporting',
+        database: 'postgres',
+        from: { address: '127.10.0.1', range: '127.10.0.0/16' },
+        expect: 'password-required',
+      },
     ]);
     const priv = plan.steps.find((s) => s.id === 'verify/privileges-reporting-workspace')!.forward;
     expect(priv.do === 'probe' && priv.checks.map((c) => c.check === 'privilege' && `${c.expect} ${c.sql}`)).toEqual([
@@ -168,8 +252,16 @@ host    all             all             ::1/128                 scram-sha-256  #
 
   it('lists the unmapped login roles with what the flip does to them', async () => {
     expect(buildPlan(await storyInput()).unmapped).toEqual([
-      { role: 'postgres', superuser: true, fate: 'refused over the network; local socket only (peer, for the OS user of the same name)' },
-      { role: 'legacy_app', superuser: false, fate: 'cannot log in over the network any more: its password is stored as md5, which scram-sha-256 cannot check; set it again (\\password) once password_encryption is scram-sha-256' },
+      {
+        role: 'postgres',
+        superuser: true,
+        fate: 'refused over the network; local socket only (peer, for the OS user of the same name)',
+      },
+      {
+        role: 'legacy_app',
+        superuser: false,
+        fate: 'cannot log in over the network any more: its password is stored as md5, which scram-sha-256 cannot check; set it again (\\password) once password_encryption is scram-sha-256',
+      },
     ]);
   });
 
@@ -179,14 +271,16 @@ host    all             all             ::1/128                 scram-sha-256  #
     expect(planId(plan)).toBe(plan.id);
     expect(planId({ ...plan, name: 'other' })).not.toBe(plan.id);
     expect(plan.rollback.command).toBe('pgharden rollback /srv/plans/office-vpn');
-    expect(plan.rollback.shell).toBe([
-      'cd "$(dirname "$0")"',
-      "cp -p 'backup/01-pg_hba.conf' '/pg/data/pg_hba.conf'",
-      "cp -p 'backup/02-postgresql.conf' '/pg/data/postgresql.conf'",
-      "cp -p 'backup/03-postgresql.auto.conf' '/pg/data/postgresql.auto.conf'",
-      "cp -p 'backup/04-pg_ident.conf' '/pg/data/pg_ident.conf'",
-      "cp -p 'backup/05-.env' '/srv/agents/.env'",
-    ].join(' && '));
+    expect(plan.rollback.shell).toBe(
+      [
+        'cd "$(dirname "$0")"',
+        "cp -p 'backup/01-pg_hba.conf' '/pg/data/pg_hba.conf'",
+        "cp -p 'backup/02-postgresql.conf' '/pg/data/postgresql.conf'",
+        "cp -p 'backup/03-postgresql.auto.conf' '/pg/data/postgresql.auto.conf'",
+        "cp -p 'backup/04-pg_ident.conf' '/pg/data/pg_ident.conf'",
+        "cp -p 'backup/05-.env' '/srv/agents/.env'",
+      ].join(' && '),
+    );
     // No bare kill of whatever postmaster.pid holds: rollback.sh signals only a proven postmaster.
     expect(plan.rollback.shell).not.toContain('kill');
   });
@@ -200,17 +294,29 @@ describe('buildPlan without a verified backup', () => {
     expect(plan.notices[0]).toMatch(/^BACKUP SKIPPED \(--skip-backup\)/);
     const normal = buildPlan(await storyInput());
     expect(normal.backup).toEqual({ skipped: false, databases: ['workspace'] });
-    expect(normal.steps.find((s) => s.id === 'preflight/verified-backup')!.forward).toEqual({ do: 'verified-backup', databases: ['workspace'], dir: 'backup/dumps' });
+    expect(normal.steps.find((s) => s.id === 'preflight/verified-backup')!.forward).toEqual({
+      do: 'verified-backup',
+      databases: ['workspace'],
+      dir: 'backup/dumps',
+    });
   });
 });
 
 describe('buildPlan refuses, listing every reason', () => {
   it('names existing roles, missing databases and tables, unknown templates', async () => {
-    const input = await storyInput({ snapshot: storySnapshot(undefined, [role('postgres', { superuser: true }), role('agents_app')]) });
+    const input = await storyInput({
+      snapshot: storySnapshot(undefined, [role('postgres', { superuser: true }), role('agents_app')]),
+    });
     input.spec.roles[0]!.readOnlyTables = ['no_such_table'];
     input.spec.roles[1]!.template = 'owner-of-everything';
     input.spec.roles[1]!.databases = ['shop'];
-    const err = (() => { try { buildPlan(input); } catch (e) { return e as PlanError; } })();
+    const err = (() => {
+      try {
+        buildPlan(input);
+      } catch (e) {
+        return e as PlanError;
+      }
+    })();
     expect(err).toBeInstanceOf(PlanError);
     expect(err!.refused).toBe(false);
     expect(err!.problems).toEqual([
@@ -224,7 +330,13 @@ describe('buildPlan refuses, listing every reason', () => {
   it('refuses (exit 3) when a continued rule would keep trust after the flip', async () => {
     const hba = 'local all all trust\nhost all all 127.10.0.0/16 \\\n  trust\n';
     const input = await storyInput({ snapshot: storySnapshot(hba) });
-    const err = (() => { try { buildPlan(input); } catch (e) { return e as PlanError; } })();
+    const err = (() => {
+      try {
+        buildPlan(input);
+      } catch (e) {
+        return e as PlanError;
+      }
+    })();
     expect(err?.refused).toBe(true);
     expect(err?.problems.join('\n')).toContain('would still get trust');
   });

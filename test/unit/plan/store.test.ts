@@ -6,7 +6,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../../src/core/canonical.js';
 import { buildPlan } from '../../../src/plan/planner.js';
 import { newPlanKey, newSecrets, secretsText, writeSecrets } from '../../../src/plan/secrets.js';
-import { createPlanDir, loadPlan, PlanFileError, savePlan, SECRETS_FILE, SIGNATURE_FILE } from '../../../src/plan/store.js';
+import {
+  createPlanDir,
+  loadPlan,
+  type PlanFileError,
+  savePlan,
+  SECRETS_FILE,
+  SIGNATURE_FILE,
+} from '../../../src/plan/store.js';
 import type { Plan } from '../../../src/plan/types.js';
 import { storyInput } from './fixtures.js';
 
@@ -23,7 +30,14 @@ async function saved(name: string): Promise<string> {
   return dir;
 }
 
-const refusal = (f: () => unknown) => { try { f(); return null; } catch (e) { return e as PlanFileError; } };
+const refusal = (f: () => unknown) => {
+  try {
+    f();
+    return null;
+  } catch (e) {
+    return e as PlanFileError;
+  }
+};
 
 describe('plan integrity', () => {
   it('loads a plan as saved, and refuses one edited and given a recomputed id (exit 3)', async () => {
@@ -32,8 +46,14 @@ describe('plan integrity', () => {
     const plan = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')) as Plan;
     plan.trustedRanges = ['0.0.0.0/0'];
     const { id: _id, ...rest } = plan;
-    writeFileSync(join(dir, 'plan.json'), `${canonicalJson({ ...rest, id: createHash('sha256').update(canonicalJson(rest)).digest('hex') })}\n`);
-    expect(refusal(() => loadPlan(dir))).toMatchObject({ refused: true, message: expect.stringContaining('does not match its keyed signature') });
+    writeFileSync(
+      join(dir, 'plan.json'),
+      `${canonicalJson({ ...rest, id: createHash('sha256').update(canonicalJson(rest)).digest('hex') })}\n`,
+    );
+    expect(refusal(() => loadPlan(dir))).toMatchObject({
+      refused: true,
+      message: expect.stringContaining('does not match its keyed signature'),
+    });
   });
 
   it('refuses a plan whose signature or key is gone, except for rollback without the key', async () => {

@@ -23,7 +23,10 @@ describe('role templates', () => {
   });
 
   it.each([
-    ['GRANT CREATE ON SCHEMA :schema TO :role;', 'grants CREATE to an application role: GRANT CREATE ON SCHEMA :schema TO :role'],
+    [
+      'GRANT CREATE ON SCHEMA :schema TO :role;',
+      'grants CREATE to an application role: GRANT CREATE ON SCHEMA :schema TO :role',
+    ],
     ['GRANT ALL ON ALL TABLES IN SCHEMA :schema TO :role;', 'grants ALL PRIVILEGES'],
     ['GRANT SELECT, TRUNCATE ON ALL TABLES IN SCHEMA :schema TO :role;', 'grants TRUNCATE to an application role'],
     ['ALTER DEFAULT PRIVILEGES GRANT REFERENCES, TRIGGER ON TABLES TO :role;', 'grants REFERENCES, TRIGGER'],
@@ -36,30 +39,46 @@ describe('role templates', () => {
   });
 
   it('accepts REVOKE, and says where SQL is invalid or the kind is missing', async () => {
-    await expect(checkTemplate('ok.sql', app('REVOKE CREATE ON SCHEMA :schema FROM :role;'))).resolves.toMatchObject({ kind: 'app' });
-    await expect(checkTemplate('typo.sql', app('GRANT SELECT ON TO :role;'))).rejects.toThrow('Role template "typo.sql": is not valid SQL: syntax error');
+    await expect(checkTemplate('ok.sql', app('REVOKE CREATE ON SCHEMA :schema FROM :role;'))).resolves.toMatchObject({
+      kind: 'app',
+    });
+    await expect(checkTemplate('typo.sql', app('GRANT SELECT ON TO :role;'))).rejects.toThrow(
+      'Role template "typo.sql": is not valid SQL: syntax error',
+    );
     // The grammar takes any word as a privilege name; the allow-list refuses what it does not know.
-    await expect(checkTemplate('odd.sql', app('GRANT SELEC ON t TO :role;'))).rejects.toThrow('grants SELEC to an application role');
+    await expect(checkTemplate('odd.sql', app('GRANT SELEC ON t TO :role;'))).rejects.toThrow(
+      'grants SELEC to an application role',
+    );
     await expect(checkTemplate('nokind.sql', 'GRANT SELECT ON t TO :role;')).rejects.toBeInstanceOf(TemplateError);
   });
 
   it('leaves casts alone when filling placeholders', async () => {
     const t = await checkTemplate('cast.sql', "-- kind: owner\nSELECT 1::int, ':role'::text;");
-    expect(instantiate(t, { role: 'x', database: 'd', schema: 's' })).toBe("-- kind: owner\nSELECT 1::int, '\"x\"'::text;");
+    expect(instantiate(t, { role: 'x', database: 'd', schema: 's' })).toBe(
+      '-- kind: owner\nSELECT 1::int, \'"x"\'::text;',
+    );
   });
 
-  it('loads a user\'s template directory, and refuses one that hands an app role DDL, quoting it', async () => {
+  it("loads a user's template directory, and refuses one that hands an app role DDL, quoting it", async () => {
     const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
     const { join } = await import('node:path');
     const { tmpdir } = await import('node:os');
     const dir = mkdtempSync(join(tmpdir(), 'pgharden-templates-'));
     try {
-      writeFileSync(join(dir, 'audit-reader.sql'), '-- kind: app\nGRANT CONNECT ON DATABASE :database TO :role;\nGRANT USAGE ON SCHEMA :schema TO :role;\nGRANT SELECT ON ALL TABLES IN SCHEMA :schema TO :role;\n');
+      writeFileSync(
+        join(dir, 'audit-reader.sql'),
+        '-- kind: app\nGRANT CONNECT ON DATABASE :database TO :role;\nGRANT USAGE ON SCHEMA :schema TO :role;\nGRANT SELECT ON ALL TABLES IN SCHEMA :schema TO :role;\n',
+      );
       const t = await loadTemplates(dir);
       expect([...t.keys()]).toEqual(['audit-reader']);
       expect(t.get('audit-reader')?.tablePrivileges).toEqual(['select']);
-      writeFileSync(join(dir, 'sneaky.sql'), '-- kind: app\nGRANT SELECT ON ALL TABLES IN SCHEMA :schema TO :role;\nGRANT CREATE ON SCHEMA :schema TO :role;\n');
-      await expect(loadTemplates(dir)).rejects.toThrow('sneaky.sql": grants CREATE to an application role: GRANT CREATE ON SCHEMA :schema TO :role');
+      writeFileSync(
+        join(dir, 'sneaky.sql'),
+        '-- kind: app\nGRANT SELECT ON ALL TABLES IN SCHEMA :schema TO :role;\nGRANT CREATE ON SCHEMA :schema TO :role;\n',
+      );
+      await expect(loadTemplates(dir)).rejects.toThrow(
+        'sneaky.sql": grants CREATE to an application role: GRANT CREATE ON SCHEMA :schema TO :role',
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -33,18 +33,27 @@ async function until(what: () => boolean, ms = 5000): Promise<boolean> {
   return what();
 }
 const pids = (file: string) => readFileSync(file, 'utf8').trim().split(/\s+/).map(Number);
-const failure = (p: Promise<unknown>) => p.then(() => expect.unreachable('the command succeeded'), (e: unknown) => e as CommandError);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => expect.unreachable('the command succeeded'),
+    (e: unknown) => e as CommandError,
+  );
 
 /** A shell that starts a grandchild `sleep`, records both pids, then waits. */
 const tree = (pidFile: string, prelude = '') => ['-c', `${prelude}sleep 60 & echo $$ $! > ${pidFile}; wait`];
 
 describe('run', () => {
   it('returns stdout and stderr of a command that exits 0', async () => {
-    expect(await run('sh', ['-c', 'echo out; echo err >&2'], { timeoutMs: 10_000 })).toEqual({ stdout: 'out\n', stderr: 'err\n' });
+    expect(await run('sh', ['-c', 'echo out; echo err >&2'], { timeoutMs: 10_000 })).toEqual({
+      stdout: 'out\n',
+      stderr: 'err\n',
+    });
   });
 
   it('names the command, its exit code and the last 20 lines of its stderr', async () => {
-    const e = await failure(run('sh', ['-c', 'for i in $(seq 1 30); do echo "line $i" >&2; done; exit 4'], { timeoutMs: 10_000 }));
+    const e = await failure(
+      run('sh', ['-c', 'for i in $(seq 1 30); do echo "line $i" >&2; done; exit 4'], { timeoutMs: 10_000 }),
+    );
     expect(e).toBeInstanceOf(CommandError);
     expect(e.exitCode).toBe(4);
     expect(e.signal).toBeUndefined();
@@ -55,7 +64,9 @@ describe('run', () => {
   });
 
   it('shows the command as the caller names it', async () => {
-    const e = await failure(run('sh', ['-c', 'echo nope >&2; exit 1'], { timeoutMs: 10_000, shown: 'the health check' }));
+    const e = await failure(
+      run('sh', ['-c', 'echo nope >&2; exit 1'], { timeoutMs: 10_000, shown: 'the health check' }),
+    );
     expect(e.message).toBe('the health check failed (exit 1): nope');
   });
 
@@ -86,10 +97,14 @@ describe('run', () => {
   });
 
   it('keeps output up to its bound and ends a command that writes more', async () => {
-    expect((await run('sh', ['-c', 'head -c 1000 /dev/zero | tr "\\0" x'], { timeoutMs: 10_000, maxOutput: 1000 })).stdout).toHaveLength(1000);
+    expect(
+      (await run('sh', ['-c', 'head -c 1000 /dev/zero | tr "\\0" x'], { timeoutMs: 10_000, maxOutput: 1000 })).stdout,
+    ).toHaveLength(1000);
     const f = join(dir, 'pids');
     const started = Date.now();
-    const e = await failure(run('sh', ['-c', `sleep 60 & echo $$ $! > ${f}; yes`], { timeoutMs: 60_000, maxOutput: 1000 }));
+    const e = await failure(
+      run('sh', ['-c', `sleep 60 & echo $$ $! > ${f}; yes`], { timeoutMs: 60_000, maxOutput: 1000 }),
+    );
     expect(e.message).toMatch(/wrote more output than pgharden keeps and was ended$/);
     expect(Date.now() - started).toBeLessThan(10_000);
     const [shell, grandchild] = pids(f);
@@ -98,13 +113,23 @@ describe('run', () => {
 
   it('streams stdout to a function, with nothing kept', async () => {
     const chunks: Buffer[] = [];
-    const r = await run('sh', ['-c', 'head -c 3000000 /dev/zero'], { timeoutMs: 10_000, maxOutput: 1000, onStdout: (c) => chunks.push(c) });
+    const r = await run('sh', ['-c', 'head -c 3000000 /dev/zero'], {
+      timeoutMs: 10_000,
+      maxOutput: 1000,
+      onStdout: (c) => chunks.push(c),
+    });
     expect(Buffer.concat(chunks).length).toBe(3_000_000);
     expect(r.stdout).toBe('');
   });
 
   it('runs with the given environment (only it), directory and stdin', async () => {
-    const r = await run('sh', ['-c', 'echo "$FOO ${HOME:-no home}"; pwd; cat'], { timeoutMs: 10_000, env: { FOO: 'bar', PATH: process.env.PATH }, cwd: dir, input: 'from stdin' });
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a template.
+    const r = await run('sh', ['-c', 'echo "$FOO ${HOME:-no home}"; pwd; cat'], {
+      timeoutMs: 10_000,
+      env: { FOO: 'bar', PATH: process.env.PATH },
+      cwd: dir,
+      input: 'from stdin',
+    });
     expect(r.stdout).toBe(`bar no home\n${dir}\nfrom stdin`);
   });
 
@@ -119,7 +144,9 @@ describe('run', () => {
 describe('runSync', () => {
   it('returns the output, or a CommandError with exit code and stderr', () => {
     expect(runSync('sh', ['-c', 'echo hi'], { timeoutMs: 10_000 }).stdout).toBe('hi\n');
-    expect(() => runSync('sh', ['-c', 'echo why >&2; exit 2'], { timeoutMs: 10_000 })).toThrow('sh -c echo why >&2; exit 2 failed (exit 2): why');
+    expect(() => runSync('sh', ['-c', 'echo why >&2; exit 2'], { timeoutMs: 10_000 })).toThrow(
+      'sh -c echo why >&2; exit 2 failed (exit 2): why',
+    );
   });
 
   it('ends a command at its timeout', () => {
@@ -131,18 +158,25 @@ describe('runSync', () => {
 const built = join(import.meta.dirname, '../../../dist/process/run.js');
 
 describe('an interrupted pgharden', () => {
-  it.each(['SIGINT', 'SIGTERM'] as const)('ends its commands process groups on %s and dies of it', async (signal) => {
-    expect(existsSync(built), `${built} is missing: run "npm run build" first`).toBe(true);
-    const f = join(dir, 'pids');
-    // What pgharden does: a command through the helper, then it is interrupted.
-    const parentScript = join(dir, 'parent.mjs');
-    writeFileSync(parentScript, `const { run } = await import(${JSON.stringify(built)});\nawait run('sh', ${JSON.stringify(tree(f))}, { timeoutMs: 60000 });\n`);
-    const parent = spawn(process.execPath, [parentScript], { stdio: 'ignore' });
-    const ended = new Promise<NodeJS.Signals | null>((r) => parent.on('exit', (_code, sig) => r(sig)));
-    expect(await until(() => existsSync(f) && pids(f).length === 2, 10_000)).toBe(true);
-    const [shell, grandchild] = pids(f);
-    parent.kill(signal);
-    expect(await ended).toBe(signal);
-    expect(await until(() => !alive(shell!) && !alive(grandchild!))).toBe(true);
-  }, 30_000);
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    'ends its commands process groups on %s and dies of it',
+    async (signal) => {
+      expect(existsSync(built), `${built} is missing: run "npm run build" first`).toBe(true);
+      const f = join(dir, 'pids');
+      // What pgharden does: a command through the helper, then it is interrupted.
+      const parentScript = join(dir, 'parent.mjs');
+      writeFileSync(
+        parentScript,
+        `const { run } = await import(${JSON.stringify(built)});\nawait run('sh', ${JSON.stringify(tree(f))}, { timeoutMs: 60000 });\n`,
+      );
+      const parent = spawn(process.execPath, [parentScript], { stdio: 'ignore' });
+      const ended = new Promise<NodeJS.Signals | null>((r) => parent.on('exit', (_code, sig) => r(sig)));
+      expect(await until(() => existsSync(f) && pids(f).length === 2, 10_000)).toBe(true);
+      const [shell, grandchild] = pids(f);
+      parent.kill(signal);
+      expect(await ended).toBe(signal);
+      expect(await until(() => !alive(shell!) && !alive(grandchild!))).toBe(true);
+    },
+    30_000,
+  );
 });

@@ -23,12 +23,22 @@ describe('parseSpec', () => {
   it('reads a YAML spec and fills defaults', () => {
     const spec = parseSpec(GOOD, 'harden.yaml');
     expect(spec.network.superuser).toBe('local-only');
-    expect(spec.roles[0]).toEqual({ name: 'agents_app', template: 'app-readwrite', databases: ['workspace'], schema: 'public', readOnlyTables: ['agents_kill_switch'] });
+    expect(spec.roles[0]).toEqual({
+      name: 'agents_app',
+      template: 'app-readwrite',
+      databases: ['workspace'],
+      schema: 'public',
+      readOnlyTables: ['agents_kill_switch'],
+    });
     expect(spec.consumers[0]?.reload).toEqual(['systemctl', 'reload', 'agents']);
   });
 
   it('reads the same spec as JSON', () => {
-    const json = JSON.stringify({ target: {}, network: { trustedRanges: ['10.8.0.0/24'] }, roles: [{ name: 'a', template: 'readonly', databases: ['d'] }] });
+    const json = JSON.stringify({
+      target: {},
+      network: { trustedRanges: ['10.8.0.0/24'] },
+      roles: [{ name: 'a', template: 'readonly', databases: ['d'] }],
+    });
     expect(parseSpec(json, 'harden.json').roles[0]?.name).toBe('a');
   });
 
@@ -55,22 +65,30 @@ consumers:
       error = err as SpecError;
     }
     expect(error).toBeInstanceOf(SpecError);
-    expect(error!.problems).toEqual(expect.arrayContaining([
-      'network.trustedRanges[0]: must be an address range in CIDR form, e.g. 10.8.0.0/24',
-      'network.trustedRanges[1]: must be an address range in CIDR form, e.g. 10.8.0.0/24',
-      expect.stringMatching(/^network\.superuser: /),
-      '(top level): unknown key "rolez"',
-      expect.stringMatching(/^roles\[0\]\.template: /),
-      expect.stringMatching(/^roles\[0\]\.databases: /),
-      expect.stringMatching(/^consumers\[0\]\.reload: needs the program/),
-    ]));
+    expect(error!.problems).toEqual(
+      expect.arrayContaining([
+        'network.trustedRanges[0]: must be an address range in CIDR form, e.g. 10.8.0.0/24',
+        'network.trustedRanges[1]: must be an address range in CIDR form, e.g. 10.8.0.0/24',
+        expect.stringMatching(/^network\.superuser: /),
+        '(top level): unknown key "rolez"',
+        expect.stringMatching(/^roles\[0\]\.template: /),
+        expect.stringMatching(/^roles\[0\]\.databases: /),
+        expect.stringMatching(/^consumers\[0\]\.reload: needs the program/),
+      ]),
+    );
     expect(error!.message).toMatch(/^harden\.yaml has \d+ problems:\n {2}- /);
   });
 
   it('checks that consumers move to roles the spec defines, and names are unique', () => {
-    const spec = GOOD.replace('role: agents_app', 'role: ghost') + '  - name: agents_app\n    template: readonly\n    databases: [x]\n';
-    expect(() => parseSpec(spec.replace('consumers:', 'roles_extra: 1\nconsumers:'), 'h.yaml')).toThrow('unknown key "roles_extra"');
-    expect(() => parseSpec(GOOD.replace('role: agents_app', 'role: ghost'), 'h.yaml')).toThrow('consumers[0].role: "ghost" is not one of the spec\'s roles (agents_app)');
+    const spec =
+      GOOD.replace('role: agents_app', 'role: ghost') +
+      '  - name: agents_app\n    template: readonly\n    databases: [x]\n';
+    expect(() => parseSpec(spec.replace('consumers:', 'roles_extra: 1\nconsumers:'), 'h.yaml')).toThrow(
+      'unknown key "roles_extra"',
+    );
+    expect(() => parseSpec(GOOD.replace('role: agents_app', 'role: ghost'), 'h.yaml')).toThrow(
+      'consumers[0].role: "ghost" is not one of the spec\'s roles (agents_app)',
+    );
   });
 
   it('reports YAML syntax errors with their position', () => {
@@ -80,30 +98,58 @@ consumers:
 
 describe('spec problems name their line', () => {
   it.each([
-    ['harden.yaml', 'target: {}\nnetwork:\n  trustedRanges: [10.8.0.0/33]\nroles:\n  - name: app\n    template: readonly\n    databases: [d]\n    colour: red\n'],
-    ['harden.json', '{\n "target": {},\n "network": {\n  "trustedRanges": ["10.8.0.0/33"]\n },\n "roles": [\n  {"name": "app", "template": "readonly", "databases": ["d"],\n   "colour": "red"}\n ]\n}\n'],
+    [
+      'harden.yaml',
+      'target: {}\nnetwork:\n  trustedRanges: [10.8.0.0/33]\nroles:\n  - name: app\n    template: readonly\n    databases: [d]\n    colour: red\n',
+    ],
+    [
+      'harden.json',
+      '{\n "target": {},\n "network": {\n  "trustedRanges": ["10.8.0.0/33"]\n },\n "roles": [\n  {"name": "app", "template": "readonly", "databases": ["d"],\n   "colour": "red"}\n ]\n}\n',
+    ],
   ])('in %s', (file, text) => {
-    const err = (() => { try { parseSpec(text, file); } catch (e) { return e as SpecError; } })()!;
-    expect(err.message).toContain(`${file}:${file.endsWith('json') ? 4 : 3}: network.trustedRanges[0]: must be an address range in CIDR form`);
+    const err = (() => {
+      try {
+        parseSpec(text, file);
+      } catch (e) {
+        return e as SpecError;
+      }
+    })()!;
+    expect(err.message).toContain(
+      `${file}:${file.endsWith('json') ? 4 : 3}: network.trustedRanges[0]: must be an address range in CIDR form`,
+    );
     expect(err.message).toContain(`${file}:8: roles[0]: unknown key "colour"`);
   });
 
   it('points a missing key at its parent', () => {
-    const err = (() => { try { parseSpec('target: {}\nnetwork:\n  superuser: local-only\nroles: []\n', 'h.yaml'); } catch (e) { return e as SpecError; } })()!;
+    const err = (() => {
+      try {
+        parseSpec('target: {}\nnetwork:\n  superuser: local-only\nroles: []\n', 'h.yaml');
+      } catch (e) {
+        return e as SpecError;
+      }
+    })()!;
     expect(err.message).toMatch(/h\.yaml:3: network\.trustedRanges: /);
   });
 });
 
 describe('names as PostgreSQL and pg_hba.conf can hold them', () => {
-  const spec = (role: string, extra = '') => `target: {}\nnetwork:\n  trustedRanges: [10.8.0.0/24]${extra}\nroles:\n  - name: ${JSON.stringify(role)}\n    template: readonly\n    databases: [d]\n`;
-  const problemsOf = (text: string) => { try { parseSpec(text, 'h.yaml'); return []; } catch (e) { return (e as SpecError).message.split('\n').slice(1); } };
+  const spec = (role: string, extra = '') =>
+    `target: {}\nnetwork:\n  trustedRanges: [10.8.0.0/24]${extra}\nroles:\n  - name: ${JSON.stringify(role)}\n    template: readonly\n    databases: [d]\n`;
+  const problemsOf = (text: string) => {
+    try {
+      parseSpec(text, 'h.yaml');
+      return [];
+    } catch (e) {
+      return (e as SpecError).message.split('\n').slice(1);
+    }
+  };
 
   it.each([
     ['x\nhost all all 0.0.0.0/0 trust #', 'roles[0].name: cannot contain a newline'],
     ['tab\there', 'roles[0].name: cannot contain a tab'],
     ['cr\rhere', 'roles[0].name: cannot contain a carriage return'],
     ['nul\u0000here', 'roles[0].name: cannot contain a NUL byte'],
-    ['é'.repeat(32), 'roles[0].name: "' + 'é'.repeat(32) + '" is 64 bytes in UTF-8; PostgreSQL names are at most 63 bytes'],
+    ['é'.repeat(32), `roles[0].name: "${'é'.repeat(32)}" is 64 bytes in UTF-8; PostgreSQL names are at most 63 bytes`],
     ['pg_x', 'roles[0].name: "pg_x": role names starting with "pg_" are reserved'],
     ['public', 'roles[0].name: "public" is a reserved role name'],
     ['none', 'roles[0].name: "none" is a reserved role name'],
@@ -120,14 +166,17 @@ describe('names as PostgreSQL and pg_hba.conf can hold them', () => {
   });
 
   it('lists every name problem at once, databases and schemas too', () => {
-    const text = 'target: {}\nnetwork:\n  trustedRanges: [10.8.0.0/24]\nroles:\n  - name: pg_x\n    template: readonly\n    databases: [all, "a\\nb"]\n    schema: pg_catalog\n  - name: public\n    template: readonly\n    databases: [d]\n';
-    expect(problemsOf(text)).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^ {2}- h\.yaml:5: roles\[0\]\.name: "pg_x"/),
-      expect.stringMatching(/^ {2}- h\.yaml:7: roles\[0\]\.databases\[0\]: "all" is a pg_hba.conf keyword/),
-      expect.stringMatching(/^ {2}- h\.yaml:7: roles\[0\]\.databases\[1\]: cannot contain a newline/),
-      expect.stringMatching(/^ {2}- h\.yaml:8: roles\[0\]\.schema: "pg_catalog": schema names starting with "pg_"/),
-      expect.stringMatching(/^ {2}- h\.yaml:9: roles\[1\]\.name: "public" is a reserved role name/),
-    ]));
+    const text =
+      'target: {}\nnetwork:\n  trustedRanges: [10.8.0.0/24]\nroles:\n  - name: pg_x\n    template: readonly\n    databases: [all, "a\\nb"]\n    schema: pg_catalog\n  - name: public\n    template: readonly\n    databases: [d]\n';
+    expect(problemsOf(text)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^ {2}- h\.yaml:5: roles\[0\]\.name: "pg_x"/),
+        expect.stringMatching(/^ {2}- h\.yaml:7: roles\[0\]\.databases\[0\]: "all" is a pg_hba.conf keyword/),
+        expect.stringMatching(/^ {2}- h\.yaml:7: roles\[0\]\.databases\[1\]: cannot contain a newline/),
+        expect.stringMatching(/^ {2}- h\.yaml:8: roles\[0\]\.schema: "pg_catalog": schema names starting with "pg_"/),
+        expect.stringMatching(/^ {2}- h\.yaml:9: roles\[1\]\.name: "public" is a reserved role name/),
+      ]),
+    );
   });
 
   it('refuses a control character in any value, not only names', () => {
@@ -138,18 +187,30 @@ describe('names as PostgreSQL and pg_hba.conf can hold them', () => {
 });
 
 describe('trusted ranges', () => {
-  const spec = (ranges: string, extra = '') => `target: {}\nnetwork:\n  trustedRanges: ${ranges}${extra}\nroles:\n  - {name: app, template: readonly, databases: [d]}\n`;
-  const problemsOf = (text: string) => { try { parseSpec(text, 'h.yaml'); return []; } catch (e) { return (e as SpecError).problems; } };
+  const spec = (ranges: string, extra = '') =>
+    `target: {}\nnetwork:\n  trustedRanges: ${ranges}${extra}\nroles:\n  - {name: app, template: readonly, databases: [d]}\n`;
+  const problemsOf = (text: string) => {
+    try {
+      parseSpec(text, 'h.yaml');
+      return [];
+    } catch (e) {
+      return (e as SpecError).problems;
+    }
+  };
 
   it('refuses "anywhere" unless the spec says so', () => {
     expect(problemsOf(spec('[10.0.0.0/8, 0.0.0.0/0, "::/0"]'))).toEqual([
-      expect.stringMatching(/^network\.trustedRanges\[1\]: "0\.0\.0\.0\/0" is every address, not a trusted range; .*network\.allowAnywhere: true/),
+      expect.stringMatching(
+        /^network\.trustedRanges\[1\]: "0\.0\.0\.0\/0" is every address, not a trusted range; .*network\.allowAnywhere: true/,
+      ),
       expect.stringMatching(/^network\.trustedRanges\[2\]: "::\/0" is every address/),
     ]);
     expect(problemsOf(spec('[0.0.0.0/0]', '\n  allowAnywhere: true'))).toEqual([]);
   });
 
   it('refuses an IPv6 zone', () => {
-    expect(problemsOf(spec('["fe80::1%eth0/64"]'))).toEqual([expect.stringMatching(/^network\.trustedRanges\[0\]: an IPv6 zone/)]);
+    expect(problemsOf(spec('["fe80::1%eth0/64"]'))).toEqual([
+      expect.stringMatching(/^network\.trustedRanges\[0\]: an IPv6 zone/),
+    ]);
   });
 });
