@@ -6,9 +6,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORY_HBA } from '../../src/scratch/story.js';
-import { testedInstalls } from '../helpers/cluster.js';
-import { pgharden } from '../helpers/cli.js';
-import { makeStoryPlan, storyWithConsumers, type StoryPlanSetup } from '../helpers/story-plan.js';
+import { testedInstalls } from '../support/cluster.js';
+import { pgharden } from '../support/cli.js';
+import { makeStoryPlan, storyWithConsumers, type StoryPlanSetup } from '../support/story-plan.js';
 
 const LATIN1 = Buffer.concat([
   Buffer.from(

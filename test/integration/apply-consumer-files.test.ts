@@ -9,15 +9,15 @@ import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, wr
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { testedInstalls } from '../helpers/cluster.js';
-import { pgharden } from '../helpers/cli.js';
+import { testedInstalls } from '../support/cluster.js';
+import { pgharden } from '../support/cli.js';
 import {
   consumerSpec,
   fileIdentity,
   hasDumpTools,
   storyWithConsumers,
   type StoryPlanSetup,
-} from '../helpers/story-plan.js';
+} from '../support/story-plan.js';
 
 const PSQL = '/usr/lib/postgresql/15/bin/psql';
 

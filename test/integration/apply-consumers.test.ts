@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientFrom } from '../../src/cluster/from-address.js';
 import { VPN_DEVICE, VPN_RANGE } from '../../src/scratch/story.js';
-import { testedInstalls } from '../helpers/cluster.js';
-import { CLI, pgharden } from '../helpers/cli.js';
-import { hasDumpTools } from '../helpers/story-plan.js';
-import { storyWithConsumers, type StoryPlanSetup } from '../helpers/story-plan.js';
+import { testedInstalls } from '../support/cluster.js';
+import { CLI, pgharden } from '../support/cli.js';
+import { hasDumpTools } from '../support/story-plan.js';
+import { storyWithConsumers, type StoryPlanSetup } from '../support/story-plan.js';
 
 describe.each(testedInstalls())('consumers during apply on PostgreSQL $major', (install) => {
   // No pg_dump of this major on the machine: plan without the verified backup (said loudly).

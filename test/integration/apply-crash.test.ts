@@ -20,10 +20,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VPN_DEVICE } from '../../src/scratch/story.js';
 import { probe } from '../../src/hba/probe.js';
-import { testedInstalls } from '../helpers/cluster.js';
-import { CLI, pgharden } from '../helpers/cli.js';
-import { seededRandom } from '../helpers/match-gen.js';
-import { fileIdentity, serverState, storyWithConsumers, type StoryPlanSetup } from '../helpers/story-plan.js';
+import { testedInstalls } from '../support/cluster.js';
+import { CLI, pgharden } from '../support/cli.js';
+import { seededRandom } from '../support/match-gen.js';
+import { fileIdentity, serverState, storyWithConsumers, type StoryPlanSetup } from '../support/story-plan.js';
 
 const SEED = Number(process.env.PGHARDEN_SEED ?? (process.env.CI ? 20261122 : Date.now() % 1_000_000));
 console.log(`apply-crash: random kills with seed ${SEED} (PGHARDEN_SEED=${SEED} repeats them)`);

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientFrom } from '../../src/cluster/from-address.js';
 import { startStoryCluster, VPN_DEVICE, VPN_RANGE } from '../../src/scratch/story.js';
-import { testedInstalls, type Cluster } from '../helpers/cluster.js';
-import { pgharden } from '../helpers/cli.js';
-import { hasDumpTools } from '../helpers/story-plan.js';
+import { testedInstalls, type Cluster } from '../support/cluster.js';
+import { pgharden } from '../support/cli.js';
+import { hasDumpTools } from '../support/story-plan.js';
 
 const ROLE = `my "odd", app's\\`;
 const DB = 'work space-1';

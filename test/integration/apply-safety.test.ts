@@ -16,9 +16,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VPN_DEVICE } from '../../src/scratch/story.js';
 import { probe } from '../../src/hba/probe.js';
 import { chooseSite } from '../../src/plan/consumer-edit.js';
-import { testedInstalls } from '../helpers/cluster.js';
-import { CLI, pgharden } from '../helpers/cli.js';
-import { makeStoryPlan, storyWithConsumers, type StoryPlanSetup } from '../helpers/story-plan.js';
+import { testedInstalls } from '../support/cluster.js';
+import { CLI, pgharden } from '../support/cli.js';
+import { makeStoryPlan, storyWithConsumers, type StoryPlanSetup } from '../support/story-plan.js';
 
 interface Load {
   attempts: number;

@@ -7,9 +7,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VPN_RANGE } from '../../src/scratch/story.js';
-import { testedInstalls } from '../helpers/cluster.js';
-import { pgharden } from '../helpers/cli.js';
-import { storyWithConsumers, makeStoryPlan, type StoryPlanSetup } from '../helpers/story-plan.js';
+import { testedInstalls } from '../support/cluster.js';
+import { pgharden } from '../support/cli.js';
+import { storyWithConsumers, makeStoryPlan, type StoryPlanSetup } from '../support/story-plan.js';
 
 describe.each(testedInstalls())('probes from a range this host has no address in, on PostgreSQL $major', (install) => {
   let s: StoryPlanSetup;

@@ -11,15 +11,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientFrom } from '../../src/cluster/from-address.js';
 import { VPN_DEVICE } from '../../src/scratch/story.js';
 import { probe } from '../../src/hba/probe.js';
-import { testedInstalls } from '../helpers/cluster.js';
-import { pgharden } from '../helpers/cli.js';
+import { testedInstalls } from '../support/cluster.js';
+import { pgharden } from '../support/cli.js';
 import {
   fileIdentity,
   makeStoryPlan,
   serverState,
   storyWithConsumers,
   type StoryPlanSetup,
-} from '../helpers/story-plan.js';
+} from '../support/story-plan.js';
 
 describe.each(testedInstalls())('pgharden apply and rollback on PostgreSQL $major', (install) => {
   let s: StoryPlanSetup;

@@ -7,8 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { chownSync, statSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStoryCluster, STORY_HBA } from '../../src/scratch/story.js';
-import { testedInstalls, type Cluster } from '../helpers/cluster.js';
-import { CLI } from '../helpers/cli.js';
+import { testedInstalls, type Cluster } from '../support/cluster.js';
+import { CLI } from '../support/cli.js';
 
 /** pgharden as a subprocess, with room for megabytes of output. */
 function pgharden(args: string[]) {

@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECKS } from '../../src/audit/audit.js';
 import { clientFrom } from '../../src/cluster/from-address.js';
 import { startStoryCluster, VPN_DEVICE } from '../../src/scratch/story.js';
-import { startCluster, testedInstalls, type Cluster, type PgInstall } from '../helpers/cluster.js';
-import { pgharden } from '../helpers/cli.js';
+import { startCluster, testedInstalls, type Cluster, type PgInstall } from '../support/cluster.js';
+import { pgharden } from '../support/cli.js';
 
 const md5 = (password: string, user: string) =>
   `md5${createHash('md5')

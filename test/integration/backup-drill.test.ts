@@ -8,9 +8,9 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testedInstalls } from '../helpers/cluster.js';
-import { CLI, pgharden, pghardenAsync } from '../helpers/cli.js';
-import { hasDumpTools, makeStoryPlan, storyWithConsumers, type StoryPlanSetup } from '../helpers/story-plan.js';
+import { testedInstalls } from '../support/cluster.js';
+import { CLI, pgharden, pghardenAsync } from '../support/cli.js';
+import { hasDumpTools, makeStoryPlan, storyWithConsumers, type StoryPlanSetup } from '../support/story-plan.js';
 
 const withTools = testedInstalls().filter((i) => hasDumpTools(i.major));
 

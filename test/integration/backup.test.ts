@@ -11,8 +11,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runName } from '../../src/backup/retention.js';
-import { testedInstalls } from '../helpers/cluster.js';
-import { pgharden, pghardenAsync } from '../helpers/cli.js';
+import { testedInstalls } from '../support/cluster.js';
+import { pgharden, pghardenAsync } from '../support/cli.js';
 import {
   fileIdentity,
   hasDumpTools,
@@ -20,7 +20,7 @@ import {
   serverState,
   storyWithConsumers,
   type StoryPlanSetup,
-} from '../helpers/story-plan.js';
+} from '../support/story-plan.js';
 
 const withTools = testedInstalls().filter((i) => hasDumpTools(i.major));
 const withoutTools = testedInstalls().filter((i) => !hasDumpTools(i.major));

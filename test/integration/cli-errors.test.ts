@@ -6,8 +6,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../helpers/cluster.js';
-import { pgharden } from '../helpers/cli.js';
+import { freePort } from '../support/cluster.js';
+import { pgharden } from '../support/cli.js';
 
 describe('bad invocations', () => {
   let dir: string;

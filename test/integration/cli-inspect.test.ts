@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStoryCluster, VPN_DEVICE } from '../../src/scratch/story.js';
 import { probe } from '../../src/hba/probe.js';
-import { testedInstalls, useCluster, type Cluster } from '../helpers/cluster.js';
-import { pgharden } from '../helpers/cli.js';
+import { testedInstalls, useCluster, type Cluster } from '../support/cluster.js';
+import { pgharden } from '../support/cli.js';
 
 const dsn = (port: number) => `postgres://postgres@127.0.0.1:${port}/postgres`;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { testedInstalls, useCluster } from '../helpers/cluster.js';
+import { testedInstalls, useCluster } from '../support/cluster.js';
 
 describe.each(testedInstalls())('scratch cluster on PostgreSQL $major ($source)', (install) => {
   describe('ssl off', () => {

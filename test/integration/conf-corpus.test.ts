@@ -12,8 +12,8 @@ import { gucCatalogFromServer } from '../../src/cluster/guc-catalog.js';
 import { fileSettingsRows } from '../../src/conf/guc-settings.js';
 import type { GucCatalog } from '../../src/conf/guc-values.js';
 import { loadConf } from '../../src/conf/load-conf.js';
-import { corpusFiles } from '../helpers/corpus.js';
-import { testedInstalls, useCluster, type Cluster } from '../helpers/cluster.js';
+import { corpusFiles } from '../support/corpus.js';
+import { testedInstalls, useCluster, type Cluster } from '../support/cluster.js';
 
 interface Case {
   main: string;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../../src/cluster/connect.js';
-import { testedInstalls, useCluster } from '../helpers/cluster.js';
+import { testedInstalls, useCluster } from '../support/cluster.js';
 
 const HBA = `local all all trust
 host all alice 127.0.0.1/32 scram-sha-256

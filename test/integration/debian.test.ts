@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientFrom } from '../../src/cluster/from-address.js';
-import { CLI } from '../helpers/cli.js';
-import { createDebianCluster, debianUnavailable, treeIdentity, type DebianCluster } from '../helpers/debian.js';
+import { CLI } from '../support/cli.js';
+import { createDebianCluster, debianUnavailable, treeIdentity, type DebianCluster } from '../support/debian.js';
 
 const why = debianUnavailable();
 if (why) console.log(`debian.test.ts skipped: ${why}`);

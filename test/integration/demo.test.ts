@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CLI, pgharden } from '../helpers/cli.js';
+import { CLI, pgharden } from '../support/cli.js';
 
 const root = process.getuid?.() === 0;
 const hasPostgresUser = spawnSync('id', ['-u', 'postgres']).status === 0;

@@ -10,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientFrom } from '../../src/cluster/from-address.js';
 import { VPN_DEVICE } from '../../src/scratch/story.js';
 import { probe } from '../../src/hba/probe.js';
-import { testedInstalls } from '../helpers/cluster.js';
-import { CLI } from '../helpers/cli.js';
-import { storyWithConsumers, type StoryPlanSetup } from '../helpers/story-plan.js';
+import { testedInstalls } from '../support/cluster.js';
+import { CLI } from '../support/cli.js';
+import { storyWithConsumers, type StoryPlanSetup } from '../support/story-plan.js';
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 const tmux = (...args: string[]) => spawnSync('tmux', args, { encoding: 'utf8' });

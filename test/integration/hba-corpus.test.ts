@@ -6,9 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseHba } from '../../src/conf/hba.js';
 import { hbaRows } from '../../src/conf/hba-rows.js';
-import { CORPUS_PRESENT, corpusFiles } from '../helpers/corpus.js';
-import { testedInstalls } from '../helpers/cluster.js';
-import { serverHbaRows, useHbaOracle } from '../helpers/hba-oracle.js';
+import { CORPUS_PRESENT, corpusFiles } from '../support/corpus.js';
+import { testedInstalls } from '../support/cluster.js';
+import { serverHbaRows, useHbaOracle } from '../support/hba-oracle.js';
 
 const files = corpusFiles('hba');
 

@@ -8,7 +8,7 @@ import { contextFromServer } from '../../src/cluster/context.js';
 import { loadHba } from '../../src/conf/load-hba.js';
 import { probe, type ProbeResult } from '../../src/hba/probe.js';
 import { hardenHba } from '../../src/plan/hba-edit.js';
-import { testedInstalls, type Cluster } from '../helpers/cluster.js';
+import { testedInstalls, type Cluster } from '../support/cluster.js';
 
 const answer = (r: ProbeResult) => (r.kind === 'error' ? r.class : r.kind);
 

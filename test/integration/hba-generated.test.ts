@@ -7,9 +7,9 @@ import { chownSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadHba } from '../../src/conf/load-hba.js';
-import { testedInstalls } from '../helpers/cluster.js';
-import { generateHba, seededRandom } from '../helpers/hba-gen.js';
-import { serverHbaRows, useHbaOracle } from '../helpers/hba-oracle.js';
+import { testedInstalls } from '../support/cluster.js';
+import { generateHba, seededRandom } from '../support/hba-gen.js';
+import { serverHbaRows, useHbaOracle } from '../support/hba-oracle.js';
 
 // CI runs a fixed, verified seed so a green build stays green; elsewhere each run explores a new one.
 const SEED = Number(process.env.PGHARDEN_SEED ?? (process.env.CI ? 20261122 : Date.now() % 1_000_000));

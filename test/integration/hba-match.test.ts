@@ -15,8 +15,8 @@ import { parseHba } from '../../src/conf/hba.js';
 import { expectedChallenge, type StoredPassword } from '../../src/hba/challenge.js';
 import { matchConnection, type Connection, type MatchFacts } from '../../src/hba/match.js';
 import { probe, type ProbeResult, type ProbeTarget } from '../../src/hba/probe.js';
-import { DATABASES, generateRuleSet, ROLES, SOURCES, seededRandom } from '../helpers/match-gen.js';
-import { testedInstalls, useCluster, type Cluster } from '../helpers/cluster.js';
+import { DATABASES, generateRuleSet, ROLES, SOURCES, seededRandom } from '../support/match-gen.js';
+import { testedInstalls, useCluster, type Cluster } from '../support/cluster.js';
 
 // CI runs a fixed, verified seed so a green build stays green; elsewhere each run explores a new one.
 const SEED = Number(process.env.PGHARDEN_SEED ?? (process.env.CI ? 20261122 : Date.now() % 1_000_000));

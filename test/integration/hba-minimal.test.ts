@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { identRows, parseIdent } from '../../src/conf/ident.js';
 import { loadHba, readConfigFile } from '../../src/conf/load-hba.js';
-import { testedInstalls } from '../helpers/cluster.js';
-import { serverHbaRows, useHbaOracle } from '../helpers/hba-oracle.js';
+import { testedInstalls } from '../support/cluster.js';
+import { serverHbaRows, useHbaOracle } from '../support/hba-oracle.js';
 
 const HBA_CASES = [
   'local all @min/empty.txt trust',

@@ -6,8 +6,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compileName, regexError } from '../../src/conf/regex.js';
-import { seededRandom } from '../helpers/match-gen.js';
-import { testedInstalls, useCluster } from '../helpers/cluster.js';
+import { seededRandom } from '../support/match-gen.js';
+import { testedInstalls, useCluster } from '../support/cluster.js';
 
 const CHOSEN = [
   '^(.*)@mydomain\\.com$',

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultContext } from '../../src/conf/context.js';
 import { identRows, parseIdent } from '../../src/conf/ident.js';
-import { testedInstalls, useCluster } from '../helpers/cluster.js';
+import { testedInstalls, useCluster } from '../support/cluster.js';
 
 const CASES: Record<string, string> = {
   plain: '# MAPNAME SYSTEM-USERNAME PG-USERNAME\nomicron bryanh bryanh\nomicron ann ann\n\n',

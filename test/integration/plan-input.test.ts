@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStoryCluster, VPN_RANGE } from '../../src/scratch/story.js';
-import { testedInstalls, type Cluster } from '../helpers/cluster.js';
-import { pgharden } from '../helpers/cli.js';
+import { testedInstalls, type Cluster } from '../support/cluster.js';
+import { pgharden } from '../support/cli.js';
 
 describe.each(testedInstalls())('pgharden plan refuses bad input on PostgreSQL $major', (install) => {
   let c: Cluster;

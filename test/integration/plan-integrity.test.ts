@@ -9,15 +9,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/core/canonical.js';
 import type { Plan } from '../../src/plan/types.js';
-import { testedInstalls } from '../helpers/cluster.js';
-import { pgharden } from '../helpers/cli.js';
+import { testedInstalls } from '../support/cluster.js';
+import { pgharden } from '../support/cli.js';
 import {
   fileIdentity,
   makeStoryPlan,
   serverState,
   storyWithConsumers,
   type StoryPlanSetup,
-} from '../helpers/story-plan.js';
+} from '../support/story-plan.js';
 
 describe.each(testedInstalls())('a re-signed edited plan on PostgreSQL $major', (install) => {
   let s: StoryPlanSetup;

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientFrom } from '../../src/cluster/from-address.js';
 import { STORY_HBA } from '../../src/scratch/story.js';
-import { testedInstalls } from '../helpers/cluster.js';
-import { pgharden } from '../helpers/cli.js';
-import { consumerSpec, hasDumpTools, storyWithConsumers, type StoryPlanSetup } from '../helpers/story-plan.js';
+import { testedInstalls } from '../support/cluster.js';
+import { pgharden } from '../support/cli.js';
+import { consumerSpec, hasDumpTools, storyWithConsumers, type StoryPlanSetup } from '../support/story-plan.js';
 
 describe.each(testedInstalls())('plan refuses a consumer it would cut off, on PostgreSQL $major', (install) => {
   const skip = hasDumpTools(install.major) ? [] : ['--skip-backup'];

@@ -7,9 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testedInstalls } from '../helpers/cluster.js';
-import { pgharden } from '../helpers/cli.js';
-import { fileIdentity, makeStoryPlan, storyWithConsumers, type StoryPlanSetup } from '../helpers/story-plan.js';
+import { testedInstalls } from '../support/cluster.js';
+import { pgharden } from '../support/cli.js';
+import { fileIdentity, makeStoryPlan, storyWithConsumers, type StoryPlanSetup } from '../support/story-plan.js';
 
 describe.each(testedInstalls())('a renamed plan directory on PostgreSQL $major', (install) => {
   let s: StoryPlanSetup;

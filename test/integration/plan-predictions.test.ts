@@ -17,8 +17,8 @@ import { makePlan } from '../../src/plan/make.js';
 import type { Secrets } from '../../src/plan/secrets.js';
 import { parseSpec } from '../../src/spec/spec.js';
 import { SECRET_TOKEN, type Check, type Plan } from '../../src/plan/types.js';
-import { testedInstalls, type Cluster } from '../helpers/cluster.js';
-import { hasDumpTools } from '../helpers/story-plan.js';
+import { testedInstalls, type Cluster } from '../support/cluster.js';
+import { hasDumpTools } from '../support/story-plan.js';
 
 describe.each(testedInstalls())('the plan predicts what PostgreSQL $major does', (install) => {
   let c: Cluster;

@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStoryCluster, VPN_RANGE } from '../../src/scratch/story.js';
-import { testedInstalls, type Cluster } from '../helpers/cluster.js';
-import { pgharden } from '../helpers/cli.js';
-import { hasDumpTools } from '../helpers/story-plan.js';
+import { testedInstalls, type Cluster } from '../support/cluster.js';
+import { pgharden } from '../support/cli.js';
+import { hasDumpTools } from '../support/story-plan.js';
 
 describe.each(testedInstalls())('pgharden plan and review on PostgreSQL $major', (install) => {
   // No pg_dump of this major on the machine: plan without the verified backup (said loudly).

@@ -1,7 +1,7 @@
 /** Client-side SCRAM verifiers against the server: equal to the server's own, and they log in. */
 import { describe, expect, it } from 'vitest';
 import { parseVerifier, scramVerifier } from '../../src/plan/scram.js';
-import { testedInstalls, useCluster } from '../helpers/cluster.js';
+import { testedInstalls, useCluster } from '../support/cluster.js';
 
 describe.each(testedInstalls())('SCRAM verifiers on PostgreSQL $major', (install) => {
   const cluster = useCluster(install);

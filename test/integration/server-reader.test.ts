@@ -8,8 +8,8 @@ import { appendFileSync, chmodSync, mkdtempSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pgharden } from '../helpers/cli.js';
-import { testedInstalls, useCluster } from '../helpers/cluster.js';
+import { pgharden } from '../support/cli.js';
+import { testedInstalls, useCluster } from '../support/cluster.js';
 
 const asRoot = process.getuid?.() === 0;
 if (!asRoot) console.log('server-reader.test.ts skipped: not root (only root can read what the server cannot)');

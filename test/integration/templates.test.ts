@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { scramVerifier } from '../../src/plan/scram.js';
 import { instantiate, loadTemplates } from '../../src/plan/templates.js';
-import { testedInstalls, useCluster } from '../helpers/cluster.js';
+import { testedInstalls, useCluster } from '../support/cluster.js';
 
 describe.each(testedInstalls())('role templates on PostgreSQL $major', (install) => {
   const cluster = useCluster(install);

@@ -8,9 +8,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testedInstalls } from '../helpers/cluster.js';
-import { pgharden, pghardenAsync } from '../helpers/cli.js';
-import { makeStoryPlan, storyWithConsumers, type StoryPlanSetup } from '../helpers/story-plan.js';
+import { testedInstalls } from '../support/cluster.js';
+import { pgharden, pghardenAsync } from '../support/cli.js';
+import { makeStoryPlan, storyWithConsumers, type StoryPlanSetup } from '../support/story-plan.js';
 
 /** A verifier as the server would see it (not this file's own queries, which spell the pattern differently). */
 const VERIFIER = /SCRAM-SHA-256\$\d+:/;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConf, renderConf, unquote, withValue, type SettingLine } from '../../../src/conf/guc.js';
-import { corpusFiles } from '../../helpers/corpus.js';
+import { corpusFiles } from '../../support/corpus.js';
 
 const file = '/data/postgresql.conf';
 const first = (text: string) => parseConf(text, { file })[0];

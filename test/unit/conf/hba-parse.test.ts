@@ -3,7 +3,7 @@ import { defaultContext } from '../../../src/conf/context.js';
 import { parseHba, renderHba } from '../../../src/conf/hba.js';
 import { lexFields } from '../../../src/conf/hba-lexer.js';
 import { hbaRows } from '../../../src/conf/hba-rows.js';
-import { corpusFiles } from '../../helpers/corpus.js';
+import { corpusFiles } from '../../support/corpus.js';
 
 const ctx = defaultContext({ major: 16 });
 const file = '/etc/postgresql/pg_hba.conf';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listIncludeDir } from '../../../src/conf/include-dir.js';
 import { loadConf } from '../../../src/conf/load-conf.js';
-import { tree } from '../../helpers/tree.js';
+import { tree } from '../../support/tree.js';
 
 /** [name, file relative to dir] of each setting, and [error, file, line] of each error. */
 function summary(dir: string, main = 'main.conf', dataDir?: string) {

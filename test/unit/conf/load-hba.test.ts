@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tree } from '../../helpers/tree.js';
+import { tree } from '../../support/tree.js';
 import { defaultContext } from '../../../src/conf/context.js';
 import { loadHba, readConfigFile } from '../../../src/conf/load-hba.js';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeDrift, drift, observeFile, type Binding } from '../../../src/plan/binding.js';
 import { restoreLink } from '../../../src/core/atomic.js';
-import { tree } from '../../helpers/tree.js';
+import { tree } from '../../support/tree.js';
 
 describe('plan binding', () => {
   it('holds while nothing changes, and names each drifted item', () => {
