@@ -81,8 +81,8 @@ function readConsumerText(name: string, path: string): string {
   try {
     return readCapped(path).toString('utf8');
   } catch (err) {
-    const why = err instanceof UnreadableFileError ? err.reason : `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
-    throw new PlanError([`consumer "${name}": ${path} ${why}; fix "file" in the spec`]);
+    const why = err instanceof UnreadableFileError ? err.reason : (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new PlanError([`consumer "${name}": cannot read ${path} (${why}); fix "file" in the spec`]);
   }
 }
 

@@ -79,7 +79,7 @@ describe.each(testedInstalls())('plan refuses a consumer it would cut off, on Po
     const file = consumerSpec(s, 'two-bad', ['{ name: far, file: other2.env, role: agents_app }', '{ name: dev, file: /dev/null, role: agents_app }']);
     const r = pgharden(['plan', '--spec', file, '--out', join(s.dir, 'plans', 'two-bad'), ...skip]);
     expect(r.stderr).toContain('consumer "far"');
-    expect(r.stderr).toContain('consumer "dev": /dev/null is a character device, not a regular file');
+    expect(r.stderr).toContain('consumer "dev": cannot read /dev/null (is a character device, not a regular file');
     expect(r.code).toBe(2);
   });
 
