@@ -2,7 +2,7 @@ import { applyPatch, createTwoFilesPatch } from 'diff';
 import { describe, expect, it } from 'vitest';
 import { unifiedEditDiff } from '../../../src/plan/line-diff.js';
 import { buildPlan } from '../../../src/plan/planner.js';
-import { STORY_HBA } from '../../../src/demo/story.js';
+import { STORY_HBA } from '../../../src/cluster/story.js';
 import { storyInput } from './fixtures.js';
 
 const jsdiff = (a: string, b: string) => createTwoFilesPatch('/f', '/f', a, b, 'now', 'after', { context: 3 });
