@@ -43,3 +43,19 @@ describe('the version', () => {
     expect(VERSION).toBe(pkg.version);
   });
 });
+
+describe('the package', () => {
+  it('exports the public API under its own name, as another program imports it', () => {
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "const m = await import('pgharden'); console.log(['audit', 'plan', 'review', 'apply', 'status', 'rollback', 'backup', 'inspectHba'].every((f) => typeof m[f] === 'function'))",
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('true');
+  });
+});
