@@ -12,7 +12,7 @@ import { readSecrets } from '../plan/secrets.js';
 import { loadPlan, SECRETS_FILE } from '../plan/store.js';
 import type { Plan, Step } from '../plan/types.js';
 import { openAdmin, type AdminSession } from './admin.js';
-import type { CheckResult } from './checks.js';
+import { runChecks, type CheckResult } from './checks.js';
 import { openJournal, type Journal } from './journal.js';
 import { acquirePlanLock } from '../core/lock.js';
 import { dropLeftScratch } from './backup-step.js';
@@ -167,7 +167,6 @@ export async function applyPlan(dir: string, o: ApplyOptions): Promise<ApplyResu
         results = await runAction(step.forward, step, x);
         fault(o.faults, step.id, 'action');
         if (step.verify.length) {
-          const { runChecks } = await import('./checks.js');
           const v = await runChecks(step.verify, x.checks);
           results = [...results, ...v];
           const failed = v.filter((r) => r.outcome === 'fail');

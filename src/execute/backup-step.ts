@@ -6,8 +6,9 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { pendingOf, type DrillEntry, type DrillLedger } from '../backup/drill-ledger.js';
-import type { BackupFault } from '../backup/verified.js';
+import { dropLeftDrills, pendingOf, type DrillEntry, type DrillLedger } from '../backup/drill-ledger.js';
+import { verifiedBackup, type BackupFault } from '../backup/verified.js';
+import { findClientTools } from '../cluster/client-tools.js';
 import type { Action, Plan } from '../plan/types.js';
 import type { AdminSession } from './admin.js';
 import type { CheckResult } from './checks.js';
@@ -33,7 +34,6 @@ export async function dropLeftScratch(
   admin: AdminSession,
   log: (line: string) => void,
 ): Promise<void> {
-  const { dropLeftDrills } = await import('../backup/drill-ledger.js');
   const left = await dropLeftDrills(admin, journalLedger(journal));
   if (left.length) log(`  dropped ${left.join(', ')}, left by a run killed during its restore drill`);
 }
@@ -47,8 +47,6 @@ export async function runVerifiedBackup(
   journal: Journal,
   fault?: BackupFault,
 ): Promise<{ results: CheckResult[]; ok: boolean; summary: string }> {
-  const { findClientTools } = await import('../cluster/client-tools.js');
-  const { verifiedBackup } = await import('../backup/verified.js');
   const tools = findClientTools(plan.server.major);
   const owner = statSync(plan.binding.dataDirectory);
   const conn = ['-h', plan.server.socketDir!, '-p', String(plan.binding.port), '-U', plan.server.adminRole];

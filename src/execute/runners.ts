@@ -17,6 +17,7 @@ import type { AdminSession } from './admin.js';
 import { restoreLink, writeFileAtomic } from '../core/atomic.js';
 import { CommandError, run } from '../process/run.js';
 import type { Journal } from './journal.js';
+import { runVerifiedBackup } from './backup-step.js';
 import { runChecks, type CheckContext, type CheckResult } from './checks.js';
 import { drain } from './drain.js';
 import { runSql } from './sql-runner.js';
@@ -207,7 +208,6 @@ export async function runAction(a: Action, step: Step, x: RunContext): Promise<C
       await backup(a, x);
       return [];
     case 'verified-backup': {
-      const { runVerifiedBackup } = await import('./backup-step.js');
       const fault = x.faults?.backup?.step === step.id ? x.faults.backup.fault : undefined;
       const b = await runVerifiedBackup(a, x.plan, x.dir, x.admin, x.journal, fault);
       x.log(`      ${b.summary}`);
