@@ -1,8 +1,8 @@
 /**
- * Stages `canary` and `flip`: the two edits of pg_hba.conf, each validated with
- * pg_hba_file_rules before the reload that puts it in force, then proven by probes; and the
- * config file modes. The final file is an edit of the canary file (itself an edit of the
- * original), so every line of the original is kept or changed with a `# pgharden:` note.
+ * What the network stages share: the files the plan touches and their backups, the two edits of
+ * pg_hba.conf (the final file is an edit of the canary file, itself an edit of the original, so
+ * every line of the original is kept or changed with a `# pgharden:` note), a pg_hba.conf write
+ * step validated with pg_hba_file_rules before its reload, and the reload step.
  */
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
@@ -12,16 +12,16 @@ import type { FileBinding } from './binding.js';
 import { withCanary } from './canary.js';
 import { hardenHba, type HbaChange } from './hba-edit.js';
 import type { PlanInput } from './input.js';
-import type { Action, Check, Source, State, Step } from './types.js';
+import type { Action, Check, State, Step } from './types.js';
 
-const lines = (n: number) => `${n} line${n === 1 ? '' : 's'}`;
+export const lines = (n: number) => `${n} line${n === 1 ? '' : 's'}`;
 
 export const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 /** The bytes pg_hba.conf gets for `text`: one per character when it was read as Latin-1. */
 export const hbaBytes = (text: string, encoding: 'utf8' | 'latin1' = 'utf8') => Buffer.from(text, encoding);
 
-const hbaSha256 = (input: PlanInput, text: string) =>
+export const hbaSha256 = (input: PlanInput, text: string) =>
   createHash('sha256').update(hbaBytes(text, input.hba.encoding)).digest('hex');
 
 export const fileState = (f: FileBinding): State => ({
@@ -116,7 +116,7 @@ export function autoConfUndo(input: PlanInput, name: string): Action {
   return { do: 'sql', database: 'postgres', statements: [`ALTER SYSTEM RESET ${name}`] };
 }
 
-function hbaStep(
+export function hbaStep(
   input: PlanInput,
   id: string,
   stage: 'canary' | 'flip',
@@ -150,7 +150,7 @@ function hbaStep(
   };
 }
 
-function reloadStep(id: string, stage: 'canary' | 'flip', description: string, verify: Check[]): Step {
+export function reloadStep(id: string, stage: 'canary' | 'flip', description: string, verify: Check[]): Step {
   return {
     id,
     stage,
@@ -164,125 +164,4 @@ function reloadStep(id: string, stage: 'canary' | 'flip', description: string, v
     transactional: false,
     restartRequired: false,
   };
-}
-
-export function canarySteps(input: PlanInput, edits: HbaEdits): Step[] {
-  const from: Source = {
-    address: sampleAddress(input.spec.network.trustedRanges[0]!),
-    range: input.spec.network.trustedRanges[0]!,
-  };
-  const steps: Step[] = [
-    hbaStep(
-      input,
-      'canary/hba',
-      'canary',
-      `Add one scram-sha-256 rule per new role and trusted range above the existing rules of ${input.hba.file} (${lines(input.spec.roles.length * input.spec.network.trustedRanges.length)}); validated with pg_hba_file_rules before the reload`,
-      edits.canaryText,
-      null,
-    ),
-    reloadStep(
-      'canary/reload',
-      'canary',
-      `Reload the configuration so the canary rules${input.snapshot.settings.password_encryption === 'scram-sha-256' ? '' : ' and password_encryption'} take effect`,
-      [],
-    ),
-  ];
-  for (const r of input.spec.roles) {
-    const database = r.databases[0]!;
-    steps.push({
-      id: `canary/probe-${r.name}`,
-      stage: 'canary',
-      kind: 'probe',
-      description: `Prove ${r.name}'s password under scram-sha-256 from ${from.address}: without a password the server asks for one; with it, the login works`,
-      forward: {
-        do: 'probe',
-        checks: [
-          { check: 'auth', user: r.name, database, from, expect: 'password-required' },
-          { check: 'login', role: r.name, database, from, expect: 'ok' },
-        ],
-      },
-      verify: [],
-      undo: null,
-      before: [{ of: 'none' }],
-      after: [{ of: 'none' }],
-      transactional: false,
-      restartRequired: false,
-    });
-  }
-  return steps;
-}
-
-export function flipSteps(input: PlanInput, edits: HbaEdits, superusers: string[]): Step[] {
-  const from: Source = {
-    address: sampleAddress(input.spec.network.trustedRanges[0]!),
-    range: input.spec.network.trustedRanges[0]!,
-  };
-  const steps: Step[] = [
-    hbaStep(
-      input,
-      'flip/hba',
-      'flip',
-      `Flip ${input.hba.file}: trust, password and md5 over the network become scram-sha-256, wide ranges are narrowed to the trusted ranges, superusers are rejected over the network, local peer is kept for ${input.serverUser.name} (${lines(edits.changes.length)} changed or added)`,
-      edits.finalText,
-      edits.canaryText,
-    ),
-  ];
-  const files = [input.configFile, input.hba.binding, ...(input.identFile ? [input.identFile] : [])];
-  for (const f of files) {
-    const wanted = f === input.configFile ? input.spec.configFileMode : '0600';
-    const hardened = hardenedMode(f, input.serverUser.gid);
-    const mode = wanted === 'keep' || hardened === null ? null : wanted === '0640' ? 0o640 : hardened;
-    if (mode === null) continue;
-    // pg_hba.conf holds the flipped text by now; the others are as bound.
-    const content = f.path === input.hba.file ? hbaSha256(input, edits.finalText) : f.sha256;
-    steps.push({
-      id: `flip/mode-${basename(f.path)}`,
-      stage: 'flip',
-      kind: 'file',
-      description: `chmod ${mode.toString(8).padStart(4, '0')} ${f.path} (now ${f.mode!.toString(8).padStart(4, '0')}: readable by every account on the host)`,
-      forward: { do: 'chmod', path: f.path, mode },
-      verify: [],
-      undo: { do: 'chmod', path: f.path, mode: f.mode! },
-      before: [{ ...fileState(f), sha256: content } as State],
-      after: [{ ...fileState(f), sha256: content, mode } as State],
-      transactional: false,
-      restartRequired: false,
-    });
-  }
-  const listen = input.spec.network.listenAddresses;
-  if (listen !== undefined) {
-    steps.push({
-      id: 'flip/listen-addresses',
-      stage: 'flip',
-      kind: 'sql',
-      description: `Write listen_addresses = '${listen}' with ALTER SYSTEM. RESTART REQUIRED: it takes effect only when the server restarts, which pgharden does not do`,
-      forward: {
-        do: 'sql',
-        database: 'postgres',
-        statements: [`ALTER SYSTEM SET listen_addresses = '${listen.replaceAll("'", "''")}'`],
-      },
-      verify: [],
-      undo: autoConfUndo(input, 'listen_addresses'),
-      before: [
-        { of: 'auto-setting', name: 'listen_addresses', value: input.autoConf.settings.listen_addresses ?? null },
-      ],
-      after: [{ of: 'auto-setting', name: 'listen_addresses', value: listen }],
-      transactional: false,
-      restartRequired: true,
-    });
-  }
-  const su = superusers[0];
-  steps.push(
-    reloadStep('flip/reload', 'flip', 'Reload so the flipped rules are in force, then confirm by probe', [
-      ...(su ? [{ check: 'auth' as const, user: su, database: 'postgres', from, expect: 'refused' as const }] : []),
-      ...input.spec.roles.map((r) => ({
-        check: 'auth' as const,
-        user: r.name,
-        database: r.databases[0]!,
-        from,
-        expect: 'password-required' as const,
-      })),
-    ]),
-  );
-  return steps;
 }
