@@ -4,21 +4,22 @@
  * written atomically with their mode and owner kept; a candidate pg_hba.conf is checked with
  * pg_hba_file_rules before anything reloads it, and the previous file is put back on any error.
  */
-import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, readFileSync, statSync } from 'node:fs';
 import type { BackupFault } from '../backup/verified.js';
-import { observeFile } from '../plan/binding.js';
 import { rewriteSite } from '../plan/consumer-edit.js';
 import type { Secrets } from '../plan/secrets.js';
 import { consumerMode } from '../plan/stage-consumers.js';
 import type { Action, Plan, Step } from '../plan/types.js';
 import type { AdminSession } from './admin.js';
-import { restoreLink, writeFileAtomic } from '../core/atomic.js';
+import { writeFileAtomic } from '../core/atomic.js';
 import { CommandError, run } from '../process/run.js';
 import type { Journal } from './journal.js';
 import { runVerifiedBackup } from './backup-step.js';
 import { runChecks, type CheckContext, type CheckResult } from './checks.js';
+import { backup, restoreFile, writeHba } from './file-actions.js';
+import { StepError } from './step-error.js';
+
+export { StepError };
 import { drain } from './drain.js';
 import { runSql } from './sql-runner.js';
 
@@ -63,42 +64,6 @@ export function runContext(base: Omit<RunContext, 'checks'>): RunContext {
   };
 }
 
-/** A step failed in a way the plan anticipated; `refused` when it was stopped for safety (exit 3). */
-export class StepError extends Error {
-  constructor(
-    message: string,
-    readonly refused = false,
-    readonly results: CheckResult[] = [],
-  ) {
-    super(message);
-    this.name = 'StepError';
-  }
-}
-
-/** Writes a candidate pg_hba.conf, validates it with the server, and puts the old one back on any error line. */
-async function writeHba(
-  path: string,
-  content: Buffer,
-  mode: number,
-  uid: number,
-  gid: number,
-  x: RunContext,
-): Promise<void> {
-  const previous = readFileSync(path);
-  const st = statSync(path);
-  writeFileAtomic(path, content, { mode, uid, gid });
-  const bad = await x.admin.query<{ line_number: number; error: string }>(
-    'SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL ORDER BY 1',
-  );
-  if (bad.length) {
-    writeFileAtomic(path, previous, { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid });
-    throw new StepError(
-      `The candidate ${path} has error lines (${bad.map((b) => `line ${b.line_number}: ${b.error}`).join('; ')}); the previous file is back and nothing was reloaded`,
-      true,
-    );
-  }
-}
-
 /** Asks the server to reload and waits until the admin session sees the new load time. */
 export async function reload(admin: AdminSession): Promise<void> {
   const [before] = await admin.query<{ t: string }>('SELECT pg_conf_load_time()::text AS t');
@@ -109,55 +74,6 @@ export async function reload(admin: AdminSession): Promise<void> {
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new StepError('The server did not reload its configuration within 10 s; see its log');
-}
-
-/** Copies each file into the plan's backup directory with its mode and owner, and the role set. */
-function backup(a: Extract<Action, { do: 'backup' }>, x: RunContext): Promise<void> {
-  mkdirSync(join(x.dir, 'backup'), { recursive: true, mode: 0o700 });
-  for (const f of a.files) {
-    const target = join(x.dir, f.backup);
-    const st = statSync(f.path);
-    copyFileSync(f.path, target);
-    chmodSync(target, st.mode & 0o7777);
-    if (process.getuid?.() === 0) chownSync(target, st.uid, st.gid);
-  }
-  return x.admin
-    .query(
-      'SELECT rolname, rolsuper, rolcanlogin, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls FROM pg_roles ORDER BY 1',
-    )
-    .then((roles) => {
-      writeFileAtomic(join(x.dir, 'backup', 'roles.json'), `${JSON.stringify(roles, null, 2)}\n`, { mode: 0o600 });
-    });
-}
-
-/**
- * Puts a file back from the plan's backup, byte for byte with its mode and owner; a file that was a
- * symlink is a link to the same target again, which gets the bytes. Nothing is written when the
- * file already is as saved.
- */
-function restoreFile(a: Extract<Action, { do: 'restore-file' }>, dir: string): void {
-  const saved = join(dir, a.backup);
-  let bytes: Buffer;
-  let was: { mode: number; uid: number; gid: number };
-  try {
-    const st = statSync(saved);
-    was = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
-    bytes = readFileSync(saved);
-  } catch (err) {
-    throw new StepError(
-      `Cannot put ${a.path} back: its saved copy ${saved} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); the file is left as it is`,
-    );
-  }
-  const now = observeFile(a.path);
-  const same =
-    now.sha256 === createHash('sha256').update(bytes).digest('hex') &&
-    now.mode === was.mode &&
-    now.uid === was.uid &&
-    now.gid === was.gid &&
-    now.link === a.link;
-  if (same) return;
-  if (a.link) restoreLink(a.path, a.link);
-  writeFileAtomic(a.path, bytes, was);
 }
 
 /** Carries out one action. Probes return their results; everything else returns []. */

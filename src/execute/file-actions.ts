@@ -1,0 +1,85 @@
+/**
+ * The file actions of a plan: a candidate pg_hba.conf written and checked by the server before
+ * anything reloads it, the preflight copy of every file, and a file put back from that copy.
+ */
+import { createHash } from 'node:crypto';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { restoreLink, writeFileAtomic } from '../core/atomic.js';
+import { observeFile } from '../plan/binding.js';
+import type { Action } from '../plan/types.js';
+import type { RunContext } from './runners.js';
+import { StepError } from './step-error.js';
+
+/** Writes a candidate pg_hba.conf, validates it with the server, and puts the old one back on any error line. */
+export async function writeHba(
+  path: string,
+  content: Buffer,
+  mode: number,
+  uid: number,
+  gid: number,
+  x: RunContext,
+): Promise<void> {
+  const previous = readFileSync(path);
+  const st = statSync(path);
+  writeFileAtomic(path, content, { mode, uid, gid });
+  const bad = await x.admin.query<{ line_number: number; error: string }>(
+    'SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL ORDER BY 1',
+  );
+  if (bad.length) {
+    writeFileAtomic(path, previous, { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid });
+    throw new StepError(
+      `The candidate ${path} has error lines (${bad.map((b) => `line ${b.line_number}: ${b.error}`).join('; ')}); the previous file is back and nothing was reloaded`,
+      true,
+    );
+  }
+}
+
+/** Copies each file into the plan's backup directory with its mode and owner, and the role set. */
+export function backup(a: Extract<Action, { do: 'backup' }>, x: RunContext): Promise<void> {
+  mkdirSync(join(x.dir, 'backup'), { recursive: true, mode: 0o700 });
+  for (const f of a.files) {
+    const target = join(x.dir, f.backup);
+    const st = statSync(f.path);
+    copyFileSync(f.path, target);
+    chmodSync(target, st.mode & 0o7777);
+    if (process.getuid?.() === 0) chownSync(target, st.uid, st.gid);
+  }
+  return x.admin
+    .query(
+      'SELECT rolname, rolsuper, rolcanlogin, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls FROM pg_roles ORDER BY 1',
+    )
+    .then((roles) => {
+      writeFileAtomic(join(x.dir, 'backup', 'roles.json'), `${JSON.stringify(roles, null, 2)}\n`, { mode: 0o600 });
+    });
+}
+
+/**
+ * Puts a file back from the plan's backup, byte for byte with its mode and owner; a file that was a
+ * symlink is a link to the same target again, which gets the bytes. Nothing is written when the
+ * file already is as saved.
+ */
+export function restoreFile(a: Extract<Action, { do: 'restore-file' }>, dir: string): void {
+  const saved = join(dir, a.backup);
+  let bytes: Buffer;
+  let was: { mode: number; uid: number; gid: number };
+  try {
+    const st = statSync(saved);
+    was = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+    bytes = readFileSync(saved);
+  } catch (err) {
+    throw new StepError(
+      `Cannot put ${a.path} back: its saved copy ${saved} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); the file is left as it is`,
+    );
+  }
+  const now = observeFile(a.path);
+  const same =
+    now.sha256 === createHash('sha256').update(bytes).digest('hex') &&
+    now.mode === was.mode &&
+    now.uid === was.uid &&
+    now.gid === was.gid &&
+    now.link === a.link;
+  if (same) return;
+  if (a.link) restoreLink(a.path, a.link);
+  writeFileAtomic(a.path, bytes, was);
+}
