@@ -31,22 +31,25 @@ function passwordStorage(secret: string | null): PasswordStorage {
   return 'unknown';
 }
 
+/** A row of the role query (pg_authid, or pg_roles without access to it). */
+type RoleRow = {
+  name: string;
+  su: boolean;
+  login: boolean;
+  cr: boolean;
+  cd: boolean;
+  rep: boolean;
+  bypass: boolean;
+  inh: boolean;
+  secret: string | null;
+  direct: string[];
+  all: string[];
+};
+
 /** Reads the role facts; `limits` receives what could not be seen. */
 export async function readRoleFacts(client: pg.Client, limits: string[]): Promise<RoleFacts[]> {
   const roleRows = await client
-    .query<{
-      name: string;
-      su: boolean;
-      login: boolean;
-      cr: boolean;
-      cd: boolean;
-      rep: boolean;
-      bypass: boolean;
-      inh: boolean;
-      secret: string | null;
-      direct: string[];
-      all: string[];
-    }>(
+    .query<RoleRow>(
       `WITH RECURSIVE m(member, grp) AS (
          SELECT member, roleid FROM pg_auth_members
          UNION SELECT m.member, a.roleid FROM m JOIN pg_auth_members a ON a.member = m.grp),
@@ -62,19 +65,7 @@ export async function readRoleFacts(client: pg.Client, limits: string[]): Promis
     )
     .catch(async (err: Error) => {
       limits.push(`pg_authid: ${err.message}; password storage unknown`);
-      return client.query<{
-        name: string;
-        su: boolean;
-        login: boolean;
-        cr: boolean;
-        cd: boolean;
-        rep: boolean;
-        bypass: boolean;
-        inh: boolean;
-        secret: string | null;
-        direct: string[];
-        all: string[];
-      }>(
+      return client.query<RoleRow>(
         `SELECT rolname AS name, rolsuper AS su, rolcanlogin AS login, rolcreaterole AS cr, rolcreatedb AS cd, rolreplication AS rep,
                 rolbypassrls AS bypass, rolinherit AS inh, '?' AS secret, '{}'::text[] AS direct, '{}'::text[] AS all
          FROM pg_roles WHERE rolname !~ '^pg_' ORDER BY rolname`,

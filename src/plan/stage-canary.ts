@@ -3,14 +3,11 @@
  * validated, reloaded, then proven by probes (no password is refused, the generated one works).
  */
 import type { PlanInput } from './input.js';
-import { hbaStep, lines, reloadStep, sampleAddress, type HbaEdits } from './stage-network.js';
-import type { Source, Step } from './types.js';
+import { hbaStep, lines, probeSource, reloadStep, type HbaEdits } from './stage-network.js';
+import type { Step } from './types.js';
 
 export function canarySteps(input: PlanInput, edits: HbaEdits): Step[] {
-  const from: Source = {
-    address: sampleAddress(input.spec.network.trustedRanges[0]!),
-    range: input.spec.network.trustedRanges[0]!,
-  };
+  const from = probeSource(input);
   const steps: Step[] = [
     hbaStep(
       input,

@@ -13,16 +13,13 @@ import {
   hbaStep,
   lines,
   reloadStep,
-  sampleAddress,
+  probeSource,
   type HbaEdits,
 } from './stage-network.js';
-import type { Source, State, Step } from './types.js';
+import type { State, Step } from './types.js';
 
 export function flipSteps(input: PlanInput, edits: HbaEdits, superusers: string[]): Step[] {
-  const from: Source = {
-    address: sampleAddress(input.spec.network.trustedRanges[0]!),
-    range: input.spec.network.trustedRanges[0]!,
-  };
+  const from = probeSource(input);
   const steps: Step[] = [
     hbaStep(
       input,

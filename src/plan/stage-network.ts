@@ -12,7 +12,7 @@ import type { FileBinding } from './binding.js';
 import { withCanary } from './canary.js';
 import { hardenHba, type HbaChange } from './hba-edit.js';
 import type { PlanInput } from './input.js';
-import type { Action, Check, State, Step } from './types.js';
+import type { Action, Check, Source, State, Step } from './types.js';
 
 export const lines = (n: number) => `${n} line${n === 1 ? '' : 's'}`;
 
@@ -164,4 +164,10 @@ export function reloadStep(id: string, stage: 'canary' | 'flip', description: st
     transactional: false,
     restartRequired: false,
   };
+}
+
+/** Where the canary and flip probes leave from: a sample address of the first trusted range. */
+export function probeSource(input: PlanInput): Extract<Source, { address: string }> {
+  const range = input.spec.network.trustedRanges[0]!;
+  return { address: sampleAddress(range), range };
 }
