@@ -33,10 +33,9 @@ export { parseConninfo } from './cluster/conninfo.js';
 export { defaultContext, type ServerContext } from './conf/context.js';
 export type { HbaFileRuleRow, HbaRule } from './conf/hba-types.js';
 export { maskPrefixLength, parseIp, parsePrefix } from './conf/ip.js';
-export { loadHba, type ReadFile } from './conf/load-hba.js';
-export { loadConf } from './conf/load-conf.js';
+export type { ReadFile } from './conf/load-hba.js';
 export { readCapped, UnreadableFileError } from './conf/read-capped.js';
-export { matchConnection, type MatchFacts } from './hba/match.js';
+export type { MatchFacts } from './hba/match.js';
 export { prefixBits, where } from './audit/rules.js';
 export type {
   ApplyOptions,
@@ -166,9 +165,14 @@ export async function checkBackupTools(major: number): Promise<void> {
   (await import('./cluster/client-tools.js')).findClientTools(major);
 }
 
-export { probe, type ProbeResult, type ProbeTarget } from './hba/probe.js';
+export type { ProbeResult, ProbeTarget } from './hba/probe.js';
+
+/** What the server answers a startup packet from a chosen address (no password is ever sent). */
+export async function probe(t: import('./hba/probe.js').ProbeTarget): Promise<import('./hba/probe.js').ProbeResult> {
+  return (await import('./hba/probe.js')).probe(t);
+}
 export type { Cluster, ClusterOptions } from './scratch/cluster.js';
-export { STORY_HBA, VPN_DEVICE, VPN_RANGE } from './scratch/story.js';
+export { STORY_HBA, VPN_DEVICE, VPN_RANGE } from './scratch/story-facts.js';
 
 /** A throwaway cluster (initdb in a temp directory, a free port, 127.0.0.1 only); the caller stops it. */
 export async function startScratchCluster(
