@@ -35,9 +35,14 @@ export function hbaRow(line: RecordLine | ErrorLine, file: string, ctx: ServerCo
   if (line.kind === 'record') return ruleRow(file, line.line, line.rule, ctx, null);
   const error = line.viewError === undefined ? line.error : line.viewError;
   if (line.rule) return ruleRow(file, line.line, line.rule, ctx, error);
+  return errorRow(file, line.line, error);
+}
+
+/** The view's row for a line it could not read as a rule: every field null but the error. */
+export function errorRow(file: string, line: number, error: string | null): HbaFileRuleRow {
   return {
     file,
-    line_number: line.line,
+    line_number: line,
     type: null,
     database: null,
     user_name: null,

@@ -5,7 +5,7 @@
  */
 import type { ServerContext } from './context.js';
 import { MAX_INCLUDE_DEPTH, parseHba, resolveIncluded } from './hba.js';
-import { hbaRow } from './hba-rows.js';
+import { errorRow, hbaRow } from './hba-rows.js';
 import type { HbaFileRuleRow, HbaLine, HbaRule } from './hba-types.js';
 import { IncludeDirStatError, listIncludeDir } from './include-dir.js';
 import { readCapped, UnreadableFileError } from './read-capped.js';
@@ -78,19 +78,6 @@ export function loadHba(path: string, opts: LoadOptions): LoadedHba {
   const list = opts.listDir ?? listDirectory;
   const loaded: LoadedHba = { files: new Map(), rows: [], rules: [] };
   const readAtFile = (p: string) => read(p)?.text;
-
-  const errorRow = (file: string, line: number, error: string): HbaFileRuleRow => ({
-    file,
-    line_number: line,
-    type: null,
-    database: null,
-    user_name: null,
-    address: null,
-    netmask: null,
-    auth_method: null,
-    options: null,
-    error,
-  });
 
   const visit = (file: string, depth: number, content: ReadFile): void => {
     const lines = parseHba(content.text, { file, context: opts.context, readAtFile, depth });
