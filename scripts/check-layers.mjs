@@ -22,6 +22,7 @@ export const LAYERS = {
   execute: 7, // may use backup (the verified-backup step), never the other way
   api: 8, // the public API's own verbs (inspect)
   scratch: 8, // throwaway clusters and the story's cluster, for the demo and the tests
+  pitr: 8.5, // pgBackRest: enable is a plan run by execute; drills start a postmaster like scratch
   'index.ts': 9, // the public API
   render: 10, // rendering shared by the front ends
   guide: 11,
