@@ -10,6 +10,7 @@ import { createTwoFilesPatch } from 'diff';
 import { connect, type ConnectOptions } from '../cluster/connect.js';
 import { readCapped } from '../conf/read-capped.js';
 import { rewriteSite } from './consumer-edit.js';
+import { redactPasswords } from './redact-text.js';
 import { unifiedEditDiff } from './line-diff.js';
 import { drift, observeFile, type Drift } from './binding.js';
 import { readSecrets, type Secrets } from './secrets.js';
@@ -167,7 +168,16 @@ export async function reviewPlan(dir: string, connection: ConnectOptions = {}): 
       diffs.push({
         step: step.id,
         path: f.path,
-        diff: redactSecrets(unified(f.path, text, rewritten, `after ${step.id}`), secrets),
+        // The old password and any other secret in the file's context lines are redacted too.
+        diff: redactSecrets(
+          unified(
+            f.path,
+            redactPasswords(text, f.path, f.format),
+            redactPasswords(rewritten, f.path, f.format),
+            `after ${step.id}`,
+          ),
+          secrets,
+        ),
       });
     }
   }

@@ -13,6 +13,9 @@ import { testedInstalls, type Cluster } from '../support/cluster.js';
 import { pgharden } from '../support/cli.js';
 import { hasDumpTools } from '../support/story-plan.js';
 
+const OLD_PASSWORD = 'old-Secret-4711';
+const OTHER_SECRET = 'redis-Secret-0815';
+
 describe.each(testedInstalls())('pgharden plan and review on PostgreSQL $major', (install) => {
   // No pg_dump of this major on the machine: plan without the verified backup (said loudly).
   const skip = hasDumpTools(install.major) ? [] : ['--skip-backup'];
@@ -30,7 +33,8 @@ describe.each(testedInstalls())('pgharden plan and review on PostgreSQL $major',
     dsn = `postgres://postgres@127.0.0.1:${c.port}/postgres`;
     writeFileSync(
       files().env,
-      `# agents\nDATABASE_URL=postgres://postgres@127.0.0.1:${c.port}/workspace\nLOG_LEVEL=info\n`,
+      // The old password and another service's secret: a review shows neither (trust ignores the first).
+      `# agents\nREDIS_PASSWORD=${OTHER_SECRET}\nDATABASE_URL=postgres://postgres:${OLD_PASSWORD}@127.0.0.1:${c.port}/workspace\nLOG_LEVEL=info\n`,
     );
     writeFileSync(
       files().yaml,
@@ -94,6 +98,12 @@ describe.each(testedInstalls())('pgharden plan and review on PostgreSQL $major',
         expect(text).not.toContain(s.password);
         expect(text).not.toContain(s.verifier.split('$')[2]!);
       }
+    }
+    const text = pgharden(['review', planDir, '--dsn', dsn]);
+    for (const out of [planRun.stdout, review.stdout, text.stdout]) {
+      expect(out).toContain('REDIS_PASSWORD=<redacted>');
+      expect(out).not.toContain(OLD_PASSWORD);
+      expect(out).not.toContain(OTHER_SECRET);
     }
   });
 
