@@ -19,7 +19,7 @@ description:
     C(pgharden_audit).
   - Never changes anything, so it runs in check mode too and is never C(changed).
 author:
-  - pgharden contributors
+  - pgharden contributors (@pgharden)
 options:
   cluster:
     description:

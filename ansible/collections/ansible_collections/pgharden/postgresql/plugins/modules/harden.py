@@ -29,7 +29,7 @@ description:
   - The new roles' passwords stay on the host, in the plan's 0600 C(secrets) file and the consumer
     files. They never appear in a result, as Ansible masks every password and verifier of the plan.
 author:
-  - pgharden contributors
+  - pgharden contributors (@pgharden)
 options:
   spec:
     description:
