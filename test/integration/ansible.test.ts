@@ -7,13 +7,22 @@
  * is rolled back byte for byte, while the third is untouched. One major is enough here: the
  * modules only wrap the CLI, whose own tests cover every major.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probe } from '../../src/hba/probe.js';
 import { VPN_DEVICE } from '../../src/scratch/story.js';
-import { ANSIBLE_PRESENT, hostVars, recap, runPlaybook, storySpec, writeInventory } from '../support/ansible.js';
+import {
+  ANSIBLE_DIR,
+  ANSIBLE_PRESENT,
+  hostVars,
+  recap,
+  runPlaybook,
+  storySpec,
+  writeInventory,
+} from '../support/ansible.js';
 import { testedInstalls } from '../support/cluster.js';
 import { fileIdentity, serverState, storyWithConsumers, type StoryPlanSetup } from '../support/story-plan.js';
 
@@ -21,6 +30,19 @@ if (!ANSIBLE_PRESENT)
   console.log('ansible tests skipped: ansible-playbook is not installed (apt-get install ansible-core)');
 
 const HOSTS = ['host1', 'host2', 'host3'] as const;
+
+describe.skipIf(!ANSIBLE_PRESENT)("the collection's module utils", () => {
+  it('pass their own unit tests (python3 -m unittest)', () => {
+    const collections = join(ANSIBLE_DIR, 'collections');
+    const r = spawnSync(
+      'python3',
+      [join(collections, 'ansible_collections/pgharden/postgresql/tests/unit/plugins/module_utils/test_diff.py')],
+      { encoding: 'utf8', env: { ...process.env, PYTHONPATH: collections } },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^OK$/m);
+  });
+});
 
 describe.skipIf(!ANSIBLE_PRESENT).each(testedInstalls().slice(0, 1))(
   'the pgharden.postgresql collection on three PostgreSQL $major hosts',
