@@ -2,10 +2,11 @@
  * The Ansible collection and ansible/playbooks/harden.yml against three story clusters, each an
  * inventory host on this machine: --check --diff shows every host's pg_hba.conf diff and changes
  * nothing; the playbook hardens all three (the server then refuses a passwordless superuser from
- * the VPN) without a password in -vvv output or Ansible's log; a second run changes nothing; and
- * with the second host's consumer health check failing, the rollout stops after that host, which
- * is rolled back byte for byte, while the third is untouched. One major is enough here: the
- * modules only wrap the CLI, whose own tests cover every major.
+ * the VPN), resuming one whose apply was killed halfway, without a password in -vvv output or
+ * Ansible's log; a second run changes nothing; and with the second host's consumer health check
+ * failing, the rollout stops after that host, which is rolled back byte for byte, while the third
+ * is untouched. One major is enough here: the modules only wrap the CLI, whose own tests cover
+ * every major. The hosts skip the verified backup (its own tests cover it) to keep this file lean.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -19,6 +20,7 @@ import {
   ANSIBLE_PRESENT,
   hostVars,
   recap,
+  runModule,
   runPlaybook,
   storySpec,
   writeInventory,
@@ -106,7 +108,16 @@ describe.skipIf(!ANSIBLE_PRESENT).each(testedInstalls().slice(0, 1))(
       expect(r.output).toContain('DATABASE_URL=postgres://agents_app:<redacted>@127.0.0.1:');
     }, 120_000);
 
-    it('hardens every host, and no password reaches -vvv output or the log', async () => {
+    it('hardens every host, resuming an interrupted apply, and no password reaches -vvv output or the log', async () => {
+      const killed = await runModule(
+        inventory,
+        'host1',
+        'pgharden.postgresql.harden',
+        'dsn={{ pgharden_dsn }} spec={{ pgharden_spec }} plan_dir={{ pgharden_plan_dir }} pgharden_bin={{ pgharden_bin }} skip_backup={{ pgharden_skip_backup }}',
+        { tmp, env: { PGHARDEN_FAULT: 'consumers/agents/rewrite:done' } },
+      );
+      expect(killed.code, killed.output).not.toBe(0);
+      expect(killed.output).toContain('pgharden apply failed (exit');
       const log = join(tmp, 'ansible.log');
       const r = await runPlaybook(inventory, ['-vvv'], { tmp, logFile: log });
       expect(r.code, r.output.slice(-4000)).toBe(0);
@@ -117,7 +128,7 @@ describe.skipIf(!ANSIBLE_PRESENT).each(testedInstalls().slice(0, 1))(
         const text = r.output + readFileSync(log, 'utf8');
         for (const secret of secretsOf(s, 'main')) expect(text.includes(secret)).toBe(false);
       }
-      expect(r.output).toMatch(/changed: \[host1\]/);
+      expect(r.output).toMatch(/"host1: resumed, [\d.]+ s, critical\/high findings 2\/\d+ -> 0\/\d+"/);
       expect(r.output).toMatch(/"host3: applied, [\d.]+ s, critical\/high findings 2\/\d+ -> 0\/\d+"/);
     }, 200_000);
 
@@ -145,7 +156,10 @@ describe.skipIf(!ANSIBLE_PRESENT).each(testedInstalls().slice(0, 1))(
       expect(r.code).not.toBe(0);
       expect(recap(r.output, 'host1')).toMatchObject({ changed: 0, failed: 0 });
       expect(recap(r.output, 'host2')).toMatchObject({ failed: 1 });
-      expect(r.output).toContain('host2 failed and was rolled back: pgharden apply stopped at consumers/');
+      expect(r.output).toContain('host2 failed and was rolled back: apply stopped at consumers/agents/health: ');
+      expect(r.output).toMatch(
+        /"host2: failed, rolled back, [\d.]+ s, critical\/high findings 2\/\d+ -> 2\/\d+",\n\s+"host3: not reached"/,
+      );
       expect(r.output).not.toMatch(/\[host3\]/);
       expect(fileIdentity(touched(s2))).toEqual(original[1]);
       expect(await serverState(s2)).toEqual(originalState[1]);

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { VPN_RANGE } from '../../src/scratch/story.js';
 import { CLI } from './cli.js';
-import { hasDumpTools, type StoryPlanSetup } from './story-plan.js';
+import type { StoryPlanSetup } from './story-plan.js';
 
 export const ANSIBLE_DIR = fileURLToPath(new URL('../../ansible/', import.meta.url));
 export const PLAYBOOK = join(ANSIBLE_DIR, 'playbooks', 'harden.yml');
@@ -45,7 +45,7 @@ export function storySpec(s: StoryPlanSetup, agents: Record<string, unknown> = {
   };
 }
 
-/** One inventory host: the cluster's socket DSN (superusers are refused over TCP once hardened), spec and plan directory. */
+/** One inventory host: the cluster's socket DSN (superusers are refused over TCP once hardened), spec and plan directory; no verified backup. */
 export function hostVars(s: StoryPlanSetup, plan: string, spec = storySpec(s)): Record<string, unknown> {
   return {
     ansible_connection: 'local',
@@ -53,7 +53,7 @@ export function hostVars(s: StoryPlanSetup, plan: string, spec = storySpec(s)): 
     pgharden_dsn: `postgres://postgres@/postgres?host=${encodeURIComponent(s.cluster.socketDir)}&port=${s.cluster.port}`,
     pgharden_spec: spec,
     pgharden_plan_dir: join(s.dir, 'plans', plan),
-    pgharden_skip_backup: !hasDumpTools(s.cluster.major),
+    pgharden_skip_backup: true,
   };
 }
 
@@ -64,28 +64,49 @@ export function writeInventory(dir: string, name: string, hosts: Record<string, 
   return path;
 }
 
+/** Where Ansible finds this collection, keeps its temporary files and (optionally) logs. */
+function ansibleEnv(opts: { logFile?: string; tmp: string; env?: Record<string, string> }): Record<string, string> {
+  return {
+    ANSIBLE_COLLECTIONS_PATH: join(ANSIBLE_DIR, 'collections'),
+    ANSIBLE_NOCOLOR: '1',
+    ANSIBLE_LOCAL_TEMP: join(opts.tmp, 'ansible-local'),
+    ANSIBLE_REMOTE_TEMP: join(opts.tmp, 'ansible-remote'),
+    ...(opts.logFile ? { ANSIBLE_LOG_PATH: opts.logFile } : {}),
+    ...opts.env,
+  };
+}
+
+const BIN = JSON.stringify({ pgharden_bin: [process.execPath, CLI] });
+
 /** `ansible-playbook harden.yml -i INVENTORY ARGS`, with this collection and the built CLI; never throws. */
 export async function runPlaybook(
   inventory: string,
   args: string[],
   opts: { logFile?: string; tmp: string },
 ): Promise<{ code: number; output: string }> {
-  const r = await execa(
-    'ansible-playbook',
-    ['-i', inventory, PLAYBOOK, '-e', JSON.stringify({ pgharden_bin: [process.execPath, CLI] }), ...args],
-    {
-      reject: false,
-      all: true,
-      cwd: ANSIBLE_DIR,
-      env: {
-        ANSIBLE_COLLECTIONS_PATH: join(ANSIBLE_DIR, 'collections'),
-        ANSIBLE_NOCOLOR: '1',
-        ANSIBLE_LOCAL_TEMP: join(opts.tmp, 'ansible-local'),
-        ANSIBLE_REMOTE_TEMP: join(opts.tmp, 'ansible-remote'),
-        ...(opts.logFile ? { ANSIBLE_LOG_PATH: opts.logFile } : {}),
-      },
-    },
-  );
+  const r = await execa('ansible-playbook', ['-i', inventory, PLAYBOOK, '-e', BIN, ...args], {
+    reject: false,
+    all: true,
+    cwd: ANSIBLE_DIR,
+    env: ansibleEnv(opts),
+  });
+  return { code: r.exitCode ?? -1, output: r.all ?? '' };
+}
+
+/** One module on one host, ad hoc (`ansible HOST -m MODULE -a ARGS`), its arguments templated from the host's variables. */
+export async function runModule(
+  inventory: string,
+  host: string,
+  module: string,
+  args: string,
+  opts: { tmp: string; env?: Record<string, string> },
+): Promise<{ code: number; output: string }> {
+  const r = await execa('ansible', [host, '-i', inventory, '-m', module, '-a', args, '-e', BIN], {
+    reject: false,
+    all: true,
+    cwd: ANSIBLE_DIR,
+    env: ansibleEnv(opts),
+  });
   return { code: r.exitCode ?? -1, output: r.all ?? '' };
 }
 

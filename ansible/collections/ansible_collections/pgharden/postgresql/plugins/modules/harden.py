@@ -243,6 +243,8 @@ def applied(module, plan_dir):
                   rollback=summary['rollback'], action='resumed' if started else 'applied')
     if out is None or out.get('outcome') != 'applied':
         stopped = (out or {}).get('stopped') or {}
+        for key in ('stages', 'restart_required', 'diff'):
+            result.pop(key, None)
         module.fail_json(msg='pgharden apply stopped at %s: %s. Roll back with: %s (without pgharden: sh %s)' % (
             stopped.get('step'), stopped.get('reason'), summary['rollback']['command'], summary['rollback']['script']),
             stopped=stopped, drift=(out or {}).get('drift'), **result)
