@@ -18,6 +18,7 @@ import { VPN_DEVICE } from '../../src/scratch/story.js';
 import {
   ANSIBLE_DIR,
   ANSIBLE_PRESENT,
+  ansibleDoc,
   hostVars,
   recap,
   runModule,
@@ -33,7 +34,27 @@ if (!ANSIBLE_PRESENT)
 
 const HOSTS = ['host1', 'host2', 'host3'] as const;
 
-describe.skipIf(!ANSIBLE_PRESENT)("the collection's module utils", () => {
+describe.skipIf(!ANSIBLE_PRESENT)('the collection without a server', () => {
+  it('documents every option of both modules (ansible-doc)', async () => {
+    const docs = await ansibleDoc(['pgharden.postgresql.audit', 'pgharden.postgresql.harden']);
+    const options = (m: string) => docs[`pgharden.postgresql.${m}`]!.doc.options;
+    expect(Object.keys(options('audit')).sort()).toEqual(['cluster', 'dsn', 'fail_on', 'pgdata', 'pgharden_bin']);
+    expect(Object.keys(options('harden')).sort()).toEqual([
+      'cluster',
+      'dsn',
+      'name',
+      'pgharden_bin',
+      'plan_dir',
+      'skip_backup',
+      'spec',
+      'spec_file',
+      'state',
+      'terminate',
+    ]);
+    for (const m of ['audit', 'harden'])
+      for (const o of Object.values(options(m))) expect(o.description.join(' ').length).toBeGreaterThan(20);
+  });
+
   it('pass their own unit tests (python3 -m unittest)', () => {
     const collections = join(ANSIBLE_DIR, 'collections');
     const r = spawnSync(
@@ -128,6 +149,7 @@ describe.skipIf(!ANSIBLE_PRESENT).each(testedInstalls().slice(0, 1))(
         const text = r.output + readFileSync(log, 'utf8');
         for (const secret of secretsOf(s, 'main')) expect(text.includes(secret)).toBe(false);
       }
+      expect(r.output).toContain('"dsn": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"');
       expect(r.output).toMatch(/"host1: resumed, [\d.]+ s, critical\/high findings 2\/\d+ -> 0\/\d+"/);
       expect(r.output).toMatch(/"host3: applied, [\d.]+ s, critical\/high findings 2\/\d+ -> 0\/\d+"/);
     }, 200_000);

@@ -110,6 +110,16 @@ export async function runModule(
   return { code: r.exitCode ?? -1, output: r.all ?? '' };
 }
 
+/** `ansible-doc --json` of these modules: { NAME: { doc: { options: { OPTION: { description, type } } } } }. */
+export async function ansibleDoc(
+  modules: string[],
+): Promise<Record<string, { doc: { options: Record<string, { description: string[]; type: string }> } }>> {
+  const r = await execa('ansible-doc', ['--json', ...modules], {
+    env: { ANSIBLE_COLLECTIONS_PATH: join(ANSIBLE_DIR, 'collections') },
+  });
+  return JSON.parse(r.stdout);
+}
+
 /** The PLAY RECAP line's counters for one host, e.g. { ok: 6, changed: 1, failed: 0, rescued: 0 }. */
 export function recap(output: string, host: string): Record<string, number> | undefined {
   const line = output.split('\n').find((l) => new RegExp(`^${host}\\s+:\\s+ok=`).test(l));
