@@ -221,7 +221,9 @@ def applied(module, plan_dir):
         return dict(changed=False, plan_dir=plan_dir, action='unchanged', plan=plan_summary(plan_dir),
                     report=read_json(os.path.join(plan_dir, 'report.json')),
                     rollback=plan_summary(plan_dir)['rollback'])
-    started = states is not None and os.path.exists(os.path.join(plan_dir, 'journal'))
+    # A plan none of whose steps began (never applied, or refused before its first step) left
+    # nothing on the host and its secrets were never used: it is made again.
+    started = states is not None and any(s != 'not-started' for s in states.values())
     result = None
     if started:
         if module.check_mode:
@@ -230,7 +232,6 @@ def applied(module, plan_dir):
     else:
         check_spec(module)
         if states is not None:
-            # Made (e.g. by a check-mode run) but never applied: its secrets were never used.
             shutil.rmtree(plan_dir)
         result = planned_result(module, plan_dir, make_plan(module, plan_dir))
         if module.check_mode or not result['changed']:
