@@ -151,9 +151,10 @@ export async function runAction(a: Action, step: Step, x: RunContext): Promise<C
     case 'gate':
       if (a.until.gate === 'admin-path') await x.admin.query('SELECT 1');
       if (a.until.gate === 'no-old-sessions') {
+        const user = a.until.user;
         const left = await drain(x.admin, a.until, a.timeoutMs, (sessions) =>
           x.log(
-            `      waiting up to ${a.timeoutMs / 1000} s for ${sessions.length} session${sessions.length === 1 ? '' : 's'} on ${a.until.user}: ${sessions.join(', ')}; reload or restart that client so it reads its new settings, or end it (SELECT pg_terminate_backend(pid))`,
+            `      waiting up to ${a.timeoutMs / 1000} s for ${sessions.length} session${sessions.length === 1 ? '' : 's'} on ${user}: ${sessions.join(', ')}; reload or restart that client so it reads its new settings, or end it (SELECT pg_terminate_backend(pid))`,
           ),
         );
         if (left.length)
