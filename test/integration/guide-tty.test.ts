@@ -45,6 +45,13 @@ describe.skipIf(!hasTmux)('pgharden guide in a terminal', () => {
       await c.end();
     }
   };
+  /** The network questions and the agents' role up to its read-only tables, each with its default. */
+  const networkAndAgents = async () => {
+    for (const q of ['Trusted ranges', 'Another trusted range', 'listen_addresses after', "postgresql.conf's mode"])
+      await t.ask(q);
+    await t.ask('agents connects as postgres from 127.10.0.7 to workspace. Give it its own role?');
+    for (const q of ['Role name', 'Template', 'Databases agents_app may use']) await t.ask(q);
+  };
   const planDirs = () => readdirSync(join(s.dir, 'plans')).sort();
 
   beforeAll(async () => {
@@ -70,15 +77,7 @@ describe.skipIf(!hasTmux)('pgharden guide in a terminal', () => {
     t.start(s.dir);
     await t.waitFor('Trusted ranges: where your consumers connect from');
     expect(t.screen()).toContain('◉ 127.10.0.0/24  (clients connected from 127.10.0.7 (postgres, ');
-    for (const q of [
-      'Trusted ranges',
-      'Another trusted range',
-      'listen_addresses after the change',
-      "postgresql.conf's mode",
-    ])
-      await t.ask(q);
-    await t.ask('agents connects as postgres from 127.10.0.7 to workspace. Give it its own role?');
-    for (const q of ['Role name', 'Template', 'Databases agents_app may use']) await t.ask(q);
+    await networkAndAgents();
     await t.waitFor('Tables agents_app may only read');
     expect(t.screen()).toMatch(/◉ agents_kill_switch +read-only +control name: its name marks a control/);
     expect(t.screen()).toMatch(
@@ -138,16 +137,8 @@ describe.skipIf(!hasTmux)('pgharden guide in a terminal', () => {
     const pid = (await agents.query<{ p: number }>('SELECT pg_backend_pid() AS p')).rows[0]!.p;
     t.start(s.dir);
     await t.ask('harden.yaml already exists. Use it?', 'Down', 'Enter');
-    for (const q of [
-      'Trusted ranges',
-      'Another trusted range',
-      'listen_addresses after the change',
-      "postgresql.conf's mode",
-    ])
-      await t.ask(q);
-    await t.ask('agents connects as postgres from 127.10.0.7 to workspace. Give it its own role?');
-    for (const q of ['Role name', 'Template', 'Databases agents_app may use', 'Tables agents_app may only read'])
-      await t.ask(q);
+    await networkAndAgents();
+    await t.ask('Tables agents_app may only read');
     await t.ask('Add another role by hand');
     await t.ask('Directories to scan');
     await t.ask("Which file holds agents's connection string");

@@ -6,7 +6,10 @@ import { environmentFiles, serviceOfFile } from '../../../src/guide/systemd.js';
 
 describe('the systemd service of a consumer file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pgharden-units-'));
-  writeFileSync(join(dir, 'agents.service'), '[Service]\nEnvironmentFile=-/srv/agents/agents.env\nExecStart=/srv/agents/run\n');
+  writeFileSync(
+    join(dir, 'agents.service'),
+    '[Service]\nEnvironmentFile=-/srv/agents/agents.env\nExecStart=/srv/agents/run\n',
+  );
   writeFileSync(
     join(dir, 'web.service'),
     '[Service]\nEnvironmentFile=/etc/default/web /srv/web/db.env\nExecStart=/srv/web/run\nExecReload=/bin/kill -HUP $MAINPID\n',
