@@ -42,7 +42,7 @@ export async function applyWithProgress(
   save();
   if (r.outcome === 'applied') {
     o.out(renderFinal(r, dir, o));
-    o.out(paint(o, 'green', `Applied and verified. To undo: ${r.plan.rollback.command}`));
+    o.out(paint(o, 'green', 'Applied and verified.'));
     return 0;
   }
   o.out(await reportText(r.plan, r.steps));

@@ -15,7 +15,7 @@ export function renderFinal(r: ApplyResult, dir: string, o: Output): string {
   return [
     '',
     paint(o, 'bold', 'What the server answered (the negative tests of the verify stage)'),
-    ...verify.map((x) => `  ${mark(x.outcome)}  ${x.description}: ${x.got}`),
+    ...verify.map((x) => `  ${mark(x.outcome)}  ${x.description}  [server: ${x.got}]`),
     '',
     `${count('pass')} checks passed, ${count('fail')} failed, ${count('skipped')} skipped; the full report is ${join(dir, 'report.txt')}`,
     paint(o, 'bold', `Rollback: ${r.plan.rollback.command}`),

@@ -93,7 +93,10 @@ describe.skipIf(!hasTmux)('pgharden guide in a terminal', () => {
       for (const q of ['re-read its settings', 'works on its new role', 'old sessions to end before it stops'])
         await t.ask(q);
     }
-    expect(t.screen()).toContain(`${join(s.dir, 'reporting.yaml')}:2`);
+    // The file chosen for the agents is not offered first again.
+    expect(t.screen()).toContain(
+      `✔ Which file holds weekly-report's connection string (it moves to weekly_report_app)? ${join(s.dir, 'reporting.yaml')}:2`,
+    );
     await t.ask('Add another consumer by hand');
     await t.ask('Write the spec to');
     for (let i = 1; i <= 6; i++) await t.ask(`Stage ${i}/6 looks right?`);
@@ -104,6 +107,9 @@ describe.skipIf(!hasTmux)('pgharden guide in a terminal', () => {
     const end = await t.end(90_000);
     expect(end).toContain('GUIDE EXIT=0');
     expect(end).toContain('What the server answered (the negative tests of the verify stage)');
+    expect(end).toContain(
+      'UPDATE "public"."agents_kill_switch" SET "id" = "id" WHERE false → denied  [server: denied]',
+    );
     expect(end).toMatch(/\d+ checks passed, 0 failed, 0 skipped/);
     expect(end).toMatch(/Rollback: pgharden rollback .*plans\/guide-/);
     expect(end).toContain('Applied and verified.');
