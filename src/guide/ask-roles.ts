@@ -5,7 +5,7 @@
  * or edited by the DBA.
  */
 import { tableUsage, type ConnectOptions, type Snapshot } from '../index.js';
-import type { Output } from '../render/output.js';
+import { paint, type Output } from '../render/output.js';
 import { questions, type Prompter } from './questions.js';
 import { suggestRoles } from './suggest.js';
 
@@ -29,12 +29,25 @@ const names = (v: string) => v.trim().split(/\s+/).filter(Boolean);
 /** The read-only tables of a read-write role: the evidence's proposal, as the DBA confirms or edits it. */
 async function askReadOnly(
   p: Prompter,
+  o: Output,
   connection: ConnectOptions,
   role: string,
   user: string,
   databases: string[],
 ): Promise<string[]> {
-  const proposals = await tableUsage({ connection, user, databases });
+  let proposals: Awaited<ReturnType<typeof tableUsage>>;
+  try {
+    proposals = await tableUsage({ connection, user, databases });
+  } catch (err) {
+    o.out(
+      paint(
+        o,
+        'yellow',
+        `No evidence about ${role}'s tables: ${(err as Error).message}. Every table stays writable; add readOnlyTables to the spec by hand.`,
+      ),
+    );
+    return [];
+  }
   const byTable = new Map(proposals.map((t) => [t.table, t]));
   if (byTable.size === 0) return [];
   return p.checkbox({
@@ -51,6 +64,7 @@ async function askReadOnly(
 
 async function askRole(
   p: Prompter,
+  o: Output,
   connection: ConnectOptions,
   existing: Set<string>,
   suggested: { name: string; template: string; database: string; user: string },
@@ -60,7 +74,7 @@ async function askRole(
   const template = await p.select(questions.template(suggested.template));
   const databases = names(await p.input(questions.databases(name, suggested.database)));
   const readOnlyTables =
-    template === 'app-readwrite' ? await askReadOnly(p, connection, name, suggested.user, databases) : [];
+    template === 'app-readwrite' ? await askReadOnly(p, o, connection, name, suggested.user, databases) : [];
   return { name, template, databases, readOnlyTables };
 }
 
@@ -82,14 +96,14 @@ export async function askRoles(
       }))
     )
       continue;
-    const role = await askRole(p, connection, existing, { ...s, user: c.user });
+    const role = await askRole(p, o, connection, existing, { ...s, user: c.user });
     roles.push(role);
     seen.push({ role: role.name, user: c.user, application: c.application });
   }
   while (await p.confirm(questions.moreRoles(roles.length === 0))) {
-    const user = (await p.input(questions.oldUser('the new role', snapshot.connectedAs))).trim();
+    const user = (await p.input(questions.oldUser(snapshot.connectedAs))).trim();
     roles.push(
-      await askRole(p, connection, existing, {
+      await askRole(p, o, connection, existing, {
         name: `${user.replace(/^pg_/, 'app_')}_app`.slice(0, 63),
         template: 'app-readwrite',
         database: 'postgres',

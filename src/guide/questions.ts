@@ -125,8 +125,9 @@ export const questions = {
       : 'Add another role by hand (for a consumer not connected now)?',
     default: none,
   }),
-  oldUser: (role: string, suggested: string) => ({
-    message: `Which login role does ${role}'s consumer use today? (its statements are the evidence for its tables)`,
+  oldUser: (suggested: string) => ({
+    message:
+      "Which login role does this role's consumer connect as today? (what it ran is the evidence for its tables)",
     default: suggested,
     validate: (v: string) => v.trim() !== '' || 'Name the role it connects as now',
   }),

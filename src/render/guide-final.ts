@@ -17,6 +17,9 @@ export function renderFinal(r: ApplyResult, dir: string, o: Output): string {
     paint(o, 'bold', 'What the server answered (the negative tests of the verify stage)'),
     ...verify.map((x) => `  ${mark(x.outcome)}  ${x.description}  [server: ${x.got}]`),
     '',
+    ...(r.plan.backup.skipped
+      ? [paint(o, 'red', 'WARNING: NO VERIFIED BACKUP was taken before this change (you chose to go on without one)')]
+      : []),
     `${count('pass')} checks passed, ${count('fail')} failed, ${count('skipped')} skipped; the full report is ${join(dir, 'report.txt')}`,
     paint(o, 'bold', `Rollback: ${r.plan.rollback.command}`),
   ].join('\n');

@@ -14,7 +14,13 @@ import { clientFrom } from '../../src/cluster/from-address.js';
 import { VPN_DEVICE } from '../../src/scratch/story.js';
 import { testedInstalls } from '../support/cluster.js';
 import { CLI, pgharden } from '../support/cli.js';
-import { fileIdentity, serverState, storyWithConsumers, type StoryPlanSetup } from '../support/story-plan.js';
+import {
+  fileIdentity,
+  hasDumpTools,
+  serverState,
+  storyWithConsumers,
+  type StoryPlanSetup,
+} from '../support/story-plan.js';
 import { guideTerminal, hasTmux } from '../support/tty.js';
 
 // One major: the guide drives the same API as plan and apply, which run on every major elsewhere.
@@ -99,6 +105,7 @@ describe.skipIf(!hasTmux)('pgharden guide in a terminal', () => {
     );
     await t.ask('Add another consumer by hand');
     await t.ask('Write the spec to');
+    if (!hasDumpTools(s.cluster.major)) await t.ask('Go on without a verified backup?', 'y', 'Enter');
     for (let i = 1; i <= 6; i++) await t.ask(`Stage ${i}/6 looks right?`);
     // The consumers reload onto their new roles: their old sessions go.
     await agents.end();
@@ -111,6 +118,7 @@ describe.skipIf(!hasTmux)('pgharden guide in a terminal', () => {
       'UPDATE "public"."agents_kill_switch" SET "id" = "id" WHERE false → denied  [server: denied]',
     );
     expect(end).toMatch(/\d+ checks passed, 0 failed, 0 skipped/);
+    if (!hasDumpTools(s.cluster.major)) expect(end).toContain('WARNING: NO VERIFIED BACKUP');
     expect(end).toMatch(/Rollback: pgharden rollback .*plans\/guide-/);
     expect(end).toContain('Applied and verified.');
 
@@ -164,6 +172,7 @@ describe.skipIf(!hasTmux)('pgharden guide in a terminal', () => {
     await t.waitFor('Write the spec to', 30_000, 2);
     expect(t.screen()).toContain('harden-2.yaml');
     await t.ask('Write the spec to');
+    if (!hasDumpTools(s.cluster.major)) await t.ask('Go on without a verified backup?', 'y', 'Enter');
     for (let i = 1; i <= 6; i++) await t.ask(`Stage ${i}/6 looks right?`);
     await t.ask('Apply the plan now?', 'y', 'Enter');
     await t.waitFor('waiting up to 2 s for 1 session on postgres');
