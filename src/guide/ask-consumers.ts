@@ -25,6 +25,7 @@ export function offerOrder(found: readonly Found[], chosen: ReadonlySet<string>,
 
 /** Reload, health and drain timeout of one consumer. */
 async function askOperations(p: Prompter, name: string, file: string) {
+  // PGHARDEN_UNIT_DIRS (colon-separated) replaces systemd's unit directories: for tests and unusual layouts.
   const service = serviceOfFile(file, process.env.PGHARDEN_UNIT_DIRS?.split(':'));
   const reload = splitCommand(await p.input(questions.reload(name, service ? joinCommand(service.reload) : '')));
   const health = splitCommand(await p.input(questions.health(name, service ? joinCommand(service.health) : '')));

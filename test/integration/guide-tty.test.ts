@@ -6,7 +6,7 @@
  * and a stalled drain that names the session it waits for.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -149,7 +149,14 @@ describe.skipIf(!hasTmux)('pgharden guide in a terminal', () => {
     const first = readFileSync(join(s.dir, 'harden.yaml'), 'utf8');
     const agents = await consumer('agents');
     const pid = (await agents.query<{ p: number }>('SELECT pg_backend_pid() AS p')).rows[0]!.p;
-    t.start(s.dir);
+    // A systemd service reads the reporting file as its environment: its commands are suggested.
+    const units = join(s.dir, 'units');
+    mkdirSync(units);
+    writeFileSync(
+      join(units, 'weekly-report.service'),
+      `[Service]\nEnvironmentFile=${join(s.dir, 'reporting.yaml')}\nExecStart=/usr/bin/true\n`,
+    );
+    t.start(s.dir, { PGHARDEN_UNIT_DIRS: units });
     await t.ask('harden.yaml already exists. Use it?', 'Down', 'Enter');
     await networkAndAgents();
     await t.ask('Tables agents_app may only read');
@@ -166,6 +173,12 @@ describe.skipIf(!hasTmux)('pgharden guide in a terminal', () => {
     await t.ask('Which role does it move to?');
     for (const q of ['re-read its settings', 'works on its new role', 'old sessions to end before it stops'])
       await t.ask(q);
+    expect(t.screen()).toContain(
+      're-read its settings (empty: none; apply then waits for its old sessions to end) systemctl restart weekly-report.service',
+    );
+    expect(t.screen()).toContain(
+      'works on its new role (empty: none) systemctl is-active --quiet weekly-report.service',
+    );
     await t.ask('Add another consumer by hand');
     await t.ask('Write the spec to');
     await t.ask(`${join(s.dir, 'harden.yaml')} already exists. Replace it?`);
@@ -190,6 +203,7 @@ describe.skipIf(!hasTmux)('pgharden guide in a terminal', () => {
     expect(second).toContain('name: weekly-report');
     expect(second).toContain(`file: ${join(s.dir, 'reporting.yaml')}`);
     expect(second).toContain('drainTimeout: 2');
+    expect(second).toMatch(/reload:\n\s+- systemctl\n\s+- restart\n\s+- weekly-report.service/);
   }, 120_000);
 
   it('refuses without a terminal and points to plan and apply', () => {

@@ -37,8 +37,8 @@ export function guideTerminal(name: string, port: number) {
       await waitFor(question, 30_000, n);
       keys(...(k.length ? k : ['Enter']));
     },
-    /** Starts `pgharden guide` in `cwd` (a fresh window; the previous one is closed). */
-    start(cwd: string) {
+    /** Starts `pgharden guide` in `cwd` (a fresh window; the previous one is closed), with extra environment. */
+    start(cwd: string, env: Record<string, string> = {}) {
       tmux('kill-session', '-t', session);
       asked = new Map();
       const script = join(cwd, '.guide.sh');
@@ -48,6 +48,7 @@ export function guideTerminal(name: string, port: number) {
           '#!/bin/sh',
           `cd '${cwd}'`,
           `export PGHOST=127.0.0.1 PGPORT=${port} PGUSER=postgres PGDATABASE=postgres NO_COLOR=1`,
+          ...Object.entries(env).map(([k, v]) => `export ${k}='${v}'`),
           `'${process.execPath}' '${CLI}' guide`,
           'echo "GUIDE EXIT=$?"',
           'sleep 600',
