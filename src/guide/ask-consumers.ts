@@ -1,7 +1,7 @@
 /**
  * The guide's consumer questions: for each consumer seen connected, the file that holds its
  * connection string (from a scan; a file already chosen is never offered first again); consumers
- * added by hand (name, file, key, role); and for each, its reload and health commands (systemd's
+ * added by hand (name, file, key, application_name, role); and for each, its reload and health commands (systemd's
  * when a service reads the file as its environment) and its drain timeout.
  */
 import { existsSync } from 'node:fs';
@@ -74,8 +74,16 @@ export async function askConsumers(
     const name = (await p.input(questions.consumerName(new Set(consumers.map((c) => c.name))))).trim();
     const file = resolve(cwd, (await p.input(questions.consumerFile((f) => existsSync(resolve(cwd, f))))).trim());
     const key = (await p.input(questions.consumerKey)).trim();
+    const application = (await p.input(questions.consumerApplication)).trim();
     const role = await p.select(questions.consumerRole(roles));
-    consumers.push({ name, file, ...(key ? { key } : {}), role, ...(await askOperations(p, name, file)) });
+    consumers.push({
+      name,
+      file,
+      ...(key ? { key } : {}),
+      role,
+      ...(application ? { application } : {}),
+      ...(await askOperations(p, name, file)),
+    });
   }
   return consumers;
 }

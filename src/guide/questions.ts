@@ -154,6 +154,11 @@ export const questions = {
     message: 'The key holding the connection string in it (e.g. DATABASE_URL; empty when it has only one)',
     default: '',
   },
+  consumerApplication: {
+    message:
+      "Its sessions' application_name (empty: every session of its old login counts as its own, e.g. for the drain)",
+    default: '',
+  },
   consumerRole: (roles: readonly string[]) => ({
     message: 'Which role does it move to?',
     choices: roles.map((r) => ({ value: r, name: r })),

@@ -46,6 +46,8 @@ export function guideTerminal(name: string, port: number) {
         script,
         [
           '#!/bin/sh',
+          // Ctrl-C outside a question (during apply) ends pgharden, not this script: the exit code is still shown.
+          "trap 'true' INT",
           `cd '${cwd}'`,
           `export PGHOST=127.0.0.1 PGPORT=${port} PGUSER=postgres PGDATABASE=postgres NO_COLOR=1`,
           ...Object.entries(env).map(([k, v]) => `export ${k}='${v}'`),
