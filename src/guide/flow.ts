@@ -19,8 +19,6 @@ import { applyWithProgress, planReviewApply } from './plan-apply.js';
 import { questions, type Prompter } from './questions.js';
 import { clearState, loadState, recordingPrompter, saveState, type GuideState } from './resume.js';
 
-export type { GuideState } from './resume.js';
-
 export interface GuideOptions {
   connection: ConnectOptions;
   cwd: string;
@@ -126,18 +124,21 @@ async function guided(p: Prompter, o: Output, opts: GuideOptions, state: GuideSt
   const found = await connectLoop(p, o, opts.connection);
   showAudit(o, found);
   const connection = found.dsn ? { dsn: found.dsn } : opts.connection;
-  const plan = (specFile: string) =>
+  const plan = (specFile: string, to = connection) =>
     planReviewApply(
       p,
       o,
-      { specFile, connection, cwd: opts.cwd, now: opts.now, major: found.snapshot.major },
+      { specFile, connection: to, cwd: opts.cwd, now: opts.now, major: found.snapshot.major },
       state,
       save,
     );
   if (keep) {
     o.out(`Planning from ${existing} as it is.`);
-    await parseSpec(readFileSync(existing, 'utf8'), existing);
-    return plan(existing);
+    const { target } = await parseSpec(readFileSync(existing, 'utf8'), existing);
+    // As pgharden plan does: the spec's target unless the command line named one.
+    const named = opts.connection.dsn || opts.connection.cluster;
+    const own = { ...(target.dsn ? { dsn: target.dsn } : {}), ...(target.cluster ? { cluster: target.cluster } : {}) };
+    return plan(existing, named || !Object.keys(own).length ? connection : own);
   }
   const network = await askNetwork(p, o, found.snapshot);
   const { roles, seen } = await askRoles(p, o, found.snapshot, connection);
