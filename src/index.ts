@@ -160,6 +160,13 @@ export async function scanConsumers(dirs: readonly string[]) {
   return (await import('./plan/consumer-scan.js')).scanDirs(dirs);
 }
 
+export type { TableProposal, UsageEvidence } from './cluster/table-usage.js';
+
+/** Per table of a schema, read-write or read-only for a login role's replacement, from evidence (pg_stat_statements, pg_stat_user_tables, names, comments). */
+export async function tableUsage(o: Parameters<typeof import('./cluster/table-usage.js').tableUsage>[0]) {
+  return (await import('./cluster/table-usage.js')).tableUsage(o);
+}
+
 /** Refuses, naming the package, when no pg_dump/pg_restore fits a server of this major. */
 export async function checkBackupTools(major: number): Promise<void> {
   (await import('./cluster/client-tools.js')).findClientTools(major);

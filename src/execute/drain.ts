@@ -11,29 +11,58 @@ export interface SessionFilter {
   clientAddress?: string;
 }
 
+/** A session the drain waits for, as pg_stat_activity shows it. */
+interface OldSession {
+  pid: number;
+  user: string;
+  app: string;
+  addr: string | null;
+  since: string;
+}
+
 /** Sessions still on a consumer's old identity (pgharden's own excluded). */
-async function oldSessions(admin: AdminSession, g: SessionFilter): Promise<string[]> {
-  const rows = await admin.query<{ pid: number; app: string; addr: string | null }>(
-    `SELECT pid, application_name AS app, host(client_addr) AS addr FROM pg_stat_activity
+async function oldSessions(admin: AdminSession, g: SessionFilter): Promise<OldSession[]> {
+  return admin.query<OldSession>(
+    `SELECT pid, usename AS user, application_name AS app, host(client_addr) AS addr,
+            to_char(backend_start, 'HH24:MI:SS') AS since FROM pg_stat_activity
      WHERE usename = $1 AND backend_type = 'client backend' AND pid <> pg_backend_pid()
        AND application_name NOT LIKE 'pgharden%' AND ($2::text IS NULL OR application_name = $2) AND ($3::inet IS NULL OR client_addr = $3::inet)`,
     [g.user, g.application ?? null, g.clientAddress ?? null],
   );
-  return rows.map((r) => `pid ${r.pid} (${r.app || 'no application_name'}${r.addr ? ` from ${r.addr}` : ''})`);
 }
 
+const brief = (r: OldSession) => `pid ${r.pid} (${r.app || 'no application_name'}${r.addr ? ` from ${r.addr}` : ''})`;
+const full = (r: OldSession) =>
+  `pid ${r.pid} (${r.user}, ${r.app || 'no application_name'}${r.addr ? ` from ${r.addr}` : ' on the local socket'}, since ${r.since})`;
+
 /**
- * The drain gate: waits until no session matches, up to `timeoutMs`; returns those still there.
- * None left on two looks a moment apart: a client that read its old settings just before the
- * rewrite has had the time to connect and show up.
+ * The drain gate: waits until no session matches, up to `timeoutMs`; returns those still there
+ * ("pid N (application from address)"). None left on two looks a moment apart: a client that
+ * read its old settings just before the rewrite has had the time to connect and show up.
+ * `waiting` hears the sessions it waits for, as "pid N (user, application from address, since
+ * HH:MM:SS)", each time that list changes (never with an empty list).
  */
-export async function drain(admin: AdminSession, g: SessionFilter, timeoutMs: number): Promise<string[]> {
+export async function drain(
+  admin: AdminSession,
+  g: SessionFilter,
+  timeoutMs: number,
+  waiting?: (sessions: string[]) => void,
+): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
   let left = await oldSessions(admin, g);
+  let told = '';
+  const tell = () => {
+    const now = left.map(full);
+    if (!waiting || now.length === 0 || now.join() === told) return;
+    told = now.join();
+    waiting(now);
+  };
+  tell();
   for (let quiet = 0; quiet < 2 && Date.now() < deadline; ) {
     await new Promise((r) => setTimeout(r, left.length ? 250 : 100));
     left = await oldSessions(admin, g);
     quiet = left.length ? 0 : quiet + 1;
+    tell();
   }
-  return left;
+  return left.map(brief);
 }

@@ -151,7 +151,12 @@ export async function runAction(a: Action, step: Step, x: RunContext): Promise<C
     case 'gate':
       if (a.until.gate === 'admin-path') await x.admin.query('SELECT 1');
       if (a.until.gate === 'no-old-sessions') {
-        const left = await drain(x.admin, a.until, a.timeoutMs);
+        const user = a.until.user;
+        const left = await drain(x.admin, a.until, a.timeoutMs, (sessions) =>
+          x.log(
+            `      waiting up to ${a.timeoutMs / 1000} s for ${sessions.length} session${sessions.length === 1 ? '' : 's'} on ${user}: ${sessions.join(', ')}; reload or restart that client so it reads its new settings, or end it (SELECT pg_terminate_backend(pid))`,
+          ),
+        );
         if (left.length)
           throw new StepError(
             `Sessions still on ${a.until.user} after ${a.timeoutMs / 1000} s: ${left.join(', ')}. Restart or reload those clients, then run apply again`,

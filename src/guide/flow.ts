@@ -1,38 +1,23 @@
 /**
  * `pgharden guide`: the guided session a careful senior DBA would run beside you — connect,
- * audit, choose trusted ranges, one least-privilege role per consumer seen, map each to its
- * config file, write the spec, plan, review stage by stage, apply with live progress, verify,
- * and offer the rollback on any failure. `state` records how far it got, so an interruption
- * can say exactly what exists and how to resume.
+ * audit, then every decision the spec can express as a question with a good default (trusted
+ * ranges, listen_addresses, roles and their databases, the tables each may only read from
+ * evidence, consumers seen or added by hand with their reload, health and drain timeout, the
+ * config file mode), write the spec (never over an existing one without a yes), plan, review
+ * stage by stage, apply with live progress, verify, and offer the rollback on any failure.
+ * Every answer is saved as it is given, so an interrupted session resumes where it stopped.
  */
-import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { readFileSync } from 'node:fs';
-import {
-  apply,
-  audit,
-  checkBackupTools,
-  parseSpec,
-  plan as makePlan,
-  reportText,
-  review as reviewPlan,
-  rollback,
-  scanConsumers,
-  VERSION,
-  type AuditResult,
-  type ConnectOptions,
-} from '../index.js';
+import { audit, parseSpec, type AuditResult, type ConnectOptions } from '../index.js';
 import { paint, table, type Output } from '../render/output.js';
-import { renderReview } from '../render/review.js';
+import { askConsumers } from './ask-consumers.js';
+import { askNetwork } from './ask-network.js';
+import { askRoles } from './ask-roles.js';
+import { applyWithProgress, planReviewApply } from './plan-apply.js';
 import { questions, type Prompter } from './questions.js';
-import { suggestRanges, suggestRoles } from './suggest.js';
-
-export interface GuideState {
-  specFile?: string;
-  planDir?: string;
-  applying?: boolean;
-}
+import { clearState, loadState, recordingPrompter, saveState, type GuideState } from './resume.js';
 
 export interface GuideOptions {
   connection: ConnectOptions;
@@ -56,15 +41,7 @@ async function connectLoop(
   }
 }
 
-export async function runGuide(p: Prompter, o: Output, opts: GuideOptions, state: GuideState): Promise<number> {
-  o.out(
-    paint(
-      o,
-      'bold',
-      'pgharden guide: from trust-over-the-network to least privilege, one decision at a time. Nothing changes until you confirm the apply.',
-    ),
-  );
-  const { snapshot, findings, matrix: m, dsn } = await connectLoop(p, o, opts.connection);
+function showAudit(o: Output, { snapshot, findings, matrix: m }: AuditResult): void {
   o.out(`\nPostgreSQL ${snapshot.major}, connected as ${snapshot.connectedAs}. ${findings.length} findings:`);
   for (const f of findings)
     o.out(
@@ -73,169 +50,115 @@ export async function runGuide(p: Prompter, o: Output, opts: GuideOptions, state
   o.out(
     `\nWho gets in how (database ${m.database}):\n${table([['ROLE', ...m.sources.map((s) => s.label)], ...m.roles.map((r) => [r, ...m.sources.map((s) => m.cells[r]![s.label]!)])])}`,
   );
+}
 
-  const suggestions = suggestRanges(snapshot);
-  const ranges: string[] = suggestions.length
-    ? await p.checkbox({
-        message: 'Trusted ranges: where your consumers connect from',
-        choices: suggestions.map((s) => ({
-          value: s.range,
-          name: `${s.range}  (${s.why})`,
-          checked: s.why.startsWith('clients'),
-        })),
-        required: false,
-      })
-    : [];
-  for (;;) {
-    const extra = (await p.input(questions.extraRange)).trim();
-    if (!extra) {
-      if (ranges.length) break;
-      o.out(paint(o, 'yellow', 'At least one trusted range is needed.'));
-      continue;
-    }
-    ranges.push(extra);
-  }
+/** The answers to replay from a stopped session, or an apply to resume; null to start afresh. */
+async function resumeChoice(p: Prompter, o: Output, cwd: string): Promise<GuideState | null> {
+  const saved = loadState(cwd);
+  if (!saved) return null;
+  if (saved.applying && saved.planDir) return saved;
+  const last = saved.answers.at(-1);
+  if (
+    saved.answers.length &&
+    (await p.confirm({
+      message: `Your last guide session here stopped after ${saved.answers.length} answers (the last: "${last!.message}"). Resume where it stopped?`,
+      default: true,
+    }))
+  )
+    return saved;
+  clearState(cwd);
+  o.out('Starting afresh.');
+  return null;
+}
 
-  const existing = new Set(snapshot.roles.map((r) => r.name));
-  const roles: { name: string; template: string; databases: string[] }[] = [];
-  const wanted: { role: string; user: string; application: string }[] = [];
-  for (const s of suggestRoles(snapshot)) {
-    const c = s.consumer;
-    if (
-      !(await p.confirm({
-        message: `${c.application || '(no application_name)'} connects as ${c.user} from ${c.clientAddress} to ${c.database}. Give it its own role?`,
-        default: true,
-      }))
-    )
-      continue;
-    const name = (await p.input(questions.roleName(s.name, existing))).trim();
-    const template = await p.select(questions.template(s.template));
-    existing.add(name);
-    roles.push({ name, template, databases: [c.database] });
-    wanted.push({ role: name, user: c.user, application: c.application });
+/** The spec file to write: harden.yaml unless it exists and is not this session's own and the DBA keeps it. */
+async function askSpecFile(p: Prompter, cwd: string, own: string | undefined): Promise<string> {
+  let suggested = 'harden.yaml';
+  for (let n = 2; ; n += 1) {
+    const file = resolve(cwd, (await p.input({ ...questions.specFile, default: suggested })).trim());
+    if (!existsSync(file) || file === own || (await p.confirm(questions.overwrite(file)))) return file;
+    suggested = `harden-${n}.yaml`;
   }
+}
+
+export async function runGuide(raw: Prompter, o: Output, opts: GuideOptions, state: GuideState): Promise<number> {
+  o.out(
+    paint(
+      o,
+      'bold',
+      'pgharden guide: from trust-over-the-network to least privilege, one decision at a time. Nothing changes until you confirm the apply.',
+    ),
+  );
+  const saved = await resumeChoice(raw, o, opts.cwd);
+  const save = () => saveState(opts.cwd, state);
+  if (saved?.applying && saved.planDir) {
+    Object.assign(state, saved);
+    const pick = await raw.select({
+      message: `The apply of ${saved.planDir} was interrupted. What now?`,
+      choices: [
+        { value: 'resume', name: 'resume the apply where it stopped' },
+        {
+          value: 'leave',
+          name: `leave it (later: pgharden apply ${saved.planDir}, or pgharden rollback ${saved.planDir})`,
+        },
+      ],
+    });
+    if (pick === 'leave') return 0;
+    const code = await applyWithProgress(raw, o, saved.planDir, state, save);
+    clearState(opts.cwd);
+    return code;
+  }
+  if (saved?.specFile) state.specFile = saved.specFile;
+  const p = recordingPrompter(raw, o, state, save, saved?.answers ?? [], new Set([questions.dsn.message]));
+  const code = await guided(p, o, opts, state, save);
+  if (!state.applying) clearState(opts.cwd);
+  return code;
+}
+
+async function guided(p: Prompter, o: Output, opts: GuideOptions, state: GuideState, save: () => void) {
+  const existing = resolve(opts.cwd, 'harden.yaml');
+  const keep =
+    existsSync(existing) &&
+    existing !== state.specFile &&
+    (await p.select(questions.existingSpec('harden.yaml'))) === 'keep';
+  const found = await connectLoop(p, o, opts.connection);
+  showAudit(o, found);
+  const connection = found.dsn ? { dsn: found.dsn } : opts.connection;
+  const plan = (specFile: string, to = connection) =>
+    planReviewApply(
+      p,
+      o,
+      { specFile, connection: to, cwd: opts.cwd, now: opts.now, major: found.snapshot.major },
+      state,
+      save,
+    );
+  if (keep) {
+    o.out(`Planning from ${existing} as it is.`);
+    const { target } = await parseSpec(readFileSync(existing, 'utf8'), existing);
+    // As pgharden plan does: the spec's target unless the command line named one.
+    const named = opts.connection.dsn || opts.connection.cluster;
+    const own = { ...(target.dsn ? { dsn: target.dsn } : {}), ...(target.cluster ? { cluster: target.cluster } : {}) };
+    return plan(existing, named || !Object.keys(own).length ? connection : own);
+  }
+  const network = await askNetwork(p, o, found.snapshot);
+  const { roles, seen } = await askRoles(p, o, found.snapshot, connection);
   if (roles.length === 0) {
     o.out(
-      'No consumer was given a role: there is nothing to plan. Run pgharden guide again when your applications are connected, or write a spec by hand (pgharden plan --help).',
+      'No role was given: there is nothing to plan. Run pgharden guide again when your applications are connected, or write a spec by hand (pgharden plan --help).',
     );
     return 0;
   }
-
-  const dirs = (await p.input(questions.scanDirs(opts.cwd))).trim().split(/\s+/).filter(Boolean);
-  const found = (await scanConsumers(dirs.map((d) => resolve(opts.cwd, d)))).filter((f) => f.kind !== 'pgvar');
-  const consumers: Record<string, unknown>[] = [];
-  for (const w of wanted) {
-    const choices = [
-      ...found.map((f, i) => ({ value: String(i), name: `${f.file}:${f.line}  ${f.key ?? ''} ${f.shown}` })),
-      { value: 'none', name: 'none of these (I will move it by hand)' },
-    ];
-    const pick = await p.select({
-      message: `Which file holds ${w.application || w.user}'s connection string (it moves to ${w.role})?`,
-      choices,
-      default: String(found.findIndex((f) => f.user === w.user)),
-    });
-    if (pick === 'none') continue;
-    const f = found[Number(pick)]!;
-    consumers.push({
-      name: w.application || w.role,
-      file: f.file,
-      ...(f.key ? { key: f.key } : {}),
-      role: w.role,
-      ...(w.application ? { application: w.application } : {}),
-    });
-  }
-
-  const spec = {
-    target: dsn ? { dsn } : {},
-    network: { trustedRanges: ranges, superuser: 'local-only' },
-    roles,
-    consumers,
-  };
-  const specFile = resolve(opts.cwd, (await p.input(questions.specFile)).trim());
+  const consumers = await askConsumers(
+    p,
+    opts.cwd,
+    roles.map((r) => r.name),
+    seen,
+  );
+  const spec = { target: found.dsn ? { dsn: found.dsn } : {}, ...network, roles, consumers };
+  const specFile = await askSpecFile(p, opts.cwd, state.specFile);
   writeFileSync(specFile, `# Written by pgharden guide on ${opts.now.toISOString()}\n${stringify(spec)}`);
   state.specFile = specFile;
+  save();
   o.out(`Spec written to ${specFile}.`);
-
-  const connection = dsn ? { dsn } : opts.connection;
-  const out = join(
-    opts.cwd,
-    'plans',
-    `guide-${opts.now.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-')}`,
-  );
-  let skipBackup = false;
-  try {
-    await checkBackupTools(snapshot.major);
-  } catch (err) {
-    o.out(paint(o, 'yellow', (err as Error).message));
-    if (
-      !(await p.confirm({
-        message: 'Go on without a verified backup? (recorded in the plan and the report)',
-        default: false,
-      }))
-    ) {
-      o.out(`Nothing was changed. Install the client tools, then: pgharden plan --spec ${specFile}`);
-      return 0;
-    }
-    skipBackup = true;
-  }
-  const { dir } = await makePlan({
-    spec: await parseSpec(readFileSync(specFile, 'utf8'), specFile),
-    specFile,
-    out,
-    connection,
-    version: VERSION,
-    now: opts.now,
-    skipBackup,
-  });
-  state.planDir = dir;
-  const review = await reviewPlan(dir, connection);
-  // The review, one stage at a time: each is confirmed before the next is shown.
-  const text = review.redact(renderReview(review, o));
-  const parts = text.split(/\n(?=\S*Stage \d\/6|\S*Restart required)/);
-  for (const [i, part] of parts.entries()) {
-    o.out(part);
-    if (
-      i > 0 &&
-      i <= review.stages.length &&
-      !(await p.confirm({ message: `Stage ${i}/${review.stages.length} looks right?`, default: true }))
-    ) {
-      o.out(
-        `Nothing was changed. The plan is saved in ${dir}; edit ${specFile} and run pgharden plan --spec ${specFile} again.`,
-      );
-      return 0;
-    }
-  }
-  if (
-    !(await p.confirm({ message: `Apply the plan now? (rollback: ${review.plan.rollback.command})`, default: false }))
-  ) {
-    o.out(`Nothing was changed. When ready: pgharden apply ${dir}`);
-    return 0;
-  }
-  state.applying = true;
-  const started = Date.now();
-  const r = await apply(dir, {
-    version: VERSION,
-    log: (l) => o.out(`${l}  ${((Date.now() - started) / 1000).toFixed(1)} s`),
-  });
-  o.out(await reportText(r.plan, r.steps));
-  if (r.outcome === 'applied') {
-    o.out(
-      paint(
-        o,
-        'green',
-        `Applied and verified. Report: ${join(dir, 'report.txt')}. To undo: ${r.plan.rollback.command}`,
-      ),
-    );
-    return 0;
-  }
-  o.out(paint(o, 'red', `Apply stopped at ${r.stopped?.step}: ${r.stopped?.reason}`));
-  if (await p.confirm({ message: 'Roll back everything now?', default: true })) {
-    const back = await rollback(dir, (l) => o.out(l));
-    o.out(
-      `${back.restored.length} files restored, ${back.undone.length} steps undone${back.kept.length ? `; kept: ${back.kept.join('; ')}` : ''}.`,
-    );
-  } else {
-    o.out(`Left as it is. Resume with pgharden apply ${dir}, or undo with pgharden rollback ${dir}.`);
-  }
-  return r.outcome === 'refused' ? 3 : 1;
+  return plan(specFile);
 }

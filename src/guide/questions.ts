@@ -44,6 +44,16 @@ function validateDsn(v: string): true | string {
   }
 }
 
+/** A command line split into argv: words, with '…' or "…" around words that hold spaces. */
+export function splitCommand(v: string): string[] {
+  return [...v.trim().matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]!);
+}
+
+/** A command as one line the DBA can edit (quoted where a word holds a space). */
+export const joinCommand = (argv: readonly string[]) => argv.map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ');
+
+const names = (v: string) => v.trim().split(/\s+/).filter(Boolean);
+
 export const questions = {
   dsn: {
     message:
@@ -76,6 +86,96 @@ export const questions = {
   scanDirs: (cwd: string) => ({
     message: 'Directories to scan for connection strings (space-separated)',
     default: cwd,
+  }),
+  databases: (role: string, suggested: string) => ({
+    message: `Databases ${role} may use (space-separated)`,
+    default: suggested,
+    validate: (v: string) => names(v).length > 0 || 'Name at least one database',
+  }),
+  listenAddresses: (now: string) => ({
+    message: `listen_addresses after the change (now ${now || 'not set'}; a new value needs a RESTART; empty keeps it as it is)`,
+    default: '',
+    validate: (v: string) => !/['\n\\]/.test(v) || 'A comma-separated list of addresses or host names, without quotes',
+  }),
+  configFileMode: {
+    message: "postgresql.conf's mode after the change",
+    default: '0600',
+    choices: [
+      { value: '0600', name: '0600', description: "only the server's OS user reads it" },
+      {
+        value: '0640',
+        name: '0640',
+        description: "the server's group reads it too (Debian: pg_lsclusters and psql --cluster for other users)",
+      },
+      { value: 'keep', name: 'keep', description: 'leave its mode as it is' },
+    ],
+  },
+  existingSpec: (file: string) => ({
+    message: `${file} already exists. Use it?`,
+    default: 'keep',
+    choices: [
+      { value: 'keep', name: `plan from ${file} as it is` },
+      { value: 'fresh', name: `answer the questions again (${file} is replaced only if you say so)` },
+    ],
+  }),
+  overwrite: (file: string) => ({ message: `${file} already exists. Replace it?`, default: false }),
+  moreRoles: (none: boolean) => ({
+    message: none
+      ? 'No connected consumer was given a role. Add a role by hand (for a consumer not connected now)?'
+      : 'Add another role by hand (for a consumer not connected now)?',
+    default: none,
+  }),
+  oldUser: (suggested: string) => ({
+    message:
+      "Which login role does this role's consumer connect as today? (what it ran is the evidence for its tables)",
+    default: suggested,
+    validate: (v: string) => v.trim() !== '' || 'Name the role it connects as now',
+  }),
+  moreConsumers: (none: boolean) => ({
+    message: none
+      ? 'No consumer file was chosen. Add a consumer by hand (its name, file and role)?'
+      : 'Add another consumer by hand (its name, file and role)?',
+    default: none,
+  }),
+  consumerName: (taken: ReadonlySet<string>) => ({
+    message: 'Consumer name (for the plan and the report)',
+    validate: (v: string) =>
+      v.trim() === ''
+        ? 'Give it a name, e.g. billing-worker'
+        : taken.has(v.trim())
+          ? `There is already a consumer ${v.trim()}`
+          : true,
+  }),
+  consumerFile: (exists: (path: string) => boolean) => ({
+    message: 'Its config file (the one holding the connection string)',
+    validate: (v: string) => (v.trim() !== '' && exists(v.trim())) || `No such file: ${v.trim() || '(empty)'}`,
+  }),
+  consumerKey: {
+    message: 'The key holding the connection string in it (e.g. DATABASE_URL; empty when it has only one)',
+    default: '',
+  },
+  consumerApplication: {
+    message:
+      "Its sessions' application_name (empty: every session of its old login counts as its own, e.g. for the drain)",
+    default: '',
+  },
+  consumerRole: (roles: readonly string[]) => ({
+    message: 'Which role does it move to?',
+    choices: roles.map((r) => ({ value: r, name: r })),
+  }),
+  reload: (name: string, suggested: string) => ({
+    message: `Command that makes ${name} re-read its settings (empty: none; apply then waits for its old sessions to end)`,
+    default: suggested,
+  }),
+  health: (name: string, suggested: string) => ({
+    message: `Command that says ${name} works on its new role (empty: none)`,
+    default: suggested,
+  }),
+  drainTimeout: (name: string) => ({
+    message: `How long apply waits for ${name}'s old sessions to end before it stops (seconds)`,
+    default: '300',
+    validate: (v: string) =>
+      (/^\d+$/.test(v.trim()) && Number(v) >= 1 && Number(v) <= 86_400) || 'A whole number of seconds, 1 to 86400',
   }),
   specFile: {
     message: 'Write the spec to',

@@ -79,6 +79,12 @@ describe.each(testedInstalls())('consumers during apply on PostgreSQL $major', (
       const r = pgharden(['apply', plan, '--yes']);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`Sessions still on postgres after 1 s: pid ${pid} (agents from ${VPN_DEVICE})`);
+      // Shown while it waits, not only when it gives up, with what to do.
+      expect(r.stdout).toMatch(
+        new RegExp(
+          `waiting up to 1 s for 1 session on postgres: pid ${pid} \\(postgres, agents from ${VPN_DEVICE.replace(/\./g, '\\.')}, since \\d\\d:\\d\\d:\\d\\d\\); reload or restart that client`,
+        ),
+      );
       // Stopped before the flip: the straggler's session and the old rules are untouched.
       expect((await old.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
     } finally {

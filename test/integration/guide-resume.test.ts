@@ -1,0 +1,125 @@
+/**
+ * `pgharden guide` interrupted and resumed, through a real pseudo-terminal (tmux): Ctrl-C at
+ * every question leaves nothing changed, and the next run offers to resume and replays every
+ * answer given so far; an existing harden.yaml is planned from as it is.
+ */
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientFrom } from '../../src/cluster/from-address.js';
+import { VPN_DEVICE } from '../../src/scratch/story.js';
+import { testedInstalls } from '../support/cluster.js';
+import { hasDumpTools, serverState, storyWithConsumers, type StoryPlanSetup } from '../support/story-plan.js';
+import { guideTerminal, hasTmux } from '../support/tty.js';
+
+/** The questions a session with the agents connected asks, in order, each answered with its default. */
+const ASKED = [
+  'Trusted ranges: where',
+  'Another trusted range',
+  'listen_addresses after the change',
+  "postgresql.conf's mode",
+  'agents connects as postgres from 127.10.0.7 to workspace. Give it its own role?',
+  'Role name',
+  'Template',
+  'Databases agents_app may use',
+  'Tables agents_app may only read',
+  'Add another role by hand',
+  'Directories to scan',
+  "Which file holds agents's connection string",
+  're-read its settings',
+  'works on its new role',
+  'old sessions to end before it stops',
+  'Add another consumer by hand',
+  'Write the spec to',
+];
+const NO_BACKUP = 'Go on without a verified backup?';
+
+describe.skipIf(!hasTmux)('pgharden guide, interrupted and resumed', () => {
+  const install = testedInstalls()[0]!;
+  let s: StoryPlanSetup;
+  let t: ReturnType<typeof guideTerminal>;
+  let agents: pg.Client;
+  /** Where no pg_dump fits the server (18 on a machine with 15's tools), the guide asks to go on without. */
+  const noBackup = () => !hasDumpTools(s.cluster.major);
+
+  beforeAll(async () => {
+    s = await storyWithConsumers(install);
+    agents = clientFrom(VPN_DEVICE, {
+      host: '127.0.0.1',
+      port: s.cluster.port,
+      user: 'postgres',
+      database: 'workspace',
+      application_name: 'agents',
+    });
+    agents.on('error', () => undefined);
+    await agents.connect();
+    t = guideTerminal('resume', s.cluster.port);
+  });
+  afterAll(async () => {
+    t?.close();
+    await agents?.end();
+    await s?.cleanup();
+  });
+
+  it('plans from an existing harden.yaml as it is, and leaves it as it was', async () => {
+    const spec = readFileSync(s.spec, 'utf8');
+    t.start(s.dir);
+    await t.ask('harden.yaml already exists. Use it?');
+    await t.waitFor(`Planning from ${s.spec} as it is.`);
+    if (noBackup()) await t.ask(NO_BACKUP, 'y', 'Enter');
+    for (let i = 1; i <= 6; i++) await t.ask(`Stage ${i}/6 looks right?`);
+    expect(t.screen()).toContain('agents_kill_switch stays read-only');
+    await t.ask('Apply the plan now?');
+    const end = await t.end();
+    expect(end).toContain('Nothing was changed. When ready: pgharden apply');
+    expect(end).toContain('GUIDE EXIT=0');
+    expect(readFileSync(s.spec, 'utf8')).toBe(spec);
+  }, 60_000);
+
+  it('stops at Ctrl-C on every question, and resumes there with the answers given before', async () => {
+    const before = await serverState(s);
+    const dir = join(s.dir, 'fresh');
+    mkdirSync(dir);
+    copyFileSync(join(s.dir, 'agents.env'), join(dir, 'agents.env'));
+    const state = join(dir, '.pgharden-guide.json');
+    const QUESTIONS: [string, string[]][] = [
+      ...ASKED.map((q): [string, string[]] => [q, []]),
+      ...(noBackup() ? [[NO_BACKUP, ['y', 'Enter']] as [string, string[]]] : []),
+      ['Stage 1/6 looks right?', []],
+    ];
+
+    t.start(dir);
+    await t.waitFor(QUESTIONS[0]![0]);
+    t.keys('C-c');
+    expect(await t.end()).toContain(
+      'Stopped at your request. Nothing was written and nothing was changed. Run pgharden guide again to start over.',
+    );
+    expect(existsSync(state)).toBe(false);
+
+    for (let k = 0; k < QUESTIONS.length - 1; k++) {
+      t.start(dir);
+      if (k > 0) await t.ask('Resume where it stopped?');
+      await t.ask(QUESTIONS[k]![0], ...QUESTIONS[k]![1]);
+      await t.waitFor(QUESTIONS[k + 1]![0]);
+      expect(t.screen().split('(as last time)').length - 1, t.screen()).toBe(k);
+      t.keys('C-c');
+      const end = await t.end();
+      expect(end).toContain('GUIDE EXIT=2');
+      expect(end).toContain('Your answers are saved in .pgharden-guide.json: run pgharden guide again here to resume');
+      expect(end).toContain('Stopped at your request.');
+    }
+    expect(t.screen()).toContain('nothing was applied');
+    expect(statSync(state).mode & 0o777).toBe(0o600);
+    expect(readFileSync(state, 'utf8')).not.toMatch(/password|postgres:\/\//i);
+
+    t.start(dir);
+    await t.ask('Resume where it stopped?');
+    for (let i = 1; i <= 6; i++) await t.ask(`Stage ${i}/6 looks right?`);
+    await t.ask('Apply the plan now?');
+    expect(await t.end()).toContain('GUIDE EXIT=0');
+    expect(existsSync(state)).toBe(false);
+    expect(readFileSync(join(dir, 'harden.yaml'), 'utf8')).toContain('- agents_kill_switch');
+    expect(await serverState(s)).toEqual(before);
+  }, 150_000);
+});
