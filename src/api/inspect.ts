@@ -14,6 +14,7 @@ import { fileSettingsRows, type FileSettingRow } from '../conf/guc-settings.js';
 import type { HbaFileRuleRow } from '../conf/hba-types.js';
 import { loadConf } from '../conf/load-conf.js';
 import { loadHba, type ReadFile } from '../conf/load-hba.js';
+import { interfaceFacts, NO_SERVER } from '../hba/interfaces.js';
 import { matchConnection, type ConnectionSource, type MatchFacts, type MatchResult } from '../hba/match.js';
 
 /** What an inspect call reads and how it judges it. */
@@ -36,10 +37,18 @@ interface Target {
   reader: { readFile?: (path: string) => ReadFile | undefined };
 }
 
-const offline = (o: InspectOptions) =>
-  o.file !== undefined && o.connection?.dsn === undefined && o.connection?.cluster === undefined;
+/** libpq's environment (and Debian's PGCLUSTER) naming a server: as libpq does, it is the default connection. */
+const SERVER_ENV = ['PGHOST', 'PGHOSTADDR', 'PGPORT', 'PGUSER', 'PGDATABASE', 'PGSERVICE', 'PGCLUSTER'];
 
-async function target(o: InspectOptions, setting: 'hba_file' | 'config_file'): Promise<Target> {
+const fromEnvironment = () => SERVER_ENV.filter((k) => process.env[k]);
+
+const offline = (o: InspectOptions) =>
+  o.file !== undefined &&
+  o.connection?.dsn === undefined &&
+  o.connection?.cluster === undefined &&
+  fromEnvironment().length === 0;
+
+async function target(o: InspectOptions, setting: 'hba_file' | 'config_file', command: string): Promise<Target> {
   const override = (c: ServerContext): ServerContext => ({
     ...c,
     ...(o.pgVersion !== undefined ? { major: o.pgVersion } : {}),
@@ -62,6 +71,8 @@ async function target(o: InspectOptions, setting: 'hba_file' | 'config_file'): P
     import('../cluster/context.js'),
     import('../cluster/introspect.js'),
   ]);
+  // A FILE is read here whichever server judges it: an unreadable one needs no connection to refuse.
+  if (file !== undefined) assertReadable(file, command);
   const client = await connect(o.connection ?? {});
   try {
     const detected = await contextFromServer(client);
@@ -72,7 +83,12 @@ async function target(o: InspectOptions, setting: 'hba_file' | 'config_file'): P
     return {
       file: serverFile,
       context: override(detected.context),
-      notes: detected.assumedBuild ? [detected.assumedBuild] : [],
+      notes: [
+        ...(o.connection === undefined && file !== undefined
+          ? [`judged against the server ${fromEnvironment().join('/')} name in the environment`]
+          : []),
+        ...(detected.assumedBuild ? [detected.assumedBuild] : []),
+      ],
       client,
       reader: dataDir ? serverReader(dataDir, [serverFile]) : {},
     };
@@ -102,7 +118,7 @@ function assertReadable(file: string, command: string): void {
 export async function inspectHba(
   o: InspectOptions = {},
 ): Promise<{ file: string; rows: HbaFileRuleRow[]; columns: Map<string, number>; notes: string[] }> {
-  const t = await target(o, 'hba_file');
+  const t = await target(o, 'hba_file', 'inspect hba');
   await t.client?.end();
   assertReadable(t.file, 'inspect hba');
   const loaded = loadHba(t.file, { context: t.context, ...t.reader });
@@ -120,7 +136,7 @@ export type ConfRow = Omit<FileSettingRow, 'applied'> & { applied: boolean | nul
 export async function inspectConf(
   o: InspectOptions = {},
 ): Promise<{ file: string; rows: ConfRow[]; judged: boolean; notes: string[] }> {
-  const t = await target(o, 'config_file');
+  const t = await target(o, 'config_file', 'inspect conf');
   try {
     assertReadable(t.file, 'inspect conf');
     if (t.client) {
@@ -154,13 +170,17 @@ export async function inspectConf(
 export async function inspectWho(
   o: InspectOptions & { user: string; database: string; from: ConnectionSource },
 ): Promise<{ result: MatchResult; notes: string[] }> {
-  const t = await target(o, 'hba_file');
-  let facts: MatchFacts = { memberOf: (u, g) => u === g };
+  const t = await target(o, 'hba_file', 'inspect who');
+  let facts: MatchFacts = { memberOf: (u, g) => u === g, ...interfaceFacts(NO_SERVER) };
   const notes = [...t.notes];
   if (t.client) {
     try {
-      const { memberOf, readRoleMemberships } = await import('../cluster/roles.js');
-      facts = { memberOf: memberOf(await readRoleMemberships(t.client)) };
+      const [{ memberOf, readRoleMemberships }, { serverHostInterfaces }] = await Promise.all([
+        import('../cluster/roles.js'),
+        import('../cluster/server-host.js'),
+      ]);
+      const host = await serverHostInterfaces(t.client);
+      facts = { memberOf: memberOf(await readRoleMemberships(t.client)), ...interfaceFacts(host) };
     } finally {
       await t.client.end();
     }

@@ -5,6 +5,7 @@
 import { statSync } from 'node:fs';
 import type pg from 'pg';
 import type { ServerContext } from '../conf/context.js';
+import type { HostInterfaces } from '../hba/interfaces.js';
 import { fileSettingsRows, type FileSettingRow } from '../conf/guc-settings.js';
 import { loadConf } from '../conf/load-conf.js';
 import { loadHba, type LoadedHba } from '../conf/load-hba.js';
@@ -14,6 +15,7 @@ import { readRoleFacts, type RoleFacts } from './role-facts.js';
 
 export type { PasswordStorage, RoleFacts } from './role-facts.js';
 import { readConfigFileAs, serverIdentity } from './server-reader.js';
+import { serverHostInterfaces } from './server-host.js';
 
 /** A loader option reading as the server's OS user, when that user can be known. */
 export function serverReader(
@@ -72,6 +74,8 @@ export interface Snapshot {
   confLoadTime: string;
   /** A pg_hba.conf file (or one it includes) changed after that: the rules on disk are not the rules in force. */
   hbaChangedSinceReload: boolean;
+  /** The server host's interfaces when pgharden runs there, for samehost/samenet; else why not. */
+  serverHost?: HostInterfaces;
   /** What the audit could not see, and why. */
   limits: string[];
 }
@@ -217,11 +221,16 @@ export async function introspect(client: pg.Client, opts: { dataDir?: string } =
     }
   }
 
+  const serverHost = await serverHostInterfaces(client);
+  const sameHostRules = hba.loaded?.rules.some((r) => ['samehost', 'samenet'].includes(r.rule.address?.kind ?? ''));
+  if (!serverHost.known && sameHostRules) limits.push(`samehost/samenet rules are undecided: ${serverHost.reason}`);
+
   return {
     version,
     major: context.major,
     confLoadTime: loadTime.toISOString(),
     hbaChangedSinceReload,
+    serverHost,
     systemIdentifier,
     context,
     settings,
