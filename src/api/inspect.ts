@@ -13,7 +13,7 @@ import { defaultContext, type ServerContext } from '../conf/context.js';
 import { fileSettingsRows, type FileSettingRow } from '../conf/guc-settings.js';
 import type { HbaFileRuleRow } from '../conf/hba-types.js';
 import { loadConf } from '../conf/load-conf.js';
-import { loadHba, type ReadFile } from '../conf/load-hba.js';
+import { loadHba, type LoadedHba, type ReadFile } from '../conf/load-hba.js';
 import { interfaceFacts, NO_SERVER } from '../hba/interfaces.js';
 import { matchConnection, type ConnectionSource, type MatchFacts, type MatchResult } from '../hba/match.js';
 
@@ -26,6 +26,8 @@ export interface InspectOptions {
   /** Offline: the major to judge as (default 18) and whether ssl is on (default on). */
   pgVersion?: number;
   ssl?: boolean;
+  /** Look up RADIUS server names as the server does while parsing (default); false: stay offline. */
+  resolve?: boolean;
 }
 
 interface Target {
@@ -114,19 +116,41 @@ function assertReadable(file: string, command: string): void {
   }
 }
 
+/** RADIUS server names resolved as the server does (lines it fails become its empty rows), or why not. */
+async function radiusPass(loaded: LoadedHba, context: ServerContext, o: InspectOptions, notes: string[]) {
+  const { resolveRadiusNames } = await import('../hba/radius-names.js');
+  if (o.resolve !== false) return (await resolveRadiusNames(loaded, context)).loaded;
+  const { looked } = await resolveRadiusNames(loaded, context, async () => undefined);
+  if (looked.length)
+    notes.push(
+      `RADIUS server names not resolved (--no-resolve): ${looked.map((n) => `"${n}"`).join(', ')} taken to resolve; the server looks each up while parsing and fails the line when one does not`,
+    );
+  return loaded;
+}
+
 /** pg_hba.conf as PostgreSQL reads it: the rows of pg_hba_file_rules, and the column of each error. */
-export async function inspectHba(
-  o: InspectOptions = {},
-): Promise<{ file: string; rows: HbaFileRuleRow[]; columns: Map<string, number>; notes: string[] }> {
+export async function inspectHba(o: InspectOptions = {}): Promise<{
+  file: string;
+  rows: HbaFileRuleRow[];
+  columns: Map<string, number>;
+  /** file:line → the message the server only logs for a line it fails (the view shows less). */
+  logged: Map<string, string>;
+  notes: string[];
+}> {
   const t = await target(o, 'hba_file', 'inspect hba');
   await t.client?.end();
   assertReadable(t.file, 'inspect hba');
-  const loaded = loadHba(t.file, { context: t.context, ...t.reader });
+  const loaded = await radiusPass(loadHba(t.file, { context: t.context, ...t.reader }), t.context, o, t.notes);
   const columns = new Map<string, number>();
+  const logged = new Map<string, string>();
   for (const [file, { lines }] of loaded.files) {
-    for (const l of lines) if (l.kind === 'error' && l.column) columns.set(`${file}:${l.line}`, l.column);
+    for (const l of lines) {
+      if (l.kind !== 'error') continue;
+      if (l.column) columns.set(`${file}:${l.line}`, l.column);
+      if (l.viewError !== undefined && l.viewError !== l.error) logged.set(`${file}:${l.line}`, l.error);
+    }
   }
-  return { file: t.file, rows: loaded.rows, columns, notes: t.notes };
+  return { file: t.file, rows: loaded.rows, columns, logged, notes: t.notes };
 }
 
 /** A row of postgresql.conf as pg_file_settings shows it (`applied` null: values not judged offline). */
@@ -190,6 +214,6 @@ export async function inspectWho(
     );
   }
   assertReadable(t.file, 'inspect who');
-  const rules = loadHba(t.file, { context: t.context, ...t.reader }).rules;
+  const rules = (await radiusPass(loadHba(t.file, { context: t.context, ...t.reader }), t.context, o, notes)).rules;
   return { result: matchConnection(rules, { source: o.from, database: o.database, user: o.user }, facts), notes };
 }

@@ -5,7 +5,7 @@ import { inspectOptions } from './target.js';
 
 const HELP = `pgharden inspect who — which pg_hba.conf rule a connection hits, and its method
 
-Usage: pgharden inspect who --user U --db D --from ADDR|local [--ssl] [FILE] [--json] [--dsn URL]
+Usage: pgharden inspect who --user U --db D --from ADDR|local [--ssl] [FILE] [--json] [--dsn URL] [--no-resolve]
 
 Walks the rules in PostgreSQL's order (first match wins), following includes, exactly as the
 server's check_hba does: connection type (local, host, hostssl/hostnossl), source address,
@@ -15,7 +15,8 @@ PGUSER, PGSERVICE, PGCLUSTER…), role memberships for +group and samerole come 
 without one, a user is taken to be a member of no group (said on stderr). samehost and samenet
 are decided from this machine's interface addresses and netmasks when pgharden runs on the
 server's host (connected over its Unix socket, or its data directory's postmaster.pid is here);
-otherwise the answer is "undecided", with the reason.
+otherwise the answer is "undecided", with the reason. A radius line whose RADIUS server name
+does not resolve is passed over, as the server fails it (--no-resolve: names taken to resolve).
 
 --json always prints one document:
   {"match": {"file", "line_number", "auth_method"} | null,
@@ -43,6 +44,7 @@ export const command: Command = {
         json: { type: 'boolean' },
         ...CONNECTION_FLAGS,
         'pg-version': { type: 'string' },
+        'no-resolve': { type: 'boolean' },
       },
       'inspect who',
     );
@@ -68,6 +70,7 @@ export const command: Command = {
         cluster: values.cluster,
         pgVersion: values['pg-version'],
       }),
+      resolve: !values['no-resolve'],
       user: values.user!,
       database: values.db!,
       from: from === 'local' ? { kind: 'local' } : { kind: 'host', address: from, ssl: values.ssl ?? false },

@@ -6,6 +6,7 @@ import { statSync } from 'node:fs';
 import type pg from 'pg';
 import type { ServerContext } from '../conf/context.js';
 import type { HostInterfaces } from '../hba/interfaces.js';
+import { resolveRadiusNames } from '../hba/radius-names.js';
 import { fileSettingsRows, type FileSettingRow } from '../conf/guc-settings.js';
 import { loadConf } from '../conf/load-conf.js';
 import { loadHba, type LoadedHba } from '../conf/load-hba.js';
@@ -190,7 +191,8 @@ export async function introspect(client: pg.Client, opts: { dataDir?: string } =
     limits.push('pg_hba.conf: its location (hba_file) is not visible, so no rule was judged and the matrix is empty');
   } else {
     try {
-      hba.loaded = loadHba(hbaFile, { context, ...asServer });
+      // RADIUS server names are looked up as the server does while parsing (src/hba/radius-names.ts).
+      hba.loaded = (await resolveRadiusNames(loadHba(hbaFile, { context, ...asServer }), context)).loaded;
     } catch (err) {
       hba.error = (err as Error).message;
       limits.push(`pg_hba.conf ${hbaFile}: ${hba.error}; run pgharden on the server's host, as its OS user`);
