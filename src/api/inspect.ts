@@ -169,12 +169,15 @@ export async function inspectConf(
       const dataDir = catalog.get('data_directory')?.setting;
       return {
         file: t.file,
-        rows: fileSettingsRows(loadConf(t.file, { ...(dataDir ? { dataDir } : {}), ...t.reader }), catalog),
+        rows: fileSettingsRows(
+          loadConf(t.file, { ...(dataDir ? { dataDir } : {}), ...t.reader, major: t.context.major }),
+          catalog,
+        ),
         judged: true,
         notes: t.notes,
       };
     }
-    const loaded = loadConf(t.file);
+    const loaded = loadConf(t.file, { major: t.context.major });
     const rows = loaded.entries.map((e, i) => ({
       sourcefile: e.file,
       sourceline: e.line,

@@ -206,7 +206,7 @@ export async function introspect(client: pg.Client, opts: { dataDir?: string } =
     try {
       const dataDir = opts.dataDir ?? settings.data_directory ?? undefined;
       fileSettings = fileSettingsRows(
-        loadConf(settings.config_file, { ...(dataDir ? { dataDir } : {}), ...asServer }),
+        loadConf(settings.config_file, { ...(dataDir ? { dataDir } : {}), ...asServer, major: context.major }),
         await gucCatalogFromServer(client),
       );
     } catch (err) {
