@@ -14,7 +14,7 @@ database (all, sameuser, samerole, replication, names, /regex) and user (all, +g
 PGUSER, PGSERVICE, PGCLUSTER…), role memberships for +group and samerole come from the server;
 without one, a user is taken to be a member of no group (said on stderr). samehost and samenet
 are decided from this machine's interface addresses and netmasks when pgharden runs on the
-server's host (connected over its Unix socket, or its data directory's postmaster.pid is here);
+server's host (connected over its Unix socket or loopback, or its postmaster.pid is here);
 otherwise the answer is "undecided", with the reason. A radius line whose RADIUS server name
 does not resolve is passed over, as the server fails it (--no-resolve: names taken to resolve).
 

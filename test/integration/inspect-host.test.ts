@@ -3,10 +3,11 @@
  * decided from this machine's interfaces when pgharden is on the server's host, and the libpq
  * environment (PGHOST/PGPORT) taken as the connection when FILE is given, as libpq does.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { judgeServerHost, serverHostFacts } from '../../src/cluster/server-host.js';
 import { probe } from '../../src/hba/probe.js';
 import { testedInstalls, useCluster } from '../support/cluster.js';
 import { pgharden } from '../support/cli.js';
@@ -50,11 +51,30 @@ describe.each(testedInstalls())('inspect with the server host and environment, P
       const socket = who(user, from, ['--dsn', `host=${c.socketDir} port=${c.port}`]);
       expect(JSON.parse(socket.stdout), socket.stderr).toEqual(expected);
       expect(socket.code).toBe(0);
-      // Over TCP the data directory's postmaster.pid, readable here, shows the server is on this host.
+      // Over TCP to loopback the server shares this machine's network stack, so its interfaces.
       const tcp = who(user, from, ['--dsn', `host=127.0.0.1 port=${c.port} user=postgres`]);
       expect(JSON.parse(tcp.stdout), tcp.stderr).toEqual(expected);
     },
   );
+
+  it("over TCP from elsewhere, the data directory's postmaster.pid here tells whether this is the server's host", async () => {
+    const c = cluster();
+    const admin = await c.connect();
+    try {
+      const facts = await serverHostFacts(admin);
+      expect(facts.server).toBe('127.0.0.1');
+      // As if the session had come over a network address: only postmaster.pid can tell.
+      const read = (p: string) => readFileSync(p, 'utf8');
+      expect(judgeServerHost({ ...facts, server: '192.0.2.10' }, read)).toMatchObject({
+        known: true,
+        how: `${join(c.dataDir, 'postmaster.pid')} is this server's`,
+      });
+      const restarted = { ...facts, server: '192.0.2.10', started: String(Number(facts.started) - 3600) };
+      expect(judgeServerHost(restarted, read)).toMatchObject({ known: false });
+    } finally {
+      await admin.end();
+    }
+  });
 
   it('without a server, a samehost rule before the match is undecided, with a JSON document and exit 1', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pgharden-host-'));

@@ -2,14 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { judgeServerHost } from '../../../src/cluster/server-host.js';
 
 const pid = (port: string, start: number) => `4242\n/var/lib/pg\n${start}\n${port}\n/run/postgresql\n`;
-const tcp = { socket: false, dir: '/var/lib/pg', port: '5432', started: '1700000000' };
+const tcp = { server: '10.0.0.5', dir: '/var/lib/pg', port: '5432', started: '1700000000' };
 const enoent = () => {
   throw Object.assign(new Error('no'), { code: 'ENOENT' });
 };
 
 describe('judgeServerHost', () => {
   it("knows the host over the socket, or from this server's postmaster.pid", () => {
-    expect(judgeServerHost({ ...tcp, socket: true }, enoent)).toMatchObject({ known: true });
+    expect(judgeServerHost({ ...tcp, server: null }, enoent)).toMatchObject({ known: true });
+    expect(judgeServerHost({ ...tcp, server: '127.0.0.1' }, enoent)).toMatchObject({ known: true });
+    expect(judgeServerHost({ ...tcp, server: '::1' }, enoent)).toMatchObject({ known: true });
     expect(judgeServerHost(tcp, () => pid('5432', 1700000001))).toMatchObject({
       known: true,
       how: "/var/lib/pg/postmaster.pid is this server's",
