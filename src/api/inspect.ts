@@ -13,7 +13,8 @@ import { defaultContext, type ServerContext } from '../conf/context.js';
 import { fileSettingsRows, type FileSettingRow } from '../conf/guc-settings.js';
 import type { HbaFileRuleRow } from '../conf/hba-types.js';
 import { loadConf } from '../conf/load-conf.js';
-import { loadHba, type ReadFile } from '../conf/load-hba.js';
+import { loadHba, type LoadedHba, type ReadFile } from '../conf/load-hba.js';
+import { interfaceFacts, NO_SERVER } from '../hba/interfaces.js';
 import { matchConnection, type ConnectionSource, type MatchFacts, type MatchResult } from '../hba/match.js';
 
 /** What an inspect call reads and how it judges it. */
@@ -25,6 +26,8 @@ export interface InspectOptions {
   /** Offline: the major to judge as (default 18) and whether ssl is on (default on). */
   pgVersion?: number;
   ssl?: boolean;
+  /** Look up RADIUS server names as the server does while parsing (default); false: stay offline. */
+  resolve?: boolean;
 }
 
 interface Target {
@@ -36,10 +39,18 @@ interface Target {
   reader: { readFile?: (path: string) => ReadFile | undefined };
 }
 
-const offline = (o: InspectOptions) =>
-  o.file !== undefined && o.connection?.dsn === undefined && o.connection?.cluster === undefined;
+/** libpq's environment (and Debian's PGCLUSTER) naming a server: as libpq does, it is the default connection. */
+const SERVER_ENV = ['PGHOST', 'PGHOSTADDR', 'PGPORT', 'PGUSER', 'PGDATABASE', 'PGSERVICE', 'PGCLUSTER'];
 
-async function target(o: InspectOptions, setting: 'hba_file' | 'config_file'): Promise<Target> {
+const fromEnvironment = () => SERVER_ENV.filter((k) => process.env[k]);
+
+const offline = (o: InspectOptions) =>
+  o.file !== undefined &&
+  o.connection?.dsn === undefined &&
+  o.connection?.cluster === undefined &&
+  fromEnvironment().length === 0;
+
+async function target(o: InspectOptions, setting: 'hba_file' | 'config_file', command: string): Promise<Target> {
   const override = (c: ServerContext): ServerContext => ({
     ...c,
     ...(o.pgVersion !== undefined ? { major: o.pgVersion } : {}),
@@ -62,6 +73,8 @@ async function target(o: InspectOptions, setting: 'hba_file' | 'config_file'): P
     import('../cluster/context.js'),
     import('../cluster/introspect.js'),
   ]);
+  // A FILE is read here whichever server judges it: an unreadable one needs no connection to refuse.
+  if (file !== undefined) assertReadable(file, command);
   const client = await connect(o.connection ?? {});
   try {
     const detected = await contextFromServer(client);
@@ -72,7 +85,12 @@ async function target(o: InspectOptions, setting: 'hba_file' | 'config_file'): P
     return {
       file: serverFile,
       context: override(detected.context),
-      notes: detected.assumedBuild ? [detected.assumedBuild] : [],
+      notes: [
+        ...(o.connection === undefined && file !== undefined
+          ? [`judged against the server ${fromEnvironment().join('/')} name in the environment`]
+          : []),
+        ...(detected.assumedBuild ? [detected.assumedBuild] : []),
+      ],
       client,
       reader: dataDir ? serverReader(dataDir, [serverFile]) : {},
     };
@@ -98,19 +116,41 @@ function assertReadable(file: string, command: string): void {
   }
 }
 
+/** RADIUS server names resolved as the server does (lines it fails become its empty rows), or why not. */
+async function radiusPass(loaded: LoadedHba, context: ServerContext, o: InspectOptions, notes: string[]) {
+  const { resolveRadiusNames } = await import('../hba/radius-names.js');
+  if (o.resolve !== false) return (await resolveRadiusNames(loaded, context)).loaded;
+  const { looked } = await resolveRadiusNames(loaded, context, async () => undefined);
+  if (looked.length)
+    notes.push(
+      `RADIUS server names not resolved (--no-resolve): ${looked.map((n) => `"${n}"`).join(', ')} taken to resolve; the server looks each up while parsing and fails the line when one does not`,
+    );
+  return loaded;
+}
+
 /** pg_hba.conf as PostgreSQL reads it: the rows of pg_hba_file_rules, and the column of each error. */
-export async function inspectHba(
-  o: InspectOptions = {},
-): Promise<{ file: string; rows: HbaFileRuleRow[]; columns: Map<string, number>; notes: string[] }> {
-  const t = await target(o, 'hba_file');
+export async function inspectHba(o: InspectOptions = {}): Promise<{
+  file: string;
+  rows: HbaFileRuleRow[];
+  columns: Map<string, number>;
+  /** file:line → the message the server only logs for a line it fails (the view shows less). */
+  logged: Map<string, string>;
+  notes: string[];
+}> {
+  const t = await target(o, 'hba_file', 'inspect hba');
   await t.client?.end();
   assertReadable(t.file, 'inspect hba');
-  const loaded = loadHba(t.file, { context: t.context, ...t.reader });
+  const loaded = await radiusPass(loadHba(t.file, { context: t.context, ...t.reader }), t.context, o, t.notes);
   const columns = new Map<string, number>();
+  const logged = new Map<string, string>();
   for (const [file, { lines }] of loaded.files) {
-    for (const l of lines) if (l.kind === 'error' && l.column) columns.set(`${file}:${l.line}`, l.column);
+    for (const l of lines) {
+      if (l.kind !== 'error') continue;
+      if (l.column) columns.set(`${file}:${l.line}`, l.column);
+      if (l.viewError !== undefined && l.viewError !== l.error) logged.set(`${file}:${l.line}`, l.error);
+    }
   }
-  return { file: t.file, rows: loaded.rows, columns, notes: t.notes };
+  return { file: t.file, rows: loaded.rows, columns, logged, notes: t.notes };
 }
 
 /** A row of postgresql.conf as pg_file_settings shows it (`applied` null: values not judged offline). */
@@ -120,7 +160,7 @@ export type ConfRow = Omit<FileSettingRow, 'applied'> & { applied: boolean | nul
 export async function inspectConf(
   o: InspectOptions = {},
 ): Promise<{ file: string; rows: ConfRow[]; judged: boolean; notes: string[] }> {
-  const t = await target(o, 'config_file');
+  const t = await target(o, 'config_file', 'inspect conf');
   try {
     assertReadable(t.file, 'inspect conf');
     if (t.client) {
@@ -129,12 +169,15 @@ export async function inspectConf(
       const dataDir = catalog.get('data_directory')?.setting;
       return {
         file: t.file,
-        rows: fileSettingsRows(loadConf(t.file, { ...(dataDir ? { dataDir } : {}), ...t.reader }), catalog),
+        rows: fileSettingsRows(
+          loadConf(t.file, { ...(dataDir ? { dataDir } : {}), ...t.reader, major: t.context.major }),
+          catalog,
+        ),
         judged: true,
         notes: t.notes,
       };
     }
-    const loaded = loadConf(t.file);
+    const loaded = loadConf(t.file, { major: t.context.major });
     const rows = loaded.entries.map((e, i) => ({
       sourcefile: e.file,
       sourceline: e.line,
@@ -154,13 +197,17 @@ export async function inspectConf(
 export async function inspectWho(
   o: InspectOptions & { user: string; database: string; from: ConnectionSource },
 ): Promise<{ result: MatchResult; notes: string[] }> {
-  const t = await target(o, 'hba_file');
-  let facts: MatchFacts = { memberOf: (u, g) => u === g };
+  const t = await target(o, 'hba_file', 'inspect who');
+  let facts: MatchFacts = { memberOf: (u, g) => u === g, ...interfaceFacts(NO_SERVER) };
   const notes = [...t.notes];
   if (t.client) {
     try {
-      const { memberOf, readRoleMemberships } = await import('../cluster/roles.js');
-      facts = { memberOf: memberOf(await readRoleMemberships(t.client)) };
+      const [{ memberOf, readRoleMemberships }, { serverHostInterfaces }] = await Promise.all([
+        import('../cluster/roles.js'),
+        import('../cluster/server-host.js'),
+      ]);
+      const host = await serverHostInterfaces(t.client);
+      facts = { memberOf: memberOf(await readRoleMemberships(t.client)), ...interfaceFacts(host) };
     } finally {
       await t.client.end();
     }
@@ -170,6 +217,6 @@ export async function inspectWho(
     );
   }
   assertReadable(t.file, 'inspect who');
-  const rules = loadHba(t.file, { context: t.context, ...t.reader }).rules;
+  const rules = (await radiusPass(loadHba(t.file, { context: t.context, ...t.reader }), t.context, o, notes)).rules;
   return { result: matchConnection(rules, { source: o.from, database: o.database, user: o.user }, facts), notes };
 }

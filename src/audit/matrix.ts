@@ -5,6 +5,7 @@
  */
 import type { Snapshot } from '../cluster/introspect.js';
 import { formatIp, parseIp } from '../conf/ip.js';
+import { interfaceFacts } from '../hba/interfaces.js';
 import { matchConnection, type ConnectionSource } from '../hba/match.js';
 import { networkRules, prefixBits, where, type PlacedRule } from './rules.js';
 
@@ -20,7 +21,7 @@ export interface ConnectionMatrix {
   database: string;
   sources: MatrixSource[];
   roles: string[];
-  /** role → source label → method, `no entry`, or `undecided` (a host-name rule before any match). */
+  /** role → source label → method, `no entry`, or `undecided` (a host-name, or samehost/samenet off the server's host, rule before any match). */
   cells: Record<string, Record<string, string>>;
   /** Configured ranges left out of the columns (only the widest are shown). */
   moreRanges?: number;
@@ -105,7 +106,10 @@ export function connectionMatrix(s: Snapshot, database = 'postgres'): Connection
   sources.push({ label: 'anywhere', address: '203.0.113.9' });
 
   const groups = new Map(s.roles.map((r) => [r.name, new Set(r.allGroups)]));
-  const facts = { memberOf: (u: string, g: string) => u === g || (groups.get(u)?.has(g) ?? false) };
+  const facts = {
+    memberOf: (u: string, g: string) => u === g || (groups.get(u)?.has(g) ?? false),
+    ...interfaceFacts(s.serverHost),
+  };
   const candidates = rulesByRole(s.hba.loaded?.rules ?? [], facts.memberOf);
   const roles = s.roles.filter((r) => r.login).map((r) => r.name);
   const cells: ConnectionMatrix['cells'] = {};

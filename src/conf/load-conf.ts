@@ -36,13 +36,37 @@ export interface LoadConfOptions {
   readFile?: (path: string) => ReadFile | undefined;
   /** `include_dir`'s files in order; undefined when the directory cannot be opened; may throw IncludeDirStatError. */
   listDir?: (path: string) => string[] | undefined;
+  /** The server's major: before 15, include paths keep their inner `.` and `..` (see canonical14). */
+  major?: number;
 }
 
 /** Relative to the including file's directory (the data directory at the top), canonical: no `.`, `..`, `//` or trailing `/`. */
-function absolute(path: string, callingFile: string | undefined, dataDir: string | undefined): string {
+function absolute(path: string, callingFile: string | undefined, dataDir: string | undefined, major = 18): string {
   const base = callingFile ? posix.dirname(callingFile) : (dataDir ?? '.');
+  if (major < 15) return canonical14(posix.isAbsolute(path) ? path : `${base}/${path}`);
   const joined = posix.normalize(posix.isAbsolute(path) ? path : posix.join(base, path));
   return joined.length > 1 && joined.endsWith('/') ? joined.slice(0, -1) : joined;
+}
+
+/**
+ * canonicalize_path before 15: repeated slashes and a trailing slash go, and `.`/`..` only at the
+ * end of the path; inner ones stay as written (15 removes them all). Seen on 14 in pg_file_settings.
+ */
+function canonical14(path: string): string {
+  let p = path.replace(/\/{2,}/g, '/');
+  if (p.length > 1 && p.endsWith('/')) p = p.slice(0, -1);
+  const up = (x: string) => x.slice(0, Math.max(x.lastIndexOf('/'), 1));
+  let pending = 0;
+  for (;;) {
+    if (p.endsWith('/.')) p = up(p);
+    else if (p.endsWith('/..')) {
+      p = up(p);
+      pending++;
+    } else if (pending > 0 && p !== '/') {
+      p = up(p);
+      pending--;
+    } else return p;
+  }
 }
 
 /** The server refuses a name of only blanks: it would read the including directory itself. */
@@ -93,7 +117,7 @@ export function loadConf(path: string, opts: LoadConfOptions = {}): LoadedConf {
       );
       return false;
     }
-    const abs = absolute(name, calling, opts.dataDir);
+    const abs = absolute(name, calling, opts.dataDir, opts.major);
     if (calling && abs === calling) {
       errorAt(calling, callingLine, 'configuration file recursion', `configuration file recursion in "${calling}"`);
       return false;
@@ -146,7 +170,7 @@ export function loadConf(path: string, opts: LoadConfOptions = {}): LoadedConf {
             ok = false;
             continue;
           }
-          const dir = absolute(l.path, abs, opts.dataDir);
+          const dir = absolute(l.path, abs, opts.dataDir, opts.major);
           let names: string[] | undefined;
           try {
             names = list(dir);
@@ -167,7 +191,9 @@ export function loadConf(path: string, opts: LoadConfOptions = {}): LoadedConf {
             continue;
           }
           for (const f of names) {
-            if (!parseFile(f, true, abs, l.line, depth)) {
+            // Before 15 the file is named "directory/name" as joined, inner dots kept.
+            const file = (opts.major ?? 18) < 15 ? `${dir}/${posix.basename(f)}` : f;
+            if (!parseFile(file, true, abs, l.line, depth)) {
               ok = false;
               break;
             }

@@ -31,6 +31,8 @@ export interface MatchFacts {
   memberOf(user: string, group: string): boolean;
   /** The server host's interface addresses and netmasks, for samehost/samenet. */
   interfaces?: { address: string; netmask: string }[];
+  /** Why `interfaces` is not given (pgharden is not on the server's host, or cannot tell): said when a rule needs them. */
+  interfacesUnknown?: string;
   /**
    * DNS as the server's libc answers it, for host-name rules: `reverse` is getnameinfo with a name
    * required (undefined when there is none), `forward` the addresses getaddrinfo gives for a name.
@@ -119,7 +121,10 @@ function addressMatches(rule: HbaRule, client: IpAddress, facts: MatchFacts): Ad
     }
     case 'samehost':
     case 'samenet': {
-      if (!facts.interfaces) return { undecided: `"${a.kind}" needs the server's interface addresses` };
+      if (!facts.interfaces)
+        return {
+          undecided: `"${a.kind}" needs the server's interface addresses: ${facts.interfacesUnknown ?? 'not known here'}`,
+        };
       return facts.interfaces.some((i) => {
         const addr = parseIp(i.address);
         const mask =
@@ -171,7 +176,11 @@ export function matchConnection(rules: readonly PlacedRule[], c: Connection, fac
       if (rule.type === 'hostgssenc' && !c.source.gss) continue;
       if (rule.type === 'hostnogssenc' && c.source.gss) continue;
       const ok = addressMatches(rule, client!, facts);
-      if (typeof ok === 'object') return { kind: 'undecided', file, line, reason: ok.undecided };
+      if (typeof ok === 'object') {
+        // A rule whose database or user does not fit is passed over whatever its address says.
+        if (!databaseMatches(rule.databases, c, facts) || !userMatches(rule.users, c, facts)) continue;
+        return { kind: 'undecided', file, line, reason: ok.undecided };
+      }
       if (!ok) continue;
     }
     if (!databaseMatches(rule.databases, c, facts)) continue;

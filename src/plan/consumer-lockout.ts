@@ -6,6 +6,7 @@
  * Pure: the plan input and the final lines in, one problem per cut-off path out.
  */
 import type { HbaLine } from '../conf/hba-types.js';
+import { interfaceFacts } from '../hba/interfaces.js';
 import { matchConnection } from '../hba/match.js';
 import type { PlanInput } from './input.js';
 
@@ -17,7 +18,11 @@ const rangeOf = (address: string) => (address.includes(':') ? `${address}/128` :
 export function consumerLockouts(input: PlanInput, finalLines: readonly HbaLine[]): string[] {
   const file = input.hba.file;
   const rules = finalLines.flatMap((l) => (l.kind === 'record' ? [{ rule: l.rule, file, line: l.line }] : []));
-  const facts = { memberOf: (u: string, g: string) => u === g, serverMajor: input.snapshot.major };
+  const facts = {
+    memberOf: (u: string, g: string) => u === g,
+    serverMajor: input.snapshot.major,
+    ...interfaceFacts(input.snapshot.serverHost),
+  };
   const out: string[] = [];
   for (const c of input.consumers) {
     const spec = input.spec.consumers.find((x) => x.name === c.name)!;

@@ -17,8 +17,15 @@ export function inputProblems(input: PlanInput): string[] {
     );
   }
   for (const row of loaded?.rows ?? []) {
-    if (row.error)
-      out.push(`${row.file}:${row.line_number}: ${row.error}; fix the line first (pgharden inspect hba ${row.file})`);
+    // A row of nulls without an error: the server fails the line and says why only in its log
+    // (e.g. a RADIUS server name that does not resolve); a reload would keep the old rules.
+    const logged = () => {
+      const l = loaded!.files.get(row.file)?.lines.find((x) => x.line === row.line_number);
+      return l?.kind === 'error' ? l.error : 'the server fails this line';
+    };
+    const error = row.error ?? (row.type === null ? `${logged()} (only in the server log)` : null);
+    if (error)
+      out.push(`${row.file}:${row.line_number}: ${error}; fix the line first (pgharden inspect hba ${row.file})`);
   }
   const roleNames = new Set(s.roles.map((r) => r.name));
   out.push(...unwritableNames(input));

@@ -143,7 +143,7 @@ describe.each(testedInstalls())('postgresql.conf on PostgreSQL $major', (install
     const theirs = await c.query(
       'SELECT sourcefile, sourceline, seqno, name, setting, applied, error FROM pg_file_settings ORDER BY seqno',
     );
-    const ours = fileSettingsRows(loadConf(c.confFile, { dataDir: c.dataDir }), catalog, { locales });
+    const ours = fileSettingsRows(loadConf(c.confFile, { dataDir: c.dataDir, major: c.major }), catalog, { locales });
     expect(ours).toEqual(theirs);
   }
 
@@ -210,6 +210,6 @@ describe.each(testedInstalls())('postgresql.conf under command-line settings on 
     const theirs = await c.query(
       'SELECT sourcefile, sourceline, seqno, name, setting, applied, error FROM pg_file_settings ORDER BY seqno',
     );
-    expect(fileSettingsRows(loadConf(c.confFile, { dataDir: c.dataDir }), catalog)).toEqual(theirs);
+    expect(fileSettingsRows(loadConf(c.confFile, { dataDir: c.dataDir, major: c.major }), catalog)).toEqual(theirs);
   });
 });

@@ -6,12 +6,14 @@
 import { createHash } from 'node:crypto';
 import { promises as dns } from 'node:dns';
 import { readFileSync } from 'node:fs';
-import { networkInterfaces, userInfo } from 'node:os';
+import { userInfo } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contextFromServer } from '../../src/cluster/context.js';
+import { serverHostInterfaces } from '../../src/cluster/server-host.js';
 import { memberOf, readRoleMemberships } from '../../src/cluster/roles.js';
 import type { ServerContext } from '../../src/conf/context.js';
 import { parseHba } from '../../src/conf/hba.js';
+import { interfaceFacts } from '../../src/hba/interfaces.js';
 import { expectedChallenge, type StoredPassword } from '../../src/hba/challenge.js';
 import { matchConnection, type Connection, type MatchFacts } from '../../src/hba/match.js';
 import { probe, type ProbeResult, type ProbeTarget } from '../../src/hba/probe.js';
@@ -176,10 +178,9 @@ describe.each(testedInstalls())('matcher vs PostgreSQL $major', (install) => {
     for (const db of ['alice', 'grp_app', 'shop']) await c.query(`CREATE DATABASE ${db}`);
     const admin = await c.connect();
     context = (await contextFromServer(admin)).context;
-    // The scratch server runs on this machine: its interfaces are ours.
-    const interfaces = Object.values(networkInterfaces())
-      .flatMap((l) => l ?? [])
-      .map((i) => ({ address: i.address.split('%')[0]!, netmask: i.netmask }));
+    // pgharden's own decision: the server runs on this machine (its postmaster.pid is here), so its interfaces are ours.
+    const host = await serverHostInterfaces(admin);
+    expect(host).toMatchObject({ known: true });
     // An unknown role is a member of nothing, not even of itself (src/cluster/roles.ts' memberOf
     // answers true for user === group whatever the role): only existing roles are asked.
     const existing = new Set(
@@ -189,7 +190,7 @@ describe.each(testedInstalls())('matcher vs PostgreSQL $major', (install) => {
     facts = {
       serverMajor: context.major,
       memberOf: (user, group) => existing.has(user) && member(user, group),
-      interfaces,
+      ...interfaceFacts(host),
       resolver: await loopbackResolver(),
     };
     await admin.end();
@@ -207,6 +208,8 @@ describe.each(testedInstalls())('matcher vs PostgreSQL $major', (install) => {
     const kinds = new Set<string>();
     let compared = 0;
     let expected = 0;
+    /** samehost/samenet rules that decided a probe, with the source: the interfaces were used. */
+    const byInterfaces = new Set<string>();
     for (let n = 0; n < RULE_SETS; n++) {
       const text =
         n === 0
@@ -251,10 +254,19 @@ describe.each(testedInstalls())('matcher vs PostgreSQL $major', (install) => {
         // ident (TCP) fails in the server itself here: no ident server answers on the client's host.
         expect(predicted, what).toBe(answerOf(answer));
         kinds.add(predicted);
+        const kind = m.kind === 'match' ? m.rule.address?.kind : undefined;
+        if (kind === 'samehost' || kind === 'samenet')
+          byInterfaces.add(`${kind} ${conn.source.kind === 'host' ? conn.source.address : 'local'}`);
         compared++;
       });
     }
     expect(compared).toBe(expected);
+    // samehost and samenet each decided some probe: the interfaces pgharden found were compared too.
+    for (const kind of ['samehost', 'samenet'])
+      expect(
+        [...byInterfaces].some((x) => x.startsWith(kind)),
+        `seed ${SEED}: ${[...byInterfaces]}`,
+      ).toBe(true);
     // Every kind of answer was compared, so the comparison is not vacuous.
     for (const kind of ['ok', 'sasl', 'md5', 'password', 'reject', 'none', 'fails'])
       expect(kinds, `seed ${SEED}`).toContain(kind);

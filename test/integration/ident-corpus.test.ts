@@ -23,7 +23,12 @@ const CASES: Record<string, string> = {
   'no final newline': 'm12 a b\nm12 c d',
 };
 
-describe.each(testedInstalls())('pg_ident.conf on PostgreSQL $major', (install) => {
+// pg_ident_file_mappings, the oracle, exists from 15: on 14 there is nothing to compare with.
+const withOracle = testedInstalls().filter((i) => i.major >= 15);
+if (withOracle.length === 0)
+  it.skip('pg_ident.conf: no oracle before PostgreSQL 15 (pg_ident_file_mappings)', () => {});
+
+describe.each(withOracle)('pg_ident.conf on PostgreSQL $major', (install) => {
   const cluster = useCluster(install);
   let original: string;
   beforeAll(() => {

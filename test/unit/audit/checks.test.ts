@@ -119,4 +119,15 @@ describe('connection matrix', () => {
       anywhere: 'reject',
     });
   });
+
+  it("decides samehost/samenet from the server host's interfaces, and only when pgharden is on that host", () => {
+    const s = snapshot('host all all samehost trust\nhost all all samenet md5\nhost all all all reject\n', [
+      role('app'),
+    ]);
+    const lo = { address: '127.0.0.1', netmask: '255.0.0.0' };
+    const on = connectionMatrix({ ...s, serverHost: { known: true, interfaces: [lo], how: 'socket' } });
+    expect(on.cells.app).toMatchObject({ loopback: 'trust', anywhere: 'reject' });
+    const off = connectionMatrix({ ...s, serverHost: { known: false, reason: 'over TCP from elsewhere' } });
+    expect(off.cells.app).toMatchObject({ loopback: 'undecided', anywhere: 'undecided' });
+  });
 });

@@ -175,4 +175,17 @@ describe('loadConf', () => {
   it('throws when the main file is missing', () => {
     expect(() => loadConf('/nonexistent/postgresql.conf')).toThrow(/could not open file/);
   });
+
+  it.each([
+    [14, ['/s/./d/a.conf', '/s/../s/x.conf']],
+    [15, ['/s/d/a.conf', '/s/x.conf']],
+  ])('names included files as PostgreSQL %s does (inner dots kept before 15)', (major, files) => {
+    const dir = tree({
+      'main.conf': "include_dir 's//./d/'\ninclude 's/../s/x.conf'\n",
+      's/d/a.conf': 'x.a = 1\n',
+      's/x.conf': 'x.b = 2\n',
+    });
+    const loaded = loadConf(join(dir, 'main.conf'), { major });
+    expect(loaded.entries.map((e) => e.file.slice(dir.length))).toEqual(files);
+  });
 });

@@ -204,6 +204,21 @@ describe('matchConnection', () => {
     );
   });
 
+  it('passes over an undecidable address when the database or user does not fit; says why it is undecided', () => {
+    const rules = rulesOf('host all alice samehost reject\nhost shop all samenet trust\nhost all all all md5');
+    const away = { memberOf: facts.memberOf, interfacesUnknown: 'not on the host' };
+    expect(matchConnection(rules, host('bob', 'postgres', '127.0.0.5'), away)).toMatchObject({
+      kind: 'match',
+      line: 3,
+    });
+    expect(matchConnection(rules, host('alice', 'd', '127.0.0.5'), away)).toEqual({
+      kind: 'undecided',
+      file: expect.any(String),
+      line: 1,
+      reason: '"samehost" needs the server\'s interface addresses: not on the host',
+    });
+  });
+
   it('a physical walsender matches only the replication keyword', () => {
     const rules = rulesOf('host all all all trust\nhost replication all all md5');
     expect(matchConnection(rules, { ...host('x', 'd', '1.1.1.1'), replication: 'physical' }, facts)).toMatchObject({

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { PlanError } from '../../../src/plan/input.js';
+import { resolveRadiusNames } from '../../../src/hba/radius-names.js';
 import { buildPlan } from '../../../src/plan/planner.js';
+import { STORY_HBA } from '../../../src/scratch/story.js';
 import { markComment } from '../../../src/plan/stage-roles.js';
 import { role, storyInput, storySnapshot, storySpec } from './fixtures.js';
 
@@ -95,5 +97,23 @@ describe('plan-time input checks', () => {
       .steps.map((s) => s.id)
       .filter((id) => id.startsWith('roles/grant'));
     expect(ids).toEqual(['roles/grant-a%2Db-c', 'roles/grant-a-b%2Dc']);
+  });
+});
+
+describe('plan-time input checks: lines the server fails only in its log', () => {
+  it('refuses a pg_hba.conf whose RADIUS server name does not resolve, naming the line and the logged message', async () => {
+    const snapshot = storySnapshot(
+      `${STORY_HBA}host all all 10.9.0.0/16 radius radiusservers=nosuch.invalid radiussecrets=s\n`,
+    );
+    const line = STORY_HBA.split('\n').length;
+    const pass = await resolveRadiusNames(
+      snapshot.hba.loaded!,
+      snapshot.context,
+      async () => 'Name or service not known',
+    );
+    const input = await storyInput({ snapshot: { ...snapshot, hba: { ...snapshot.hba, loaded: pass.loaded } } });
+    expect(problemsOf(() => buildPlan(input))).toContain(
+      `/pg/data/pg_hba.conf:${line}: could not translate RADIUS server name "nosuch.invalid" to address: Name or service not known (only in the server log); fix the line first (pgharden inspect hba /pg/data/pg_hba.conf)`,
+    );
   });
 });
