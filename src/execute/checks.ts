@@ -3,6 +3,7 @@
  * answered, so the report shows evidence rather than a verdict. A probe that cannot leave from
  * its source address on this host is `skipped` (and said so), never counted as passed.
  */
+import { FAILED_ROWS_SQL } from '../conf/hba-failures.js';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { clientFrom } from '../cluster/from-address.js';
@@ -121,9 +122,7 @@ async function answer(ch: Check, x: CheckContext, sessions?: Map<string, pg.Clie
       return login(siteConfig(site, { host: x.host, port: x.port }) as pg.ClientConfig, undefined);
     }
     case 'hba-valid': {
-      const bad = await x.admin.query<{ line_number: number; error: string }>(
-        'SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL ORDER BY line_number',
-      );
+      const bad = await x.admin.query<{ line_number: number; error: string }>(FAILED_ROWS_SQL);
       return bad.length ? bad.map((b) => `line ${b.line_number}: ${b.error}`).join('; ') : 'ok';
     }
     case 'setting': {

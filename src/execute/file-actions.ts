@@ -2,6 +2,7 @@
  * The file actions of a plan: a candidate pg_hba.conf written and checked by the server before
  * anything reloads it, the preflight copy of every file, and a file put back from that copy.
  */
+import { FAILED_ROWS_SQL } from '../conf/hba-failures.js';
 import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,9 +24,7 @@ export async function writeHba(
   const previous = readFileSync(path);
   const st = statSync(path);
   writeFileAtomic(path, content, { mode, uid, gid });
-  const bad = await x.admin.query<{ line_number: number; error: string }>(
-    'SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL ORDER BY 1',
-  );
+  const bad = await x.admin.query<{ line_number: number; error: string }>(FAILED_ROWS_SQL);
   if (bad.length) {
     writeFileAtomic(path, previous, { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid });
     throw new StepError(

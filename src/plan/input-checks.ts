@@ -3,6 +3,7 @@
  * cannot hold, an admin role that is no superuser, roles, databases, schemas and tables the spec
  * names that are not as it says, includes pgharden does not edit, error lines in pg_hba.conf.
  */
+import { rowFailure } from '../conf/hba-failures.js';
 import type { PlanInput } from './input.js';
 import { qualified } from './stage-roles.js';
 
@@ -17,13 +18,7 @@ export function inputProblems(input: PlanInput): string[] {
     );
   }
   for (const row of loaded?.rows ?? []) {
-    // A row of nulls without an error: the server fails the line and says why only in its log
-    // (e.g. a RADIUS server name that does not resolve); a reload would keep the old rules.
-    const logged = () => {
-      const l = loaded!.files.get(row.file)?.lines.find((x) => x.line === row.line_number);
-      return l?.kind === 'error' ? l.error : 'the server fails this line';
-    };
-    const error = row.error ?? (row.type === null ? `${logged()} (only in the server log)` : null);
+    const error = rowFailure(loaded!, row);
     if (error)
       out.push(`${row.file}:${row.line_number}: ${error}; fix the line first (pgharden inspect hba ${row.file})`);
   }

@@ -1,3 +1,4 @@
+import { rowFailure } from '../../conf/hba-failures.js';
 import type { AuditCheck } from '../types.js';
 
 /** The pg_hba.conf on disk has lines the server rejects: a restart would fail. */
@@ -5,7 +6,11 @@ export const check: AuditCheck = {
   id: 'hba-file-errors',
   title: 'pg_hba.conf on disk has errors',
   run(s) {
-    const errors = s.hba.loaded?.rows.filter((r) => r.error !== null) ?? [];
+    const loaded = s.hba.loaded;
+    const errors = (loaded?.rows ?? []).flatMap((r) => {
+      const error = rowFailure(loaded!, r);
+      return error === null ? [] : [{ ...r, error }];
+    });
     return errors.length === 0
       ? []
       : [

@@ -131,3 +131,19 @@ describe('connection matrix', () => {
     expect(off.cells.app).toMatchObject({ loopback: 'undecided', anywhere: 'undecided' });
   });
 });
+
+describe('pg_hba.conf lines the server fails', () => {
+  it('reports a line that fails only in the server log (a RADIUS name that does not resolve) with the logged message', async () => {
+    const { resolveRadiusNames } = await import('../../../src/hba/radius-names.js');
+    const s = snapshot(
+      'local all all peer\nhost all all 10.9.0.0/16 radius radiusservers=nosuch.invalid radiussecrets=s\n',
+      [role('app')],
+    );
+    const pass = await resolveRadiusNames(s.hba.loaded!, s.context, async () => 'Name or service not known');
+    const found = runAudit({ ...s, hba: { ...s.hba, loaded: pass.loaded } }).find((f) => f.id === 'hba-file-errors');
+    expect(found?.evidence).toEqual([
+      '/pg/pg_hba.conf:2: could not translate RADIUS server name "nosuch.invalid" to address: Name or service not known (only in the server log)',
+    ]);
+    expect(ids(s)).not.toContain('hba-file-errors');
+  });
+});
