@@ -1,0 +1,203 @@
+/**
+ * `pgharden pitr drill`: proves that the pgBackRest repository can bring this cluster back to a
+ * point in time, by doing it. The newest backup before the target is restored into a scratch
+ * directory (drill-scratch.ts), replayed from the archived WAL until the target and promoted, and
+ * every table of every database is counted there and compared with the live server
+ * (drill-compare.ts): exactly at a restore point the drill marks itself (`--latest`,
+ * drill-mark.ts), or side by side for a chosen time (`--to`). The RTO (restore + replay until
+ * promotion, wall time) and the RPO (age of the last archived WAL when the drill began) go to the
+ * result, the metrics file and the drill ledger, which is also the history the runbook reads.
+ */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TableCount } from '../backup/dump.js';
+import { fileLedger, type RunbookRecord } from '../backup/drill-ledger.js';
+import { writePitrMetrics } from '../backup/metrics.js';
+import { configFor, peerIdentity, resolveTarget, type ConnectOptions } from '../cluster/connect.js';
+import { findInstall } from '../cluster/install.js';
+import { databaseSessions } from '../cluster/sessions.js';
+import { InputError } from '../core/errors.js';
+import { freePort } from '../scratch/cluster.js';
+import { compareDrill, type DatabaseCounts, type DatabaseRows } from './drill-compare.js';
+import { liveFacts, waitArchived } from './drill-live.js';
+import { countTables, markPoint } from './drill-mark.js';
+import { drillLedgerPath, newestBefore, parseBackupSets, pgbackrest } from './drill-pgbackrest.js';
+import { restoreAndCount } from './drill-restore.js';
+import { removeScratch } from './drill-scratch.js';
+
+export interface PitrDrillOptions {
+  connection: ConnectOptions;
+  /** A time as PostgreSQL's timestamptz reads it; absent: `--latest`. */
+  to?: string;
+  /** The Prometheus textfile to update (pgharden_pitr_*). */
+  metrics?: string;
+  /** Where the scratch directory is made (default: the system's temp directory). */
+  scratchParent?: string;
+  /** How long the restore and replay may take (default 6 hours). */
+  timeoutMs?: number;
+  log: (line: string) => void;
+}
+
+export interface PitrDrillResult {
+  ok: boolean;
+  mode: 'latest' | 'time';
+  /** The restore point's name, or the target time (UTC). */
+  target: string;
+  backup: { label: string; stop: string } | null;
+  rtoSeconds: number | null;
+  rpoSeconds: number | null;
+  /** `--latest`: how long writers were held off while the restore point was marked. */
+  lockMs: number | null;
+  databases: DatabaseRows[];
+  problems: string[];
+  notes: string[];
+  /** The runbook regenerated after the drill, if one was recorded. */
+  runbook: string | null;
+}
+
+const DATABASES_SQL = 'SELECT datname AS d FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1';
+
+export async function pitrDrill(o: PitrDrillOptions): Promise<PitrDrillResult> {
+  const target = resolveTarget(o.connection);
+  const config = configFor(target, peerIdentity(target));
+  const session = (db: string) => ({ ...config, database: db, application_name: 'pgharden pitr drill' });
+  const live = databaseSessions(session);
+  const counters = databaseSessions(session);
+  try {
+    await live.query("SET TimeZone = 'UTC'");
+    const facts = await liveFacts(live);
+    const install = findInstall(facts.major);
+    if (!install)
+      throw new InputError(
+        `No PostgreSQL ${facts.major} server binaries (pg_ctl) on this machine to run the scratch copy with`,
+        `install the postgresql-${facts.major} package`,
+      );
+    const pgCtl = join(install.bindir, 'pg_ctl');
+    const result: PitrDrillResult = {
+      ok: false,
+      mode: o.to === undefined ? 'latest' : 'time',
+      target: '',
+      backup: null,
+      rtoSeconds: null,
+      rpoSeconds: facts.lastArchivedTime ? (facts.now.getTime() - facts.lastArchivedTime.getTime()) / 1000 : null,
+      lockMs: null,
+      databases: [],
+      problems: [],
+      notes: [],
+      runbook: null,
+    };
+    let at: Date;
+    if (o.to !== undefined) {
+      const [t] = await live
+        .query<{ t: string; d: Date; future: boolean }>(
+          `SELECT to_char($1::timestamptz, 'YYYY-MM-DD HH24:MI:SS.US') || '+00' AS t, $1::timestamptz AS d, $1::timestamptz > now() AS future`,
+          [o.to],
+        )
+        .catch(() => {
+          throw new InputError(
+            `--to "${o.to}" is not a time PostgreSQL can read`,
+            'give it as 2026-11-30 10:15:00+00 (ISO 8601 works too)',
+          );
+        });
+      if (t!.future) throw new InputError(`--to "${o.to}" is in the future`, 'give a time before now');
+      result.target = t!.t;
+      at = t!.d;
+    } else at = facts.now;
+    const ledger = fileLedger(drillLedgerPath(facts.archive), 'pitr');
+    try {
+      for (const dir of ledger.pending()) {
+        removeScratch(dir, pgCtl, facts.user);
+        ledger.dropped(dir);
+        o.log(`Removed ${dir}, left by a drill that was killed`);
+      }
+      const sets = parseBackupSets(await pgbackrest(facts.archive, facts.user, ['info', '--output=json']));
+      const set = newestBefore(sets, at);
+      const databases = (await live.query<{ d: string }>(DATABASES_SQL)).map((r) => r.d);
+      let liveCounts: { database: string; counts: TableCount[] }[];
+      if (!set) {
+        result.problems.push(
+          sets.length
+            ? `no backup in the repository finished before ${result.target || at.toISOString()} (the oldest finished at ${sets[0]!.stop.toISOString()})`
+            : `the repository holds no backup of stanza ${facts.archive.stanza}: run pgharden pitr backup first`,
+        );
+        return result;
+      }
+      result.backup = { label: set.label, stop: set.stop.toISOString() };
+      if (o.to === undefined) {
+        const point = await markPoint(live, counters, databases);
+        result.target = point.name;
+        result.lockMs = point.lockMs;
+        liveCounts = point.counts;
+        o.log(`Marked restore point ${point.name} at ${point.lsn} (writes held off ${point.lockMs} ms)`);
+        await waitArchived(live, point.walFile, 120_000);
+      } else {
+        liveCounts = [];
+        for (const db of databases) liveCounts.push({ database: db, counts: await countTables(live, db) });
+        // A commit after the target, so that recovery sees the target passed even on an idle server.
+        const [w] = await live.query<{ f: string }>(
+          'SELECT pg_walfile_name(pg_current_wal_lsn()) AS f FROM (SELECT txid_current()) x',
+        );
+        await waitArchived(live, w!.f, 120_000);
+      }
+      o.log(`Restoring backup ${set.label} (finished ${set.stop.toISOString()}) and replaying to ${result.target}`);
+      const restored = await restoreAndCount({
+        facts,
+        pgCtl,
+        set,
+        ledger,
+        parent: o.scratchParent ?? tmpdir(),
+        port: await freePort(),
+        type: o.to === undefined ? 'name' : 'time',
+        target: result.target,
+        databases,
+        timeoutMs: o.timeoutMs ?? 6 * 3600_000,
+      });
+      result.rtoSeconds = restored.rtoSeconds;
+      if (restored.problem) result.problems.push(restored.problem);
+      else {
+        const counts: DatabaseCounts[] = liveCounts.map((l) => ({
+          database: l.database,
+          live: l.counts,
+          restored: restored.counts.get(l.database) ?? null,
+        }));
+        const c = compareDrill(counts, o.to === undefined);
+        result.databases = c.databases;
+        result.problems.push(...c.problems);
+        result.notes.push(...c.notes);
+      }
+      return result;
+    } finally {
+      result.ok = result.problems.length === 0 && result.rtoSeconds !== null;
+      ledger.note({
+        kind: 'pitr-result',
+        at: new Date().toISOString(),
+        ok: result.ok,
+        rtoSeconds: result.rtoSeconds,
+        rpoSeconds: result.rpoSeconds,
+        target: result.target,
+      });
+      if (o.metrics)
+        writePitrMetrics(o.metrics, {
+          ok: result.ok,
+          at: new Date(),
+          rtoSeconds: result.rtoSeconds,
+          rpoSeconds: result.rpoSeconds,
+        });
+      const book = ledger.records().findLast((r): r is RunbookRecord => r.kind === 'runbook');
+      ledger.close();
+      if (book) {
+        const { writeRunbook } = await import('./runbook.js');
+        await writeRunbook({
+          connection: o.connection,
+          out: book.out,
+          ...(book.backups ? { backups: book.backups } : {}),
+          ...(book.plans ? { plans: book.plans } : {}),
+        });
+        result.runbook = book.out;
+      }
+    }
+  } finally {
+    await live.end();
+    await counters.end();
+  }
+}
