@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import type { SqlSessions } from '../backup/dump.js';
 import { osUserName } from '../cluster/connect.js';
-import { RefusedError } from '../core/errors.js';
+import { InputError, RefusedError } from '../core/errors.js';
 import { parseArchiveCommand, type ArchiveTarget } from './archive-command.js';
 import type { ServerUser } from './drill-pgbackrest.js';
 
@@ -124,4 +124,21 @@ export function nextSegment(wal: string, segBytes: number): string {
   }
   const hex = (n: number) => n.toString(16).toUpperCase().padStart(8, '0');
   return `${tli}${hex(log)}${hex(seg)}`;
+}
+
+/** The target time as the server reads it (UTC, microseconds), refusing what it cannot read or what is to come. */
+export async function targetTime(live: SqlSessions, to: string): Promise<{ text: string; at: Date }> {
+  const [t] = await live
+    .query<{ t: string; d: Date; future: boolean }>(
+      `SELECT to_char($1::timestamptz, 'YYYY-MM-DD HH24:MI:SS.US') || '+00' AS t, $1::timestamptz AS d, $1::timestamptz > now() AS future`,
+      [to],
+    )
+    .catch(() => {
+      throw new InputError(
+        `--to "${to}" is not a time PostgreSQL can read`,
+        'give it as 2026-11-30 10:15:00+00 (ISO 8601 works too)',
+      );
+    });
+  if (t!.future) throw new InputError(`--to "${to}" is in the future`, 'give a time before now');
+  return { text: t!.t, at: t!.d };
 }

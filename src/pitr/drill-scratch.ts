@@ -10,6 +10,7 @@ import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import pg from 'pg';
 import type { DrillLedger } from '../backup/drill-ledger.js';
+import { interruption } from '../process/groups.js';
 import { run } from '../process/run.js';
 import { runSync } from '../process/run-sync.js';
 import type { ServerUser } from './drill-pgbackrest.js';
@@ -57,27 +58,36 @@ export function makeScratch(
   port: number,
   ledger: DrillLedger,
 ): ScratchServer {
-  const dir = mkdtempSync(join(parent, SCRATCH_PREFIX));
-  ledger.creating(dir);
-  chownSync(dir, user.uid, user.gid);
-  const dataDir = join(dir, 'data');
-  const logFile = join(dir, 'server.log');
+  let dir = '';
   let removed = false;
   const remove = () => {
     if (removed) return;
     removed = true;
     for (const s of SIGNALS) process.off(s, onSignal);
     process.off('exit', remove);
+    if (!dir) return;
     removeScratch(dir, pgCtl, user);
     ledger.dropped(dir);
   };
   const onSignal = (signal: NodeJS.Signals) => {
-    remove();
-    // Die of the signal as without this handler, unless another handler (the running command's) still decides.
-    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    // A running pgbackrest or pg_ctl is ended first by process/groups.ts (its handler runs after
+    // this one, in the same tick), so nothing writes into the directory while it is removed.
+    setImmediate(async () => {
+      await interruption();
+      remove();
+      // Die of the signal as without these handlers, unless a front end listens for it and decides.
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
   };
+  // Listening before the directory exists: a signal with no listener ends Node at once, even
+  // between two statements, and would leave the directory behind.
   for (const s of SIGNALS) process.on(s, onSignal);
   process.on('exit', remove);
+  dir = mkdtempSync(join(parent, SCRATCH_PREFIX));
+  ledger.creating(dir);
+  chownSync(dir, user.uid, user.gid);
+  const dataDir = join(dir, 'data');
+  const logFile = join(dir, 'server.log');
   const own = (file: string, text: string) => {
     writeFileSync(file, text, { mode: 0o600 });
     chownSync(file, user.uid, user.gid);

@@ -10,16 +10,16 @@
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TableCount } from '../backup/dump.js';
-import { fileLedger, type RunbookRecord } from '../backup/drill-ledger.js';
-import { writePitrMetrics } from '../backup/metrics.js';
+import type { SqlSessions, TableCount } from '../backup/dump.js';
+import { fileLedger, type DrillLedger } from '../backup/drill-ledger.js';
 import { configFor, peerIdentity, resolveTarget, type ConnectOptions } from '../cluster/connect.js';
 import { findInstall } from '../cluster/install.js';
 import { databaseSessions } from '../cluster/sessions.js';
-import { InputError } from '../core/errors.js';
+import { InputError, PghardenError, ServerError } from '../core/errors.js';
 import { freePort } from '../scratch/cluster.js';
 import { compareDrill, type DatabaseCounts, type DatabaseRows } from './drill-compare.js';
-import { liveFacts, waitArchived } from './drill-live.js';
+import { liveFacts, targetTime, waitArchived, type LiveFacts } from './drill-live.js';
+import { recordDrill } from './drill-record.js';
 import { countTables, markPoint } from './drill-mark.js';
 import { drillLedgerPath, newestBefore, parseBackupSets, pgbackrest } from './drill-pgbackrest.js';
 import { restoreAndCount } from './drill-restore.js';
@@ -55,7 +55,86 @@ export interface PitrDrillResult {
   runbook: string | null;
 }
 
+/** How long the drill waits for its target's WAL segment to reach the repository. */
+const ARCHIVE_WAIT_MS = 120_000;
+
 const DATABASES_SQL = 'SELECT datname AS d FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1';
+
+interface Steps {
+  o: PitrDrillOptions;
+  live: SqlSessions;
+  counters: SqlSessions;
+  facts: LiveFacts;
+  pgCtl: string;
+  ledger: DrillLedger;
+  at: Date;
+  result: PitrDrillResult;
+}
+
+/** Backup set, target, live counts, restore, comparison: each outcome lands in `result`. */
+async function drillSteps({ o, live, counters, facts, pgCtl, ledger, at, result }: Steps): Promise<void> {
+  for (const dir of ledger.pending()) {
+    removeScratch(dir, pgCtl, facts.user);
+    ledger.dropped(dir);
+    o.log(`Removed ${dir}, left by a drill that was killed`);
+  }
+  const sets = parseBackupSets(await pgbackrest(facts.archive, facts.user, ['info', '--output=json']));
+  const set = newestBefore(sets, at);
+  if (!set) {
+    result.problems.push(
+      sets.length
+        ? `no backup in the repository finished before ${result.target || at.toISOString()} (the oldest finished at ${sets[0]!.stop.toISOString()})`
+        : `the repository holds no backup of stanza ${facts.archive.stanza}: run pgharden pitr backup first`,
+    );
+    return;
+  }
+  result.backup = { label: set.label, stop: set.stop.toISOString() };
+  const databases = (await live.query<{ d: string }>(DATABASES_SQL)).map((r) => r.d);
+  let liveCounts: { database: string; counts: TableCount[] }[];
+  if (o.to === undefined) {
+    const point = await markPoint(live, counters, databases);
+    result.target = point.name;
+    result.lockMs = point.lockMs;
+    liveCounts = point.counts;
+    o.log(`Marked restore point ${point.name} at ${point.lsn} (writes held off ${point.lockMs} ms)`);
+    await waitArchived(live, point.walFile, ARCHIVE_WAIT_MS);
+  } else {
+    liveCounts = [];
+    for (const db of databases) liveCounts.push({ database: db, counts: await countTables(live, db) });
+    // A commit after the target, so that recovery sees the target passed even on an idle server.
+    const [w] = await live.query<{ f: string }>(
+      'SELECT pg_walfile_name(pg_current_wal_lsn()) AS f FROM (SELECT txid_current()) x',
+    );
+    await waitArchived(live, w!.f, ARCHIVE_WAIT_MS);
+  }
+  o.log(`Restoring backup ${set.label} (finished ${set.stop.toISOString()}) and replaying to ${result.target}`);
+  const restored = await restoreAndCount({
+    facts,
+    pgCtl,
+    set,
+    ledger,
+    parent: o.scratchParent ?? tmpdir(),
+    port: await freePort(),
+    type: o.to === undefined ? 'name' : 'time',
+    target: result.target,
+    databases,
+    timeoutMs: o.timeoutMs ?? 6 * 3600_000,
+  });
+  result.rtoSeconds = restored.rtoSeconds;
+  if (restored.problem) {
+    result.problems.push(restored.problem);
+    return;
+  }
+  const counts: DatabaseCounts[] = liveCounts.map((l) => ({
+    database: l.database,
+    live: l.counts,
+    restored: restored.counts.get(l.database) ?? null,
+  }));
+  const c = compareDrill(counts, o.to === undefined);
+  result.databases = c.databases;
+  result.problems.push(...c.problems);
+  result.notes.push(...c.notes);
+}
 
 export async function pitrDrill(o: PitrDrillOptions): Promise<PitrDrillResult> {
   const target = resolveTarget(o.connection);
@@ -72,11 +151,11 @@ export async function pitrDrill(o: PitrDrillOptions): Promise<PitrDrillResult> {
         `No PostgreSQL ${facts.major} server binaries (pg_ctl) on this machine to run the scratch copy with`,
         `install the postgresql-${facts.major} package`,
       );
-    const pgCtl = join(install.bindir, 'pg_ctl');
+    const time = o.to === undefined ? null : await targetTime(live, o.to);
     const result: PitrDrillResult = {
       ok: false,
-      mode: o.to === undefined ? 'latest' : 'time',
-      target: '',
+      mode: time ? 'time' : 'latest',
+      target: time?.text ?? '',
       backup: null,
       rtoSeconds: null,
       rpoSeconds: facts.lastArchivedTime ? (facts.now.getTime() - facts.lastArchivedTime.getTime()) / 1000 : null,
@@ -86,116 +165,19 @@ export async function pitrDrill(o: PitrDrillOptions): Promise<PitrDrillResult> {
       notes: [],
       runbook: null,
     };
-    let at: Date;
-    if (o.to !== undefined) {
-      const [t] = await live
-        .query<{ t: string; d: Date; future: boolean }>(
-          `SELECT to_char($1::timestamptz, 'YYYY-MM-DD HH24:MI:SS.US') || '+00' AS t, $1::timestamptz AS d, $1::timestamptz > now() AS future`,
-          [o.to],
-        )
-        .catch(() => {
-          throw new InputError(
-            `--to "${o.to}" is not a time PostgreSQL can read`,
-            'give it as 2026-11-30 10:15:00+00 (ISO 8601 works too)',
-          );
-        });
-      if (t!.future) throw new InputError(`--to "${o.to}" is in the future`, 'give a time before now');
-      result.target = t!.t;
-      at = t!.d;
-    } else at = facts.now;
     const ledger = fileLedger(drillLedgerPath(facts.archive), 'pitr');
+    const pgCtl = join(install.bindir, 'pg_ctl');
     try {
-      for (const dir of ledger.pending()) {
-        removeScratch(dir, pgCtl, facts.user);
-        ledger.dropped(dir);
-        o.log(`Removed ${dir}, left by a drill that was killed`);
-      }
-      const sets = parseBackupSets(await pgbackrest(facts.archive, facts.user, ['info', '--output=json']));
-      const set = newestBefore(sets, at);
-      const databases = (await live.query<{ d: string }>(DATABASES_SQL)).map((r) => r.d);
-      let liveCounts: { database: string; counts: TableCount[] }[];
-      if (!set) {
-        result.problems.push(
-          sets.length
-            ? `no backup in the repository finished before ${result.target || at.toISOString()} (the oldest finished at ${sets[0]!.stop.toISOString()})`
-            : `the repository holds no backup of stanza ${facts.archive.stanza}: run pgharden pitr backup first`,
-        );
-        return result;
-      }
-      result.backup = { label: set.label, stop: set.stop.toISOString() };
-      if (o.to === undefined) {
-        const point = await markPoint(live, counters, databases);
-        result.target = point.name;
-        result.lockMs = point.lockMs;
-        liveCounts = point.counts;
-        o.log(`Marked restore point ${point.name} at ${point.lsn} (writes held off ${point.lockMs} ms)`);
-        await waitArchived(live, point.walFile, 120_000);
-      } else {
-        liveCounts = [];
-        for (const db of databases) liveCounts.push({ database: db, counts: await countTables(live, db) });
-        // A commit after the target, so that recovery sees the target passed even on an idle server.
-        const [w] = await live.query<{ f: string }>(
-          'SELECT pg_walfile_name(pg_current_wal_lsn()) AS f FROM (SELECT txid_current()) x',
-        );
-        await waitArchived(live, w!.f, 120_000);
-      }
-      o.log(`Restoring backup ${set.label} (finished ${set.stop.toISOString()}) and replaying to ${result.target}`);
-      const restored = await restoreAndCount({
-        facts,
-        pgCtl,
-        set,
-        ledger,
-        parent: o.scratchParent ?? tmpdir(),
-        port: await freePort(),
-        type: o.to === undefined ? 'name' : 'time',
-        target: result.target,
-        databases,
-        timeoutMs: o.timeoutMs ?? 6 * 3600_000,
-      });
-      result.rtoSeconds = restored.rtoSeconds;
-      if (restored.problem) result.problems.push(restored.problem);
-      else {
-        const counts: DatabaseCounts[] = liveCounts.map((l) => ({
-          database: l.database,
-          live: l.counts,
-          restored: restored.counts.get(l.database) ?? null,
-        }));
-        const c = compareDrill(counts, o.to === undefined);
-        result.databases = c.databases;
-        result.problems.push(...c.problems);
-        result.notes.push(...c.notes);
-      }
-      return result;
+      await drillSteps({ o, live, counters, facts, pgCtl, ledger, at: time?.at ?? facts.now, result });
+    } catch (err) {
+      // A refusal or an input error keeps its exit code; anything else the drill met is its failure.
+      if (err instanceof PghardenError && !(err instanceof ServerError)) throw err;
+      result.problems.push((err as Error).message);
     } finally {
       result.ok = result.problems.length === 0 && result.rtoSeconds !== null;
-      ledger.note({
-        kind: 'pitr-result',
-        at: new Date().toISOString(),
-        ok: result.ok,
-        rtoSeconds: result.rtoSeconds,
-        rpoSeconds: result.rpoSeconds,
-        target: result.target,
-      });
-      if (o.metrics)
-        writePitrMetrics(o.metrics, {
-          ok: result.ok,
-          at: new Date(),
-          rtoSeconds: result.rtoSeconds,
-          rpoSeconds: result.rpoSeconds,
-        });
-      const book = ledger.records().findLast((r): r is RunbookRecord => r.kind === 'runbook');
-      ledger.close();
-      if (book) {
-        const { writeRunbook } = await import('./runbook.js');
-        await writeRunbook({
-          connection: o.connection,
-          out: book.out,
-          ...(book.backups ? { backups: book.backups } : {}),
-          ...(book.plans ? { plans: book.plans } : {}),
-        });
-        result.runbook = book.out;
-      }
+      await recordDrill(o, ledger, result);
     }
+    return result;
   } finally {
     await live.end();
     await counters.end();

@@ -6,17 +6,24 @@
  * accidental-deletion script run as written; a WAL segment removed from the repository named.
  * pgBackRest 2.45 (Debian 12) archives PostgreSQL up to 15, so the npm majors are not covered.
  */
-import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, testedInstalls, type Cluster } from '../support/cluster.js';
-import { pgharden, pghardenAsync } from '../support/cli.js';
+import { CLI, pgharden, pghardenAsync } from '../support/cli.js';
 import { startArchivingCluster, type PitrSetup } from '../support/pitr.js';
 import { run } from '../../src/process/run.js';
 
 const installs = testedInstalls().filter((i) => i.major <= 15);
+
+/** Polls `ready` every 10 ms for up to a minute. */
+async function until(ready: () => boolean): Promise<void> {
+  for (let i = 0; i < 6000 && !ready(); i++) await new Promise((r) => setTimeout(r, 10));
+  if (!ready()) throw new Error('timed out waiting');
+}
 
 describe.each(installs)('pitr drill on PostgreSQL $major', (install) => {
   let cluster: Cluster;
@@ -130,6 +137,38 @@ describe.each(installs)('pitr drill on PostgreSQL $major', (install) => {
     expect(r.stdout).toContain('Drill passed');
     expect(written).toBeGreaterThan(10);
     expect(readFileSync(join(dir, 'RUNBOOK.md'), 'utf8')).toMatch(/Last drill: .*passed.*RTO \d/);
+  });
+
+  it('removes its scratch server and directory on Ctrl-C, and those of a drill killed outright on the next run', async () => {
+    const parent = join(dir, 'scratch');
+    mkdirSync(parent);
+    const scratch = () => readdirSync(parent).filter((d) => d.startsWith('pgharden-pitr-drill-'));
+    const args = [CLI, 'pitr', 'drill', '--latest', '--scratch-dir', parent, '--dsn', dsn];
+    const killed = spawn(process.execPath, args, { stdio: 'ignore' });
+    const gone = new Promise((r) => killed.on('close', r));
+    const pidFile = () =>
+      scratch()
+        .map((d) => join(parent, d, 'data', 'postmaster.pid'))
+        .find((f) => existsSync(f));
+    await until(() => pidFile() !== undefined);
+    const postmaster = Number(readFileSync(pidFile()!, 'utf8').split('\n')[0]);
+    killed.kill('SIGKILL');
+    await gone;
+    const [left] = scratch();
+    expect(left).toBeDefined();
+    const next = spawn(process.execPath, args, { env: { ...process.env, NO_COLOR: '1' } });
+    let out = '';
+    next.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    next.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const ended = new Promise<{ code: number | null; signal: string | null }>((r) =>
+      next.on('close', (code, signal) => r({ code, signal })),
+    );
+    await until(() => scratch().some((d) => d !== left));
+    next.kill('SIGINT');
+    expect(await ended).toEqual({ code: null, signal: 'SIGINT' });
+    expect(out).toContain(`Removed ${join(parent, left!)}, left by a drill that was killed`);
+    expect(scratch(), out).toEqual([]);
+    expect(() => process.kill(postmaster, 0)).toThrow();
   });
 
   it('a WAL segment missing from the repository fails the drill, naming the segment', async () => {
