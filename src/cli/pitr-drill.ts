@@ -44,7 +44,7 @@ function show(o: Output, r: PitrDrillResult): void {
   if (rows.length > 1) o.out(table(rows));
   for (const n of r.notes) o.out(`note: ${n}`);
   o.out(
-    `backup ${r.backup?.label ?? 'none'}; target ${r.target || 'none'}; RTO ${r.rtoSeconds === null ? 'not measured' : `${r.rtoSeconds.toFixed(1)} s`}; RPO ${r.rpoSeconds === null ? 'unknown' : `${r.rpoSeconds.toFixed(1)} s`}${r.lockMs === null ? '' : `; writes held off ${r.lockMs} ms`}${r.runbook ? `; runbook ${r.runbook}` : ''}`,
+    `backup ${r.backup?.label ?? 'none'}; target ${r.target || 'none'}; RTO ${r.rtoSeconds === null ? 'not measured' : `${r.rtoSeconds.toFixed(1)} s (restore ${r.restoreSeconds?.toFixed(1)} s)`}; RPO ${r.rpoSeconds === null ? 'unknown' : `${r.rpoSeconds.toFixed(1)} s`}${r.lockMs === null ? '' : `; writes held off ${r.lockMs} ms`}${r.runbook ? `; runbook ${r.runbook}` : ''}`,
   );
 }
 

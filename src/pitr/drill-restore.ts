@@ -34,6 +34,8 @@ export interface RestoreRequest {
 
 export interface RestoreOutcome {
   rtoSeconds: number | null;
+  /** The part of the RTO `pgbackrest restore` took (the rest is start, replay and promotion). */
+  restoreSeconds: number | null;
   /** Counts per database of the recovered copy (a database missing there is absent). */
   counts: Map<string, TableCount[]>;
   /** Why the restore or the recovery failed, in words that name the cause. */
@@ -58,6 +60,7 @@ export async function restoreAndCount(r: RestoreRequest): Promise<RestoreOutcome
   let log = '';
   try {
     const started = Date.now();
+    let restoreSeconds: number | null = null;
     try {
       await pgbackrest(facts.archive, facts.user, [
         'restore',
@@ -70,12 +73,14 @@ export async function restoreAndCount(r: RestoreRequest): Promise<RestoreOutcome
         '--archive-mode=off',
         `--tablespace-map-all=${join(scratch.dir, 'tablespaces')}`,
       ]);
+      restoreSeconds = (Date.now() - started) / 1000;
       await scratch.start(facts.recoverySettings);
       await scratch.promoted(facts.role, r.timeoutMs);
     } catch (err) {
       log = existsSync(scratch.logFile) ? readFileSync(scratch.logFile, 'utf8') : '';
       return {
         rtoSeconds: null,
+        restoreSeconds,
         counts,
         problem: log ? recoveryFailure(log, r) : `the restore failed: ${(err as Error).message}`,
       };
@@ -98,7 +103,7 @@ export async function restoreAndCount(r: RestoreRequest): Promise<RestoreOutcome
         await c.end().catch(() => undefined);
       }
     }
-    return { rtoSeconds, counts, problem: null };
+    return { rtoSeconds, restoreSeconds, counts, problem: null };
   } finally {
     scratch.remove();
   }

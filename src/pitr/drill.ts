@@ -45,6 +45,8 @@ export interface PitrDrillResult {
   target: string;
   backup: { label: string; stop: string } | null;
   rtoSeconds: number | null;
+  /** The part of the RTO the file restore took; the rest is start, WAL replay and promotion. */
+  restoreSeconds: number | null;
   rpoSeconds: number | null;
   /** `--latest`: how long writers were held off while the restore point was marked. */
   lockMs: number | null;
@@ -121,6 +123,7 @@ async function drillSteps({ o, live, counters, facts, pgCtl, ledger, at, result 
     timeoutMs: o.timeoutMs ?? 6 * 3600_000,
   });
   result.rtoSeconds = restored.rtoSeconds;
+  result.restoreSeconds = restored.restoreSeconds;
   if (restored.problem) {
     result.problems.push(restored.problem);
     return;
@@ -158,6 +161,7 @@ export async function pitrDrill(o: PitrDrillOptions): Promise<PitrDrillResult> {
       target: time?.text ?? '',
       backup: null,
       rtoSeconds: null,
+      restoreSeconds: null,
       rpoSeconds: facts.lastArchivedTime ? (facts.now.getTime() - facts.lastArchivedTime.getTime()) / 1000 : null,
       lockMs: null,
       databases: [],

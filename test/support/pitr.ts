@@ -1,8 +1,9 @@
 /**
  * A scratch cluster archiving to a local pgBackRest repository, set up by hand in exactly the shape
  * `pitr enable` records (src/pitr/archive-command.ts): a pgBackRest configuration file beside the
- * repository, `archive_mode = on` and pgharden's `archive_command`, then `stanza-create` and a full
- * backup. The repository lives in a temp directory owned by the server's OS user, removed by `stop()`.
+ * repository, `archive_mode = on` and pgharden's `archive_command`, then `stanza-create`; the test takes its
+ * backups (`backup()`) when its data is in place. The repository lives in a temp directory owned
+ * by the server's OS user, removed by `stop()`.
  */
 import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +24,7 @@ export interface PitrSetup {
   backup(): Promise<string>;
 }
 
-/** A scratch cluster archiving to its own repository, with one full backup taken. Stop both with `stop()`. */
+/** A scratch cluster archiving to its own repository (stanza created, no backup yet). Stop both with `stop()`. */
 export async function startArchivingCluster(
   install: PgInstall,
   stanza = 'drill',
@@ -78,7 +79,6 @@ export async function startArchivingCluster(
       const info = JSON.parse(await pgbackrest(['info', '--output=json'])) as { backup: { label: string }[] }[];
       return info[0]!.backup.at(-1)!.label;
     };
-    await backup();
     return { cluster, pitr: { stanza, configFile, repo, pgbackrest, backup }, stop };
   } catch (err) {
     await stop();
