@@ -37,32 +37,14 @@ export function writePitrMetrics(
   run: { ok: boolean; at: Date; rtoSeconds: number | null; rpoSeconds: number | null },
 ): void {
   const last = run.ok ? Math.floor(run.at.getTime() / 1000) : lastSuccess(previous(path), PITR_LAST);
-  const gauge = (name: string, help: string, value: string) => [
-    `# HELP ${name} ${help}`,
-    `# TYPE ${name} gauge`,
-    `${name} ${value}`,
-  ];
+  /** HELP, TYPE and the value of one gauge; nothing when the value was not measured. */
+  const gauge = (name: string, help: string, value: number | null, digits = 0) =>
+    value === null ? [] : [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${value.toFixed(digits)}`];
   writeFamily(path, 'pgharden_pitr_', [
-    ...gauge(PITR_LAST, 'When the last point-in-time restore drill passed (Unix time).', String(last)),
-    ...gauge(
-      'pgharden_pitr_drill_last_run_success',
-      '1 when the last drill passed, 0 when it failed.',
-      run.ok ? '1' : '0',
-    ),
-    ...(run.rtoSeconds === null
-      ? []
-      : gauge(
-          'pgharden_pitr_rto_seconds',
-          'Restore and replay until promotion in the last drill.',
-          run.rtoSeconds.toFixed(3),
-        )),
-    ...(run.rpoSeconds === null
-      ? []
-      : gauge(
-          'pgharden_pitr_rpo_seconds',
-          'Age of the last archived WAL when the last drill began.',
-          run.rpoSeconds.toFixed(3),
-        )),
+    ...gauge(PITR_LAST, 'When the last point-in-time restore drill passed (Unix time).', last),
+    ...gauge('pgharden_pitr_drill_last_run_success', '1 when the last drill passed, 0 when it failed.', run.ok ? 1 : 0),
+    ...gauge('pgharden_pitr_rto_seconds', 'Restore and replay until promotion in the last drill.', run.rtoSeconds, 3),
+    ...gauge('pgharden_pitr_rpo_seconds', 'Age of the last archived WAL when the last drill began.', run.rpoSeconds, 3),
   ]);
 }
 

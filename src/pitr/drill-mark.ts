@@ -68,7 +68,7 @@ async function tryMark(
   counters: SqlSessions,
   databases: readonly string[],
   name: string,
-): Promise<{ lsn: string; walFile: string; at: Date } | null> {
+): Promise<{ lsn: string; walFile: string; at: Date; started: number } | null> {
   const tables = new Map<string, string[]>();
   for (const db of databases)
     tables.set(
@@ -76,6 +76,7 @@ async function tryMark(
       (await lockers.query<{ t: string }>(TABLES_SQL, [], db)).map((r) => r.t),
     );
   const open: string[] = [];
+  const started = Date.now();
   try {
     for (const db of databases) {
       await lockers.query('BEGIN ISOLATION LEVEL REPEATABLE READ', [], db);
@@ -101,7 +102,7 @@ async function tryMark(
       [name],
       databases[0]!,
     );
-    return { lsn: p!.lsn, walFile: p!.f, at: p!.at };
+    return { lsn: p!.lsn, walFile: p!.f, at: p!.at, started };
   } catch (err) {
     if (!busy(err)) throw err;
     return null;
@@ -120,21 +121,21 @@ export async function markPoint(
   const name = `pgharden-drill-${new Date().toISOString()}-${randomBytes(4).toString('hex')}`;
   const attempts = o.attempts ?? 100;
   for (let i = 0; i < attempts; i++) {
-    const started = Date.now();
     const p = await tryMark(lockers, counters, databases, name);
     if (!p) {
       for (const db of databases) await counters.query('ROLLBACK', [], db).catch(() => undefined);
       await sleep(20 + Math.random() * 80 * Math.min(i + 1, 10));
       continue;
     }
-    const lockMs = Date.now() - started;
+    // The locks went with the COMMITs in tryMark's finally: writers waited from the first LOCK to here.
+    const lockMs = Date.now() - p.started;
     const counts: MarkedPoint['counts'] = [];
     try {
       for (const db of databases) counts.push({ database: db, counts: await countTables(counters, db) });
     } finally {
       for (const db of databases) await counters.query('COMMIT', [], db).catch(() => undefined);
     }
-    return { name, ...p, counts, lockMs };
+    return { name, lsn: p.lsn, walFile: p.walFile, at: p.at, counts, lockMs };
   }
   throw new RefusedError(
     `Could not hold off writes for a moment: a table stayed locked by another session through ${attempts} attempts`,

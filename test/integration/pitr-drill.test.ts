@@ -18,6 +18,8 @@ import { startArchivingCluster, type PitrSetup } from '../support/pitr.js';
 import { run } from '../../src/process/run.js';
 
 const installs = testedInstalls().filter((i) => i.major <= 15);
+if (installs.length === 0)
+  it.skip(`pgBackRest 2.45 archives PostgreSQL 15 at most: none of ${process.env.PGHARDEN_PG_VERSIONS} fits`, () => {});
 
 /** Polls `ready` every 10 ms for up to a minute. */
 async function until(ready: () => boolean): Promise<void> {
@@ -59,6 +61,15 @@ describe.each(installs)('pitr drill on PostgreSQL $major', (install) => {
     await ws?.end();
     await stop?.();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a time PostgreSQL cannot read, or both targets, as input errors (exit 2)', () => {
+    const garbage = pgharden(['pitr', 'drill', '--to', 'yesterday-ish', '--dsn', dsn]);
+    expect(garbage.code).toBe(2);
+    expect(garbage.stderr).toContain('--to "yesterday-ish" is not a time PostgreSQL can read');
+    const both = pgharden(['pitr', 'drill', '--latest', '--to', '2026-01-01', '--dsn', dsn]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('give --latest or --to TIME, not both');
   });
 
   it('refuses (exit 3) when archiving was not set up by pgharden, saying how to enable it', async () => {
