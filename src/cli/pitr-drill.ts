@@ -15,6 +15,7 @@ repository), waits until recovery reaches the target and promotes, and counts ev
 every database there. The scratch server and directory are removed in every case (also on Ctrl-C;
 a drill killed outright leaves them to the next drill).
 
+--to takes any time PostgreSQL reads as timestamptz; one without a zone is UTC.
 --latest (the default) marks a restore point itself, holding off writes for a moment (SHARE
 locks, never waiting) so that the live counts taken at that point must come back exactly; any
 difference fails the drill. --to TIME recovers to that time and shows the recovered counts beside

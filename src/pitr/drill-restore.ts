@@ -42,13 +42,17 @@ export interface RestoreOutcome {
   problem: string | null;
 }
 
+/** PostgreSQL's words when the WAL it needed was not there (to reach the target, or to be consistent at all). */
+const WAL_RAN_OUT =
+  /recovery ended before configured recovery target was reached|could not locate required checkpoint record|WAL ends before (end of online backup|consistent recovery point)/;
+
 /** What the scratch server's log says went wrong, naming the missing WAL segment when that is it. */
 export function recoveryFailure(log: string, r: Pick<RestoreRequest, 'set' | 'target' | 'facts'>): string {
   const restored = [...log.matchAll(/restored log file "([0-9A-F]{24})" from archive/g)].map((m) => m[1]!).sort();
   const last = restored.at(-1);
   const missing = last ? nextSegment(last, r.facts.walSegmentSize) : r.set.archiveStart;
   const fatal = /(?:FATAL|PANIC):\s+(.*)/.exec(log)?.[1] ?? 'the scratch server stopped';
-  if (/recovery ended before configured recovery target was reached/.test(log) || !last)
+  if (WAL_RAN_OUT.test(log))
     return `recovery stopped before reaching ${r.target}: WAL segment ${missing} is missing from the repository (${fatal})`;
   return `the recovered copy did not start: ${fatal}`;
 }

@@ -10,6 +10,7 @@ import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import pg from 'pg';
 import type { DrillLedger } from '../backup/drill-ledger.js';
+import { InputError } from '../core/errors.js';
 import { interruption } from '../process/groups.js';
 import { run } from '../process/run.js';
 import { runSync } from '../process/run-sync.js';
@@ -48,6 +49,7 @@ export function removeScratch(dir: string, pgCtl: string | undefined, user: Serv
   rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
 }
 
+/** A value in postgresql.conf's quoting. */
 const quote = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 /** Makes the scratch directory under `parent`, recorded in `ledger` first thing. */
@@ -58,6 +60,12 @@ export function makeScratch(
   port: number,
   ledger: DrillLedger,
 ): ScratchServer {
+  // The paths go through pg_ctl's shell in single quotes, which cannot hold one.
+  if (parent.includes("'"))
+    throw new InputError(
+      `The scratch directory "${parent}" has a single quote in its path`,
+      'choose another --scratch-dir',
+    );
   let dir = '';
   let removed = false;
   const remove = () => {
@@ -122,7 +130,7 @@ export function makeScratch(
           .join('\n')}\n`,
       );
       const o = Object.entries(fixed)
-        .map(([k, v]) => `-c ${k}=${quote(v)}`)
+        .map(([k, v]) => `-c ${k}='${v}'`)
         .join(' ');
       // pg_ctl -w returns once the postmaster runs; without hot standby, recovery goes on after that.
       await run(pgCtl, ['start', '-D', dataDir, '-w', '-t', '120', '-l', logFile, '-o', o], {

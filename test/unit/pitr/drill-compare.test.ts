@@ -65,6 +65,11 @@ describe('missing WAL segments', () => {
       'recovery stopped before reaching pgharden-drill-x: WAL segment 000000010000000000000004 is missing from the repository (recovery ended before configured recovery target was reached)',
     );
   });
+  it('blames no WAL segment for a start that failed for another reason', () => {
+    expect(recoveryFailure('FATAL:  could not access file "pg_stat_statements": No such file or directory', r)).toBe(
+      'the recovered copy did not start: could not access file "pg_stat_statements": No such file or directory',
+    );
+  });
   it("names the backup's first segment when none could be restored", () => {
     expect(recoveryFailure('FATAL:  could not locate required checkpoint record', r)).toMatch(
       /WAL segment 000000010000000000000002 is missing/,
