@@ -4,6 +4,8 @@
  * a ledger (fsynced) before `CREATE DATABASE`, and is marked dropped after `DROP DATABASE`; a run
  * killed in between leaves its name in the ledger, and the next run (or rollback) drops it. Only
  * names in the ledger are ever dropped, and a name found taken at creation is given up, not dropped.
+ * `pitr drill` records its scratch directories the same way (kind 'pitr'), in a ledger it keeps as
+ * its drill history: each drill's result and where the runbook was last written.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, unlinkSync } from 'node:fs';

@@ -3,10 +3,9 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isServerError, PghardenError, serverMessage, VERSION } from '../index.js';
-import { EXIT } from './errors.js';
+import { EXIT, usageError } from './errors.js';
 import { makeOutput, paint } from '../render/output.js';
 import type { Command } from './command.js';
-import { usageError } from './errors.js';
 
 const PITR: Record<string, () => Promise<{ command: Command }>> = {
   drill: () => import('./pitr-drill.js'),

@@ -93,5 +93,8 @@ export function repositoryPath(t: ArchiveTarget): string | undefined {
   return found[t.stanza] ?? found.global ?? '/var/lib/pgbackrest';
 }
 
-/** The drill ledger of a stanza, which is also its drill history: beside its pgBackRest configuration. */
-export const drillLedgerPath = (t: ArchiveTarget) => join(dirname(t.configFile), `pgharden-drills-${t.stanza}`);
+/** pgharden's drill state for a stanza, beside its pgBackRest configuration: `lock` (one drill at a time) and `history`. */
+export const drillStateDir = (t: ArchiveTarget) => join(dirname(t.configFile), `pgharden-drills-${t.stanza}`);
+
+/** The drill ledger of a stanza, which is also its drill history (results, the runbook's path). */
+export const drillLedgerPath = (t: ArchiveTarget) => join(drillStateDir(t), 'history');

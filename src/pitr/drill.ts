@@ -8,6 +8,7 @@
  * promotion, wall time) and the RPO (age of the last archived WAL when the drill began) go to the
  * result, the metrics file and the drill ledger, which is also the history the runbook reads.
  */
+import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SqlSessions, TableCount } from '../backup/dump.js';
@@ -16,12 +17,13 @@ import { configFor, peerIdentity, resolveTarget, type ConnectOptions } from '../
 import { findInstall } from '../cluster/install.js';
 import { databaseSessions } from '../cluster/sessions.js';
 import { InputError, PghardenError, ServerError } from '../core/errors.js';
+import { acquirePlanLock } from '../core/lock.js';
 import { freePort } from '../scratch/cluster.js';
 import { compareDrill, type DatabaseCounts, type DatabaseRows } from './drill-compare.js';
 import { liveFacts, targetTime, waitArchived, type LiveFacts } from './drill-live.js';
 import { recordDrill } from './drill-record.js';
 import { countTables, markPoint } from './drill-mark.js';
-import { drillLedgerPath, newestBefore, parseBackupSets, pgbackrest } from './drill-pgbackrest.js';
+import { drillLedgerPath, drillStateDir, newestBefore, parseBackupSets, pgbackrest } from './drill-pgbackrest.js';
 import { restoreAndCount } from './drill-restore.js';
 import { removeScratch } from './drill-scratch.js';
 
@@ -169,6 +171,11 @@ export async function pitrDrill(o: PitrDrillOptions): Promise<PitrDrillResult> {
       notes: [],
       runbook: null,
     };
+    const state = drillStateDir(facts.archive);
+    mkdirSync(state, { recursive: true, mode: 0o700 });
+    // One drill per stanza at a time: a second would take the first's scratch directory for a leftover.
+    const lock = acquirePlanLock(state);
+    if (lock.staleFrom) o.log(`Took over the drill lock of ${lock.staleFrom}, which is gone`);
     const ledger = fileLedger(drillLedgerPath(facts.archive), 'pitr');
     const pgCtl = join(install.bindir, 'pg_ctl');
     try {
@@ -179,7 +186,11 @@ export async function pitrDrill(o: PitrDrillOptions): Promise<PitrDrillResult> {
       result.problems.push((err as Error).message);
     } finally {
       result.ok = result.problems.length === 0 && result.rtoSeconds !== null;
-      await recordDrill(o, ledger, result);
+      try {
+        await recordDrill(o, ledger, result);
+      } finally {
+        lock.release();
+      }
     }
     return result;
   } finally {

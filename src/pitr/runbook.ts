@@ -4,12 +4,13 @@
  * directory it read) is recorded in the stanza's drill history, so every `pitr drill` writes the
  * runbook again with its fresh RTO and RPO.
  */
+import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileLedger } from '../backup/drill-ledger.js';
 import { configFor, peerIdentity, resolveTarget, type ConnectOptions } from '../cluster/connect.js';
 import { databaseSessions } from '../cluster/sessions.js';
 import { writeFileAtomic } from '../core/atomic.js';
-import { drillLedgerPath } from './drill-pgbackrest.js';
+import { drillLedgerPath, drillStateDir } from './drill-pgbackrest.js';
 import { runbookFacts } from './runbook-facts.js';
 import { renderRunbook } from './runbook-render.js';
 
@@ -39,6 +40,7 @@ export async function writeRunbook(o: RunbookOptions): Promise<{ markdown: strin
     const out = resolve(o.out);
     writeFileAtomic(out, markdown, { mode: 0o600 });
     if (facts.archive) {
+      mkdirSync(drillStateDir(facts.archive), { recursive: true, mode: 0o700 });
       const ledger = fileLedger(drillLedgerPath(facts.archive), 'pitr');
       const last = ledger.records().findLast((r) => r.kind === 'runbook');
       const backups = o.backups ? resolve(o.backups) : undefined;

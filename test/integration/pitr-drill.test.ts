@@ -175,6 +175,9 @@ describe.each(installs)('pitr drill on PostgreSQL $major', (install) => {
       next.on('close', (code, signal) => r({ code, signal })),
     );
     await until(() => scratch().some((d) => d !== left));
+    const overlap = pgharden(['pitr', 'drill', '--latest', '--scratch-dir', parent, '--dsn', dsn]);
+    expect(overlap.code).toBe(3);
+    expect(overlap.stderr).toMatch(/lock is held by pid \d+/);
     next.kill('SIGINT');
     expect(await ended).toEqual({ code: null, signal: 'SIGINT' });
     expect(out).toContain(`Removed ${join(parent, left!)}, left by a drill that was killed`);
