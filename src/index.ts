@@ -128,6 +128,21 @@ export async function backup(o: BackupJobOptions): Promise<BackupJobResult> {
   return (await import('./backup/job.js')).backupJob(o);
 }
 
+export type { PitrDrillOptions, PitrDrillResult } from './pitr/drill.js';
+export type { RunbookOptions } from './pitr/runbook.js';
+
+/** Restores the pgBackRest repository to a point in time on a scratch server and compares every table. */
+export async function pitrDrill(
+  o: import('./pitr/drill.js').PitrDrillOptions,
+): Promise<import('./pitr/drill.js').PitrDrillResult> {
+  return (await import('./pitr/drill.js')).pitrDrill(o);
+}
+
+/** This cluster's disaster-recovery runbook (Markdown), written to `out` when given. */
+export async function runbook(o: import('./pitr/runbook.js').RunbookOptions) {
+  return (await import('./pitr/runbook.js')).writeRunbook(o);
+}
+
 export type { ConfRow, InspectOptions } from './api/inspect.js';
 
 /** pg_hba.conf as PostgreSQL reads it (the rows of pg_hba_file_rules). */

@@ -4,6 +4,8 @@
  * a ledger (fsynced) before `CREATE DATABASE`, and is marked dropped after `DROP DATABASE`; a run
  * killed in between leaves its name in the ledger, and the next run (or rollback) drops it. Only
  * names in the ledger are ever dropped, and a name found taken at creation is given up, not dropped.
+ * `pitr drill` records its scratch directories the same way (kind 'pitr'), in a ledger it keeps as
+ * its drill history: each drill's result and where the runbook was last written.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, unlinkSync } from 'node:fs';
@@ -22,9 +24,35 @@ export interface DrillLedger {
 
 /** Ledger entries, as the journal and the ledger file both store them. */
 export interface DrillEntry {
+  /** A scratch database, or a `pitr drill`'s scratch directory (kind 'pitr'). */
   name: string;
   state: 'creating' | 'dropped';
+  kind?: 'pitr';
 }
+
+/** What a finished `pitr drill` leaves in its ledger, which is also the drill history the runbook reads. */
+export interface PitrDrillRecord {
+  kind: 'pitr-result';
+  at: string;
+  ok: boolean;
+  /** Restore and replay until promotion, in seconds (null when the drill failed before). */
+  rtoSeconds: number | null;
+  /** Age of the last archived WAL when the drill began, in seconds. */
+  rpoSeconds: number | null;
+  target: string;
+}
+
+/** Where `pgharden runbook --out` last wrote, so each drill regenerates it from the same inputs. */
+export interface RunbookRecord {
+  kind: 'runbook';
+  out: string;
+  backups?: string;
+  plans?: string;
+}
+
+/** One line of a ledger file. */
+export type LedgerLine = DrillEntry | PitrDrillRecord | RunbookRecord;
+const isEntry = (l: LedgerLine): l is DrillEntry => 'state' in l;
 
 /** A fresh scratch database name: 31 bytes, well within PostgreSQL's 63. */
 export const newDrillName = () => `pgharden_drill_${randomBytes(8).toString('hex')}`;
@@ -40,30 +68,37 @@ export function pendingOf(entries: DrillEntry[]): string[] {
 }
 
 /** A ledger in a file of JSON lines (`pgharden backup` keeps it in its --out directory). */
-export function fileLedger(file: string): DrillLedger & { close(): void } {
+export function fileLedger(
+  file: string,
+  kind?: 'pitr',
+): DrillLedger & { close(): void; note(r: PitrDrillRecord | RunbookRecord): void; records(): LedgerLine[] } {
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
   // A line cut short by a crash gets a line end of its own, so the next entry is not glued to it.
   let cut = text !== '' && !text.endsWith('\n');
-  const entries: DrillEntry[] = text
+  const lines: LedgerLine[] = text
     ? text.split('\n').flatMap((l) => {
         try {
-          return [JSON.parse(l) as DrillEntry];
+          return [JSON.parse(l) as LedgerLine];
         } catch {
           return []; // a line cut short by a crash: its database was not created yet
         }
       })
     : [];
-  const add = (e: DrillEntry) => {
+  const entries = () => lines.filter(isEntry);
+  const add = (e: LedgerLine) => {
     appendLine(file, `${cut ? '\n' : ''}${JSON.stringify(e)}`);
     cut = false;
-    entries.push(e);
+    lines.push(e);
   };
   return {
-    creating: (name) => add({ name, state: 'creating' }),
-    dropped: (name) => add({ name, state: 'dropped' }),
-    pending: () => pendingOf(entries),
+    creating: (name) => add({ name, state: 'creating', ...(kind ? { kind } : {}) }),
+    dropped: (name) => add({ name, state: 'dropped', ...(kind ? { kind } : {}) }),
+    pending: () => pendingOf(entries()),
+    note: add,
+    records: () => [...lines],
     close() {
-      if (pendingOf(entries).length === 0 && existsSync(file)) unlinkSync(file);
+      // A ledger that is also a history (drill results, the runbook's path) is kept.
+      if (lines.every(isEntry) && pendingOf(entries()).length === 0 && existsSync(file)) unlinkSync(file);
     },
   };
 }

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { renderRunbook } from '../../../src/pitr/runbook-render.js';
+import type { RunbookFacts } from '../../../src/pitr/runbook-facts.js';
+
+const facts: RunbookFacts = {
+  at: '2026-11-30T10:00:00.000Z',
+  version: 'PostgreSQL 15.18',
+  major: 15,
+  bindir: '/usr/lib/postgresql/15/bin',
+  dataDirectory: '/var/lib/postgresql/15/main',
+  configFile: '/etc/postgresql/15/main/postgresql.conf',
+  hbaFile: '/etc/postgresql/15/main/pg_hba.conf',
+  port: 5432,
+  socketDir: '/var/run/postgresql',
+  debianCluster: '15/main',
+  osUser: 'postgres',
+  archive: {
+    stanza: '15-main',
+    configFile: '/etc/pgbackrest/pgbackrest.conf',
+    repository: '/var/lib/pgbackrest',
+    sets: [],
+  },
+  lastDump: null,
+  lastDrill: { kind: 'pitr-result', at: 'T2', ok: false, rtoSeconds: null, rpoSeconds: 9, target: 'p2' },
+  lastPassedDrill: { kind: 'pitr-result', at: 'T1', ok: true, rtoSeconds: 1.25, rpoSeconds: 3, target: 'p1' },
+  plan: { dir: '/root/plans/harden', name: 'harden', createdAt: '2026-11-29T00:00:00Z' },
+};
+
+describe('the runbook', () => {
+  const md = renderRunbook(facts);
+  it("uses the Debian cluster's own commands and the stanza's configuration", () => {
+    expect(md).toContain('pg_ctlcluster 15 main stop');
+    expect(md).toContain(
+      'runuser -u postgres -- pgbackrest --config=/etc/pgbackrest/pgbackrest.conf --stanza=15-main restore',
+    );
+  });
+  it('states the last drill and the last passed one with their RTO and RPO', () => {
+    expect(md).toContain('Last drill: T2, **failed** (target p2); RTO not measured, RPO 9.0 s.');
+    expect(md).toContain('Last passed drill: T1; RTO 1.3 s, RPO 3.0 s.');
+  });
+  it("gives the newest plan's rollback, with and without pgharden", () => {
+    expect(md).toContain("pgharden rollback '/root/plans/harden'");
+    expect(md).toContain("sh '/root/plans/harden/rollback.sh'");
+  });
+  it("says how to set up PITR when archiving is not pgharden's, and gives no pgBackRest commands", () => {
+    const bare = renderRunbook({ ...facts, archive: null });
+    expect(bare).toContain('**not set up by pgharden**');
+    expect(bare).toContain('pgharden pitr enable --repo DIR --restart');
+    expect(bare).not.toContain('## Accidental deletion');
+  });
+});
