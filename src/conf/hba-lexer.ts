@@ -23,12 +23,6 @@ export interface LexToken {
   offset: number;
 }
 
-function stripCrlf(s: string): string {
-  let end = s.length;
-  while (end > 0 && (s.charCodeAt(end - 1) === 10 || s.charCodeAt(end - 1) === 13)) end--;
-  return end === s.length ? s : s.slice(0, end);
-}
-
 /** Splits a file into logical lines; concatenating their `raw` gives the text back exactly. */
 export function logicalLines(text: string): LogicalLine[] {
   const out: LogicalLine[] = [];
@@ -36,27 +30,29 @@ export function logicalLines(text: string): LogicalLine[] {
   return out;
 }
 
+const BACKSLASH = 92;
+
 /** Calls `fn` for each logical line without building a list (the parsers' hot path). */
 export function forEachLogicalLine(text: string, fn: (line: number, raw: string, content: string) => void): void {
+  const n = text.length;
   let pos = 0;
   let lineNo = 1;
-  while (pos < text.length) {
+  while (pos < n) {
     const first = lineNo;
     const start = pos;
-    let content = '';
+    // Most lines are one physical line: their content is one slice of the text.
+    let content: string | undefined;
     for (;;) {
       const nl = text.indexOf('\n', pos);
-      const end = nl < 0 ? text.length : nl + 1;
-      const body = stripCrlf(text.slice(pos, end));
+      const end = nl < 0 ? n : nl + 1;
+      let bodyEnd = end;
+      while (bodyEnd > pos && (text.charCodeAt(bodyEnd - 1) === 10 || text.charCodeAt(bodyEnd - 1) === 13)) bodyEnd--;
+      const joined = bodyEnd > pos && text.charCodeAt(bodyEnd - 1) === BACKSLASH;
+      const body = text.slice(pos, joined ? bodyEnd - 1 : bodyEnd);
+      content = content === undefined ? body : content + body;
       pos = end;
       lineNo++;
-      if (body.endsWith('\\')) {
-        content += body.slice(0, -1);
-        if (pos < text.length) continue;
-      } else {
-        content += body;
-      }
-      break;
+      if (!joined || pos >= n) break;
     }
     fn(first, text.slice(start, pos), content);
   }
@@ -77,7 +73,9 @@ export function lexFields(text: string): LexToken[][] {
   let p = 0;
   const n = text.length;
   while (p < n) {
-    const field: LexToken[] = [];
+    // Most fields hold one token: an array literal of one is a quarter of the size of a pushed-to one.
+    let first: LexToken | undefined;
+    let more: LexToken[] | undefined;
     let trailingComma: boolean;
     do {
       trailingComma = false;
@@ -119,9 +117,13 @@ export function lexFields(text: string): LexToken[][] {
       }
       if (segment < p) value += text.slice(segment, p);
       if (!sawQuote && value === '') break;
-      field.push({ value, quoted: initialQuote, offset });
+      const token: LexToken = { value, quoted: initialQuote, offset };
+      if (first === undefined) first = token;
+      else if (more === undefined) more = [first, token];
+      else more.push(token);
     } while (trailingComma);
-    if (field.length > 0) fields.push(field);
+    if (more) fields.push(more.slice());
+    else if (first) fields.push([first]);
   }
   return fields;
 }

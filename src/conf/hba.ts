@@ -33,7 +33,7 @@ type Expanded = { fields: LexToken[][] } | { error: string };
 
 /** Replaces unquoted `@file` tokens by every token of that file, recursively. */
 export function expandAtFiles(fields: LexToken[][], opts: ParseHbaOptions, depth: number): Expanded {
-  if (!fields.some((f) => f.some(isAtFile))) return { fields };
+  if (!hasAtFile(fields)) return { fields };
   const out: LexToken[][] = [];
   for (const field of fields) {
     const tokens: LexToken[] = [];
@@ -63,6 +63,11 @@ export function expandAtFiles(fields: LexToken[][], opts: ParseHbaOptions, depth
     if (tokens.length > 0) out.push(tokens);
   }
   return { fields: out };
+}
+
+function hasAtFile(fields: LexToken[][]): boolean {
+  for (const field of fields) for (const tok of field) if (isAtFile(tok)) return true;
+  return false;
 }
 
 function isAtFile(tok: LexToken): boolean {

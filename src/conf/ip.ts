@@ -29,19 +29,27 @@ function cNumber(text: string): number {
   return Number.parseInt(digits, base);
 }
 
-const DOTTED =
-  /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
-
 /** True for `a.b.c.d` with plain decimal bytes, which getaddrinfo accepts and getnameinfo prints unchanged. */
 export function isCanonicalIpv4(text: string): boolean {
-  return DOTTED.test(text);
+  const n = text.length;
+  if (n < 7 || n > 15) return false;
+  let p = 0;
+  for (let part = 0; part < 4; part++) {
+    if (part > 0 && text.charCodeAt(p++) !== 46) return false;
+    const start = p;
+    let value = 0;
+    for (let d = text.charCodeAt(p) - 48; p < n && d >= 0 && d <= 9; d = text.charCodeAt(++p) - 48)
+      value = value * 10 + d;
+    // 0 to 255, without leading zeros (inet_aton would read them as octal).
+    if (p === start || p - start > 3 || value > 255 || (p - start > 1 && text.charCodeAt(start) === 48)) return false;
+  }
+  return p === n;
 }
 
 /** inet_aton: one to four parts; the last fills the remaining bytes. */
 function parseIpv4(text: string): Uint8Array | null {
   // The common case first: four plain decimal bytes.
-  const d = DOTTED.exec(text);
-  if (d) return new Uint8Array([Number(d[1]), Number(d[2]), Number(d[3]), Number(d[4])]);
+  if (isCanonicalIpv4(text)) return new Uint8Array(text.split('.').map(Number));
   if (!/^[0-9a-fA-FxX.]+$/.test(text) || text.endsWith('.')) return null;
   if (/0[xX]$/.test(text) || /0[xX]\./.test(text)) return null;
   const parts = text.split('.').map(cNumber);
@@ -58,8 +66,58 @@ function parseIpv4(text: string): Uint8Array | null {
   return bytes;
 }
 
+/** The value of a hex digit, or -1. */
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const lower = c | 32;
+  return lower >= 97 && lower <= 102 ? lower - 87 : -1;
+}
+
+/**
+ * parseIpv6 for the usual text, hex groups and colons only, in one pass: undefined when the text
+ * has any other character (a dotted IPv4 tail), for parseIpv6 to read.
+ */
+function parseIpv6Groups(text: string): Uint8Array | null | undefined {
+  const n = text.length;
+  const words: number[] = [];
+  let gap = -1;
+  let p = 0;
+  if (text.startsWith('::')) {
+    gap = 0;
+    p = 2;
+  }
+  while (p < n) {
+    const start = p;
+    let word = 0;
+    for (let d = hexDigit(text.charCodeAt(p)); p < n && d >= 0; d = hexDigit(text.charCodeAt(++p)))
+      word = word * 16 + d;
+    if (p < n && text.charCodeAt(p) !== 58) return undefined;
+    if (p === start || p - start > 4 || words.length === 8) return null;
+    words.push(word);
+    if (p === n) break;
+    // A colon: a group must follow, or a second colon (the one `::`), then a group or the end.
+    if (++p === n) return null;
+    if (text.charCodeAt(p) === 58) {
+      if (gap >= 0) return null;
+      gap = words.length;
+      p++;
+    }
+  }
+  if (gap < 0 ? words.length !== 8 : words.length > 7) return null;
+  const bytes = new Uint8Array(16);
+  const shift = gap < 0 ? 0 : 8 - words.length;
+  for (let i = 0; i < words.length; i++) {
+    const at = 2 * (gap >= 0 && i >= gap ? i + shift : i);
+    bytes[at] = words[i]! >> 8;
+    bytes[at + 1] = words[i]! & 0xff;
+  }
+  return bytes;
+}
+
 /** inet_pton(AF_INET6): strict hex groups, one `::`, optional trailing dotted IPv4. */
 function parseIpv6(text: string): Uint8Array | null {
+  const fast = parseIpv6Groups(text);
+  if (fast !== undefined) return fast;
   if (!/^[0-9a-fA-F:.]+$/.test(text)) return null;
   const halves = text.split('::');
   if (halves.length > 2) return null;
@@ -146,34 +204,39 @@ export function prefixMaskText(text: string, family: 4 | 6): string | null {
 export function formatIp(ip: IpAddress): string {
   const b = ip.bytes;
   if (ip.family === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
-  const words = Array.from({ length: 8 }, (_, i) => (b[2 * i]! << 8) | b[2 * i + 1]!);
-  let best = { base: -1, len: 0 };
+  const word = (i: number) => (b[2 * i]! << 8) | b[2 * i + 1]!;
+  // The longest run of two or more zero groups (the first of equal runs) is written `::`.
+  let base = -1;
+  let len = 0;
   for (let i = 0; i < 8; ) {
-    if (words[i] !== 0) {
+    if (word(i) !== 0) {
       i++;
       continue;
     }
     let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > best.len) best = { base: i, len: j - i };
+    while (j < 8 && word(j) === 0) j++;
+    if (j - i > len) {
+      base = i;
+      len = j - i;
+    }
     i = j;
   }
-  if (best.len < 2) best = { base: -1, len: 0 };
+  if (len < 2) base = -1;
   let out = '';
   for (let i = 0; i < 8; i++) {
-    if (best.base >= 0 && i >= best.base && i < best.base + best.len) {
-      if (i === best.base) out += ':';
+    if (base >= 0 && i >= base && i < base + len) {
+      if (i === base) out += ':';
       continue;
     }
     if (i !== 0) out += ':';
     // Embedded IPv4 (::a.b.c.d and ::ffff:a.b.c.d) is printed dotted.
-    if (i === 6 && best.base === 0 && (best.len === 6 || (best.len === 5 && words[5] === 0xffff))) {
+    if (i === 6 && base === 0 && (len === 6 || (len === 5 && word(5) === 0xffff))) {
       out += `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
       break;
     }
-    out += words[i]!.toString(16);
+    out += word(i).toString(16);
   }
-  if (best.base >= 0 && best.base + best.len === 8) out += ':';
+  if (base >= 0 && base + len === 8) out += ':';
   return out;
 }
 
