@@ -13,7 +13,7 @@ import { defaultContext, type ServerContext } from '../conf/context.js';
 import { fileSettingsRows, type FileSettingRow } from '../conf/guc-settings.js';
 import type { HbaFileRuleRow } from '../conf/hba-types.js';
 import { loadConf } from '../conf/load-conf.js';
-import { loadHba, type ReadFile } from '../conf/load-hba.js';
+import { loadHba, loadHbaRows, type ReadFile } from '../conf/load-hba.js';
 import { matchConnection, type ConnectionSource, type MatchFacts, type MatchResult } from '../hba/match.js';
 
 /** What an inspect call reads and how it judges it. */
@@ -105,12 +105,8 @@ export async function inspectHba(
   const t = await target(o, 'hba_file');
   await t.client?.end();
   assertReadable(t.file, 'inspect hba');
-  const loaded = loadHba(t.file, { context: t.context, ...t.reader });
-  const columns = new Map<string, number>();
-  for (const [file, { lines }] of loaded.files) {
-    for (const l of lines) if (l.kind === 'error' && l.column) columns.set(`${file}:${l.line}`, l.column);
-  }
-  return { file: t.file, rows: loaded.rows, columns, notes: t.notes };
+  const { rows, columns } = loadHbaRows(t.file, { context: t.context, ...t.reader });
+  return { file: t.file, rows, columns, notes: t.notes };
 }
 
 /** A row of postgresql.conf as pg_file_settings shows it (`applied` null: values not judged offline). */

@@ -116,10 +116,16 @@ export function classifyLine(
 /** Parses pg_hba.conf text. Pure apart from the injected `readAtFile`. */
 export function parseHba(text: string, opts: ParseHbaOptions): HbaLine[] {
   const lines: HbaLine[] = [];
+  forEachHbaLine(text, opts, (l) => lines.push(l));
+  return lines;
+}
+
+/** parseHba, handing each line to `fn` as it is read (a caller that keeps only rows keeps no lines). */
+export function forEachHbaLine(text: string, opts: ParseHbaOptions, fn: (line: HbaLine) => void): void {
   forEachLogicalLine(text, (line, raw, content) => {
     const classified = classifyLine(content, line, raw, opts);
     if (!('fields' in classified)) {
-      lines.push(classified);
+      fn(classified);
       return;
     }
     const { fields } = classified;
@@ -128,7 +134,7 @@ export function parseHba(text: string, opts: ParseHbaOptions): HbaLine[] {
       // A column only helps on a single physical line.
       const nl = raw.indexOf('\n');
       const column = parsed.offset === undefined || (nl >= 0 && nl < raw.length - 1) ? undefined : parsed.offset + 1;
-      lines.push({
+      fn({
         kind: 'error',
         line,
         raw,
@@ -138,10 +144,9 @@ export function parseHba(text: string, opts: ParseHbaOptions): HbaLine[] {
         ...(parsed.viewError === undefined ? {} : { viewError: parsed.viewError }),
       });
     } else {
-      lines.push({ kind: 'record', line, raw, rule: parsed.rule });
+      fn({ kind: 'record', line, raw, rule: parsed.rule });
     }
   });
-  return lines;
 }
 
 /** The file text back, byte for byte. */

@@ -101,23 +101,26 @@ describe('the one-pass address readers agree with the regular-expression ones', 
 
   it('isCanonicalIpv4 on dotted texts', () => {
     const dotted = cases.filter((t) => !t.includes(':'));
-    for (const t of [...dotted, '0.0.0.0', '255.255.255.255', '01.2.3.4', '1.2.3.256', '1.2.3', '1.2.3.4.']) {
-      expect([t, isCanonicalIpv4(t)]).toEqual([t, DOTTED.test(t)]);
-    }
+    const wrong = [...dotted, '0.0.0.0', '255.255.255.255', '01.2.3.4', '1.2.3.256', '1.2.3', '1.2.3.4.'].filter(
+      (t) => isCanonicalIpv4(t) !== DOTTED.test(t),
+    );
+    expect(wrong).toEqual([]);
   });
 
   it('parseIp and formatIp on IPv6 texts', () => {
     let valid = 0;
+    const wrong: string[] = [];
     for (const t of cases) {
       if (DOTTED.test(t) || /^[0-9a-fA-FxX.]+$/.test(t) || t.includes('%')) continue;
       const want = referenceIpv6(t);
       const got = parseIp(t);
-      expect([t, got ? [...got.bytes] : null]).toEqual([t, want]);
-      if (want) {
+      if (JSON.stringify(got ? [...got.bytes] : null) !== JSON.stringify(want)) wrong.push(t);
+      else if (want) {
         valid++;
-        expect([t, formatIp(got!)]).toEqual([t, referenceFormat6(want)]);
+        if (formatIp(got!) !== referenceFormat6(want)) wrong.push(t);
       }
     }
+    expect(wrong).toEqual([]);
     // The generated texts reach both answers.
     expect(valid).toBeGreaterThan(300);
   });
