@@ -63,6 +63,53 @@ const QUOTE = 34;
 const COMMA = 44;
 const HASH = 35;
 
+// The characters that end or change a token (blank, comma, `#`, quote); the others are copied as they are.
+const SPECIAL = new Uint8Array(128);
+for (const c of [32, 9, 13, COMMA, HASH, QUOTE]) SPECIAL[c] = 1;
+
+/** A token with a quote in it, read from `offset` (`p`: where the first quote is). */
+function quotedToken(
+  text: string,
+  offset: number,
+  p: number,
+): { value: string; quoted: boolean; end: number; trailingComma: boolean } {
+  const n = text.length;
+  let value = '';
+  let inQuote = false;
+  let wasQuote = false;
+  let initialQuote = false;
+  let trailingComma = false;
+  let segment = offset;
+  while (p < n) {
+    const c = text.charCodeAt(p);
+    if (isBlank(c) && !inQuote) break;
+    if (c === HASH && !inQuote) {
+      value += text.slice(segment, p);
+      segment = p = n;
+      break;
+    }
+    if (c === COMMA && !inQuote) {
+      value += text.slice(segment, p);
+      segment = ++p;
+      trailingComma = true;
+      break;
+    }
+    if (c === QUOTE) {
+      value += text.slice(segment, p);
+      if (wasQuote) value += '"';
+      segment = p + 1;
+      wasQuote = inQuote ? !wasQuote : false;
+      inQuote = !inQuote;
+      if (value === '') initialQuote = true;
+    } else {
+      wasQuote = false;
+    }
+    p++;
+  }
+  if (segment < p) value += text.slice(segment, p);
+  return { value, quoted: initialQuote, end: p, trailingComma };
+}
+
 /**
  * Splits a logical line into fields of tokens. Leading blanks and commas before a token are
  * skipped; an unquoted comma ends a token and continues the field; `""` inside quotes is a
@@ -82,42 +129,28 @@ export function lexFields(text: string): LexToken[][] {
       // Skip blanks and commas before the token.
       while (p < n && (isBlank(text.charCodeAt(p)) || text.charCodeAt(p) === COMMA)) p++;
       const offset = p;
-      let value = '';
-      let inQuote = false;
-      let wasQuote = false;
-      let sawQuote = false;
-      let initialQuote = false;
-      let segment = p;
-      while (p < n) {
-        const c = text.charCodeAt(p);
-        if (isBlank(c) && !inQuote) break;
-        if (c === HASH && !inQuote) {
-          value += text.slice(segment, p);
-          segment = p = n;
+      // The usual token: no quote, so it is the text up to a blank, comma, `#` or the end.
+      let c = 0;
+      while (p < n && ((c = text.charCodeAt(p)) >= 128 || SPECIAL[c] === 0)) p++;
+      let token: LexToken;
+      if (p < n && c === QUOTE) {
+        const q = quotedToken(text, offset, p);
+        p = q.end;
+        trailingComma = q.trailingComma;
+        token = { value: q.value, quoted: q.quoted, offset };
+      } else {
+        if (p === offset) {
+          // Nothing before a `#` or the end: the line (or the field) is over.
+          if (p < n && c === HASH) p = n;
           break;
         }
-        if (c === COMMA && !inQuote) {
-          value += text.slice(segment, p);
-          segment = ++p;
+        token = { value: text.slice(offset, p), quoted: false, offset };
+        if (p < n && c === HASH) p = n;
+        else if (p < n && c === COMMA) {
+          p++;
           trailingComma = true;
-          break;
         }
-        if (c === QUOTE) {
-          value += text.slice(segment, p);
-          if (wasQuote) value += '"';
-          segment = p + 1;
-          wasQuote = inQuote ? !wasQuote : false;
-          inQuote = !inQuote;
-          sawQuote = true;
-          if (value === '') initialQuote = true;
-        } else {
-          wasQuote = false;
-        }
-        p++;
       }
-      if (segment < p) value += text.slice(segment, p);
-      if (!sawQuote && value === '') break;
-      const token: LexToken = { value, quoted: initialQuote, offset };
       if (first === undefined) first = token;
       else if (more === undefined) more = [first, token];
       else more.push(token);
