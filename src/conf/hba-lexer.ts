@@ -131,7 +131,10 @@ export function lexFields(text: string): LexToken[][] {
       const offset = p;
       // The usual token: no quote, so it is the text up to a blank, comma, `#` or the end.
       let c = 0;
-      while (p < n && ((c = text.charCodeAt(p)) >= 128 || SPECIAL[c] === 0)) p++;
+      for (; p < n; p++) {
+        c = text.charCodeAt(p);
+        if (c < 128 && SPECIAL[c] === 1) break;
+      }
       let token: LexToken;
       if (p < n && c === QUOTE) {
         const q = quotedToken(text, offset, p);
