@@ -1,7 +1,7 @@
 import { inspectHba, maskPrefixLength, parseIp, type HbaFileRuleRow } from '../index.js';
 import { CONNECTION_FLAGS, parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
-import { writePrettyJson } from '../render/json-rows.js';
+import { prettyJsonChunks } from '../render/json-rows.js';
 import { paint, table, type Output } from '../render/output.js';
 import { inspectOptions } from './target.js';
 
@@ -94,7 +94,7 @@ export const command: Command = {
       }),
     );
     for (const note of notes) o.err(`note: ${note}`);
-    if (values.json) writePrettyJson(rows, o.bytes);
+    if (values.json) for (const chunk of prettyJsonChunks(rows)) o.out(chunk);
     else o.out(renderHbaReport(rows, o, columns));
     return rows.some((r) => r.error !== null) ? EXIT.findings : EXIT.ok;
   },

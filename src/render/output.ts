@@ -2,8 +2,6 @@
 export interface Output {
   color: boolean;
   out(text: string): void;
-  /** Bytes to stdout as they are (long output written in chunks, e.g. JSON). */
-  bytes(data: Uint8Array): void;
   err(text: string): void;
 }
 
@@ -13,7 +11,6 @@ export function makeOutput(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   return {
     color,
     out: (text) => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
-    bytes: (data) => void process.stdout.write(data),
     err: (text) => void process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
   };
 }
