@@ -43,7 +43,7 @@ try {
       return r;
     }),
   );
-  // pgharden's loader alone: read + parse + view rows, in process.
+  // loadHba alone (what audit and plan use): read + parse + lines, rules and view rows, in process.
   const ours = [];
   let rowCount = 0;
   for (let i = 0; i < RUNS; i++) {
@@ -56,7 +56,7 @@ try {
   if (parse.rows !== rowCount) throw new Error(`row counts differ: pgharden ${rowCount}, PostgreSQL ${parse.rows}`);
   results.push(parseRow(parse, major));
   results.push([
-    `pgharden's loader alone, in process (read, parse, view rows; no start-up, no JSON), median of ${RUNS}`,
+    `loadHba alone, in this process (lines, rules and rows, as audit and plan load the file; no start-up, no JSON), median of ${RUNS}`,
     `${median(ours).toFixed(0)} ms`,
     '',
   ]);
