@@ -7,7 +7,7 @@
 const CHUNK_ROWS = 4096;
 
 /**
- * The text of `JSON.stringify(rows, null, 2)` as a list of chunks to write in order; every chunk
+ * The text of `JSON.stringify(rows, null, 2)`, yielded in chunks to write in order; every chunk
  * but the last ends with a newline.
  */
 export function* prettyJsonChunks(rows: readonly unknown[]): Generator<string> {
