@@ -13,7 +13,7 @@ import { defaultContext, type ServerContext } from '../conf/context.js';
 import { fileSettingsRows, type FileSettingRow } from '../conf/guc-settings.js';
 import type { HbaFileRuleRow } from '../conf/hba-types.js';
 import { loadConf } from '../conf/load-conf.js';
-import { loadHba, type LoadedHba, type ReadFile } from '../conf/load-hba.js';
+import { loadHba, loadHbaRows, type LoadedHba, type ReadFile } from '../conf/load-hba.js';
 import { interfaceFacts, NO_SERVER } from '../hba/interfaces.js';
 import { matchConnection, type ConnectionSource, type MatchFacts, type MatchResult } from '../hba/match.js';
 
@@ -140,7 +140,12 @@ export async function inspectHba(o: InspectOptions = {}): Promise<{
   const t = await target(o, 'hba_file', 'inspect hba');
   await t.client?.end();
   assertReadable(t.file, 'inspect hba');
-  const loaded = await radiusPass(loadHba(t.file, { context: t.context, ...t.reader }), t.context, o, t.notes);
+  const opts = { context: t.context, ...t.reader };
+  // The common case keeps only the view's rows (fast, small); a file naming RADIUS servers is
+  // read whole, because resolving their names needs the parsed lines.
+  const fast = loadHbaRows(t.file, opts);
+  if (!fast.radius) return { file: t.file, rows: fast.rows, columns: fast.columns, logged: new Map(), notes: t.notes };
+  const loaded = await radiusPass(loadHba(t.file, opts), t.context, o, t.notes);
   const columns = new Map<string, number>();
   const logged = new Map<string, string>();
   for (const [file, { lines }] of loaded.files) {

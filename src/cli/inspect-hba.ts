@@ -1,6 +1,7 @@
 import { inspectHba, maskPrefixLength, parseIp, type HbaFileRuleRow } from '../index.js';
 import { CONNECTION_FLAGS, parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
+import { prettyJsonChunks } from '../render/json-rows.js';
 import { paint, table, type Output } from '../render/output.js';
 import { inspectOptions } from './target.js';
 
@@ -118,7 +119,8 @@ export const command: Command = {
       resolve: !values['no-resolve'],
     });
     for (const note of notes) o.err(`note: ${note}`);
-    o.out(values.json ? JSON.stringify(rows, null, 2) : renderHbaReport(rows, o, columns, logged));
+    if (values.json) for (const chunk of prettyJsonChunks(rows)) o.out(chunk);
+    else o.out(renderHbaReport(rows, o, columns, logged));
     return rows.some(failed) ? EXIT.findings : EXIT.ok;
   },
 };

@@ -23,12 +23,6 @@ export interface LexToken {
   offset: number;
 }
 
-function stripCrlf(s: string): string {
-  let end = s.length;
-  while (end > 0 && (s.charCodeAt(end - 1) === 10 || s.charCodeAt(end - 1) === 13)) end--;
-  return end === s.length ? s : s.slice(0, end);
-}
-
 /** Splits a file into logical lines; concatenating their `raw` gives the text back exactly. */
 export function logicalLines(text: string): LogicalLine[] {
   const out: LogicalLine[] = [];
@@ -36,27 +30,29 @@ export function logicalLines(text: string): LogicalLine[] {
   return out;
 }
 
+const BACKSLASH = 92;
+
 /** Calls `fn` for each logical line without building a list (the parsers' hot path). */
 export function forEachLogicalLine(text: string, fn: (line: number, raw: string, content: string) => void): void {
+  const n = text.length;
   let pos = 0;
   let lineNo = 1;
-  while (pos < text.length) {
+  while (pos < n) {
     const first = lineNo;
     const start = pos;
-    let content = '';
+    // Most lines are one physical line: their content is one slice of the text.
+    let content: string | undefined;
     for (;;) {
       const nl = text.indexOf('\n', pos);
-      const end = nl < 0 ? text.length : nl + 1;
-      const body = stripCrlf(text.slice(pos, end));
+      const end = nl < 0 ? n : nl + 1;
+      let bodyEnd = end;
+      while (bodyEnd > pos && (text.charCodeAt(bodyEnd - 1) === 10 || text.charCodeAt(bodyEnd - 1) === 13)) bodyEnd--;
+      const joined = bodyEnd > pos && text.charCodeAt(bodyEnd - 1) === BACKSLASH;
+      const body = text.slice(pos, joined ? bodyEnd - 1 : bodyEnd);
+      content = content === undefined ? body : content + body;
       pos = end;
       lineNo++;
-      if (body.endsWith('\\')) {
-        content += body.slice(0, -1);
-        if (pos < text.length) continue;
-      } else {
-        content += body;
-      }
-      break;
+      if (!joined || pos >= n) break;
     }
     fn(first, text.slice(start, pos), content);
   }
@@ -66,6 +62,53 @@ const isBlank = (c: number) => c === 32 || c === 9 || c === 13;
 const QUOTE = 34;
 const COMMA = 44;
 const HASH = 35;
+
+// The characters that end or change a token (blank, comma, `#`, quote); the others are copied as they are.
+const SPECIAL = new Uint8Array(128);
+for (const c of [32, 9, 13, COMMA, HASH, QUOTE]) SPECIAL[c] = 1;
+
+/** A token with a quote in it, read from `offset` (`p`: where the first quote is). */
+function quotedToken(
+  text: string,
+  offset: number,
+  p: number,
+): { value: string; quoted: boolean; end: number; trailingComma: boolean } {
+  const n = text.length;
+  let value = '';
+  let inQuote = false;
+  let wasQuote = false;
+  let initialQuote = false;
+  let trailingComma = false;
+  let segment = offset;
+  while (p < n) {
+    const c = text.charCodeAt(p);
+    if (isBlank(c) && !inQuote) break;
+    if (c === HASH && !inQuote) {
+      value += text.slice(segment, p);
+      segment = p = n;
+      break;
+    }
+    if (c === COMMA && !inQuote) {
+      value += text.slice(segment, p);
+      segment = ++p;
+      trailingComma = true;
+      break;
+    }
+    if (c === QUOTE) {
+      value += text.slice(segment, p);
+      if (wasQuote) value += '"';
+      segment = p + 1;
+      wasQuote = inQuote ? !wasQuote : false;
+      inQuote = !inQuote;
+      if (value === '') initialQuote = true;
+    } else {
+      wasQuote = false;
+    }
+    p++;
+  }
+  if (segment < p) value += text.slice(segment, p);
+  return { value, quoted: initialQuote, end: p, trailingComma };
+}
 
 /**
  * Splits a logical line into fields of tokens. Leading blanks and commas before a token are
@@ -77,51 +120,46 @@ export function lexFields(text: string): LexToken[][] {
   let p = 0;
   const n = text.length;
   while (p < n) {
-    const field: LexToken[] = [];
+    // Most fields hold one token: an array literal of one is a quarter of the size of a pushed-to one.
+    let first: LexToken | undefined;
+    let more: LexToken[] | undefined;
     let trailingComma: boolean;
     do {
       trailingComma = false;
       // Skip blanks and commas before the token.
       while (p < n && (isBlank(text.charCodeAt(p)) || text.charCodeAt(p) === COMMA)) p++;
       const offset = p;
-      let value = '';
-      let inQuote = false;
-      let wasQuote = false;
-      let sawQuote = false;
-      let initialQuote = false;
-      let segment = p;
-      while (p < n) {
-        const c = text.charCodeAt(p);
-        if (isBlank(c) && !inQuote) break;
-        if (c === HASH && !inQuote) {
-          value += text.slice(segment, p);
-          segment = p = n;
-          break;
-        }
-        if (c === COMMA && !inQuote) {
-          value += text.slice(segment, p);
-          segment = ++p;
-          trailingComma = true;
-          break;
-        }
-        if (c === QUOTE) {
-          value += text.slice(segment, p);
-          if (wasQuote) value += '"';
-          segment = p + 1;
-          wasQuote = inQuote ? !wasQuote : false;
-          inQuote = !inQuote;
-          sawQuote = true;
-          if (value === '') initialQuote = true;
-        } else {
-          wasQuote = false;
-        }
-        p++;
+      // The usual token: no quote, so it is the text up to a blank, comma, `#` or the end.
+      let c = 0;
+      for (; p < n; p++) {
+        c = text.charCodeAt(p);
+        if (c < 128 && SPECIAL[c] === 1) break;
       }
-      if (segment < p) value += text.slice(segment, p);
-      if (!sawQuote && value === '') break;
-      field.push({ value, quoted: initialQuote, offset });
+      let token: LexToken;
+      if (p < n && c === QUOTE) {
+        const q = quotedToken(text, offset, p);
+        p = q.end;
+        trailingComma = q.trailingComma;
+        token = { value: q.value, quoted: q.quoted, offset };
+      } else {
+        if (p === offset) {
+          // Nothing before a `#` or the end: the line (or the field) is over.
+          if (p < n && c === HASH) p = n;
+          break;
+        }
+        token = { value: text.slice(offset, p), quoted: false, offset };
+        if (p < n && c === HASH) p = n;
+        else if (p < n && c === COMMA) {
+          p++;
+          trailingComma = true;
+        }
+      }
+      if (first === undefined) first = token;
+      else if (more === undefined) more = [first, token];
+      else more.push(token);
     } while (trailingComma);
-    if (field.length > 0) fields.push(field);
+    if (more) fields.push(more.slice());
+    else if (first) fields.push([first]);
   }
   return fields;
 }

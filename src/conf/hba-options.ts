@@ -242,5 +242,6 @@ export function viewOptions(rule: HbaRule, ctx: ServerContext): string[] | null 
     for (const k of ['issuer', 'scope', 'validator']) if (v.has(k)) out.push(`${k}=${v.get(k)}`);
     if (v.get('delegate_ident_mapping') === '1') out.push('delegate_ident_mapping=true');
   }
-  return out.length ? out : null;
+  // A copy the size of its contents: the row keeps it.
+  return out.length ? out.slice() : null;
 }

@@ -16,24 +16,31 @@ export type RecordResult =
   | { rule: HbaRule }
   | { error: string; offset?: number; rule?: HbaRule; viewError?: string | null };
 
-const CONN_TYPES = new Set<string>(['local', 'host', 'hostssl', 'hostnossl', 'hostgssenc', 'hostnogssenc']);
-const METHODS = new Set<string>([
-  'trust',
-  'ident',
-  'peer',
-  'password',
-  'gss',
-  'sspi',
-  'reject',
-  'md5',
-  'scram-sha-256',
-  'pam',
-  'bsd',
-  'ldap',
-  'radius',
-  'cert',
-  'oauth',
-]);
+// Each name maps to itself: a rule keeps this module's string, not a copy per line.
+const CONN_TYPES = new Map<string, HbaConnType>(
+  (['local', 'host', 'hostssl', 'hostnossl', 'hostgssenc', 'hostnogssenc'] as const).map((t) => [t, t]),
+);
+const METHODS = new Map<string, AuthMethod>(
+  (
+    [
+      'trust',
+      'ident',
+      'peer',
+      'password',
+      'gss',
+      'sspi',
+      'reject',
+      'md5',
+      'scram-sha-256',
+      'pam',
+      'bsd',
+      'ldap',
+      'radius',
+      'cert',
+      'oauth',
+    ] as const
+  ).map((m) => [m, m]),
+);
 
 /** A build feature a method needs; methods not listed are always available. */
 function unsupported(method: AuthMethod, ctx: ServerContext): boolean {
@@ -86,35 +93,37 @@ function parseAddress(
   }
   const slash = tok.value.indexOf('/');
   const host = slash < 0 ? tok.value : tok.value.slice(0, slash);
-  // Fast path for the common case: canonical dotted IPv4 prints as written.
-  if (slash >= 0 && isCanonicalIpv4(host)) {
-    const mask = prefixMaskText(tok.value.slice(slash + 1), 4);
-    if (mask === null) return { error: `invalid CIDR mask in address "${tok.value}"`, offset: tok.offset };
-    return { address: { kind: 'cidr', address: host, mask, family: 4 }, next: i + 1 };
-  }
-  const ip = parseIp(host, ctx.interfaces);
-  if (!ip) {
+  let printed: string;
+  let family: 4 | 6;
+  // The common case: canonical dotted IPv4 prints as written.
+  if (isCanonicalIpv4(host)) {
+    printed = host;
+    family = 4;
+  } else {
+    const ip = parseIp(host, ctx.interfaces);
     // getaddrinfo(AI_NUMERICHOST) said "not a number": PostgreSQL takes it as a host name.
-    if (slash >= 0)
+    if (!ip && slash >= 0)
       return { error: `specifying both host name and CIDR mask is invalid: "${tok.value}"`, offset: tok.offset };
-    return { address: { kind: 'hostname', name: host }, next: i + 1 };
+    if (!ip) return { address: { kind: 'hostname', name: host }, next: i + 1 };
+    printed = formatIp(ip);
+    family = ip.family;
   }
   if (slash >= 0) {
-    const mask = prefixMaskText(tok.value.slice(slash + 1), ip.family);
+    const mask = prefixMaskText(tok.value.slice(slash + 1), family);
     if (mask === null) return { error: `invalid CIDR mask in address "${tok.value}"`, offset: tok.offset };
-    return { address: { kind: 'cidr', address: formatIp(ip), mask, family: ip.family }, next: i + 1 };
+    return { address: { kind: 'cidr', address: printed, mask, family }, next: i + 1 };
   }
   const maskField = fields[i + 1];
   if (!maskField) return { error: 'end-of-line before netmask specification' };
   if (maskField.length > 1) return { error: 'multiple values specified for netmask', offset: maskField[1]!.offset };
   const maskTok = maskField[0]!;
-  if (ip.family === 4 && isCanonicalIpv4(maskTok.value)) {
-    return { address: { kind: 'cidr', address: formatIp(ip), mask: maskTok.value, family: 4 }, next: i + 2 };
+  if (family === 4 && isCanonicalIpv4(maskTok.value)) {
+    return { address: { kind: 'cidr', address: printed, mask: maskTok.value, family }, next: i + 2 };
   }
   const mask = parseIp(maskTok.value, ctx.interfaces);
   if (!mask) return { error: `invalid IP mask "${maskTok.value}": Name or service not known`, offset: maskTok.offset };
-  if (mask.family !== ip.family) return { error: 'IP address and mask do not match', offset: maskTok.offset };
-  return { address: { kind: 'cidr', address: formatIp(ip), mask: formatIp(mask), family: ip.family }, next: i + 2 };
+  if (mask.family !== family) return { error: 'IP address and mask do not match', offset: maskTok.offset };
+  return { address: { kind: 'cidr', address: printed, mask: formatIp(mask), family }, next: i + 2 };
 }
 
 /** Parses the fields of one record (at least one field). */
@@ -123,9 +132,8 @@ export function parseRecord(fields: LexToken[][], ctx: ServerContext): RecordRes
   if (typeField.length > 1)
     return { error: 'multiple values specified for connection type', offset: typeField[1]!.offset };
   const typeTok = typeField[0]!;
-  if (!CONN_TYPES.has(typeTok.value))
-    return { error: `invalid connection type "${typeTok.value}"`, offset: typeTok.offset };
-  const type = typeTok.value as HbaConnType;
+  const type = CONN_TYPES.get(typeTok.value);
+  if (type === undefined) return { error: `invalid connection type "${typeTok.value}"`, offset: typeTok.offset };
   // These are flagged but the rule is still parsed (and a later error replaces the message).
   let warning: string | undefined;
   if (type === 'hostssl' && !ctx.build.ssl)
@@ -159,10 +167,10 @@ export function parseRecord(fields: LexToken[][], ctx: ServerContext): RecordRes
     return { error: 'multiple values specified for authentication type', offset: methodField[1]!.offset };
   const methodTok = methodField[0]!;
   const name = methodTok.value;
-  if (!METHODS.has(name) || (name === 'oauth' && ctx.major < 18)) {
+  let method = METHODS.get(name);
+  if (method === undefined || (method === 'oauth' && ctx.major < 18)) {
     return { error: `invalid authentication method "${name}"`, offset: methodTok.offset };
   }
-  let method = name as AuthMethod;
   // ident on the local socket has meant peer since 9.1.
   if (type === 'local' && method === 'ident') method = 'peer';
   if (unsupported(method, ctx))
@@ -195,7 +203,9 @@ export function parseRecord(fields: LexToken[][], ctx: ServerContext): RecordRes
   if (missing) return { error: missing };
 
   // Lexer tokens are HbaTokens with an offset; kept as they are to spare an allocation per name.
-  const rule: HbaRule = { type, databases, users, method, options };
-  if (address) rule.address = address;
+  // One literal per shape: adding `address` afterwards would allocate a property store per rule.
+  const rule: HbaRule = address
+    ? { type, databases, users, method, options, address }
+    : { type, databases, users, method, options };
   return warning ? { error: warning, rule } : { rule };
 }

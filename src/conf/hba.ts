@@ -33,7 +33,7 @@ type Expanded = { fields: LexToken[][] } | { error: string };
 
 /** Replaces unquoted `@file` tokens by every token of that file, recursively. */
 export function expandAtFiles(fields: LexToken[][], opts: ParseHbaOptions, depth: number): Expanded {
-  if (!fields.some((f) => f.some(isAtFile))) return { fields };
+  if (!hasAtFile(fields)) return { fields };
   const out: LexToken[][] = [];
   for (const field of fields) {
     const tokens: LexToken[] = [];
@@ -63,6 +63,11 @@ export function expandAtFiles(fields: LexToken[][], opts: ParseHbaOptions, depth
     if (tokens.length > 0) out.push(tokens);
   }
   return { fields: out };
+}
+
+function hasAtFile(fields: LexToken[][]): boolean {
+  for (const field of fields) for (const tok of field) if (isAtFile(tok)) return true;
+  return false;
 }
 
 function isAtFile(tok: LexToken): boolean {
@@ -111,10 +116,16 @@ export function classifyLine(
 /** Parses pg_hba.conf text. Pure apart from the injected `readAtFile`. */
 export function parseHba(text: string, opts: ParseHbaOptions): HbaLine[] {
   const lines: HbaLine[] = [];
+  forEachHbaLine(text, opts, (l) => lines.push(l));
+  return lines;
+}
+
+/** parseHba, handing each line to `fn` as it is read (a caller that keeps only rows keeps no lines). */
+export function forEachHbaLine(text: string, opts: ParseHbaOptions, fn: (line: HbaLine) => void): void {
   forEachLogicalLine(text, (line, raw, content) => {
     const classified = classifyLine(content, line, raw, opts);
     if (!('fields' in classified)) {
-      lines.push(classified);
+      fn(classified);
       return;
     }
     const { fields } = classified;
@@ -123,7 +134,7 @@ export function parseHba(text: string, opts: ParseHbaOptions): HbaLine[] {
       // A column only helps on a single physical line.
       const nl = raw.indexOf('\n');
       const column = parsed.offset === undefined || (nl >= 0 && nl < raw.length - 1) ? undefined : parsed.offset + 1;
-      lines.push({
+      fn({
         kind: 'error',
         line,
         raw,
@@ -133,10 +144,9 @@ export function parseHba(text: string, opts: ParseHbaOptions): HbaLine[] {
         ...(parsed.viewError === undefined ? {} : { viewError: parsed.viewError }),
       });
     } else {
-      lines.push({ kind: 'record', line, raw, rule: parsed.rule });
+      fn({ kind: 'record', line, raw, rule: parsed.rule });
     }
   });
-  return lines;
 }
 
 /** The file text back, byte for byte. */

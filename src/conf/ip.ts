@@ -3,6 +3,7 @@
  * AI_NUMERICHOST (glibc), which takes IPv4 in inet_aton's forms (`127.1`, `0x7f.0.0.1`, octal
  * `010.0.0.1`) and IPv6 with an optional `%zone`; and printed as getnameinfo(NI_NUMERICHOST) does.
  */
+import { parseIpv6 } from './ip6.js';
 
 /** A parsed numeric address. `bytes` has 4 (IPv4) or 16 (IPv6) entries. */
 export interface IpAddress {
@@ -29,19 +30,27 @@ function cNumber(text: string): number {
   return Number.parseInt(digits, base);
 }
 
-const DOTTED =
-  /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
-
 /** True for `a.b.c.d` with plain decimal bytes, which getaddrinfo accepts and getnameinfo prints unchanged. */
 export function isCanonicalIpv4(text: string): boolean {
-  return DOTTED.test(text);
+  const n = text.length;
+  if (n < 7 || n > 15) return false;
+  let p = 0;
+  for (let part = 0; part < 4; part++) {
+    if (part > 0 && text.charCodeAt(p++) !== 46) return false;
+    const start = p;
+    let value = 0;
+    for (let d = text.charCodeAt(p) - 48; p < n && d >= 0 && d <= 9; d = text.charCodeAt(++p) - 48)
+      value = value * 10 + d;
+    // 0 to 255, without leading zeros (inet_aton would read them as octal).
+    if (p === start || p - start > 3 || value > 255 || (p - start > 1 && text.charCodeAt(start) === 48)) return false;
+  }
+  return p === n;
 }
 
 /** inet_aton: one to four parts; the last fills the remaining bytes. */
 function parseIpv4(text: string): Uint8Array | null {
   // The common case first: four plain decimal bytes.
-  const d = DOTTED.exec(text);
-  if (d) return new Uint8Array([Number(d[1]), Number(d[2]), Number(d[3]), Number(d[4])]);
+  if (isCanonicalIpv4(text)) return new Uint8Array(text.split('.').map(Number));
   if (!/^[0-9a-fA-FxX.]+$/.test(text) || text.endsWith('.')) return null;
   if (/0[xX]$/.test(text) || /0[xX]\./.test(text)) return null;
   const parts = text.split('.').map(cNumber);
@@ -55,44 +64,6 @@ function parseIpv4(text: string): Uint8Array | null {
     bytes[i] = p;
   });
   for (let i = 0; i < room; i++) bytes[3 - i] = Math.floor(last / 2 ** (8 * i)) & 0xff;
-  return bytes;
-}
-
-/** inet_pton(AF_INET6): strict hex groups, one `::`, optional trailing dotted IPv4. */
-function parseIpv6(text: string): Uint8Array | null {
-  if (!/^[0-9a-fA-F:.]+$/.test(text)) return null;
-  const halves = text.split('::');
-  if (halves.length > 2) return null;
-  const groups = (s: string): number[] | null => {
-    if (s === '') return [];
-    const out: number[] = [];
-    const parts = s.split(':');
-    for (let i = 0; i < parts.length; i++) {
-      const p = parts[i]!;
-      if (i === parts.length - 1 && p.includes('.')) {
-        if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(p)) return null;
-        const v4 = p.split('.').map(Number);
-        if (v4.some((n, j) => n > 255 || (p.split('.')[j]!.length > 1 && p.split('.')[j]!.startsWith('0'))))
-          return null;
-        out.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
-      } else {
-        if (!/^[0-9a-fA-F]{1,4}$/.test(p)) return null;
-        out.push(Number.parseInt(p, 16));
-      }
-    }
-    return out;
-  };
-  const head = groups(halves[0]!);
-  const tail = halves.length === 2 ? groups(halves[1]!) : [];
-  if (!head || !tail) return null;
-  const total = head.length + tail.length;
-  if (halves.length === 1 ? total !== 8 : total > 7) return null;
-  const words = [...head, ...new Array<number>(8 - total).fill(0), ...tail];
-  const bytes = new Uint8Array(16);
-  words.forEach((w, i) => {
-    bytes[2 * i] = w >> 8;
-    bytes[2 * i + 1] = w & 0xff;
-  });
   return bytes;
 }
 
@@ -146,34 +117,39 @@ export function prefixMaskText(text: string, family: 4 | 6): string | null {
 export function formatIp(ip: IpAddress): string {
   const b = ip.bytes;
   if (ip.family === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
-  const words = Array.from({ length: 8 }, (_, i) => (b[2 * i]! << 8) | b[2 * i + 1]!);
-  let best = { base: -1, len: 0 };
+  const word = (i: number) => (b[2 * i]! << 8) | b[2 * i + 1]!;
+  // The longest run of two or more zero groups (the first of equal runs) is written `::`.
+  let base = -1;
+  let len = 0;
   for (let i = 0; i < 8; ) {
-    if (words[i] !== 0) {
+    if (word(i) !== 0) {
       i++;
       continue;
     }
     let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > best.len) best = { base: i, len: j - i };
+    while (j < 8 && word(j) === 0) j++;
+    if (j - i > len) {
+      base = i;
+      len = j - i;
+    }
     i = j;
   }
-  if (best.len < 2) best = { base: -1, len: 0 };
+  if (len < 2) base = -1;
   let out = '';
   for (let i = 0; i < 8; i++) {
-    if (best.base >= 0 && i >= best.base && i < best.base + best.len) {
-      if (i === best.base) out += ':';
+    if (base >= 0 && i >= base && i < base + len) {
+      if (i === base) out += ':';
       continue;
     }
     if (i !== 0) out += ':';
     // Embedded IPv4 (::a.b.c.d and ::ffff:a.b.c.d) is printed dotted.
-    if (i === 6 && best.base === 0 && (best.len === 6 || (best.len === 5 && words[5] === 0xffff))) {
+    if (i === 6 && base === 0 && (len === 6 || (len === 5 && word(5) === 0xffff))) {
       out += `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
       break;
     }
-    out += words[i]!.toString(16);
+    out += word(i).toString(16);
   }
-  if (best.base >= 0 && best.base + best.len === 8) out += ':';
+  if (base >= 0 && base + len === 8) out += ':';
   return out;
 }
 

@@ -4,9 +4,9 @@
  * `@file` lists. The only I/O of the hba layer; `readFile`/`listDir` can be injected.
  */
 import type { ServerContext } from './context.js';
-import { MAX_INCLUDE_DEPTH, parseHba, resolveIncluded } from './hba.js';
+import { forEachHbaLine, MAX_INCLUDE_DEPTH, resolveIncluded } from './hba.js';
 import { errorRow, hbaRow } from './hba-rows.js';
-import type { HbaFileRuleRow, HbaLine, HbaRule } from './hba-types.js';
+import type { HbaFileRuleRow, HbaLine, HbaRule, IncludeLine } from './hba-types.js';
 import { IncludeDirStatError, listIncludeDir } from './include-dir.js';
 import { readCapped, UnreadableFileError } from './read-capped.js';
 
@@ -74,68 +74,106 @@ function listDirectory(path: string): string[] | undefined {
 
 /** Loads pg_hba.conf and everything it includes. Throws (ENOENT) when the top file is missing. */
 export function loadHba(path: string, opts: LoadOptions): LoadedHba {
+  const { files, rows, rules } = walk(path, opts, true);
+  return { files, rows, rules };
+}
+
+/**
+ * Only the rows of pg_hba_file_rules, and the 1-based column of each error line that has one
+ * (keyed `file:line`), as loadHba gives them: each parsed line is dropped once its row is made,
+ * so a 100,000-line file keeps a third of the memory, and the garbage collector copies a third.
+ */
+export function loadHbaRows(
+  path: string,
+  opts: LoadOptions,
+): { rows: HbaFileRuleRow[]; columns: Map<string, number>; radius: boolean } {
+  const { rows, columns, radius } = walk(path, opts, false);
+  return { rows, columns, radius };
+}
+
+/** Reads the tree in PostgreSQL's order; `keep`: the parsed lines and rules too, not only the rows. */
+/**
+ * `radius`: some line names RADIUS servers, whose names the server resolves while it parses (the
+ * caller then needs the parsed lines: src/hba/radius-names.ts).
+ */
+function walk(
+  path: string,
+  opts: LoadOptions,
+  keep: boolean,
+): LoadedHba & { columns: Map<string, number>; radius: boolean } {
   const read = opts.readFile ?? readConfigFile;
   const list = opts.listDir ?? listDirectory;
-  const loaded: LoadedHba = { files: new Map(), rows: [], rules: [] };
+  const loaded = { files: new Map(), rows: [], rules: [], columns: new Map(), radius: false } as LoadedHba & {
+    columns: Map<string, number>;
+    radius: boolean;
+  };
   const readAtFile = (p: string) => read(p)?.text;
 
   const visit = (file: string, depth: number, content: ReadFile): void => {
-    const lines = parseHba(content.text, { file, context: opts.context, readAtFile, depth });
-    loaded.files.set(file, { lines, encoding: content.encoding });
-    for (const l of lines) {
+    const lines: HbaLine[] = [];
+    if (keep) loaded.files.set(file, { lines, encoding: content.encoding });
+    forEachHbaLine(content.text, { file, context: opts.context, readAtFile, depth }, (l) => {
+      if (keep) lines.push(l);
       if (l.kind === 'record') {
         loaded.rows.push(hbaRow(l, file, opts.context));
-        loaded.rules.push({ rule: l.rule, file, line: l.line });
+        if (keep) loaded.rules.push({ rule: l.rule, file, line: l.line });
+        if (l.rule.method === 'radius') loaded.radius = true;
       } else if (l.kind === 'error') {
         loaded.rows.push(hbaRow(l, file, opts.context));
+        if (l.column) loaded.columns.set(`${file}:${l.line}`, l.column);
+        if (l.raw.includes('radiusservers')) loaded.radius = true;
       } else if (l.kind === 'include') {
-        const target = resolveIncluded(file, l.path);
-        if (depth + 1 > MAX_INCLUDE_DEPTH) {
-          loaded.rows.push(errorRow(file, l.line, `could not open file "${target}": maximum nesting depth exceeded`));
-          continue;
-        }
-        if (l.directive === 'include_dir') {
-          let entries: string[] | undefined;
-          try {
-            entries = list(target);
-          } catch (err) {
-            // An entry that cannot be stat'ed (a dangling link) fails the whole directive.
-            if (!(err instanceof IncludeDirStatError)) throw err;
-            loaded.rows.push(errorRow(file, l.line, err.message));
-            continue;
-          }
-          if (!entries) {
-            loaded.rows.push(errorRow(file, l.line, `could not open directory "${target}"`));
-            continue;
-          }
-          for (const entry of entries) {
-            let c: ReadFile | undefined;
-            try {
-              c = read(entry);
-            } catch (err) {
-              if ((err as NodeJS.ErrnoException).code !== 'EACCES') throw err;
-              loaded.rows.push(errorRow(file, l.line, `could not open file "${entry}": Permission denied`));
-              continue;
-            }
-            if (c) visit(entry, depth + 1, c);
-          }
-          continue;
-        }
+        include(file, depth, l);
+      }
+    });
+  };
+
+  const include = (file: string, depth: number, l: IncludeLine): void => {
+    const target = resolveIncluded(file, l.path);
+    if (depth + 1 > MAX_INCLUDE_DEPTH) {
+      loaded.rows.push(errorRow(file, l.line, `could not open file "${target}": maximum nesting depth exceeded`));
+      return;
+    }
+    if (l.directive === 'include_dir') {
+      let entries: string[] | undefined;
+      try {
+        entries = list(target);
+      } catch (err) {
+        // An entry that cannot be stat'ed (a dangling link) fails the whole directive.
+        if (!(err instanceof IncludeDirStatError)) throw err;
+        loaded.rows.push(errorRow(file, l.line, err.message));
+        return;
+      }
+      if (!entries) {
+        loaded.rows.push(errorRow(file, l.line, `could not open directory "${target}"`));
+        return;
+      }
+      for (const entry of entries) {
         let c: ReadFile | undefined;
         try {
-          c = read(target);
+          c = read(entry);
         } catch (err) {
-          // Not readable by the server's OS user: an error even for include_if_exists (only ENOENT is skipped).
           if ((err as NodeJS.ErrnoException).code !== 'EACCES') throw err;
-          loaded.rows.push(errorRow(file, l.line, `could not open file "${target}": Permission denied`));
+          loaded.rows.push(errorRow(file, l.line, `could not open file "${entry}": Permission denied`));
           continue;
         }
-        if (c) visit(target, depth + 1, c);
-        else if (l.directive === 'include')
-          loaded.rows.push(errorRow(file, l.line, `could not open file "${target}": No such file or directory`));
-        // include_if_exists: PostgreSQL logs "skipping missing authentication file" and goes on.
+        if (c) visit(entry, depth + 1, c);
       }
+      return;
     }
+    let c: ReadFile | undefined;
+    try {
+      c = read(target);
+    } catch (err) {
+      // Not readable by the server's OS user: an error even for include_if_exists (only ENOENT is skipped).
+      if ((err as NodeJS.ErrnoException).code !== 'EACCES') throw err;
+      loaded.rows.push(errorRow(file, l.line, `could not open file "${target}": Permission denied`));
+      return;
+    }
+    if (c) visit(target, depth + 1, c);
+    else if (l.directive === 'include')
+      loaded.rows.push(errorRow(file, l.line, `could not open file "${target}": No such file or directory`));
+    // include_if_exists: PostgreSQL logs "skipping missing authentication file" and goes on.
   };
 
   const top = read(path);

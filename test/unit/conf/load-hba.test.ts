@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tree } from '../../support/tree.js';
 import { defaultContext } from '../../../src/conf/context.js';
-import { loadHba, readConfigFile } from '../../../src/conf/load-hba.js';
+import { loadHba, loadHbaRows, readConfigFile } from '../../../src/conf/load-hba.js';
 
 describe('loadHba', () => {
   const context = defaultContext({ major: 16 });
@@ -73,5 +73,25 @@ describe('loadHba', () => {
       readFile: (p) => (p in files ? { text: files[p]!, encoding: 'utf8' } : undefined),
     });
     expect(loaded.rows).toHaveLength(1);
+  });
+
+  it("loadHbaRows gives loadHba's rows, and the column of each error line, keeping no lines", () => {
+    const dir = tree({
+      'pg_hba.conf':
+        'local all all peer\ninclude sub/one.conf\nhost all all 10.0.0.0/33 md5\ninclude_dir conf.d\nhost all all all reject\n',
+      'sub/one.conf': 'host all @../users all md5\nhostssl all all ::1/128 cert\nfoo\ninclude one.conf\n',
+      users: 'alice,bob\n',
+      'conf.d/a.conf': 'host all a all trust bad\n  host all a all \\\n md6\n',
+    });
+    const file = join(dir, 'pg_hba.conf');
+    const loaded = loadHba(file, { context: defaultContext({ major: 16, ssl: false }) });
+    const columns = new Map<string, number>();
+    for (const [f, { lines }] of loaded.files)
+      for (const l of lines) if (l.kind === 'error' && l.column) columns.set(`${f}:${l.line}`, l.column);
+    const { rows, columns: got } = loadHbaRows(file, { context: defaultContext({ major: 16, ssl: false }) });
+    expect(rows).toEqual(loaded.rows);
+    expect(Object.fromEntries(got)).toEqual(Object.fromEntries(columns));
+    expect(got.size).toBeGreaterThan(2);
+    expect(rows.length).toBeGreaterThan(15);
   });
 });
