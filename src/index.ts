@@ -202,3 +202,19 @@ export async function clientFrom(
 export async function installs() {
   return (await import('./cluster/install.js')).listInstalls();
 }
+
+export type { EnableOptions } from './pitr/enable.js';
+
+/** `pitr enable`: makes and saves the pgBackRest set-up plan (nothing on the server changes); review, apply and rollback take it like any plan. */
+export async function pitrEnable(o: import('./pitr/enable.js').EnableOptions): Promise<{ plan: Plan; dir: string }> {
+  return (await import('./pitr/enable.js')).makeEnablePlan(o);
+}
+
+export type { PitrBackupOptions, PitrBackupResult } from './pitr/backup.js';
+
+/** `pitr backup`: pgbackrest backup for the stanza the live archive_command names, recorded in the metrics file. */
+export async function pitrBackup(
+  o: import('./pitr/backup.js').PitrBackupOptions,
+): Promise<import('./pitr/backup.js').PitrBackupResult> {
+  return (await import('./pitr/backup.js')).pitrBackup(o);
+}

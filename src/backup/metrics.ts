@@ -1,42 +1,105 @@
 /**
  * The Prometheus textfile for node_exporter's textfile collector: written atomically, so the
- * collector never reads half a file. The last success time survives a failed run (it is read
- * back from the previous file), so an alert on its age fires when backups stop succeeding.
+ * collector never reads half a file. Several jobs share one file (the nightly dumps, `pitr backup`,
+ * the drills): each replaces only its own metric families and keeps the others' lines. The last
+ * success time survives a failed run (it is read back from the previous file), so an alert on its
+ * age fires when backups stop succeeding.
  */
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../core/atomic.js';
 
 const LAST = 'pgharden_backup_last_success_timestamp_seconds';
 
+/** One metric family: its samples as `labels → value` (labels `''` for none). */
+export interface MetricFamily {
+  name: string;
+  help: string;
+  samples: { labels?: Record<string, string>; value: number | string }[];
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+const familyOf = (line: string) => /^(?:# (?:HELP|TYPE) )?([a-zA-Z_:][a-zA-Z0-9_:]*)/.exec(line)?.[1];
+
+/** The samples in a metrics file, keyed `name` or `name{labels}` as written; an absent file has none. */
+export function readMetrics(path: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const l of readText(path).split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?) (\S+)$/.exec(l);
+    if (m) out.set(m[1]!, Number(m[2]));
+  }
+  return out;
+}
+
+const escapeLabel = (v: string) => v.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n');
+
+/** Replaces these families in the file (gauges), keeping every other family's lines as they were. */
+export function mergeMetrics(path: string, families: readonly MetricFamily[]): void {
+  const mine = new Set(families.map((f) => f.name));
+  const kept = readText(path)
+    .split('\n')
+    .filter((l) => l !== '' && !mine.has(familyOf(l) ?? ''));
+  const lines = families.flatMap((f) => [
+    `# HELP ${f.name} ${f.help}`,
+    `# TYPE ${f.name} gauge`,
+    ...f.samples.map((s) => {
+      const labels = Object.entries(s.labels ?? {});
+      return `${f.name}${labels.length ? `{${labels.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}` : ''} ${s.value}`;
+    }),
+  ]);
+  writeFileAtomic(path, `${[...kept, ...lines].join('\n')}\n`, { mode: 0o644 });
+}
+
+/** A family of one unlabelled gauge. */
+export const gauge = (name: string, help: string, value: number | string): MetricFamily => ({
+  name,
+  help,
+  samples: [{ value }],
+});
+
+/** The last success time: now when this run succeeded, else the one the file holds (0 if none). */
+export function lastSuccess(path: string, name: string, run: { ok: boolean; at: Date }): number {
+  return run.ok ? Math.floor(run.at.getTime() / 1000) : (readMetrics(path).get(name) ?? 0);
+}
+
+/** The drills' family: one success time per kind of drill (`dump`: the nightly --verify; `pitr`: pitr drill). */
+export const DRILL_LAST = 'pgharden_drill_last_success_timestamp_seconds';
+
 export function writeMetrics(
   path: string,
-  run: { ok: boolean; at: Date; rowsVerified: number; seconds: number },
+  run: { ok: boolean; at: Date; rowsVerified: number; seconds: number; verified?: boolean },
 ): void {
-  let last = run.ok ? Math.floor(run.at.getTime() / 1000) : 0;
-  if (!run.ok) {
-    try {
-      last = Number(new RegExp(`^${LAST} (\\d+)$`, 'm').exec(readFileSync(path, 'utf8'))?.[1] ?? 0);
-    } catch {
-      last = 0;
-    }
+  const families = [
+    gauge(LAST, 'When the last verified backup finished successfully (Unix time).', lastSuccess(path, LAST, run)),
+    gauge(
+      'pgharden_backup_last_run_success',
+      '1 when the last backup run succeeded, 0 when it failed.',
+      run.ok ? 1 : 0,
+    ),
+    gauge(
+      'pgharden_backup_rows_verified',
+      'Rows compared between the live data and the restored dumps in the last run.',
+      run.rowsVerified,
+    ),
+    gauge('pgharden_backup_duration_seconds', 'How long the last run took.', run.seconds.toFixed(3)),
+  ];
+  if (run.ok && run.verified) {
+    // The other kinds' samples of the drill family are kept: read them back and replace only `dump`.
+    const others = [...readMetrics(path)].flatMap(([k, v]) => {
+      const m = new RegExp(`^${DRILL_LAST}\\{kind="([^"]+)"\\}$`).exec(k);
+      return m && m[1] !== 'dump' ? [{ labels: { kind: m[1]! }, value: v }] : [];
+    });
+    families.push({
+      name: DRILL_LAST,
+      help: 'When the last restore drill of each kind succeeded (Unix time).',
+      samples: [...others, { labels: { kind: 'dump' }, value: Math.floor(run.at.getTime() / 1000) }],
+    });
   }
-  writeFileAtomic(
-    path,
-    [
-      `# HELP ${LAST} When the last verified backup finished successfully (Unix time).`,
-      `# TYPE ${LAST} gauge`,
-      `${LAST} ${last}`,
-      '# HELP pgharden_backup_last_run_success 1 when the last backup run succeeded, 0 when it failed.',
-      '# TYPE pgharden_backup_last_run_success gauge',
-      `pgharden_backup_last_run_success ${run.ok ? 1 : 0}`,
-      '# HELP pgharden_backup_rows_verified Rows compared between the live data and the restored dumps in the last run.',
-      '# TYPE pgharden_backup_rows_verified gauge',
-      `pgharden_backup_rows_verified ${run.rowsVerified}`,
-      '# HELP pgharden_backup_duration_seconds How long the last run took.',
-      '# TYPE pgharden_backup_duration_seconds gauge',
-      `pgharden_backup_duration_seconds ${run.seconds.toFixed(3)}`,
-      '',
-    ].join('\n'),
-    { mode: 0o644 },
-  );
+  mergeMetrics(path, families);
 }

@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   guide: () => import('./guide.js'),
   consumers: () => import('./consumers.js'),
   backup: () => import('./backup.js'),
+  pitr: () => import('./pitr.js'),
 };
 
 const HELP = `pgharden — take a self-run PostgreSQL from trust-over-the-network to least privilege, with proof.
@@ -39,6 +40,7 @@ Commands:
   guide                the interactive guided hardening session
   consumers --scan DIR where connection strings live, to help write the spec
   backup --out DIR     the nightly job: dumps, restore drill, retention, off-box copy, metrics
+  pitr enable|backup   point-in-time recovery: pgBackRest set up by a reviewed plan; its backups
   demo                 the whole story on a scratch cluster: insecure → hardened → verified → rolled back
 
 Connection: --dsn (a URI or key=value string, as libpq takes), else --cluster VERSION/NAME or PGCLUSTER
