@@ -64,14 +64,24 @@ export interface AuditResult {
 }
 
 /** Audits a live cluster, read-only. */
-export async function audit(o: { connection?: ConnectOptions; dataDir?: string } = {}): Promise<AuditResult> {
-  const [{ withClient }, { introspect }, { runAudit }, { connectionMatrix }] = await Promise.all([
+export async function audit(
+  o: {
+    connection?: ConnectOptions;
+    dataDir?: string;
+    recovery?: import('./pitr/recovery-facts.js').RecoveryOptions;
+  } = {},
+): Promise<AuditResult> {
+  const [{ withClient }, { introspect }, { runAudit }, { connectionMatrix }, { recoveryFacts }] = await Promise.all([
     import('./cluster/connect.js'),
     import('./cluster/introspect.js'),
     import('./audit/audit.js'),
     import('./audit/matrix.js'),
+    import('./pitr/recovery-facts.js'),
   ]);
-  const snapshot = await withClient(o.connection ?? {}, (c) => introspect(c, o.dataDir ? { dataDir: o.dataDir } : {}));
+  const snapshot = await withClient(o.connection ?? {}, async (c) => {
+    const s = await introspect(c, o.dataDir ? { dataDir: o.dataDir } : {});
+    return { ...s, recovery: await recoveryFacts(c, o.recovery ?? {}, new Date(), s.limits) };
+  });
   return { snapshot, findings: runAudit(snapshot), matrix: connectionMatrix(snapshot) };
 }
 

@@ -6,6 +6,7 @@ import { statSync } from 'node:fs';
 import type pg from 'pg';
 import type { ServerContext } from '../conf/context.js';
 import { fileSettingsRows, type FileSettingRow } from '../conf/guc-settings.js';
+import type { RecoveryFacts } from './recovery-facts.js';
 import { loadConf } from '../conf/load-conf.js';
 import { loadHba, type LoadedHba } from '../conf/load-hba.js';
 import { contextFromServer } from './context.js';
@@ -74,6 +75,8 @@ export interface Snapshot {
   hbaChangedSinceReload: boolean;
   /** What the audit could not see, and why. */
   limits: string[];
+  /** WAL archiving, backups and drills, when the caller gathered them (the audit does). */
+  recovery?: RecoveryFacts;
 }
 
 const SETTINGS = [

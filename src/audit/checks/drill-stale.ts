@@ -1,0 +1,30 @@
+import type { AuditCheck } from '../types.js';
+
+const DAY = 86_400_000;
+
+/** No restore drill succeeded within --max-drill-age days: the backups are a hope, not a proof. */
+export const check: AuditCheck = {
+  id: 'drill-stale',
+  title: 'no recent restore drill',
+  run(s) {
+    const r = s.recovery;
+    if (!r || r.lastDrill === undefined) return [];
+    const age = r.lastDrill ? (Date.parse(r.now) - Date.parse(r.lastDrill.at)) / DAY : null;
+    if (age !== null && age <= r.maxDrillAgeDays) return [];
+    return [
+      {
+        severity: 'medium',
+        evidence: [
+          r.lastDrill
+            ? `newest drill: ${r.lastDrill.what}, ${r.lastDrill.at} (${age!.toFixed(1)} days ago; the limit is ${r.maxDrillAgeDays})`
+            : 'no successful restore drill recorded',
+        ],
+        why: 'A backup that has never been restored is a hope: a dump that does not load, a missing WAL segment or a wrong key is found only on the day it is needed.',
+        fix: {
+          stage: 'manual',
+          text: 'Drill now and on a schedule: pgharden backup --out DIR --verify (dumps restored and compared), or pgharden pitr drill --latest (pgBackRest restored into a scratch directory and compared).',
+        },
+      },
+    ];
+  },
+};
