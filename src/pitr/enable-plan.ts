@@ -7,7 +7,7 @@
  * removes the configuration file, and restarts the server when the plan did.
  */
 import { planId, shellRollback } from '../plan/planner.js';
-import { backupPath } from '../plan/stage-network.js';
+import { backupPath, bindingOnly } from '../plan/stage-network.js';
 import type { Plan, Step } from '../plan/types.js';
 import type { EnableInput } from './enable-input.js';
 import { configureSteps, proveSteps, restartSteps, step } from './enable-steps.js';
@@ -16,14 +16,7 @@ export { type EnableInput, pgbackrestConf } from './enable-input.js';
 
 /** The plan; its files are pgBackRest's configuration and postgresql.auto.conf. */
 export function buildEnablePlan(i: EnableInput, secretsSha256: string): Plan {
-  const files = [i.configBinding, i.autoConf].map(({ path, sha256, mode, uid, gid, link }) => ({
-    path,
-    sha256,
-    mode,
-    uid,
-    gid,
-    ...(link ? { link } : {}),
-  }));
+  const files = [i.configBinding, i.autoConf].map(bindingOnly);
   const steps: Step[] = [
     step({
       id: 'preflight/lock',

@@ -87,6 +87,15 @@ function useWork(c: () => Cluster): () => Work {
   return () => w!;
 }
 
+/** Rollback exits 0; postgresql.auto.conf is as it was byte for byte, the pgBackRest file gone, archiving off. */
+async function expectRolledBack(c: Cluster, w: Work, plan: string, autoBefore: string): Promise<void> {
+  const back = pgharden(['rollback', plan]);
+  expect(back.code, `${back.stdout}\n${back.stderr}`).toBe(0);
+  expect(identity(join(c.dataDir, 'postgresql.auto.conf'))).toBe(autoBefore);
+  expect(existsSync(w.config)).toBe(false);
+  expect(await show(c, 'archive_mode')).toBe('off');
+}
+
 const enable = (c: Cluster, w: Work, out: string, extra: string[]) =>
   pgharden([
     'pitr',
@@ -159,11 +168,7 @@ describe.each(testedInstalls())('pitr enable on PostgreSQL $major', (install) =>
       expect(r.stderr).toContain('apply stopped at prove/stanza-create');
       expect(r.stderr).toContain('is this version of PostgreSQL supported?');
       expect(await show(c, 'archive_mode')).toBe('on');
-      const back = pgharden(['rollback', plan]);
-      expect(back.code, `${back.stdout}\n${back.stderr}`).toBe(0);
-      expect(identity(auto)).toBe(before);
-      expect(existsSync(w.config)).toBe(false);
-      expect(await show(c, 'archive_mode')).toBe('off');
+      await expectRolledBack(c, w, plan, before);
     },
   );
 
@@ -235,11 +240,7 @@ describe.each(testedInstalls())('pitr enable on PostgreSQL $major', (install) =>
       expect(await waitFor(async () => findSegment(w.repo, stanza, next) !== null)).toBe(true);
       expect(auditIds(c)).not.toContain('wal-archiving-failing');
 
-      const back = pgharden(['rollback', plan]);
-      expect(back.code, `${back.stdout}\n${back.stderr}`).toBe(0);
-      expect(identity(auto)).toBe(before);
-      expect(existsSync(w.config)).toBe(false);
-      expect(await show(c, 'archive_mode')).toBe('off');
+      await expectRolledBack(c, w, plan, before);
       expect(existsSync(w.repo)).toBe(true);
     },
   );

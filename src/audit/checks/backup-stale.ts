@@ -1,6 +1,5 @@
+import { staleness } from '../age.js';
 import type { AuditCheck } from '../types.js';
-
-const DAY = 86_400_000;
 
 /** The newest backup is older than --max-backup-age days, or there is none. */
 export const check: AuditCheck = {
@@ -8,9 +7,9 @@ export const check: AuditCheck = {
   title: 'no recent backup',
   run(s) {
     const r = s.recovery;
-    if (!r || r.lastBackup === undefined) return [];
-    const age = r.lastBackup ? (Date.parse(r.now) - Date.parse(r.lastBackup.at)) / DAY : null;
-    if (age !== null && age <= r.maxBackupAgeDays) return [];
+    const stale = r ? staleness(r.now, r.lastBackup, r.maxBackupAgeDays) : null;
+    if (!r || !stale) return [];
+    const age = stale.age;
     return [
       {
         severity: 'high',

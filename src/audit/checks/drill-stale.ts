@@ -1,6 +1,5 @@
+import { staleness } from '../age.js';
 import type { AuditCheck } from '../types.js';
-
-const DAY = 86_400_000;
 
 /** No restore drill succeeded within --max-drill-age days: the backups are a hope, not a proof. */
 export const check: AuditCheck = {
@@ -8,9 +7,9 @@ export const check: AuditCheck = {
   title: 'no recent restore drill',
   run(s) {
     const r = s.recovery;
-    if (!r || r.lastDrill === undefined) return [];
-    const age = r.lastDrill ? (Date.parse(r.now) - Date.parse(r.lastDrill.at)) / DAY : null;
-    if (age !== null && age <= r.maxDrillAgeDays) return [];
+    const stale = r ? staleness(r.now, r.lastDrill, r.maxDrillAgeDays) : null;
+    if (!r || !stale) return [];
+    const age = stale.age;
     return [
       {
         severity: 'medium',
