@@ -6,6 +6,7 @@
  * removes the pgBackRest file and turns archiving off again. A foreign archive_command is refused.
  * The pgBackRest files live in a temp directory (--config, --log-path), never in /etc.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chownSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -96,6 +97,18 @@ async function expectRolledBack(c: Cluster, w: Work, plan: string, autoBefore: s
   expect(await show(c, 'archive_mode')).toBe('off');
 }
 
+/** The restart an operator runs (pg_ctl restart as the server's OS user). */
+function restartByHand(c: Cluster): void {
+  const r = spawnSync(join(c.install.bindir, 'pg_ctl'), ['restart', '-D', c.dataDir, '-w', '-l', c.logFile], {
+    uid: c.uid,
+    gid: c.gid,
+    cwd: '/',
+    stdio: 'ignore',
+    timeout: 60_000,
+  });
+  expect(r.status).toBe(0);
+}
+
 const enable = (c: Cluster, w: Work, out: string, extra: string[]) =>
   pgharden([
     'pitr',
@@ -123,6 +136,10 @@ const auditIds = (c: Cluster) =>
 describe.each(testedInstalls())('pitr enable on PostgreSQL $major', (install) => {
   const cluster = useCluster(install);
   const work = useWork(cluster);
+  // pgBackRest 2.45 (Debian's package here) reads pg_control up to PostgreSQL 15; on 18 its
+  // stanza-create fails with VersionNotSupportedError (tried): there, apply must stop at that step,
+  // saying so, and rollback must undo the restart and the settings.
+  const supported = install.major <= 15;
 
   it('refuses an archive_command it did not write (exit 3), and without --restart stops at the restart line', async () => {
     const c = cluster();
@@ -133,6 +150,9 @@ describe.each(testedInstalls())('pitr enable on PostgreSQL $major', (install) =>
     const refused = enable(c, w, 'plans/foreign', []);
     expect(refused.code, refused.stderr).toBe(3);
     expect(refused.stderr).toContain("archive_command is already set to 'cp %p /nowhere/%f'");
+    const noBackup = pgharden(['pitr', 'backup', '--dsn', `host=${c.socketDir} port=${c.port}`]);
+    expect(noBackup.code, noBackup.stderr).toBe(2);
+    expect(noBackup.stderr).toContain('Next: set it up with: pgharden pitr enable');
     await c.query('ALTER SYSTEM RESET archive_command');
     await c.reload();
 
@@ -143,17 +163,22 @@ describe.each(testedInstalls())('pitr enable on PostgreSQL $major', (install) =>
     expect(r.stderr).toContain(`then run pgharden apply ${join(w.dir, 'plans/wait')} to continue`);
     expect(readFileSync(auto, 'utf8')).toContain("archive_mode = 'on'");
     expect(await show(c, 'archive_mode')).toBe('off');
+    if (supported) {
+      // As the message says: restart, then apply again; it goes on from the stop to the proof.
+      restartByHand(c);
+      const resumed = pgharden(['apply', join(w.dir, 'plans/wait'), '--yes']);
+      expect(resumed.code, `${resumed.stdout}\n${resumed.stderr}`).toBe(0);
+      expect(resumed.stdout).toContain('prove/wal-switch');
+    }
 
     const back = pgharden(['rollback', join(w.dir, 'plans/wait')]);
     expect(back.code, back.stderr).toBe(0);
     expect(identity(auto)).toBe(before);
     expect(existsSync(w.config)).toBe(false);
+    // This plan did not restart the server, so neither does its rollback: archive_mode goes off at the next restart.
+    restartByHand(c);
+    expect(await show(c, 'archive_mode')).toBe('off');
   });
-
-  // pgBackRest 2.45 (Debian's package here) reads pg_control up to PostgreSQL 15; on 18 its
-  // stanza-create fails with VersionNotSupportedError (tried): there, apply must stop at that step,
-  // saying so, and rollback must undo the restart and the settings.
-  const supported = install.major <= 15;
 
   it.runIf(!supported)(
     'with --restart on a major pgBackRest cannot read: apply stops at stanza-create, rollback restores',
