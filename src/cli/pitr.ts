@@ -1,5 +1,4 @@
-import { usageError } from './errors.js';
-import type { Command } from './command.js';
+import { runSubcommand, type Command } from './command.js';
 
 const SUBCOMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   enable: () => import('./pitr-enable.js'),
@@ -16,17 +15,5 @@ Usage:
 
 Run "pgharden pitr enable --help" (or backup) for details and examples.
 `,
-  async run(argv, out) {
-    const [sub, ...rest] = argv;
-    const load = sub === undefined ? undefined : SUBCOMMANDS[sub];
-    if (!load)
-      throw usageError(
-        sub
-          ? `unknown pitr command "${sub}" (expected ${Object.keys(SUBCOMMANDS).join(' or ')})`
-          : 'pitr needs a command: enable or backup',
-        'pitr',
-      );
-    const { command: inner } = await load();
-    return inner.run(rest, out);
-  },
+  run: runSubcommand('pitr', SUBCOMMANDS),
 };
