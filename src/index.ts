@@ -64,14 +64,24 @@ export interface AuditResult {
 }
 
 /** Audits a live cluster, read-only. */
-export async function audit(o: { connection?: ConnectOptions; dataDir?: string } = {}): Promise<AuditResult> {
-  const [{ withClient }, { introspect }, { runAudit }, { connectionMatrix }] = await Promise.all([
+export async function audit(
+  o: {
+    connection?: ConnectOptions;
+    dataDir?: string;
+    recovery?: import('./pitr/recovery-facts.js').RecoveryOptions;
+  } = {},
+): Promise<AuditResult> {
+  const [{ withClient }, { introspect }, { runAudit }, { connectionMatrix }, { recoveryFacts }] = await Promise.all([
     import('./cluster/connect.js'),
     import('./cluster/introspect.js'),
     import('./audit/audit.js'),
     import('./audit/matrix.js'),
+    import('./pitr/recovery-facts.js'),
   ]);
-  const snapshot = await withClient(o.connection ?? {}, (c) => introspect(c, o.dataDir ? { dataDir: o.dataDir } : {}));
+  const snapshot = await withClient(o.connection ?? {}, async (c) => {
+    const s = await introspect(c, o.dataDir ? { dataDir: o.dataDir } : {});
+    return { ...s, recovery: await recoveryFacts(c, o.recovery ?? {}, new Date(), s.limits) };
+  });
   return { snapshot, findings: runAudit(snapshot), matrix: connectionMatrix(snapshot) };
 }
 
@@ -223,4 +233,20 @@ export async function clientFrom(
 /** The PostgreSQL installations this machine has (system packages and npm). */
 export async function installs() {
   return (await import('./cluster/install.js')).listInstalls();
+}
+
+export type { EnableOptions } from './pitr/enable.js';
+
+/** `pitr enable`: makes and saves the pgBackRest set-up plan (nothing on the server changes); review, apply and rollback take it like any plan. */
+export async function pitrEnable(o: import('./pitr/enable.js').EnableOptions): Promise<{ plan: Plan; dir: string }> {
+  return (await import('./pitr/enable.js')).makeEnablePlan(o);
+}
+
+export type { PitrBackupOptions, PitrBackupResult } from './pitr/backup.js';
+
+/** `pitr backup`: pgbackrest backup for the stanza the live archive_command names, recorded in the metrics file. */
+export async function pitrBackup(
+  o: import('./pitr/backup.js').PitrBackupOptions,
+): Promise<import('./pitr/backup.js').PitrBackupResult> {
+  return (await import('./pitr/backup.js')).pitrBackup(o);
 }

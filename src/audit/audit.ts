@@ -1,7 +1,9 @@
 /** The audit: every check over one snapshot, findings ordered by severity. */
 import type { Snapshot } from '../cluster/introspect.js';
+import { check as backupStale } from './checks/backup-stale.js';
 import { check as confFileErrors } from './checks/conf-file-errors.js';
 import { check as dataDirectoryMode } from './checks/data-directory-mode.js';
+import { check as drillStale } from './checks/drill-stale.js';
 import { check as fileOwner } from './checks/file-owner.js';
 import { check as filePermissions } from './checks/file-permissions.js';
 import { check as hbaFileErrors } from './checks/hba-file-errors.js';
@@ -27,12 +29,16 @@ import { check as sslKeyPermissions } from './checks/ssl-key-permissions.js';
 import { check as sslOffNetwork } from './checks/ssl-off-network.js';
 import { check as superuserConnected } from './checks/superuser-connected.js';
 import { check as superuserNetwork } from './checks/superuser-network.js';
+import { check as walArchivingFailing } from './checks/wal-archiving-failing.js';
+import { check as walArchivingOff } from './checks/wal-archiving-off.js';
 import { SEVERITIES, type AuditCheck, type Finding } from './types.js';
 
 /** Every check, one file each under checks/. */
 export const CHECKS: readonly AuditCheck[] = [
+  backupStale,
   confFileErrors,
   dataDirectoryMode,
+  drillStale,
   fileOwner,
   filePermissions,
   hbaFileErrors,
@@ -58,6 +64,8 @@ export const CHECKS: readonly AuditCheck[] = [
   sslOffNetwork,
   superuserConnected,
   superuserNetwork,
+  walArchivingFailing,
+  walArchivingOff,
 ];
 
 /** Runs every check; findings by severity (critical first), then by id. */

@@ -131,7 +131,13 @@ export async function backupJob(o: BackupJobOptions): Promise<BackupJobResult> {
           )
         : 0;
     if (o.metrics)
-      writeMetrics(o.metrics, { ok: result.ok, at: new Date(), rowsVerified, seconds: (Date.now() - started) / 1000 });
+      writeMetrics(o.metrics, {
+        ok: result.ok,
+        at: new Date(),
+        rowsVerified,
+        seconds: (Date.now() - started) / 1000,
+        verified: o.verify,
+      });
   }
   return result;
 }

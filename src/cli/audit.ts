@@ -6,12 +6,19 @@ import { paint, table, type Output } from '../render/output.js';
 const HELP = `pgharden audit — every authentication risk on a live cluster, with its evidence and its fix
 
 Usage: pgharden audit [--dsn URL] [--pgdata DIR] [--json] [--fail-on low|medium|high|critical] [--limit N]
+                      [--metrics FILE] [--max-backup-age DAYS] [--max-drill-age DAYS]
 
 Connects read-only (--dsn, else PGHOST/PGPORT/PGUSER/PGDATABASE/PGSERVICE), reads the server's
 settings, roles, sessions and its on-disk pg_hba.conf and postgresql.conf exactly as the server
 parses them, and reports each finding with file:line evidence, why it matters and the plan stage
 that fixes it, then the connection matrix (source × login role → method). Run it on the
 server's host, as its OS user, so it can read the files; what it cannot see is listed.
+
+Recovery: WAL archiving off or failing (pg_stat_archiver), the newest backup older than
+--max-backup-age days (default 2; from pgbackrest info when the archive_command is the one
+pgharden pitr enable writes, else from the --metrics textfile of pgharden backup) and the newest
+restore drill older than --max-drill-age days (default 31; from the --metrics textfile). Without
+--metrics and pgBackRest, backup and drill ages are not judged.
 
 --limit N shows at most N evidence lines per finding (default 10; 0 shows all) and says how
 many more there are; --json always carries every one.
@@ -73,6 +80,9 @@ export const command: Command = {
         json: { type: 'boolean' },
         'fail-on': { type: 'string' },
         limit: { type: 'string' },
+        metrics: { type: 'string' },
+        'max-backup-age': { type: 'string' },
+        'max-drill-age': { type: 'string' },
       },
       'audit',
     );
@@ -90,9 +100,21 @@ export const command: Command = {
         EXIT.usage,
         'pgharden audit --help',
       );
+    const days = (name: 'max-backup-age' | 'max-drill-age') => {
+      const v = values[name];
+      if (v === undefined) return {};
+      if (!/^\d+(\.\d+)?$/.test(v))
+        throw new CliError(`--${name} takes a number of days, not "${v}"`, EXIT.usage, 'pgharden audit --help');
+      return { [name === 'max-backup-age' ? 'maxBackupAgeDays' : 'maxDrillAgeDays']: Number(v) };
+    };
     const { snapshot, findings, matrix } = await audit({
       connection: connectionFrom(values),
       ...(values.pgdata ? { dataDir: values.pgdata } : {}),
+      recovery: {
+        ...(values.metrics ? { metrics: values.metrics } : {}),
+        ...days('max-backup-age'),
+        ...days('max-drill-age'),
+      },
     });
     if (values.json) {
       o.out(

@@ -41,3 +41,23 @@ export function connectionFrom(values: { dsn?: string | undefined; cluster?: str
     ...(values.cluster !== undefined ? { cluster: values.cluster } : {}),
   };
 }
+
+/** The `run` of a verb made of sub-commands (`inspect hba`, `pitr enable`): loads the one named and runs it. */
+export function runSubcommand(
+  verb: string,
+  subcommands: Record<string, () => Promise<{ command: Command }>>,
+  noun = 'command',
+): Command['run'] {
+  return async (argv, out) => {
+    const [sub, ...rest] = argv;
+    const load = sub === undefined ? undefined : subcommands[sub];
+    const names = Object.keys(subcommands);
+    const list = `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
+    if (!load)
+      throw usageError(
+        sub ? `unknown ${verb} ${noun} "${sub}" (expected ${list})` : `${verb} needs a ${noun}: ${list}`,
+        verb,
+      );
+    return (await load()).command.run(rest, out);
+  };
+}

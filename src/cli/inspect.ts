@@ -1,5 +1,4 @@
-import { usageError } from './errors.js';
-import type { Command } from './command.js';
+import { runSubcommand, type Command } from './command.js';
 
 const SUBCOMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   hba: () => import('./inspect-hba.js'),
@@ -18,17 +17,5 @@ Usage:
 
 Run "pgharden inspect hba --help" (or conf, who) for details and examples.
 `,
-  async run(argv, out) {
-    const [sub, ...rest] = argv;
-    const load = sub === undefined ? undefined : SUBCOMMANDS[sub];
-    if (!load)
-      throw usageError(
-        sub
-          ? `unknown inspect target "${sub}" (expected hba, conf or who)`
-          : 'inspect needs a target: hba, conf or who',
-        'inspect',
-      );
-    const { command: inner } = await load();
-    return inner.run(rest, out);
-  },
+  run: runSubcommand('inspect', SUBCOMMANDS, 'target'),
 };

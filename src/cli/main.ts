@@ -3,31 +3,9 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isServerError, PghardenError, serverMessage, VERSION } from '../index.js';
-import { EXIT, usageError } from './errors.js';
+import { EXIT } from './errors.js';
 import { makeOutput, paint } from '../render/output.js';
 import type { Command } from './command.js';
-
-const PITR: Record<string, () => Promise<{ command: Command }>> = {
-  drill: () => import('./pitr-drill.js'),
-};
-
-/** `pgharden pitr VERB`: point-in-time recovery with pgBackRest. */
-const pitrCommand: Command = {
-  subcommands: PITR,
-  help: `pgharden pitr — point-in-time recovery with pgBackRest
-
-Usage:
-  pgharden pitr drill [--latest | --to TIME] [--metrics FILE] [--json]
-
-Run "pgharden pitr drill --help" for details and examples.
-`,
-  async run(argv, out) {
-    const [sub, ...rest] = argv;
-    const load = sub === undefined ? undefined : PITR[sub];
-    if (!load) throw usageError(sub ? `unknown pitr command "${sub}"` : 'pitr needs a command: drill', 'pitr');
-    return (await load()).command.run(rest, out);
-  },
-};
 
 // Each verb is imported only when used, so `pgharden inspect hba` does not pay for `pg`.
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
@@ -42,7 +20,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   guide: () => import('./guide.js'),
   consumers: () => import('./consumers.js'),
   backup: () => import('./backup.js'),
-  pitr: async () => ({ command: pitrCommand }),
+  pitr: () => import('./pitr.js'),
   runbook: () => import('./runbook.js'),
 };
 
@@ -63,6 +41,7 @@ Commands:
   guide                the interactive guided hardening session
   consumers --scan DIR where connection strings live, to help write the spec
   backup --out DIR     the nightly job: dumps, restore drill, retention, off-box copy, metrics
+  pitr enable|backup   point-in-time recovery: pgBackRest set up by a reviewed plan; its backups
   pitr drill           restore pgBackRest's backup + WAL to a point in time on a scratch server, compare, RTO/RPO
   runbook [--out FILE] this cluster's disaster-recovery runbook, from live facts
   demo                 the whole story on a scratch cluster: insecure → hardened → verified → rolled back

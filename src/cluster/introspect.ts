@@ -8,6 +8,7 @@ import type { ServerContext } from '../conf/context.js';
 import type { HostInterfaces } from '../hba/interfaces.js';
 import { resolveRadiusNames } from '../hba/radius-names.js';
 import { fileSettingsRows, type FileSettingRow } from '../conf/guc-settings.js';
+import type { RecoveryFacts } from './recovery-facts.js';
 import { loadConf } from '../conf/load-conf.js';
 import { loadHba, type LoadedHba } from '../conf/load-hba.js';
 import { contextFromServer } from './context.js';
@@ -79,6 +80,8 @@ export interface Snapshot {
   serverHost?: HostInterfaces;
   /** What the audit could not see, and why. */
   limits: string[];
+  /** WAL archiving, backups and drills, when the caller gathered them (the audit does). */
+  recovery?: RecoveryFacts;
 }
 
 const SETTINGS = [

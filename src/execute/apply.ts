@@ -93,19 +93,24 @@ export async function applyPlan(dir: string, o: ApplyOptions): Promise<ApplyResu
     if (lock.staleFrom) o.log(`Took over a stale lock left by ${lock.staleFrom}`);
     const journal = openJournal(join(dir, 'journal'));
     const fresh = !journal.records.some((r) => r.type === 'run-start');
-    admin = await openAdmin({
-      socketDir: plan.server.socketDir,
-      port: plan.binding.port,
-      role: plan.server.adminRole,
-      dataDirectory: plan.binding.dataDirectory,
-    });
-    // A run killed a moment ago may still hold the lock for the instant its admin session takes to close.
-    let locked = false;
-    for (let i = 0; i < 20 && !locked; i++) {
-      if (i) await new Promise((r) => setTimeout(r, 250));
-      locked = (await admin.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${advisoryKey(plan)}) AS ok`))[0]!.ok;
-    }
-    if (!locked)
+    const openLocked = async (): Promise<{ admin: AdminSession; locked: boolean }> => {
+      const a = await openAdmin({
+        socketDir: plan.server.socketDir,
+        port: plan.binding.port,
+        role: plan.server.adminRole,
+        dataDirectory: plan.binding.dataDirectory,
+      });
+      // A run killed a moment ago may still hold the lock for the instant its admin session takes to close.
+      let locked = false;
+      for (let i = 0; i < 20 && !locked; i++) {
+        if (i) await new Promise((r) => setTimeout(r, 250));
+        locked = (await a.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${advisoryKey(plan)}) AS ok`))[0]!.ok;
+      }
+      return { admin: a, locked };
+    };
+    const first = await openLocked();
+    admin = first.admin;
+    if (!first.locked)
       return {
         plan,
         outcome: 'refused',
@@ -129,7 +134,6 @@ export async function applyPlan(dir: string, o: ApplyOptions): Promise<ApplyResu
 
     journal.append({ type: 'run-start', planId: plan.id, pid: process.pid, host: hostname(), version: o.version });
     await dropLeftScratch(journal, admin, o.log);
-    const lifeline = admin;
     const x: RunContext = runContext({
       plan,
       dir,
@@ -137,7 +141,14 @@ export async function applyPlan(dir: string, o: ApplyOptions): Promise<ApplyResu
       admin,
       journal,
       log: o.log,
-      reload: () => reload(lifeline),
+      reload: () => reload(x.admin),
+      // A restart ends every session, the lifeline and its advisory lock with them: both are taken again.
+      reopen: async () => {
+        const again = await openLocked();
+        admin = x.admin = x.checks.admin = again.admin;
+        if (!again.locked)
+          throw new StepError("another session took this plan's advisory lock during the restart", true);
+      },
       ...(o.faults ? { faults: o.faults } : {}),
     });
     for (const [i, step] of plan.steps.entries()) {
@@ -173,7 +184,7 @@ export async function applyPlan(dir: string, o: ApplyOptions): Promise<ApplyResu
           if (failed.length)
             throw new StepError(failed.map((f) => `${f.description}: got ${f.got}`).join('; '), false, results);
         }
-        const after = await observeAll(step.after, admin, plan.server.autoConfFile);
+        const after = await observeAll(step.after, x.admin, plan.server.autoConfFile);
         if (!after.matches)
           throw new StepError(
             `it did not leave its after-state: ${after.seen

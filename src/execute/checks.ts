@@ -15,6 +15,7 @@ import type { Check, Source } from '../plan/types.js';
 import { pgpassLogin } from './pgpass-login.js';
 import { familyOf, localAddressIn, unbindable } from './source.js';
 import type { AdminSession } from './admin.js';
+import { walArchived } from './wal-archived.js';
 
 export interface CheckContext {
   /** Where TCP probes connect to. */
@@ -129,6 +130,8 @@ async function answer(ch: Check, x: CheckContext, sessions?: Map<string, pg.Clie
       const [r] = await x.admin.query<{ v: string }>('SELECT current_setting($1) AS v', [ch.name]);
       return r!.v;
     }
+    case 'wal-archived':
+      return walArchived(ch, x.admin);
     default:
       throw new Error(`internal: unknown check ${JSON.stringify(ch)}`);
   }
@@ -145,6 +148,8 @@ const expected = (ch: Check): string => {
       return 'ok';
     case 'setting':
       return ch.value;
+    case 'wal-archived':
+      return 'archived';
     default:
       return '?';
   }

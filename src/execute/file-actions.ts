@@ -4,7 +4,7 @@
  */
 import { FAILED_ROWS_SQL } from '../conf/hba-failures.js';
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { restoreLink, writeFileAtomic } from '../core/atomic.js';
 import { observeFile } from '../plan/binding.js';
@@ -81,4 +81,16 @@ export function restoreFile(a: Extract<Action, { do: 'restore-file' }>, dir: str
   if (same) return;
   if (a.link) restoreLink(a.path, a.link);
   writeFileAtomic(a.path, bytes, was);
+}
+
+/** A directory with its mode and owner (created with its parents when missing). */
+export function makeDir(a: Extract<Action, { do: 'mkdir' }>): void {
+  mkdirSync(a.path, { recursive: true, mode: a.mode });
+  if (process.getuid?.() === 0) chownSync(a.path, a.uid, a.gid);
+  chmodSync(a.path, a.mode);
+}
+
+/** Removes a file the plan created; one already gone is fine. */
+export function removeFile(a: Extract<Action, { do: 'remove-file' }>): void {
+  rmSync(a.path, { force: true });
 }

@@ -20,7 +20,11 @@ export type UndoPass = 'files' | 'reload' | 'server';
 
 /** The pass an undo joins, by what it needs. */
 export const passOf = (a: Action): UndoPass =>
-  a.do === 'restore-file' || a.do === 'chmod' ? 'files' : a.do === 'reload' ? 'reload' : 'server';
+  a.do === 'restore-file' || a.do === 'chmod' || a.do === 'remove-file'
+    ? 'files'
+    : a.do === 'reload'
+      ? 'reload'
+      : 'server';
 
 /** What rollback reports. */
 export interface UndoResult {

@@ -16,7 +16,8 @@ import { CommandError, run } from '../process/run.js';
 import type { Journal } from './journal.js';
 import { runVerifiedBackup } from './backup-step.js';
 import { runChecks, type CheckContext, type CheckResult } from './checks.js';
-import { backup, restoreFile, writeHba } from './file-actions.js';
+import { backup, makeDir, removeFile, restoreFile, writeHba } from './file-actions.js';
+import { restartServer } from './restart.js';
 import { StepError } from './step-error.js';
 
 export { StepError };
@@ -45,6 +46,8 @@ export interface RunContext {
   log: (line: string) => void;
   /** How this run has the server re-read its configuration (apply: pg_reload_conf; rollback: a signal first, no login). */
   reload: () => Promise<void>;
+  /** After a restart: the admin path opened again, with the run's locks (apply); absent: nothing to reopen. */
+  reopen?: () => Promise<void>;
   faults?: Faults;
 }
 
@@ -117,6 +120,19 @@ export async function runAction(a: Action, step: Step, x: RunContext): Promise<C
     case 'chmod':
       chmodSync(a.path, a.mode);
       return [];
+    case 'mkdir':
+      makeDir(a);
+      return [];
+    case 'remove-file':
+      removeFile(a);
+      return [];
+    case 'restart':
+      // A restart ends every session: pgharden's own end first, so none dies under a query.
+      await x.admin.end();
+      await restartServer(x.plan.binding.dataDirectory);
+      x.log('      the server restarted');
+      await x.reopen?.();
+      return [];
     case 'restore-file':
       restoreFile(a, x.dir);
       return [];
@@ -142,7 +158,10 @@ export async function runAction(a: Action, step: Step, x: RunContext): Promise<C
       return [];
     case 'command':
       try {
-        const r = await run(a.argv[0]!, a.argv.slice(1), { timeoutMs: a.timeoutMs });
+        const r = await run(a.argv[0]!, a.argv.slice(1), {
+          timeoutMs: a.timeoutMs,
+          ...(a.uid === undefined ? {} : { uid: a.uid, gid: a.gid, cwd: '/' }),
+        });
         for (const l of `${r.stdout}${r.stderr}`.trim().split('\n').filter(Boolean).slice(-5)) x.log(`      | ${l}`);
       } catch (err) {
         throw err instanceof CommandError ? new StepError(err.message) : err;
@@ -150,6 +169,13 @@ export async function runAction(a: Action, step: Step, x: RunContext): Promise<C
       return [];
     case 'gate':
       if (a.until.gate === 'admin-path') await x.admin.query('SELECT 1');
+      if (a.until.gate === 'setting') {
+        const [r] = await x.admin.query<{ v: string }>('SELECT current_setting($1) AS v', [a.until.name]);
+        if (r!.v !== a.until.value)
+          throw new StepError(
+            `${a.until.name} is ${r!.v} in the running server, not ${a.until.value}: it takes effect only when the server restarts. Restart it with: ${a.until.advice}; then run pgharden apply ${x.dir} to continue`,
+          );
+      }
       if (a.until.gate === 'no-old-sessions') {
         const user = a.until.user;
         const left = await drain(x.admin, a.until, a.timeoutMs, (sessions) =>

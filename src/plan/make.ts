@@ -57,6 +57,18 @@ function configFacts(configFile: string, dataDir: string): PlanInput['configFact
   return { debianLayout: debian !== null, secretSettings, restartCommand };
 }
 
+/** The settings postgresql.auto.conf holds (ALTER SYSTEM's file), by lower-case name; none when it is absent. */
+export function autoConfSettings(autoPath: string): Record<string, string> {
+  const settings: Record<string, string> = {};
+  try {
+    for (const l of parseConf(readFileSync(autoPath, 'utf8'), { file: autoPath }))
+      if (l.kind === 'setting') settings[l.name.toLowerCase()] = l.value;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  return settings;
+}
+
 /** A path with its links resolved, so two spellings of one directory compare equal. */
 function samePath(path: string): string {
   try {
@@ -244,13 +256,7 @@ async function makeAndSave(o: MakePlanOptions): Promise<{ plan: Plan; dir: strin
     }
     if (consumerProblems.length) throw new PlanError(consumerProblems);
     const autoPath = join(dataDir, 'postgresql.auto.conf');
-    const autoSettings: Record<string, string> = {};
-    try {
-      for (const l of parseConf(readFileSync(autoPath, 'utf8'), { file: autoPath }))
-        if (l.kind === 'setting') autoSettings[l.name.toLowerCase()] = l.value;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
+    const autoSettings = autoConfSettings(autoPath);
     const hbaFile = snapshot.hba.file;
     input = {
       name: o.out.replace(/\/+$/, '').split('/').at(-1)!,

@@ -15,7 +15,8 @@ import { matrixOf, predictedProblems, snapshotWith } from './predict.js';
 import { databasesToBackUp, preflightSteps } from './stage-preflight.js';
 import { canarySteps } from './stage-canary.js';
 import { flipSteps } from './stage-flip.js';
-import { backupFor, hbaEdits, touchedFiles } from './stage-network.js';
+import { backupPath, hbaEdits, touchedFiles } from './stage-network.js';
+import type { FileBinding } from './binding.js';
 import { consumerSteps } from './stage-consumers.js';
 import { roleSteps } from './stage-roles.js';
 import { verifySteps } from './stage-verify.js';
@@ -50,14 +51,14 @@ const shq = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
  * The rollback fallback that needs no pgharden: restore the backups, signal the postmaster. The
  * backups are named relative to rollback.sh, so it still works when the plan directory is moved.
  */
-function shellRollback(input: PlanInput): string {
+export function shellRollback(files: readonly FileBinding[]): string {
   // A symlinked file: its target gets the content, then the link is put back if it was replaced.
-  const restores = touchedFiles(input).map((f) =>
+  const restores = files.map((f) =>
     f.sha256 === null
       ? `rm -f ${shq(f.path)}`
       : f.link
-        ? `cp -p ${shq(backupFor(input, f.path))} ${shq(f.link)} && ln -sfn ${shq(f.link)} ${shq(f.path)}`
-        : `cp -p ${shq(backupFor(input, f.path))} ${shq(f.path)}`,
+        ? `cp -p ${shq(backupPath(files, f.path))} ${shq(f.link)} && ln -sfn ${shq(f.link)} ${shq(f.path)}`
+        : `cp -p ${shq(backupPath(files, f.path))} ${shq(f.path)}`,
   );
   // The postmaster is signalled by rollback.sh itself, once it has proven the pid (store.ts).
   return ['cd "$(dirname "$0")"', ...restores].join(' && ');
@@ -137,7 +138,7 @@ export function buildPlan(input: PlanInput): Plan {
     backup: { skipped: Boolean(input.skipBackup), databases: input.skipBackup ? [] : backupDatabases },
     matrix: { before, after },
     steps,
-    rollback: { command: `pgharden rollback ${input.planDir}`, shell: shellRollback(input) },
+    rollback: { command: `pgharden rollback ${input.planDir}`, shell: shellRollback(touchedFiles(input)) },
   };
   return { ...body, id: planId(body) } as Plan;
 }

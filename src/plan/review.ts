@@ -16,7 +16,16 @@ import { drift, observeFile, type Drift } from './binding.js';
 import { readSecrets, type Secrets } from './secrets.js';
 import { sha256 } from './stage-network.js';
 import { loadPlan, SECRETS_FILE } from './store.js';
-import { SECRET_TOKEN, STAGES, type Check, type Plan, type Source, type Stage, type Step } from './types.js';
+import {
+  PITR_STAGES,
+  SECRET_TOKEN,
+  STAGES,
+  type Check,
+  type Plan,
+  type Source,
+  type Stage,
+  type Step,
+} from './types.js';
 
 export interface FileDiff {
   step: string;
@@ -65,6 +74,8 @@ export function describeCheck(c: Check): string {
       return `${c.path} has no error line in pg_hba_file_rules`;
     case 'setting':
       return `${c.name} = ${c.value}`;
+    case 'wal-archived':
+      return `a write, then pg_switch_wal(): the segment it closes reaches ${c.repo} (stanza ${c.stanza})`;
   }
 }
 
@@ -182,7 +193,7 @@ export async function reviewPlan(dir: string, connection: ConnectOptions = {}): 
     }
   }
 
-  const stages = STAGES.map((stage) => ({
+  const stages = (plan.purpose === 'pitr' ? PITR_STAGES : STAGES).map((stage) => ({
     stage,
     steps: plan.steps
       .filter((s) => s.stage === stage)

@@ -42,15 +42,18 @@ export function touchedFiles(input: PlanInput): FileBinding[] {
     ...(input.identFile ? [input.identFile] : []),
     ...input.consumers.map((c) => c.binding),
   ];
-  return files.map(({ path, sha256, mode, uid, gid, link }) => ({
-    path,
-    sha256,
-    mode,
-    uid,
-    gid,
-    ...(link ? { link } : {}),
-  }));
+  return files.map(bindingOnly);
 }
+
+/** A file's binding without the other fields its record carries (text, settings). */
+export const bindingOnly = ({ path, sha256, mode, uid, gid, link }: FileBinding): FileBinding => ({
+  path,
+  sha256,
+  mode,
+  uid,
+  gid,
+  ...(link ? { link } : {}),
+});
 
 /** Where the preflight backup keeps a file, relative to the plan directory: numbered in binding order, so equal base names stay apart. */
 export function backupPath(files: readonly { path: string }[], path: string): string {

@@ -9,7 +9,9 @@ import type { Binding } from './binding.js';
 import type { ConnectionMatrix } from '../audit/matrix.js';
 
 export const STAGES = ['preflight', 'roles', 'canary', 'consumers', 'flip', 'verify'] as const;
-export type Stage = (typeof STAGES)[number];
+/** The stages of a `pitr enable` plan (`purpose: 'pitr'`). */
+export const PITR_STAGES = ['preflight', 'pgbackrest', 'archiving', 'restart', 'prove'] as const;
+export type Stage = (typeof STAGES)[number] | (typeof PITR_STAGES)[number];
 
 export type StepKind = 'sql' | 'file' | 'reload' | 'probe' | 'command' | 'gate';
 
@@ -44,8 +46,14 @@ export type Action =
   | { do: 'verified-backup'; databases: string[]; dir: string }
   /** Ask the server to re-read its configuration (pg_reload_conf, or SIGHUP to the postmaster). */
   | { do: 'reload' }
-  /** Run a consumer's own command (argv, no shell). */
-  | { do: 'command'; argv: string[]; timeoutMs: number }
+  /** Run a consumer's own command (argv, no shell); as `uid`/`gid` when given (pgBackRest: the server's OS user). */
+  | { do: 'command'; argv: string[]; timeoutMs: number; uid?: number; gid?: number }
+  /** Create a directory (and its parents) with this mode and owner; an existing one gets them. */
+  | { do: 'mkdir'; path: string; mode: number; uid: number; gid: number }
+  /** Remove a file the plan created (the undo of writing a file that did not exist). */
+  | { do: 'remove-file'; path: string }
+  /** Restart the server (pg_ctlcluster or pg_ctl as the server's OS user); the admin path is opened again. */
+  | { do: 'restart' }
   /** Wait until a condition holds, or stop with what still blocks it. */
   | { do: 'gate'; until: Gate; timeoutMs: number }
   /** Check against the live server; changes nothing. */
@@ -57,7 +65,9 @@ export type Gate =
   /** The plan directory lock and the server's advisory lock are held by this run. */
   | { gate: 'lock' }
   /** The admin path pgharden keeps (local socket, peer) answers. */
-  | { gate: 'admin-path'; user: string };
+  | { gate: 'admin-path'; user: string }
+  /** The running server has this setting's value (one that needs a restart); else stop with `advice`. */
+  | { gate: 'setting'; name: string; value: string; advice: string };
 
 /** Where a probe connects from: the local socket, or a TCP source address. */
 /**
@@ -80,7 +90,9 @@ export type Check =
   /** The pg_hba.conf file the server would load has no error line. */
   | { check: 'hba-valid'; path: string }
   /** A setting's value as the server reports it after a reload. */
-  | { check: 'setting'; name: string; value: string };
+  | { check: 'setting'; name: string; value: string }
+  /** A write, then pg_switch_wal(): the segment it closes reaches the pgBackRest repository. */
+  | { check: 'wal-archived'; repo: string; stanza: string; timeoutMs: number };
 
 /** What a step observes before and after it runs: resume compares these with the world. */
 export type State =
@@ -169,4 +181,20 @@ export interface Plan {
   steps: Step[];
   /** `command`: the pgharden rollback line; `shell`: the file restores rollback.sh runs before its proven postmaster reload. */
   rollback: { command: string; shell: string };
+  /** Absent for a hardening plan; `pitr` for `pitr enable`'s (its steps use PITR_STAGES). */
+  purpose?: 'pitr';
+  /** What a `pitr` plan sets up. */
+  pitr?: PitrSetup;
+}
+
+/** pgBackRest for one cluster, as `pitr enable` plans it. */
+export interface PitrSetup {
+  stanza: string;
+  configFile: string;
+  repo: string;
+  retentionFull: number;
+  /** What the operator runs to restart the server (pg_ctlcluster, or pg_ctl restart -D). */
+  restartCommand: string;
+  /** Whether the plan restarts the server itself (`--restart`). */
+  restarts: boolean;
 }

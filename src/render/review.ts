@@ -106,20 +106,23 @@ export function renderReview(r: Review, o: Output): string {
     for (const u of p.unmapped) lines.push(`  ${u.role}${u.superuser ? ' (superuser)' : ''}: ${u.fate}`);
   }
   if (p.notices.length) lines.push('', paint(o, 'bold', 'Notices'), ...p.notices.map((x) => `  ${x}`));
-  lines.push(
-    '',
-    paint(
-      o,
-      'bold',
-      `Connection matrix, database ${p.matrix.after.database}: method now → after the plan (predicted from the rules)`,
-    ),
-  );
-  lines.push(
-    matrixTable(p.matrix.before, p.matrix.after)
-      .split('\n')
-      .map((l) => `  ${l}`)
-      .join('\n'),
-  );
+  // A pitr plan changes no rule: it has no connection matrix to show.
+  if (p.purpose !== 'pitr') {
+    lines.push(
+      '',
+      paint(
+        o,
+        'bold',
+        `Connection matrix, database ${p.matrix.after.database}: method now → after the plan (predicted from the rules)`,
+      ),
+    );
+    lines.push(
+      matrixTable(p.matrix.before, p.matrix.after)
+        .split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n'),
+    );
+  }
   lines.push('', paint(o, 'bold', 'Rollback, ready before the first change'));
   lines.push(`  ${p.rollback.command}`, `  without pgharden: sh ${join(r.dir, ROLLBACK_FILE)}`);
   return lines.join('\n');

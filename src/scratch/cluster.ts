@@ -186,8 +186,17 @@ export async function startCluster(install: PgInstall, opts: ClusterOptions = {}
 
     const clientConfig = { host: '127.0.0.1', port, user: 'postgres', database: 'postgres' };
     // Named, so an audit of a scratch cluster can tell pgharden's own session from the consumers'.
-    const admin = new pg.Client({ ...clientConfig, application_name: 'pgharden-scratch' });
-    await admin.connect();
+    // A restart (pitr enable --restart) ends this session: it is opened again at the next query.
+    let broken = false;
+    const openAdmin = async () => {
+      const c = new pg.Client({ ...clientConfig, application_name: 'pgharden-scratch' });
+      c.on('error', () => {
+        broken = true;
+      });
+      await c.connect();
+      return c;
+    };
+    let admin = await openAdmin();
 
     const cluster: Cluster = {
       install,
@@ -209,6 +218,11 @@ export async function startCluster(install: PgInstall, opts: ClusterOptions = {}
         return c;
       },
       async query(sql, params) {
+        if (broken) {
+          await admin.end().catch(() => undefined);
+          admin = await openAdmin();
+          broken = false;
+        }
         const r = await admin.query(sql, params as unknown[] | undefined);
         return r.rows;
       },

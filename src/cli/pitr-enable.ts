@@ -1,0 +1,98 @@
+import { pitrEnable, review, VERSION } from '../index.js';
+import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
+import { CliError, EXIT } from './errors.js';
+import { printReview } from './review.js';
+
+const HELP = `pgharden pitr enable — WAL archiving to pgBackRest, as a reviewed, reversible plan
+
+Usage: pgharden pitr enable --repo DIR [--retention-full N] [--restart] [--yes] [--out plans/NAME]
+                            [--stanza NAME] [--config FILE] [--log-path DIR] [--dsn URL | --cluster V/N] [--json]
+
+Makes a plan like the hardening plan (saved in plans/NAME, signed, reviewed now; apply it with
+pgharden apply plans/NAME, undo it with pgharden rollback plans/NAME):
+  preflight   the plan lock; postgresql.auto.conf (and an existing pgBackRest file) copied into the plan
+  pgbackrest  the repository DIR (owner: the server's OS user, mode 0750); the configuration FILE
+              (default /etc/pgbackrest/conf.d/STANZA.conf) with every option in the stanza's section:
+              repo1-path, repo1-retention-full (--retention-full, default 2), pg1-path/port/socket-path.
+              Mode 0640 root:<server group> when run as root (the server reads it and cannot redirect
+              its WAL), else 0600 owned by the server's OS user
+  archiving   ALTER SYSTEM SET archive_mode = on (unless already archiving), archive_command =
+              'pgbackrest --config=FILE --stanza=STANZA archive-push %p', wal_level = replica when it
+              is minimal; reload
+  restart     archive_mode and wal_level take effect only at a server start. With --restart, a step
+              of its own restarts the server (pg_ctlcluster V N restart, or pg_ctl restart as the
+              server's OS user). Without it, apply stops here and prints the restart line; restart
+              the server yourself and run pgharden apply plans/NAME again to continue
+  prove       pgbackrest stanza-create, pgbackrest check, then a write and pg_switch_wal(): the closed
+              segment must appear in the repository
+The stanza is Debian's cluster name (15/main → 15-main), else pg<major>-<port>; --stanza overrides.
+An archive_command that pgharden did not write is refused (exit 3): pgharden does not replace
+another archiving set-up. Rollback puts postgresql.auto.conf back byte for byte, removes the
+configuration file, and restarts the server when the plan did (archive_mode back to off); the
+repository is kept, since it holds the archived WAL and the backups.
+--yes applies the plan right after making it (as pgharden apply plans/NAME --yes).
+
+Exit codes: 0 plan made (and applied, with --yes); 1 apply stopped (e.g. waiting for the restart);
+2 usage or connection error; 3 refused (a foreign archive_command, drift).
+
+Examples:
+  sudo pgharden pitr enable --cluster 15/main --repo /var/lib/pgbackrest --retention-full 2 --out plans/pitr
+  sudo pgharden review plans/pitr && sudo pgharden apply plans/pitr
+  sudo pgharden pitr enable --repo /var/lib/pgbackrest --restart --yes   # in a maintenance window
+`;
+
+export const command: Command = {
+  help: HELP,
+  async run(argv, o) {
+    const { values, positionals } = parseFlags(
+      argv,
+      {
+        repo: { type: 'string' },
+        'retention-full': { type: 'string' },
+        restart: { type: 'boolean' },
+        yes: { type: 'boolean' },
+        out: { type: 'string' },
+        stanza: { type: 'string' },
+        config: { type: 'string' },
+        'log-path': { type: 'string' },
+        ...CONNECTION_FLAGS,
+        json: { type: 'boolean' },
+      },
+      'pitr enable',
+    );
+    if (!values.repo || positionals.length)
+      throw new CliError(
+        'pitr enable needs --repo DIR and no positional arguments',
+        EXIT.usage,
+        'pgharden pitr enable --help',
+      );
+    const retention = values['retention-full'];
+    if (retention !== undefined && !/^\d+$/.test(retention))
+      throw new CliError(
+        `--retention-full takes a whole number, not "${retention}"`,
+        EXIT.usage,
+        'pgharden pitr enable --help',
+      );
+    const connection = connectionFrom(values);
+    const { dir } = await pitrEnable({
+      connection,
+      repo: values.repo,
+      ...(retention === undefined ? {} : { retentionFull: Number(retention) }),
+      restart: Boolean(values.restart),
+      ...(values.stanza ? { stanza: values.stanza } : {}),
+      ...(values.config ? { configFile: values.config } : {}),
+      ...(values['log-path'] ? { logPath: values['log-path'] } : {}),
+      out: values.out ?? `plans/pitr-${new Date().toISOString().slice(0, 10)}`,
+      version: VERSION,
+      now: new Date(),
+    });
+    // --json --yes: stdout carries apply's one JSON document only.
+    if (!(values.json && values.yes)) await printReview(await review(dir, connection), Boolean(values.json), o);
+    if (!values.yes) {
+      (values.json ? o.err : o.out)(`Plan saved in ${dir}. Apply it with: pgharden apply ${dir}`);
+      return EXIT.ok;
+    }
+    const { command: apply } = await import('./apply.js');
+    return apply.run([dir, '--yes', ...(values.json ? ['--json'] : [])], o);
+  },
+};

@@ -1,0 +1,119 @@
+/**
+ * `pgharden pitr backup`'s core: `pgbackrest backup` for the stanza the live archive_command names,
+ * then what pgBackRest recorded of it (label, type, start and stop LSN and time, from `pgbackrest
+ * info --output=json`) into the metrics file the nightly `pgharden backup` writes, under the same
+ * lock when given its directory, so the two jobs never overlap. Retention is pgBackRest's own
+ * repo1-retention-full (expire runs at the end of every backup).
+ */
+import { mkdirSync } from 'node:fs';
+import { withClient, type ConnectOptions } from '../cluster/connect.js';
+import { InputError } from '../core/errors.js';
+import { acquirePlanLock } from '../core/lock.js';
+import { gauge, lastSuccess, mergeMetrics } from '../backup/metrics.js';
+import { parseArchiveCommand, type ArchiveTarget } from './archive-command.js';
+import { newestBackup, pgbackrest, serverOsUser, stanzaInfo, type BackupInfo } from './pgbackrest.js';
+
+export interface PitrBackupOptions {
+  connection: ConnectOptions;
+  type: 'full' | 'diff' | 'incr';
+  /** The Prometheus textfile the nightly job writes (its families are kept). */
+  metrics?: string;
+  /** The nightly job's --out: its lock is taken, so a dump run and this backup never overlap. */
+  lockDir?: string;
+  log: (line: string) => void;
+}
+
+export interface PitrBackupResult {
+  target: ArchiveTarget;
+  backup: BackupInfo;
+  seconds: number;
+}
+
+/** The pgBackRest set-up the live archive_command names; an input error when it is not pgharden's. */
+export async function liveTarget(
+  connection: ConnectOptions,
+): Promise<{ target: ArchiveTarget; dataDirectory: string }> {
+  const r = await withClient(
+    connection,
+    async (c) =>
+      (
+        await c.query<{ cmd: string; dir: string; mode: string }>(
+          "SELECT current_setting('archive_command') AS cmd, current_setting('data_directory') AS dir, current_setting('archive_mode') AS mode",
+        )
+      ).rows[0]!,
+  );
+  const target = r.mode === 'off' ? null : parseArchiveCommand(r.cmd);
+  if (!target)
+    throw new InputError(
+      r.mode === 'off'
+        ? 'WAL archiving is off on this server (archive_mode = off): there is no pgBackRest set-up to back up with'
+        : `archive_command is '${r.cmd}', not the pgBackRest command pgharden writes: this server's archiving is not pgharden's`,
+      'set it up with: pgharden pitr enable --repo DIR --restart (then apply the plan)',
+    );
+  return { target, dataDirectory: r.dir };
+}
+
+const PREFIX = 'pgharden_pitr_backup';
+
+/** Records a pitr backup run in the shared metrics file. */
+function writePitrMetrics(path: string, ok: boolean, b: BackupInfo | null, seconds: number): void {
+  const last = `${PREFIX}_last_success_timestamp_seconds`;
+  mergeMetrics(path, [
+    gauge(
+      last,
+      'When the last pgBackRest backup finished successfully (Unix time).',
+      lastSuccess(path, last, { ok, at: b?.stop ?? new Date() }),
+    ),
+    gauge(`${PREFIX}_last_run_success`, '1 when the last pitr backup run succeeded, 0 when it failed.', ok ? 1 : 0),
+    gauge(`${PREFIX}_duration_seconds`, 'How long the last pitr backup run took.', seconds.toFixed(3)),
+    ...(b
+      ? [
+          {
+            name: `${PREFIX}_info`,
+            help: 'The last pgBackRest backup: its label, type, and start and stop LSN.',
+            samples: [
+              {
+                labels: { label: b.label, type: b.type, lsn_start: b.lsnStart ?? '', lsn_stop: b.lsnStop ?? '' },
+                value: 1,
+              },
+            ],
+          },
+          gauge(
+            `${PREFIX}_start_timestamp_seconds`,
+            'When the last pgBackRest backup started (Unix time).',
+            b.start.getTime() / 1000,
+          ),
+          gauge(
+            `${PREFIX}_stop_timestamp_seconds`,
+            'When the last pgBackRest backup stopped (Unix time).',
+            b.stop.getTime() / 1000,
+          ),
+        ]
+      : []),
+  ]);
+}
+
+export async function pitrBackup(o: PitrBackupOptions): Promise<PitrBackupResult> {
+  const { target, dataDirectory } = await liveTarget(o.connection);
+  const as = serverOsUser(dataDirectory);
+  if (o.lockDir) mkdirSync(o.lockDir, { recursive: true, mode: 0o700 });
+  const lock = o.lockDir ? acquirePlanLock(o.lockDir) : null;
+  const started = Date.now();
+  let backup: BackupInfo | null = null;
+  let ok = false;
+  try {
+    const before = newestBackup(await stanzaInfo(target, { as }))?.label ?? null;
+    o.log(`pgbackrest backup --type=${o.type} (stanza ${target.stanza}, ${target.configFile}), as ${as.name}`);
+    await pgbackrest(target, 'backup', [`--type=${o.type}`], { as, timeoutMs: 6 * 3600_000 });
+    backup = newestBackup(await stanzaInfo(target, { as }));
+    if (!backup || backup.label === before)
+      throw new Error(
+        `pgbackrest backup exited 0, but pgbackrest info lists no new backup for stanza ${target.stanza}`,
+      );
+    ok = true;
+    return { target, backup, seconds: (Date.now() - started) / 1000 };
+  } finally {
+    lock?.release();
+    if (o.metrics) writePitrMetrics(o.metrics, ok, ok ? backup : null, (Date.now() - started) / 1000);
+  }
+}

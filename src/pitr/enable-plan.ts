@@ -1,0 +1,97 @@
+/**
+ * The `pitr enable` plan, a pure function of what was observed: pgBackRest's configuration file
+ * for this cluster, its repository, `archive_mode`/`archive_command` (and `wal_level` when it is
+ * `minimal`) by ALTER SYSTEM, then, once the server runs with them (a restart step of its own
+ * with `--restart`, else a stop that says what to run), `stanza-create`, `pgbackrest check` and
+ * a WAL switch whose segment must reach the repository. Rollback puts postgresql.auto.conf back,
+ * removes the configuration file, and restarts the server when the plan did.
+ */
+import { planId, shellRollback } from '../plan/planner.js';
+import { backupPath, bindingOnly } from '../plan/stage-network.js';
+import type { Plan, Step } from '../plan/types.js';
+import type { EnableInput } from './enable-input.js';
+import { configureSteps, proveSteps, restartSteps, step } from './enable-steps.js';
+
+export { type EnableInput, pgbackrestConf } from './enable-input.js';
+
+/** The plan; its files are pgBackRest's configuration and postgresql.auto.conf. */
+export function buildEnablePlan(i: EnableInput, secretsSha256: string): Plan {
+  const files = [i.configBinding, i.autoConf].map(bindingOnly);
+  const steps: Step[] = [
+    step({
+      id: 'preflight/lock',
+      stage: 'preflight',
+      kind: 'gate',
+      description: 'Take the plan lock (one writer) and the server advisory lock',
+      forward: { do: 'gate', until: { gate: 'lock' }, timeoutMs: 0 },
+    }),
+    step({
+      id: 'preflight/backup',
+      stage: 'preflight',
+      kind: 'file',
+      description: `Copy ${files
+        .filter((f) => f.sha256 !== null)
+        .map((f) => f.path)
+        .join(' and ')} into ${i.planDir}/backup with mode and owner`,
+      forward: {
+        do: 'backup',
+        files: files.filter((f) => f.sha256 !== null).map((f) => ({ path: f.path, backup: backupPath(files, f.path) })),
+      },
+    }),
+    step({
+      id: 'preflight/admin-path',
+      stage: 'preflight',
+      kind: 'gate',
+      description: `Open the admin path: ${i.serverUser.name} over the local socket`,
+      forward: { do: 'gate', until: { gate: 'admin-path', user: i.serverUser.name }, timeoutMs: 10_000 },
+    }),
+    ...configureSteps(i, files),
+    ...restartSteps(i),
+    ...proveSteps(i),
+  ];
+  const restartNote = i.setup.restarts
+    ? 'Rollback puts postgresql.auto.conf back, removes the pgBackRest configuration and restarts the server, so archiving is off again.'
+    : `Rollback puts postgresql.auto.conf back and removes the pgBackRest configuration; archive_mode returns to off at the next restart (${i.setup.restartCommand}).`;
+  const body: Omit<Plan, 'id'> = {
+    schemaVersion: 1,
+    name: i.name,
+    createdAt: i.createdAt,
+    pgharden: i.version,
+    target: i.target,
+    server: {
+      major: i.server.major,
+      version: i.server.version,
+      hbaFile: i.server.hbaFile,
+      configFile: i.server.configFile,
+      autoConfFile: i.autoConf.path,
+      dataDirectory: i.server.dataDirectory,
+      adminRole: i.server.adminRole,
+      socketDir: i.server.socketDir,
+    },
+    binding: {
+      systemIdentifier: i.server.systemIdentifier,
+      dataDirectory: i.server.dataDirectory,
+      port: i.server.port,
+      files,
+    },
+    secretsSha256,
+    trustedRanges: [],
+    roles: [],
+    consumers: [],
+    unmapped: [],
+    notices: [
+      restartNote,
+      `The repository ${i.setup.repo} is never removed by pgharden: it holds the archived WAL and the backups.`,
+    ],
+    backup: { skipped: false, databases: [] },
+    matrix: {
+      before: { database: 'postgres', sources: [], roles: [], cells: {} },
+      after: { database: 'postgres', sources: [], roles: [], cells: {} },
+    },
+    steps,
+    rollback: { command: `pgharden rollback ${i.planDir}`, shell: shellRollback(files) },
+    purpose: 'pitr',
+    pitr: i.setup,
+  };
+  return { ...body, id: planId(body) } as Plan;
+}

@@ -1,0 +1,157 @@
+/**
+ * The steps of the `pitr enable` plan after its preflight: pgBackRest's repository and
+ * configuration file, the archive settings by ALTER SYSTEM and a reload, the restart (a step of its
+ * own, or a stop that names the line to run), and the proof: stanza-create, check, a WAL switch
+ * whose segment reaches the repository.
+ */
+import type { FileBinding } from '../plan/binding.js';
+import { backupPath, fileState, sha256 } from '../plan/stage-network.js';
+import type { Action, State, Step } from '../plan/types.js';
+import { archiveCommand } from './archive-command.js';
+import { type EnableInput, pgbackrestConf } from './enable-input.js';
+
+/** A step with nothing to observe, verify or undo unless it says so. */
+export const step = (
+  s: Omit<Step, 'verify' | 'undo' | 'before' | 'after' | 'transactional' | 'restartRequired'> & Partial<Step>,
+): Step => ({
+  verify: [],
+  undo: null,
+  before: [{ of: 'none' }],
+  after: [{ of: 'none' }],
+  transactional: false,
+  restartRequired: false,
+  ...s,
+});
+
+/** The settings ALTER SYSTEM writes: archive_mode unless already archiving, wal_level only when minimal. */
+function settingsOf(i: EnableInput): Record<string, string> {
+  return {
+    ...(i.running.archiveMode === 'off' ? { archive_mode: 'on' } : {}),
+    archive_command: archiveCommand(i.setup),
+    ...(i.running.walLevel === 'minimal' ? { wal_level: 'replica' } : {}),
+  };
+}
+
+/** Repository, configuration file, ALTER SYSTEM, reload. */
+export function configureSteps(i: EnableInput, files: FileBinding[]): Step[] {
+  const s = i.setup;
+  const conf = pgbackrestConf(i);
+  const owner = i.asRoot
+    ? { mode: 0o640, uid: 0, gid: i.serverUser.gid }
+    : { mode: 0o600, uid: i.serverUser.uid, gid: i.serverUser.gid };
+  const settings = settingsOf(i);
+  const autoUndo: Action =
+    i.autoConf.sha256 !== null
+      ? { do: 'restore-file', path: i.autoConf.path, backup: backupPath(files, i.autoConf.path) }
+      : { do: 'sql', database: 'postgres', statements: Object.keys(settings).map((k) => `ALTER SYSTEM RESET ${k}`) };
+  const restart = Object.keys(settings).filter((k) => k !== 'archive_command');
+  return [
+    step({
+      id: 'pgbackrest/repository',
+      stage: 'pgbackrest',
+      kind: 'file',
+      description: `Create the repository ${s.repo}, owned by ${i.serverUser.name} with mode 0750 (archive-push runs as the server's OS user). Rollback keeps it: it holds the archived WAL and the backups`,
+      forward: { do: 'mkdir', path: s.repo, mode: 0o750, uid: i.serverUser.uid, gid: i.serverUser.gid },
+    }),
+    step({
+      id: 'pgbackrest/config',
+      stage: 'pgbackrest',
+      kind: 'file',
+      description: `Write ${s.configFile} (stanza ${s.stanza}), mode ${owner.mode.toString(8).padStart(4, '0')} ${i.asRoot ? `root:${i.serverUser.name}` : i.serverUser.name}: the server's OS user reads it and cannot change where its WAL goes`,
+      forward: { do: 'write-file', path: s.configFile, content: conf, ...owner },
+      undo:
+        i.configBinding.sha256 === null
+          ? { do: 'remove-file', path: s.configFile }
+          : { do: 'restore-file', path: s.configFile, backup: backupPath(files, s.configFile) },
+      before: [fileState(i.configBinding)],
+      after: [{ of: 'file', path: s.configFile, sha256: sha256(conf), ...owner }],
+    }),
+    step({
+      id: 'archiving/settings',
+      stage: 'archiving',
+      kind: 'sql',
+      description: `Write ${Object.keys(settings).join(', ')} with ALTER SYSTEM (postgresql.auto.conf)${restart.length ? `. RESTART REQUIRED for ${restart.join(', ')}` : ''}`,
+      forward: {
+        do: 'sql',
+        database: 'postgres',
+        statements: Object.entries(settings).map(([k, v]) => `ALTER SYSTEM SET ${k} = '${v}'`),
+      },
+      undo: autoUndo,
+      before: Object.keys(settings).map(
+        (k): State => ({ of: 'auto-setting', name: k, value: i.autoConf.settings[k] ?? null }),
+      ),
+      after: Object.entries(settings).map(([k, v]): State => ({ of: 'auto-setting', name: k, value: v })),
+      restartRequired: restart.length > 0,
+    }),
+    step({
+      id: 'archiving/reload',
+      stage: 'archiving',
+      kind: 'reload',
+      description: 'Reload: archive_command takes effect now',
+      forward: { do: 'reload' },
+      undo: { do: 'reload' },
+    }),
+  ];
+}
+
+/** The restart (with --restart), else a stop per setting that needs one; none when nothing does. */
+export function restartSteps(i: EnableInput): Step[] {
+  const wanted = Object.entries(settingsOf(i)).filter(([k]) => k !== 'archive_command');
+  if (!wanted.length) return [];
+  if (i.setup.restarts)
+    return [
+      step({
+        id: 'restart/server',
+        stage: 'restart',
+        kind: 'command',
+        description: `RESTART the server (${i.setup.restartCommand}) so that ${wanted.map(([k]) => k).join(' and ')} take effect: every session is ended; pgharden opens its admin path again. Rollback restarts it again`,
+        forward: { do: 'restart' },
+        undo: { do: 'restart' },
+        verify: wanted.map(([name, value]) => ({ check: 'setting' as const, name, value })),
+      }),
+    ];
+  return wanted.map(([name, value]) =>
+    step({
+      id: `restart/wait-${name.replaceAll('_', '-')}`,
+      stage: 'restart',
+      kind: 'gate',
+      description: `Stop here until the server runs with ${name} = ${value}: restart it yourself (${i.setup.restartCommand}), then run pgharden apply ${i.planDir} again to continue`,
+      forward: { do: 'gate', until: { gate: 'setting', name, value, advice: i.setup.restartCommand }, timeoutMs: 0 },
+    }),
+  );
+}
+
+/** stanza-create, check, and the WAL switch proven in the repository. */
+export function proveSteps(i: EnableInput): Step[] {
+  const s = i.setup;
+  const as = { uid: i.serverUser.uid, gid: i.serverUser.gid };
+  const pgbackrest = (cmd: string): Action => ({
+    do: 'command',
+    argv: ['pgbackrest', `--config=${s.configFile}`, `--stanza=${s.stanza}`, cmd],
+    timeoutMs: 300_000,
+    ...as,
+  });
+  return [
+    step({
+      id: 'prove/stanza-create',
+      stage: 'prove',
+      kind: 'command',
+      description: `pgbackrest stanza-create, as ${i.serverUser.name}. Rollback keeps the stanza in the repository`,
+      forward: pgbackrest('stanza-create'),
+    }),
+    step({
+      id: 'prove/check',
+      stage: 'prove',
+      kind: 'command',
+      description: 'pgbackrest check: the configuration, the repository and archive-push work together',
+      forward: pgbackrest('check'),
+    }),
+    step({
+      id: 'prove/wal-switch',
+      stage: 'prove',
+      kind: 'probe',
+      description: 'Prove archiving: a write, pg_switch_wal(), and the closed segment found in the repository',
+      forward: { do: 'probe', checks: [{ check: 'wal-archived', repo: s.repo, stanza: s.stanza, timeoutMs: 60_000 }] },
+    }),
+  ];
+}

@@ -1,0 +1,157 @@
+/**
+ * `pgharden pitr enable`'s core: reads the live server (read-only), names the stanza, refuses an
+ * archive_command that is not pgharden's, and saves the plan directory (plan.json signed, secrets
+ * holding only the plan key, rollback.sh). `review`, `apply`, `status` and `rollback` take it
+ * from there like any plan.
+ */
+import { isAbsolute, join, resolve } from 'node:path';
+import { connect, recordTarget, type ConnectOptions } from '../cluster/connect.js';
+import { InputError, RefusedError } from '../core/errors.js';
+import { restartAdvice } from '../execute/restart.js';
+import { observeFile } from '../plan/binding.js';
+import { autoConfSettings } from '../plan/make.js';
+import { newPlanKey, newSecrets, secretsText, sha256Text, writeSecrets } from '../plan/secrets.js';
+import { createPlanDir, savePlan, SECRETS_FILE } from '../plan/store.js';
+import type { Plan } from '../plan/types.js';
+import { archiveCommand, parseArchiveCommand } from './archive-command.js';
+import { buildEnablePlan, type EnableInput } from './enable-plan.js';
+import { serverOsUser } from './pgbackrest.js';
+
+export interface EnableOptions {
+  connection: ConnectOptions;
+  /** The pgBackRest repository (repo1-path); absolute. */
+  repo: string;
+  /** Full backups pgBackRest keeps (repo1-retention-full); default 2. */
+  retentionFull?: number;
+  /** The plan restarts the server itself; otherwise it stops and says what to run. */
+  restart?: boolean;
+  /** Default: Debian's VERSION-NAME, else pg<major>-<port>. */
+  stanza?: string;
+  /** Default /etc/pgbackrest/conf.d/STANZA.conf. */
+  configFile?: string;
+  /** pgBackRest's log-path (default: pgBackRest's own, /var/log/pgbackrest). */
+  logPath?: string;
+  out: string;
+  version: string;
+  now: Date;
+}
+
+/** The stanza of a cluster: Debian's `15/main` is `15-main`; any other is `pg15-5432` (major and port). */
+export function stanzaFor(configFile: string, major: number, port: number): string {
+  const debian = /^\/etc\/postgresql\/([^/]+)\/([^/]+)\/postgresql\.conf$/.exec(configFile);
+  return debian ? `${debian[1]}-${debian[2]}` : `pg${major}-${port}`;
+}
+
+interface ServerFacts {
+  num: string;
+  version: string;
+  data_directory: string;
+  config_file: string;
+  hba_file: string;
+  port: string;
+  sockets: string;
+  sysid: string;
+  archive_mode: string;
+  archive_command: string;
+  wal_level: string;
+}
+
+const FACTS = `SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS version,
+  current_setting('data_directory') AS data_directory, current_setting('config_file') AS config_file,
+  current_setting('hba_file') AS hba_file, current_setting('port') AS port,
+  current_setting('unix_socket_directories') AS sockets,
+  (SELECT system_identifier::text FROM pg_control_system()) AS sysid,
+  current_setting('archive_mode') AS archive_mode, current_setting('wal_level') AS wal_level,
+  -- Before 16, SHOW says "(disabled)" for archive_command while archive_mode is off: the files say what is set.
+  COALESCE((SELECT setting FROM pg_file_settings WHERE name = 'archive_command' AND applied ORDER BY seqno DESC LIMIT 1),
+    current_setting('archive_command')) AS archive_command`;
+
+/** An archive_command that is set and is not this set-up's: pgharden does not replace someone's archiving. */
+function refuseForeign(current: string, wanted: string): void {
+  if (current === '' || current === '(disabled)' || current === wanted) return;
+  const ours = parseArchiveCommand(current);
+  throw new RefusedError(
+    ours
+      ? `archive_command already sends WAL to pgBackRest stanza ${ours.stanza} with ${ours.configFile}, not to what this plan would set up (${wanted}). Nothing was written`
+      : `archive_command is already set to '${current}', which pgharden did not write; it will not replace another WAL archiving set-up. Nothing was written`,
+    ours
+      ? `run pitr enable with --stanza ${ours.stanza} --config ${ours.configFile} to keep that set-up, or roll back the plan that made it`
+      : 'Option 1: keep your archiving (pgharden pitr works only with its own). Option 2: remove it (ALTER SYSTEM RESET archive_command, or edit postgresql.conf, then reload) and run pgharden pitr enable again',
+  );
+}
+
+/** Makes and saves the plan; returns it with its directory. */
+export async function makeEnablePlan(o: EnableOptions): Promise<{ plan: Plan; dir: string }> {
+  const dir = resolve(o.out);
+  if (!isAbsolute(o.repo))
+    throw new InputError(
+      `--repo ${o.repo} is not an absolute path`,
+      'give the repository as an absolute directory, e.g. --repo /var/lib/pgbackrest',
+    );
+  const retentionFull = o.retentionFull ?? 2;
+  if (!Number.isInteger(retentionFull) || retentionFull < 1 || retentionFull > 9999999)
+    throw new InputError(`--retention-full ${o.retentionFull} is not a whole number from 1`, 'e.g. --retention-full 2');
+  const client = await connect(o.connection);
+  let f: ServerFacts;
+  try {
+    f = (await client.query<ServerFacts>(FACTS)).rows[0]!;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  const major = Math.floor(Number(f.num) / 10000);
+  const stanza = o.stanza ?? stanzaFor(f.config_file, major, Number(f.port));
+  const configFile = o.configFile ? resolve(o.configFile) : `/etc/pgbackrest/conf.d/${stanza}.conf`;
+  let wanted: string;
+  try {
+    wanted = archiveCommand({ stanza, configFile });
+  } catch (err) {
+    throw new InputError(
+      (err as Error).message,
+      'choose a stanza (--stanza) and a configuration path (--config) of letters, digits and ._-/@+',
+    );
+  }
+  refuseForeign(f.archive_command, wanted);
+  const user = serverOsUser(f.data_directory);
+  const autoPath = join(f.data_directory, 'postgresql.auto.conf');
+  const socketDir = f.sockets.split(',')[0]?.trim() || null;
+  const input: EnableInput = {
+    name: dir.split('/').at(-1)!,
+    planDir: dir,
+    createdAt: o.now.toISOString(),
+    version: o.version,
+    target: recordTarget(o.connection),
+    server: {
+      major,
+      version: f.version,
+      hbaFile: f.hba_file,
+      configFile: f.config_file,
+      autoConfFile: autoPath,
+      dataDirectory: f.data_directory,
+      adminRole: user.name,
+      socketDir,
+      port: Number(f.port),
+      systemIdentifier: f.sysid,
+    },
+    serverUser: user,
+    asRoot: process.geteuid?.() === 0,
+    running: { archiveMode: f.archive_mode, walLevel: f.wal_level },
+    autoConf: { ...observeFile(autoPath), settings: autoConfSettings(autoPath) },
+    configBinding: observeFile(configFile),
+    setup: {
+      stanza,
+      configFile,
+      repo: o.repo,
+      retentionFull,
+      restartCommand: restartAdvice(f.data_directory),
+      restarts: o.restart === true,
+    },
+    ...(o.logPath ? { logPath: resolve(o.logPath) } : {}),
+  };
+  const planKey = newPlanKey();
+  const text = secretsText(newSecrets([]), planKey);
+  const plan = buildEnablePlan(input, sha256Text(text));
+  createPlanDir(dir);
+  writeSecrets(join(dir, SECRETS_FILE), text);
+  savePlan(dir, plan, planKey);
+  return { plan, dir };
+}

@@ -1,0 +1,272 @@
+/**
+ * `pitr enable` as a plan on a scratch cluster, with the system's pgBackRest: without --restart
+ * apply stops at the restart and names the line to run; with it, the server restarts, a backup is
+ * taken and recorded, rows written after it reach the repository through a WAL switch, and the
+ * audit no longer reports archiving off. Rollback puts postgresql.auto.conf back byte for byte,
+ * removes the pgBackRest file and turns archiving off again. A foreign archive_command is refused.
+ * The pgBackRest files live in a temp directory (--config, --log-path), never in /etc.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chownSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findSegment } from '../../src/execute/wal-archived.js';
+import { testedInstalls, useCluster, type Cluster } from '../support/cluster.js';
+import { pgharden } from '../support/cli.js';
+
+/** Bytes, mode and owner of a file, to compare before and after. */
+const identity = (path: string) => {
+  if (!existsSync(path)) return 'absent';
+  const st = statSync(path);
+  return `${createHash('sha256').update(readFileSync(path)).digest('hex')} ${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid}`;
+};
+
+/** A setting as a fresh session sees it (a restart ends the cluster's shared session). */
+async function show(c: Cluster, name: string): Promise<string> {
+  const client = await c.connect();
+  try {
+    return (await client.query<{ v: string }>(`SELECT current_setting('${name}') AS v`)).rows[0]!.v;
+  } finally {
+    await client.end();
+  }
+}
+
+/** A write, then a WAL switch; returns the segment the switch closed. */
+async function switchWal(c: Cluster): Promise<string> {
+  const client = await c.connect();
+  try {
+    await client.query('SELECT txid_current()');
+    return (await client.query<{ w: string }>('SELECT pg_walfile_name(pg_switch_wal()) AS w')).rows[0]!.w;
+  } finally {
+    await client.end();
+  }
+}
+
+async function archiver(c: Cluster): Promise<{ lastFailed: string | null }> {
+  const client = await c.connect();
+  try {
+    return (
+      await client.query<{ lastFailed: string | null }>('SELECT last_failed_wal AS "lastFailed" FROM pg_stat_archiver')
+    ).rows[0]!;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Polls a condition the server reaches on its own (the archiver works in the background), for up to 15 s. */
+async function waitFor(done: () => Promise<boolean>): Promise<boolean> {
+  for (let i = 0; i < 150; i++) {
+    if (await done()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
+interface Work {
+  dir: string;
+  repo: string;
+  config: string;
+  log: string;
+}
+
+/** A temp directory the server's OS user can reach, with pgBackRest's log directory owned by it. */
+function useWork(c: () => Cluster): () => Work {
+  let w: Work | undefined;
+  beforeAll(() => {
+    const dir = mkdtempSync(join(tmpdir(), 'pgharden-pitr-'));
+    chmodSync(dir, 0o755);
+    const log = join(dir, 'log');
+    mkdirSync(log);
+    chownSync(log, c().uid, c().gid);
+    w = { dir, repo: join(dir, 'repo'), config: join(dir, 'pgbackrest.conf'), log };
+  });
+  afterAll(() => {
+    if (w) rmSync(w.dir, { recursive: true, force: true });
+  });
+  return () => w!;
+}
+
+/** Rollback exits 0; postgresql.auto.conf is as it was byte for byte, the pgBackRest file gone, archiving off. */
+async function expectRolledBack(c: Cluster, w: Work, plan: string, autoBefore: string): Promise<void> {
+  const back = pgharden(['rollback', plan]);
+  expect(back.code, `${back.stdout}\n${back.stderr}`).toBe(0);
+  expect(identity(join(c.dataDir, 'postgresql.auto.conf'))).toBe(autoBefore);
+  expect(existsSync(w.config)).toBe(false);
+  expect(await show(c, 'archive_mode')).toBe('off');
+}
+
+/** The restart an operator runs (pg_ctl restart as the server's OS user). */
+function restartByHand(c: Cluster): void {
+  const r = spawnSync(join(c.install.bindir, 'pg_ctl'), ['restart', '-D', c.dataDir, '-w', '-l', c.logFile], {
+    uid: c.uid,
+    gid: c.gid,
+    cwd: '/',
+    stdio: 'ignore',
+    timeout: 60_000,
+  });
+  expect(r.status).toBe(0);
+}
+
+const enable = (c: Cluster, w: Work, out: string, extra: string[]) =>
+  pgharden([
+    'pitr',
+    'enable',
+    '--dsn',
+    `host=${c.socketDir} port=${c.port}`,
+    '--repo',
+    w.repo,
+    '--config',
+    w.config,
+    '--log-path',
+    w.log,
+    '--out',
+    join(w.dir, out),
+    ...extra,
+  ]);
+
+const auditIds = (c: Cluster) =>
+  (
+    JSON.parse(pgharden(['audit', '--json', '--dsn', `host=${c.socketDir} port=${c.port}`]).stdout) as {
+      findings: { id: string }[];
+    }
+  ).findings.map((f) => f.id);
+
+describe.each(testedInstalls())('pitr enable on PostgreSQL $major', (install) => {
+  const cluster = useCluster(install);
+  const work = useWork(cluster);
+  // pgBackRest 2.45 (Debian's package here) reads pg_control up to PostgreSQL 15; on 18 its
+  // stanza-create fails with VersionNotSupportedError (tried): there, apply must stop at that step,
+  // saying so, and rollback must undo the restart and the settings.
+  const supported = install.major <= 15;
+
+  it('refuses an archive_command it did not write (exit 3), and without --restart stops at the restart line', async () => {
+    const c = cluster();
+    const w = work();
+    const auto = join(c.dataDir, 'postgresql.auto.conf');
+    await c.query("ALTER SYSTEM SET archive_command = 'cp %p /nowhere/%f'");
+    await c.reload();
+    const refused = enable(c, w, 'plans/foreign', []);
+    expect(refused.code, refused.stderr).toBe(3);
+    expect(refused.stderr).toContain("archive_command is already set to 'cp %p /nowhere/%f'");
+    const noBackup = pgharden(['pitr', 'backup', '--dsn', `host=${c.socketDir} port=${c.port}`]);
+    expect(noBackup.code, noBackup.stderr).toBe(2);
+    expect(noBackup.stderr).toContain('Next: set it up with: pgharden pitr enable');
+    await c.query('ALTER SYSTEM RESET archive_command');
+    await c.reload();
+
+    const before = identity(auto);
+    const r = enable(c, w, 'plans/wait', ['--yes']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`Restart it with: pg_ctl restart -D ${c.dataDir}`);
+    expect(r.stderr).toContain(`then run pgharden apply ${join(w.dir, 'plans/wait')} to continue`);
+    expect(readFileSync(auto, 'utf8')).toContain("archive_mode = 'on'");
+    expect(await show(c, 'archive_mode')).toBe('off');
+    if (supported) {
+      // As the message says: restart, then apply again; it goes on from the stop to the proof.
+      restartByHand(c);
+      const resumed = pgharden(['apply', join(w.dir, 'plans/wait'), '--yes']);
+      expect(resumed.code, `${resumed.stdout}\n${resumed.stderr}`).toBe(0);
+      expect(resumed.stdout).toContain('prove/wal-switch');
+    }
+
+    const back = pgharden(['rollback', join(w.dir, 'plans/wait')]);
+    expect(back.code, back.stderr).toBe(0);
+    expect(identity(auto)).toBe(before);
+    expect(existsSync(w.config)).toBe(false);
+    // This plan did not restart the server, so neither does its rollback: archive_mode goes off at the next restart.
+    restartByHand(c);
+    expect(await show(c, 'archive_mode')).toBe('off');
+  });
+
+  it.runIf(!supported)(
+    'with --restart on a major pgBackRest cannot read: apply stops at stanza-create, rollback restores',
+    async () => {
+      const c = cluster();
+      const w = work();
+      const auto = join(c.dataDir, 'postgresql.auto.conf');
+      const before = identity(auto);
+      const plan = join(w.dir, 'plans/unsupported');
+      const r = enable(c, w, 'plans/unsupported', ['--restart', '--yes']);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain('apply stopped at prove/stanza-create');
+      expect(r.stderr).toContain('is this version of PostgreSQL supported?');
+      expect(await show(c, 'archive_mode')).toBe('on');
+      await expectRolledBack(c, w, plan, before);
+    },
+  );
+
+  it.runIf(supported)(
+    'with --restart: review announces the restart, apply proves archiving; backup, WAL switch, audit; rollback restores',
+    async () => {
+      const c = cluster();
+      const w = work();
+      const auto = join(c.dataDir, 'postgresql.auto.conf');
+      const before = identity(auto);
+      expect(auditIds(c)).toContain('wal-archiving-off');
+
+      const plan = join(w.dir, 'plans/pitr');
+      const made = enable(c, w, 'plans/pitr', ['--restart', '--retention-full', '1']);
+      expect(made.code, made.stderr).toBe(0);
+      expect(made.stdout).toMatch(/restart\/server \(command\)\n {6}RESTART the server \(pg_ctl restart -D /);
+      expect(pgharden(['review', plan]).stdout).toContain('prove/wal-switch');
+
+      const applied = pgharden(['apply', plan, '--yes']);
+      expect(applied.code, `${applied.stdout}\n${applied.stderr}`).toBe(0);
+      expect(await show(c, 'archive_mode')).toBe('on');
+      const conf = statSync(w.config);
+      expect([conf.mode & 0o777, conf.uid, conf.gid]).toEqual([0o640, 0, c.gid]);
+      expect(statSync(w.repo).mode & 0o777).toBe(0o750);
+      const afterEnable = auditIds(c);
+      expect(afterEnable).not.toContain('wal-archiving-off');
+      expect(afterEnable).not.toContain('wal-archiving-failing');
+      // pgBackRest is pgharden's now: its info is the backup record, and it holds none yet.
+      expect(afterEnable).toContain('backup-stale');
+
+      const metrics = join(w.dir, 'pgharden.prom');
+      const b = pgharden([
+        'pitr',
+        'backup',
+        '--dsn',
+        `host=${c.socketDir} port=${c.port}`,
+        '--metrics',
+        metrics,
+        '--json',
+      ]);
+      expect(b.code, b.stderr).toBe(0);
+      const backup = (JSON.parse(b.stdout) as { backup: { label: string; type: string; lsnStart: string } }).backup;
+      expect(backup.type).toBe('full');
+      expect(backup.label).toMatch(/^\d{8}-\d{6}F$/);
+      expect(auditIds(c)).not.toContain('backup-stale');
+      expect(readFileSync(metrics, 'utf8')).toContain(
+        `pgharden_pitr_backup_info{label="${backup.label}",type="full",lsn_start="${backup.lsnStart}"`,
+      );
+
+      // Rows written after the backup travel in WAL: the switch closes their segment, which must reach the repository.
+      const client = await c.connect();
+      let segment: string;
+      try {
+        await client.query('CREATE TABLE after_backup AS SELECT g FROM generate_series(1, 1000) g');
+        segment = (await client.query<{ w: string }>('SELECT pg_walfile_name(pg_switch_wal()) AS w')).rows[0]!.w;
+      } finally {
+        await client.end();
+      }
+      const stanza = `pg${install.major}-${c.port}`;
+      expect(await waitFor(async () => findSegment(w.repo, stanza, segment) !== null)).toBe(true);
+
+      // A repository the server's OS user cannot enter: archive-push fails, and the audit says so until a segment gets through again.
+      chmodSync(w.repo, 0);
+      await switchWal(c);
+      expect(await waitFor(async () => (await archiver(c)).lastFailed !== null)).toBe(true);
+      expect(auditIds(c)).toContain('wal-archiving-failing');
+      chmodSync(w.repo, 0o750);
+      const next = await switchWal(c);
+      expect(await waitFor(async () => findSegment(w.repo, stanza, next) !== null)).toBe(true);
+      expect(auditIds(c)).not.toContain('wal-archiving-failing');
+
+      await expectRolledBack(c, w, plan, before);
+      expect(existsSync(w.repo)).toBe(true);
+    },
+  );
+});

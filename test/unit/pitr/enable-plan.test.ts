@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { buildEnablePlan, type EnableInput, pgbackrestConf } from '../../../src/pitr/enable-plan.js';
+import { stanzaFor } from '../../../src/pitr/enable.js';
+
+const absent = (path: string) => ({ path, sha256: null, mode: null, uid: null, gid: null });
+const input = (o: Partial<EnableInput> = {}, setup: Partial<EnableInput['setup']> = {}): EnableInput => ({
+  name: 'pitr',
+  planDir: '/srv/plans/pitr',
+  createdAt: '2026-11-30T10:00:00.000Z',
+  version: '0.1.0',
+  target: { cluster: '15/main' },
+  server: {
+    major: 15,
+    version: '15.8',
+    hbaFile: '/etc/postgresql/15/main/pg_hba.conf',
+    configFile: '/etc/postgresql/15/main/postgresql.conf',
+    autoConfFile: '/var/lib/postgresql/15/main/postgresql.auto.conf',
+    dataDirectory: '/var/lib/postgresql/15/main',
+    adminRole: 'postgres',
+    socketDir: '/var/run/postgresql',
+    port: 5432,
+    systemIdentifier: '7300000000000000001',
+  },
+  serverUser: { name: 'postgres', uid: 105, gid: 110 },
+  asRoot: true,
+  running: { archiveMode: 'off', walLevel: 'replica' },
+  autoConf: {
+    path: '/var/lib/postgresql/15/main/postgresql.auto.conf',
+    sha256: 'a'.repeat(64),
+    mode: 0o600,
+    uid: 105,
+    gid: 110,
+    settings: {},
+  },
+  configBinding: absent('/etc/pgbackrest/conf.d/15-main.conf'),
+  setup: {
+    stanza: '15-main',
+    configFile: '/etc/pgbackrest/conf.d/15-main.conf',
+    repo: '/var/lib/pgbackrest',
+    retentionFull: 2,
+    restartCommand: 'pg_ctlcluster 15 main restart',
+    restarts: true,
+    ...setup,
+  },
+  ...o,
+});
+const ids = (i: EnableInput) => buildEnablePlan(i, 'x').steps.map((s) => s.id);
+
+describe('the pitr enable plan', () => {
+  it('names the stanza after a Debian cluster, else after the major and port', () => {
+    expect(stanzaFor('/etc/postgresql/15/main/postgresql.conf', 15, 5432)).toBe('15-main');
+    expect(stanzaFor('/srv/pg/data/postgresql.conf', 18, 5433)).toBe('pg18-5433');
+  });
+
+  it("writes pgBackRest's options in the stanza's own section", () => {
+    expect(pgbackrestConf(input())).toBe(
+      [
+        '# pgBackRest for PostgreSQL 15 at /var/lib/postgresql/15/main, written by pgharden pitr enable (plan /srv/plans/pitr).',
+        "# The server's archive_command names this file; pgharden rollback /srv/plans/pitr removes it.",
+        '[15-main]',
+        'repo1-path=/var/lib/pgbackrest',
+        'repo1-retention-full=2',
+        'start-fast=y',
+        'pg1-path=/var/lib/postgresql/15/main',
+        'pg1-port=5432',
+        'pg1-socket-path=/var/run/postgresql',
+        'pg1-user=postgres',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('with --restart: a restart step of its own, undone by a restart; the config file 0640 root:<server group>', () => {
+    const plan = buildEnablePlan(input(), 'x');
+    expect(plan.steps.map((s) => s.id)).toEqual([
+      'preflight/lock',
+      'preflight/backup',
+      'preflight/admin-path',
+      'pgbackrest/repository',
+      'pgbackrest/config',
+      'archiving/settings',
+      'archiving/reload',
+      'restart/server',
+      'prove/stanza-create',
+      'prove/check',
+      'prove/wal-switch',
+    ]);
+    const restart = plan.steps.find((s) => s.id === 'restart/server')!;
+    expect([restart.forward, restart.undo, restart.verify]).toEqual([
+      { do: 'restart' },
+      { do: 'restart' },
+      [{ check: 'setting', name: 'archive_mode', value: 'on' }],
+    ]);
+    const conf = plan.steps.find((s) => s.id === 'pgbackrest/config')!;
+    expect(conf.forward).toMatchObject({ mode: 0o640, uid: 0, gid: 110 });
+    expect(conf.undo).toEqual({ do: 'remove-file', path: '/etc/pgbackrest/conf.d/15-main.conf' });
+    expect(plan.steps.find((s) => s.id === 'archiving/settings')!.forward).toEqual({
+      do: 'sql',
+      database: 'postgres',
+      statements: [
+        "ALTER SYSTEM SET archive_mode = 'on'",
+        "ALTER SYSTEM SET archive_command = 'pgbackrest --config=/etc/pgbackrest/conf.d/15-main.conf --stanza=15-main archive-push %p'",
+      ],
+    });
+    expect(plan.purpose).toBe('pitr');
+  });
+
+  it('without --restart: a stop per setting that needs the restart, naming the line to run', () => {
+    const i = input({ running: { archiveMode: 'off', walLevel: 'minimal' } }, { restarts: false });
+    expect(ids(i)).toContain('restart/wait-archive-mode');
+    expect(ids(i)).toContain('restart/wait-wal-level');
+    const wait = buildEnablePlan(i, 'x').steps.find((s) => s.id === 'restart/wait-wal-level')!;
+    expect(wait.forward).toEqual({
+      do: 'gate',
+      until: { gate: 'setting', name: 'wal_level', value: 'replica', advice: 'pg_ctlcluster 15 main restart' },
+      timeoutMs: 0,
+    });
+  });
+
+  it('needs no restart when the server archives already; an existing config file is restored, not removed', () => {
+    const i = input({
+      running: { archiveMode: 'on', walLevel: 'replica' },
+      configBinding: {
+        ...absent('/etc/pgbackrest/conf.d/15-main.conf'),
+        sha256: 'b'.repeat(64),
+        mode: 0o640,
+        uid: 0,
+        gid: 110,
+      },
+    });
+    expect(ids(i).filter((id) => id.startsWith('restart/'))).toEqual([]);
+    expect(buildEnablePlan(i, 'x').steps.find((s) => s.id === 'pgbackrest/config')!.undo).toEqual({
+      do: 'restore-file',
+      path: '/etc/pgbackrest/conf.d/15-main.conf',
+      backup: 'backup/01-15-main.conf',
+    });
+  });
+});
