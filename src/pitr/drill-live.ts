@@ -9,12 +9,12 @@ import type { SqlSessions } from '../backup/dump.js';
 import { osUserName } from '../cluster/connect.js';
 import { InputError, RefusedError } from '../core/errors.js';
 import { parseArchiveCommand, type ArchiveTarget } from './archive-command.js';
-import type { ServerUser } from './drill-pgbackrest.js';
+import type { ServerOsUser } from './pgbackrest.js';
 
 /** The live facts a drill starts from. */
 export interface LiveFacts {
   archive: ArchiveTarget;
-  user: ServerUser;
+  user: ServerOsUser;
   major: number;
   dataDirectory: string;
   /** The role the drill is connected as (a superuser), also used in the scratch copy. */
@@ -66,7 +66,7 @@ export async function liveFacts(s: SqlSessions): Promise<LiveFacts> {
       'run pgharden pitr drill on the server itself (sudo pgharden pitr drill)',
     );
   }
-  const user: ServerUser = { uid: Number(st.uid), gid: Number(st.gid), name: osUserName(Number(st.uid)) };
+  const user: ServerOsUser = { uid: Number(st.uid), gid: Number(st.gid), name: osUserName(Number(st.uid)) };
   const me = process.geteuid?.() ?? 0;
   if (me !== 0 && me !== user.uid)
     throw new RefusedError(

@@ -1,75 +1,22 @@
 /**
- * pgBackRest as the drill and the runbook drive it: always `--config=FILE --stanza=NAME` from the
- * server's archive_command (archive-command.ts), always as the server's OS user, and only the
- * commands that read the repository (`info`, `restore` into a scratch directory).
+ * What the drill and the runbook add to pgbackrest.ts: which backup a drill restores, where the
+ * repository is, and where the drill's own state lives beside the stanza's configuration.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ArchiveTarget } from './archive-command.js';
-import { run } from '../process/run.js';
-
-/** Who pgBackRest and the scratch server run as: the live server's OS user. */
-export interface ServerUser {
-  uid: number;
-  gid: number;
-  name: string;
-}
-
-/** One backup set in the repository, as `pgbackrest info` reports it. */
-export interface BackupSet {
-  label: string;
-  type: string;
-  /** When the backup started and stopped. */
-  start: Date;
-  stop: Date;
-  startLsn: string;
-  stopLsn: string;
-  /** The first WAL segment a restore of this set needs. */
-  archiveStart: string;
-}
+import { stanzaInfo, type BackupInfo, type ServerOsUser } from './pgbackrest.js';
 
 /** A restore or a whole replay may take this long before the drill gives up on it. */
 export const PGBACKREST_TIMEOUT_MS = 6 * 3600_000;
 
-/** Runs `pgbackrest --config --stanza ARGS` as the server's OS user; returns stdout. */
-export async function pgbackrest(t: ArchiveTarget, user: ServerUser, args: string[]): Promise<string> {
-  const r = await run('pgbackrest', [`--config=${t.configFile}`, `--stanza=${t.stanza}`, ...args], {
-    uid: user.uid,
-    gid: user.gid,
-    timeoutMs: PGBACKREST_TIMEOUT_MS,
-  });
-  return r.stdout;
-}
-
-interface InfoJson {
-  backup?: {
-    label: string;
-    type: string;
-    error?: boolean;
-    timestamp: { start: number; stop: number };
-    lsn?: { start: string; stop: string };
-    archive?: { start: string; stop: string };
-  }[];
-}
-
-/** The stanza's complete backup sets, oldest first, from `pgbackrest info --output=json`. */
-export function parseBackupSets(json: string): BackupSet[] {
-  const [stanza] = JSON.parse(json) as InfoJson[];
-  return (stanza?.backup ?? [])
-    .filter((b) => !b.error)
-    .map((b) => ({
-      label: b.label,
-      type: b.type,
-      start: new Date(b.timestamp.start * 1000),
-      stop: new Date(b.timestamp.stop * 1000),
-      startLsn: b.lsn?.start ?? '',
-      stopLsn: b.lsn?.stop ?? '',
-      archiveStart: b.archive?.start ?? '',
-    }));
+/** The stanza's complete backup sets (no checksum error), oldest first. */
+export async function backupSets(t: ArchiveTarget, as: ServerOsUser): Promise<BackupInfo[]> {
+  return (await stanzaInfo(t, { as })).backups.filter((b) => !b.error);
 }
 
 /** The newest set that stopped strictly before `at` (its copy is consistent only from its stop). */
-export function newestBefore(sets: readonly BackupSet[], at: Date): BackupSet | undefined {
+export function newestBefore(sets: readonly BackupInfo[], at: Date): BackupInfo | undefined {
   return sets.filter((s) => s.stop.getTime() < at.getTime()).at(-1);
 }
 

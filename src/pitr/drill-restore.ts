@@ -16,13 +16,14 @@ import type { DrillLedger } from '../backup/drill-ledger.js';
 import type { TableCount } from '../backup/dump.js';
 import { PITR_COUNTS_SQL } from './drill-mark.js';
 import { nextSegment, type LiveFacts } from './drill-live.js';
-import { pgbackrest, type BackupSet } from './drill-pgbackrest.js';
+import { PGBACKREST_TIMEOUT_MS } from './drill-pgbackrest.js';
+import { pgbackrest, type BackupInfo } from './pgbackrest.js';
 import { makeScratch } from './drill-scratch.js';
 
 export interface RestoreRequest {
   facts: LiveFacts;
   pgCtl: string;
-  set: BackupSet;
+  set: BackupInfo;
   ledger: DrillLedger;
   parent: string;
   port: number;
@@ -50,7 +51,7 @@ const WAL_RAN_OUT =
 export function recoveryFailure(log: string, r: Pick<RestoreRequest, 'set' | 'target' | 'facts'>): string {
   const restored = [...log.matchAll(/restored log file "([0-9A-F]{24})" from archive/g)].map((m) => m[1]!).sort();
   const last = restored.at(-1);
-  const missing = last ? nextSegment(last, r.facts.walSegmentSize) : r.set.archiveStart;
+  const missing = last ? nextSegment(last, r.facts.walSegmentSize) : r.set.walStart;
   const fatal = /(?:FATAL|PANIC):\s+(.*)/.exec(log)?.[1] ?? 'the scratch server stopped';
   if (WAL_RAN_OUT.test(log))
     return `recovery stopped before reaching ${r.target}: WAL segment ${missing} is missing from the repository (${fatal})`;
@@ -66,17 +67,21 @@ export async function restoreAndCount(r: RestoreRequest): Promise<RestoreOutcome
     const started = Date.now();
     let restoreSeconds: number | null = null;
     try {
-      await pgbackrest(facts.archive, facts.user, [
+      await pgbackrest(
+        facts.archive,
         'restore',
-        `--pg1-path=${scratch.dataDir}`,
-        `--set=${r.set.label}`,
-        `--type=${r.type}`,
-        `--target=${r.target}`,
-        '--target-action=promote',
-        // Never push WAL from the copy; tablespaces into the scratch directory, never their live paths.
-        '--archive-mode=off',
-        `--tablespace-map-all=${join(scratch.dir, 'tablespaces')}`,
-      ]);
+        [
+          `--pg1-path=${scratch.dataDir}`,
+          `--set=${r.set.label}`,
+          `--type=${r.type}`,
+          `--target=${r.target}`,
+          '--target-action=promote',
+          // Never push WAL from the copy; tablespaces into the scratch directory, never their live paths.
+          '--archive-mode=off',
+          `--tablespace-map-all=${join(scratch.dir, 'tablespaces')}`,
+        ],
+        { as: facts.user, timeoutMs: PGBACKREST_TIMEOUT_MS },
+      );
       restoreSeconds = (Date.now() - started) / 1000;
       await scratch.start(facts.recoverySettings);
       await scratch.promoted(facts.role, r.timeoutMs);

@@ -14,7 +14,7 @@ import { InputError } from '../core/errors.js';
 import { interruption } from '../process/groups.js';
 import { run } from '../process/run.js';
 import { runSync } from '../process/run-sync.js';
-import type { ServerUser } from './drill-pgbackrest.js';
+import type { ServerOsUser } from './pgbackrest.js';
 
 /** The name every scratch directory starts with: only such directories are ever removed from the ledger. */
 export const SCRATCH_PREFIX = 'pgharden-pitr-drill-';
@@ -36,7 +36,7 @@ export interface ScratchServer {
 }
 
 /** Stops a server left in `dir` (if any) and removes `dir`, when its name is the drill's. */
-export function removeScratch(dir: string, pgCtl: string | undefined, user: ServerUser): void {
+export function removeScratch(dir: string, pgCtl: string | undefined, user: ServerOsUser): void {
   if (!dir.split('/').at(-1)?.startsWith(SCRATCH_PREFIX)) return;
   const data = join(dir, 'data');
   if (pgCtl && existsSync(join(data, 'postmaster.pid'))) {
@@ -56,7 +56,7 @@ const quote = (s: string) => `'${s.replaceAll("'", "''")}'`;
 export function makeScratch(
   parent: string,
   pgCtl: string,
-  user: ServerUser,
+  user: ServerOsUser,
   port: number,
   ledger: DrillLedger,
 ): ScratchServer {

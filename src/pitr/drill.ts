@@ -23,7 +23,7 @@ import { compareDrill, type DatabaseCounts, type DatabaseRows } from './drill-co
 import { liveFacts, targetTime, waitArchived, type LiveFacts } from './drill-live.js';
 import { recordDrill } from './drill-record.js';
 import { countTables, markPoint } from './drill-mark.js';
-import { drillLedgerPath, drillStateDir, newestBefore, parseBackupSets, pgbackrest } from './drill-pgbackrest.js';
+import { backupSets, drillLedgerPath, drillStateDir, newestBefore } from './drill-pgbackrest.js';
 import { restoreAndCount } from './drill-restore.js';
 import { removeScratch } from './drill-scratch.js';
 
@@ -82,7 +82,7 @@ async function drillSteps({ o, live, counters, facts, pgCtl, ledger, at, result 
     ledger.dropped(dir);
     o.log(`Removed ${dir}, left by a drill that was killed`);
   }
-  const sets = parseBackupSets(await pgbackrest(facts.archive, facts.user, ['info', '--output=json']));
+  const sets = await backupSets(facts.archive, facts.user);
   const set = newestBefore(sets, at);
   if (!set) {
     result.problems.push(

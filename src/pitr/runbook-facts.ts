@@ -11,7 +11,8 @@ import type { SqlSessions } from '../backup/dump.js';
 import { findInstall } from '../cluster/install.js';
 import { parseArchiveCommand, type ArchiveTarget } from './archive-command.js';
 import { osUserName } from '../cluster/connect.js';
-import { drillLedgerPath, parseBackupSets, pgbackrest, repositoryPath, type BackupSet } from './drill-pgbackrest.js';
+import { backupSets, drillLedgerPath, repositoryPath } from './drill-pgbackrest.js';
+import type { BackupInfo } from './pgbackrest.js';
 
 /** Everything the runbook states; each part null when it could not be found. */
 export interface RunbookFacts {
@@ -27,7 +28,7 @@ export interface RunbookFacts {
   /** Debian's `15/main`, when the configuration lives under /etc/postgresql. */
   debianCluster: string | null;
   osUser: string;
-  archive: (ArchiveTarget & { repository: string | null; sets: BackupSet[] }) | null;
+  archive: (ArchiveTarget & { repository: string | null; sets: BackupInfo[] }) | null;
   lastDump: { dir: string; at: string; verified: boolean; ok: boolean; databases: string[] } | null;
   lastDrill: PitrDrillRecord | null;
   lastPassedDrill: PitrDrillRecord | null;
@@ -95,8 +96,8 @@ export async function runbookFacts(
   let archive: RunbookFacts['archive'] = null;
   let history: LedgerLine[] = [];
   if (target) {
-    let sets: BackupSet[] = [];
-    if (uid) sets = parseBackupSets(await pgbackrest(target, uid, ['info', '--output=json']).catch(() => '[]'));
+    let sets: BackupInfo[] = [];
+    if (uid) sets = await backupSets(target, uid).catch(() => []);
     archive = { ...target, repository: repositoryPath(target) ?? null, sets };
     const ledgerFile = drillLedgerPath(target);
     if (existsSync(ledgerFile)) history = fileLedger(ledgerFile, 'pitr').records();

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { compareDrill } from '../../../src/pitr/drill-compare.js';
 import { nextSegment } from '../../../src/pitr/drill-live.js';
-import { newestBefore, parseBackupSets } from '../../../src/pitr/drill-pgbackrest.js';
+import { newestBefore } from '../../../src/pitr/drill-pgbackrest.js';
+import { parseInfo } from '../../../src/pitr/pgbackrest.js';
 import { recoveryFailure } from '../../../src/pitr/drill-restore.js';
 
 const live = [
@@ -51,7 +52,7 @@ describe('missing WAL segments', () => {
   });
 
   const r = {
-    set: { archiveStart: '000000010000000000000002' } as never,
+    set: { walStart: '000000010000000000000002' } as never,
     target: 'pgharden-drill-x',
     facts: { walSegmentSize: 16 << 20 } as never,
   };
@@ -80,15 +81,36 @@ describe('missing WAL segments', () => {
 describe('backup sets', () => {
   const info = JSON.stringify([
     {
+      name: 's',
+      status: { code: 0, message: 'ok' },
       backup: [
-        { label: 'F1', type: 'full', timestamp: { start: 100, stop: 110 }, archive: { start: 'A', stop: 'B' } },
-        { label: 'F2', type: 'full', error: true, timestamp: { start: 200, stop: 210 } },
-        { label: 'I3', type: 'incr', timestamp: { start: 300, stop: 310 } },
+        {
+          label: 'F1',
+          type: 'full',
+          timestamp: { start: 100, stop: 110 },
+          archive: { start: 'A', stop: 'B' },
+          prior: null,
+        },
+        {
+          label: 'F2',
+          type: 'full',
+          error: true,
+          timestamp: { start: 200, stop: 210 },
+          archive: { start: 'C', stop: 'D' },
+          prior: null,
+        },
+        {
+          label: 'I3',
+          type: 'incr',
+          timestamp: { start: 300, stop: 310 },
+          archive: { start: 'E', stop: 'F' },
+          prior: 'F1',
+        },
       ],
     },
   ]);
   it('picks the newest complete set that finished before the target', () => {
-    const sets = parseBackupSets(info);
+    const sets = parseInfo(info)[0]!.backups.filter((b) => !b.error);
     expect(sets.map((s) => s.label)).toEqual(['F1', 'I3']);
     expect(newestBefore(sets, new Date(309_000))?.label).toBe('F1');
     expect(newestBefore(sets, new Date(311_000))?.label).toBe('I3');
