@@ -4,7 +4,7 @@
  */
 import { FAILED_ROWS_SQL } from '../conf/hba-failures.js';
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { restoreLink, writeFileAtomic } from '../core/atomic.js';
 import { observeFile } from '../plan/binding.js';
@@ -90,7 +90,19 @@ export function makeDir(a: Extract<Action, { do: 'mkdir' }>): void {
   chmodSync(a.path, a.mode);
 }
 
-/** Removes a file the plan created; one already gone is fine. */
+/** Removes a file (or an empty directory) the plan created; one already gone is fine. */
 export function removeFile(a: Extract<Action, { do: 'remove-file' }>): void {
-  rmSync(a.path, { force: true });
+  let dir = false;
+  try {
+    dir = statSync(a.path).isDirectory();
+  } catch {
+    return;
+  }
+  if (!dir) return rmSync(a.path, { force: true });
+  // A directory the plan made: removed only while empty (what someone put there since stays).
+  try {
+    rmdirSync(a.path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOTEMPTY') throw err;
+  }
 }

@@ -9,6 +9,7 @@
  *   concerns it (its grants too, so those sessions keep working), and reported.
  * Equal undos within a pass run once: the canary's and the flip's both put pg_hba.conf back.
  */
+import { statSync } from 'node:fs';
 import { observeFile } from '../plan/binding.js';
 import type { Action, Step } from '../plan/types.js';
 import { AdminPathError } from './admin.js';
@@ -45,6 +46,8 @@ export interface UndoRun {
 }
 
 const identity = (path: string) => {
+  // A directory the plan made (pitr enable's configuration directory) has no bytes to compare.
+  if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) return 'directory';
   const f = observeFile(path);
   return `${f.sha256} ${f.mode} ${f.uid}:${f.gid} ${f.link ?? ''}`;
 };

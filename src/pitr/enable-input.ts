@@ -21,6 +21,8 @@ export interface EnableInput {
   autoConf: FileBinding & { settings: Record<string, string> };
   /** pgBackRest's file as it is now (absent, usually). */
   configBinding: FileBinding;
+  /** The directories above the file that do not exist yet, outermost first (Debian ships no /etc/pgbackrest/conf.d). */
+  missingConfigDirs: string[];
   setup: PitrSetup;
   logPath?: string;
 }

@@ -53,6 +53,22 @@ export function configureSteps(i: EnableInput, files: FileBinding[]): Step[] {
       description: `Create the repository ${s.repo}, owned by ${i.serverUser.name} with mode 0750 (archive-push runs as the server's OS user). Rollback keeps it: it holds the archived WAL and the backups`,
       forward: { do: 'mkdir', path: s.repo, mode: 0o750, uid: i.serverUser.uid, gid: i.serverUser.gid },
     }),
+    ...i.missingConfigDirs.map((dir, n) =>
+      step({
+        id: `pgbackrest/config-dir-${n + 1}`,
+        stage: 'pgbackrest',
+        kind: 'file',
+        description: `Create the directory ${dir} for pgBackRest's configuration, mode 0755${i.asRoot ? ' root:root' : ''}. Rollback removes it again when it is empty`,
+        forward: {
+          do: 'mkdir',
+          path: dir,
+          mode: 0o755,
+          uid: i.asRoot ? 0 : i.serverUser.uid,
+          gid: i.asRoot ? 0 : i.serverUser.gid,
+        },
+        undo: { do: 'remove-file', path: dir },
+      }),
+    ),
     step({
       id: 'pgbackrest/config',
       stage: 'pgbackrest',

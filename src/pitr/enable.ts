@@ -4,7 +4,8 @@
  * holding only the plan key, rollback.sh). `review`, `apply`, `status` and `rollback` take it
  * from there like any plan.
  */
-import { isAbsolute, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { connect, recordTarget, type ConnectOptions } from '../cluster/connect.js';
 import { InputError, RefusedError } from '../core/errors.js';
 import { restartAdvice } from '../execute/restart.js';
@@ -16,6 +17,13 @@ import type { Plan } from '../plan/types.js';
 import { archiveCommand, parseArchiveCommand } from './archive-command.js';
 import { buildEnablePlan, type EnableInput } from './enable-plan.js';
 import { serverOsUser } from './pgbackrest.js';
+
+/** `dir` and its parents that do not exist, outermost first. */
+function missingDirs(dir: string): string[] {
+  const out: string[] = [];
+  for (let d = dir; !existsSync(d) && d !== dirname(d); d = dirname(d)) out.unshift(d);
+  return out;
+}
 
 export interface EnableOptions {
   connection: ConnectOptions;
@@ -137,6 +145,7 @@ export async function makeEnablePlan(o: EnableOptions): Promise<{ plan: Plan; di
     running: { archiveMode: f.archive_mode, walLevel: f.wal_level },
     autoConf: { ...observeFile(autoPath), settings: autoConfSettings(autoPath) },
     configBinding: observeFile(configFile),
+    missingConfigDirs: missingDirs(dirname(configFile)),
     setup: {
       stanza,
       configFile,

@@ -6,6 +6,13 @@
 import type { RunbookFacts } from './runbook-facts.js';
 
 const seconds = (n: number | null) => (n === null ? 'not measured' : `${n.toFixed(1)} s`);
+/** The server's configuration files outside its data directory, as a readable list; '' when none. */
+function outside(f: RunbookFacts): string {
+  const dir = f.dataDirectory.endsWith('/') ? f.dataDirectory : `${f.dataDirectory}/`;
+  const files = [f.configFile, f.hbaFile].filter((p) => !p.startsWith(dir));
+  return files.map((p) => `\`${p}\``).join(' and ');
+}
+
 /** `NAME="${NAME:-value}"`: a shell variable the environment may set. */
 const variable = (name: string, value: string) => `${name}="\${${name}:-${value}}"`;
 const sh = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
@@ -99,6 +106,13 @@ export function renderRunbook(f: RunbookFacts): string {
       '',
       `On a new machine: install PostgreSQL ${f.major} and pgBackRest, put back \`${a.configFile}\` and access to the repository, then:`,
       '',
+      // pgBackRest copies the data directory; configuration kept outside it (Debian's /etc) is not in the backup.
+      ...(outside(f)
+        ? [
+            `The backup holds the data directory only: ${outside(f)} live outside it. Keep copies of them off this machine (configuration management, the plan directories' backup/) and put them back before the first start.`,
+            '',
+          ]
+        : []),
       '```sh',
       ...(f.debianCluster
         ? [`pg_createcluster ${f.debianCluster.replace('/', ' ')} && rm -rf ${sh(f.dataDirectory)}`]

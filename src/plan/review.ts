@@ -145,17 +145,19 @@ export async function reviewPlan(dir: string, connection: ConnectOptions = {}): 
     .find((f) => f.do === 'write-file' && f.path === plan.server.hbaFile && f.encoding)
     ? 'latin1'
     : 'utf8';
-  let hbaNow = readText(plan.server.hbaFile, hbaEncoding) ?? '';
+  // Each written file as the steps before leave it (pg_hba.conf is written more than once).
+  const contentNow = new Map<string, string>([[plan.server.hbaFile, readText(plan.server.hbaFile, hbaEncoding) ?? '']]);
   for (const step of plan.steps) {
     const f = step.forward;
     if (f.do === 'write-file') {
-      // pgharden's own edit of pg_hba.conf: diffed line by line, in time linear in the file's size.
+      const before = contentNow.get(f.path) ?? readText(f.path, f.encoding === 'latin1' ? 'latin1' : 'utf8') ?? '';
+      // Diffed line by line, in time linear in the file's size.
       diffs.push({
         step: step.id,
         path: f.path,
-        diff: unifiedEditDiff(f.path, hbaNow, f.content, 'now', `after ${step.id}`),
+        diff: unifiedEditDiff(f.path, before, f.content, 'now', `after ${step.id}`),
       });
-      if (f.path === plan.server.hbaFile) hbaNow = f.content;
+      contentNow.set(f.path, f.content);
     } else if (f.do === 'chmod') {
       const before = step.before[0]?.of === 'file' ? step.before[0].mode : null;
       diffs.push({ step: step.id, path: f.path, diff: '', mode: { before: before ?? 0, after: f.mode } });

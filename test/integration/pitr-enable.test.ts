@@ -80,7 +80,8 @@ function useWork(c: () => Cluster): () => Work {
     const log = join(dir, 'log');
     mkdirSync(log);
     chownSync(log, c().uid, c().gid);
-    w = { dir, repo: join(dir, 'repo'), config: join(dir, 'pgbackrest.conf'), log };
+    // In a directory that does not exist yet, as /etc/pgbackrest/conf.d on Debian: the plan makes it.
+    w = { dir, repo: join(dir, 'repo'), config: join(dir, 'conf.d', 'pgbackrest.conf'), log };
   });
   afterAll(() => {
     if (w) rmSync(w.dir, { recursive: true, force: true });
@@ -94,6 +95,7 @@ async function expectRolledBack(c: Cluster, w: Work, plan: string, autoBefore: s
   expect(back.code, `${back.stdout}\n${back.stderr}`).toBe(0);
   expect(identity(join(c.dataDir, 'postgresql.auto.conf'))).toBe(autoBefore);
   expect(existsSync(w.config)).toBe(false);
+  expect(existsSync(join(w.dir, 'conf.d')), 'the directory the plan made').toBe(false);
   expect(await show(c, 'archive_mode')).toBe('off');
 }
 
@@ -210,7 +212,11 @@ describe.each(testedInstalls())('pitr enable on PostgreSQL $major', (install) =>
       const made = enable(c, w, 'plans/pitr', ['--restart', '--retention-full', '1']);
       expect(made.code, made.stderr).toBe(0);
       expect(made.stdout).toMatch(/restart\/server \(command\)\n {6}RESTART the server \(pg_ctl restart -D /);
-      expect(pgharden(['review', plan]).stdout).toContain('prove/wal-switch');
+      const reviewed = pgharden(['review', plan]).stdout;
+      expect(reviewed).toContain('prove/wal-switch');
+      // The new pgBackRest file is diffed against nothing (it is absent), not against pg_hba.conf.
+      expect(reviewed).toContain(`+++ ${w.config}\tafter pgbackrest/config\n      @@ -0,0 +1,`);
+      expect(reviewed).not.toContain('-# PostgreSQL Client Authentication');
 
       const applied = pgharden(['apply', plan, '--yes']);
       expect(applied.code, `${applied.stdout}\n${applied.stderr}`).toBe(0);

@@ -33,6 +33,7 @@ const input = (o: Partial<EnableInput> = {}, setup: Partial<EnableInput['setup']
     settings: {},
   },
   configBinding: absent('/etc/pgbackrest/conf.d/15-main.conf'),
+  missingConfigDirs: [],
   setup: {
     stanza: '15-main',
     configFile: '/etc/pgbackrest/conf.d/15-main.conf',
@@ -47,6 +48,23 @@ const input = (o: Partial<EnableInput> = {}, setup: Partial<EnableInput['setup']
 const ids = (i: EnableInput) => buildEnablePlan(i, 'x').steps.map((s) => s.id);
 
 describe('the pitr enable plan', () => {
+  it("creates the configuration file's missing directories first (Debian has no /etc/pgbackrest/conf.d), undone when empty", () => {
+    const plan = buildEnablePlan(input({ missingConfigDirs: ['/etc/pgbackrest', '/etc/pgbackrest/conf.d'] }), 'x');
+    const dirs = plan.steps.filter((s) => s.id.startsWith('pgbackrest/config-dir'));
+    expect(dirs.map((s) => [s.forward, s.undo])).toEqual([
+      [
+        { do: 'mkdir', path: '/etc/pgbackrest', mode: 0o755, uid: 0, gid: 0 },
+        { do: 'remove-file', path: '/etc/pgbackrest' },
+      ],
+      [
+        { do: 'mkdir', path: '/etc/pgbackrest/conf.d', mode: 0o755, uid: 0, gid: 0 },
+        { do: 'remove-file', path: '/etc/pgbackrest/conf.d' },
+      ],
+    ]);
+    const order = plan.steps.map((s) => s.id);
+    expect(order.indexOf('pgbackrest/config-dir-2')).toBeLessThan(order.indexOf('pgbackrest/config'));
+  });
+
   it('names the stanza after a Debian cluster, else after the major and port', () => {
     expect(stanzaFor('/etc/postgresql/15/main/postgresql.conf', 15, 5432)).toBe('15-main');
     expect(stanzaFor('/srv/pg/data/postgresql.conf', 18, 5433)).toBe('pg18-5433');
