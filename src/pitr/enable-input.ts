@@ -30,7 +30,7 @@ export interface EnableInput {
 /** The pgBackRest configuration for one stanza: every option in the stanza's own section, so it merges with no other file's [global]. */
 export function pgbackrestConf(i: EnableInput): string {
   const s = i.setup;
-  return [
+  const lines = [
     `# pgBackRest for PostgreSQL ${i.server.major} at ${i.server.dataDirectory}, written by pgharden pitr enable (plan ${i.planDir}).`,
     `# The server's archive_command names this file; pgharden rollback ${i.planDir} removes it.`,
     `[${s.stanza}]`,
@@ -42,6 +42,9 @@ export function pgbackrestConf(i: EnableInput): string {
     `pg1-port=${i.server.port}`,
     ...(i.server.socketDir ? [`pg1-socket-path=${i.server.socketDir}`] : []),
     `pg1-user=${i.serverUser.name}`,
-    '',
-  ].join('\n');
+  ];
+  // One option a line: a value with a line break in it (from the server's own settings) would add options.
+  const broken = lines.find((l) => /[\r\n\0]/.test(l));
+  if (broken) throw new Error(`a value for pgBackRest's configuration holds a line break: ${JSON.stringify(broken)}`);
+  return `${lines.join('\n')}\n`;
 }

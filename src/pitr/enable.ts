@@ -96,6 +96,18 @@ export async function makeEnablePlan(o: EnableOptions): Promise<{ plan: Plan; di
       `--repo ${o.repo} is not an absolute path`,
       'give the repository as an absolute directory, e.g. --repo /var/lib/pgbackrest',
     );
+  // Each value becomes one line of pgBackRest's file: a line break would add options of its own
+  // (a repo1-host sending the WAL elsewhere, say).
+  for (const [flag, value] of [
+    ['--repo', o.repo],
+    ['--log-path', o.logPath],
+  ] as const) {
+    if (value !== undefined && /[\x00-\x1f\x7f]/.test(value))
+      throw new InputError(
+        `${flag} ${JSON.stringify(value)} holds a control character (a line break would add lines to pgBackRest's configuration)`,
+        `give ${flag} as a plain directory path`,
+      );
+  }
   const retentionFull = o.retentionFull ?? 2;
   if (!Number.isInteger(retentionFull) || retentionFull < 1 || retentionFull > 9999999)
     throw new InputError(`--retention-full ${o.retentionFull} is not a whole number from 1`, 'e.g. --retention-full 2');

@@ -154,3 +154,24 @@ describe('the pitr enable plan', () => {
     });
   });
 });
+
+describe('pitr enable input that would inject pgBackRest options', () => {
+  it('refuses a --repo with a line break before connecting (exit 2)', async () => {
+    const { makeEnablePlan } = await import('../../../src/pitr/enable.js');
+    await expect(
+      makeEnablePlan({
+        repo: '/tmp/a\nrepo1-host=evil',
+        out: '/tmp/x',
+        connection: { dsn: 'host=/nonexistent' },
+        version: '0',
+        now: new Date(),
+      }),
+    ).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining('control character') });
+  });
+  it('refuses to write a configuration line with a line break from the server', () => {
+    const i = input();
+    expect(() => pgbackrestConf({ ...i, server: { ...i.server, socketDir: '/run/pg\nrepo1-host=evil' } })).toThrow(
+      /line break/,
+    );
+  });
+});
