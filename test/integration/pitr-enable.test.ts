@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findSegment } from '../../src/execute/wal-archived.js';
 import { testedInstalls, useCluster, type Cluster } from '../support/cluster.js';
 import { pgharden } from '../support/cli.js';
+import { PGBACKREST_PRESENT } from '../support/pitr.js';
 
 /** Bytes, mode and owner of a file, to compare before and after. */
 const identity = (path: string) => {
@@ -135,7 +136,8 @@ const auditIds = (c: Cluster) =>
     }
   ).findings.map((f) => f.id);
 
-describe.each(testedInstalls())('pitr enable on PostgreSQL $major', (install) => {
+if (!PGBACKREST_PRESENT) it.skip('pgbackrest is not installed (apt-get install pgbackrest)', () => {});
+describe.each(PGBACKREST_PRESENT ? testedInstalls() : [])('pitr enable on PostgreSQL $major', (install) => {
   const cluster = useCluster(install);
   const work = useWork(cluster);
   // pgBackRest 2.45 (Debian's package here) reads pg_control up to PostgreSQL 15; on 18 its

@@ -5,6 +5,7 @@
  * repository), and backups by `pgharden pitr backup`. The pgBackRest file, its log and the
  * repository live in a temp directory, removed by `stop()`.
  */
+import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,3 +86,8 @@ export async function startArchivingCluster(
     throw err;
   }
 }
+
+/** pgBackRest is installed (Debian's package `pgbackrest`); the tests that need it skip with one line otherwise. */
+export const PGBACKREST_PRESENT = spawnSync('pgbackrest', ['version'], { stdio: 'ignore' }).status === 0;
+if (!PGBACKREST_PRESENT)
+  console.log('point-in-time recovery tests skipped: pgbackrest is not installed (apt-get install pgbackrest)');
