@@ -12,12 +12,12 @@ import { fileURLToPath } from 'node:url';
 import { findClientTools } from '../dist/cluster/client-tools.js';
 import { findInstall } from '../dist/cluster/install.js';
 import { startCluster } from '../dist/scratch/cluster.js';
+import { bareEnvironment } from './hba-file.mjs';
 
 const RUNS = Number(process.env.PGHARDEN_BENCH_BACKUP_RUNS ?? 3);
 const major = Number(process.env.PGHARDEN_BENCH_PG ?? 15);
 const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
-const env = { ...process.env, NO_COLOR: '1' };
-delete env.NODE_EXTRA_CA_CERTS;
+const env = { ...bareEnvironment(), NO_COLOR: '1' };
 const must = (r, what) => {
   if (r.status !== 0) throw new Error(`${what} exited ${r.status}: ${r.stderr}`);
   return r;

@@ -14,12 +14,12 @@ import { findInstall } from '../dist/cluster/install.js';
 import { archiveCommand } from '../dist/pitr/archive-command.js';
 import { serverIdentity } from '../dist/scratch/cluster.js';
 import { startStoryCluster } from '../dist/scratch/story.js';
+import { bareEnvironment } from './hba-file.mjs';
 
 const RUNS = Number(process.env.PGHARDEN_BENCH_PITR_RUNS ?? 3);
 const major = Number(process.env.PGHARDEN_BENCH_PG ?? 15);
 const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
-const env = { ...process.env, NO_COLOR: '1' };
-delete env.NODE_EXTRA_CA_CERTS;
+const env = { ...bareEnvironment(), NO_COLOR: '1' };
 const must = (r, what) => {
   if (r.status !== 0) throw new Error(`${what} exited ${r.status}: ${r.stderr}`);
   return r;
