@@ -1,11 +1,4 @@
-/**
- * The command helper against real commands: a timeout ends the whole process tree (also children
- * that ignore SIGTERM), output is bounded, the error names the command, its exit and its stderr
- * tail, the command runs as another uid with its own environment, directory and stdin, and an
- * interrupted pgharden takes its commands' process groups down with it.
- */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -152,31 +145,4 @@ describe('runSync', () => {
   it('ends a command at its timeout', () => {
     expect(() => runSync('sleep', ['60'], { timeoutMs: 200 })).toThrow('sleep 60 timed out after 0.2 s');
   });
-});
-
-// The built helper, so a plain node process can use it as pgharden does.
-const built = join(import.meta.dirname, '../../../dist/process/run.js');
-
-describe('an interrupted pgharden', () => {
-  it.each(['SIGINT', 'SIGTERM'] as const)(
-    'ends its commands process groups on %s and dies of it',
-    async (signal) => {
-      expect(existsSync(built), `${built} is missing: run "npm run build" first`).toBe(true);
-      const f = join(dir, 'pids');
-      // What pgharden does: a command through the helper, then it is interrupted.
-      const parentScript = join(dir, 'parent.mjs');
-      writeFileSync(
-        parentScript,
-        `const { run } = await import(${JSON.stringify(built)});\nawait run('sh', ${JSON.stringify(tree(f))}, { timeoutMs: 60000 });\n`,
-      );
-      const parent = spawn(process.execPath, [parentScript], { stdio: 'ignore' });
-      const ended = new Promise<NodeJS.Signals | null>((r) => parent.on('exit', (_code, sig) => r(sig)));
-      expect(await until(() => existsSync(f) && pids(f).length === 2, 10_000)).toBe(true);
-      const [shell, grandchild] = pids(f);
-      parent.kill(signal);
-      expect(await ended).toBe(signal);
-      expect(await until(() => !alive(shell!) && !alive(grandchild!))).toBe(true);
-    },
-    30_000,
-  );
 });
