@@ -51,6 +51,8 @@ export type {
   VerifiedBackup,
 };
 export type { Spec } from './spec/spec.js';
+/** A server session as node-postgres opens it (what clientFrom returns), for the front ends' types. */
+export type { Client as PgClient } from 'pg';
 export type { FileSettingRow } from './conf/guc-settings.js';
 export type { PgInstall } from './cluster/install.js';
 

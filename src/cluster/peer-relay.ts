@@ -6,7 +6,7 @@
  * any socket, so errors, SQLSTATEs and every client feature stay those of a normal connection.
  * The child runs only Node's built-in `net` (inline code), so it needs no file it may not read.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { startPiped, type PipedChild } from '../process/piped.js';
 import { Duplex } from 'node:stream';
 
 /** The relay's far end: connect, say "K" once connected, then copy bytes both ways. */
@@ -27,7 +27,7 @@ export interface PeerIdentity {
 
 /** A Duplex that pg.Client uses as its socket (it calls `connect(path)` for a Unix socket). */
 export class PeerRelay extends Duplex {
-  private child?: ChildProcessWithoutNullStreams;
+  private child?: PipedChild;
 
   constructor(private readonly who: PeerIdentity) {
     super();
@@ -42,12 +42,11 @@ export class PeerRelay extends Duplex {
   }
 
   connect(path: string): this {
-    const child = spawn(process.execPath, ['-e', RELAY, path], {
+    const child = startPiped(process.execPath, ['-e', RELAY, path], {
       uid: this.who.uid,
       gid: this.who.gid,
       cwd: '/',
       env: {},
-      stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.child = child;
     let connected = false;

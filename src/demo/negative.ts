@@ -5,8 +5,7 @@
  * insecure cluster, the hardened one, after the rollback drill and after applying again; the
  * answers are printed as the server gave them.
  */
-import type pg from 'pg';
-import { clientFrom, probe } from '../index.js';
+import { clientFrom, probe, type PgClient } from '../index.js';
 
 export interface NegativeTest {
   name: string;
@@ -30,7 +29,7 @@ type Login = { user: string; password?: string };
 async function attempt(
   t: DemoTarget,
   who: Login,
-  fn: (c: pg.Client) => Promise<string>,
+  fn: (c: PgClient) => Promise<string>,
 ): Promise<{ ok: boolean; answer: string }> {
   const c = await clientFrom(t.device, { host: '127.0.0.1', port: t.port, database: 'workspace', ...who });
   try {
@@ -44,7 +43,7 @@ async function attempt(
 }
 
 /** Flips the kill switch inside a transaction that is rolled back: the attempt is real, the change is not kept. */
-async function flipKillSwitch(c: pg.Client): Promise<string> {
+async function flipKillSwitch(c: PgClient): Promise<string> {
   await c.query('BEGIN');
   await c.query("UPDATE agents_kill_switch SET engaged = true, changed_by = 'a device on the VPN'");
   await c.query('ROLLBACK');

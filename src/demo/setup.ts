@@ -6,13 +6,12 @@
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import type pg from 'pg';
-import { startStoryCluster, VPN_RANGE, type Cluster, type PgInstall } from '../index.js';
+import { startStoryCluster, VPN_RANGE, type Cluster, type PgClient, type PgInstall } from '../index.js';
 
 export interface DemoWorld {
   cluster: Cluster;
   /** A superuser session on workspace, opened first and kept: it counts rows at every stage. */
-  workspace: pg.Client;
+  workspace: PgClient;
   dir: string;
   specFile: string;
   consumerFiles: string[];

@@ -5,8 +5,8 @@
  * ends the command's whole process group (SIGTERM, then SIGKILL), output kept up to a bound, the
  * group ended when pgharden is interrupted, another uid/gid (the server's OS user), a given
  * environment, directory and stdin, and one error, `CommandError`, naming the command, how it
- * ended and the tail of its stderr. `cluster/peer-relay.ts` spawns on its own: it is a long-lived
- * byte relay under a socket, not a command that runs and ends.
+ * ended and the tail of its stderr. The peer relay's long-lived byte copier under a socket, not a
+ * command that runs and ends, starts through `startPiped` (piped.ts).
  */
 import type { Readable } from 'node:stream';
 import type { execa as Execa } from 'execa';
