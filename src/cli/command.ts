@@ -14,8 +14,18 @@ export interface Command {
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
+/** What parseFlags returns for these options (named, so the declarations can say it). */
+export type ParsedFlags<O extends Options> = ReturnType<
+  typeof parseArgs<{
+    args: string[];
+    options: O & { 'no-color': { type: 'boolean' } };
+    allowPositionals: true;
+    strict: true;
+  }>
+>;
+
 /** parseArgs with strict checking, turning its errors into usage errors for `command`. */
-export function parseFlags<O extends Options>(argv: string[], options: O, command: string) {
+export function parseFlags<O extends Options>(argv: string[], options: O, command: string): ParsedFlags<O> {
   try {
     return parseArgs({
       args: argv,
