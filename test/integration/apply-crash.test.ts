@@ -6,42 +6,69 @@
  * kill on a fresh copy of the plan, rollback alone. A rollback must give back the original files
  * byte for byte with their mode and owner, the original role set, and passwordless access.
  *
- * Cost (the whole suite runs on 2 cores): PostgreSQL 15 gets the full sweep, every step × 3
- * points × 2 ways out; the other majors one point per step (intent, action, done in turn), both
- * ways out (PGHARDEN_CRASH_FULL=1: the full sweep on every major; 0: one point per step on every
- * major). Measured on a shared 2-core machine (load 6 to 12): the file took 10 to 18 min on 15,
- * about 5 min on 18. The plans are made with
- * --skip-backup, once, and copied for each run (a plan directory may move): the verified backup's
- * own kills, during the dumps and the restore drill, are in backup-drill.test.ts.
+ * One `it` per crash point, so a failure names its step and point. The kill needs a process of its
+ * own (the fault is a SIGKILL, as in a power cut); the resume and the rollback that follow run in
+ * this process through the public API, since a new process adds nothing to them but start-up time.
+ *
+ * Tiers (test/support/tier.ts): `npm test` kills once per step, at one of the three points, rotated
+ * by the seed it prints; `npm run test:all` takes every point of every step on PostgreSQL 15 and one
+ * point per step on the other majors (PGHARDEN_CRASH_FULL=1: every point on every major; 0: one
+ * point everywhere). The plans are made with --skip-backup, once, and copied for each run (a plan
+ * directory may move): the verified backup's own kills are in backup-drill.test.ts.
  */
 import { spawn } from 'node:child_process';
 import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apply, rollback, VERSION } from '../../src/index.js';
 import { VPN_DEVICE } from '../../src/scratch/story.js';
 import { probe } from '../../src/hba/probe.js';
 import { testedInstalls } from '../support/cluster.js';
 import { CLI, pgharden } from '../support/cli.js';
 import { seededRandom } from '../support/match-gen.js';
 import { fileIdentity, serverState, storyWithConsumers, type StoryPlanSetup } from '../support/story-plan.js';
+import { FULL_TIER, tierSize } from '../support/tier.js';
 
 const SEED = Number(process.env.PGHARDEN_SEED ?? (process.env.CI ? 20261122 : Date.now() % 1_000_000));
-console.log(`apply-crash: random kills with seed ${SEED} (PGHARDEN_SEED=${SEED} repeats them)`);
+console.log(`apply-crash: crash points and random kills with seed ${SEED} (PGHARDEN_SEED=${SEED} repeats them)`);
 
 const POINTS = ['intent', 'action', 'done'] as const;
 const FULL_SWEEP_MAJOR = 15;
+/** Random SIGKILLs per major. */
+const RANDOM_KILLS = tierSize('PGHARDEN_RANDOM_KILLS', 2, 6);
 
-describe.each(testedInstalls())('crash anywhere on PostgreSQL $major', (install) => {
+/** The crash points of one major: every point of every step, or one point per step rotated by the seed. */
+function crashPoints(stepIds: readonly string[], full: boolean): { step: string; point: (typeof POINTS)[number] }[] {
+  return stepIds.flatMap((step, i) =>
+    full ? POINTS.map((point) => ({ step, point })) : [{ step, point: POINTS[(i + SEED) % POINTS.length]! }],
+  );
+}
+
+describe.each(testedInstalls())('crash anywhere on PostgreSQL $major', async (install) => {
   const full =
     process.env.PGHARDEN_CRASH_FULL === '1' ||
-    (process.env.PGHARDEN_CRASH_FULL !== '0' && install.major === FULL_SWEEP_MAJOR);
-  let s: StoryPlanSetup;
-  let touched: string[];
-  let pristine: string;
+    (process.env.PGHARDEN_CRASH_FULL !== '0' && FULL_TIER && install.major === FULL_SWEEP_MAJOR);
+  // The plan is made while the tests are collected: its steps are the tests.
+  const s: StoryPlanSetup = await storyWithConsumers(install);
+  afterAll(async () => s.cleanup());
+  const pristine = join(s.dir, 'pristine');
+  const planned = pgharden(['plan', '--spec', s.spec, '--out', pristine, '--skip-backup']);
+  if (planned.code !== 0) {
+    await s.cleanup();
+    throw new Error(`plan failed (${planned.code}): ${planned.stderr}`);
+  }
+  const stepIds = (
+    JSON.parse(readFileSync(join(pristine, 'plan.json'), 'utf8')) as { steps: { id: string }[] }
+  ).steps.map((x) => x.id);
+  const touched = [
+    s.cluster.hbaFile,
+    s.cluster.confFile,
+    join(s.cluster.dataDir, 'postgresql.auto.conf'),
+    ...s.consumerFiles,
+  ];
   let original: Record<string, string>;
   let originalState: Record<string, unknown>;
   let reference: { files: Record<string, string>; state: Record<string, unknown> };
-  let stepIds: string[];
   let applyMs: number;
   let n = 0;
 
@@ -69,10 +96,19 @@ describe.each(testedInstalls())('crash anywhere on PostgreSQL $major', (install)
     expect(fileIdentity(touched), `files after ${after}`).toEqual(reference.files);
     expect(await serverState(s), `server after ${after}`).toEqual(reference.state);
   };
-  const run = (args: string[], what: string, env: NodeJS.ProcessEnv = {}) => {
-    const r = pgharden(args, env);
-    expect(r.stderr, what).toBe('');
-    expect(r.code, `${what}: ${r.stdout}`).toBe(0);
+  /** apply, in this process, as the CLI runs it: it must end applied and verified. */
+  const resume = async (planDir: string, what: string) => {
+    const log: string[] = [];
+    const r = await apply(planDir, { version: VERSION, log: (l) => log.push(l) });
+    expect(r.outcome, `${what}: ${r.stopped?.step ?? ''} ${r.stopped?.reason ?? ''}\n${log.join('\n')}`).toBe(
+      'applied',
+    );
+  };
+  /** rollback, in this process: nothing may be kept. */
+  const revert = async (planDir: string, what: string) => {
+    const log: string[] = [];
+    const r = await rollback(planDir, (l) => log.push(l));
+    expect(r.kept, `${what}\n${log.join('\n')}`).toEqual([]);
   };
   const killAt = (planDir: string, fault: string) => {
     const r = pgharden(['apply', planDir, '--yes'], { PGHARDEN_FAULT: fault });
@@ -80,53 +116,42 @@ describe.each(testedInstalls())('crash anywhere on PostgreSQL $major', (install)
   };
 
   beforeAll(async () => {
-    s = await storyWithConsumers(install);
-    touched = [
-      s.cluster.hbaFile,
-      s.cluster.confFile,
-      join(s.cluster.dataDir, 'postgresql.auto.conf'),
-      ...s.consumerFiles,
-    ];
     original = fileIdentity(touched);
     originalState = await serverState(s);
-    pristine = join(s.dir, 'pristine');
-    const planned = pgharden(['plan', '--spec', s.spec, '--out', pristine, '--skip-backup']);
-    if (planned.code !== 0) throw new Error(`plan failed (${planned.code}): ${planned.stderr}`);
     const planDir = copyPlan('reference');
     const started = Date.now();
-    run(['apply', planDir, '--yes'], 'the uninterrupted apply');
+    const r = pgharden(['apply', planDir, '--yes']);
+    expect(r.stderr, 'the uninterrupted apply').toBe('');
+    expect(r.code, `the uninterrupted apply: ${r.stdout}`).toBe(0);
     applyMs = Date.now() - started;
     reference = { files: fileIdentity(touched), state: await serverState(s) };
-    stepIds = (JSON.parse(readFileSync(join(planDir, 'plan.json'), 'utf8')) as { steps: { id: string }[] }).steps.map(
-      (x) => x.id,
-    );
-    run(['rollback', planDir], 'the reference rollback');
+    await revert(planDir, 'the reference rollback');
     await expectOriginal('the reference rollback');
-  }, 300_000);
-  afterAll(async () => s?.cleanup());
+  });
 
-  it(`resumes and rolls back cleanly after a kill at ${full ? 'each of the three points' : 'one point'} of every step`, async () => {
-    for (const [i, id] of stepIds.entries()) {
-      for (const point of full ? POINTS : [POINTS[i % 3]!]) {
-        const fault = `${id}:${point}`;
-        const resumed = copyPlan('resume');
-        killAt(resumed, fault);
-        run(['apply', resumed, '--yes'], `resume after ${fault}`);
-        await expectApplied(`resume after ${fault}`);
-        run(['rollback', resumed], `rollback after resuming from ${fault}`);
-        await expectOriginal(`rollback after resuming from ${fault}`);
+  it.for(crashPoints(stepIds, full))(
+    'resumes, and rolls back, after a kill at $step:$point',
+    async ({ step, point }) => {
+      const fault = `${step}:${point}`;
+      const resumed = copyPlan('resume');
+      killAt(resumed, fault);
+      await resume(resumed, `resume after ${fault}`);
+      await expectApplied(`resume after ${fault}`);
+      await revert(resumed, `rollback after resuming from ${fault}`);
+      await expectOriginal(`rollback after resuming from ${fault}`);
 
-        const reverted = copyPlan('rollback');
-        killAt(reverted, fault);
-        run(['rollback', reverted], `rollback after ${fault}`);
-        await expectOriginal(`rollback after ${fault}`);
-      }
-    }
-  }, 1_800_000);
+      const reverted = copyPlan('rollback');
+      killAt(reverted, fault);
+      await revert(reverted, `rollback after ${fault}`);
+      await expectOriginal(`rollback after ${fault}`);
+    },
+  );
 
-  it('resumes and rolls back cleanly after SIGKILL at random instants', async () => {
-    const random = seededRandom(SEED);
-    for (let k = 0; k < 6; k++) {
+  it.for(Array.from({ length: RANDOM_KILLS }, (_, k) => k))(
+    'resumes and rolls back cleanly after SIGKILL at random instant %i',
+    async (k) => {
+      // Each instant has its own stream, so one test alone (-t) repeats its kill.
+      const random = seededRandom(SEED + k);
       const planDir = copyPlan('sigkill');
       const child = spawn(process.execPath, [CLI, 'apply', planDir, '--yes'], { stdio: 'ignore' });
       // Listened for from the start: a run faster than the delay has exited before the kill.
@@ -135,11 +160,11 @@ describe.each(testedInstalls())('crash anywhere on PostgreSQL $major', (install)
       await new Promise((r) => setTimeout(r, delay));
       child.kill('SIGKILL');
       await exited;
-      const at = `SIGKILL at ${delay} ms (seed ${SEED})`;
-      run(['apply', planDir, '--yes'], `resume after ${at}`);
+      const at = `SIGKILL at ${delay} ms (seed ${SEED + k})`;
+      await resume(planDir, `resume after ${at}`);
       await expectApplied(`resume after ${at}`);
-      run(['rollback', planDir], `rollback after ${at}`);
+      await revert(planDir, `rollback after ${at}`);
       await expectOriginal(`rollback after ${at}`);
-    }
-  }, 600_000);
+    },
+  );
 });
