@@ -5,17 +5,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCapped, type UnreadableFileError } from '../../../src/conf/read-capped.js';
 import { readConfigFile } from '../../../src/conf/load-hba.js';
+import { caught } from '../../support/caught.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pgharden-read-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const refusal = (f: () => unknown) => {
-  try {
-    f();
-    return null;
-  } catch (e) {
-    return e as UnreadableFileError;
-  }
-};
+const refusal = (f: () => unknown) => caught<UnreadableFileError>(f);
 
 describe('readCapped', () => {
   it('reads a regular file', () => {

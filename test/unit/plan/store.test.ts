@@ -16,6 +16,7 @@ import {
 } from '../../../src/plan/store.js';
 import type { Plan } from '../../../src/plan/types.js';
 import { storyInput } from './fixtures.js';
+import { caught } from '../../support/caught.js';
 
 const root = mkdtempSync(join(tmpdir(), 'pgharden-store-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -30,14 +31,7 @@ async function saved(name: string): Promise<string> {
   return dir;
 }
 
-const refusal = (f: () => unknown) => {
-  try {
-    f();
-    return null;
-  } catch (e) {
-    return e as PlanFileError;
-  }
-};
+const refusal = (f: () => unknown) => caught<PlanFileError>(f);
 
 describe('plan integrity', () => {
   it('loads a plan as saved, and refuses one edited and given a recomputed id (exit 3)', async () => {

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { serverIdentity } from '../../../src/scratch/cluster.js';
 import { runSync } from '../../../src/process/run-sync.js';
 import { CommandError, run } from '../../../src/process/run.js';
+import { rejection } from '../../support/caught.js';
 
 let dir: string;
 beforeEach(() => {
@@ -26,11 +27,7 @@ async function until(what: () => boolean, ms = 5000): Promise<boolean> {
   return what();
 }
 const pids = (file: string) => readFileSync(file, 'utf8').trim().split(/\s+/).map(Number);
-const failure = (p: Promise<unknown>) =>
-  p.then(
-    () => expect.unreachable('the command succeeded'),
-    (e: unknown) => e as CommandError,
-  );
+const failure = (p: Promise<unknown>) => rejection<CommandError>(p);
 
 /** A shell that starts a grandchild `sleep`, records both pids, then waits. */
 const tree = (pidFile: string, prelude = '') => ['-c', `${prelude}sleep 60 & echo $$ $! > ${pidFile}; wait`];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseSpec, SpecError } from '../../../src/spec/spec.js';
+import { caught } from '../../support/caught.js';
 
 const GOOD = `
 target:
@@ -58,14 +59,9 @@ consumers:
     role: ghost
     reload: []
 `;
-    let error: SpecError | undefined;
-    try {
-      parseSpec(bad, 'harden.yaml');
-    } catch (err) {
-      error = err as SpecError;
-    }
+    const error = caught<SpecError>(() => parseSpec(bad, 'harden.yaml'));
     expect(error).toBeInstanceOf(SpecError);
-    expect(error!.problems).toEqual(
+    expect(error.problems).toEqual(
       expect.arrayContaining([
         'network.trustedRanges[0]: must be an address range in CIDR form, e.g. 10.8.0.0/24',
         'network.trustedRanges[1]: must be an address range in CIDR form, e.g. 10.8.0.0/24',
@@ -107,13 +103,7 @@ describe('spec problems name their line', () => {
       '{\n "target": {},\n "network": {\n  "trustedRanges": ["10.8.0.0/33"]\n },\n "roles": [\n  {"name": "app", "template": "readonly", "databases": ["d"],\n   "colour": "red"}\n ]\n}\n',
     ],
   ])('in %s', (file, text) => {
-    const err = (() => {
-      try {
-        parseSpec(text, file);
-      } catch (e) {
-        return e as SpecError;
-      }
-    })()!;
+    const err = caught<SpecError>(() => parseSpec(text, file));
     expect(err.message).toContain(
       `${file}:${file.endsWith('json') ? 4 : 3}: network.trustedRanges[0]: must be an address range in CIDR form`,
     );
@@ -121,13 +111,9 @@ describe('spec problems name their line', () => {
   });
 
   it('points a missing key at its parent', () => {
-    const err = (() => {
-      try {
-        parseSpec('target: {}\nnetwork:\n  superuser: local-only\nroles: []\n', 'h.yaml');
-      } catch (e) {
-        return e as SpecError;
-      }
-    })()!;
+    const err = caught<SpecError>(() =>
+      parseSpec('target: {}\nnetwork:\n  superuser: local-only\nroles: []\n', 'h.yaml'),
+    );
     expect(err.message).toMatch(/h\.yaml:3: network\.trustedRanges: /);
   });
 });
