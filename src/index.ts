@@ -112,18 +112,27 @@ export async function apply(dir: string, o: ApplyOptions): Promise<ApplyResult> 
   return (await import('./execute/apply.js')).applyPlan(dir, o);
 }
 
-/** Each step's state, from the journal. */
+/** Each step's state, from the journal; `warnings`: what the files show that the journal does not record. */
 export async function status(
   dir: string,
-): Promise<{ plan: Plan; steps: { id: string; stage: string; state: StepState }[] }> {
-  const [{ loadPlan: load }, { openJournal }, { join }] = await Promise.all([
+): Promise<{ plan: Plan; steps: { id: string; stage: string; state: StepState }[]; warnings: string[] }> {
+  const [{ loadPlan: load }, { openJournal }, { journalEvidence }, { join }, { existsSync }] = await Promise.all([
     import('./plan/store.js'),
     import('./execute/journal.js'),
+    import('./execute/journal-evidence.js'),
     import('node:path'),
+    import('node:fs'),
   ]);
   const p = load(dir);
   const journal = openJournal(join(dir, 'journal'));
-  return { plan: p, steps: p.steps.map((s) => ({ id: s.id, stage: s.stage, state: journal.stepState(s.id) })) };
+  // Before apply started (no run in the journal, no backup taken) there is nothing the journal should hold.
+  const applied = journal.records.some((r) => r.type === 'run-start') || existsSync(join(dir, 'backup'));
+  const { warnings } = applied ? await journalEvidence(p, journal) : { warnings: [] };
+  return {
+    plan: p,
+    steps: p.steps.map((s) => ({ id: s.id, stage: s.stage, state: journal.stepState(s.id) })),
+    warnings,
+  };
 }
 
 /** Puts everything back: files first (no login needed), then SQL. */

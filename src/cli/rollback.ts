@@ -21,11 +21,17 @@ role is dropped, rollback waits (as long as apply's drain gate) for the sessions
 to go; a role that still has sessions, or owns anything, is kept and reported with them. The
 same file restore is in plans/NAME/rollback.sh, which needs no pgharden at all.
 
+Rollback refuses (exit 3, nothing changed) a plan directory that others can write (or that holds
+a file another user owns), and any saved copy whose sha256 is not the one apply saved it with,
+naming each. A journal shorter than what the files show (cut, or lost in part) is completed from
+the files' evidence: every file not as the plan found it is put back, as rollback.sh does.
+
 --terminate   end the sessions still logged in as a role rollback drops (pg_terminate_backend),
               then drop it
 
 --json prints {"schemaVersion": 1, "plan", "restored", "undone", "kept"}.
-Exit codes: 0 rolled back; 1 something was kept (listed); 2 usage; 3 lock held or journal tampered.
+Exit codes: 0 rolled back; 1 something was kept (listed); 2 usage; 3 lock held, journal tampered,
+a saved copy changed, or a plan directory others can write.
 
 Examples:
   sudo pgharden rollback plans/office-vpn

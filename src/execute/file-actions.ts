@@ -56,9 +56,13 @@ export function backup(a: Extract<Action, { do: 'backup' }>, x: RunContext): Pro
 /**
  * Puts a file back from the plan's backup, byte for byte with its mode and owner; a file that was a
  * symlink is a link to the same target again, which gets the bytes. Nothing is written when the
- * file already is as saved.
+ * file already is as saved. `want`: the sha256 the copy must have (rollback-backups.ts).
  */
-export function restoreFile(a: Extract<Action, { do: 'restore-file' }>, dir: string): void {
+export function restoreFile(
+  a: Extract<Action, { do: 'restore-file' }>,
+  dir: string,
+  want?: ReadonlyMap<string, string[]>,
+): void {
   const saved = join(dir, a.backup);
   let bytes: Buffer;
   let was: { mode: number; uid: number; gid: number };
@@ -71,13 +75,15 @@ export function restoreFile(a: Extract<Action, { do: 'restore-file' }>, dir: str
       `Cannot put ${a.path} back: its saved copy ${saved} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); the file is left as it is`,
     );
   }
+  // Checked again on the bytes about to be written (rollback checked every copy before the first write).
+  const got = createHash('sha256').update(bytes).digest('hex');
+  if (want?.get(a.backup)?.some((w) => w !== got))
+    throw new StepError(
+      `${saved} (the saved copy of ${a.path}) is not the copy apply saved (sha256 ${got}); ${a.path} is left as it is`,
+    );
   const now = observeFile(a.path);
   const same =
-    now.sha256 === createHash('sha256').update(bytes).digest('hex') &&
-    now.mode === was.mode &&
-    now.uid === was.uid &&
-    now.gid === was.gid &&
-    now.link === a.link;
+    now.sha256 === got && now.mode === was.mode && now.uid === was.uid && now.gid === was.gid && now.link === a.link;
   if (same) return;
   if (a.link) restoreLink(a.path, a.link);
   writeFileAtomic(a.path, bytes, was);

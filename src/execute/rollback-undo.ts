@@ -43,6 +43,8 @@ export interface UndoRun {
   terminate: boolean;
   /** Roles the plan created that still have sessions, once checked (first server undo that concerns one). */
   busy?: Map<string, string[]>;
+  /** Roles kept whatever their sessions: a consumer file still holds their connection string. */
+  held?: Set<string>;
 }
 
 const identity = (path: string) => {
@@ -52,9 +54,10 @@ const identity = (path: string) => {
   return `${f.sha256} ${f.mode} ${f.uid}:${f.gid} ${f.link ?? ''}`;
 };
 
-/** Is this step to be left alone because a role it concerns still has sessions? Drains once, on first need. */
+/** Is this step to be left alone because a role it concerns is held, or still has sessions? Drains once, on first need. */
 async function heldBySessions(s: Step, steps: readonly Step[], u: UndoRun): Promise<boolean> {
   const role = roleOf(s);
+  if (role !== null && u.held?.has(role)) return true;
   const created = [...new Set(steps.map(createdRole).filter((r): r is string => r !== null))];
   if (role === null || !created.includes(role)) return false;
   if (!u.busy) {

@@ -8,7 +8,11 @@
  * Then, with the old rules in force, each consumer's reload command and the SQL. With the journal
  * gone, the backups and the server say what was done: every file undo runs (one on a file already
  * as saved changes nothing), a step whose after-state holds is undone, and a step that leaves
- * nothing to observe (a consumer's reload) follows the files, which it re-reads.
+ * nothing to observe (a consumer's reload) follows the files, which it re-reads. With a journal
+ * shorter than what the files show (journal-evidence.ts), the same evidence is added to it: every
+ * file not as the plan found it is put back, as rollback.sh does. Before any file is written back,
+ * every saved copy is checked against the sha256 apply saved it with (rollback-backups.ts); and a
+ * role is dropped only once no consumer file still holds its connection string.
  */
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -23,6 +27,8 @@ import { acquirePlanLock } from '../core/lock.js';
 import { observeAll } from './observe.js';
 import { NotPostmasterError, signalReload } from './postmaster.js';
 import { passOf, undoPass, type UndoResult } from './rollback-undo.js';
+import { differsFromPlan, journalEvidence, restoresByEvidence } from './journal-evidence.js';
+import { refuseAlteredBackups, savedHashes } from './rollback-backups.js';
 import { reload, runContext } from './runners.js';
 
 export interface RollbackResult extends UndoResult {
@@ -123,19 +129,43 @@ export async function rollbackPlan(
       log(
         `  ${plan.name} has no journal, but ${join(dir, 'backup')} holds the files as they were: rolling back by what the files and the server show`,
       );
-    journal.append({ type: 'run-start', planId: plan.id, pid: process.pid, host: hostname(), version: 'rollback' });
-    const u = {
-      x: runContext({ plan, dir, secrets: {}, admin, journal, log, reload: reloadServer }),
-      result,
-      terminate: o.terminate ?? false,
-    };
     // Started: an intent was recorded (a step refused for drift never acted) and not reverted since.
     const intents = new Set(journal.records.flatMap((r) => (r.type === 'intent' ? [r.stepId] : [])));
     const started = noJournal
       ? null
       : plan.steps.filter((s) => intents.has(s.id) && ['intent', 'done', 'failed'].includes(journal.stepState(s.id)));
+    // The files' evidence, as rollback.sh has it: every file not as the plan found it goes back, journaled or not.
+    const covered = new Set(
+      (started ?? []).flatMap((s) => (s.undo && passOf(s.undo) === 'files' && 'path' in s.undo ? [s.undo.path] : [])),
+    );
+    const byEvidence = started
+      ? restoresByEvidence(plan).filter((s) => backedUp(s) && !covered.has((s.undo as { path: string }).path))
+      : [];
+    const evidence = started && (await journalEvidence(plan, journal));
+    const short = evidence !== null && (evidence.warnings.length > 0 || byEvidence.some((s) => !started!.includes(s)));
+    if (short) {
+      for (const w of evidence.warnings) log(`  warning: ${w}`);
+      log(
+        '  the journal does not record everything that was done: rolling back by what the files and the server show too',
+      );
+    }
+    const inOrder = (a: readonly Step[], b: readonly Step[]) => [
+      ...plan.steps.filter((s) => a.includes(s) || b.includes(s)),
+      ...b.filter((s) => !plan.steps.includes(s)),
+    ];
+    const fileSteps = started ? inOrder(started, byEvidence) : plan.steps.filter(backedUp);
+    // Every saved copy is checked before the first is written back: a refusal leaves every live file as it is.
+    const want = savedHashes(plan, journal);
+    refuseAlteredBackups(dir, fileSteps, want);
 
-    await undoPass('files', started ?? plan.steps.filter(backedUp), u);
+    journal.append({ type: 'run-start', planId: plan.id, pid: process.pid, host: hostname(), version: 'rollback' });
+    const u: Parameters<typeof undoPass>[2] = {
+      x: { ...runContext({ plan, dir, secrets: {}, admin, journal, log, reload: reloadServer }), savedSha256: want },
+      result,
+      terminate: o.terminate ?? false,
+    };
+
+    await undoPass('files', fileSteps, u);
     const restored = result.restored.length > 0;
     await undoPass('reload', started ?? (restored ? plan.steps : []), u);
     // Files put back are read at a reload even where no reload step ran: a server restarted or
@@ -143,8 +173,18 @@ export async function rollbackPlan(
     if (restored && reloadState === 'untried')
       await reloadServer().catch((err: Error) => void result.kept.push(err.message));
 
+    // A role is dropped only once no consumer file holds its connection string any more.
+    const unrestored = plan.consumers.filter((c) => differsFromPlan(plan, c.path));
+    u.held = new Set(unrestored.map((c) => c.role));
+    for (const c of unrestored) {
+      result.kept.push(
+        `role ${c.role}: ${c.path} (consumer ${c.name}) is not back as it was and still holds its connection string; put it back (sh ${join(dir, 'rollback.sh')}), then run pgharden rollback ${dir} again`,
+      );
+      log(`  kept role ${c.role}: ${c.path} is not restored`);
+    }
     if (journalLedger(journal).pending().length) await dropLeftScratch(journal, admin, log);
-    await undoPass('server', started ?? (await doneByTheLooks(plan, admin, restored)), u);
+    const looksDone = started === null || short ? await doneByTheLooks(plan, admin, restored) : [];
+    await undoPass('server', started ? inOrder(started, looksDone) : looksDone, u);
     for (const s of started ?? []) if (!s.undo) journal.append({ type: 'reverted', stepId: s.id });
     journal.append({ type: 'run-end', outcome: 'rolled-back' });
     return result;

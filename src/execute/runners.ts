@@ -49,6 +49,8 @@ export interface RunContext {
   /** After a restart: the admin path opened again, with the run's locks (apply); absent: nothing to reopen. */
   reopen?: () => Promise<void>;
   faults?: Faults;
+  /** Rollback: the sha256 each saved copy must have before it is written back (by its name under the plan directory). */
+  savedSha256?: ReadonlyMap<string, string[]>;
 }
 
 /** A run's context: the checks reach the server where the plan says, with the consumers' files as planned. */
@@ -134,7 +136,7 @@ export async function runAction(a: Action, step: Step, x: RunContext): Promise<C
       await x.reopen?.();
       return [];
     case 'restore-file':
-      restoreFile(a, x.dir);
+      restoreFile(a, x.dir, x.savedSha256);
       return [];
     case 'backup':
       await backup(a, x);

@@ -48,8 +48,9 @@ function unmappedRoles(s: Snapshot, input: PlanInput, after: ConnectionMatrix): 
 const shq = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
 /**
- * The rollback fallback that needs no pgharden: restore the backups, signal the postmaster. The
- * backups are named relative to rollback.sh, so it still works when the plan directory is moved.
+ * The rollback fallback that needs no pgharden: check every backup's sha256, restore them, signal
+ * the postmaster. The backups are named relative to rollback.sh, so it still works when the plan
+ * directory is moved.
  */
 export function shellRollback(files: readonly FileBinding[]): string {
   // A symlinked file: its target gets the content, then the link is put back if it was replaced.
@@ -60,8 +61,13 @@ export function shellRollback(files: readonly FileBinding[]): string {
         ? `cp -p ${shq(backupPath(files, f.path))} ${shq(f.link)} && ln -sfn ${shq(f.link)} ${shq(f.path)}`
         : `cp -p ${shq(backupPath(files, f.path))} ${shq(f.path)}`,
   );
+  // Every copy is checked against the sha256 recorded at plan time before any is copied back
+  // (verify_backup, store.ts): a copy someone changed stops the script with nothing restored.
+  const checks = files.flatMap((f) =>
+    f.sha256 === null ? [] : [`verify_backup ${shq(backupPath(files, f.path))} ${f.sha256}`],
+  );
   // The postmaster is signalled by rollback.sh itself, once it has proven the pid (store.ts).
-  return ['cd "$(dirname "$0")"', ...restores].join(' && ');
+  return ['cd "$(dirname "$0")"', ...checks, ...restores].join(' && ');
 }
 
 /** The plan, or a PlanError listing every reason it cannot be made. */

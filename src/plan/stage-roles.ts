@@ -23,10 +23,21 @@ export function markComment(plan: string, steps: string[]): string {
   return `pgharden plan ${plan}: ${steps.join(' ')}`;
 }
 
-/** Undo for a role's grants in one database: refuses while the role owns anything there. */
+/** A dollar-quoted body whose tag does not occur in it (a role name may hold "$$"). */
+export function dollarQuoted(body: string): string {
+  let tag = '$pgharden$';
+  for (let i = 1; body.includes(tag); i++) tag = `$pgharden${i}$`;
+  return `${tag}${body}${tag}`;
+}
+
+/**
+ * Undo for a role's grants in one database: refuses while the role owns anything there. The role
+ * is looked up by its exact name in pg_roles: a `'Name'::regrole` cast would parse the text as an
+ * identifier, folding case (AppUser is appuser) or failing on quotes and spaces (42602).
+ */
 export function revokeAll(role: string): string[] {
   return [
-    `DO $$BEGIN IF EXISTS (SELECT 1 FROM pg_shdepend d JOIN pg_database db ON db.oid = d.dbid WHERE d.refobjid = ${literal(role)}::regrole AND d.deptype = 'o' AND db.datname = current_database()) THEN RAISE EXCEPTION 'role % owns objects in database %; it is kept, with its privileges', ${literal(role)}, current_database(); END IF; END$$`,
+    `DO ${dollarQuoted(`BEGIN IF EXISTS (SELECT 1 FROM pg_shdepend d JOIN pg_database db ON db.oid = d.dbid WHERE d.refobjid = (SELECT oid FROM pg_roles WHERE rolname = ${literal(role)}) AND d.refclassid = 'pg_authid'::regclass AND d.deptype = 'o' AND db.datname = current_database()) THEN RAISE EXCEPTION 'role % owns objects in database %; it is kept, with its privileges', ${literal(role)}, current_database(); END IF; END`)}`,
     `DROP OWNED BY ${quoteIdent(role)}`,
   ];
 }

@@ -12,6 +12,7 @@ import { readPlanKey } from './secrets.js';
 import type { Plan } from './types.js';
 import { EXIT, PghardenError, type ExitCode } from '../core/errors.js';
 import { PLAN_FILE, ROLLBACK_FILE, SECRETS_FILE } from './files.js';
+import { refuseForeignSavedCopies, refuseUntrustedPlanDir } from './dir-trust.js';
 
 /** HMAC-SHA256 of plan.json's canonical text, keyed with the secrets file's `planKey`. */
 export const SIGNATURE_FILE = 'plan.hmac';
@@ -102,15 +103,27 @@ const RELOAD_POSTMASTER = `reload_postmaster() {
   kill -HUP "$pid"
 }`;
 
+/** A saved copy must be the one apply saved (its sha256 as the plan recorded the file), or nothing is restored. */
+const VERIFY_BACKUP = `verify_backup() {
+  got=$(sha256sum < "$1") || { echo "rollback.sh: cannot read $1: nothing was restored." >&2; exit 3; }
+  got=\${got%% *}
+  if [ "$got" != "$2" ]; then
+    echo "rollback.sh: $1 is not the copy pgharden saved (its sha256 is $got, the plan recorded $2): nothing was restored. Find out who changed it; put the live files back by hand from copies you trust." >&2
+    exit 3
+  fi
+}`;
+
 export function rollbackScript(plan: Plan): string {
   const restores = plan.rollback.shell;
   return [
     '#!/bin/sh',
     `# Rollback for pgharden plan ${plan.name} (${plan.id}), needing no pgharden and no database login:`,
     '# puts back every file the plan touches, byte for byte with its mode and owner, from the',
-    '# backups taken at the start of apply, then signals the postmaster to reload.',
+    '# backups taken at the start of apply (each checked against its sha256 first), then signals',
+    '# the postmaster to reload.',
     '# Roles the plan created are left in place (harmless without the rules that admitted them).',
     'set -e',
+    VERIFY_BACKUP,
     RELOAD_POSTMASTER,
     ...(restores ? [restores] : []),
     `reload_postmaster ${shq(plan.binding.dataDirectory)} ${shq(reloadAdvice(plan.binding.dataDirectory))}`,
@@ -163,8 +176,10 @@ function checkSignature(dir: string, file: string, text: string, o: LoadPlanOpti
   }
 }
 
-/** Reads and checks plan.json: it parses, its id is the hash of its content, and its HMAC matches. */
+/** Reads and checks plan.json: only its owner and root can write it and its directory, it parses, its id is the hash of its content, and its HMAC matches. */
 export function loadPlan(dir: string, o: LoadPlanOptions = {}): Plan {
+  // Before anything in it is read: a directory others can write holds whatever they put there.
+  const saved = refuseUntrustedPlanDir(dir);
   const file = join(dir, PLAN_FILE);
   let text: string;
   try {
@@ -197,6 +212,7 @@ export function loadPlan(dir: string, o: LoadPlanOptions = {}): Plan {
     );
   }
   checkSignature(dir, file, text, o);
+  refuseForeignSavedCopies(saved, plan.binding.files);
   return rebased(plan, resolve(dir));
 }
 

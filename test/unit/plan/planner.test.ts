@@ -274,6 +274,11 @@ host    all             all             ::1/128                 scram-sha-256  #
     expect(plan.rollback.shell).toBe(
       [
         'cd "$(dirname "$0")"',
+        `verify_backup 'backup/01-pg_hba.conf' ${'a'.repeat(64)}`,
+        `verify_backup 'backup/02-postgresql.conf' ${'b'.repeat(64)}`,
+        `verify_backup 'backup/03-postgresql.auto.conf' ${'c'.repeat(64)}`,
+        `verify_backup 'backup/04-pg_ident.conf' ${'d'.repeat(64)}`,
+        `verify_backup 'backup/05-.env' ${'e'.repeat(64)}`,
         "cp -p 'backup/01-pg_hba.conf' '/pg/data/pg_hba.conf'",
         "cp -p 'backup/02-postgresql.conf' '/pg/data/postgresql.conf'",
         "cp -p 'backup/03-postgresql.auto.conf' '/pg/data/postgresql.auto.conf'",
