@@ -126,6 +126,20 @@ function parseAddress(
   return { address: { kind: 'cidr', address: printed, mask: formatIp(mask), family }, next: i + 2 };
 }
 
+/**
+ * The message hba.c records for a connection type this server can never match, then parses on:
+ * it stays the line's error in pg_hba_file_rules unless a later error replaces it, and it is the
+ * error the view shows when the line later fails only in the log (a RADIUS name that does not resolve).
+ */
+export function typeWarning(type: string, ctx: ServerContext): string | undefined {
+  if (type === 'hostssl' && !ctx.build.ssl)
+    return 'hostssl record cannot match because SSL is not supported by this build';
+  if (type === 'hostssl' && !ctx.ssl) return 'hostssl record cannot match because SSL is disabled';
+  if (type === 'hostgssenc' && !ctx.build.gssapi)
+    return 'hostgssenc record cannot match because GSSAPI is not supported by this build';
+  return undefined;
+}
+
 /** Parses the fields of one record (at least one field). */
 export function parseRecord(fields: LexToken[][], ctx: ServerContext): RecordResult {
   const typeField = fields[0]!;
@@ -135,12 +149,7 @@ export function parseRecord(fields: LexToken[][], ctx: ServerContext): RecordRes
   const type = CONN_TYPES.get(typeTok.value);
   if (type === undefined) return { error: `invalid connection type "${typeTok.value}"`, offset: typeTok.offset };
   // These are flagged but the rule is still parsed (and a later error replaces the message).
-  let warning: string | undefined;
-  if (type === 'hostssl' && !ctx.build.ssl)
-    warning = 'hostssl record cannot match because SSL is not supported by this build';
-  else if (type === 'hostssl' && !ctx.ssl) warning = 'hostssl record cannot match because SSL is disabled';
-  else if (type === 'hostgssenc' && !ctx.build.gssapi)
-    warning = 'hostgssenc record cannot match because GSSAPI is not supported by this build';
+  const warning = typeWarning(type, ctx);
 
   // Each name field is compiled as soon as it is read, before the next field is looked for.
   const databases = fields[1];

@@ -3,7 +3,8 @@
  * looks up every name of a `radiusservers` option (pg_getaddrinfo_all) the moment it reads the
  * option; a name that does not resolve fails the line there, before any later option and before
  * the checks on the lists' lengths. The failure is only logged: pg_hba_file_rules shows the line
- * as a row of nulls with no error, a reload keeps the old rules and a restart refuses to start.
+ * as a row of nulls with no error (or with the warning its connection type had already recorded),
+ * a reload keeps the old rules and a restart refuses to start.
  * The parser is synchronous and offline, so this is a pass over its result, with the resolver.
  */
 import { lookup } from 'node:dns/promises';
@@ -11,6 +12,7 @@ import { isIP } from 'node:net';
 import type { ServerContext } from '../conf/context.js';
 import type { ErrorLine, HbaLine, RecordLine } from '../conf/hba-types.js';
 import { lexFields, logicalLines } from '../conf/hba-lexer.js';
+import { typeWarning } from '../conf/hba-record.js';
 import { hbaRow } from '../conf/hba-rows.js';
 import type { LoadedHba } from '../conf/load-hba.js';
 
@@ -93,7 +95,16 @@ export async function resolveRadiusNames(
         lines.push(l);
         continue;
       }
-      const failed: ErrorLine = { kind: 'error', line: l.line, raw: l.raw, error: failure, viewError: null };
+      // The view shows what hba.c had recorded before the name failed: a connection type this
+      // server cannot match (hostssl with ssl off, hostgssenc without GSSAPI), else nothing.
+      const type = lexFields(logicalLines(l.raw)[0]?.text ?? '')[0]?.[0]?.value ?? '';
+      const failed: ErrorLine = {
+        kind: 'error',
+        line: l.line,
+        raw: l.raw,
+        error: failure,
+        viewError: typeWarning(type, ctx) ?? null,
+      };
       replaced.set(`${file}:${l.line}`, failed);
       lines.push(failed);
     }

@@ -8,6 +8,7 @@ import { chownSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadHba } from '../../src/conf/load-hba.js';
+import { resolveRadiusNames } from '../../src/hba/radius-names.js';
 import { testedInstalls } from '../support/cluster.js';
 import { generateHba, seededRandom } from '../support/hba-gen.js';
 import { serverHbaRows, useHbaOracle } from '../support/hba-oracle.js';
@@ -43,7 +44,8 @@ describe.each(testedInstalls())('generated pg_hba.conf files on PostgreSQL $majo
         }
         c.writeFile(c.hbaFile, set.main);
         const theirs = await serverHbaRows(c);
-        const ours = loadHba(c.hbaFile, { context: context() }).rows;
+        // As inspect hba reads a file: RADIUS server names resolved as the server resolves them.
+        const ours = (await resolveRadiusNames(loadHba(c.hbaFile, { context: context() }), context())).loaded.rows;
         expect(
           ours,
           `seed ${SEED}, set ${n}, PostgreSQL ${c.major} ssl ${ssl}:\n${set.main}\n--- inc/one.conf:\n${set.files['inc/one.conf']}`,

@@ -56,4 +56,25 @@ describe.each(testedInstalls())('RADIUS server names on PostgreSQL $major', (ins
       expect(offline.stderr).toContain('RADIUS server names not resolved (--no-resolve): ');
     }
   });
+
+  // hba.c records a warning for a type this server cannot match, and parses on; when a name then
+  // fails, the view shows that warning on a row of nulls, whatever error would have come later.
+  it.each([
+    ['hostssl with ssl off', 'hostssl all all 127.0.0.2/32 radius radiusservers=nosuch.invalid radiussecrets=s'],
+    [
+      'hostssl with ssl off, and a token that is not name=value after the failed name',
+      'hostssl all all 127.0.0.2/32 radius radiusservers=nosuch.invalid noequals',
+    ],
+    ['a name that fails after the type is fine', 'host all all 127.0.0.2/32 radius radiusservers=nosuch.invalid x'],
+  ])("%s: the error the view shows is the server's", async (_, line) => {
+    const c = cluster();
+    c.writeFile(c.hbaFile, `${BASE}${line}\n`);
+    const fileCol = c.major >= 16 ? 'file_name' : `'${c.hbaFile}'::text`;
+    const view = await c.query(
+      `SELECT ${fileCol} AS file, line_number, type, database, user_name, address, netmask, auth_method, options, error FROM pg_hba_file_rules ORDER BY line_number`,
+    );
+    expect(view[2]!.type).toBeNull();
+    const r = pgharden(['inspect', 'hba', '--json', '--dsn', `host=127.0.0.1 port=${c.port} user=postgres`]);
+    expect(JSON.parse(r.stdout)).toEqual(view);
+  });
 });

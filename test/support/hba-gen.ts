@@ -104,6 +104,9 @@ const OPTIONS = [
   'include_realm=0',
   'radiusservers=127.0.0.1',
   'radiusservers=127.0.0.1,127.0.0.2',
+  // Names that do not resolve (the .invalid domain never does): the line fails only in the log.
+  'radiusservers=nosuch.invalid',
+  'radiusservers=127.0.0.1,nosuch.invalid',
   'radiussecrets=s3cr3t',
   'radiusports=1812',
   'radiusports=0',
