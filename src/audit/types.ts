@@ -3,7 +3,7 @@ import type { Snapshot } from '../cluster/introspect.js';
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-/** The plan stage (DESIGN.md) that resolves a finding, or `manual` when no stage does. */
+/** The plan stage (preflight … verify, docs/plan-and-review.md) that resolves a finding, or `manual` when no stage does. */
 export type FixStage = 'preflight' | 'roles' | 'canary' | 'consumers' | 'flip' | 'verify' | 'manual';
 
 /** One risk found, with the exact evidence and what fixes it. Part of the stable `--json` schema. */

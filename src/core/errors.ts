@@ -1,5 +1,5 @@
 /**
- * One error hierarchy, with the CLI's exit code on the class (DESIGN.md's contract):
+ * One error hierarchy, with the CLI's exit code on the class (the README's exit codes):
  * - InputError (2): usage or input — bad flags, a missing or unreadable file, a spec problem, a
  *   connection that cannot be made;
  * - CheckFailedError (1): findings or a failed verification;

@@ -1,5 +1,5 @@
 /**
- * The plan as data (DESIGN.md "Plan stages"): ordered steps, each with its forward action, the
+ * The plan as data (the stages: docs/plan-and-review.md): ordered steps, each with its forward action, the
  * checks that prove it worked, its undo, the state it expects before and the state it must
  * leave. `plans/NAME/plan.json` is this object as canonical JSON; its id is the sha256 of the
  * rest. Nothing here holds a password or a SCRAM verifier: SQL and files refer to secrets by

@@ -2,7 +2,7 @@
  * A Debian-packaged cluster, made the way its users have it: `pg_createcluster` (config in
  * /etc/postgresql/15/NAME, the packaged pg_hba.conf with `local all postgres peer`), started with
  * `pg_ctlcluster`. `listen_addresses = '*'` is written in postgresql.conf as in the story, while
- * pg_ctl.conf keeps the running server on 127.0.0.1 (DESIGN.md). Dropped with `pg_dropcluster`.
+ * pg_ctl.conf keeps the running server on 127.0.0.1 (tests never listen beyond loopback). Dropped with `pg_dropcluster`.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
