@@ -11,7 +11,7 @@ const SRC = join(dirname(fileURLToPath(import.meta.url)), '..', 'src');
 /** Rank of each top-level directory of src/ (or file): a module may import only lower ranks and its own directory. */
 export const LAYERS = {
   core: 0, // errors, canonical JSON, atomic write, lock: durable primitives
-  process: 0, // child processes (execa): imports nothing of pgharden
+  process: 0.5, // child processes (execa): imports only core (its error is a ToolError)
   conf: 1, // parsers (pure) and their loaders
   hba: 2, // matcher, probe
   cluster: 3, // connecting, introspection, Debian clusters

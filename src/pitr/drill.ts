@@ -16,7 +16,7 @@ import { fileLedger, type DrillLedger } from '../backup/drill-ledger.js';
 import { configFor, peerIdentity, resolveTarget, type ConnectOptions } from '../cluster/connect.js';
 import { findInstall } from '../cluster/install.js';
 import { databaseSessions } from '../cluster/sessions.js';
-import { InputError, PghardenError, ServerError } from '../core/errors.js';
+import { InputError, PghardenError, ServerError, ToolError } from '../core/errors.js';
 import { acquirePlanLock } from '../core/lock.js';
 import { freePort } from '../scratch/cluster.js';
 import { compareDrill, type DatabaseCounts, type DatabaseRows } from './drill-compare.js';
@@ -181,8 +181,8 @@ export async function pitrDrill(o: PitrDrillOptions): Promise<PitrDrillResult> {
     try {
       await drillSteps({ o, live, counters, facts, pgCtl, ledger, at: time?.at ?? facts.now, result });
     } catch (err) {
-      // A refusal or an input error keeps its exit code; anything else the drill met is its failure.
-      if (err instanceof PghardenError && !(err instanceof ServerError)) throw err;
+      // A refusal or an input error keeps its exit code; anything else the drill met (a tool that failed too) is its failure.
+      if (err instanceof PghardenError && !(err instanceof ServerError) && !(err instanceof ToolError)) throw err;
       result.problems.push((err as Error).message);
     } finally {
       result.ok = result.problems.length === 0 && result.rtoSeconds !== null;
