@@ -22,6 +22,7 @@ import { freePort } from '../scratch/cluster.js';
 import { compareDrill, type DatabaseCounts, type DatabaseRows } from './drill-compare.js';
 import { liveFacts, targetTime, waitArchived, type LiveFacts } from './drill-live.js';
 import { recordDrill } from './drill-record.js';
+import { pathProblems, refuseInput } from './enable-paths.js';
 import { countTables, markPoint } from './drill-mark.js';
 import { backupSets, drillLedgerPath, drillStateDir, newestBefore } from './drill-pgbackrest.js';
 import { restoreAndCount } from './drill-restore.js';
@@ -142,6 +143,13 @@ async function drillSteps({ o, live, counters, facts, pgCtl, ledger, at, result 
 }
 
 export async function pitrDrill(o: PitrDrillOptions): Promise<PitrDrillResult> {
+  // The same check as every pitr path option, before connecting.
+  if (o.scratchParent !== undefined)
+    refuseInput(
+      pathProblems('--scratch-dir', o.scratchParent),
+      'pitr drill',
+      'give --scratch-dir as a plain absolute directory, e.g. /var/tmp',
+    );
   const target = resolveTarget(o.connection);
   const config = configFor(target, peerIdentity(target));
   const session = (db: string) => ({ ...config, database: db, application_name: 'pgharden pitr drill' });

@@ -38,11 +38,15 @@ export function stanzaProblems(stanza: string): string[] {
 }
 
 /** Throws the input error (exit 2) for every problem found in the flags' text. */
-export function refuseInput(problems: string[]): void {
+export function refuseInput(
+  problems: string[],
+  verb = 'pitr enable',
+  next = 'give each path as a plain absolute directory, e.g. --repo /var/lib/pgbackrest --log-path /var/log/pgbackrest',
+): void {
   if (problems.length)
     throw new InputError(
-      `pitr enable cannot use ${problems.length === 1 ? 'this value' : 'these values'} (nothing was changed):\n  - ${problems.join('\n  - ')}`,
-      'give each path as a plain absolute directory, e.g. --repo /var/lib/pgbackrest --log-path /var/log/pgbackrest',
+      `${verb} cannot use ${problems.length === 1 ? 'this value' : 'these values'} (nothing was changed):\n  - ${problems.join('\n  - ')}`,
+      next,
     );
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { pitrDrill } from '../../../src/pitr/drill.js';
 import { pathProblems, stanzaProblems } from '../../../src/pitr/enable-paths.js';
 
 describe("pitr enable's path options, each checked the same way", () => {
@@ -21,5 +22,13 @@ describe("pitr enable's path options, each checked the same way", () => {
   });
   it.each(['../../etc', 'a/b', '..', '', '-x', 'a..b', 'a b'])('not a stanza: %j', (s) => {
     expect(stanzaProblems(s)).toHaveLength(1);
+  });
+});
+
+describe('pitr drill --scratch-dir, checked by the same function', () => {
+  it.each(['scratch', '/var/tmp/../tmp', "/tmp/o'x"])('refuses %j before connecting (exit 2)', async (dir) => {
+    await expect(
+      pitrDrill({ connection: { dsn: 'host=/nonexistent' }, scratchParent: dir, log: () => undefined }),
+    ).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining(`--scratch-dir ${JSON.stringify(dir)}`) });
   });
 });
