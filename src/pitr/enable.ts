@@ -16,14 +16,8 @@ import { createPlanDir, savePlan, SECRETS_FILE } from '../plan/store.js';
 import type { Plan } from '../plan/types.js';
 import { archiveCommand, parseArchiveCommand } from './archive-command.js';
 import { buildEnablePlan, type EnableInput } from './enable-plan.js';
-import {
-  pathProblems,
-  placementProblems,
-  refuseInput,
-  refusePlacement,
-  serverFiles,
-  stanzaProblems,
-} from './enable-paths.js';
+import { pathProblems, refuseInput, stanzaProblems } from './enable-paths.js';
+import { placementProblems, refusePlacement, serverFiles } from './enable-places.js';
 import { serverOsUser } from './pgbackrest.js';
 
 /** `dir` and its parents that do not exist, outermost first. */
