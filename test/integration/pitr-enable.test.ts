@@ -247,6 +247,35 @@ describe.each(PGBACKREST_PRESENT ? testedInstalls() : [])('pitr enable on Postgr
     expect(existsSync(join(c.dataDir, 'pgbackrest'))).toBe(false);
     expect(existsSync(join(w.dir, 'etc.conf')) || existsSync('/etc/etc.conf') || existsSync('/etc.conf')).toBe(false);
     expect(await show(c, 'archive_mode')).toBe('off');
+
+    // A repository directory that appears between plan and apply, someone else's with files: apply stops there (exit 3).
+    const late = join(w.dir, 'late-repo');
+    const planned = join(w.dir, 'plans/late');
+    const made = pgharden([
+      'pitr',
+      'enable',
+      '--dsn',
+      dsn,
+      '--out',
+      planned,
+      '--repo',
+      late,
+      '--config',
+      w.config,
+      '--log-path',
+      w.log,
+    ]);
+    expect(made.code, made.stderr).toBe(0);
+    mkdirSync(late);
+    writeFileSync(join(late, 'theirs.txt'), 'x\n');
+    chownSync(late, 65534, 65534);
+    const applied = pgharden(['apply', planned, '--yes']);
+    expect(applied.code, applied.stderr).toBe(3);
+    expect(applied.stderr).toContain(`${late} exists now, owned by uid 65534 with files in it`);
+    expect(statSync(late).uid).toBe(65534);
+    expect(pgharden(['rollback', planned]).code).toBe(0);
+    expect([identity(c.confFile), identity(auto)]).toEqual(before);
+    rmSync(late, { recursive: true });
     rmSync(foreign, { recursive: true });
     rmSync(rootLog, { recursive: true });
   });
