@@ -129,7 +129,9 @@ async function runAs(cmd: string, args: string[], ids: { uid: number; gid: numbe
   try {
     await run(cmd, args, { ...ids, timeoutMs: 120_000, env: { ...process.env, LC_ALL: 'C', LANG: 'C' } });
   } catch (err) {
-    throw new Error(`${what} failed: ${(err as Error).message}`);
+    // Still the tool's error (exit 4, its stderr tail), now saying which step it was.
+    if (err instanceof Error) err.message = `${what} failed: ${err.message}`;
+    throw err;
   }
 }
 
