@@ -25,7 +25,7 @@ const RUN = [...PLANNED, 'backup', 'execute'];
  */
 export const EDGES = {
   core: [], // errors, canonical JSON, atomic write, lock: durable primitives
-  process: [], // child processes: imports nothing of pgharden
+  process: ['core'], // child processes: imports only core (a failed command is a ToolError)
   conf: LOWER, // parsers (pure) and their loaders
   hba: [...PARSE], // matcher, probe
   cluster: [...PARSE, 'hba'], // connecting, introspection, Debian clusters

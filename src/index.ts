@@ -14,6 +14,7 @@ import type { ConnectOptions } from './cluster/libpq-resolve.js';
 import type { Snapshot } from './cluster/introspect.js';
 import type { ApplyOptions, ApplyResult } from './execute/apply.js';
 export type { Faults } from './execute/runners.js';
+export { installedFaults } from './execute/fault-hook.js';
 import type { StepReport } from './execute/report.js';
 import type { RollbackOptions, RollbackResult } from './execute/rollback.js';
 import type { BackupJobOptions, BackupJobResult } from './backup/job.js';

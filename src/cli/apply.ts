@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseFlags, type Command } from './command.js';
-import { apply, loadPlan, reportText, VERSION, type Faults } from '../index.js';
+import { apply, installedFaults, loadPlan, reportText, VERSION } from '../index.js';
 import { CliError, EXIT } from './errors.js';
 import { paint } from '../render/output.js';
 
@@ -28,22 +28,6 @@ Examples:
   sudo pgharden apply plans/office-vpn
   sudo pgharden apply plans/office-vpn --yes    # in a script
 `;
-
-/**
- * The test-only fault of PGHARDEN_FAULT=STEP:POINT, as the executor's option: POINT intent,
- * action or done kills apply there; corrupt spoils that step's candidate pg_hba.conf;
- * truncate-dump or delete-rows spoils that step's verified backup. Only this front end reads it.
- */
-export function faultsFromEnv(value: string | undefined): Faults | undefined {
-  const at = value?.lastIndexOf(':') ?? -1;
-  if (value === undefined || at <= 0) return undefined;
-  const step = value.slice(0, at);
-  const point = value.slice(at + 1);
-  if (point === 'intent' || point === 'action' || point === 'done') return { kill: { step, at: point } };
-  if (point === 'corrupt') return { corruptHba: step };
-  if (point === 'truncate-dump' || point === 'delete-rows') return { backup: { step, fault: point } };
-  return undefined;
-}
 
 export const command: Command = {
   help: HELP,
@@ -80,7 +64,7 @@ export const command: Command = {
       }
     }
     const started = Date.now();
-    const faults = faultsFromEnv(process.env.PGHARDEN_FAULT);
+    const faults = installedFaults();
     const log = (l: string) => say(`${l}  ${paint(o, 'dim', `${((Date.now() - started) / 1000).toFixed(1)} s`)}`);
     const r = await apply(dir, { version: VERSION, log, ...(faults ? { faults } : {}) });
     if (values.json) {

@@ -19,7 +19,10 @@ plan and review (spec, stages, the pg_hba.conf diff, the connection matrix befor
 apply with its verification → the negative tests on the hardened cluster (the old paths
 refused by the server) → the rollback drill (the hole is back) → apply again → row counts at
 each stage (no data moved) → everything removed. Runs as root or as a normal user.
-Exit codes: 0 every stage behaved; 1 a negative test did not (printed in red); 2 no binaries.
+Ctrl-C (SIGINT), SIGTERM or SIGHUP stops the scratch cluster, removes it and the consumer files,
+and exits 128 + the signal's number (130 for Ctrl-C).
+Exit codes: 0 every stage behaved; 1 a negative test did not (printed in red); 2 no binaries;
+4 a tool failed (initdb, pg_ctl).
 
 Examples:
   npm ci && npm run demo

@@ -6,6 +6,7 @@ import { isServerError, PghardenError, serverMessage, VERSION } from '../index.j
 import { EXIT } from './errors.js';
 import { makeOutput, paint } from '../render/output.js';
 import type { Command } from './command.js';
+import { changedBy } from './internal-error.js';
 
 // Each verb is imported only when used, so `pgharden inspect hba` does not pay for `pg`.
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
@@ -49,7 +50,9 @@ Commands:
 Connection: --dsn (a URI or key=value string, as libpq takes), else --cluster VERSION/NAME or PGCLUSTER
 (Debian), else the libpq environment (PGHOST, PGPORT, PGUSER, PGDATABASE, PGSERVICE, PGPASSFILE…), else
 the one running Debian cluster. Run as root (sudo), pgharden reaches a local server as its OS user.
-Exit codes: 0 ok, 1 findings, 2 usage or input error, 3 refused for safety, 70 internal error (a bug).
+Exit codes: 0 ok, 1 findings, 2 usage or input error, 3 refused for safety, 4 a tool pgharden ran
+(pgbackrest, pg_dump, pg_ctl…) failed (its name, exit and last stderr lines are printed), 70 internal
+error (a bug).
 Run "pgharden <command> --help" for a command's flags and examples.
 `;
 
@@ -87,7 +90,7 @@ async function main(argv: string[]): Promise<number> {
       return shown.exitCode;
     }
     out.err(
-      `pgharden: internal error: ${(err as Error).message ?? String(err)} (details in ${writeDetails(err, argv)}). This is a bug in pgharden; nothing was changed by this command.`,
+      `pgharden: internal error: ${(err as Error).message ?? String(err)} (details in ${writeDetails(err, argv)}). This is a bug in pgharden; ${changedBy(argv)}`,
     );
     return EXIT.internal;
   }

@@ -18,8 +18,9 @@ overlap. Retention is pgBackRest's own repo1-retention-full (pitr enable --reten
 expires older backups and their WAL at the end of each backup. A diff or incr with no full
 backup before it is made full by pgBackRest; the printed type says which it was.
 
-Exit codes: 0 backed up; 1 pgBackRest failed; 2 usage error, or archiving is not pgharden's;
-3 another run holds the lock.
+Exit codes: 0 backed up; 1 pgBackRest reported success but listed no new backup; 2 usage error, or
+archiving is not pgharden's; 3 another run holds the lock; 4 pgBackRest failed (its exit and its
+last stderr lines are printed).
 
 Examples:
   sudo pgharden pitr backup --type full

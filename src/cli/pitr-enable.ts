@@ -31,9 +31,15 @@ another archiving set-up. Rollback puts postgresql.auto.conf back byte for byte,
 configuration file, and restarts the server when the plan did (archive_mode back to off); the
 repository is kept, since it holds the archived WAL and the backups.
 --yes applies the plan right after making it (as pgharden apply plans/NAME --yes).
+pitr enable never takes over what it did not create. Each path (--repo, --config, --log-path) must
+be absolute, without "..", quotes or line breaks, and --stanza a plain name (exit 2). Refused
+(exit 3, every reason listed, nothing changed): a system directory (/, /etc, /var/lib, a home…),
+the data directory or the server's configuration directory and files, an existing --repo that is
+not empty or not the server OS user's (prepare one: install -d -o postgres -g postgres -m 0750 DIR),
+an existing --config pgharden did not write, and a log directory the server OS user cannot write.
 
 Exit codes: 0 plan made (and applied, with --yes); 1 apply stopped (e.g. waiting for the restart);
-2 usage or connection error; 3 refused (a foreign archive_command, drift).
+2 usage or connection error; 3 refused (a foreign archive_command, a path above, drift).
 
 Examples:
   sudo pgharden pitr enable --cluster 15/main --repo /var/lib/pgbackrest --retention-full 2 --out plans/pitr

@@ -4,6 +4,8 @@
  *   connection that cannot be made;
  * - CheckFailedError (1): findings or a failed verification;
  * - RefusedError (3): refused for safety — drift, a lock held, a tampered plan or journal;
+ * - ToolError (4): a tool pgharden ran (pgbackrest, pg_dump, pg_ctl…) failed; its name, how it
+ *   ended and the tail of its stderr are the message (process/command-error.ts's CommandError);
  * - anything else escaping a command is a bug: the CLI prints one line and writes the details to
  *   a file (exit 70).
  * Every pgharden error may carry `next`: the command or action that moves the user on.
@@ -18,6 +20,8 @@ export const EXIT = {
   usage: 2,
   /** Refused for safety: drift, lock held, validation failed. */
   refused: 3,
+  /** A tool pgharden ran (pgbackrest, pg_dump, pg_ctl…) failed: its name, exit and stderr tail are said. */
+  tool: 4,
   /** A bug in pgharden (EX_SOFTWARE): one line on stderr, the details in a file. */
   internal: 70,
 } as const;
@@ -50,6 +54,11 @@ export class CheckFailedError extends PghardenError {
 /** Refused for safety (exit 3). */
 export class RefusedError extends PghardenError {
   readonly exitCode: ExitCode = EXIT.refused;
+}
+
+/** A tool pgharden ran failed (exit 4): the message names it, how it ended and what it said. */
+export class ToolError extends PghardenError {
+  readonly exitCode: ExitCode = EXIT.tool;
 }
 
 /** What PostgreSQL said, with its SQLSTATE, DETAIL, HINT and the statement position. */

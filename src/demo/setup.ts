@@ -3,7 +3,7 @@
  * consumer config files in different formats, and the spec a DBA would write for them. All of it
  * in one temporary directory that the demo removes.
  */
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { startStoryCluster, VPN_RANGE, type Cluster, type PgClient, type PgInstall } from '../index.js';
@@ -41,6 +41,8 @@ export async function createWorld(install: PgInstall): Promise<DemoWorld> {
       await cluster.query(`CREATE ROLE "${me.replaceAll('"', '""')}" SUPERUSER LOGIN`);
     const workspace = await cluster.connect({ database: 'workspace' });
     const dir = mkdtempSync(join(tmpdir(), 'pgharden-demo-'));
+    // Ctrl-C ends the demo through the scratch cluster's signal handler and process.exit: the files go too.
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
     chmodSync(dir, 0o755);
     const url = (app: string) => `postgres://postgres@127.0.0.1:${cluster.port}/workspace?application_name=${app}`;
     const files = {

@@ -23,7 +23,7 @@ import { writeReport, type StepReport } from './report.js';
 export interface ApplyOptions {
   version: string;
   log: (line: string) => void;
-  /** Test-only fault injection (the CLI sets it from PGHARDEN_FAULT; nothing else should). */
+  /** Test-only fault injection (the CLI passes what the test entry point installed; nothing else should). */
   faults?: Faults;
 }
 

@@ -4,7 +4,17 @@
  */
 import { FAILED_ROWS_SQL } from '../conf/hba-failures.js';
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { restoreLink, writeFileAtomic } from '../core/atomic.js';
 import { observeFile } from '../plan/binding.js';
@@ -91,6 +101,13 @@ export function restoreFile(
 
 /** A directory with its mode and owner (created with its parents when missing). */
 export function makeDir(a: Extract<Action, { do: 'mkdir' }>): void {
+  // A directory that appeared since the plan was made, someone else's and holding files, is not taken over.
+  const st = statSync(a.path, { throwIfNoEntry: false });
+  if (st && st.uid !== a.uid && (!st.isDirectory() || readdirSync(a.path).length > 0))
+    throw new StepError(
+      `${a.path} exists now, owned by uid ${st.uid}${st.isDirectory() ? ' with files in it' : ' and not a directory'}: pgharden does not take over what it did not create; nothing was changed there`,
+      true,
+    );
   mkdirSync(a.path, { recursive: true, mode: a.mode });
   if (process.getuid?.() === 0) chownSync(a.path, a.uid, a.gid);
   chmodSync(a.path, a.mode);

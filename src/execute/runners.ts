@@ -25,7 +25,7 @@ import { drain } from './drain.js';
 import { runSql } from './sql-runner.js';
 
 /**
- * Test-only faults (the CLI maps PGHARDEN_FAULT=STEP:POINT to these): where a run kills itself as
+ * Test-only faults (installed only by the test entry point, execute/fault-hook.ts): where a run kills itself as
  * a power cut would, which candidate pg_hba.conf gets an error line, which verified backup is spoilt.
  */
 export interface Faults {

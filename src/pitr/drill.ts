@@ -16,12 +16,13 @@ import { fileLedger, type DrillLedger } from '../backup/drill-ledger.js';
 import { configFor, peerIdentity, resolveTarget, type ConnectOptions } from '../cluster/connect.js';
 import { findInstall } from '../cluster/install.js';
 import { databaseSessions } from '../cluster/sessions.js';
-import { InputError, PghardenError, ServerError } from '../core/errors.js';
+import { InputError, PghardenError, ServerError, ToolError } from '../core/errors.js';
 import { acquirePlanLock } from '../core/lock.js';
 import { freePort } from '../scratch/cluster.js';
 import { compareDrill, type DatabaseCounts, type DatabaseRows } from './drill-compare.js';
 import { liveFacts, targetTime, waitArchived, type LiveFacts } from './drill-live.js';
 import { recordDrill } from './drill-record.js';
+import { pathProblems, refuseInput } from './enable-paths.js';
 import { countTables, markPoint } from './drill-mark.js';
 import { backupSets, drillLedgerPath, drillStateDir, newestBefore } from './drill-pgbackrest.js';
 import { restoreAndCount } from './drill-restore.js';
@@ -142,6 +143,13 @@ async function drillSteps({ o, live, counters, facts, pgCtl, ledger, at, result 
 }
 
 export async function pitrDrill(o: PitrDrillOptions): Promise<PitrDrillResult> {
+  // The same check as every pitr path option, before connecting.
+  if (o.scratchParent !== undefined)
+    refuseInput(
+      pathProblems('--scratch-dir', o.scratchParent),
+      'pitr drill',
+      'give --scratch-dir as a plain absolute directory, e.g. /var/tmp',
+    );
   const target = resolveTarget(o.connection);
   const config = configFor(target, peerIdentity(target));
   const session = (db: string) => ({ ...config, database: db, application_name: 'pgharden pitr drill' });
@@ -181,8 +189,8 @@ export async function pitrDrill(o: PitrDrillOptions): Promise<PitrDrillResult> {
     try {
       await drillSteps({ o, live, counters, facts, pgCtl, ledger, at: time?.at ?? facts.now, result });
     } catch (err) {
-      // A refusal or an input error keeps its exit code; anything else the drill met is its failure.
-      if (err instanceof PghardenError && !(err instanceof ServerError)) throw err;
+      // A refusal or an input error keeps its exit code; anything else the drill met (a tool that failed too) is its failure.
+      if (err instanceof PghardenError && !(err instanceof ServerError) && !(err instanceof ToolError)) throw err;
       result.problems.push((err as Error).message);
     } finally {
       result.ok = result.problems.length === 0 && result.rtoSeconds !== null;

@@ -5,7 +5,7 @@
  * from there like any plan.
  */
 import { existsSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { connect, recordTarget, type ConnectOptions } from '../cluster/connect.js';
 import { InputError, RefusedError } from '../core/errors.js';
 import { restartAdvice } from '../execute/restart.js';
@@ -16,6 +16,8 @@ import { createPlanDir, savePlan, SECRETS_FILE } from '../plan/store.js';
 import type { Plan } from '../plan/types.js';
 import { archiveCommand, parseArchiveCommand } from './archive-command.js';
 import { buildEnablePlan, type EnableInput } from './enable-plan.js';
+import { pathProblems, refuseInput, stanzaProblems } from './enable-paths.js';
+import { placementProblems, refusePlacement, serverFiles } from './enable-places.js';
 import { serverOsUser } from './pgbackrest.js';
 
 /** `dir` and its parents that do not exist, outermost first. */
@@ -91,36 +93,29 @@ function refuseForeign(current: string, wanted: string): void {
 /** Makes and saves the plan; returns it with its directory. */
 export async function makeEnablePlan(o: EnableOptions): Promise<{ plan: Plan; dir: string }> {
   const dir = resolve(o.out);
-  if (!isAbsolute(o.repo))
-    throw new InputError(
-      `--repo ${o.repo} is not an absolute path`,
-      'give the repository as an absolute directory, e.g. --repo /var/lib/pgbackrest',
-    );
-  // Each value becomes one line of pgBackRest's file: a line break would add options of its own
-  // (a repo1-host sending the WAL elsewhere, say).
-  for (const [flag, value] of [
-    ['--repo', o.repo],
-    ['--log-path', o.logPath],
-  ] as const) {
-    if (value !== undefined && /[\x00-\x1f\x7f]/.test(value))
-      throw new InputError(
-        `${flag} ${JSON.stringify(value)} holds a control character (a line break would add lines to pgBackRest's configuration)`,
-        `give ${flag} as a plain directory path`,
-      );
-  }
+  // Every path option the same way, and the stanza (a file name), before connecting.
+  refuseInput([
+    ...pathProblems('--repo', o.repo),
+    ...(o.configFile === undefined ? [] : pathProblems('--config', o.configFile)),
+    ...(o.logPath === undefined ? [] : pathProblems('--log-path', o.logPath)),
+    ...(o.stanza === undefined ? [] : stanzaProblems(o.stanza)),
+  ]);
   const retentionFull = o.retentionFull ?? 2;
   if (!Number.isInteger(retentionFull) || retentionFull < 1 || retentionFull > 9999999)
     throw new InputError(`--retention-full ${o.retentionFull} is not a whole number from 1`, 'e.g. --retention-full 2');
   const client = await connect(o.connection);
   let f: ServerFacts;
+  let files: string[];
   try {
     f = (await client.query<ServerFacts>(FACTS)).rows[0]!;
+    files = await serverFiles(client, Math.floor(Number(f.num) / 10000));
   } finally {
     await client.end().catch(() => undefined);
   }
   const major = Math.floor(Number(f.num) / 10000);
   const stanza = o.stanza ?? stanzaFor(f.config_file, major, Number(f.port));
-  const configFile = o.configFile ? resolve(o.configFile) : `/etc/pgbackrest/conf.d/${stanza}.conf`;
+  refuseInput(o.stanza === undefined ? stanzaProblems(stanza) : []);
+  const configFile = o.configFile ?? `/etc/pgbackrest/conf.d/${stanza}.conf`;
   let wanted: string;
   try {
     wanted = archiveCommand({ stanza, configFile });
@@ -132,6 +127,8 @@ export async function makeEnablePlan(o: EnableOptions): Promise<{ plan: Plan; di
   }
   refuseForeign(f.archive_command, wanted);
   const user = serverOsUser(f.data_directory);
+  const places = { dataDirectory: f.data_directory, configFile: f.config_file, files, user };
+  refusePlacement(placementProblems({ repo: o.repo, configFile, logPath: o.logPath }, places));
   const autoPath = join(f.data_directory, 'postgresql.auto.conf');
   const socketDir = f.sockets.split(',')[0]?.trim() || null;
   const input: EnableInput = {
@@ -166,7 +163,7 @@ export async function makeEnablePlan(o: EnableOptions): Promise<{ plan: Plan; di
       restartCommand: restartAdvice(f.data_directory),
       restarts: o.restart === true,
     },
-    ...(o.logPath ? { logPath: resolve(o.logPath) } : {}),
+    ...(o.logPath ? { logPath: o.logPath } : {}),
   };
   const planKey = newPlanKey();
   const text = secretsText(newSecrets([]), planKey);

@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import { osUserName } from '../cluster/connect.js';
 import { RefusedError } from '../core/errors.js';
-import { run, type RunResult } from '../process/run.js';
+import { CommandError, run, type RunResult } from '../process/run.js';
 import type { ArchiveTarget } from './archive-command.js';
 
 /** The OS user a cluster's server runs as. */
@@ -45,13 +45,20 @@ export async function pgbackrest(
       `run pgharden as root (sudo) or as ${o.as.name}`,
     );
   const argv = [`--config=${target.configFile}`, `--stanza=${target.stanza}`, command, ...args];
-  return run('pgbackrest', argv, {
-    timeoutMs: o.timeoutMs ?? 600_000,
-    ...(me === o.as.uid ? {} : { uid: o.as.uid, gid: o.as.gid }),
-    // pgBackRest reads PGBACKREST_* variables as options: only the config file may decide.
-    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PGBACKREST_'))),
-    cwd: '/',
-  });
+  try {
+    return await run('pgbackrest', argv, {
+      timeoutMs: o.timeoutMs ?? 600_000,
+      ...(me === o.as.uid ? {} : { uid: o.as.uid, gid: o.as.gid }),
+      // pgBackRest reads PGBACKREST_* variables as options: only the config file may decide.
+      env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PGBACKREST_'))),
+      cwd: '/',
+    });
+  } catch (err) {
+    // The hint pgBackRest's failures share: its log, and its own check of the whole set-up.
+    if (err instanceof CommandError && err.next)
+      err.next = `pgBackRest's log (log-path in ${target.configFile}, default /var/log/pgbackrest) says more; check the repository and the stanza with: sudo -u ${o.as.name} pgbackrest --config=${target.configFile} --stanza=${target.stanza} check`;
+    throw err;
+  }
 }
 
 /** One backup in the repository, as `pgbackrest info --output=json` lists it. */

@@ -1,8 +1,10 @@
 /**
  * The one error a child process ends in: which command, how it ended (exit code, signal, timeout,
  * too much output), and the last lines it wrote to stderr, which is where PostgreSQL's tools and
- * most commands say why. A plain Error subclass: the CLI decides the exit code.
+ * most commands say why. A ToolError of the hierarchy (exit 4), never "a bug"; a caller that knows
+ * the tool sets `next` to the step that fits what failed.
  */
+import { ToolError } from '../core/errors.js';
 
 /** How many stderr lines an error keeps: enough for a tool's reason, never a whole log. */
 export const STDERR_TAIL_LINES = 20;
@@ -45,9 +47,10 @@ function howItEnded(e: CommandEnd): string {
 }
 
 /** A command that could not start, failed, timed out or was ended; the message says which and why. */
-export class CommandError extends Error {
+export class CommandError extends ToolError {
   readonly command: string;
-  readonly exitCode: number | undefined;
+  /** The command's own exit code (pgharden's is `exitCode`, 4). */
+  readonly status: number | undefined;
   readonly signal: string | undefined;
   readonly timedOut: boolean;
   /** The last lines of its stderr (at most STDERR_TAIL_LINES). */
@@ -56,10 +59,15 @@ export class CommandError extends Error {
   constructor(e: CommandEnd) {
     const tail = tailOf(e.stderr ?? '');
     const said = tail === '' ? '' : tail.includes('\n') ? `:\n${tail.replace(/^/gm, '  ')}` : `: ${tail}`;
-    super(`${e.command} ${howItEnded(e)}${said}`);
-    this.name = 'CommandError';
+    const program = e.command.split(' ', 1)[0]!.split('/').at(-1);
+    super(
+      `${e.command} ${howItEnded(e)}${said}`,
+      e.interrupted
+        ? undefined
+        : `fix what ${program} reports above${e.timedOut ? ' (or give it more time)' : ''}, then run the same pgharden command again`,
+    );
     this.command = e.command;
-    this.exitCode = e.exitCode;
+    this.status = e.exitCode;
     this.signal = e.signal;
     this.timedOut = e.timedOut ?? false;
     this.stderrTail = tail;

@@ -3,14 +3,16 @@
  * listening on 127.0.0.1 only, with the socket in the temp directory. When pgharden runs as
  * root, the server runs as the unprivileged `postgres` OS user (PostgreSQL refuses root).
  * Used by the tests, the benchmarks and `pgharden demo`; every cluster is stopped and removed
- * by `stop()`, and on process exit if the caller dies first.
+ * by `stop()`, on process exit if the caller dies first, and on SIGINT, SIGTERM and SIGHUP, after
+ * which the process exits with 128 + the signal's number (as a shell reports a death by signal).
  */
 import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { PgInstall } from '../cluster/install.js';
+import { interruption } from '../process/groups.js';
 import { run } from '../process/run.js';
 import { runSync } from '../process/run-sync.js';
 
@@ -64,6 +66,27 @@ function installExitHook(): void {
   });
 }
 
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** Ctrl-C, a kill or a closed terminal: every live cluster stopped and removed, then exit 128 + signal. */
+function onSignal(signal: NodeJS.Signals): void {
+  // A running initdb or pg_ctl is ended first by process/groups.ts (its handler runs in this same
+  // tick), so nothing writes into a directory while it is removed.
+  setImmediate(async () => {
+    await interruption();
+    for (const c of live) stopSync(c);
+    process.exit(128 + constants.signals[signal]);
+  });
+}
+
+/** Listens for the signals while any cluster lives; a signal with no listener ends Node at once. */
+function listen(on: boolean): void {
+  for (const s of SIGNALS) {
+    process.off(s, onSignal);
+    if (on) process.on(s, onSignal);
+  }
+}
+
 function stopSync(c: { pgCtl: string; dataDir: string; uid: number; gid: number; root: string }): void {
   try {
     runSync(c.pgCtl, ['stop', '-D', c.dataDir, '-m', 'immediate', '-w'], { uid: c.uid, gid: c.gid, timeoutMs: 30_000 });
@@ -72,6 +95,7 @@ function stopSync(c: { pgCtl: string; dataDir: string; uid: number; gid: number;
   }
   rmSync(c.root, { recursive: true, force: true });
   live.delete(c);
+  if (live.size === 0) listen(false);
 }
 
 /** A TCP port on 127.0.0.1 that nothing listens on right now. */
@@ -105,7 +129,9 @@ async function runAs(cmd: string, args: string[], ids: { uid: number; gid: numbe
   try {
     await run(cmd, args, { ...ids, timeoutMs: 120_000, env: { ...process.env, LC_ALL: 'C', LANG: 'C' } });
   } catch (err) {
-    throw new Error(`${what} failed: ${(err as Error).message}`);
+    // Still the tool's error (exit 4, its stderr tail), now saying which step it was.
+    if (err instanceof Error) err.message = `${what} failed: ${err.message}`;
+    throw err;
   }
 }
 
@@ -143,13 +169,16 @@ async function makeCertificate(dir: string, ids: { uid: number; gid: number }): 
 export async function startCluster(install: PgInstall, opts: ClusterOptions = {}): Promise<Cluster> {
   installExitHook();
   const ids = serverIdentity();
+  // Listening before the directory exists, and the directory live from its first moment.
+  listen(true);
   const root = mkdtempSync(join(tmpdir(), `pgharden-pg${install.major}-`));
-  chownSync(root, ids.uid, ids.gid);
-  chmodSync(root, 0o700);
   const dataDir = join(root, 'data');
   const pgCtl = join(install.bindir, 'pg_ctl');
   const handle = { pgCtl, dataDir, uid: ids.uid, gid: ids.gid, root };
+  live.add(handle);
   try {
+    chownSync(root, ids.uid, ids.gid);
+    chmodSync(root, 0o700);
     await runAs(
       join(install.bindir, 'initdb'),
       ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'],
@@ -181,7 +210,6 @@ export async function startCluster(install: PgInstall, opts: ClusterOptions = {}
     const o = Object.entries(settings)
       .map(([k, v]) => `-c ${k}=${v}`)
       .join(' ');
-    live.add(handle);
     await runAs(pgCtl, ['start', '-D', dataDir, '-w', '-t', '60', '-l', logFile, '-o', o], ids, 'Starting PostgreSQL');
 
     const clientConfig = { host: '127.0.0.1', port, user: 'postgres', database: 'postgres' };

@@ -3,8 +3,9 @@
  * the hardened cluster (the server's own refusals are printed) and passed again after the
  * rollback drill; no data moved; nothing is left behind.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, pgharden } from '../support/cli.js';
 
@@ -15,7 +16,47 @@ const hasPostgresUser = spawnSync('id', ['-u', 'postgres']).status === 0;
 const between = (text: string, from: string, to: string) =>
   text.slice(text.indexOf(from), text.indexOf(to, text.indexOf(from)));
 
+/** Pids of the processes whose command line names `dataDir` (a postmaster started with -D dataDir). */
+const postmastersOf = (dataDir: string) =>
+  readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes(dataDir);
+      } catch {
+        return false;
+      }
+    });
+
 describe('pgharden demo', () => {
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)(
+    'on %s once the scratch cluster is up: stops the postmaster, removes everything, exits %i',
+    async (signal, code) => {
+      const child = spawn(process.execPath, [CLI, 'demo'], { env: { ...process.env, NO_COLOR: '1' } });
+      let out = '';
+      const up = new Promise<{ dataDir: string; files: string }>((resolve) => {
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /data directory (\S+), .*; consumer files in (\S+)/.exec(out);
+          if (m) resolve({ dataDir: m[1]!, files: m[2]! });
+        });
+      });
+      const ended = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+        child.on('close', (c, s) => resolve({ code: c, signal: s })),
+      );
+      const { dataDir, files } = await up;
+      expect(postmastersOf(dataDir).length, 'the postmaster runs before the signal').toBeGreaterThan(0);
+      child.kill(signal);
+      expect(await ended).toEqual({ code, signal: null });
+      expect(postmastersOf(dataDir)).toEqual([]);
+      expect(existsSync(dirname(dataDir))).toBe(false);
+      expect(existsSync(files)).toBe(false);
+    },
+  );
+
   it('runs the whole story and removes everything', () => {
     const r = pgharden(['demo']);
     expect(r.stderr).toBe('');

@@ -8,7 +8,17 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chownSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  chownSync,
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -184,6 +194,92 @@ describe.each(PGBACKREST_PRESENT ? testedInstalls() : [])('pitr enable on Postgr
     expect(await show(c, 'archive_mode')).toBe('off');
   });
 
+  it('refuses paths it would take over, every reason at once, before any change', async () => {
+    const c = cluster();
+    const w = work();
+    const auto = join(c.dataDir, 'postgresql.auto.conf');
+    const before = [identity(c.confFile), identity(auto)];
+    // Someone else's directory with their files in it, and a log directory only root can write.
+    const foreign = join(w.dir, 'theirs');
+    mkdirSync(foreign, { mode: 0o755 });
+    writeFileSync(join(foreign, 'notes.txt'), 'not pgBackRest\n');
+    chownSync(foreign, 65534, 65534);
+    const rootLog = join(w.dir, 'root-log');
+    mkdirSync(rootLog, { mode: 0o755 });
+    const foreignBefore = `${identity(join(foreign, 'notes.txt'))} ${statSync(foreign).mode.toString(8)} ${statSync(foreign).uid}`;
+    const dsn = `host=${c.socketDir} port=${c.port}`;
+    const attempt = (out: string, args: string[]) =>
+      pgharden(['pitr', 'enable', '--dsn', dsn, '--out', join(w.dir, out), '--restart', '--yes', ...args]);
+
+    const both = attempt('plans/takeover', ['--repo', foreign, '--config', c.confFile, '--log-path', rootLog]);
+    expect(both.code, both.stderr).toBe(3);
+    expect(both.stderr).toContain(
+      `--repo ${foreign} already exists and is owned by uid 65534, not by the server's OS user`,
+    );
+    expect(both.stderr).toContain(`install -d -o postgres -g postgres -m 0750 ${foreign}`);
+    expect(both.stderr).toContain(`--config ${c.confFile} is inside the data directory ${c.dataDir}`);
+    expect(both.stderr).toContain(`--config ${c.confFile} is one of the server's configuration files`);
+    expect(both.stderr).toContain(`--log-path ${rootLog} is not writable by the server's OS user postgres`);
+
+    const inData = attempt('plans/in-data', ['--repo', join(c.dataDir, 'pgbackrest'), '--log-path', w.log]);
+    expect(inData.code, inData.stderr).toBe(3);
+    expect(inData.stderr).toContain(`--repo ${join(c.dataDir, 'pgbackrest')} is inside the data directory`);
+    const dotted = `${c.dataDir}/../data/pgbackrest`;
+    const through = attempt('plans/dotted', ['--repo', dotted, '--log-path', w.log, '--stanza', '../../etc']);
+    expect(through.code, through.stderr).toBe(2);
+    expect(through.stderr).toContain(`--repo "${dotted}" has a ".." in it`);
+    expect(through.stderr).toContain('--stanza "../../etc" is not a plain name');
+    const quoted = attempt('plans/quoted', ['--repo', w.repo, '--log-path', `${w.log}'x`, '--config', `${w.config}'x`]);
+    expect(quoted.code, quoted.stderr).toBe(2);
+    expect(quoted.stderr).toContain(`--log-path "${w.log}'x" holds a quote`);
+    expect(quoted.stderr).toContain(`--config "${w.config}'x" holds a quote`);
+    const slash = attempt('plans/slash', ['--repo', '/', '--log-path', w.log, '--config', w.config]);
+    expect(slash.code, slash.stderr).toBe(3);
+    expect(slash.stderr).toContain('--repo / is a system directory');
+
+    // Nothing changed: the server's files, the foreign directory, no plan, no repository in the data directory, the server as it was.
+    expect([identity(c.confFile), identity(auto)]).toEqual(before);
+    expect(
+      `${identity(join(foreign, 'notes.txt'))} ${statSync(foreign).mode.toString(8)} ${statSync(foreign).uid}`,
+    ).toBe(foreignBefore);
+    for (const p of ['plans/takeover', 'plans/in-data', 'plans/dotted', 'plans/quoted', 'plans/slash'])
+      expect(existsSync(join(w.dir, p)), p).toBe(false);
+    expect(existsSync(join(c.dataDir, 'pgbackrest'))).toBe(false);
+    expect(existsSync(join(w.dir, 'etc.conf')) || existsSync('/etc/etc.conf') || existsSync('/etc.conf')).toBe(false);
+    expect(await show(c, 'archive_mode')).toBe('off');
+
+    // A repository directory that appears between plan and apply, someone else's with files: apply stops there (exit 3).
+    const late = join(w.dir, 'late-repo');
+    const planned = join(w.dir, 'plans/late');
+    const made = pgharden([
+      'pitr',
+      'enable',
+      '--dsn',
+      dsn,
+      '--out',
+      planned,
+      '--repo',
+      late,
+      '--config',
+      w.config,
+      '--log-path',
+      w.log,
+    ]);
+    expect(made.code, made.stderr).toBe(0);
+    mkdirSync(late);
+    writeFileSync(join(late, 'theirs.txt'), 'x\n');
+    chownSync(late, 65534, 65534);
+    const applied = pgharden(['apply', planned, '--yes']);
+    expect(applied.code, applied.stderr).toBe(3);
+    expect(applied.stderr).toContain(`${late} exists now, owned by uid 65534 with files in it`);
+    expect(statSync(late).uid).toBe(65534);
+    expect(pgharden(['rollback', planned]).code).toBe(0);
+    expect([identity(c.confFile), identity(auto)]).toEqual(before);
+    rmSync(late, { recursive: true });
+    rmSync(foreign, { recursive: true });
+    rmSync(rootLog, { recursive: true });
+  });
+
   it.runIf(!supported)(
     'with --restart on a major pgBackRest cannot read: apply stops at stanza-create, rollback restores',
     async () => {
@@ -268,6 +364,14 @@ describe.each(PGBACKREST_PRESENT ? testedInstalls() : [])('pitr enable on Postgr
       await switchWal(c);
       expect(await waitFor(async () => (await archiver(c)).lastFailed !== null)).toBe(true);
       expect(auditIds(c)).toContain('wal-archiving-failing');
+      // pitr backup against that repository: pgBackRest's failure, with its own words and its exit 4, never "a bug".
+      const failed = pgharden(['pitr', 'backup', '--dsn', `host=${c.socketDir} port=${c.port}`]);
+      expect(failed.code, failed.stderr).toBe(4);
+      expect(failed.stderr).toMatch(/pgharden: pgbackrest --config=\S+ --stanza=\S+ \w+ .*failed \(exit \d+\)/);
+      expect(failed.stderr).toMatch(/\n {2}ERROR: \[\d+\]: unable to /);
+      expect(failed.stderr).toContain('Permission denied');
+      expect(failed.stderr).toContain("Next: pgBackRest's log");
+      expect(failed.stderr).not.toContain('internal error');
       chmodSync(w.repo, 0o750);
       const next = await switchWal(c);
       expect(await waitFor(async () => findSegment(w.repo, stanza, next) !== null)).toBe(true);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { VPN_RANGE } from '../../src/scratch/story.js';
-import { CLI } from './cli.js';
+import { CLI, FAULT_CLI } from './cli.js';
 import type { StoryPlanSetup } from './story-plan.js';
 
 export const ANSIBLE_DIR = fileURLToPath(new URL('../../ansible/', import.meta.url));
@@ -77,6 +77,9 @@ function ansibleEnv(opts: { logFile?: string; tmp: string; env?: Record<string, 
 }
 
 const BIN = JSON.stringify({ pgharden_bin: [process.execPath, CLI] });
+/** With PGHARDEN_FAULT in the environment, the module runs the test entry point (the released CLI ignores it). */
+const binFor = (env?: Record<string, string>) =>
+  env?.PGHARDEN_FAULT === undefined ? BIN : JSON.stringify({ pgharden_bin: [process.execPath, FAULT_CLI] });
 
 /** `ansible-playbook harden.yml -i INVENTORY ARGS`, with this collection and the built CLI; never throws. */
 export async function runPlaybook(
@@ -101,7 +104,7 @@ export async function runModule(
   args: string,
   opts: { tmp: string; env?: Record<string, string> },
 ): Promise<{ code: number; output: string }> {
-  const r = await execa('ansible', [host, '-i', inventory, '-m', module, '-a', args, '-e', BIN], {
+  const r = await execa('ansible', [host, '-i', inventory, '-m', module, '-a', args, '-e', binFor(opts.env)], {
     reject: false,
     all: true,
     cwd: ANSIBLE_DIR,

@@ -4,15 +4,22 @@ import { fileURLToPath } from 'node:url';
 /** The built CLI (npm test builds first). */
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
+/** The test-only entry point: installs PGHARDEN_FAULT's fault, then runs the same built CLI. */
+export const FAULT_CLI = fileURLToPath(new URL('./fault-cli.mjs', import.meta.url));
+
+/** A run with PGHARDEN_FAULT goes through the test entry point: the released CLI ignores the variable. */
+const entry = (env: NodeJS.ProcessEnv) => (env.PGHARDEN_FAULT === undefined ? CLI : FAULT_CLI);
+
 /** Runs `pgharden ARGS` as a subprocess, as a user would; no colour. */
 export function pgharden(
   args: string[],
   env: NodeJS.ProcessEnv = {},
 ): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], {
+  const r = spawnSync(process.execPath, [entry(env), ...args], {
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1', ...env },
-    timeout: 60_000,
+    // Generous: a whole demo or apply on a machine others share (never below 120 s for what starts servers).
+    timeout: 120_000,
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
@@ -23,7 +30,7 @@ export function pghardenAsync(
   env: NodeJS.ProcessEnv = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, NO_COLOR: '1', ...env } });
+    const child = spawn(process.execPath, [entry(env), ...args], { env: { ...process.env, NO_COLOR: '1', ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { serverIdentity } from '../../../src/scratch/cluster.js';
 import { runSync } from '../../../src/process/run-sync.js';
+import { EXIT } from '../../../src/core/errors.js';
 import { CommandError, run } from '../../../src/process/run.js';
 import { rejection } from '../../support/caught.js';
 
@@ -45,7 +46,8 @@ describe('run', () => {
       run('sh', ['-c', 'for i in $(seq 1 30); do echo "line $i" >&2; done; exit 4'], { timeoutMs: 10_000 }),
     );
     expect(e).toBeInstanceOf(CommandError);
-    expect(e.exitCode).toBe(4);
+    expect(e.status).toBe(4);
+    expect(e.exitCode).toBe(EXIT.tool);
     expect(e.signal).toBeUndefined();
     expect(e.command).toBe('sh -c for i in $(seq 1 30); do echo "line $i" >&2; done; exit 4');
     expect(e.stderrTail.split('\n')).toEqual(Array.from({ length: 20 }, (_, i) => `line ${i + 11}`));

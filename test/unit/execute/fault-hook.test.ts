@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { faultsFromEnv } from '../../../src/cli/apply.js';
+import { faultsFrom } from '../../../src/execute/fault-hook.js';
 
-describe("PGHARDEN_FAULT as the executor's fault option", () => {
+describe("the test entry point's STEP:POINT as the executor's fault option", () => {
   it.each([
     ['roles/create-agents_app:intent', { kill: { step: 'roles/create-agents_app', at: 'intent' } }],
     ['consumers/weekly-report/drain:done', { kill: { step: 'consumers/weekly-report/drain', at: 'done' } }],
@@ -12,10 +12,10 @@ describe("PGHARDEN_FAULT as the executor's fault option", () => {
     ],
     ['preflight/verified-backup:delete-rows', { backup: { step: 'preflight/verified-backup', fault: 'delete-rows' } }],
   ])('%s', (value, faults) => {
-    expect(faultsFromEnv(value)).toEqual(faults);
+    expect(faultsFrom(value)).toEqual(faults);
   });
 
   it.each([undefined, '', 'canary/hba', ':done', 'canary/hba:explode'])('none from %j', (value) => {
-    expect(faultsFromEnv(value)).toBeUndefined();
+    expect(faultsFrom(value)).toBeUndefined();
   });
 });
