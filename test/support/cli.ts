@@ -18,8 +18,8 @@ export function pgharden(
   const r = spawnSync(process.execPath, [entry(env), ...args], {
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1', ...env },
-    // Generous: a whole demo or apply on a machine others share (never below 120 s for what starts servers).
-    timeout: 120_000,
+    // A hang detector, as in vitest.config.ts: a whole demo or apply on a loaded machine is slower, never red.
+    timeout: 600_000,
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
