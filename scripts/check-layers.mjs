@@ -21,6 +21,7 @@ export const LAYERS = {
   backup: 6,
   execute: 7, // may use backup (the verified-backup step), never the other way
   api: 8, // the public API's own verbs (inspect)
+  drift: 8, // the live cluster against the desired state (an applied plan's end state, or the spec)
   scratch: 8, // throwaway clusters and the story's cluster, for the demo and the tests
   pitr: 8.5, // pgBackRest: enable is a plan run by execute; drills start a postmaster like scratch
   'index.ts': 9, // the public API

@@ -250,3 +250,22 @@ export async function pitrBackup(
 ): Promise<import('./pitr/backup.js').PitrBackupResult> {
   return (await import('./pitr/backup.js')).pitrBackup(o);
 }
+
+export type { DriftOptions, DriftResult } from './drift/drift.js';
+export type { Difference, DriftKind } from './drift/types.js';
+export type { DriftTimerFiles, DriftTimerOptions } from './drift/timer.js';
+
+/** `drift`: the live cluster against its desired state (an applied plan's end state, or a spec); read-only but for `metrics`. */
+export async function drift(
+  o: import('./drift/drift.js').DriftOptions,
+): Promise<import('./drift/drift.js').DriftResult> {
+  return (await import('./drift/drift.js')).driftCheck(o);
+}
+
+/** The systemd service + timer (and cron line) that run drift nightly; written when `write`, else only returned. */
+export async function driftTimer(
+  o: import('./drift/timer.js').DriftTimerOptions & { write: boolean },
+): Promise<import('./drift/timer.js').DriftTimerFiles> {
+  const t = await import('./drift/timer.js');
+  return o.write ? t.installDriftTimer(o) : t.driftTimerFiles(o);
+}
