@@ -104,6 +104,15 @@ export async function plan(o: MakePlanOptions): Promise<{ plan: Plan; dir: strin
   return (await import('./plan/make.js')).makePlan(o);
 }
 
+export type { RotatePlanOptions } from './plan/rotate-make.js';
+
+/** `plan --rotate`: makes and saves a plan that gives roles new passwords through a pair of logins, with 0 failed consumer connections. */
+export async function rotate(
+  o: import('./plan/rotate-make.js').RotatePlanOptions,
+): Promise<{ plan: Plan; dir: string }> {
+  return (await import('./plan/rotate-make.js')).makeRotationPlan(o);
+}
+
 /** The dry run of a saved plan against the live cluster (the plan's own target unless one is given). */
 export async function review(dir: string, connection: ConnectOptions = {}): Promise<Review> {
   return (await import('./plan/review.js')).reviewPlan(dir, connection);

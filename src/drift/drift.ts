@@ -38,10 +38,14 @@ export interface DriftResult {
   differences: Difference[];
 }
 
-/** True when every step of the plan in `dir` is done (applied, not rolled back). */
+/**
+ * True when the plan in `dir` is a hardening plan (not a rotation or pitr plan, which change no
+ * desired state of their own) and every step of it is done (applied, not rolled back).
+ */
 function applied(dir: string): boolean {
   try {
-    const plan = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')) as { steps: { id: string }[] };
+    const plan = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')) as Pick<Plan, 'steps' | 'purpose'>;
+    if (plan.purpose) return false;
     const journal = openJournal(join(dir, 'journal'));
     return plan.steps.length > 0 && plan.steps.every((s) => journal.stepState(s.id) === 'done');
   } catch {
@@ -49,7 +53,7 @@ function applied(dir: string): boolean {
   }
 }
 
-/** The applied plan under `plansDir` whose journal changed last. */
+/** The applied hardening plan under `plansDir` whose journal changed last. */
 export function newestAppliedPlan(plansDir: string): string | undefined {
   if (!existsSync(plansDir)) return undefined;
   return readdirSync(plansDir)

@@ -10,6 +10,7 @@
  * as saved changes nothing), a step whose after-state holds is undone, and a step that leaves
  * nothing to observe (a consumer's reload) follows the files, which it re-reads.
  */
+import { rollbackSecrets } from './rollback-secrets.js';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -125,7 +126,7 @@ export async function rollbackPlan(
       );
     journal.append({ type: 'run-start', planId: plan.id, pid: process.pid, host: hostname(), version: 'rollback' });
     const u = {
-      x: runContext({ plan, dir, secrets: {}, admin, journal, log, reload: reloadServer }),
+      x: runContext({ plan, dir, secrets: rollbackSecrets(dir, plan), admin, journal, log, reload: reloadServer }),
       result,
       terminate: o.terminate ?? false,
     };

@@ -1,0 +1,104 @@
+/**
+ * pgharden plan --rotate on the hardened story cluster, with two live consumers reconnecting every
+ * 150 ms (each re-reads its file on every connection): 0 failed connections during the rotation,
+ * the consumer moved to the other login of the pair, the old password refused by the server, the
+ * new one working, password set times recorded; rollback restores the file and the old password.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientFrom } from '../../src/cluster/from-address.js';
+import { VPN_DEVICE } from '../../src/scratch/story.js';
+import { testedInstalls } from '../support/cluster.js';
+import { pgharden, pghardenAsync } from '../support/cli.js';
+import { consumerLoop, type ConsumerLoop } from '../support/consumer-loop.js';
+import { makeStoryPlan, storyWithConsumers, type StoryPlanSetup } from '../support/story-plan.js';
+
+const envDsn = (t: string) => /^DATABASE_URL=(\S+)$/m.exec(t)![1]!;
+const yamlDsn = (t: string) => /url: "([^"]+)"/.exec(t)![1]!;
+const secretsOf = (dir: string) =>
+  (JSON.parse(readFileSync(join(dir, 'secrets'), 'utf8')) as { roles: Record<string, { password: string }> }).roles;
+
+describe.each(testedInstalls())('pgharden plan --rotate on PostgreSQL $major', (install) => {
+  let s: StoryPlanSetup;
+  let hardened: string;
+  let admin: string[];
+  beforeAll(async () => {
+    s = await storyWithConsumers(install);
+    hardened = makeStoryPlan(s, 'office-vpn');
+    const applied = pgharden(['apply', hardened, '--yes']);
+    if (applied.code !== 0) throw new Error(`apply failed: ${applied.stderr}`);
+    // After the flip the superuser is refused over TCP: plan reaches the server over its socket.
+    admin = ['--dsn', `host=${s.cluster.socketDir} port=${s.cluster.port} user=postgres dbname=postgres`];
+  });
+  afterAll(async () => s?.cleanup());
+
+  const login = async (user: string, password: string) => {
+    const c = clientFrom(VPN_DEVICE, {
+      host: '127.0.0.1',
+      port: s.cluster.port,
+      user,
+      password,
+      database: 'workspace',
+    });
+    try {
+      await c.connect();
+      await c.end();
+      return 'ok';
+    } catch (err) {
+      return (err as { code?: string }).code ?? (err as Error).message;
+    }
+  };
+
+  it('rotates agents_app with live consumers: 0 failed connections, the old password refused, rollback restores', async () => {
+    const oldPassword = secretsOf(hardened).agents_app!.password;
+    const envBefore = readFileSync(s.consumerFiles[0]!, 'utf8');
+    const plan = join(s.dir, 'plans', 'rotate-agents');
+    const made = pgharden(['plan', '--spec', s.spec, '--rotate', 'agents_app', '--out', plan, ...admin]);
+    expect(made.stderr).toContain('Plan saved in');
+    expect(made.code).toBe(0);
+    const loops: ConsumerLoop[] = [
+      consumerLoop(s.consumerFiles[0]!, envDsn, { from: VPN_DEVICE, application: 'agents' }),
+      consumerLoop(s.consumerFiles[1]!, yamlDsn, { from: VPN_DEVICE, application: 'weekly' }),
+    ];
+    let applied: Awaited<ReturnType<typeof pghardenAsync>>;
+    try {
+      await new Promise((r) => setTimeout(r, 1000));
+      applied = await pghardenAsync(['apply', plan, '--yes']);
+      await new Promise((r) => setTimeout(r, 1000));
+    } finally {
+      for (const l of loops) await l.stop();
+    }
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+    expect(loops.map((l) => l.failures)).toEqual([[], []]);
+    expect(loops[0]!.attempts).toBeGreaterThan(10);
+    expect(loops[0]!.users).toEqual(['agents_app', 'agents_app_alt']);
+    expect(loops[1]!.users).toEqual(['reporting']);
+
+    const newPassword = secretsOf(plan).agents_app_alt!.password;
+    expect(readFileSync(s.consumerFiles[0]!, 'utf8')).toBe(
+      envBefore.replace(`agents_app:${oldPassword}@`, `agents_app_alt:${newPassword}@`),
+    );
+    // The server itself refuses the old password; the new one logs in with agents_app's privileges.
+    expect(['28P01', '28000']).toContain(await login('agents_app', oldPassword));
+    expect(await login('agents_app_alt', newPassword)).toBe('ok');
+    expect(readFileSync(join(plan, 'report.txt'), 'utf8')).toMatch(/\d+ checks passed, 0 failed/);
+    const recorded = JSON.parse(readFileSync(join(plan, 'plan.json'), 'utf8')) as { passwords: unknown };
+    expect(recorded.passwords).toEqual({
+      maxAgeDays: null,
+      set: [{ role: 'agents_app_alt', step: 'roles/rotate-agents_app_alt' }],
+    });
+    expect(readFileSync(join(plan, 'plan.json'), 'utf8')).not.toContain(newPassword);
+    // drift accepts the pair's other login.
+    const drift = pgharden(['drift', hardened]);
+    expect(drift.stdout).toContain('In sync');
+
+    const back = pgharden(['rollback', plan]);
+    expect(back.stderr).toBe('');
+    expect(back.code).toBe(0);
+    expect(readFileSync(s.consumerFiles[0]!, 'utf8')).toBe(envBefore);
+    expect(await login('agents_app', oldPassword)).toBe('ok');
+    expect((await s.cluster.query('SELECT 1 FROM pg_roles WHERE rolname = $1', ['agents_app_alt'])).length).toBe(0);
+  });
+});
