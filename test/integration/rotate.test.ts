@@ -4,10 +4,11 @@
  * the consumer moved to the other login of the pair, the old password refused by the server, the
  * new one working, password set times recorded; rollback restores the file and the old password.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientFrom } from '../../src/cluster/from-address.js';
+import { generatePassword, scramVerifier } from '../../src/plan/scram.js';
 import { VPN_DEVICE } from '../../src/scratch/story.js';
 import { testedInstalls } from '../support/cluster.js';
 import { pgharden, pghardenAsync } from '../support/cli.js';
@@ -100,5 +101,73 @@ describe.each(testedInstalls())('pgharden plan --rotate on PostgreSQL $major', (
     expect(readFileSync(s.consumerFiles[0]!, 'utf8')).toBe(envBefore);
     expect(await login('agents_app', oldPassword)).toBe('ok');
     expect((await s.cluster.query('SELECT 1 FROM pg_roles WHERE rolname = $1', ['agents_app_alt'])).length).toBe(0);
+  });
+
+  /** Runs one apply of a --rotate-all plan with both consumer loops live; returns the loops and the plan. */
+  const rotateAllLive = async (name: string) => {
+    const plan = join(s.dir, 'plans', name);
+    const made = pgharden(['plan', '--spec', s.spec, '--rotate-all', '--out', plan, ...admin]);
+    expect(made.code, made.stderr).toBe(0);
+    const loops = [
+      consumerLoop(s.consumerFiles[0]!, envDsn, { from: VPN_DEVICE, application: 'agents' }),
+      consumerLoop(s.consumerFiles[1]!, yamlDsn, { from: VPN_DEVICE, application: 'weekly' }),
+    ];
+    let applied: Awaited<ReturnType<typeof pghardenAsync>>;
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      applied = await pghardenAsync(['apply', plan, '--yes']);
+      await new Promise((r) => setTimeout(r, 500));
+    } finally {
+      for (const l of loops) await l.stop();
+    }
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+    return { plan, loops };
+  };
+
+  it('rotates every role twice, going back to the first login of the pair, with 0 failed connections', async () => {
+    const first = await rotateAllLive('rotate-all-1');
+    expect(first.loops.map((l) => l.failures)).toEqual([[], []]);
+    expect(first.loops.map((l) => l.users)).toEqual([
+      ['agents_app', 'agents_app_alt'],
+      ['reporting', 'reporting_alt'],
+    ]);
+    const second = await rotateAllLive('rotate-all-2');
+    expect(second.loops.map((l) => l.failures)).toEqual([[], []]);
+    expect(second.loops.map((l) => l.users)).toEqual([
+      ['agents_app_alt', 'agents_app'],
+      ['reporting_alt', 'reporting'],
+    ]);
+    const firstSecrets = secretsOf(first.plan);
+    const secondSecrets = secretsOf(second.plan);
+    expect(['28P01', '28000']).toContain(await login('agents_app_alt', firstSecrets.agents_app_alt!.password));
+    expect(await login('agents_app', secondSecrets.agents_app!.password)).toBe('ok');
+    const roles = await s.cluster.query<{ rolname: string; rolcanlogin: boolean }>(
+      "SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname LIKE '%\\_alt' ORDER BY 1",
+    );
+    expect(roles).toEqual([
+      { rolname: 'agents_app_alt', rolcanlogin: false },
+      { rolname: 'reporting_alt', rolcanlogin: false },
+    ]);
+  });
+
+  it('is needed: the same loops see failures when the password is changed in place and the file rewritten after', async () => {
+    // The control: what a rotation without the pair does. The loops must notice it.
+    const env = s.consumerFiles[0]!;
+    const before = readFileSync(env, 'utf8');
+    const user = /postgres:\/\/([^:]+):/.exec(before)![1]!;
+    const loop = consumerLoop(env, envDsn, { from: VPN_DEVICE, application: 'agents' });
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      const password = generatePassword();
+      await s.cluster.query(`ALTER ROLE ${user} PASSWORD '${scramVerifier(password)}'`);
+      await new Promise((r) => setTimeout(r, 600));
+      writeFileSync(env, before.replace(/(postgres:\/\/[^:]+:)[^@]+@/, `$1${encodeURIComponent(password)}@`));
+      await new Promise((r) => setTimeout(r, 500));
+    } finally {
+      await loop.stop();
+    }
+    expect(loop.failures.length).toBeGreaterThan(0);
+    expect(loop.failures[0]).toContain('password authentication failed');
   });
 });
