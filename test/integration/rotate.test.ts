@@ -4,10 +4,11 @@
  * the consumer moved to the other login of the pair, the old password refused by the server, the
  * new one working, password set times recorded; rollback restores the file and the old password.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { clientFrom } from '../../src/cluster/from-address.js';
+import { openJournal } from '../../src/execute/journal.js';
 import { generatePassword, scramVerifier } from '../../src/plan/scram.js';
 import { VPN_DEVICE } from '../../src/scratch/story.js';
 import { testedInstalls } from '../support/cluster.js';
@@ -169,5 +170,35 @@ describe.each(testedInstalls())('pgharden plan --rotate on PostgreSQL $major', (
     }
     expect(loop.failures.length).toBeGreaterThan(0);
     expect(loop.failures[0]).toContain('password authentication failed');
+  });
+
+  it('audits password ages from the plans: a password set longer ago than the spec allows is a finding', () => {
+    // A plan whose journal says agents_app's password was set on 2026-01-01 (the journal's clock is faked).
+    const plans = join(s.dir, 'aged-plans');
+    mkdirSync(join(plans, 'old'), { recursive: true });
+    writeFileSync(
+      join(plans, 'old', 'plan.json'),
+      JSON.stringify({ passwords: { maxAgeDays: 30, set: [{ role: 'agents_app', step: 'roles/create-agents_app' }] } }),
+    );
+    vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00.000Z'), toFake: ['Date'] });
+    try {
+      const j = openJournal(join(plans, 'old', 'journal'));
+      j.append({ type: 'intent', stepId: 'roles/create-agents_app', undo: null });
+      j.append({ type: 'done', stepId: 'roles/create-agents_app', after: [] });
+    } finally {
+      vi.useRealTimers();
+    }
+    const audit = (...extra: string[]) => {
+      const r = pgharden(['audit', ...admin, '--plans', plans, '--json', ...extra]);
+      return (JSON.parse(r.stdout) as { findings: { id: string; evidence: string[] }[] }).findings.filter(
+        (f) => f.id === 'password-age',
+      );
+    };
+    const found = audit();
+    expect(found).toHaveLength(1);
+    expect(found[0]!.evidence[0]).toMatch(
+      /^role "agents_app": password set 2026-01-01T00:00:00\.000Z by \S+old \(\d+\.\d days ago; the limit is 30\)$/,
+    );
+    expect(audit('--password-max-age', '36500')).toEqual([]);
   });
 });
