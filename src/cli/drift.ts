@@ -20,8 +20,10 @@ Compares, read-only, the live cluster with the desired state: the end state of a
   password-encryption password_encryption is not scram-sha-256
   file-mode           a configuration file more permissive than the plan (or spec) left it
   consumer-dsn        a consumer file whose connection string no longer logs in as its role
-Each difference comes with its evidence and the command that fixes it. A saved plan remembers its
-cluster; --dsn/--cluster override it.
+Each difference comes with its evidence and the command that fixes it. A saved plan's cluster is
+reached as apply reaches it (local socket, the server's OS user); --dsn/--cluster override it. With
+--spec, the spec's target is used: after hardening its superuser TCP login is refused, so give
+--cluster or --dsn "host=/var/run/postgresql".
 
 --json prints {"inSync": bool, "cluster": "...", "differences": [{"kind", "object", "expected",
 "actual", "evidence", "fix"}]}.
