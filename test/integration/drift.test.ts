@@ -3,7 +3,7 @@
  * drifted once a `host all all 10.0.0.0/8 trust` line is added by hand and reloaded (exit 1,
  * naming the file and the line, and the superuser it lets in), in sync again after the fix; the
  * metrics file carries the cluster label; a consumer file moved back to the old user, a grant
- * added by hand and a loosened file mode are each named with their fix.
+ * added by hand, a loosened file mode and a superuser made after apply are each named with their fix.
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -92,7 +92,7 @@ describe.each(testedInstalls())('pgharden drift on PostgreSQL $major', (install)
     await s.cluster.reload();
   });
 
-  it('names a consumer moved back to its old user, a grant added by hand and a loosened file mode', async () => {
+  it('names a consumer moved back to its old user, a grant added by hand, a loosened file mode and a new superuser', async () => {
     const env = s.consumerFiles[0]!;
     const before = readFileSync(env, 'utf8');
     const mode = statSync(s.cluster.hbaFile).mode & 0o777;
@@ -101,6 +101,8 @@ describe.each(testedInstalls())('pgharden drift on PostgreSQL $major', (install)
       `# agents\nDATABASE_URL=postgres://postgres@127.0.0.1:${s.cluster.port}/workspace\nLOG_LEVEL=info\n`,
     );
     await s.workspace.query('GRANT UPDATE ON agents_kill_switch TO agents_app');
+    // A superuser made after apply: the plan's reject rules name only the superusers it saw.
+    await s.workspace.query("CREATE ROLE admin2 SUPERUSER LOGIN PASSWORD 'unused-here'");
     chmodSync(s.cluster.hbaFile, 0o644);
     try {
       const j = driftJson();
@@ -111,6 +113,7 @@ describe.each(testedInstalls())('pgharden drift on PostgreSQL $major', (install)
           'consumer-dsn consumer agents',
           'grant role agents_app in workspace: table public.agents_kill_switch',
           `file-mode ${s.cluster.hbaFile}`,
+          'superuser-network role admin2',
         ]),
       );
       expect(j.json.differences.find((d) => d.kind === 'consumer-dsn')!.evidence).toEqual([`${env}:2: user postgres`]);
@@ -120,6 +123,7 @@ describe.each(testedInstalls())('pgharden drift on PostgreSQL $major', (install)
     } finally {
       writeFileSync(env, before);
       await s.workspace.query('REVOKE UPDATE ON agents_kill_switch FROM agents_app');
+      await s.workspace.query('DROP ROLE admin2');
       chmodSync(s.cluster.hbaFile, mode);
     }
     expect(driftJson().json.differences).toEqual([]);
