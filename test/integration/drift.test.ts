@@ -48,6 +48,16 @@ describe.each(testedInstalls())('pgharden drift on PostgreSQL $major', (install)
     expect(r.status).toBe(0);
     const j = driftJson();
     expect(j.json).toEqual({ inSync: true, cluster: `${install.major}/${s.cluster.port}`, differences: [] });
+    // The spec as the desired state, reached over the socket (its TCP superuser login is closed now).
+    const socket = `host=${s.cluster.socketDir} port=${s.cluster.port} user=postgres dbname=postgres`;
+    const spec = pgharden(['drift', '--spec', s.spec, '--dsn', socket, '--json']);
+    expect(spec.stderr).toBe('');
+    expect(JSON.parse(spec.stdout)).toEqual({
+      inSync: true,
+      cluster: `${install.major}/${s.cluster.port}`,
+      differences: [],
+    });
+    expect(spec.code).toBe(0);
   });
 
   it('names a trust line added by hand and reloaded, with its file and line, then is in sync after the fix', async () => {
