@@ -105,9 +105,23 @@ describe.each(testedInstalls())('pgharden plan --rotate on PostgreSQL $major', (
   });
 
   /** Runs one apply of a --rotate-all plan with both consumer loops live; returns the loops and the plan. */
+  /** The story's spec with a reload command for the agents consumer, which appends a line to `marker`. */
+  const withReload = (marker: string) => {
+    const file = join(s.dir, 'harden-reload.yaml');
+    writeFileSync(
+      file,
+      readFileSync(s.spec, 'utf8').replace(
+        'application: agents }',
+        `application: agents, reload: [sh, -c, "echo reloaded >> ${marker}"] }`,
+      ),
+    );
+    return file;
+  };
+
   const rotateAllLive = async (name: string) => {
     const plan = join(s.dir, 'plans', name);
-    const made = pgharden(['plan', '--spec', s.spec, '--rotate-all', '--out', plan, ...admin]);
+    const spec = withReload(join(s.dir, 'agents.reloads'));
+    const made = pgharden(['plan', '--spec', spec, '--rotate-all', '--out', plan, ...admin]);
     expect(made.code, made.stderr).toBe(0);
     const loops = [
       consumerLoop(s.consumerFiles[0]!, envDsn, { from: VPN_DEVICE, application: 'agents' }),
@@ -129,12 +143,14 @@ describe.each(testedInstalls())('pgharden plan --rotate on PostgreSQL $major', (
   it('rotates every role twice, going back to the first login of the pair, with 0 failed connections', async () => {
     const first = await rotateAllLive('rotate-all-1');
     expect(first.loops.map((l) => l.failures)).toEqual([[], []]);
+    expect(readFileSync(join(s.dir, 'agents.reloads'), 'utf8')).toBe('reloaded\n');
     expect(first.loops.map((l) => l.users)).toEqual([
       ['agents_app', 'agents_app_alt'],
       ['reporting', 'reporting_alt'],
     ]);
     const second = await rotateAllLive('rotate-all-2');
     expect(second.loops.map((l) => l.failures)).toEqual([[], []]);
+    expect(readFileSync(join(s.dir, 'agents.reloads'), 'utf8')).toBe('reloaded\nreloaded\n');
     expect(second.loops.map((l) => l.users)).toEqual([
       ['agents_app_alt', 'agents_app'],
       ['reporting_alt', 'reporting'],
