@@ -36,8 +36,9 @@ export const EDGES = {
   execute: [...PLANNED, 'backup'], // may use backup (the verified-backup step), never the other way
   api: RUN, // the public API's own verbs (inspect)
   scratch: RUN, // throwaway clusters and the story's cluster
+  drift: RUN, // the live cluster against the desired state (an applied plan's end state, or the spec)
   pitr: [...RUN, 'scratch'], // pgBackRest: enable is a plan run by execute; drills start a postmaster like scratch
-  'index.ts': [...RUN, 'api', 'scratch', 'pitr'], // the public API
+  'index.ts': [...RUN, 'api', 'scratch', 'pitr', 'drift'], // the public API
   render: ['index.ts'],
   guide: ['index.ts', 'render'],
   demo: ['index.ts', 'render'],

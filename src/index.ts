@@ -72,18 +72,27 @@ export async function audit(
     connection?: ConnectOptions;
     dataDir?: string;
     recovery?: import('./pitr/recovery-facts.js').RecoveryOptions;
+    /** Password ages from the plans under `plansDir` (default ./plans); `maxAgeDays` overrides the spec's limit. */
+    passwords?: { plansDir?: string; maxAgeDays?: number };
   } = {},
 ): Promise<AuditResult> {
-  const [{ withClient }, { introspect }, { runAudit }, { connectionMatrix }, { recoveryFacts }] = await Promise.all([
-    import('./cluster/connect.js'),
-    import('./cluster/introspect.js'),
-    import('./audit/audit.js'),
-    import('./audit/matrix.js'),
-    import('./pitr/recovery-facts.js'),
-  ]);
+  const [{ withClient }, { introspect }, { runAudit }, { connectionMatrix }, { recoveryFacts }, { passwordAges }] =
+    await Promise.all([
+      import('./cluster/connect.js'),
+      import('./cluster/introspect.js'),
+      import('./audit/audit.js'),
+      import('./audit/matrix.js'),
+      import('./pitr/recovery-facts.js'),
+      import('./execute/password-ages.js'),
+    ]);
+  const now = new Date();
   const snapshot = await withClient(o.connection ?? {}, async (c) => {
     const s = await introspect(c, o.dataDir ? { dataDir: o.dataDir } : {});
-    return { ...s, recovery: await recoveryFacts(c, o.recovery ?? {}, new Date(), s.limits) };
+    return {
+      ...s,
+      recovery: await recoveryFacts(c, o.recovery ?? {}, now, s.limits),
+      passwordAges: passwordAges(o.passwords?.plansDir ?? 'plans', now, o.passwords?.maxAgeDays),
+    };
   });
   return { snapshot, findings: runAudit(snapshot), matrix: connectionMatrix(snapshot) };
 }
@@ -96,6 +105,15 @@ export async function parseSpec(text: string, file: string) {
 /** Makes and saves a plan (nothing on the server changes); returns it with its directory. */
 export async function plan(o: MakePlanOptions): Promise<{ plan: Plan; dir: string }> {
   return (await import('./plan/make.js')).makePlan(o);
+}
+
+export type { RotatePlanOptions } from './plan/rotate-make.js';
+
+/** `plan --rotate`: makes and saves a plan that gives roles new passwords through a pair of logins, with 0 failed consumer connections. */
+export async function rotate(
+  o: import('./plan/rotate-make.js').RotatePlanOptions,
+): Promise<{ plan: Plan; dir: string }> {
+  return (await import('./plan/rotate-make.js')).makeRotationPlan(o);
 }
 
 /** The dry run of a saved plan against the live cluster (the plan's own target unless one is given). */
@@ -261,4 +279,23 @@ export async function pitrBackup(
   o: import('./pitr/backup.js').PitrBackupOptions,
 ): Promise<import('./pitr/backup.js').PitrBackupResult> {
   return (await import('./pitr/backup.js')).pitrBackup(o);
+}
+
+export type { DriftOptions, DriftResult } from './drift/drift.js';
+export type { Difference, DriftKind } from './drift/types.js';
+export type { DriftTimerFiles, DriftTimerOptions } from './drift/timer.js';
+
+/** `drift`: the live cluster against its desired state (an applied plan's end state, or a spec); read-only but for `metrics`. */
+export async function drift(
+  o: import('./drift/drift.js').DriftOptions,
+): Promise<import('./drift/drift.js').DriftResult> {
+  return (await import('./drift/drift.js')).driftCheck(o);
+}
+
+/** The systemd service + timer (and cron line) that run drift nightly; written when `write`, else only returned. */
+export async function driftTimer(
+  o: import('./drift/timer.js').DriftTimerOptions & { write: boolean },
+): Promise<import('./drift/timer.js').DriftTimerFiles> {
+  const t = await import('./drift/timer.js');
+  return o.write ? t.installDriftTimer(o) : t.driftTimerFiles(o);
 }

@@ -20,6 +20,7 @@ import { check as listenAllWide } from './checks/listen-all-wide.js';
 import { check as logConnections } from './checks/log-connections.js';
 import { check as loginCreaterole } from './checks/login-createrole.js';
 import { check as multipleSuperusers } from './checks/multiple-superusers.js';
+import { check as passwordAge } from './checks/password-age.js';
 import { check as passwordEncryption } from './checks/password-encryption.js';
 import { check as publicSchemaCreate } from './checks/public-schema-create.js';
 import { check as rolesMd5Stored } from './checks/roles-md5-stored.js';
@@ -55,6 +56,7 @@ export const CHECKS: readonly AuditCheck[] = [
   logConnections,
   loginCreaterole,
   multipleSuperusers,
+  passwordAge,
   passwordEncryption,
   publicSchemaCreate,
   rolesMd5Stored,

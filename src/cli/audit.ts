@@ -7,6 +7,7 @@ const HELP = `pgharden audit — every authentication risk on a live cluster, wi
 
 Usage: pgharden audit [--dsn URL] [--pgdata DIR] [--json] [--fail-on low|medium|high|critical] [--limit N]
                       [--metrics FILE] [--max-backup-age DAYS] [--max-drill-age DAYS]
+                      [--password-max-age DAYS] [--plans DIR]
 
 Connects read-only (--dsn, else PGHOST/PGPORT/PGUSER/PGDATABASE/PGSERVICE), reads the server's
 settings, roles, sessions and its on-disk pg_hba.conf and postgresql.conf exactly as the server
@@ -19,6 +20,11 @@ Recovery: WAL archiving off or failing (pg_stat_archiver), the newest backup old
 pgharden pitr enable writes, else from the --metrics textfile of pgharden backup) and the newest
 restore drill older than --max-drill-age days (default 31; from the --metrics textfile). Without
 --metrics and pgBackRest, backup and drill ages are not judged.
+
+Passwords: a login role whose password pgharden set (the plan's step, its journal's done time,
+from the plans under --plans DIR, default ./plans) longer ago than --password-max-age days, else
+than the newest plan's spec's passwordMaxAgeDays (password-age; unset: not judged). Rotate it with
+pgharden plan --spec harden.yaml --rotate ROLE.
 
 --limit N shows at most N evidence lines per finding (default 10; 0 shows all) and says how
 many more there are; --json always carries every one.
@@ -69,6 +75,17 @@ function renderMatrix(m: ConnectionMatrix): string {
   ]);
 }
 
+/** --password-max-age: a whole number of days, at least 1. */
+function passwordDays(v: string): number {
+  if (!/^[1-9]\d*$/.test(v))
+    throw new CliError(
+      `--password-max-age takes a whole number of days, not "${v}"`,
+      EXIT.usage,
+      'pgharden audit --help',
+    );
+  return Number(v);
+}
+
 export const command: Command = {
   help: HELP,
   async run(argv, o) {
@@ -83,6 +100,8 @@ export const command: Command = {
         metrics: { type: 'string' },
         'max-backup-age': { type: 'string' },
         'max-drill-age': { type: 'string' },
+        'password-max-age': { type: 'string' },
+        plans: { type: 'string' },
       },
       'audit',
     );
@@ -114,6 +133,10 @@ export const command: Command = {
         ...(values.metrics ? { metrics: values.metrics } : {}),
         ...days('max-backup-age'),
         ...days('max-drill-age'),
+      },
+      passwords: {
+        ...(values.plans ? { plansDir: values.plans } : {}),
+        ...(values['password-max-age'] !== undefined ? { maxAgeDays: passwordDays(values['password-max-age']) } : {}),
       },
     });
     if (values.json) {

@@ -23,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   backup: () => import('./backup.js'),
   pitr: () => import('./pitr.js'),
   runbook: () => import('./runbook.js'),
+  drift: () => import('./drift.js'),
 };
 
 const HELP = `pgharden — take a self-run PostgreSQL from trust-over-the-network to least privilege, with proof.
@@ -45,6 +46,7 @@ Commands:
   pitr enable|backup   point-in-time recovery: pgBackRest set up by a reviewed plan; its backups
   pitr drill           restore pgBackRest's backup + WAL to a point in time on a scratch server, compare, RTO/RPO
   runbook [--out FILE] this cluster's disaster-recovery runbook, from live facts
+  drift [plans/NAME]   the live cluster against its hardened state (exit 1 on drift); --install-timer: nightly
   demo                 the whole story on a scratch cluster: insecure → hardened → verified → rolled back
 
 Connection: --dsn (a URI or key=value string, as libpq takes), else --cluster VERSION/NAME or PGCLUSTER

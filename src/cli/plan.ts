@@ -5,6 +5,7 @@ import {
   plan as makePlan,
   readCapped,
   review as reviewPlan,
+  rotate,
   UnreadableFileError,
   VERSION,
 } from '../index.js';
@@ -15,6 +16,7 @@ import { printReview } from './review.js';
 const HELP = `pgharden plan — the ordered hardening plan, saved, bound to its cluster, and reviewed
 
 Usage: pgharden plan --spec harden.yaml [--out plans/NAME] [--dsn URL] [--json] [--skip-backup]
+       pgharden plan --spec harden.yaml --rotate ROLE [--rotate ROLE...] | --rotate-all [--out plans/NAME]
 
 Reads the spec (target, trusted ranges, roles from templates, consumers and their files),
 audits the live cluster read-only, and writes plans/NAME/ (0700):
@@ -38,11 +40,22 @@ Spec (YAML or JSON):
                reload: [systemctl, reload, agents], healthCheck: [curl, -f, http://localhost:8080/health] }]
 Templates: app-readwrite, readonly, migrator (templates/roles/); add your own with templates: DIR.
 
+Rotation: --rotate ROLE (repeatable) or --rotate-all makes a plan that gives the role a new
+password with its consumers live: a role holds one password, so the new one goes to the other
+login of a pair (ROLE and ROLE_alt, a member of ROLE with its privileges): that login gets the new
+verifier, each consumer file moves to it and its reload command runs, its sessions on the old
+login drain, then the old login gets NOLOGIN and no password, and verify proves the server refuses
+the old password and accepts the new one. The next rotation goes back. Rollback restores the files
+and the old password. After hardening, reach the server over its socket (--cluster, or --dsn
+"host=/var/run/postgresql"): superuser TCP logins are refused. plan.json records which step sets
+each password (no secret); the audit's password-age judges it against passwordMaxAgeDays.
+
 Exit codes: 0 plan saved; 2 spec, file or connection problem (every problem listed);
 3 refused: the plan would be unsafe (e.g. the admin path would not survive the flip).
 
 Examples:
   sudo pgharden plan --spec harden.yaml --out plans/office-vpn
+  sudo pgharden plan --spec harden.yaml --rotate agents_app --cluster 15/main --out plans/rotate-agents
   pgharden plan --spec harden.json --dsn postgres://postgres@localhost/postgres --json
 `;
 
@@ -57,6 +70,8 @@ export const command: Command = {
         ...CONNECTION_FLAGS,
         json: { type: 'boolean' },
         'skip-backup': { type: 'boolean' },
+        rotate: { type: 'string', multiple: true },
+        'rotate-all': { type: 'boolean' },
       },
       'plan',
     );
@@ -88,15 +103,20 @@ export const command: Command = {
     // Flags first, then the spec's target, then the libpq environment.
     const flags = connectionFrom(values);
     const connection = Object.keys(flags).length ? flags : connectionFrom(spec.target);
-    const { dir } = await makePlan({
-      spec,
-      specFile: values.spec,
-      out,
-      connection,
-      version: VERSION,
-      now,
-      ...(values['skip-backup'] ? { skipBackup: true } : {}),
-    });
+    const rotating = values['rotate-all'] ? 'all' : values.rotate;
+    if (values['rotate-all'] && values.rotate)
+      throw new CliError('--rotate ROLE and --rotate-all exclude each other', EXIT.usage, 'pgharden plan --help');
+    const { dir } = rotating
+      ? await rotate({ spec, specFile: values.spec, roles: rotating, out, connection, version: VERSION, now })
+      : await makePlan({
+          spec,
+          specFile: values.spec,
+          out,
+          connection,
+          version: VERSION,
+          now,
+          ...(values['skip-backup'] ? { skipBackup: true } : {}),
+        });
     const review = await reviewPlan(dir, flags);
     if (!values.json) o.err(`Plan saved in ${review.dir} (plan.json, secrets 0600, rollback.sh).`);
     if (values['skip-backup'])

@@ -9,6 +9,7 @@ import type { HostInterfaces } from '../hba/interfaces.js';
 import { resolveRadiusNames } from '../hba/radius-names.js';
 import { fileSettingsRows, type FileSettingRow } from '../conf/guc-settings.js';
 import type { RecoveryFacts } from './recovery-facts.js';
+import type { PasswordAges } from './password-ages.js';
 import { loadConf } from '../conf/load-conf.js';
 import { loadHba, type LoadedHba } from '../conf/load-hba.js';
 import { contextFromServer } from './context.js';
@@ -82,6 +83,8 @@ export interface Snapshot {
   limits: string[];
   /** WAL archiving, backups and drills, when the caller gathered them (the audit does). */
   recovery?: RecoveryFacts;
+  /** When pgharden set each role's password, and the limit, when the caller gathered them (the audit does). */
+  passwordAges?: PasswordAges;
 }
 
 const SETTINGS = [

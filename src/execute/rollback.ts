@@ -14,6 +14,7 @@
  * every saved copy is checked against the sha256 apply saved it with (rollback-backups.ts); and a
  * role is dropped only once no consumer file still holds its connection string.
  */
+import { rollbackSecrets } from './rollback-secrets.js';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -160,7 +161,10 @@ export async function rollbackPlan(
 
     journal.append({ type: 'run-start', planId: plan.id, pid: process.pid, host: hostname(), version: 'rollback' });
     const u: Parameters<typeof undoPass>[2] = {
-      x: { ...runContext({ plan, dir, secrets: {}, admin, journal, log, reload: reloadServer }), savedSha256: want },
+      x: {
+        ...runContext({ plan, dir, secrets: rollbackSecrets(dir, plan), admin, journal, log, reload: reloadServer }),
+        savedSha256: want,
+      },
       result,
       terminate: o.terminate ?? false,
     };

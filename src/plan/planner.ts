@@ -20,6 +20,7 @@ import type { FileBinding } from './binding.js';
 import { consumerSteps } from './stage-consumers.js';
 import { roleSteps } from './stage-roles.js';
 import { verifySteps } from './stage-verify.js';
+import { passwordRecord } from './password-record.js';
 import type { Plan, Step, UnmappedRole } from './types.js';
 
 function unmappedRoles(s: Snapshot, input: PlanInput, after: ConnectionMatrix): UnmappedRole[] {
@@ -141,6 +142,7 @@ export function buildPlan(input: PlanInput): Plan {
     })),
     unmapped: unmappedRoles(s, input, after),
     notices,
+    passwords: passwordRecord(steps, input.spec.passwordMaxAgeDays),
     backup: { skipped: Boolean(input.skipBackup), databases: input.skipBackup ? [] : backupDatabases },
     matrix: { before, after },
     steps,

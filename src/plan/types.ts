@@ -181,8 +181,10 @@ export interface Plan {
   steps: Step[];
   /** `command`: the pgharden rollback line; `shell`: the file restores rollback.sh runs before its proven postmaster reload. */
   rollback: { command: string; shell: string };
-  /** Absent for a hardening plan; `pitr` for `pitr enable`'s (its steps use PITR_STAGES). */
-  purpose?: 'pitr';
+  /** The steps that set each role's password (their journal `done` time is the set time) and the spec's age limit. */
+  passwords?: { maxAgeDays: number | null; set: { role: string; step: string }[] };
+  /** Absent for a hardening plan; `pitr` for `pitr enable`'s (its steps use PITR_STAGES); `rotate` for `plan --rotate`'s. */
+  purpose?: 'pitr' | 'rotate';
   /** What a `pitr` plan sets up. */
   pitr?: PitrSetup;
 }

@@ -59,6 +59,8 @@ const SpecSchema = z.strictObject({
    * On Debian, other OS users' pg_lsclusters and psql --cluster read it to find the port.
    */
   configFileMode: z.enum(['0600', '0640', 'keep']).default('0600'),
+  /** The audit's password-age limit: a role's password older than this many days is a finding (rotate it). */
+  passwordMaxAgeDays: z.number().int().min(1).max(36_500).optional(),
   roles: z
     .array(
       z.strictObject({
