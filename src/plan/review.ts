@@ -20,6 +20,7 @@ import {
   PITR_STAGES,
   SECRET_TOKEN,
   STAGES,
+  TLS_STAGES,
   type Check,
   type Plan,
   type Source,
@@ -63,7 +64,7 @@ const from = (s: Source) => (s === 'local' ? 'the local socket' : s.address);
 export function describeCheck(c: Check): string {
   switch (c.check) {
     case 'auth':
-      return `${c.user}@${c.database} from ${from(c.from)}, no password → ${c.expect}`;
+      return `${c.user}@${c.database} from ${from(c.from)}${c.ssl ? ' inside TLS' : ''}, no password → ${c.expect}`;
     case 'login':
       return `${c.role}@${c.database} from ${from(c.from)} with its password → ${c.expect}`;
     case 'privilege':
@@ -76,6 +77,12 @@ export function describeCheck(c: Check): string {
       return `${c.name} = ${c.value}`;
     case 'wal-archived':
       return `a write, then pg_switch_wal(): the segment it closes reaches ${c.repo} (stanza ${c.stanza})`;
+    case 'tls-handshake':
+      return `a TLS handshake from ${from(c.from)}: the server presents the certificate sha256 ${c.sha256}`;
+    case 'consumer-tls':
+      return c.rogue
+        ? `${c.consumer}'s connection string in ${c.path}, aimed at a listener with another certificate → refused by libpq`
+        : `${c.consumer}'s connection string in ${c.path} logs in over TLS through libpq, as uid ${c.uid}`;
   }
 }
 
@@ -195,20 +202,22 @@ export async function reviewPlan(dir: string, connection: ConnectOptions = {}): 
     }
   }
 
-  const stages = (plan.purpose === 'pitr' ? PITR_STAGES : STAGES).map((stage) => ({
-    stage,
-    steps: plan.steps
-      .filter((s) => s.stage === stage)
-      .map((s) => ({
-        id: s.id,
-        kind: s.kind,
-        description: s.description,
-        restartRequired: s.restartRequired,
-        transactional: s.transactional,
-        sql: s.forward.do === 'sql' ? s.forward.statements.map(redactSql) : [],
-        checks: [...(s.forward.do === 'probe' ? s.forward.checks : []), ...s.verify].map(describeCheck),
-      })),
-  }));
+  const stages = (plan.purpose === 'pitr' ? PITR_STAGES : plan.purpose === 'tls' ? TLS_STAGES : STAGES).map(
+    (stage) => ({
+      stage,
+      steps: plan.steps
+        .filter((s) => s.stage === stage)
+        .map((s) => ({
+          id: s.id,
+          kind: s.kind,
+          description: s.description,
+          restartRequired: s.restartRequired,
+          transactional: s.transactional,
+          sql: s.forward.do === 'sql' ? s.forward.statements.map(redactSql) : [],
+          checks: [...(s.forward.do === 'probe' ? s.forward.checks : []), ...s.verify].map(describeCheck),
+        })),
+    }),
+  );
   const restartRequired = plan.steps.filter((s) => s.restartRequired).map((s) => `${s.id}: ${s.description}`);
   return { plan, dir, drift: drifts, stages, diffs, restartRequired, redact: (text) => redactSecrets(text, secrets) };
 }
