@@ -3,6 +3,7 @@ import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './co
 import {
   parseSpec,
   plan as makePlan,
+  tlsPlan,
   readCapped,
   review as reviewPlan,
   UnreadableFileError,
@@ -15,6 +16,7 @@ import { printReview } from './review.js';
 const HELP = `pgharden plan — the ordered hardening plan, saved, bound to its cluster, and reviewed
 
 Usage: pgharden plan --spec harden.yaml [--out plans/NAME] [--dsn URL] [--json] [--skip-backup]
+       pgharden plan --spec harden.yaml --tls [--out plans/NAME]
 
 Reads the spec (target, trusted ranges, roles from templates, consumers and their files),
 audits the live cluster read-only, and writes plans/NAME/ (0700):
@@ -38,11 +40,20 @@ Spec (YAML or JSON):
                reload: [systemctl, reload, agents], healthCheck: [curl, -f, http://localhost:8080/health] }]
 Templates: app-readwrite, readonly, migrator (templates/roles/); add your own with templates: DIR.
 
+--tls makes the TLS plan from the spec's tls section (mode verify-full or require): the server's
+certificate (tls.certificate: generate makes a CA and a certificate for the names the consumers
+dial, in plans/NAME/tls/, keys 0600) and ssl on by reload, proven by a TLS handshake; each consumer's
+connection string gets sslmode, sslrootcert and channel_binding=require and logs in through libpq
+as the file's owner; then pg_hba.conf requires TLS (hostssl, hostnossl reject); then the negative
+tests (plain TCP refused; the consumers' strings refuse a listener with another certificate).
+  tls: { mode: verify-full, minProtocol: TLSv1.2, certificate: generate }
+
 Exit codes: 0 plan saved; 2 spec, file or connection problem (every problem listed);
 3 refused: the plan would be unsafe (e.g. the admin path would not survive the flip).
 
 Examples:
   sudo pgharden plan --spec harden.yaml --out plans/office-vpn
+  sudo pgharden plan --spec harden.yaml --tls --out plans/office-vpn-tls
   pgharden plan --spec harden.json --dsn postgres://postgres@localhost/postgres --json
 `;
 
@@ -57,6 +68,7 @@ export const command: Command = {
         ...CONNECTION_FLAGS,
         json: { type: 'boolean' },
         'skip-backup': { type: 'boolean' },
+        tls: { type: 'boolean' },
       },
       'plan',
     );
@@ -88,15 +100,17 @@ export const command: Command = {
     // Flags first, then the spec's target, then the libpq environment.
     const flags = connectionFrom(values);
     const connection = Object.keys(flags).length ? flags : connectionFrom(spec.target);
-    const { dir } = await makePlan({
-      spec,
-      specFile: values.spec,
-      out,
-      connection,
-      version: VERSION,
-      now,
-      ...(values['skip-backup'] ? { skipBackup: true } : {}),
-    });
+    const { dir } = values.tls
+      ? await tlsPlan({ spec, specFile: values.spec, out, connection, version: VERSION, now })
+      : await makePlan({
+          spec,
+          specFile: values.spec,
+          out,
+          connection,
+          version: VERSION,
+          now,
+          ...(values['skip-backup'] ? { skipBackup: true } : {}),
+        });
     const review = await reviewPlan(dir, flags);
     if (!values.json) o.err(`Plan saved in ${review.dir} (plan.json, secrets 0600, rollback.sh).`);
     if (values['skip-backup'])

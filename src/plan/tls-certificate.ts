@@ -78,7 +78,12 @@ export async function generateCertificates(
   if (!o.keepCa)
     await openssl(
       ['req', '-x509', ...ec, '-keyout', p(TLS_FILES.caKey), '-out', p(TLS_FILES.caCert), '-days', String(o.days + 365)]
-        .concat(['-subj', `/CN=pgharden CA for ${o.label}`, '-set_serial', serial()])
+        .concat([
+          '-subj',
+          `/CN=${`pgharden CA ${o.label}`.replace(/[/=+,\\]/g, '-').slice(0, 64)}`,
+          '-set_serial',
+          serial(),
+        ])
         .concat(['-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']),
       'make the CA',
     );
@@ -108,19 +113,23 @@ export async function generateCertificates(
     ].concat(['-days', days, '-extfile', ext, '-out', p(TLS_FILES.serverCert)]),
     'sign the server certificate',
   );
-  // The impostor: the same names, self-signed, so only the CA tells it apart.
+  await makeRogue(planDir, o.names, o.days);
+  for (const f of [TLS_FILES.caKey, TLS_FILES.serverKey]) chmodSync(p(f), 0o600);
+  for (const f of [TLS_FILES.caCert, TLS_FILES.serverCert]) chmodSync(p(f), 0o644);
+  return certificateFacts(readFileSync(p(TLS_FILES.serverCert)));
+}
+
+/** The impostor: the same names, self-signed, so only the CA tells it apart. */
+export async function makeRogue(planDir: string, names: string[], days: number): Promise<void> {
+  const p = (f: string) => join(planDir, f);
+  mkdirSync(p('tls'), { recursive: true, mode: 0o700 });
+  const subject = ['-subj', `/CN=${names[0]}`, '-addext', `subjectAltName=${subjectAltName(names)}`];
   await openssl(
-    ['req', '-x509', ...ec, '-keyout', p(TLS_FILES.rogueKey), '-out', p(TLS_FILES.rogueCert), '-days', days].concat([
-      '-subj',
-      `/CN=${o.names[0]}`,
-      '-addext',
-      `subjectAltName=${san}`,
-      '-set_serial',
-      serial(),
-    ]),
+    ['req', '-x509', ...ec, '-keyout', p(TLS_FILES.rogueKey), '-out', p(TLS_FILES.rogueCert), '-days', String(days)]
+      .concat(subject)
+      .concat(['-set_serial', serial()]),
     'make the test certificate',
   );
-  for (const f of [TLS_FILES.caKey, TLS_FILES.serverKey, TLS_FILES.rogueKey]) chmodSync(p(f), 0o600);
-  for (const f of [TLS_FILES.caCert, TLS_FILES.serverCert, TLS_FILES.rogueCert]) chmodSync(p(f), 0o644);
-  return certificateFacts(readFileSync(p(TLS_FILES.serverCert)));
+  chmodSync(p(TLS_FILES.rogueKey), 0o600);
+  chmodSync(p(TLS_FILES.rogueCert), 0o644);
 }

@@ -42,8 +42,23 @@ export function withKeywords(text: string, params: Record<string, string>): stri
   return out;
 }
 
-/** The file with the chosen site's libpq parameters set; every other byte as it was. */
-export function withConsumerParams(file: string, text: string, at: SiteRef, params: Record<string, string>): string {
+const ORDER = ['sslmode', 'sslrootcert', 'channel_binding'];
+const rank = (k: string) => (ORDER.includes(k) ? ORDER.indexOf(k) : ORDER.length);
+
+/** The parameters in one order whatever the object's (a plan's canonical JSON sorts its keys). */
+function ordered(params: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(params).sort(([a], [b]) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0)),
+  );
+}
+
+/**
+ * The file with the chosen site's libpq parameters set; every other byte as it was. They are
+ * written in one order (sslmode, sslrootcert, channel_binding, then by name), so a plan's
+ * predicted text and apply's agree.
+ */
+export function withConsumerParams(file: string, text: string, at: SiteRef, unordered: Record<string, string>): string {
+  const params = ordered(unordered);
   const site = chooseSite(file, text, at.key, at.format);
   if (site.kind === 'pgpass')
     throw new ConsumerFileError(

@@ -227,6 +227,8 @@ export interface TlsSetup {
   keyFile: string;
   /** The CA consumers verify the server with: in the plan directory when generated. */
   caFile: string;
+  /** sha256 of the CA file's bytes (what each consumer's copy holds). */
+  caSha256: string;
   /** sha256 of the server certificate's DER, hex. */
   sha256: string;
   /** The names and addresses the certificate covers. */

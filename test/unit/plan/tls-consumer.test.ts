@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { chooseSite, ConsumerFileError } from '../../../src/plan/consumer-edit.js';
 import { siteHosts, siteParams, withConsumerParams } from '../../../src/plan/tls-consumer.js';
 
+const TLS_AT = (ca: string) => ({ sslmode: 'verify-full', sslrootcert: ca, channel_binding: 'require' });
 const TLS = { sslmode: 'verify-full', sslrootcert: '/srv/app/pgharden-ca.crt', channel_binding: 'require' };
 
 describe('withConsumerParams', () => {
@@ -43,6 +44,12 @@ describe('withConsumerParams', () => {
     // A second run changes nothing.
     expect(withConsumerParams(file, out, key ? { key } : {}, TLS)).toBe(out);
     expect(siteParams(chooseSite(file, out, key))).toMatchObject(TLS);
+  });
+
+  it('writes the parameters in one order whatever the order of the keys (a saved plan sorts them)', () => {
+    const text = 'URL=postgres://app@db/shop\n';
+    const sorted = { channel_binding: 'require', sslmode: 'verify-full', sslrootcert: '/ca.crt' };
+    expect(withConsumerParams('a.env', text, {}, sorted)).toBe(withConsumerParams('a.env', text, {}, TLS_AT('/ca.crt')));
   });
 
   it('refuses a .pgpass, which has no place for TLS settings', () => {

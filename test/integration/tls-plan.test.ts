@@ -1,0 +1,233 @@
+/**
+ * The TLS plan on the story after the auth flip, under load: consumer loops reconnect every
+ * 150 ms through psql (libpq: sslmode, sslrootcert and channel_binding are libpq's to enforce)
+ * with the connection string their file holds at that instant. Zero failed connections through
+ * the whole TLS plan; afterwards every consumer session is encrypted (pg_stat_ssl), plain TCP
+ * from a trusted range and from 127.0.0.5 is refused by the server, a consumer's string refuses
+ * a listener presenting another certificate, and rollback puts every file back byte for byte.
+ */
+import { spawn } from 'node:child_process';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rogueListener } from '../../src/execute/tls-checks.js';
+import { probe } from '../../src/hba/probe.js';
+import { chooseSite } from '../../src/plan/consumer-edit.js';
+import { makeRogue } from '../../src/plan/tls-certificate.js';
+import { withConsumerParams } from '../../src/plan/tls-consumer.js';
+import { VPN_DEVICE } from '../../src/scratch/story.js';
+import { testedInstalls } from '../support/cluster.js';
+import { pgharden, pghardenAsync } from '../support/cli.js';
+import { fileIdentity, makeStoryPlan, storyWithConsumers, type StoryPlanSetup } from '../support/story-plan.js';
+
+interface Loop {
+  attempts: number;
+  failures: string[];
+  /** pg_stat_ssl.ssl of each session, in order. */
+  ssl: string[];
+  stop(): Promise<void>;
+}
+
+/** psql with `dsn`; resolves with its exit code, stdout and stderr. */
+function psql(dsn: string, sql: string): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('psql', ['-X', '-w', '-A', '-t', '-d', dsn, '-c', sql], {
+      env: { PATH: process.env.PATH, PGCONNECT_TIMEOUT: '10', HOME: '/nonexistent' },
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('close', (code) => resolve({ code: code ?? -1, out, err }));
+  });
+}
+
+/** Reconnects every 150 ms with the connection string the file holds right now. */
+function consumerLoop(file: string, key: string | undefined): Loop {
+  const loop: Loop = { attempts: 0, failures: [], ssl: [], stop: async () => undefined };
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      const dsn = chooseSite(file, readFileSync(file, 'utf8'), key).text;
+      loop.attempts += 1;
+      const r = await psql(dsn, 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()');
+      if (r.code === 0) loop.ssl.push(r.out.trim());
+      else loop.failures.push(`${dsn.replace(/:[^:@/]*@/, ':<pw>@')}: ${r.err.trim()}`);
+      await new Promise((res) => setTimeout(res, 150));
+    }
+  })();
+  loop.stop = async () => {
+    running = false;
+    await done;
+  };
+  return loop;
+}
+
+describe.each(testedInstalls())('the TLS plan on PostgreSQL $major', (install) => {
+  let s: StoryPlanSetup;
+  let planDir: string;
+  let before: Record<string, string>;
+  let files: string[];
+  beforeAll(async () => {
+    s = await storyWithConsumers(install);
+    const hardening = makeStoryPlan(s, 'harden');
+    const r = pgharden(['apply', hardening, '--yes']);
+    if (r.code !== 0) throw new Error(`the auth flip failed: ${r.stderr}`);
+    appendFileSync(s.spec, 'tls: { mode: verify-full, minProtocol: TLSv1.2, certificate: generate }\n');
+  });
+  afterAll(async () => s?.cleanup());
+
+  it('makes a plan whose certificate covers how the consumers reach the server', () => {
+    planDir = join(s.dir, 'plans', 'tls');
+    // The superuser is local-only since the flip: pgharden reaches the server over its socket.
+    const dsn = `postgres://postgres@/postgres?host=${s.cluster.socketDir}&port=${s.cluster.port}`;
+    const r = pgharden(['plan', '--spec', s.spec, '--tls', '--out', planDir, '--json', '--dsn', dsn]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(readFileSync(join(planDir, 'plan.json'), 'utf8')) as {
+      purpose: string;
+      tls: { names: string[] };
+      steps: { id: string }[];
+    };
+    expect(plan.purpose).toBe('tls');
+    expect(plan.tls.names).toEqual(['127.0.0.1']);
+    expect(plan.steps.map((x) => x.id)).toEqual([
+      'preflight/lock',
+      'preflight/backup',
+      'preflight/admin-path',
+      'server-tls/certificate',
+      'server-tls/key',
+      'server-tls/settings',
+      'server-tls/reload',
+      'consumers/agents/ca',
+      'consumers/agents/tls',
+      'consumers/agents/drain',
+      'consumers/weekly-report/tls',
+      'consumers/weekly-report/drain',
+      'hostssl/hba',
+      'hostssl/reload',
+      'verify/tls',
+    ]);
+    files = [s.cluster.hbaFile, join(s.cluster.dataDir, 'postgresql.auto.conf'), ...s.consumerFiles];
+    before = fileIdentity(files);
+  });
+
+  it('applies with zero failed connections while the consumers reconnect every 150 ms', async () => {
+    const loops = [consumerLoop(s.consumerFiles[0]!, 'DATABASE_URL'), consumerLoop(s.consumerFiles[1]!, undefined)];
+    await new Promise((r) => setTimeout(r, 1000));
+    const started = Date.now();
+    const r = await pghardenAsync(['apply', planDir, '--yes']);
+    const took = Date.now() - started;
+    await new Promise((res) => setTimeout(res, 1000));
+    for (const l of loops) await l.stop();
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    for (const l of loops) {
+      expect(l.failures).toEqual([]);
+      expect(l.attempts).toBeGreaterThan(10);
+      // Plain before the move, encrypted after it, and never back.
+      expect(l.ssl[0]).toBe('f');
+      expect(l.ssl.at(-1)).toBe('t');
+      expect(l.ssl.slice(l.ssl.indexOf('t'))).not.toContain('f');
+    }
+    // Per stage, from the journal's intent and done times.
+    const records = readFileSync(join(planDir, 'journal'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; stepId?: string; at: string });
+    const stages: Record<string, number> = {};
+    for (const rec of records.filter((x) => x.type === 'done')) {
+      const intent = records.find((x) => x.type === 'intent' && x.stepId === rec.stepId)!;
+      const stage = rec.stepId!.split('/')[0]!;
+      stages[stage] = (stages[stage] ?? 0) + Date.parse(rec.at) - Date.parse(intent.at);
+    }
+    // The plan's own negative tests, as the report records them.
+    const report = readFileSync(join(planDir, 'report.json'), 'utf8');
+    console.log(report.slice(0, 3000));
+    console.log(`TLS plan apply on ${install.major}: ${took} ms in all; per stage (ms): ${JSON.stringify(stages)}`);
+  });
+
+  it('leaves every consumer session encrypted and plain TCP refused by the server', async () => {
+    const agents = chooseSite(s.consumerFiles[0]!, readFileSync(s.consumerFiles[0]!, 'utf8'), 'DATABASE_URL').text;
+    expect(agents).toContain('sslmode=verify-full');
+    expect(agents).toContain('channel_binding=require');
+    // A session held open while the server is asked.
+    const held = psql(agents, 'SELECT pg_sleep(2)');
+    await new Promise((r) => setTimeout(r, 800));
+    const sessions = await s.cluster.query<{ usename: string; ssl: boolean }>(
+      "SELECT a.usename, s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.usename IN ('agents_app', 'reporting')",
+    );
+    await held;
+    expect(sessions.length).toBeGreaterThan(0);
+    expect(sessions.every((x) => x.ssl)).toBe(true);
+    // From the trusted range: asked for a password before the plan, refused by hostnossl … reject now.
+    expect(
+      await probe({
+        host: '127.0.0.1',
+        port: s.cluster.port,
+        localAddress: VPN_DEVICE,
+        user: 'agents_app',
+        database: 'workspace',
+      }),
+    ).toMatchObject({ kind: 'error', class: 'rejected' });
+    // From 127.0.0.5, outside every rule: refused too.
+    expect(
+      await probe({
+        host: '127.0.0.1',
+        port: s.cluster.port,
+        localAddress: '127.0.0.5',
+        user: 'agents_app',
+        database: 'workspace',
+      }),
+    ).toMatchObject({ kind: 'error' });
+    expect(
+      await probe({
+        host: '127.0.0.1',
+        port: s.cluster.port,
+        localAddress: VPN_DEVICE,
+        user: 'agents_app',
+        database: 'workspace',
+        ssl: true,
+      }),
+    ).toMatchObject({ kind: 'sasl' });
+    // channel_binding=require holds: libpq logs in with SCRAM-SHA-256-PLUS, or not at all.
+    expect((await psql(agents, 'SELECT 1')).out.trim()).toBe('1');
+  });
+
+  it("refuses, through a consumer's own connection string, a listener presenting another certificate", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pgharden-rogue-'));
+    await makeRogue(dir, ['127.0.0.1'], 2);
+    const rogue = await rogueListener(
+      '127.0.0.1',
+      readFileSync(join(dir, 'tls/rogue.crt')),
+      readFileSync(join(dir, 'tls/rogue.key')),
+    );
+    const port = rogue.port;
+    const file = s.consumerFiles[1]!;
+    const aimed = withConsumerParams(file, readFileSync(file, 'utf8'), {}, { port: String(port) });
+    const r = await psql(chooseSite(file, aimed).text, 'SELECT 1');
+    await rogue.close();
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/certificate verify failed/);
+    expect(rogue.startups()).toBe(0);
+  });
+
+  it('rolls back byte for byte, with TLS as it was', async () => {
+    const r = pgharden(['rollback', planDir]);
+    expect(r.code).toBe(0);
+    expect(fileIdentity(files)).toEqual(before);
+    expect(existsSync(join(s.cluster.dataDir, 'pgharden-server.key'))).toBe(false);
+    expect(existsSync(join(s.dir, 'pgharden-ca.crt'))).toBe(false);
+    expect(await s.cluster.query('SHOW ssl')).toEqual([{ ssl: 'off' }]);
+    expect(
+      await probe({
+        host: '127.0.0.1',
+        port: s.cluster.port,
+        localAddress: VPN_DEVICE,
+        user: 'agents_app',
+        database: 'workspace',
+      }),
+    ).toMatchObject({ kind: 'sasl' });
+  });
+});
