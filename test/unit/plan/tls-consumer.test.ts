@@ -49,7 +49,9 @@ describe('withConsumerParams', () => {
   it('writes the parameters in one order whatever the order of the keys (a saved plan sorts them)', () => {
     const text = 'URL=postgres://app@db/shop\n';
     const sorted = { channel_binding: 'require', sslmode: 'verify-full', sslrootcert: '/ca.crt' };
-    expect(withConsumerParams('a.env', text, {}, sorted)).toBe(withConsumerParams('a.env', text, {}, TLS_AT('/ca.crt')));
+    expect(withConsumerParams('a.env', text, {}, sorted)).toBe(
+      withConsumerParams('a.env', text, {}, TLS_AT('/ca.crt')),
+    );
   });
 
   it('refuses a .pgpass, which has no place for TLS settings', () => {
