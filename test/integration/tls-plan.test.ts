@@ -21,6 +21,19 @@ import { testedInstalls } from '../support/cluster.js';
 import { pgharden, pghardenAsync } from '../support/cli.js';
 import { fileIdentity, makeStoryPlan, storyWithConsumers, type StoryPlanSetup } from '../support/story-plan.js';
 
+/** The superuser is local-only since the flip: pgharden reaches the server over its socket. */
+const dsnOf = (s: StoryPlanSetup) => `postgres://postgres@/postgres?host=${s.cluster.socketDir}&port=${s.cluster.port}`;
+
+const TLS_FINDINGS = [
+  'ssl-off-network',
+  'hba-ssl-not-required',
+  'ssl-key-permissions',
+  'tls-min-protocol-weak',
+  'tls-cert-expiring',
+  'tls-key-owner',
+  'tls-sessions-plain',
+];
+
 interface Loop {
   attempts: number;
   failures: string[];
@@ -80,9 +93,11 @@ describe.each(testedInstalls())('the TLS plan on PostgreSQL $major', (install) =
 
   it('makes a plan whose certificate covers how the consumers reach the server', () => {
     planDir = join(s.dir, 'plans', 'tls');
-    // The superuser is local-only since the flip: pgharden reaches the server over its socket.
-    const dsn = `postgres://postgres@/postgres?host=${s.cluster.socketDir}&port=${s.cluster.port}`;
-    const r = pgharden(['plan', '--spec', s.spec, '--tls', '--out', planDir, '--json', '--dsn', dsn]);
+    const audited = JSON.parse(pgharden(['audit', '--json', '--dsn', dsnOf(s)]).stdout) as {
+      findings: { id: string }[];
+    };
+    expect(audited.findings.map((f) => f.id)).toContain('ssl-off-network');
+    const r = pgharden(['plan', '--spec', s.spec, '--tls', '--out', planDir, '--json', '--dsn', dsnOf(s)]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const plan = JSON.parse(readFileSync(join(planDir, 'plan.json'), 'utf8')) as {
@@ -195,6 +210,10 @@ describe.each(testedInstalls())('the TLS plan on PostgreSQL $major', (install) =
         ssl: true,
       }),
     ).toMatchObject({ kind: 'sasl' });
+    // The audit has nothing left to say about TLS (ssl-off-network fired before the plan).
+    const audit = pgharden(['audit', '--json', '--dsn', dsnOf(s)]);
+    const found = (JSON.parse(audit.stdout) as { findings: { id: string }[] }).findings.map((f) => f.id);
+    for (const id of TLS_FINDINGS) expect(found).not.toContain(id);
     // channel_binding=require holds: libpq logs in with SCRAM-SHA-256-PLUS, or not at all.
     expect((await psql(agents, 'SELECT 1')).out.trim()).toBe('1');
   });
