@@ -7,7 +7,7 @@
  * a listener presenting another certificate, and rollback puts every file back byte for byte.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,10 +43,14 @@ interface Loop {
 }
 
 /** psql with `dsn`; resolves with its exit code, stdout and stderr. */
-function psql(dsn: string, sql: string): Promise<{ code: number; out: string; err: string }> {
+function psql(
+  dsn: string,
+  sql: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
     const child = spawn('psql', ['-X', '-w', '-A', '-t', '-d', dsn, '-c', sql], {
-      env: { PATH: process.env.PATH, PGCONNECT_TIMEOUT: '10', HOME: '/nonexistent' },
+      env: { PATH: process.env.PATH, PGCONNECT_TIMEOUT: '10', HOME: '/nonexistent', ...env },
     });
     let out = '';
     let err = '';
@@ -62,9 +66,16 @@ function consumerLoop(file: string, key: string | undefined): Loop {
   let running = true;
   const done = (async () => {
     while (running) {
-      const dsn = chooseSite(file, readFileSync(file, 'utf8'), key).text;
+      const site = chooseSite(file, readFileSync(file, 'utf8'), key);
+      // A service is read from its file by libpq at each connection, as a service-file consumer would.
+      const service = site.kind === 'service';
+      const dsn = service ? `service=${site.key}` : site.text;
       loop.attempts += 1;
-      const r = await psql(dsn, 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()');
+      const r = await psql(
+        dsn,
+        'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()',
+        service ? { PGSERVICEFILE: file } : {},
+      );
       if (r.code === 0) loop.ssl.push(r.out.trim());
       else loop.failures.push(`${dsn.replace(/:[^:@/]*@/, ':<pw>@')}: ${r.err.trim()}`);
       await new Promise((res) => setTimeout(res, 150));
@@ -82,12 +93,39 @@ describe.each(testedInstalls())('the TLS plan on PostgreSQL $major', (install) =
   let planDir: string;
   let before: Record<string, string>;
   let files: string[];
+  let serviceFile: string;
+  let jsonFile: string;
   beforeAll(async () => {
     s = await storyWithConsumers(install);
     const hardening = makeStoryPlan(s, 'harden');
     const r = pgharden(['apply', hardening, '--yes']);
     if (r.code !== 0) throw new Error(`the auth flip failed: ${r.stderr}`);
-    appendFileSync(s.spec, 'tls: { mode: verify-full, minProtocol: TLSv1.2, certificate: generate }\n');
+    // Two more consumers of agents_app for the TLS plan: a pg_service.conf section and a keyword/value string in JSON.
+    const url = new URL(
+      chooseSite(s.consumerFiles[0]!, readFileSync(s.consumerFiles[0]!, 'utf8'), 'DATABASE_URL').text,
+    );
+    const password = decodeURIComponent(url.password);
+    serviceFile = join(s.dir, 'pg_service.conf');
+    jsonFile = join(s.dir, 'worker.json');
+    writeFileSync(
+      serviceFile,
+      `# agents' batch jobs\n[agents-batch]\nhost=127.0.0.1\nport=${s.cluster.port}\ndbname=workspace\nuser=agents_app\npassword=${password}\n`,
+      { mode: 0o600 },
+    );
+    writeFileSync(
+      jsonFile,
+      `{\n  "name": "worker",\n  "dsn": "host=127.0.0.1 port=${s.cluster.port} dbname=workspace user=agents_app password=${password}"\n}\n`,
+      { mode: 0o600 },
+    );
+    appendFileSync(
+      s.spec,
+      [
+        '  - { name: batch, file: pg_service.conf, key: agents-batch, role: agents_app }',
+        '  - { name: worker, file: worker.json, key: dsn, role: agents_app }',
+        'tls: { mode: verify-full, minProtocol: TLSv1.2, certificate: generate }',
+        '',
+      ].join('\n'),
+    );
   });
   afterAll(async () => s?.cleanup());
 
@@ -120,16 +158,31 @@ describe.each(testedInstalls())('the TLS plan on PostgreSQL $major', (install) =
       'consumers/agents/drain',
       'consumers/weekly-report/tls',
       'consumers/weekly-report/drain',
+      'consumers/batch/tls',
+      'consumers/batch/drain',
+      'consumers/worker/tls',
+      'consumers/worker/drain',
       'hostssl/hba',
       'hostssl/reload',
       'verify/tls',
     ]);
-    files = [s.cluster.hbaFile, join(s.cluster.dataDir, 'postgresql.auto.conf'), ...s.consumerFiles];
+    files = [
+      s.cluster.hbaFile,
+      join(s.cluster.dataDir, 'postgresql.auto.conf'),
+      ...s.consumerFiles,
+      serviceFile,
+      jsonFile,
+    ];
     before = fileIdentity(files);
   });
 
   it('applies with zero failed connections while the consumers reconnect every 150 ms', async () => {
-    const loops = [consumerLoop(s.consumerFiles[0]!, 'DATABASE_URL'), consumerLoop(s.consumerFiles[1]!, undefined)];
+    const loops = [
+      consumerLoop(s.consumerFiles[0]!, 'DATABASE_URL'),
+      consumerLoop(s.consumerFiles[1]!, undefined),
+      consumerLoop(serviceFile, 'agents-batch'),
+      consumerLoop(jsonFile, 'dsn'),
+    ];
     await new Promise((r) => setTimeout(r, 1000));
     const started = Date.now();
     const r = await pghardenAsync(['apply', planDir, '--yes']);
@@ -158,8 +211,8 @@ describe.each(testedInstalls())('the TLS plan on PostgreSQL $major', (install) =
     const results = report.steps.flatMap((x) => x.results);
     expect(results.filter((x) => x.outcome !== 'pass')).toEqual([]);
     const described = results.map((x) => x.description);
-    expect(described.filter((d) => d.includes('a listener with another certificate'))).toHaveLength(2);
-    expect(described.filter((d) => d.includes('logs in over TLS through libpq'))).toHaveLength(4);
+    expect(described.filter((d) => d.includes('a listener with another certificate'))).toHaveLength(4);
+    expect(described.filter((d) => d.includes('logs in over TLS through libpq'))).toHaveLength(8);
     expect(described.some((d) => d.startsWith('a TLS handshake from 127.10.0.1'))).toBe(true);
     const stages: Record<string, number> = {};
     for (const x of report.steps) stages[x.stage] = (stages[x.stage] ?? 0) + x.ms;
@@ -171,6 +224,10 @@ describe.each(testedInstalls())('the TLS plan on PostgreSQL $major', (install) =
     const agents = chooseSite(s.consumerFiles[0]!, readFileSync(s.consumerFiles[0]!, 'utf8'), 'DATABASE_URL').text;
     expect(agents).toContain('sslmode=verify-full');
     expect(agents).toContain('channel_binding=require');
+    expect(readFileSync(serviceFile, 'utf8')).toContain('sslmode=verify-full\n');
+    expect(readFileSync(jsonFile, 'utf8')).toMatch(
+      /"dsn": "host=127\.0\.0\.1 .* sslmode=verify-full sslrootcert=\S+ channel_binding=require"/,
+    );
     // A session held open while the server is asked.
     const held = psql(agents, 'SELECT pg_sleep(2)');
     await new Promise((r) => setTimeout(r, 800));
