@@ -11,6 +11,7 @@ import { connect, type ConnectOptions } from '../cluster/connect.js';
 import { readCapped } from '../conf/read-capped.js';
 import { rewriteSite } from './consumer-edit.js';
 import { redactPasswords } from './redact-text.js';
+import { withConsumerParams } from './tls-consumer.js';
 import { unifiedEditDiff } from './line-diff.js';
 import { drift, observeFile, type Drift } from './binding.js';
 import { readSecrets, type Secrets } from './secrets.js';
@@ -199,6 +200,13 @@ export async function reviewPlan(dir: string, connection: ConnectOptions = {}): 
           secrets,
         ),
       });
+    } else if (f.do === 'consumer-params') {
+      // The TLS plan's consumer edit: its diff with every password in the file redacted.
+      const text = readText(f.path);
+      if (text === null) continue;
+      const moved = withConsumerParams(f.path, text, { ...(f.key ? { key: f.key } : {}), format: f.format }, f.params);
+      const hide = (t: string) => redactPasswords(t, f.path, f.format);
+      diffs.push({ step: step.id, path: f.path, diff: unified(f.path, hide(text), hide(moved), `after ${step.id}`) });
     }
   }
 

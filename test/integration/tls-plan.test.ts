@@ -94,6 +94,7 @@ describe.each(testedInstalls())('the TLS plan on PostgreSQL $major', (install) =
   let before: Record<string, string>;
   let files: string[];
   let serviceFile: string;
+  let password: string;
   let jsonFile: string;
   beforeAll(async () => {
     s = await storyWithConsumers(install);
@@ -104,7 +105,7 @@ describe.each(testedInstalls())('the TLS plan on PostgreSQL $major', (install) =
     const url = new URL(
       chooseSite(s.consumerFiles[0]!, readFileSync(s.consumerFiles[0]!, 'utf8'), 'DATABASE_URL').text,
     );
-    const password = decodeURIComponent(url.password);
+    password = decodeURIComponent(url.password);
     serviceFile = join(s.dir, 'pg_service.conf');
     jsonFile = join(s.dir, 'worker.json');
     writeFileSync(
@@ -144,6 +145,11 @@ describe.each(testedInstalls())('the TLS plan on PostgreSQL $major', (install) =
       steps: { id: string }[];
     };
     expect(plan.purpose).toBe('tls');
+    // The review shows each consumer file's diff, its passwords redacted.
+    expect(r.stdout).toContain('sslmode=verify-full');
+    expect(r.stdout).toContain('<redacted>');
+    expect(r.stdout.includes(password)).toBe(false);
+    expect(readFileSync(join(planDir, 'plan.json'), 'utf8').includes(password)).toBe(false);
     expect(plan.tls.names).toEqual(['127.0.0.1']);
     expect(plan.steps.map((x) => x.id)).toEqual([
       'preflight/lock',
@@ -229,11 +235,16 @@ describe.each(testedInstalls())('the TLS plan on PostgreSQL $major', (install) =
       /"dsn": "host=127\.0\.0\.1 .* sslmode=verify-full sslrootcert=\S+ channel_binding=require"/,
     );
     // A session held open while the server is asked.
-    const held = psql(agents, 'SELECT pg_sleep(2)');
-    await new Promise((r) => setTimeout(r, 800));
-    const sessions = await s.cluster.query<{ usename: string; ssl: boolean }>(
-      "SELECT a.usename, s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.usename IN ('agents_app', 'reporting')",
-    );
+    let over = false;
+    const held = psql(agents, 'SELECT pg_sleep(5)').finally(() => (over = true));
+    let sessions: { usename: string; ssl: boolean }[] = [];
+    // Asked until the session shows up (a TLS and SCRAM login takes its time on a busy machine).
+    while (!over && sessions.length === 0) {
+      await new Promise((r) => setTimeout(r, 100));
+      sessions = await s.cluster.query<{ usename: string; ssl: boolean }>(
+        "SELECT a.usename, s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.usename IN ('agents_app', 'reporting')",
+      );
+    }
     await held;
     expect(sessions.length).toBeGreaterThan(0);
     expect(sessions.every((x) => x.ssl)).toBe(true);
