@@ -116,6 +116,11 @@ export async function rotate(
   return (await import('./plan/rotate-make.js')).makeRotationPlan(o);
 }
 
+/** `plan --tls`: makes and saves the TLS plan (server TLS, consumers to verify-full, hostssl); nothing on the server changes. */
+export async function tlsPlan(o: import('./plan/tls-make.js').TlsPlanOptions): Promise<{ plan: Plan; dir: string }> {
+  return (await import('./plan/tls-make.js')).makeTlsPlan(o);
+}
+
 /** The dry run of a saved plan against the live cluster (the plan's own target unless one is given). */
 export async function review(dir: string, connection: ConnectOptions = {}): Promise<Review> {
   return (await import('./plan/review.js')).reviewPlan(dir, connection);

@@ -27,6 +27,10 @@ import { check as rolesMd5Stored } from './checks/roles-md5-stored.js';
 import { check as rolesNoPasswordNetwork } from './checks/roles-no-password-network.js';
 import { check as scramIterations } from './checks/scram-iterations.js';
 import { check as sslKeyPermissions } from './checks/ssl-key-permissions.js';
+import { check as tlsCertExpiring } from './checks/tls-cert-expiring.js';
+import { check as tlsKeyOwner } from './checks/tls-key-owner.js';
+import { check as tlsMinProtocolWeak } from './checks/tls-min-protocol-weak.js';
+import { check as tlsSessionsPlain } from './checks/tls-sessions-plain.js';
 import { check as sslOffNetwork } from './checks/ssl-off-network.js';
 import { check as superuserConnected } from './checks/superuser-connected.js';
 import { check as superuserNetwork } from './checks/superuser-network.js';
@@ -63,6 +67,10 @@ export const CHECKS: readonly AuditCheck[] = [
   rolesNoPasswordNetwork,
   scramIterations,
   sslKeyPermissions,
+  tlsMinProtocolWeak,
+  tlsCertExpiring,
+  tlsKeyOwner,
+  tlsSessionsPlain,
   sslOffNetwork,
   superuserConnected,
   superuserNetwork,

@@ -3,6 +3,7 @@ import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './co
 import {
   parseSpec,
   plan as makePlan,
+  tlsPlan,
   readCapped,
   review as reviewPlan,
   rotate,
@@ -17,6 +18,7 @@ const HELP = `pgharden plan — the ordered hardening plan, saved, bound to its 
 
 Usage: pgharden plan --spec harden.yaml [--out plans/NAME] [--dsn URL] [--json] [--skip-backup]
        pgharden plan --spec harden.yaml --rotate ROLE [--rotate ROLE...] | --rotate-all [--out plans/NAME]
+       pgharden plan --spec harden.yaml --tls [--out plans/NAME]
 
 Reads the spec (target, trusted ranges, roles from templates, consumers and their files),
 audits the live cluster read-only, and writes plans/NAME/ (0700):
@@ -50,12 +52,21 @@ and the old password. After hardening, reach the server over its socket (--clust
 "host=/var/run/postgresql"): superuser TCP logins are refused. plan.json records which step sets
 each password (no secret); the audit's password-age judges it against passwordMaxAgeDays.
 
+--tls makes the TLS plan from the spec's tls section (mode verify-full or require): the server's
+certificate (tls.certificate: generate makes a CA and a certificate for the names the consumers
+dial, in plans/NAME/tls/, keys 0600) and ssl on by reload, proven by a TLS handshake; each consumer's
+connection string gets sslmode, sslrootcert and channel_binding=require and logs in through libpq
+as the file's owner; then pg_hba.conf requires TLS (hostssl, hostnossl reject); then the negative
+tests (plain TCP refused; the consumers' strings refuse a listener with another certificate).
+  tls: { mode: verify-full, minProtocol: TLSv1.2, certificate: generate }
+
 Exit codes: 0 plan saved; 2 spec, file or connection problem (every problem listed);
 3 refused: the plan would be unsafe (e.g. the admin path would not survive the flip).
 
 Examples:
   sudo pgharden plan --spec harden.yaml --out plans/office-vpn
   sudo pgharden plan --spec harden.yaml --rotate agents_app --cluster 15/main --out plans/rotate-agents
+  sudo pgharden plan --spec harden.yaml --tls --out plans/office-vpn-tls
   pgharden plan --spec harden.json --dsn postgres://postgres@localhost/postgres --json
 `;
 
@@ -72,6 +83,7 @@ export const command: Command = {
         'skip-backup': { type: 'boolean' },
         rotate: { type: 'string', multiple: true },
         'rotate-all': { type: 'boolean' },
+        tls: { type: 'boolean' },
       },
       'plan',
     );
@@ -106,17 +118,25 @@ export const command: Command = {
     const rotating = values['rotate-all'] ? 'all' : values.rotate;
     if (values['rotate-all'] && values.rotate)
       throw new CliError('--rotate ROLE and --rotate-all exclude each other', EXIT.usage, 'pgharden plan --help');
+    if (rotating && values.tls)
+      throw new CliError(
+        '--tls and --rotate make different plans: run them one after the other',
+        EXIT.usage,
+        'pgharden plan --help',
+      );
     const { dir } = rotating
       ? await rotate({ spec, specFile: values.spec, roles: rotating, out, connection, version: VERSION, now })
-      : await makePlan({
-          spec,
-          specFile: values.spec,
-          out,
-          connection,
-          version: VERSION,
-          now,
-          ...(values['skip-backup'] ? { skipBackup: true } : {}),
-        });
+      : values.tls
+        ? await tlsPlan({ spec, specFile: values.spec, out, connection, version: VERSION, now })
+        : await makePlan({
+            spec,
+            specFile: values.spec,
+            out,
+            connection,
+            version: VERSION,
+            now,
+            ...(values['skip-backup'] ? { skipBackup: true } : {}),
+          });
     const review = await reviewPlan(dir, flags);
     if (!values.json) o.err(`Plan saved in ${review.dir} (plan.json, secrets 0600, rollback.sh).`);
     if (values['skip-backup'])

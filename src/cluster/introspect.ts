@@ -19,6 +19,7 @@ import { readRoleFacts, type RoleFacts } from './role-facts.js';
 export type { PasswordStorage, RoleFacts } from './role-facts.js';
 import { readConfigFileAs, serverIdentity } from './server-reader.js';
 import { serverHostInterfaces } from './server-host.js';
+import { certificateFacts, type CertificateFacts } from './certificate-facts.js';
 
 /** A loader option reading as the server's OS user, when that user can be known. */
 export function serverReader(
@@ -81,11 +82,18 @@ export interface Snapshot {
   serverHost?: HostInterfaces;
   /** What the audit could not see, and why. */
   limits: string[];
+  /** The server certificate in use (ssl on): its expiry and the days left when the snapshot was taken. */
+  certificate?: CertificateFacts;
   /** WAL archiving, backups and drills, when the caller gathered them (the audit does). */
   recovery?: RecoveryFacts;
   /** When pgharden set each role's password, and the limit, when the caller gathered them (the audit does). */
   passwordAges?: PasswordAges;
 }
+
+const withCertificate = (settings: Record<string, string | null>) => {
+  const certificate = certificateFacts(settings);
+  return certificate ? { certificate } : {};
+};
 
 const SETTINGS = [
   'listen_addresses',
@@ -94,6 +102,7 @@ const SETTINGS = [
   'ssl',
   'ssl_cert_file',
   'ssl_key_file',
+  'ssl_min_protocol_version',
   'hba_file',
   'ident_file',
   'config_file',
@@ -250,6 +259,7 @@ export async function introspect(client: pg.Client, opts: { dataDir?: string } =
     clients,
     files,
     ...(serverUid === undefined ? {} : { serverUid }),
+    ...withCertificate(settings),
     connectedAs: me,
     limits,
   };

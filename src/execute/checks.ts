@@ -16,6 +16,7 @@ import { pgpassLogin } from './pgpass-login.js';
 import { familyOf, localAddressIn, unbindable } from './source.js';
 import type { AdminSession } from './admin.js';
 import { walArchived } from './wal-archived.js';
+import { consumerTls, tlsHandshake } from './tls-checks.js';
 
 export interface CheckContext {
   /** Where TCP probes connect to. */
@@ -26,6 +27,8 @@ export interface CheckContext {
   secrets: Secrets;
   /** Where each consumer file's DSN is (its key and format), by path. */
   consumers: Map<string, { key?: string; format: string }>;
+  /** The plan directory (files a check reads, e.g. the TLS plan's test certificate). */
+  dir?: string;
 }
 
 export interface CheckResult {
@@ -81,6 +84,7 @@ async function answer(ch: Check, x: CheckContext, sessions?: Map<string, pg.Clie
           localAddress: ch.from.address,
           user: ch.user,
           database: ch.database,
+          ...(ch.ssl ? { ssl: true } : {}),
         }),
       );
     case 'login':
@@ -132,6 +136,10 @@ async function answer(ch: Check, x: CheckContext, sessions?: Map<string, pg.Clie
     }
     case 'wal-archived':
       return walArchived(ch, x.admin);
+    case 'tls-handshake':
+      return tlsHandshake(ch, x);
+    case 'consumer-tls':
+      return consumerTls(ch, x);
     default:
       throw new Error(`internal: unknown check ${JSON.stringify(ch)}`);
   }
@@ -150,6 +158,10 @@ const expected = (ch: Check): string => {
       return ch.value;
     case 'wal-archived':
       return 'archived';
+    case 'tls-handshake':
+      return ch.sha256;
+    case 'consumer-tls':
+      return ch.expect;
     default:
       return '?';
   }

@@ -9,6 +9,8 @@ export interface SessionFilter {
   user: string;
   application?: string;
   clientAddress?: string;
+  /** Only sessions without TLS (pg_stat_ssl): a consumer moving to TLS keeps its role. */
+  plain?: boolean;
 }
 
 /** A session the drain waits for, as pg_stat_activity shows it. */
@@ -26,8 +28,9 @@ async function oldSessions(admin: AdminSession, g: SessionFilter): Promise<OldSe
     `SELECT pid, usename AS user, application_name AS app, host(client_addr) AS addr,
             to_char(backend_start, 'HH24:MI:SS') AS since FROM pg_stat_activity
      WHERE usename = $1 AND backend_type = 'client backend' AND pid <> pg_backend_pid()
-       AND application_name NOT LIKE 'pgharden%' AND ($2::text IS NULL OR application_name = $2) AND ($3::inet IS NULL OR client_addr = $3::inet)`,
-    [g.user, g.application ?? null, g.clientAddress ?? null],
+       AND application_name NOT LIKE 'pgharden%' AND ($2::text IS NULL OR application_name = $2) AND ($3::inet IS NULL OR client_addr = $3::inet)
+       AND (NOT $4::boolean OR NOT EXISTS (SELECT 1 FROM pg_stat_ssl s WHERE s.pid = pg_stat_activity.pid AND s.ssl))`,
+    [g.user, g.application ?? null, g.clientAddress ?? null, g.plain === true],
   );
 }
 

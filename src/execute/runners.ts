@@ -22,6 +22,7 @@ import { StepError } from './step-error.js';
 
 export { StepError };
 import { drain } from './drain.js';
+import { runTlsFileAction } from './tls-actions.js';
 import { runSql } from './sql-runner.js';
 
 /**
@@ -65,6 +66,7 @@ export function runContext(base: Omit<RunContext, 'checks'>): RunContext {
       adminRole: plan.server.adminRole,
       secrets,
       consumers: new Map(plan.consumers.map((c) => [c.path, { ...(c.key ? { key: c.key } : {}), format: c.format }])),
+      dir: base.dir,
     },
   };
 }
@@ -121,6 +123,10 @@ export async function runAction(a: Action, step: Step, x: RunContext): Promise<C
     }
     case 'chmod':
       chmodSync(a.path, a.mode);
+      return [];
+    case 'copy-file':
+    case 'consumer-params':
+      runTlsFileAction(a, x.dir);
       return [];
     case 'mkdir':
       makeDir(a);

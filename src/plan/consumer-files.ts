@@ -91,6 +91,14 @@ export function serviceSites(text: string): Site[] {
 }
 
 export function rewriteService(text: string, site: Site, user: string, password: string): string {
+  return withServiceKeys(text, site, [
+    ['user', user],
+    ['password', password],
+  ]);
+}
+
+/** The service's section with each `key=value` set: replaced where present, else added after its user line. */
+export function withServiceKeys(text: string, site: Site, entries: [string, string][]): string {
   // Lines split on \n keep their \r, so CRLF files stay CRLF.
   const lines = site.text.split('\n');
   const find = (key: string) => lines.findIndex((l) => new RegExp(`^\\s*${key}\\s*=`).test(l));
@@ -114,7 +122,6 @@ export function rewriteService(text: string, site: Site, user: string, password:
     const cr = at >= 0 && lines[at]!.endsWith('\r') ? '\r' : '';
     lines.splice(at + 1, 0, `${key}=${value}${cr}`);
   };
-  set('user', user);
-  set('password', password);
+  for (const [k, v] of entries) set(k, v);
   return text.slice(0, site.start) + lines.join('\n') + text.slice(site.end);
 }

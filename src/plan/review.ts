@@ -11,6 +11,7 @@ import { connect, type ConnectOptions } from '../cluster/connect.js';
 import { readCapped } from '../conf/read-capped.js';
 import { rewriteSite } from './consumer-edit.js';
 import { redactPasswords } from './redact-text.js';
+import { withConsumerParams } from './tls-consumer.js';
 import { unifiedEditDiff } from './line-diff.js';
 import { drift, observeFile, type Drift } from './binding.js';
 import { readSecrets, type Secrets } from './secrets.js';
@@ -20,6 +21,7 @@ import {
   PITR_STAGES,
   SECRET_TOKEN,
   STAGES,
+  TLS_STAGES,
   type Check,
   type Plan,
   type Source,
@@ -63,7 +65,7 @@ const from = (s: Source) => (s === 'local' ? 'the local socket' : s.address);
 export function describeCheck(c: Check): string {
   switch (c.check) {
     case 'auth':
-      return `${c.user}@${c.database} from ${from(c.from)}, no password → ${c.expect}`;
+      return `${c.user}@${c.database} from ${from(c.from)}${c.ssl ? ' inside TLS' : ''}, no password → ${c.expect}`;
     case 'login':
       return `${c.role}@${c.database} from ${from(c.from)} with its password → ${c.expect}`;
     case 'privilege':
@@ -76,6 +78,12 @@ export function describeCheck(c: Check): string {
       return `${c.name} = ${c.value}`;
     case 'wal-archived':
       return `a write, then pg_switch_wal(): the segment it closes reaches ${c.repo} (stanza ${c.stanza})`;
+    case 'tls-handshake':
+      return `a TLS handshake from ${from(c.from)}: the server presents the certificate sha256 ${c.sha256}`;
+    case 'consumer-tls':
+      return c.rogue
+        ? `${c.consumer}'s connection string in ${c.path}, aimed at a listener with another certificate → refused by libpq`
+        : `${c.consumer}'s connection string in ${c.path} logs in over TLS through libpq, as uid ${c.uid}`;
   }
 }
 
@@ -192,23 +200,32 @@ export async function reviewPlan(dir: string, connection: ConnectOptions = {}): 
           secrets,
         ),
       });
+    } else if (f.do === 'consumer-params') {
+      // The TLS plan's consumer edit: its diff with every password in the file redacted.
+      const text = readText(f.path);
+      if (text === null) continue;
+      const moved = withConsumerParams(f.path, text, { ...(f.key ? { key: f.key } : {}), format: f.format }, f.params);
+      const hide = (t: string) => redactPasswords(t, f.path, f.format);
+      diffs.push({ step: step.id, path: f.path, diff: unified(f.path, hide(text), hide(moved), `after ${step.id}`) });
     }
   }
 
-  const stages = (plan.purpose === 'pitr' ? PITR_STAGES : STAGES).map((stage) => ({
-    stage,
-    steps: plan.steps
-      .filter((s) => s.stage === stage)
-      .map((s) => ({
-        id: s.id,
-        kind: s.kind,
-        description: s.description,
-        restartRequired: s.restartRequired,
-        transactional: s.transactional,
-        sql: s.forward.do === 'sql' ? s.forward.statements.map(redactSql) : [],
-        checks: [...(s.forward.do === 'probe' ? s.forward.checks : []), ...s.verify].map(describeCheck),
-      })),
-  }));
+  const stages = (plan.purpose === 'pitr' ? PITR_STAGES : plan.purpose === 'tls' ? TLS_STAGES : STAGES).map(
+    (stage) => ({
+      stage,
+      steps: plan.steps
+        .filter((s) => s.stage === stage)
+        .map((s) => ({
+          id: s.id,
+          kind: s.kind,
+          description: s.description,
+          restartRequired: s.restartRequired,
+          transactional: s.transactional,
+          sql: s.forward.do === 'sql' ? s.forward.statements.map(redactSql) : [],
+          checks: [...(s.forward.do === 'probe' ? s.forward.checks : []), ...s.verify].map(describeCheck),
+        })),
+    }),
+  );
   const restartRequired = plan.steps.filter((s) => s.restartRequired).map((s) => `${s.id}: ${s.description}`);
   return { plan, dir, drift: drifts, stages, diffs, restartRequired, redact: (text) => redactSecrets(text, secrets) };
 }

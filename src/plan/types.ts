@@ -11,7 +11,9 @@ import type { ConnectionMatrix } from '../audit/matrix.js';
 export const STAGES = ['preflight', 'roles', 'canary', 'consumers', 'flip', 'verify'] as const;
 /** The stages of a `pitr enable` plan (`purpose: 'pitr'`). */
 export const PITR_STAGES = ['preflight', 'pgbackrest', 'archiving', 'restart', 'prove'] as const;
-export type Stage = (typeof STAGES)[number] | (typeof PITR_STAGES)[number];
+/** The stages of a TLS plan (`purpose: 'tls'`): stage-tls.ts. */
+export const TLS_STAGES = ['preflight', 'server-tls', 'consumers', 'hostssl', 'verify'] as const;
+export type Stage = (typeof STAGES)[number] | (typeof PITR_STAGES)[number] | (typeof TLS_STAGES)[number];
 
 export type StepKind = 'sql' | 'file' | 'reload' | 'probe' | 'command' | 'gate';
 
@@ -57,11 +59,15 @@ export type Action =
   /** Wait until a condition holds, or stop with what still blocks it. */
   | { do: 'gate'; until: Gate; timeoutMs: number }
   /** Check against the live server; changes nothing. */
-  | { do: 'probe'; checks: Check[] };
+  | { do: 'probe'; checks: Check[] }
+  /** Copy a file the plan made (`from`, relative to the plan directory) to `path` with this mode and owner. */
+  | { do: 'copy-file'; from: string; path: string; mode: number; uid: number; gid: number }
+  /** Set libpq parameters (sslmode, sslrootcert, channel_binding) in a consumer's connection string, in place. */
+  | { do: 'consumer-params'; path: string; format: string; key?: string; params: Record<string, string> };
 
 export type Gate =
   /** No session left on the consumer's old identity. */
-  | { gate: 'no-old-sessions'; user: string; application?: string; clientAddress?: string }
+  | { gate: 'no-old-sessions'; user: string; application?: string; clientAddress?: string; plain?: boolean }
   /** The plan directory lock and the server's advisory lock are held by this run. */
   | { gate: 'lock' }
   /** The admin path pgharden keeps (local socket, peer) answers. */
@@ -79,8 +85,15 @@ export type Source = 'local' | { address: string; range?: string };
 
 /** One claim tested against the server. */
 export type Check =
-  /** A startup packet without a password: what the server answers. */
-  | { check: 'auth'; user: string; database: string; from: Source; expect: 'refused' | 'password-required' | 'ok' }
+  /** A startup packet without a password (inside TLS when `ssl`): what the server answers. */
+  | {
+      check: 'auth';
+      user: string;
+      database: string;
+      from: Source;
+      expect: 'refused' | 'password-required' | 'ok';
+      ssl?: boolean;
+    }
   /** A full login with the role's password (from the secrets file). */
   | { check: 'login'; role: string; database: string; from: Source; expect: 'ok' | 'refused' }
   /** A statement run as the role inside a transaction that is rolled back. */
@@ -92,7 +105,23 @@ export type Check =
   /** A setting's value as the server reports it after a reload. */
   | { check: 'setting'; name: string; value: string }
   /** A write, then pg_switch_wal(): the segment it closes reaches the pgBackRest repository. */
-  | { check: 'wal-archived'; repo: string; stanza: string; timeoutMs: number };
+  | { check: 'wal-archived'; repo: string; stanza: string; timeoutMs: number }
+  /** A TLS handshake from `from`: the server presents the certificate with this sha256 (hex of its DER). */
+  | { check: 'tls-handshake'; from: Source; sha256: string }
+  /**
+   * The consumer's connection string as its file holds it, used by libpq (psql) as the file's
+   * owner: `ok` when it logs in over TLS; with `rogue` (a listener on the same host presenting the
+   * plan's other certificate, plan-relative PEM paths), `refused` when libpq will not talk to it.
+   */
+  | {
+      check: 'consumer-tls';
+      consumer: string;
+      path: string;
+      uid: number;
+      gid: number;
+      expect: 'ok' | 'refused';
+      rogue?: { cert: string; key: string };
+    };
 
 /** What a step observes before and after it runs: resume compares these with the world. */
 export type State =
@@ -183,10 +212,30 @@ export interface Plan {
   rollback: { command: string; shell: string };
   /** The steps that set each role's password (their journal `done` time is the set time) and the spec's age limit. */
   passwords?: { maxAgeDays: number | null; set: { role: string; step: string }[] };
-  /** Absent for a hardening plan; `pitr` for `pitr enable`'s (its steps use PITR_STAGES); `rotate` for `plan --rotate`'s. */
-  purpose?: 'pitr' | 'rotate';
+  /** Absent for a hardening plan; `pitr` for `pitr enable`'s (its steps use PITR_STAGES); `rotate` for `plan --rotate`'s; `tls` for `plan --tls`'s. */
+  purpose?: 'pitr' | 'rotate' | 'tls';
   /** What a `pitr` plan sets up. */
   pitr?: PitrSetup;
+  /** What a `tls` plan sets up. */
+  tls?: TlsSetup;
+}
+
+/** TLS for one server and its consumers, as a `tls` plan sets it up. */
+export interface TlsSetup {
+  mode: 'require' | 'verify-full';
+  minProtocol: 'TLSv1.2' | 'TLSv1.3';
+  /** Where the server's certificate and key go (the server reads them at reload). */
+  certFile: string;
+  keyFile: string;
+  /** The CA consumers verify the server with: in the plan directory when generated. */
+  caFile: string;
+  /** sha256 of the CA file's bytes (what each consumer's copy holds). */
+  caSha256: string;
+  /** sha256 of the server certificate's DER, hex. */
+  sha256: string;
+  /** The names and addresses the certificate covers. */
+  names: string[];
+  notAfter: string;
 }
 
 /** pgBackRest for one cluster, as `pitr enable` plans it. */

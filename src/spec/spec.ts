@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { parseIp, parsePrefix } from '../conf/ip.js';
 import { controlCharacter, nameProblems, type NameKind } from './names.js';
 import { InputError } from '../core/errors.js';
+import { TlsSchema } from './tls-spec.js';
 
 const argv = z
   .array(z.string().min(1))
@@ -30,6 +31,7 @@ const name = (kind: NameKind) =>
     for (const message of nameProblems(v, kind)) ctx.addIssue({ code: 'custom', message });
   });
 
+/** TLS for the server and its consumers (off unless the spec says so): tls-spec.ts. */
 const SpecSchema = z.strictObject({
   target: z
     .strictObject({
@@ -97,6 +99,7 @@ const SpecSchema = z.strictObject({
       }),
     )
     .default([]),
+  tls: TlsSchema,
 });
 
 /** A validated spec. */
@@ -177,7 +180,7 @@ function anywhere(raw: unknown): { path: (string | number)[]; message: string }[
 export function specLineOf(text: string): (problem: string) => number | undefined {
   const lineOf = locator(text);
   return (problem) => {
-    const m = /^((?:target|network|roles|consumers|templates)(?:\[\d+\]|\.[A-Za-z]+)*): /.exec(problem);
+    const m = /^((?:target|network|roles|consumers|templates|tls)(?:\[\d+\]|\.[A-Za-z]+)*): /.exec(problem);
     if (!m) return undefined;
     const path = [...m[1]!.matchAll(/[A-Za-z]+|\d+/g)].map(([t]) => (/^\d+$/.test(t) ? Number(t) : t));
     return lineOf(path);

@@ -4,10 +4,13 @@
  * check fires). Each check is thereby seen to fire on a bad state and stay silent on a good one.
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, chmodSync, chownSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, copyFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECKS } from '../../src/audit/audit.js';
 import { clientFrom } from '../../src/cluster/from-address.js';
+import { generateCertificates } from '../../src/plan/tls-certificate.js';
 import { startStoryCluster, VPN_DEVICE } from '../../src/scratch/story.js';
 import { startCluster, testedInstalls, type Cluster, type PgInstall } from '../support/cluster.js';
 import { pgharden } from '../support/cli.js';
@@ -124,7 +127,18 @@ describe.each(testedInstalls())('pgharden audit on PostgreSQL $major', (install)
       const { code, json } = audit(c);
       expect(code).toBe(1);
       const expected = CHECKS.map((k) => k.id)
-        .filter((id) => !['hba-ssl-not-required', 'ssl-key-permissions'].includes(id))
+        // ssl is off here: the TLS checks are proven on the ssl=on cluster below.
+        .filter(
+          (id) =>
+            ![
+              'hba-ssl-not-required',
+              'ssl-key-permissions',
+              'tls-min-protocol-weak',
+              'tls-cert-expiring',
+              'tls-key-owner',
+              'tls-sessions-plain',
+            ].includes(id),
+        )
         // Backup and drill ages need a metrics file or pgBackRest, a failing archiver needs archiving
         // on: test/integration/pitr-enable.test.ts proves those on a cluster that archives.
         .filter((id) => !['backup-stale', 'drill-stale', 'wal-archiving-failing'].includes(id))
@@ -183,19 +197,49 @@ describe.each(testedInstalls())('pgharden audit on PostgreSQL $major', (install)
     });
   });
 
-  describe('an ssl=on cluster with host rules and a readable key', () => {
+  describe('an ssl=on cluster with host rules, TLS 1.0 allowed, a 2-day certificate and a readable key owned by nobody', () => {
     let c: Cluster;
+    let app: ReturnType<typeof clientFrom> | undefined;
     beforeAll(async () => {
-      c = await startStoryCluster(install, { ssl: true });
+      c = await startStoryCluster(install, { ssl: true, settings: { ssl_min_protocol_version: 'TLSv1' } });
       const [key] = await c.query<{ k: string }>("SELECT current_setting('ssl_key_file') AS k");
       chmodSync(key!.k, 0o644);
+      // Read by the server at start only: no reload follows.
+      chownSync(key!.k, 65534, c.gid);
+      // An agent on the VPN that does not use the TLS the server offers.
+      app = clientFrom(VPN_DEVICE, {
+        host: '127.0.0.1',
+        port: c.port,
+        user: 'postgres',
+        database: 'workspace',
+        ssl: false,
+      });
+      await app.connect();
     });
-    afterAll(async () => c?.stop());
+    afterAll(async () => {
+      await app?.end().catch(() => undefined);
+      await c?.stop();
+    });
 
-    it('reports the SSL findings and not ssl-off-network', () => {
-      const found = ids(audit(c).json);
-      expect(found).toEqual(expect.arrayContaining(['hba-ssl-not-required', 'ssl-key-permissions']));
+    it('reports the SSL and TLS findings and not ssl-off-network', () => {
+      const { json } = audit(c);
+      const found = ids(json);
+      expect(found).toEqual(
+        expect.arrayContaining([
+          'hba-ssl-not-required',
+          'ssl-key-permissions',
+          'tls-min-protocol-weak',
+          'tls-cert-expiring',
+          'tls-key-owner',
+          'tls-sessions-plain',
+        ]),
+      );
       expect(found).not.toContain('ssl-off-network');
+      const expiring = json.findings.find((f) => f.id === 'tls-cert-expiring')!;
+      expect(expiring.evidence[0]).toMatch(/: valid until .* \(1 days left\), sha256 [0-9a-f]{64}$/);
+      expect(json.findings.find((f) => f.id === 'tls-sessions-plain')!.evidence).toEqual([
+        `1 session of postgres from ${VPN_DEVICE} to workspace: pg_stat_ssl.ssl = false`,
+      ]);
     });
   });
 
@@ -208,6 +252,21 @@ describe.each(testedInstalls())('pgharden audit on PostgreSQL $major', (install)
         ssl: true,
         postgresqlConf: "log_connections = on\narchive_mode = on\narchive_command = 'true'\n",
       });
+      // A certificate valid for 400 days from pgharden's own CA, in place of the scratch cluster's 2-day one.
+      const tlsDir = mkdtempSync(join(tmpdir(), 'pgharden-audit-tls-'));
+      await generateCertificates(tlsDir, { names: ['127.0.0.1'], days: 400, label: 'audit test' });
+      // The scratch cluster sets the files on its command line: the new pair goes where they point.
+      const [files] = await c.query<{ cert: string; key: string }>(
+        "SELECT current_setting('ssl_cert_file') AS cert, current_setting('ssl_key_file') AS key",
+      );
+      for (const [f, to] of [
+        ['server.crt', files!.cert],
+        ['server.key', files!.key],
+      ] as const) {
+        copyFileSync(join(tlsDir, 'tls', f), to);
+        chownSync(to, c.uid, c.gid);
+        chmodSync(to, 0o600);
+      }
       await c.query(`ALTER ROLE postgres PASSWORD '${password}'`);
       await c.query(`CREATE ROLE app LOGIN PASSWORD '${password}'`);
       c.writeFile(

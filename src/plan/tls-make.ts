@@ -1,0 +1,197 @@
+/**
+ * `pgharden plan --tls`'s core: reads the live server and the consumers' files (read-only),
+ * makes the certificates in the plan directory (or copies the operator's), and saves the TLS
+ * plan. `review`, `apply`, `status` and `rollback` take it from there like any plan.
+ */
+import { createHash } from 'node:crypto';
+import { copyFileSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { connect, osUserName, recordTarget, type ConnectOptions } from '../cluster/connect.js';
+import { contextFromServer } from '../cluster/context.js';
+import { parseHba } from '../conf/hba.js';
+import { readCapped } from '../conf/read-capped.js';
+import { InputError } from '../core/errors.js';
+import type { Spec } from '../spec/spec.js';
+import { observeFile } from './binding.js';
+import { chooseSite } from './consumer-edit.js';
+import { PlanError } from './input.js';
+import { autoConfSettings } from './make.js';
+import { newPlanKey, newSecrets, secretsText, sha256Text, writeSecrets } from './secrets.js';
+import { createPlanDir, savePlan, SECRETS_FILE } from './store.js';
+import { certificateFacts, generateCertificates, makeRogue, TLS_FILES } from './tls-certificate.js';
+import { siteHosts, withConsumerParams } from './tls-consumer.js';
+import type { TlsConsumer, TlsInput } from './tls-input.js';
+import { buildTlsPlan } from './tls-plan.js';
+import type { Plan } from './types.js';
+
+export interface TlsPlanOptions {
+  spec: Spec;
+  specFile: string;
+  out: string;
+  connection: ConnectOptions;
+  version: string;
+  now: Date;
+}
+
+const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+const FACTS = `SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS version,
+  current_setting('data_directory') AS data_directory, current_setting('config_file') AS config_file,
+  current_setting('hba_file') AS hba_file, current_setting('port') AS port,
+  current_setting('unix_socket_directories') AS sockets,
+  (SELECT system_identifier::text FROM pg_control_system()) AS sysid`;
+
+/** The name of the CA copy beside each consumer file. */
+export const CONSUMER_CA = 'pgharden-ca.crt';
+
+function consumerOf(c: Spec['consumers'][number], specDir: string, spec: Spec): TlsConsumer & { hosts: string[] } {
+  const path = isAbsolute(c.file) ? c.file : resolve(specDir, c.file);
+  const text = readCapped(path).toString('utf8');
+  const site = chooseSite(path, text, c.key, c.format);
+  if (!site.user)
+    throw new PlanError([`consumer "${c.name}": the connection string in ${path} (line ${site.line}) names no user`]);
+  const verify = spec.tls.mode === 'verify-full';
+  const caPath = join(dirname(path), CONSUMER_CA);
+  const params: Record<string, string> = verify
+    ? { sslmode: 'verify-full', sslrootcert: caPath, channel_binding: 'require' }
+    : { sslmode: 'require', channel_binding: 'require' };
+  let moved: string;
+  try {
+    moved = withConsumerParams(
+      path,
+      text,
+      { ...(c.key ? { key: c.key } : {}), ...(c.format ? { format: c.format } : {}) },
+      params,
+    );
+  } catch (err) {
+    throw new PlanError([`consumer "${c.name}": ${(err as Error).message}`]);
+  }
+  const st = statSync(path);
+  const key = c.key ?? site.key ?? undefined;
+  return {
+    name: c.name,
+    path,
+    format: c.format ?? (site.kind === 'service' ? 'pg_service' : 'text'),
+    ...(key ? { key } : {}),
+    user: site.user,
+    database: site.database,
+    binding: observeFile(path),
+    movedSha256: sha256(moved),
+    params,
+    ca: verify ? observeFile(caPath) : null,
+    owner: { uid: st.uid, gid: st.gid },
+    ...(c.application ? { application: c.application } : {}),
+    ...(c.clientAddress ? { clientAddress: c.clientAddress } : {}),
+    ...(c.reload ? { reload: c.reload } : {}),
+    ...(c.healthCheck ? { healthCheck: c.healthCheck } : {}),
+    drainTimeout: c.drainTimeout,
+    hosts: siteHosts(site),
+  };
+}
+
+/** Makes and saves the TLS plan; returns it with its directory. */
+export async function makeTlsPlan(o: TlsPlanOptions): Promise<{ plan: Plan; dir: string }> {
+  const tls = o.spec.tls;
+  if (tls.mode === 'off')
+    throw new InputError(
+      `${o.specFile}: tls.mode is off, so there is no TLS plan to make`,
+      'set tls: { mode: verify-full } in the spec, then run pgharden plan --tls again',
+    );
+  const dir = resolve(o.out);
+  const specDir = dirname(resolve(o.specFile));
+  const client = await connect(o.connection);
+  let f: Record<string, string>;
+  let context: Awaited<ReturnType<typeof contextFromServer>>['context'];
+  try {
+    f = (await client.query<Record<string, string>>(FACTS)).rows[0]!;
+    context = (await contextFromServer(client)).context;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  const problems: string[] = [];
+  const consumers: (TlsConsumer & { hosts: string[] })[] = [];
+  for (const c of o.spec.consumers) {
+    try {
+      consumers.push(consumerOf(c, specDir, o.spec));
+    } catch (err) {
+      if (err instanceof PlanError) problems.push(...err.problems);
+      else problems.push(`consumer "${c.name}": ${(err as Error).message}`);
+    }
+  }
+  if (problems.length) throw new PlanError(problems);
+  const names = [...new Set(consumers.flatMap((c) => c.hosts))];
+  if (!names.length)
+    throw new PlanError([
+      'tls: no consumer reaches the server over TCP by a host name or address, so there is nothing to put in the certificate; list the consumers in the spec',
+    ]);
+  const dataStat = statSync(f.data_directory!);
+  const serverUser = { name: osUserName(dataStat.uid), uid: dataStat.uid, gid: dataStat.gid };
+  const confDir = dirname(f.config_file!);
+  const certFile = join(confDir, 'pgharden-server.crt');
+  const keyFile = join(confDir, 'pgharden-server.key');
+  const hbaText = readCapped(f.hba_file!).toString('utf8');
+  const autoPath = join(f.data_directory!, 'postgresql.auto.conf');
+
+  createPlanDir(dir);
+  const label = `port ${f.port} system ${f.sysid}`;
+  let facts: ReturnType<typeof certificateFacts>;
+  if (tls.certificate === 'generate') facts = await generateCertificates(dir, { names, days: tls.days, label });
+  else {
+    const own = tls.certificate;
+    const from = (p: string) => (isAbsolute(p) ? p : resolve(specDir, p));
+    copyFileSync(from(own.cert), join(dir, TLS_FILES.serverCert));
+    copyFileSync(from(own.key), join(dir, TLS_FILES.serverKey));
+    copyFileSync(from(own.ca), join(dir, TLS_FILES.caCert));
+    await makeRogue(dir, names, 30);
+    facts = certificateFacts(readFileSync(join(dir, TLS_FILES.serverCert)));
+  }
+  const caBytes = readFileSync(join(dir, TLS_FILES.caCert));
+  const input: TlsInput = {
+    name: dir.split('/').at(-1)!,
+    planDir: dir,
+    createdAt: o.now.toISOString(),
+    version: o.version,
+    target: recordTarget(o.connection),
+    server: {
+      major: Math.floor(Number(f.num) / 10000),
+      version: f.version!,
+      hbaFile: f.hba_file!,
+      configFile: f.config_file!,
+      autoConfFile: autoPath,
+      dataDirectory: f.data_directory!,
+      adminRole: serverUser.name,
+      socketDir: f.sockets!.split(',')[0]?.trim() || null,
+      port: Number(f.port),
+      systemIdentifier: f.sysid!,
+    },
+    serverUser,
+    setup: {
+      mode: tls.mode,
+      minProtocol: tls.minProtocol,
+      certFile,
+      keyFile,
+      caFile: join(dir, TLS_FILES.caCert),
+      caSha256: sha256(caBytes),
+      sha256: facts.sha256,
+      names: facts.names,
+      notAfter: facts.notAfter,
+    },
+    autoConf: { ...observeFile(autoPath), settings: autoConfSettings(autoPath) },
+    certFile: observeFile(certFile),
+    keyFile: observeFile(keyFile),
+    certSha256: sha256(readFileSync(join(dir, TLS_FILES.serverCert))),
+    keySha256: sha256(readFileSync(join(dir, TLS_FILES.serverKey))),
+    hba: {
+      binding: observeFile(f.hba_file!),
+      lines: parseHba(hbaText, { file: f.hba_file!, context: { ...context, ssl: true } }),
+    },
+    trustedRanges: o.spec.network.trustedRanges,
+    consumers: consumers.map(({ hosts: _hosts, ...c }) => c),
+  };
+  const planKey = newPlanKey();
+  const text = secretsText(newSecrets([]), planKey);
+  const plan = buildTlsPlan(input, sha256Text(text));
+  writeSecrets(join(dir, SECRETS_FILE), text);
+  savePlan(dir, plan, planKey);
+  return { plan, dir };
+}
