@@ -194,4 +194,47 @@ describe('the spec as desired state', () => {
       'an earlier pgharden plan created it and the spec no longer names it',
     );
   });
+
+  it('says a consumer that left the spec is left as it is', async () => {
+    const plan = buildPlan(
+      await dayTwo((i) => {
+        i.removedConsumers = [{ name: 'weekly-report', path: '/srv/reports/db.yaml', role: 'reporting', plan: 'day1' }];
+      }),
+    );
+    expect(plan.nothingToDo).toBe(true);
+    expect(plan.notices).toContain(
+      'consumer weekly-report: no longer in the spec (plan day1 moved it to reporting); /srv/reports/db.yaml is left as it is',
+    );
+  });
+
+  it('plans from a server hardened by hand: takes over its scram rules and roles, adds only the superuser reject', async () => {
+    const hba = [
+      'local   all   postgres                 peer',
+      'local   all   all                      scram-sha-256',
+      'host    all   all      127.0.0.1/32    scram-sha-256',
+      'host    all   all      127.10.0.0/16   scram-sha-256',
+      '',
+    ].join('\n');
+    const plan = buildPlan(
+      await dayTwo((i) => {
+        i.snapshot = storySnapshot(hba, i.snapshot.roles);
+        i.snapshot.settings.password_encryption = 'scram-sha-256';
+        i.hba = { ...i.hba, lines: i.snapshot.hba.loaded!.files.get(i.hba.file)!.lines };
+        i.pghardenRoles = [];
+      }),
+    );
+    // No canary: the hand-written rules already ask both roles for a scram-sha-256 password.
+    expect(changing(plan)).toEqual(['flip/hba', 'flip/reload']);
+    expect(content(plan, 'flip/hba')).toBe(
+      [
+        'local   all   postgres                 peer',
+        'local   all   all                      scram-sha-256',
+        'host    all             postgres        0.0.0.0/0               reject  # pgharden: superusers are local-only',
+        'host    all             postgres        ::/0                    reject  # pgharden: superusers are local-only',
+        'host    all   all      127.0.0.1/32    scram-sha-256',
+        'host    all   all      127.10.0.0/16   scram-sha-256',
+        '',
+      ].join('\n'),
+    );
+  });
 });
