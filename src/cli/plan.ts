@@ -110,7 +110,7 @@ export const command: Command = {
     });
     if (!dir) {
       const cluster = plan.target.cluster ?? `${plan.binding.dataDirectory} (port ${plan.binding.port})`;
-      o.err(`Nothing to do: ${cluster} matches the spec ${values.spec}. No plan was written.`);
+      o.err(`Nothing to do: ${cluster} matches the spec (${values.spec}). No plan was written.`);
       if (values.json)
         o.out(
           JSON.stringify(

@@ -133,7 +133,9 @@ describe.each(testedInstalls())('day two on PostgreSQL $major', (install) => {
     const again = join(s.dir, 'plans', 'day2-again');
     const second = pgharden(['plan', '--spec', s.spec, '--out', again, '--json', ...skip()]);
     expect(second.code, second.stderr).toBe(0);
-    expect(second.stderr).toContain('Nothing to do:');
+    expect(second.stderr).toBe(
+      `Nothing to do: ${s.cluster.dataDir} (port ${s.cluster.port}) matches the spec (${s.spec}). No plan was written.\n`,
+    );
     expect(JSON.parse(second.stdout)).toMatchObject({ nothingToDo: true });
     expect(existsSync(again)).toBe(false);
 
