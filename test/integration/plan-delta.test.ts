@@ -26,6 +26,8 @@ describe.each(testedInstalls())('day two on PostgreSQL $major', (install) => {
   let day1: string;
   let billing: string;
   let dayOne: Record<string, string>;
+  /** The day-one spec, reaching the server over the local socket. */
+  let daySpec: string;
   const skip = () => (hasDumpTools(s.cluster.major) ? [] : ['--skip-backup']);
   const attrs = async (role: string) =>
     (
@@ -78,6 +80,9 @@ describe.each(testedInstalls())('day two on PostgreSQL $major', (install) => {
       .replace('consumers:\n', '  - { name: billing, template: readonly, databases: [workspace] }\nconsumers:\n')
       .concat('  - { name: billing, file: billing.env, key: DATABASE_URL, role: billing, application: billing }\n');
     writeFileSync(s.spec, spec);
+    daySpec = readFileSync(s.spec, 'utf8')
+      .replace(`, ${NEW_RANGE}`, '')
+      .replace(/ {2}- \{ name: billing,[^\n]*\n/g, '');
     dayOne = files();
 
     const day2 = join(s.dir, 'plans', 'day2');
@@ -145,6 +150,31 @@ describe.each(testedInstalls())('day two on PostgreSQL $major', (install) => {
     expect(files()).toEqual(dayOne);
     expect(await attrs('billing_legacy')).toEqual({ l: true, s: false });
     expect(await s.cluster.query("SELECT 1 FROM pg_roles WHERE rolname = 'billing'")).toEqual([]);
+  });
+
+  it('gives a role whose read-only tables changed only REVOKE and GRANT, and its rollback the old privileges', async () => {
+    const canWrite = async () =>
+      (await s.workspace.query<{ w: boolean }>("SELECT has_table_privilege('agents_app', 'tasks', 'INSERT') AS w"))
+        .rows[0]!.w;
+    writeFileSync(
+      s.spec,
+      daySpec.replace('readOnlyTables: [agents_kill_switch]', 'readOnlyTables: [agents_kill_switch, tasks]'),
+    );
+    const plan = join(s.dir, 'plans', 'read-only');
+    const planned = pgharden(['plan', '--spec', s.spec, '--out', plan, '--json', ...skip()]);
+    expect(planned.code, planned.stderr).toBe(0);
+    const ids = (JSON.parse(planned.stdout) as { stages: { stage: string; steps: { id: string }[] }[] }).stages
+      .filter((st) => st.stage !== 'preflight' && st.stage !== 'verify')
+      .flatMap((st) => st.steps.map((x) => x.id));
+    expect(ids).toEqual(['roles/regrant-agents_app-workspace']);
+    expect(await canWrite()).toBe(true);
+    const r = pgharden(['apply', plan, '--yes']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(await canWrite()).toBe(false);
+    expect(readFileSync(join(plan, 'report.txt'), 'utf8')).toMatch(/\d+ checks passed, 0 failed/);
+    expect(pgharden(['rollback', plan]).code).toBe(0);
+    expect(await canWrite()).toBe(true);
   });
 
   it('gives agent_app back its LOGIN and SUPERUSER when day one is rolled back', async () => {
