@@ -102,8 +102,11 @@ export async function parseSpec(text: string, file: string) {
   return (await import('./spec/spec.js')).parseSpec(text, file);
 }
 
-/** Makes and saves a plan (nothing on the server changes); returns it with its directory. */
-export async function plan(o: MakePlanOptions): Promise<{ plan: Plan; dir: string }> {
+/**
+ * Makes and saves a plan (nothing on the server changes); returns it with its directory, or with
+ * `dir` null and `plan.nothingToDo` when the cluster already matches the spec (nothing is written).
+ */
+export async function plan(o: MakePlanOptions): Promise<{ plan: Plan; dir: string | null }> {
   return (await import('./plan/make.js')).makePlan(o);
 }
 

@@ -12,7 +12,7 @@ import {
 } from '../index.js';
 import { CliError, EXIT } from './errors.js';
 import { paint } from '../render/output.js';
-import { printReview } from './review.js';
+import { printReview, reviewJson } from './review.js';
 
 const HELP = `pgharden plan — the ordered hardening plan, saved, bound to its cluster, and reviewed
 
@@ -60,7 +60,18 @@ as the file's owner; then pg_hba.conf requires TLS (hostssl, hostnossl reject); 
 tests (plain TCP refused; the consumers' strings refuse a listener with another certificate).
   tls: { mode: verify-full, minProtocol: TLSv1.2, certificate: generate }
 
-Exit codes: 0 plan saved; 2 spec, file or connection problem (every problem listed);
+Day two: the spec is the desired state. plan compares it with the live cluster and plans only
+the difference: roles that exist are taken over as they are (their passwords kept; a role whose
+table privileges differ from its template gets only REVOKE and GRANT), a trusted range gets only
+its own pg_hba.conf lines, a consumer already on its role is left alone. A consumer cannot move
+onto a role that exists already (pgharden never knows its password): rotate that role, or name a
+new one. Logins consumers moved away from, and roles an earlier plan made that left the spec, are
+retired (NOLOGIN, NOSUPERUSER) once their sessions are gone; keep: [ROLE] in the spec spares one.
+No role is ever dropped. When nothing differs: "Nothing to do", exit 0, and no plan directory (no
+secrets) is written; --json then prints {"schemaVersion": 1, "nothingToDo": true, ...}, and a plan
+with steps carries "nothingToDo": false beside the review's fields.
+
+Exit codes: 0 plan saved, or nothing to do; 2 spec, file or connection problem (every problem listed);
 3 refused: the plan would be unsafe (e.g. the admin path would not survive the flip).
 
 Examples:
@@ -124,7 +135,7 @@ export const command: Command = {
         EXIT.usage,
         'pgharden plan --help',
       );
-    const { dir } = rotating
+    const { plan, dir } = rotating
       ? await rotate({ spec, specFile: values.spec, roles: rotating, out, connection, version: VERSION, now })
       : values.tls
         ? await tlsPlan({ spec, specFile: values.spec, out, connection, version: VERSION, now })
@@ -137,6 +148,19 @@ export const command: Command = {
             now,
             ...(values['skip-backup'] ? { skipBackup: true } : {}),
           });
+    if (!dir) {
+      const cluster = plan.target.cluster ?? `${plan.binding.dataDirectory} (port ${plan.binding.port})`;
+      o.err(`Nothing to do: ${cluster} matches the spec (${values.spec}). No plan was written.`);
+      if (values.json)
+        o.out(
+          JSON.stringify(
+            { schemaVersion: 1, nothingToDo: true, cluster, spec: values.spec, notices: plan.notices },
+            null,
+            2,
+          ),
+        );
+      return EXIT.ok;
+    }
     const review = await reviewPlan(dir, flags);
     if (!values.json) o.err(`Plan saved in ${review.dir} (plan.json, secrets 0600, rollback.sh).`);
     if (values['skip-backup'])
@@ -147,7 +171,8 @@ export const command: Command = {
           'WARNING: --skip-backup: no verified backup will be taken before the change. This is recorded in the plan and the report.',
         ),
       );
-    await printReview(review, Boolean(values.json), o);
+    if (values.json) o.out(review.redact(JSON.stringify({ ...reviewJson(review), nothingToDo: false }, null, 2)));
+    else await printReview(review, false, o);
     return review.drift.length ? EXIT.refused : EXIT.ok;
   },
 };

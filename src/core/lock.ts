@@ -1,5 +1,5 @@
 /**
- * One writer per plan: `plans/NAME/lock`, created exclusively, naming the pid, host and start
+ * One writer per plan: `plans/NAME/lock` (and one per cluster: execute/cluster-lock.ts), created exclusively, naming the pid, host and start
  * time of the run that holds it. A lock left by a process that no longer exists on this host is
  * stale and taken over (and said so); anything else, including a lock file that cannot be read,
  * is refused and never removed silently. The server-side half is a session advisory lock taken
@@ -91,7 +91,11 @@ function readHolder(file: string): Holder | null {
 }
 
 export function acquirePlanLock(planDir: string): PlanLock {
-  const file = join(planDir, 'lock');
+  return acquireLockFile(join(planDir, 'lock'));
+}
+
+/** The lock file `file`, created exclusively; a stale one (its process gone from this host) is taken over. */
+export function acquireLockFile(file: string): PlanLock {
   let staleFrom: string | undefined;
   for (let attempt = 0; ; attempt++) {
     try {

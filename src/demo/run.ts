@@ -89,6 +89,7 @@ export async function runDemo(install: PgInstall, o: Output): Promise<DemoResult
       now: new Date(),
       skipBackup,
     });
+    if (!dir) throw new Error('internal: the demo cluster already matches its spec');
     const review = await reviewPlan(dir, { dsn });
     for (const st of review.stages)
       o.out(`  ${st.stage.padEnd(9)} ${st.steps.map((s) => s.id.split('/').slice(1).join('/')).join(', ')}`);

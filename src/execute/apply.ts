@@ -15,6 +15,8 @@ import { openAdmin, type AdminSession } from './admin.js';
 import { runChecks, type CheckResult } from './checks.js';
 import { openJournal, type Journal } from './journal.js';
 import { acquirePlanLock } from '../core/lock.js';
+import { lockCluster, lockClusterServer } from './cluster-lock.js';
+import { factsDrift } from './facts.js';
 import { dropLeftScratch } from './backup-step.js';
 import { observeAll } from './observe.js';
 import { reload, runAction, runContext, StepError, type Faults, type RunContext } from './runners.js';
@@ -89,6 +91,7 @@ export async function applyPlan(dir: string, o: ApplyOptions): Promise<ApplyResu
   const lock = acquirePlanLock(dir);
   const steps: StepReport[] = [];
   let admin: AdminSession | undefined;
+  let releaseCluster: () => void = () => undefined;
   try {
     if (lock.staleFrom) o.log(`Took over a stale lock left by ${lock.staleFrom}`);
     const journal = openJournal(join(dir, 'journal'));
@@ -122,6 +125,17 @@ export async function applyPlan(dir: string, o: ApplyOptions): Promise<ApplyResu
         drift: [],
         steps,
       };
+    // One apply per cluster, whatever the plan: refused before any change, naming the holder.
+    const cluster = await lockCluster(admin, plan.binding.systemIdentifier, plan.binding.dataDirectory);
+    if ('held' in cluster)
+      return {
+        plan,
+        outcome: 'refused',
+        stopped: { step: 'preflight/lock', reason: `another apply runs on this cluster: ${cluster.held}` },
+        drift: [],
+        steps,
+      };
+    releaseCluster = () => cluster.release();
     const drifts = await clusterDrift(plan, admin, fresh);
     if (drifts.length)
       return {
@@ -132,6 +146,18 @@ export async function applyPlan(dir: string, o: ApplyOptions): Promise<ApplyResu
         steps,
       };
 
+    const facts = await factsDrift(plan, admin, fresh);
+    if (facts.length)
+      return {
+        plan,
+        outcome: 'refused',
+        stopped: {
+          step: 'preflight',
+          reason: `what the plan rests on changed since it was made, so nothing was changed: ${facts.join('; ')}. Make a new plan from the current state (pgharden plan --spec ...)`,
+        },
+        drift: [],
+        steps,
+      };
     journal.append({ type: 'run-start', planId: plan.id, pid: process.pid, host: hostname(), version: o.version });
     await dropLeftScratch(journal, admin, o.log);
     const x: RunContext = runContext({
@@ -148,6 +174,8 @@ export async function applyPlan(dir: string, o: ApplyOptions): Promise<ApplyResu
         admin = x.admin = x.checks.admin = again.admin;
         if (!again.locked)
           throw new StepError("another session took this plan's advisory lock during the restart", true);
+        const holder = await lockClusterServer(again.admin);
+        if (holder) throw new StepError(`${holder} took the cluster's advisory lock during the restart`, true);
       },
       ...(o.faults ? { faults: o.faults } : {}),
     });
@@ -220,6 +248,7 @@ export async function applyPlan(dir: string, o: ApplyOptions): Promise<ApplyResu
     return { plan, outcome: 'applied', drift: [], steps };
   } finally {
     await admin?.end();
+    releaseCluster();
     lock.release();
     writeReport(dir, plan, steps);
   }

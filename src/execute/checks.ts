@@ -93,6 +93,8 @@ async function answer(ch: Check, x: CheckContext, sessions?: Map<string, pg.Clie
         ch.from === 'local' ? undefined : ch.from.address,
       );
     case 'privilege': {
+      // A role taken over as it is (day two): its password is not pgharden's; the admin session acts as it.
+      if (!x.secrets[ch.role]) return asRole(ch, x);
       // One session per role and database for all its statements (a SCRAM login costs a key derivation).
       const key = `${ch.role}\0${ch.database}`;
       let c = sessions?.get(key);
@@ -142,6 +144,21 @@ async function answer(ch: Check, x: CheckContext, sessions?: Map<string, pg.Clie
       return consumerTls(ch, x);
     default:
       throw new Error(`internal: unknown check ${JSON.stringify(ch)}`);
+  }
+}
+
+/** A privilege check on the admin session under SET LOCAL ROLE, in a transaction that is rolled back. */
+async function asRole(ch: Extract<Check, { check: 'privilege' }>, x: CheckContext): Promise<string> {
+  await x.admin.query('BEGIN', [], ch.database);
+  try {
+    await x.admin.query(`SET LOCAL ROLE "${ch.role.replaceAll('"', '""')}"`, [], ch.database);
+    await x.admin.query(ch.sql, [], ch.database);
+    return 'allowed';
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    return code === '42501' ? 'denied' : `error ${code ?? ''}: ${(err as Error).message}`;
+  } finally {
+    await x.admin.query('ROLLBACK', [], ch.database).catch(() => undefined);
   }
 }
 

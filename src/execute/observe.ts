@@ -55,6 +55,21 @@ export async function observe(s: State, admin: AdminSession, autoConfFile: strin
         expected: `role ${s.name} ${s.exists ? 'exists' : 'absent'}`,
       };
     }
+    case 'role-attrs': {
+      const rows = await admin.query<{ l: boolean; s: boolean }>(
+        'SELECT rolcanlogin AS l, rolsuper AS s FROM pg_roles WHERE rolname = $1',
+        [s.name],
+      );
+      const show = (x: { l: boolean; s: boolean } | undefined) =>
+        x
+          ? `role ${s.name} ${x.l ? 'LOGIN' : 'NOLOGIN'} ${x.s ? 'SUPERUSER' : 'NOSUPERUSER'}`
+          : `role ${s.name} absent`;
+      return {
+        matches: rows[0]?.l === s.login && rows[0]?.s === s.superuser,
+        now: show(rows[0]),
+        expected: show({ l: s.login, s: s.superuser }),
+      };
+    }
     case 'mark': {
       const rows = await admin.query<{ d: string | null }>(
         "SELECT shobj_description(oid, 'pg_authid') AS d FROM pg_roles WHERE rolname = $1",

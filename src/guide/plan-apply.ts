@@ -95,6 +95,10 @@ export async function planReviewApply(
     now,
     skipBackup,
   });
+  if (!dir) {
+    o.out(`Nothing to do: the cluster matches ${specFile}. No plan was written.`);
+    return 0;
+  }
   state.planDir = dir;
   save();
   const review = await reviewPlan(dir, connection);

@@ -81,7 +81,13 @@ export function hardenHba(lines: readonly HbaLine[], opts: HardenOptions): { tex
   const out: string[] = [];
   const eol = lines.map((l) => eolOf(l.raw)).find(Boolean) ?? '\n';
   let addedPeer = false;
-  let addedReject = false;
+  // An earlier plan's reject lines are kept while they name every superuser, else rewritten.
+  const REJECT_NOTE = `${NOTE} superusers are local-only`;
+  const earlierReject = (l: HbaLine): boolean =>
+    l.kind === 'record' && l.rule.method === 'reject' && l.raw.includes(REJECT_NOTE);
+  let addedReject = lines.some(earlierReject);
+  const rejectLine = (users: string[], range: string) =>
+    `host    all             ${users.map(hbaName).join(',').padEnd(15)} ${range.padEnd(23)} reject  ${REJECT_NOTE}${eol}`;
   const adminPeer = (database: 'all' | 'replication') =>
     lines.some(
       (l) =>
@@ -138,10 +144,22 @@ export function hardenHba(lines: readonly HbaLine[], opts: HardenOptions): { tex
       }
       continue;
     }
+    if (earlierReject(l)) {
+      const named = new Set(rule.users.map((u) => u.value));
+      const missing = opts.superusers.filter((u) => !named.has(u));
+      const range = rule.address?.kind === 'cidr' && rule.address.address.includes(':') ? '::/0' : '0.0.0.0/0';
+      if (!missing.length) out.push(l.raw);
+      else {
+        const users = [...rule.users.map((u) => u.value), ...missing];
+        const line = rejectLine(users, range);
+        changes.push({ line: l.line, kind: 'method', before: body(l.raw), after: body(line) });
+        out.push(line);
+      }
+      continue;
+    }
     if (!addedReject && opts.superusers.length) {
-      const users = opts.superusers.map(hbaName).join(',');
       for (const range of ['0.0.0.0/0', '::/0']) {
-        const line = `host    all             ${users.padEnd(15)} ${range.padEnd(23)} reject  ${NOTE} superusers are local-only${eol}`;
+        const line = rejectLine(opts.superusers, range);
         out.push(line);
         changes.push({ line: l.line, kind: 'added', before: '', after: body(line) });
       }

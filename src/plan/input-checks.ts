@@ -36,8 +36,14 @@ export function inputProblems(input: PlanInput): string[] {
     );
   }
   input.spec.roles.forEach((r, i) => {
-    if (roleNames.has(r.name))
-      out.push(`roles[${i}].name: role "${r.name}" already exists; choose another name, or drop it first`);
+    const live = s.roles.find((x) => x.name === r.name);
+    const extra = live
+      ? (['superuser', 'createrole', 'createdb', 'replication', 'bypassrls'] as const).filter((a) => live[a])
+      : [];
+    if (live && (!live.login || extra.length))
+      out.push(
+        `roles[${i}].name: role "${r.name}" exists with ${[...(live.login ? [] : ['NOLOGIN']), ...extra.map((a) => a.toUpperCase())].join(' ')}, which a least-privilege login does not have; pgharden takes over an existing role only as it is: change it first (ALTER ROLE "${r.name}" LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION NOBYPASSRLS), or choose another name`,
+      );
     if (!input.templates.has(r.template))
       out.push(
         `roles[${i}].template: no template "${r.template}" (available: ${[...input.templates.keys()].join(', ')})`,
@@ -66,6 +72,12 @@ export function inputProblems(input: PlanInput): string[] {
     }
   });
   input.consumers.forEach((c) => {
+    const to = input.spec.consumers.find((x) => x.name === c.name)?.role;
+    // A role pgharden did not create in this plan: its password is not pgharden's to know.
+    if (to && roleNames.has(to))
+      out.push(
+        `consumer "${c.name}" would move from ${c.oldUser} to role "${to}", which exists already: pgharden never reads back a password, so moving a consumer onto an existing role means giving that role a new password and rewriting every consumer of it (a rotation: pgharden plan --spec FILE --rotate ${to}); or point the consumer at a new role`,
+      );
     const role = input.spec.roles.find((r) => r.name === input.spec.consumers.find((x) => x.name === c.name)?.role);
     if (role && c.database && !role.databases.includes(c.database)) {
       out.push(

@@ -66,6 +66,14 @@ export interface PlanInput {
   /** The spec's schemas that exist, per database; absent: not looked up (every schema is taken to exist). */
   schemas?: Map<string, string[]>;
   consumers: ConsumerFile[];
+  /** Consumers of the spec whose file already connects as their role: left alone. */
+  consumersInSync?: { name: string; path: string; role: string }[];
+  /** Consumers an earlier applied plan moved that the spec no longer names: left as they are. */
+  removedConsumers?: { name: string; path: string; role: string; plan: string }[];
+  /** Roles that carry a pgharden plan's mark (an earlier plan created them). */
+  pghardenRoles?: string[];
+  /** Taken-over roles' direct table privileges: role → database → quoted table → sorted privileges. */
+  privileges?: Map<string, Map<string, Record<string, string[]>>>;
   /** sha256 of the secrets file written for this plan. */
   secretsSha256: string;
   /** No verified backup (--skip-backup): recorded in the plan and the report as a loud warning. */

@@ -21,6 +21,7 @@ import { buildPlan } from './planner.js';
 import { newPlanKey, newSecrets, secretsText, sha256Text, writeSecrets } from './secrets.js';
 import { createPlanDir, savePlan, SECRETS_FILE } from './store.js';
 import { BUILTIN_TEMPLATES, loadTemplates } from './templates.js';
+import { pghardenRoles, removedConsumers, takenOverPrivileges } from './live-state.js';
 import type { Plan } from './types.js';
 
 export interface MakePlanOptions {
@@ -170,7 +171,7 @@ async function consumerFile(
 }
 
 /** Makes and saves the plan; returns it with the directory it was saved in. Problems name their spec line. */
-export async function makePlan(o: MakePlanOptions): Promise<{ plan: Plan; dir: string }> {
+export async function makePlan(o: MakePlanOptions): Promise<{ plan: Plan; dir: string | null }> {
   try {
     return await makeAndSave(o);
   } catch (err) {
@@ -188,7 +189,7 @@ export async function makePlan(o: MakePlanOptions): Promise<{ plan: Plan; dir: s
   }
 }
 
-async function makeAndSave(o: MakePlanOptions): Promise<{ plan: Plan; dir: string }> {
+async function makeAndSave(o: MakePlanOptions): Promise<{ plan: Plan; dir: string | null }> {
   const dir = resolve(o.out);
   const specDir = dirname(resolve(o.specFile));
   const admin = await connect(o.connection);
@@ -234,7 +235,9 @@ async function makeAndSave(o: MakePlanOptions): Promise<{ plan: Plan; dir: strin
       tables.set(db, found.tables);
       schemas.set(db, found.schemas);
     }
-    secrets = newSecrets(o.spec.roles.map((r) => r.name));
+    const liveRoles = new Set(snapshot.roles.map((r) => r.name));
+    // Day two: only the roles that do not exist yet get a password; a role taken over keeps its own.
+    secrets = newSecrets(o.spec.roles.filter((r) => !liveRoles.has(r.name)).map((r) => r.name));
     const server: ServerEndpoints = {
       port: Number(extra.port),
       socketDirs: extra.sockets
@@ -244,11 +247,13 @@ async function makeAndSave(o: MakePlanOptions): Promise<{ plan: Plan; dir: strin
       listen: snapshot.settings.listen_addresses ?? '',
     };
     const consumers: ConsumerFile[] = [];
+    const consumersInSync: NonNullable<PlanInput['consumersInSync']> = [];
     const consumerProblems: string[] = [];
     for (const c of o.spec.consumers) {
       try {
-        const f = await consumerFile(c, specDir, secrets[c.role]!.password, server, admin);
-        consumers.push({ ...f, binding: observeFile(f.path) });
+        const f = await consumerFile(c, specDir, secrets[c.role]?.password ?? '', server, admin);
+        if (f.oldUser === c.role) consumersInSync.push({ name: c.name, path: f.path, role: c.role });
+        else consumers.push({ ...f, binding: observeFile(f.path) });
       } catch (err) {
         if (!(err instanceof PlanError)) throw err;
         consumerProblems.push(...err.problems);
@@ -278,6 +283,10 @@ async function makeAndSave(o: MakePlanOptions): Promise<{ plan: Plan; dir: strin
       tables,
       schemas,
       consumers,
+      consumersInSync,
+      removedConsumers: removedConsumers(dir, o.spec),
+      pghardenRoles: await pghardenRoles(admin),
+      privileges: await takenOverPrivileges(admin, o.connection, o.spec, liveRoles),
       secretsSha256: '',
       ...(o.skipBackup ? { skipBackup: true } : {}),
     };
@@ -288,6 +297,8 @@ async function makeAndSave(o: MakePlanOptions): Promise<{ plan: Plan; dir: strin
   const text = secretsText(secrets, planKey);
   input.secretsSha256 = sha256Text(text);
   const plan = buildPlan(input);
+  // Nothing differs from the spec: no directory, so no secret is written anywhere.
+  if (plan.nothingToDo) return { plan, dir: null };
   createPlanDir(dir);
   writeSecrets(join(dir, SECRETS_FILE), text);
   savePlan(dir, plan, planKey);

@@ -5,6 +5,7 @@
  */
 import type { PlanInput } from './input.js';
 import type { Step, UnmappedRole } from './types.js';
+import { existingRole, regrants, retirements } from './delta.js';
 
 /** The notices of a plan, from its input and its steps. */
 export function planNotices(input: PlanInput, steps: readonly Step[], unmapped: readonly UnmappedRole[]): string[] {
@@ -34,4 +35,26 @@ export function planNotices(input: PlanInput, steps: readonly Step[], unmapped: 
   }
   for (const u of unmapped) if (!u.fate.startsWith('keeps') && !u.superuser) notices.push(`role ${u.role}: ${u.fate}`);
   return notices;
+}
+
+/** Day two: what the plan takes over as it is, leaves alone, and retires, and why. */
+export function deltaNotices(input: PlanInput): string[] {
+  const out: string[] = [];
+  const regranted = new Set(regrants(input).map((g) => g.role.name));
+  for (const r of input.spec.roles)
+    if (existingRole(input, r.name) && !regranted.has(r.name))
+      out.push(
+        `role ${r.name}: exists and matches the spec (template "${r.template}"); taken over as it is, its password kept`,
+      );
+  for (const c of input.consumersInSync ?? [])
+    out.push(`consumer ${c.name}: ${c.path} already connects as ${c.role}; left alone`);
+  for (const c of input.removedConsumers ?? [])
+    out.push(
+      `consumer ${c.name}: no longer in the spec (plan ${c.plan} moved it to ${c.role}); ${c.path} is left as it is`,
+    );
+  for (const r of retirements(input))
+    out.push(
+      `RETIRED: ${r.role} becomes NOLOGIN${r.superuser ? ' NOSUPERUSER' : ''} once no session of it is left (up to ${r.drainTimeout} s): ${r.why}. Keep it with keep: [${r.role}] in the spec; pgharden never drops a role`,
+    );
+  return out;
 }

@@ -10,7 +10,7 @@ import type { Snapshot } from '../cluster/introspect.js';
 import { canonicalJson } from '../core/canonical.js';
 import { PlanError, type PlanInput } from './input.js';
 import { inputProblems } from './input-checks.js';
-import { planNotices } from './notices.js';
+import { deltaNotices, planNotices } from './notices.js';
 import { matrixOf, predictedProblems, snapshotWith } from './predict.js';
 import { databasesToBackUp, preflightSteps } from './stage-preflight.js';
 import { canarySteps } from './stage-canary.js';
@@ -21,6 +21,8 @@ import { consumerSteps } from './stage-consumers.js';
 import { roleSteps } from './stage-roles.js';
 import { verifySteps } from './stage-verify.js';
 import { passwordRecord } from './password-record.js';
+import { rolesToCreate } from './delta.js';
+import { retireSteps } from './stage-retire.js';
 import type { Plan, Step, UnmappedRole } from './types.js';
 
 function unmappedRoles(s: Snapshot, input: PlanInput, after: ConnectionMatrix): UnmappedRole[] {
@@ -78,7 +80,7 @@ export function buildPlan(input: PlanInput): Plan {
   const s = input.snapshot;
   const superusers = s.roles.filter((r) => r.superuser && r.login).map((r) => r.name);
   const edits = hbaEdits(input, superusers);
-  const newRoles = input.spec.roles.map((r) => r.name);
+  const newRoles = rolesToCreate(input).map((r) => r.name);
   const before = matrixOf(s);
   const after = matrixOf(snapshotWith(s, input.hba.file, edits.finalLines, newRoles));
 
@@ -89,16 +91,27 @@ export function buildPlan(input: PlanInput): Plan {
 
   const hbaFile = input.hba.file;
   const backupDatabases = databasesToBackUp(input);
-  const steps: Step[] = [
-    ...preflightSteps(input, backupDatabases),
-    ...roleSteps(input),
-    ...canarySteps(input, edits),
+  const roles = roleSteps(input);
+  const changes: Step[] = [
+    ...roles,
+    ...canarySteps(
+      input,
+      edits,
+      roles.some((st) => st.id === 'roles/password-encryption'),
+    ),
     ...consumerSteps(input),
     ...flipSteps(input, edits, superusers),
+    ...retireSteps(input),
+  ];
+  // Day two: nothing differs from the spec. The caller writes no plan (and no secrets).
+  const nothingToDo = !changes.some((st) => st.kind !== 'probe' && st.kind !== 'gate');
+  const steps: Step[] = [
+    ...preflightSteps(input, backupDatabases),
+    ...changes,
     ...verifySteps(input, after, superusers),
   ];
 
-  const notices = planNotices(input, steps, unmappedRoles(s, input, after));
+  const notices = [...planNotices(input, steps, unmappedRoles(s, input, after)), ...deltaNotices(input)];
 
   const body: Omit<Plan, 'id'> = {
     schemaVersion: 1,
@@ -141,6 +154,7 @@ export function buildPlan(input: PlanInput): Plan {
       database: c.database,
     })),
     unmapped: unmappedRoles(s, input, after),
+    facts: { superusers },
     notices,
     passwords: passwordRecord(steps, input.spec.passwordMaxAgeDays),
     backup: { skipped: Boolean(input.skipBackup), databases: input.skipBackup ? [] : backupDatabases },
@@ -148,7 +162,7 @@ export function buildPlan(input: PlanInput): Plan {
     steps,
     rollback: { command: `pgharden rollback ${input.planDir}`, shell: shellRollback(touchedFiles(input)) },
   };
-  return { ...body, id: planId(body) } as Plan;
+  return { ...body, id: planId(body), ...(nothingToDo ? { nothingToDo } : {}) } as Plan;
 }
 
 /** The plan's id: sha256 of the canonical JSON of everything but the id. */

@@ -142,9 +142,10 @@ export async function reviewPlan(dir: string, connection: ConnectOptions = {}): 
     files: plan.binding.files.map((f) => observeFile(f.path)),
   };
   const drifts = drift(plan.binding, now);
-  for (const r of plan.roles) {
-    if (server.roles.has(r.name))
-      drifts.push({ item: `role ${r.name}`, planned: 'absent (the plan creates it)', now: 'exists' });
+  // The roles the plan creates (day two takes the others over as they are).
+  for (const st of plan.steps.flatMap((x) => x.before)) {
+    if (st.of === 'role' && !st.exists && server.roles.has(st.name))
+      drifts.push({ item: `role ${st.name}`, planned: 'absent (the plan creates it)', now: 'exists' });
   }
 
   const diffs: FileDiff[] = [];

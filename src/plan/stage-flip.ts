@@ -17,19 +17,22 @@ import {
   type HbaEdits,
 } from './stage-network.js';
 import type { State, Step } from './types.js';
+import { rolesToCreate } from './delta.js';
 
 export function flipSteps(input: PlanInput, edits: HbaEdits, superusers: string[]): Step[] {
   const from = probeSource(input);
-  const steps: Step[] = [
-    hbaStep(
-      input,
-      'flip/hba',
-      'flip',
-      `Flip ${input.hba.file}: trust, password and md5 over the network become scram-sha-256, wide ranges are narrowed to the trusted ranges, superusers are rejected over the network, local peer is kept for ${input.serverUser.name} (${lines(edits.changes.length)} changed or added)`,
-      edits.finalText,
-      edits.canaryText,
-    ),
-  ];
+  const steps: Step[] = [];
+  if (edits.finalText !== edits.canaryText)
+    steps.push(
+      hbaStep(
+        input,
+        'flip/hba',
+        'flip',
+        `Flip ${input.hba.file}: trust, password and md5 over the network become scram-sha-256, wide ranges are narrowed to the trusted ranges, superusers are rejected over the network, local peer is kept for ${input.serverUser.name} (${lines(edits.changes.length)} changed or added)`,
+        edits.finalText,
+        edits.canaryText,
+      ),
+    );
   const files = [input.configFile, input.hba.binding, ...(input.identFile ? [input.identFile] : [])];
   for (const f of files) {
     const wanted = f === input.configFile ? input.spec.configFileMode : '0600';
@@ -53,7 +56,7 @@ export function flipSteps(input: PlanInput, edits: HbaEdits, superusers: string[
     });
   }
   const listen = input.spec.network.listenAddresses;
-  if (listen !== undefined) {
+  if (listen !== undefined && input.autoConf.settings.listen_addresses !== listen) {
     steps.push({
       id: 'flip/listen-addresses',
       stage: 'flip',
@@ -75,10 +78,11 @@ export function flipSteps(input: PlanInput, edits: HbaEdits, superusers: string[
     });
   }
   const su = superusers[0];
+  if (!steps.length) return steps;
   steps.push(
     reloadStep('flip/reload', 'flip', 'Reload so the flipped rules are in force, then confirm by probe', [
       ...(su ? [{ check: 'auth' as const, user: su, database: 'postgres', from, expect: 'refused' as const }] : []),
-      ...input.spec.roles.map((r) => ({
+      ...rolesToCreate(input).map((r) => ({
         check: 'auth' as const,
         user: r.name,
         database: r.databases[0]!,

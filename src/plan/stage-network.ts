@@ -10,6 +10,7 @@ import { parseHba } from '../conf/hba.js';
 import type { HbaLine } from '../conf/hba-types.js';
 import type { FileBinding } from './binding.js';
 import { withCanary } from './canary.js';
+import { canaryNeeds } from './delta.js';
 import { hardenHba, type HbaChange } from './hba-edit.js';
 import type { PlanInput } from './input.js';
 import type { Action, Check, Source, State, Step } from './types.js';
@@ -86,6 +87,8 @@ export function sampleAddress(cidr: string): string {
 }
 
 export interface HbaEdits {
+  /** The file as it is now. */
+  originalText: string;
   canaryText: string;
   finalText: string;
   finalLines: HbaLine[];
@@ -94,14 +97,15 @@ export interface HbaEdits {
 
 /** The canary and final pg_hba.conf texts. */
 export function hbaEdits(input: PlanInput, superusers: string[]): HbaEdits {
-  const canaryText = withCanary(input.hba.lines, input.spec.roles, input.spec.network.trustedRanges);
+  const canaryText = withCanary(input.hba.lines, canaryNeeds(input), input.spec.network.trustedRanges);
   const opts = { file: input.hba.file, context: input.snapshot.context };
   const { text: finalText, changes } = hardenHba(parseHba(canaryText, opts), {
     superusers,
     trustedRanges: input.spec.network.trustedRanges,
     adminRole: input.serverUser.name,
   });
-  return { canaryText, finalText, finalLines: parseHba(finalText, opts), changes };
+  const originalText = input.hba.lines.map((l) => l.raw).join('');
+  return { originalText, canaryText, finalText, finalLines: parseHba(finalText, opts), changes };
 }
 
 /** A config file's mode after the flip: no access for others; group read only where a group other than the server's needs it. */

@@ -27,7 +27,8 @@ export function preflightSteps(input: PlanInput, backupDatabases: string[]): Ste
       id: 'preflight/lock',
       stage: 'preflight',
       kind: 'gate',
-      description: 'Take the plan lock (one writer) and the server advisory lock',
+      description:
+        'Take the plan lock (one writer) and the cluster lock (one apply per cluster, whatever the plan: a lock file named by its system_identifier, and a server advisory lock)',
       forward: { do: 'gate', until: { gate: 'lock' }, timeoutMs: 0 },
       verify: [],
       undo: null,

@@ -5,6 +5,8 @@
  * written in the step's own transaction, that tells a resumed run the step committed.
  */
 import { instantiateStatements, quoteIdent } from './templates.js';
+import { regrantSteps } from './stage-regrant.js';
+import { rolesToCreate } from './delta.js';
 import type { PlanInput } from './input.js';
 import { autoConfUndo } from './stage-network.js';
 import { secretToken, type Step } from './types.js';
@@ -44,7 +46,7 @@ export function revokeAll(role: string): string[] {
 
 export function roleSteps(input: PlanInput): Step[] {
   const steps: Step[] = [];
-  for (const r of input.spec.roles) {
+  for (const r of rolesToCreate(input)) {
     const template = input.templates.get(r.template)!;
     const createId = `roles/create-${idPart(r.name)}`;
     const done = [createId];
@@ -102,6 +104,7 @@ export function roleSteps(input: PlanInput): Step[] {
       });
     }
   }
+  steps.push(...regrantSteps(input));
   const pe = input.autoConf.settings.password_encryption ?? null;
   // Only when the server would not already store new passwords as SCRAM: an unneeded ALTER SYSTEM is one more thing to undo.
   if (input.snapshot.settings.password_encryption !== 'scram-sha-256') {

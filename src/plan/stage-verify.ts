@@ -11,6 +11,7 @@ import { qualified } from './stage-roles.js';
 import { quoteIdent } from './templates.js';
 import type { ConnectionMatrix } from '../audit/matrix.js';
 import type { Check, Step } from './types.js';
+import { regrants, rolesToCreate } from './delta.js';
 
 /** What a passwordless startup packet gets under a method, or null when the probe cannot tell. */
 export function passwordlessAnswer(method: string): 'refused' | 'password-required' | 'ok' | null {
@@ -129,7 +130,9 @@ export function verifySteps(input: PlanInput, after: ConnectionMatrix, superuser
     },
     ...none,
   });
-  for (const r of input.spec.roles) {
+  // Only the roles this plan creates or regrants: a role taken over as it is was proven before.
+  const changed = new Set([...rolesToCreate(input), ...regrants(input).map((g) => g.role)].map((r) => r.name));
+  for (const r of input.spec.roles.filter((x) => changed.has(x.name))) {
     for (const db of r.databases) {
       steps.push({
         id: `verify/privileges-${r.name}-${db}`,

@@ -127,6 +127,8 @@ export type Check =
 export type State =
   | { of: 'file'; path: string; sha256: string | null; mode: number | null; uid: number | null; gid: number | null }
   | { of: 'role'; name: string; exists: boolean }
+  /** A role's LOGIN and SUPERUSER attributes (retiring an old login changes them). */
+  | { of: 'role-attrs'; name: string; login: boolean; superuser: boolean }
   /** A step's mark (a comment on its role, written in the step's own transaction). */
   | { of: 'mark'; role: string; step: string; present: boolean }
   /** A setting as written in postgresql.auto.conf (null: not set there). */
@@ -202,6 +204,13 @@ export interface Plan {
     database: string | null;
   }[];
   unmapped: UnmappedRole[];
+  /**
+   * Facts the plan's safety rests on, re-read by apply before its first change: the login
+   * superusers the flip's reject rule names (a superuser created since would keep network access).
+   */
+  facts?: { superusers: string[] };
+  /** Set (never saved) when the cluster already matches the spec: no step changes anything. */
+  nothingToDo?: true;
   /** Items that need a restart or an operator decision; never done silently. */
   notices: string[];
   /** The verified backup before any change; `skipped` only with --skip-backup, said loudly. */

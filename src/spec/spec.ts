@@ -75,6 +75,11 @@ const SpecSchema = z.strictObject({
       }),
     )
     .min(1),
+  /**
+   * Login roles not to retire: a role consumers moved away from, or one an earlier plan created
+   * that left the spec, is made NOLOGIN (and NOSUPERUSER) once its sessions are gone, unless named here.
+   */
+  keep: z.array(name('role')).default([]),
   consumers: z
     .array(
       z.strictObject({
@@ -180,7 +185,7 @@ function anywhere(raw: unknown): { path: (string | number)[]; message: string }[
 export function specLineOf(text: string): (problem: string) => number | undefined {
   const lineOf = locator(text);
   return (problem) => {
-    const m = /^((?:target|network|roles|consumers|templates|tls)(?:\[\d+\]|\.[A-Za-z]+)*): /.exec(problem);
+    const m = /^((?:target|network|roles|consumers|templates|tls|keep)(?:\[\d+\]|\.[A-Za-z]+)*): /.exec(problem);
     if (!m) return undefined;
     const path = [...m[1]!.matchAll(/[A-Za-z]+|\d+/g)].map(([t]) => (/^\d+$/.test(t) ? Number(t) : t));
     return lineOf(path);

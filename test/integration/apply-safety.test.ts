@@ -11,60 +11,13 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VPN_DEVICE } from '../../src/scratch/story.js';
 import { probe } from '../../src/hba/probe.js';
-import { chooseSite } from '../../src/plan/consumer-edit.js';
 import { testedInstalls } from '../support/cluster.js';
 import { CLI, pgharden } from '../support/cli.js';
 import { makeStoryPlan, storyWithConsumers, type StoryPlanSetup } from '../support/story-plan.js';
-
-interface Load {
-  attempts: number;
-  failures: string[];
-  stop(): Promise<void>;
-}
-
-/** Connects again and again with the DSN the consumer's file holds right now; some sessions linger. */
-function loadGenerator(file: string, key: string | undefined, application: string): Load {
-  const load: Load = { attempts: 0, failures: [], stop: async () => undefined };
-  let running = true;
-  const lingering: Promise<void>[] = [];
-  const loop = (async () => {
-    while (running) {
-      const uri = chooseSite(file, readFileSync(file, 'utf8'), key).text;
-      const c = new pg.Client({ connectionString: uri, application_name: application });
-      load.attempts += 1;
-      try {
-        await c.connect();
-        await c.query('SELECT count(*) FROM agents');
-        if (load.attempts % 5 === 0) {
-          // A longer session spans reloads; it must not be terminated.
-          lingering.push(
-            new Promise((r) => setTimeout(r, 300))
-              .then(() => c.query('SELECT 1'))
-              .then(() => c.end())
-              .catch((err: Error) => {
-                load.failures.push(`lingering session: ${err.message}`);
-              }),
-          );
-        } else {
-          await c.end();
-        }
-      } catch (err) {
-        load.failures.push(`${uri.replace(/:[^:@/]*@/, ':<pw>@')}: ${(err as Error).message}`);
-        await c.end().catch(() => undefined);
-      }
-    }
-  })();
-  load.stop = async () => {
-    running = false;
-    await loop;
-    await Promise.all(lingering);
-  };
-  return load;
-}
+import { loadGenerator } from '../support/consumer-load.js';
 
 describe.each(testedInstalls())('apply on PostgreSQL $major never', (install) => {
   let s: StoryPlanSetup;

@@ -58,6 +58,7 @@ describe.each(testedInstalls())('the plan predicts what PostgreSQL $major does',
       ...(hasDumpTools(install.major) ? {} : { skipBackup: true }),
     });
     plan = made.plan;
+    if (!made.dir) throw new Error('the story cluster matched the spec: no plan was written');
     secrets = (JSON.parse(readFileSync(join(made.dir, 'secrets'), 'utf8')) as { roles: Secrets }).roles;
   });
   afterAll(async () => {

@@ -88,6 +88,7 @@ export const storySpec = (): Spec => ({
   network: { trustedRanges: ['127.10.0.0/16'], superuser: 'local-only' },
   configFileMode: '0600',
   tls: { mode: 'off', minProtocol: 'TLSv1.2', certificate: 'generate', days: 397, expiryWarningDays: 30 },
+  keep: [],
   roles: [
     {
       name: 'agents_app',

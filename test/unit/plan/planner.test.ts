@@ -308,9 +308,12 @@ describe('buildPlan without a verified backup', () => {
 });
 
 describe('buildPlan refuses, listing every reason', () => {
-  it('names existing roles, missing databases and tables, unknown templates', async () => {
+  it('names existing roles it cannot take over, missing databases and tables, unknown templates', async () => {
     const input = await storyInput({
-      snapshot: storySnapshot(undefined, [role('postgres', { superuser: true }), role('agents_app')]),
+      snapshot: storySnapshot(undefined, [
+        role('postgres', { superuser: true }),
+        role('agents_app', { superuser: true, createdb: true }),
+      ]),
     });
     input.spec.roles[0]!.readOnlyTables = ['no_such_table'];
     input.spec.roles[1]!.template = 'owner-of-everything';
@@ -325,10 +328,11 @@ describe('buildPlan refuses, listing every reason', () => {
     expect(err).toBeInstanceOf(PlanError);
     expect(err!.refused).toBe(false);
     expect(err!.problems).toEqual([
-      'roles[0].name: role "agents_app" already exists; choose another name, or drop it first',
+      'roles[0].name: role "agents_app" exists with SUPERUSER CREATEDB, which a least-privilege login does not have; pgharden takes over an existing role only as it is: change it first (ALTER ROLE "agents_app" LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION NOBYPASSRLS), or choose another name',
       'roles[0].readOnlyTables: no table "no_such_table" in database "workspace" (schema public)',
       'roles[1].template: no template "owner-of-everything" (available: app-readwrite, migrator, readonly)',
       'roles[1].databases: database "shop" does not exist or does not allow connections (there are: postgres, workspace)',
+      'consumer "agents" would move from postgres to role "agents_app", which exists already: pgharden never reads back a password, so moving a consumer onto an existing role means giving that role a new password and rewriting every consumer of it (a rotation: pgharden plan --spec FILE --rotate agents_app); or point the consumer at a new role',
     ]);
   });
 
