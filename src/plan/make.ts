@@ -18,8 +18,8 @@ import { specLineOf, type Spec } from '../spec/spec.js';
 import { observeFile } from './binding.js';
 import { PlanError, type ConsumerFile, type PlanInput, type TableFacts } from './input.js';
 import { buildPlan } from './planner.js';
-import { newPlanKey, newSecrets, secretsText, sha256Text, writeSecrets } from './secrets.js';
-import { createPlanDir, savePlan, SECRETS_FILE } from './store.js';
+import { newPlanKey, newSecrets, secretsText, sha256Text } from './secrets.js';
+import { writePlanDir } from './plan-dir.js';
 import { BUILTIN_TEMPLATES, loadTemplates } from './templates.js';
 import type { Plan } from './types.js';
 
@@ -288,8 +288,6 @@ async function makeAndSave(o: MakePlanOptions): Promise<{ plan: Plan; dir: strin
   const text = secretsText(secrets, planKey);
   input.secretsSha256 = sha256Text(text);
   const plan = buildPlan(input);
-  createPlanDir(dir);
-  writeSecrets(join(dir, SECRETS_FILE), text);
-  savePlan(dir, plan, planKey);
+  writePlanDir(dir, plan, planKey, text);
   return { plan, dir };
 }
