@@ -201,12 +201,25 @@ describe.skipIf(!ANSIBLE_PRESENT).each(testedInstalls().slice(0, 1))(
       expect(JSON.parse(readFileSync(join(stories[1]!.dir, 'plans', 'main', 'report.json'), 'utf8'))).toBeTruthy();
     }, 400_000);
 
+    /**
+     * Whether pgharden plan plans the delta on a hardened cluster (issue 21): asked of the CLI
+     * itself, so that a playbook run that would fail (and roll the host back in its rescue) is not made.
+     */
+    const deltaPlanning = (s: StoryPlanSetup): boolean => {
+      const r = pgharden(['plan', '--spec', s.spec, '--out', join(tmp, 'probe'), '--skip-backup', '--json'], {
+        PGHARDEN_DSN: hostVars(s, 'main').pgharden_dsn as string,
+      });
+      if (r.code === 2 && r.stderr.includes('already exists; choose another name')) return false;
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ nothingToDo: true });
+      expect(existsSync(join(tmp, 'probe'))).toBe(false);
+      return true;
+    };
+    const NEEDS_DELTA = 'needs pgharden plan to plan the delta on a hardened cluster ("nothingToDo", issue 21)';
+
     it('changes nothing when run again: each host is in sync with its spec', async (ctx) => {
+      if (!deltaPlanning(stories[0]!)) ctx.skip(NEEDS_DELTA);
       const r = await runPlaybook(inventory, [], { tmp });
-      if (r.output.includes('already exists; choose another name')) {
-        // pgharden plan cannot yet plan the delta on a hardened cluster (issue 21, delta planning).
-        ctx.skip('needs pgharden plan to plan the delta on a hardened cluster ("nothingToDo", issue 21)');
-      }
       expect(r.code, r.output).toBe(0);
       for (const h of HOSTS) expect(recap(r.output, h)).toMatchObject({ changed: 0, failed: 0 });
       for (const s of stories) expect(existsSync(join(s.dir, 'plans', 'main.2'))).toBe(false);
@@ -214,12 +227,10 @@ describe.skipIf(!ANSIBLE_PRESENT).each(testedInstalls().slice(0, 1))(
 
     it('plans a changed spec as a delta: its diff in check mode (no plan left), applied, then in sync', async (ctx) => {
       const s1 = stories[0]!;
+      if (!deltaPlanning(s1)) ctx.skip(NEEDS_DELTA);
       const wider = { ...storySpec(s1), network: { trustedRanges: ['127.10.0.0/16', '127.11.0.0/16'] } };
       const inv = writeInventory(tmp, 'wider', { host1: hostVars(s1, 'main', wider) });
       const check = await runPlaybook(inv, ['--check', '--diff'], { tmp });
-      if (check.output.includes('already exists; choose another name')) {
-        ctx.skip('needs pgharden plan to plan the delta on a hardened cluster ("nothingToDo", issue 21)');
-      }
       expect(check.code, check.output).toBe(0);
       expect(recap(check.output, 'host1')).toMatchObject({ changed: 1, failed: 0 });
       expect(check.output).toContain('127.11.0.0/16');
