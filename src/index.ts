@@ -20,7 +20,7 @@ import type { RollbackOptions, RollbackResult } from './execute/rollback.js';
 import type { BackupJobOptions, BackupJobResult } from './backup/job.js';
 import type { VerifiedBackup } from './backup/verified.js';
 import type { MakePlanOptions } from './plan/make.js';
-import type { Review } from './plan/review.js';
+import type { FileDiff, Review } from './plan/review.js';
 import type { Plan } from './plan/types.js';
 import type { StepState } from './execute/journal.js';
 
@@ -43,6 +43,7 @@ export type {
   ApplyResult,
   BackupJobOptions,
   BackupJobResult,
+  FileDiff,
   MakePlanOptions,
   Plan,
   Review,

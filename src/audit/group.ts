@@ -10,7 +10,7 @@ export function bySeverity(drafts: Draft[]): Draft[] {
   const groups = new Map<Severity, Draft>();
   for (const d of drafts) {
     const g = groups.get(d.severity);
-    if (g) g.evidence.push(...d.evidence);
+    if (g) for (const e of d.evidence) g.evidence.push(e);
     else groups.set(d.severity, { ...d, evidence: [...d.evidence] });
   }
   return [...groups.values()];

@@ -42,12 +42,18 @@ export function parseFlags<O extends Options>(argv: string[], options: O, comman
 export const CONNECTION_FLAGS = { dsn: { type: 'string' }, cluster: { type: 'string' } } as const;
 
 /** The connection the flags ask for (libpq's environment fills in the rest). */
-export function connectionFrom(values: { dsn?: string | undefined; cluster?: string | undefined }): {
+export function connectionFrom(
+  values: { dsn?: string | undefined; cluster?: string | undefined },
+  env: NodeJS.ProcessEnv = process.env,
+): {
   dsn?: string;
   cluster?: string;
 } {
+  // PGHARDEN_DSN is --dsn given by environment, so that a password in it is not in the process's
+  // argv (/proc/PID/cmdline, which every user can read); the flags win over it.
+  const dsn = values.dsn ?? (values.cluster === undefined && env.PGHARDEN_DSN ? env.PGHARDEN_DSN : undefined);
   return {
-    ...(values.dsn !== undefined ? { dsn: values.dsn } : {}),
+    ...(dsn !== undefined ? { dsn } : {}),
     ...(values.cluster !== undefined ? { cluster: values.cluster } : {}),
   };
 }

@@ -1,5 +1,5 @@
 import { inspectConf, type ConfRow } from '../index.js';
-import { CONNECTION_FLAGS, parseFlags, type Command } from './command.js';
+import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
 import { paint, table, type Output } from '../render/output.js';
 import { inspectOptions } from './target.js';
@@ -60,9 +60,7 @@ export const command: Command = {
         EXIT.usage,
         'pgharden inspect conf --help',
       );
-    const { rows, judged } = await inspectConf(
-      inspectOptions({ file: positionals[0], dsn: values.dsn, cluster: values.cluster }),
-    );
+    const { rows, judged } = await inspectConf(inspectOptions({ file: positionals[0], ...connectionFrom(values) }));
     if (!judged)
       o.err(
         'note: no server connected: syntax and includes checked, values not judged (pass --dsn to judge them as the server does)',

@@ -1,5 +1,5 @@
 import { inspectHba, maskPrefixLength, parseIp, type HbaFileRuleRow } from '../index.js';
-import { CONNECTION_FLAGS, parseFlags, type Command } from './command.js';
+import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
 import { prettyJsonChunks } from '../render/json-rows.js';
 import { paint, table, type Output } from '../render/output.js';
@@ -111,8 +111,7 @@ export const command: Command = {
     const { rows, columns, logged, notes } = await inspectHba({
       ...inspectOptions({
         file: positionals[0],
-        dsn: values.dsn,
-        cluster: values.cluster,
+        ...connectionFrom(values),
         pgVersion: values['pg-version'],
         ssl: values.ssl,
       }),

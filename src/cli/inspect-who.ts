@@ -1,5 +1,5 @@
 import { inspectWho, parseIp } from '../index.js';
-import { CONNECTION_FLAGS, parseFlags, type Command } from './command.js';
+import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
 import { inspectOptions } from './target.js';
 
@@ -66,8 +66,7 @@ export const command: Command = {
     const { result, notes } = await inspectWho({
       ...inspectOptions({
         file: positionals[0],
-        dsn: values.dsn,
-        cluster: values.cluster,
+        ...connectionFrom(values),
         pgVersion: values['pg-version'],
       }),
       resolve: !values['no-resolve'],

@@ -49,7 +49,8 @@ Commands:
   drift [plans/NAME]   the live cluster against its hardened state (exit 1 on drift); --install-timer: nightly
   demo                 the whole story on a scratch cluster: insecure → hardened → verified → rolled back
 
-Connection: --dsn (a URI or key=value string, as libpq takes), else --cluster VERSION/NAME or PGCLUSTER
+Connection: --dsn (a URI or key=value string, as libpq takes) or --cluster VERSION/NAME, else
+PGHARDEN_DSN (the same string as --dsn, kept out of the process's argv), else PGCLUSTER
 (Debian), else the libpq environment (PGHOST, PGPORT, PGUSER, PGDATABASE, PGSERVICE, PGPASSFILE…), else
 the one running Debian cluster. Run as root (sudo), pgharden reaches a local server as its OS user.
 Exit codes: 0 ok, 1 findings, 2 usage or input error, 3 refused for safety, 4 a tool pgharden ran

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
 import type { Output } from '../render/output.js';
-import { renderReview } from '../render/review.js';
+import { reviewLines } from '../render/review.js';
 import { review as reviewPlan, type Review } from '../index.js';
 
 const HELP = `pgharden review — the dry run: exactly what apply would do now, changing nothing
@@ -42,9 +42,21 @@ export function reviewJson(r: Review): object {
   };
 }
 
-/** Prints a review (text or JSON) with every secret of the plan redacted, whatever path it took. */
+/**
+ * Prints a review (text or JSON) with every secret of the plan redacted, whatever path it took.
+ * The text is written as it is rendered, in chunks: it is never held whole.
+ */
 export async function printReview(r: Review, json: boolean, o: Output): Promise<void> {
-  o.out(r.redact(json ? JSON.stringify(reviewJson(r), null, 2) : renderReview(r, o)));
+  if (json) return o.out(r.redact(JSON.stringify(reviewJson(r), null, 2)));
+  let chunk = '';
+  for (const line of reviewLines(r, o)) {
+    chunk += `${r.redact(line)}\n`;
+    if (chunk.length >= 64 * 1024) {
+      o.out(chunk);
+      chunk = '';
+    }
+  }
+  if (chunk) o.out(chunk);
 }
 
 export const command: Command = {

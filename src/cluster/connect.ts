@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { formatConninfo } from './conninfo.js';
 import { resolveTarget, type ConnectOptions, type ResolvedTarget } from './libpq-resolve.js';
+import { keepErrors } from './lost-connection.js';
 import { PeerRelay, type PeerIdentity } from './peer-relay.js';
 import { InputError, serverMessage } from '../core/errors.js';
 
@@ -150,7 +151,7 @@ function nextStep(err: { code?: string; message: string }, t: ResolvedTarget, re
 export async function connect(opts: ConnectOptions = {}): Promise<pg.Client> {
   const t = resolveTarget(opts);
   const relay = peerIdentity(t);
-  const client = new pg.Client(configFor(t, relay));
+  const client = keepErrors(new pg.Client(configFor(t, relay)));
   try {
     await client.connect();
   } catch (err) {

@@ -4,14 +4,15 @@
  */
 import pg from 'pg';
 import { ServerError } from '../core/errors.js';
+import { keepErrors, lostConnection } from './lost-connection.js';
 
 /** An error the server raised, kept with its SQLSTATE. */
 export class AdminSqlError extends ServerError {
   /** The SQLSTATE, or a socket error's code (ECONNREFUSED…), or null. */
   readonly code: string | null;
 
-  constructor(err: unknown) {
-    super(err);
+  constructor(err: unknown, context?: string) {
+    super(err, context);
     this.code = this.sqlstate ?? (err as { code?: string }).code ?? null;
   }
 }
@@ -19,10 +20,12 @@ export class AdminSqlError extends ServerError {
 /** One session per database, opened on first use, from a configuration per database. */
 export function databaseSessions(configFor: (database: string) => pg.ClientConfig) {
   const clients = new Map<string, Promise<pg.Client>>();
+  const opened = new Map<string, pg.Client>();
   const client = (database: string) => {
     let c = clients.get(database);
     if (!c) {
-      const cl = new pg.Client(configFor(database));
+      const cl = keepErrors(new pg.Client(configFor(database)));
+      opened.set(database, cl);
       c = cl.connect().then(() => cl);
       clients.set(database, c);
     }
@@ -33,12 +36,20 @@ export function databaseSessions(configFor: (database: string) => pg.ClientConfi
       try {
         return (await (await client(database)).query(sql, params)).rows as T[];
       } catch (err) {
-        throw new AdminSqlError(err);
+        // The session was ended under it (a restart, a terminated backend): say so, with the server's words.
+        const cl = opened.get(database);
+        const lost = cl && lostConnection(cl);
+        if (!lost) throw new AdminSqlError(err);
+        throw new AdminSqlError(
+          lost,
+          `The session on database ${database} was lost (was the server restarted or the backend terminated?)`,
+        );
       }
     },
     async release(database: string) {
       const c = clients.get(database);
       clients.delete(database);
+      opened.delete(database);
       await (await c?.catch(() => null))?.end().catch(() => undefined);
     },
     async end() {

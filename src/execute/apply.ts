@@ -181,7 +181,19 @@ export async function applyPlan(dir: string, o: ApplyOptions): Promise<ApplyResu
     });
     for (const [i, step] of plan.steps.entries()) {
       const started = Date.now();
-      const verdict = await judge(step, journal, x);
+      let verdict: Awaited<ReturnType<typeof judge>>;
+      try {
+        verdict = await judge(step, journal, x);
+      } catch (err) {
+        // Observing the step needs the server: a session lost here stops the run like a failed step.
+        return {
+          plan,
+          outcome: 'failed',
+          stopped: { step: step.id, reason: (err as Error).message },
+          drift: [],
+          steps,
+        };
+      }
       if (verdict === 'skip') continue;
       if (verdict === 'done-now') {
         journal.append({ type: 'done', stepId: step.id, after: step.after });

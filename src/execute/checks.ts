@@ -7,6 +7,7 @@ import { FAILED_ROWS_SQL } from '../conf/hba-failures.js';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { clientFrom } from '../cluster/from-address.js';
+import { keepErrors } from '../cluster/lost-connection.js';
 import { probe, type ProbeResult } from '../hba/probe.js';
 import { chooseSite, siteConfig } from '../plan/consumer-edit.js';
 import { describeCheck } from '../plan/review.js';
@@ -51,7 +52,7 @@ async function login(
   from: string | undefined,
   fn?: (c: pg.Client) => Promise<string>,
 ): Promise<string> {
-  const c = from ? clientFrom(from, config) : new pg.Client(config);
+  const c = from ? clientFrom(from, config) : keepErrors(new pg.Client(config));
   try {
     await c.connect();
   } catch (err) {
@@ -99,13 +100,15 @@ async function answer(ch: Check, x: CheckContext, sessions?: Map<string, pg.Clie
       const key = `${ch.role}\0${ch.database}`;
       let c = sessions?.get(key);
       if (!c) {
-        c = new pg.Client({
-          host: x.host,
-          port: x.port,
-          user: ch.role,
-          database: ch.database,
-          password: x.secrets[ch.role]!.password,
-        });
+        c = keepErrors(
+          new pg.Client({
+            host: x.host,
+            port: x.port,
+            user: ch.role,
+            database: ch.database,
+            password: x.secrets[ch.role]!.password,
+          }),
+        );
         await c.connect();
         if (sessions) sessions.set(key, c);
       }

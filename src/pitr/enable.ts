@@ -11,8 +11,8 @@ import { InputError, RefusedError } from '../core/errors.js';
 import { restartAdvice } from '../execute/restart.js';
 import { observeFile } from '../plan/binding.js';
 import { autoConfSettings } from '../plan/make.js';
-import { newPlanKey, newSecrets, secretsText, sha256Text, writeSecrets } from '../plan/secrets.js';
-import { createPlanDir, savePlan, SECRETS_FILE } from '../plan/store.js';
+import { newPlanKey, newSecrets, secretsText, sha256Text } from '../plan/secrets.js';
+import { writePlanDir } from '../plan/plan-dir.js';
 import type { Plan } from '../plan/types.js';
 import { archiveCommand, parseArchiveCommand } from './archive-command.js';
 import { buildEnablePlan, type EnableInput } from './enable-plan.js';
@@ -168,8 +168,6 @@ export async function makeEnablePlan(o: EnableOptions): Promise<{ plan: Plan; di
   const planKey = newPlanKey();
   const text = secretsText(newSecrets([]), planKey);
   const plan = buildEnablePlan(input, sha256Text(text));
-  createPlanDir(dir);
-  writeSecrets(join(dir, SECRETS_FILE), text);
-  savePlan(dir, plan, planKey);
+  writePlanDir(dir, plan, planKey, text);
   return { plan, dir };
 }

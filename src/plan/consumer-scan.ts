@@ -74,7 +74,7 @@ export function scanDirs(dirs: readonly string[], maxDepth = 6): FoundDsn[] {
     if (!st.isFile() || st.size > 1 << 20) return;
     const bytes = readFileSync(path);
     if (bytes.includes(0)) return; // binary
-    out.push(...scanText(path, bytes.toString('utf8')));
+    for (const site of scanText(path, bytes.toString('utf8'))) out.push(site);
   };
   for (const d of dirs) walk(d, 0);
   return out;

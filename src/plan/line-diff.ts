@@ -117,7 +117,7 @@ export function unifiedEditDiff(
     const oldCount = body.filter((x) => x.kind !== '+').length;
     const newCount = body.filter((x) => x.kind !== '-').length;
     out.push(`@@ -${range(oldAt[start]!, oldCount)} +${range(newAt[start]!, newCount)} @@`);
-    for (; start < stop; start++) out.push(...print(ops[start]!));
+    for (; start < stop; start++) for (const l of print(ops[start]!)) out.push(l);
     k = stop;
   }
   return `${out.join('\n')}\n`;

@@ -18,8 +18,8 @@ import { specLineOf, type Spec } from '../spec/spec.js';
 import { observeFile } from './binding.js';
 import { PlanError, type ConsumerFile, type PlanInput, type TableFacts } from './input.js';
 import { buildPlan } from './planner.js';
-import { newPlanKey, newSecrets, secretsText, sha256Text, writeSecrets } from './secrets.js';
-import { createPlanDir, savePlan, SECRETS_FILE } from './store.js';
+import { newPlanKey, newSecrets, secretsText, sha256Text } from './secrets.js';
+import { writePlanDir } from './plan-dir.js';
 import { BUILTIN_TEMPLATES, loadTemplates } from './templates.js';
 import { pghardenRoles, removedConsumers, takenOverPrivileges } from './live-state.js';
 import type { Plan } from './types.js';
@@ -299,8 +299,6 @@ async function makeAndSave(o: MakePlanOptions): Promise<{ plan: Plan; dir: strin
   const plan = buildPlan(input);
   // Nothing differs from the spec: no directory, so no secret is written anywhere.
   if (plan.nothingToDo) return { plan, dir: null };
-  createPlanDir(dir);
-  writeSecrets(join(dir, SECRETS_FILE), text);
-  savePlan(dir, plan, planKey);
+  writePlanDir(dir, plan, planKey, text);
   return { plan, dir };
 }

@@ -90,6 +90,6 @@ export function predictedProblems(
       }
     }
   }
-  late.push(...consumerLockouts(input, afterSnapshot.hba.loaded!.files.get(input.hba.file)!.lines));
+  for (const l of consumerLockouts(input, afterSnapshot.hba.loaded!.files.get(input.hba.file)!.lines)) late.push(l);
   return late;
 }

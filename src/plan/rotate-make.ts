@@ -17,8 +17,8 @@ import { PlanError } from './input.js';
 import { planId } from './planner.js';
 import { loginsOf, partnerOf } from './rotate-partner.js';
 import { buildRotationPlan, type RotatedConsumer, type Rotation } from './rotate.js';
-import { newPlanKey, newSecrets, secretsText, sha256Text, writeSecrets, type Secrets } from './secrets.js';
-import { createPlanDir, savePlan, SECRETS_FILE } from './store.js';
+import { newPlanKey, newSecrets, secretsText, sha256Text, type Secrets } from './secrets.js';
+import { writePlanDir } from './plan-dir.js';
 import type { Plan } from './types.js';
 
 export interface RotatePlanOptions {
@@ -173,9 +173,7 @@ export async function makeRotationPlan(o: RotatePlanOptions): Promise<{ plan: Pl
       secretsSha256: sha256Text(text),
     });
     const plan = { ...body, id: planId(body) } as Plan;
-    createPlanDir(dir);
-    writeSecrets(join(dir, SECRETS_FILE), text);
-    savePlan(dir, plan, planKey);
+    writePlanDir(dir, plan, planKey, text);
     return { plan, dir };
   } finally {
     await admin.end();

@@ -33,7 +33,8 @@ export class PlanFileError extends PghardenError {
   }
 }
 
-function writeNew(path: string, text: string, mode: number): void {
+/** Creates `path` (never replacing a file) with `text`, fsynced. */
+export function writeNew(path: string, text: string, mode: number): void {
   const fd = openSync(path, 'wx', mode);
   try {
     writeSync(fd, text);
@@ -43,13 +44,18 @@ function writeNew(path: string, text: string, mode: number): void {
   }
 }
 
-/** Creates the plan directory; refuses one that already holds a plan. */
-export function createPlanDir(dir: string): void {
+/** Refuses a directory that already holds a plan. */
+export function refuseExistingPlan(dir: string): void {
   if (existsSync(join(dir, PLAN_FILE)) || existsSync(join(dir, SECRETS_FILE))) {
     throw new PlanFileError(
       `${dir} already holds a plan; choose another --out, or remove that directory if the plan was never applied`,
     );
   }
+}
+
+/** Creates the plan directory; refuses one that already holds a plan. */
+export function createPlanDir(dir: string): void {
+  refuseExistingPlan(dir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
 }
 
@@ -134,12 +140,19 @@ export function rollbackScript(plan: Plan): string {
 const hmacOf = (key: string, text: string) =>
   createHmac('sha256', Buffer.from(key, 'hex')).update(text, 'utf8').digest('hex');
 
+/** The files of a saved plan besides its secrets, in the order they are written: name, text, mode. */
+export function planFiles(plan: Plan, planKey: string): { name: string; text: string; mode: number }[] {
+  const text = `${canonicalJson(plan)}\n`;
+  return [
+    { name: PLAN_FILE, text, mode: 0o600 },
+    { name: SIGNATURE_FILE, text: `${hmacOf(planKey, text)}\n`, mode: 0o600 },
+    { name: ROLLBACK_FILE, text: rollbackScript(plan), mode: 0o700 },
+  ];
+}
+
 /** Writes plan.json, its HMAC and rollback.sh into a directory made with createPlanDir (secrets first, by the caller). */
 export function savePlan(dir: string, plan: Plan, planKey: string): void {
-  const text = `${canonicalJson(plan)}\n`;
-  writeNew(join(dir, PLAN_FILE), text, 0o600);
-  writeNew(join(dir, SIGNATURE_FILE), `${hmacOf(planKey, text)}\n`, 0o600);
-  writeNew(join(dir, ROLLBACK_FILE), rollbackScript(plan), 0o700);
+  for (const f of planFiles(plan, planKey)) writeNew(join(dir, f.name), f.text, f.mode);
 }
 
 export interface LoadPlanOptions {

@@ -4,7 +4,8 @@
  * spec and plan directory, and the CLI is this repository's built dist/cli/main.js.
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -45,12 +46,18 @@ export function storySpec(s: StoryPlanSetup, agents: Record<string, unknown> = {
   };
 }
 
+/**
+ * The password in every host's DSN. The socket admits the server's OS user by trust or peer, so the
+ * server never asks for it; it is there to be looked for where it must never be (argv, output, logs).
+ */
+export const DSN_PASSWORD = `dsn-pw-${randomBytes(12).toString('hex')}`;
+
 /** One inventory host: the cluster's socket DSN (superusers are refused over TCP once hardened), spec and plan directory; no verified backup. */
 export function hostVars(s: StoryPlanSetup, plan: string, spec = storySpec(s)): Record<string, unknown> {
   return {
     ansible_connection: 'local',
     ansible_python_interpreter: '/usr/bin/python3',
-    pgharden_dsn: `postgres://postgres@/postgres?host=${encodeURIComponent(s.cluster.socketDir)}&port=${s.cluster.port}`,
+    pgharden_dsn: `postgres://postgres:${DSN_PASSWORD}@/postgres?host=${encodeURIComponent(s.cluster.socketDir)}&port=${s.cluster.port}`,
     pgharden_spec: spec,
     pgharden_plan_dir: join(s.dir, 'plans', plan),
     pgharden_skip_backup: true,
@@ -128,4 +135,49 @@ export function recap(output: string, host: string): Record<string, number> | un
   const line = output.split('\n').find((l) => new RegExp(`^${host}\\s+:\\s+ok=`).test(l));
   if (!line) return undefined;
   return Object.fromEntries([...line.matchAll(/(\w+)=(\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
+}
+
+/** What a sampler of every process's command line saw. */
+export interface CmdlineSample {
+  /** Rounds over /proc. */
+  rounds: number;
+  /** Command lines of pgharden CLI processes seen (each distinct one once). */
+  pgharden: string[];
+  /** Command lines that held the secret (each distinct one once). */
+  leaks: string[];
+}
+
+/**
+ * Reads /proc/PID/cmdline of every process, over and over (as any user of the host can), until
+ * stopped; records pgharden's own command lines and every one that holds `secret`.
+ */
+export function sampleCmdlines(secret: string): { stop(): Promise<CmdlineSample> } {
+  const pgharden = new Set<string>();
+  const leaks = new Set<string>();
+  let rounds = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      for (const pid of readdirSync('/proc')) {
+        if (!/^\d+$/.test(pid)) continue;
+        let line: string;
+        try {
+          line = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+        } catch {
+          continue; // ended meanwhile
+        }
+        if (line.includes(secret)) leaks.add(line);
+        if (line.includes(CLI)) pgharden.add(line);
+      }
+      rounds += 1;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return { rounds, pgharden: [...pgharden], leaks: [...leaks] };
+    },
+  };
 }

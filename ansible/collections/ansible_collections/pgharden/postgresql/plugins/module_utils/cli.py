@@ -48,12 +48,18 @@ def cli_argv(module):
 
 
 def connection_flags(module):
-    """--dsn or --cluster, as given (never both: the modules declare them mutually exclusive)."""
-    if module.params.get('dsn'):
-        return ['--dsn', module.params['dsn']]
-    if module.params.get('cluster'):
+    """--cluster, as given. The dsn never goes in argv (every user of the host can read a process's
+    command line in /proc/PID/cmdline): run_cli passes it as PGHARDEN_DSN, see connection_env."""
+    if module.params.get('cluster') and not module.params.get('dsn'):
         return ['--cluster', module.params['cluster']]
     return []
+
+
+def connection_env(module):
+    """The child's environment: the dsn (and so any password in it) as PGHARDEN_DSN, which the CLI
+    takes like --dsn; an inherited PGHARDEN_DSN is emptied (the CLI ignores an empty one) when the
+    task names no dsn. Only the same OS user and root can read a process's environment."""
+    return dict(NO_COLOR='1', PGHARDEN_DSN=module.params.get('dsn') or '')
 
 
 def last_lines(text, n=12):
@@ -63,10 +69,9 @@ def last_lines(text, n=12):
 def run_cli(module, args, ok_codes=(0,), want_json=True):
     """Runs pgharden ARGS; returns (code, parsed stdout or None, stderr). Fails the task on
     any other exit code with the CLI's own message (it names the file, the thing and the next step)."""
-    env = dict(os.environ, NO_COLOR='1')
     cmd = cli_argv(module) + args
     try:
-        rc, out, err = module.run_command(cmd, environ_update=env)
+        rc, out, err = module.run_command(cmd, environ_update=connection_env(module))
     except OSError as e:
         module.fail_json(msg='Cannot run pgharden (%s): %s; set pgharden_bin to the CLI' % (cmd[0], e))
     if rc == 127 or (rc == 2 and 'No such file' in err and not out):

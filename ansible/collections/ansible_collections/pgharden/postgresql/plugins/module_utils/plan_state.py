@@ -24,6 +24,37 @@ def step_states(module, plan_dir):
     return dict((s['id'], s['state']) for s in status['steps'])
 
 
+def has_plan(plan_dir):
+    return os.path.exists(os.path.join(plan_dir, 'plan.json'))
+
+
+def plan_series(plan_dir):
+    """The plans this module made for plan_dir, oldest first: plan_dir itself (day one), then each
+    later delta in plan_dir.2, plan_dir.3, ... (only directories that hold a plan)."""
+    parent, base = os.path.split(plan_dir)
+    numbered = re.compile(re.escape(base) + r'\.(\d+)$')
+    later = []
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        names = []
+    for name in names:
+        m = numbered.match(name)
+        if m and has_plan(os.path.join(parent, name)):
+            later.append((int(m.group(1)), os.path.join(parent, name)))
+    return ([plan_dir] if has_plan(plan_dir) else []) + [d for n, d in sorted(later)]
+
+
+def next_plan_dir(plan_dir, series):
+    """Where the next plan goes: plan_dir while it holds none, else the first free plan_dir.N."""
+    if not series:
+        return plan_dir
+    n = 2
+    while os.path.exists('%s.%d' % (plan_dir, n)):
+        n += 1
+    return '%s.%d' % (plan_dir, n)
+
+
 def plan_summary(plan_dir):
     """The plan's id, name, number of steps and rollback lines, from plan.json."""
     plan = read_json(os.path.join(plan_dir, 'plan.json')) or {}

@@ -104,10 +104,8 @@ ansible_facts:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.pgharden.postgresql.plugins.module_utils.cli import (
-    CONNECTION_ARGS, connection_flags, run_cli)
-
-SEVERITIES = ['low', 'medium', 'high', 'critical']
+from ansible_collections.pgharden.postgresql.plugins.module_utils.cli import CONNECTION_ARGS
+from ansible_collections.pgharden.postgresql.plugins.module_utils.audit_facts import SEVERITIES, audit_facts
 
 
 def main():
@@ -120,15 +118,8 @@ def main():
         mutually_exclusive=[('cluster', 'dsn')],
         supports_check_mode=True,
     )
-    args = ['audit', '--json'] + connection_flags(module)
-    if module.params['pgdata']:
-        args += ['--pgdata', module.params['pgdata']]
-    # Exit 1 means findings at or above --fail-on (high): still a complete audit.
-    rc, audit, err = run_cli(module, args, ok_codes=(0, 1))
-    findings = audit['findings']
-    counts = dict((s, sum(1 for f in findings if f['severity'] == s)) for s in SEVERITIES)
-    facts = dict(server=audit['server'], findings=findings, matrix=audit['matrix'], limits=audit['limits'],
-                 counts=counts)
+    facts = audit_facts(module, module.params['pgdata'])
+    findings = facts['findings']
     result = dict(facts, changed=False, ansible_facts=dict(pgharden_audit=facts))
     fail_on = module.params['fail_on']
     if fail_on:

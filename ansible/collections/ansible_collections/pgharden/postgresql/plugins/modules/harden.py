@@ -17,15 +17,22 @@ description:
     (least-privilege roles, consumers moved to them, C(pg_hba.conf) flipped to C(scram-sha-256),
     superusers local-only), then returns the verification report. Runs the C(pgharden) CLI on the
     host and reads its C(--json) output.
-  - In check mode it makes the plan and reviews it, and nothing else. C(changed) is true when
-    the plan has steps; with C(--diff) the diffs of C(pg_hba.conf), C(postgresql.conf) and every
-    consumer file are shown, passwords as C(<redacted>). The only thing written on the host is
-    the plan in I(plan_dir).
-  - Applied, it resumes a plan whose apply was interrupted, or re-applies one that was rolled
-    back; a plan that was never started is made again from the current state and the spec. A plan
-    whose steps are all done is left alone (C(changed=false)), so a second run changes nothing.
+  - The spec is the desired state. Every run plans the difference between the live cluster and
+    the spec (C(pgharden plan) plans only the delta on a cluster hardened before) and applies it;
+    C(changed) only when that plan has steps; a cluster that already matches the spec is C(ok)
+    (C(action=unchanged)) and nothing is written. The first plan goes in I(plan_dir), each later
+    delta in I(plan_dir)C(.2), I(plan_dir)C(.3), ...
+  - In check mode the delta is planned in a private temporary directory that the run removes, and
+    reviewed; nothing is left on the host (no plan, no secret). With C(--diff) the diffs of
+    C(pg_hba.conf), C(postgresql.conf) and every consumer file are shown, passwords as C(<redacted>).
+  - A plan whose apply was interrupted or failed is resumed (a rolled-back one is applied again)
+    before anything new is planned. A plan that an earlier run made but never started is applied
+    when it still fits the cluster; otherwise the task fails and leaves it as it is (the module
+    never removes a plan it did not make in the same run).
   - A failed step or check fails the task with the report and the rollback line; the plan stays
-    in I(plan_dir) for C(state=rolled_back).
+    in its directory for C(state=rolled_back).
+  - The connection string never appears in a command line on the host (C(/proc/PID/cmdline) is
+    readable by every user); it reaches the CLI in its environment, as C(PGHARDEN_DSN).
   - The new roles' passwords stay on the host, in the plan's 0600 C(secrets) file and the consumer
     files. They never appear in a result, as Ansible masks every password and verifier of the plan.
 author:
@@ -69,9 +76,10 @@ options:
     default: harden
   state:
     description:
-      - C(applied) plans (unless a plan is already there) and applies.
-      - C(rolled_back) runs C(pgharden rollback) on the plan in I(plan_dir) (files back byte for byte,
-        roles dropped); nothing to undo is C(changed=false).
+      - C(applied) finishes a plan under way, else plans the delta to the spec and applies it.
+      - C(rolled_back) runs C(pgharden rollback) on every plan of I(plan_dir) that left something on the
+        host, the newest delta first (files back byte for byte, roles dropped); nothing to undo is
+        C(changed=false).
     type: str
     choices: [applied, rolled_back]
     default: applied
@@ -79,6 +87,14 @@ options:
     description:
       - Leave out the verified backup (dumps restored and compared) that the plan's preflight takes.
         The plan and its report record the omission.
+    type: bool
+    default: false
+  audit:
+    description:
+      - After the run, audit the live cluster (C(pgharden audit)) and return the findings as the fact
+        C(pgharden_audit) (server, findings, matrix, limits, counts per severity), the same as the
+        C(pgharden.postgresql.audit) module, a drift report of what the spec does not cover or what
+        changed by hand. Read-only; also in check mode.
     type: bool
     default: false
   terminate:
@@ -138,7 +154,7 @@ plan:
   type: dict
   sample: {"id": "3f1c...", "name": "harden", "steps": 31}
 action:
-  description: What the module did (planned, applied, resumed, unchanged, rolled_back, nothing_to_roll_back).
+  description: What the module did (planned, applied, resumed, unchanged, rolled_back, nothing_to_roll_back); unchanged is a cluster in sync with the spec.
   returned: always
   type: str
   sample: applied
@@ -165,6 +181,15 @@ stopped:
   description: The step where apply stopped and why.
   returned: on failure
   type: dict
+plans:
+  description: The plan directories rolled back, newest first.
+  returned: when state is rolled_back and something was undone
+  type: list
+  elements: str
+audit:
+  description: With I(audit=true), the live cluster's audit (also set as the fact C(pgharden_audit)).
+  returned: when audit is true
+  type: dict
 rolled_back:
   description: What C(pgharden rollback) did (restored files, undone steps, kept roles).
   returned: when state is rolled_back and something was undone
@@ -177,15 +202,18 @@ import tempfile
 import json
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.pgharden.postgresql.plugins.module_utils.audit_facts import audit_facts
 from ansible_collections.pgharden.postgresql.plugins.module_utils.cli import (
-    CONNECTION_ARGS, connection_flags, protect, read_json, run_cli)
+    CONNECTION_ARGS, connection_flags, last_lines, protect, read_json, run_cli)
 from ansible_collections.pgharden.postgresql.plugins.module_utils.diff import ansible_diffs
 from ansible_collections.pgharden.postgresql.plugins.module_utils.plan_state import (
-    check_spec, plan_summary, step_states)
+    check_spec, next_plan_dir, plan_series, plan_summary, step_states)
 
 
 def make_plan(module, plan_dir):
-    """pgharden plan into plan_dir (the spec dict goes through a 0600 temp file, removed after)."""
+    """pgharden plan into plan_dir (the spec dict goes through a 0600 temp file, removed after).
+    Returns the review, or {"nothingToDo": true} when the cluster already matches the spec (the
+    CLI then writes no plan directory)."""
     p = module.params
     tmp = None
     spec_file = p['spec_file']
@@ -202,46 +230,81 @@ def make_plan(module, plan_dir):
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
-    protect(module, plan_dir)
+    if review is None:
+        module.fail_json(msg='pgharden plan printed nothing: %s' % last_lines(err))
+    if not review.get('nothingToDo'):
+        protect(module, plan_dir)
     return review
 
 
 def planned_result(module, plan_dir, review):
-    result = dict(changed=bool(plan_summary(plan_dir)['steps']), plan_dir=plan_dir, action='planned',
-                  plan=plan_summary(plan_dir), stages=review['stages'],
-                  restart_required=review['restartRequired'], rollback=review['rollback'])
+    summary = plan_summary(plan_dir)
+    result = dict(changed=bool(summary['steps']), plan_dir=plan_dir, action='planned', plan=summary,
+                  stages=review['stages'], restart_required=review['restartRequired'], rollback=summary['rollback'])
     if module._diff:
         result['diff'] = ansible_diffs(review['diffs'])
     return result
 
 
-def applied(module, plan_dir):
-    states = step_states(module, plan_dir)
-    if states and all(s == 'done' for s in states.values()):
-        return dict(changed=False, plan_dir=plan_dir, action='unchanged', plan=plan_summary(plan_dir),
-                    report=read_json(os.path.join(plan_dir, 'report.json')),
-                    rollback=plan_summary(plan_dir)['rollback'])
-    # A plan none of whose steps began (never applied, or refused before its first step) left
-    # nothing on the host and its secrets were never used: it is made again.
-    started = states is not None and any(s != 'not-started' for s in states.values())
-    result = None
-    if started:
-        if module.check_mode:
-            return dict(changed=True, plan_dir=plan_dir, action='resumed', plan=plan_summary(plan_dir),
-                        msg='check mode: apply would resume (or re-apply) the plan in %s' % plan_dir)
-    else:
-        check_spec(module)
-        if states is not None:
-            shutil.rmtree(plan_dir)
-        result = planned_result(module, plan_dir, make_plan(module, plan_dir))
-        if module.check_mode or not result['changed']:
-            return result
+def planned_in_check_mode(module, plan_dir):
+    """The delta a real run would plan, made in a private temporary directory that this run
+    creates and removes: check mode leaves no plan, and so no secret, on the host. None when the
+    cluster already matches the spec."""
+    tmp = tempfile.mkdtemp(prefix='pgharden-check-', dir=module.tmpdir)
+    try:
+        out = os.path.join(tmp, 'plan')
+        review = make_plan(module, out)
+        if review.get('nothingToDo'):
+            return None
+        result = planned_result(module, out, review)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    # The plan itself is gone: its id, secrets and rollback line would name nothing.
+    result.update(plan_dir=plan_dir, plan=dict(steps=result['plan']['steps']))
+    result.pop('rollback', None)
+    return result
+
+
+def in_sync(plan_dir):
+    """The cluster matches the spec: nothing planned, nothing written."""
+    result = dict(changed=False, plan_dir=plan_dir, action='unchanged')
+    if os.path.exists(os.path.join(plan_dir, 'plan.json')):
+        summary = plan_summary(plan_dir)
+        result.update(plan=summary, rollback=summary['rollback'],
+                      report=read_json(os.path.join(plan_dir, 'report.json')))
+    return result
+
+
+def unstarted(module, plan_dir):
+    """A plan an earlier run made and never applied (a failed run, a plan made by hand). It is not
+    this run's to remove: it is applied when it still fits the cluster, else left as it is."""
+    rc, review, err = run_cli(module, ['review', plan_dir, '--json'], ok_codes=(0, 3))
+    if review is None:
+        module.fail_json(msg='pgharden review %s failed (exit %d): %s' % (plan_dir, rc, last_lines(err)))
+    protect(module, plan_dir)
+    if review['drift']:
+        module.fail_json(
+            msg='%s holds a plan that was never applied, made from an earlier state of the cluster (%s); it is left '
+                'as it is. Remove it (rm -r %s) and run again to plan from the current state'
+                % (plan_dir, '; '.join('%s: planned %s, now %s' % (d['item'], d['planned'], d['now'])
+                                       for d in review['drift']), plan_dir),
+            plan_dir=plan_dir, drift=review['drift'])
+    result = planned_result(module, plan_dir, review)
+    if module.check_mode or not result['changed']:
+        return result
+    return apply_plan(module, plan_dir, result, resumed=False)
+
+
+def apply_plan(module, plan_dir, result, resumed):
+    if module.check_mode:
+        return dict(changed=True, plan_dir=plan_dir, action='resumed', plan=plan_summary(plan_dir),
+                    msg='check mode: apply would resume (or re-apply) the plan in %s' % plan_dir)
     protect(module, plan_dir)
     rc, out, err = run_cli(module, ['apply', plan_dir, '--yes', '--json'], ok_codes=(0, 1, 3))
     summary = plan_summary(plan_dir)
     report = read_json(os.path.join(plan_dir, 'report.json'))
     result = dict(result or {}, changed=True, plan_dir=plan_dir, plan=summary, report=report,
-                  rollback=summary['rollback'], action='resumed' if started else 'applied')
+                  rollback=summary['rollback'], action='resumed' if resumed else 'applied')
     if out is None or out.get('outcome') != 'applied':
         stopped = (out or {}).get('stopped') or {}
         for key in ('stages', 'restart_required', 'diff'):
@@ -252,19 +315,51 @@ def applied(module, plan_dir):
     return result
 
 
+def applied(module, plan_dir):
+    """The spec as the desired state: finish a plan that is under way, else plan the delta
+    between the live cluster and the spec (changed only when it has steps) and apply it."""
+    series = plan_series(plan_dir)
+    latest = series[-1] if series else None
+    states = step_states(module, latest) if latest else None
+    if states and not all(s == 'done' for s in states.values()):
+        if any(s != 'not-started' for s in states.values()):
+            return apply_plan(module, latest, None, resumed=True)
+        return unstarted(module, latest)
+    check_spec(module)
+    target = next_plan_dir(plan_dir, series)
+    if module.check_mode:
+        return planned_in_check_mode(module, target) or in_sync(latest or plan_dir)
+    review = make_plan(module, target)
+    if review.get('nothingToDo'):
+        return in_sync(latest or plan_dir)
+    result = planned_result(module, target, review)
+    if not result['changed']:
+        return result
+    return apply_plan(module, target, result, resumed=False)
+
+
 def rolled_back(module, plan_dir):
-    states = step_states(module, plan_dir)
-    if not states or all(s in ('not-started', 'reverted') for s in states.values()):
+    """Every plan of plan_dir's series that left something on the host, newest first."""
+    todo = []
+    for d in reversed(plan_series(plan_dir)):
+        states = step_states(module, d)
+        if states and not all(s in ('not-started', 'reverted') for s in states.values()):
+            todo.append(d)
+    if not todo:
         return dict(changed=False, plan_dir=plan_dir, action='nothing_to_roll_back')
-    protect(module, plan_dir)
-    result = dict(changed=True, plan_dir=plan_dir, plan=plan_summary(plan_dir), action='rolled_back')
+    result = dict(changed=True, plan_dir=plan_dir, plan=plan_summary(todo[-1]), action='rolled_back', plans=todo)
     if module.check_mode:
         return result
-    args = ['rollback', plan_dir, '--json'] + (['--terminate'] if module.params['terminate'] else [])
-    rc, out, err = run_cli(module, args, ok_codes=(0, 1))
-    result['rolled_back'] = dict(restored=out['restored'], undone=out['undone'], kept=out['kept'])
-    if rc == 1:
-        module.fail_json(msg='pgharden rollback kept: %s' % '; '.join(out['kept']), **result)
+    done = dict(restored=[], undone=[], kept=[])
+    result['rolled_back'] = done
+    for d in todo:
+        protect(module, d)
+        args = ['rollback', d, '--json'] + (['--terminate'] if module.params['terminate'] else [])
+        rc, out, err = run_cli(module, args, ok_codes=(0, 1))
+        for key in done:
+            done[key].extend(out[key])
+        if rc == 1:
+            module.fail_json(msg='pgharden rollback of %s kept: %s' % (d, '; '.join(out['kept'])), **result)
     return result
 
 
@@ -279,6 +374,7 @@ def main():
             state=dict(type='str', choices=['applied', 'rolled_back'], default='applied'),
             skip_backup=dict(type='bool', default=False),
             terminate=dict(type='bool', default=False),
+            audit=dict(type='bool', default=False),
         ),
         mutually_exclusive=[('spec', 'spec_file'), ('cluster', 'dsn')],
         supports_check_mode=True,
@@ -286,8 +382,13 @@ def main():
     plan_dir = module.params['plan_dir'] or os.path.join('/var/lib/pgharden/plans', module.params['name'])
     plan_dir = os.path.abspath(plan_dir)
     if module.params['state'] == 'rolled_back':
-        module.exit_json(**rolled_back(module, plan_dir))
-    module.exit_json(**applied(module, plan_dir))
+        result = rolled_back(module, plan_dir)
+    else:
+        result = applied(module, plan_dir)
+    if module.params['audit']:
+        facts = audit_facts(module)
+        result.update(audit=facts, ansible_facts=dict(pgharden_audit=facts))
+    module.exit_json(**result)
 
 
 if __name__ == '__main__':
