@@ -11,6 +11,7 @@ import { InputError } from '../core/errors.js';
 import { acquirePlanLock } from '../core/lock.js';
 import { gauge, lastSuccess, mergeMetrics } from '../backup/metrics.js';
 import { parseArchiveCommand, type ArchiveTarget } from './archive-command.js';
+import { requirePgBackRestFor } from './version-gate.js';
 import { newestBackup, pgbackrest, serverOsUser, stanzaInfo, type BackupInfo } from './pgbackrest.js';
 
 export interface PitrBackupOptions {
@@ -32,13 +33,14 @@ export interface PitrBackupResult {
 /** The pgBackRest set-up the live archive_command names; an input error when it is not pgharden's. */
 export async function liveTarget(
   connection: ConnectOptions,
+  what = 'pitr backup',
 ): Promise<{ target: ArchiveTarget; dataDirectory: string }> {
   const r = await withClient(
     connection,
     async (c) =>
       (
-        await c.query<{ cmd: string; dir: string; mode: string }>(
-          "SELECT current_setting('archive_command') AS cmd, current_setting('data_directory') AS dir, current_setting('archive_mode') AS mode",
+        await c.query<{ cmd: string; dir: string; mode: string; num: string }>(
+          "SELECT current_setting('archive_command') AS cmd, current_setting('data_directory') AS dir, current_setting('archive_mode') AS mode, current_setting('server_version_num') AS num",
         )
       ).rows[0]!,
   );
@@ -50,6 +52,7 @@ export async function liveTarget(
         : `archive_command is '${r.cmd}', not the pgBackRest command pgharden writes: this server's archiving is not pgharden's`,
       'set it up with: pgharden pitr enable --repo DIR --restart (then apply the plan)',
     );
+  await requirePgBackRestFor(Math.floor(Number(r.num) / 10000), what);
   return { target, dataDirectory: r.dir };
 }
 

@@ -10,6 +10,7 @@ import { osUserName } from '../cluster/connect.js';
 import { InputError, RefusedError } from '../core/errors.js';
 import { parseArchiveCommand, type ArchiveTarget } from './archive-command.js';
 import type { ServerOsUser } from './pgbackrest.js';
+import { requirePgBackRestFor } from './version-gate.js';
 
 /** The live facts a drill starts from. */
 export interface LiveFacts {
@@ -51,6 +52,7 @@ export async function liveFacts(s: SqlSessions): Promise<LiveFacts> {
         : `WAL archiving on this server was not set up by pgharden (archive_command is "${f!.archive_command}"), so the drill cannot tell which pgBackRest stanza and configuration hold its WAL`,
       ENABLE_NEXT,
     );
+  await requirePgBackRestFor(Math.floor(Number(f!.version) / 10000), 'pitr drill');
   if (f!.superuser !== 'true')
     throw new RefusedError(
       `The drill needs a superuser (to mark a restore point and count every table); role "${f!.role}" is not one`,

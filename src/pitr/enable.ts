@@ -17,6 +17,7 @@ import type { Plan } from '../plan/types.js';
 import { archiveCommand, parseArchiveCommand } from './archive-command.js';
 import { buildEnablePlan, type EnableInput } from './enable-plan.js';
 import { serverOsUser } from './pgbackrest.js';
+import { requirePgBackRestFor } from './version-gate.js';
 
 /** `dir` and its parents that do not exist, outermost first. */
 function missingDirs(dir: string): string[] {
@@ -119,6 +120,7 @@ export async function makeEnablePlan(o: EnableOptions): Promise<{ plan: Plan; di
     await client.end().catch(() => undefined);
   }
   const major = Math.floor(Number(f.num) / 10000);
+  await requirePgBackRestFor(major, 'pitr enable');
   const stanza = o.stanza ?? stanzaFor(f.config_file, major, Number(f.port));
   const configFile = o.configFile ? resolve(o.configFile) : `/etc/pgbackrest/conf.d/${stanza}.conf`;
   let wanted: string;

@@ -13,6 +13,7 @@ import { parseArchiveCommand, type ArchiveTarget } from './archive-command.js';
 import { osUserName } from '../cluster/connect.js';
 import { backupSets, drillLedgerPath, repositoryPath } from './drill-pgbackrest.js';
 import type { BackupInfo } from './pgbackrest.js';
+import { requirePgBackRestFor } from './version-gate.js';
 
 /** Everything the runbook states; each part null when it could not be found. */
 export interface RunbookFacts {
@@ -96,6 +97,7 @@ export async function runbookFacts(
   let archive: RunbookFacts['archive'] = null;
   let history: LedgerLine[] = [];
   if (target) {
+    await requirePgBackRestFor(major, 'runbook');
     let sets: BackupInfo[] = [];
     if (uid) sets = await backupSets(target, uid).catch(() => []);
     archive = { ...target, repository: repositoryPath(target) ?? null, sets };
