@@ -22,10 +22,12 @@ difference fails the drill. --to TIME recovers to that time and shows the recove
 the live ones, for recovering from an accident (differences are expected; they are not a failure).
 Either way a recovery that brings back no table or no row, while the live server has some, fails.
 
-Reports the RTO (restore + replay until promotion, wall time) and the RPO (age of the last
-archived WAL when the drill began); --metrics writes them to a Prometheus textfile
-(pgharden_pitr_rto_seconds, _rpo_seconds, _drill_last_success_timestamp_seconds,
-_drill_last_run_success), beside pgharden backup's metrics in the same file. The drill history
+Reports the RTO (restore + replay until promotion, wall time) and the RPO bound when the drill
+began (time since the oldest write not yet archived: since the last archived segment when WAL
+was written after it, else 0) against its target, archive_timeout (pitr enable --rpo SECONDS);
+--metrics writes them to a Prometheus textfile (pgharden_pitr_rto_seconds, _rpo_seconds,
+_rpo_target_seconds, _drill_last_success_timestamp_seconds, _drill_last_run_success), each
+sample labelled cluster (15/main, or pg15-5432) and stanza, beside pgharden backup's metrics. The drill history
 is kept beside the stanza's pgBackRest configuration; a runbook written with
 "pgharden runbook --out FILE" is written again after each drill.
 

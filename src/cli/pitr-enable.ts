@@ -5,7 +5,7 @@ import { printReview } from './review.js';
 
 const HELP = `pgharden pitr enable — WAL archiving to pgBackRest, as a reviewed, reversible plan
 
-Usage: pgharden pitr enable --repo DIR [--retention-full N] [--restart] [--yes] [--out plans/NAME]
+Usage: pgharden pitr enable --repo DIR [--retention-full N] [--rpo SECONDS] [--restart] [--yes] [--out plans/NAME]
                             [--stanza NAME] [--config FILE] [--log-path DIR] [--dsn URL | --cluster V/N] [--json]
 
 Makes a plan like the hardening plan (saved in plans/NAME, signed, reviewed now; apply it with
@@ -18,7 +18,8 @@ pgharden apply plans/NAME, undo it with pgharden rollback plans/NAME):
               its WAL), else 0600 owned by the server's OS user
   archiving   ALTER SYSTEM SET archive_mode = on (unless already archiving), archive_command =
               'pgbackrest --config=FILE --stanza=STANZA archive-push %p', wal_level = replica when it
-              is minimal; reload
+              is minimal, archive_timeout = SECONDS with --rpo (the RPO target: a quiet server's WAL
+              still reaches the repository within it; pitr drill reports the bound against it); reload
   restart     archive_mode and wal_level take effect only at a server start. With --restart, a step
               of its own restarts the server (pg_ctlcluster V N restart, or pg_ctl restart as the
               server's OS user). Without it, apply stops here and prints the restart line; restart
@@ -49,6 +50,7 @@ export const command: Command = {
       {
         repo: { type: 'string' },
         'retention-full': { type: 'string' },
+        rpo: { type: 'string' },
         restart: { type: 'boolean' },
         yes: { type: 'boolean' },
         out: { type: 'string' },
@@ -73,11 +75,14 @@ export const command: Command = {
         EXIT.usage,
         'pgharden pitr enable --help',
       );
+    if (values.rpo !== undefined && !/^\d+$/.test(values.rpo))
+      throw new CliError(`--rpo takes whole seconds, not "${values.rpo}"`, EXIT.usage, 'pgharden pitr enable --help');
     const connection = connectionFrom(values);
     const { dir } = await pitrEnable({
       connection,
       repo: values.repo,
       ...(retention === undefined ? {} : { retentionFull: Number(retention) }),
+      ...(values.rpo === undefined ? {} : { rpoSeconds: Number(values.rpo) }),
       restart: Boolean(values.restart),
       ...(values.stanza ? { stanza: values.stanza } : {}),
       ...(values.config ? { configFile: values.config } : {}),

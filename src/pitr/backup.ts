@@ -6,10 +6,14 @@
  * repo1-retention-full (expire runs at the end of every backup).
  */
 import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileLedger } from '../backup/drill-ledger.js';
+import { drillLedgerPath, drillStateDir } from './drill-pgbackrest.js';
 import { withClient, type ConnectOptions } from '../cluster/connect.js';
 import { InputError } from '../core/errors.js';
 import { acquirePlanLock } from '../core/lock.js';
-import { gauge, lastSuccess, mergeMetrics } from '../backup/metrics.js';
+import { gauge, lastScopedSuccess, mergeScoped, type MetricScope } from '../backup/metrics.js';
+import { clusterLabelOf } from '../cluster/cluster-label.js';
 import { parseArchiveCommand, type ArchiveTarget } from './archive-command.js';
 import { requirePgBackRestFor } from './version-gate.js';
 import { newestBackup, pgbackrest, serverOsUser, stanzaInfo, type BackupInfo } from './pgbackrest.js';
@@ -34,13 +38,13 @@ export interface PitrBackupResult {
 export async function liveTarget(
   connection: ConnectOptions,
   what = 'pitr backup',
-): Promise<{ target: ArchiveTarget; dataDirectory: string }> {
+): Promise<{ target: ArchiveTarget; dataDirectory: string; cluster: string }> {
   const r = await withClient(
     connection,
     async (c) =>
       (
-        await c.query<{ cmd: string; dir: string; mode: string; num: string }>(
-          "SELECT current_setting('archive_command') AS cmd, current_setting('data_directory') AS dir, current_setting('archive_mode') AS mode, current_setting('server_version_num') AS num",
+        await c.query<{ cmd: string; dir: string; mode: string; num: string; config_file: string; port: string }>(
+          "SELECT current_setting('archive_command') AS cmd, current_setting('data_directory') AS dir, current_setting('archive_mode') AS mode, current_setting('server_version_num') AS num, current_setting('config_file') AS config_file, current_setting('port') AS port",
         )
       ).rows[0]!,
   );
@@ -53,19 +57,31 @@ export async function liveTarget(
       'set it up with: pgharden pitr enable --repo DIR --restart (then apply the plan)',
     );
   await requirePgBackRestFor(Math.floor(Number(r.num) / 10000), what);
-  return { target, dataDirectory: r.dir };
+  return { target, dataDirectory: r.dir, cluster: clusterLabelOf(r) };
 }
 
 const PREFIX = 'pgharden_pitr_backup';
 
+/** Records the metrics file in the stanza's drill history, so rollback finds the samples to remove. */
+function noteMetricsFile(target: ArchiveTarget, metrics: string): void {
+  try {
+    mkdirSync(drillStateDir(target), { recursive: true, mode: 0o700 });
+    const ledger = fileLedger(drillLedgerPath(target), 'pitr');
+    ledger.noteMetrics(resolve(metrics));
+    ledger.close();
+  } catch {
+    // The history is a convenience for rollback: a backup is not failed for it.
+  }
+}
+
 /** Records a pitr backup run in the shared metrics file. */
-function writePitrMetrics(path: string, ok: boolean, b: BackupInfo | null, seconds: number): void {
+function writePitrMetrics(path: string, scope: MetricScope, ok: boolean, b: BackupInfo | null, seconds: number): void {
   const last = `${PREFIX}_last_success_timestamp_seconds`;
-  mergeMetrics(path, [
+  mergeScoped(path, scope, [
     gauge(
       last,
       'When the last pgBackRest backup finished successfully (Unix time).',
-      lastSuccess(path, last, { ok, at: b?.stop ?? new Date() }),
+      lastScopedSuccess(path, last, scope, { ok, at: b?.stop ?? new Date() }),
     ),
     gauge(`${PREFIX}_last_run_success`, '1 when the last pitr backup run succeeded, 0 when it failed.', ok ? 1 : 0),
     gauge(`${PREFIX}_duration_seconds`, 'How long the last pitr backup run took.', seconds.toFixed(3)),
@@ -97,7 +113,7 @@ function writePitrMetrics(path: string, ok: boolean, b: BackupInfo | null, secon
 }
 
 export async function pitrBackup(o: PitrBackupOptions): Promise<PitrBackupResult> {
-  const { target, dataDirectory } = await liveTarget(o.connection);
+  const { target, dataDirectory, cluster } = await liveTarget(o.connection);
   const as = serverOsUser(dataDirectory);
   if (o.lockDir) mkdirSync(o.lockDir, { recursive: true, mode: 0o700 });
   const lock = o.lockDir ? acquirePlanLock(o.lockDir) : null;
@@ -117,6 +133,14 @@ export async function pitrBackup(o: PitrBackupOptions): Promise<PitrBackupResult
     return { target, backup, seconds: (Date.now() - started) / 1000 };
   } finally {
     lock?.release();
-    if (o.metrics) writePitrMetrics(o.metrics, ok, ok ? backup : null, (Date.now() - started) / 1000);
+    if (o.metrics) noteMetricsFile(target, o.metrics);
+    if (o.metrics)
+      writePitrMetrics(
+        o.metrics,
+        { cluster, stanza: target.stanza },
+        ok,
+        ok ? backup : null,
+        (Date.now() - started) / 1000,
+      );
   }
 }

@@ -49,7 +49,10 @@ export interface PitrDrillResult {
   rtoSeconds: number | null;
   /** The part of the RTO the file restore took; the rest is start, WAL replay and promotion. */
   restoreSeconds: number | null;
+  /** The RPO bound when the drill began: seconds since the oldest write not yet archived (0: all archived). */
   rpoSeconds: number | null;
+  /** The RPO target: archive_timeout (set by `pitr enable --rpo`); null when it is 0. */
+  rpoTargetSeconds: number | null;
   /** `--latest`: how long writers were held off while the restore point was marked. */
   lockMs: number | null;
   databases: DatabaseRows[];
@@ -141,6 +144,16 @@ async function drillSteps({ o, live, counters, facts, pgCtl, ledger, at, result 
   result.notes.push(...c.notes);
 }
 
+/** The RPO bound against its target, as one line. */
+export function rpoNote(bound: number | null, target: number | null): string {
+  const b = bound === null ? 'not known (nothing archived yet)' : `${bound.toFixed(1)} s`;
+  if (target === null)
+    return `RPO bound ${b}; no target: archive_timeout is 0, so on a quiet server the unarchived segment can hold hours of writes (pgharden pitr enable --rpo SECONDS sets it)`;
+  if (bound !== null && bound > target)
+    return `RPO bound ${b} exceeds the target ${target} s (archive_timeout): WAL is not reaching the repository as often as asked`;
+  return `RPO bound ${b}, within the target ${target} s (archive_timeout)`;
+}
+
 export async function pitrDrill(o: PitrDrillOptions): Promise<PitrDrillResult> {
   const target = resolveTarget(o.connection);
   const config = configFor(target, peerIdentity(target));
@@ -164,13 +177,15 @@ export async function pitrDrill(o: PitrDrillOptions): Promise<PitrDrillResult> {
       backup: null,
       rtoSeconds: null,
       restoreSeconds: null,
-      rpoSeconds: facts.lastArchivedTime ? (facts.now.getTime() - facts.lastArchivedTime.getTime()) / 1000 : null,
+      rpoSeconds: facts.rpoBoundSeconds,
+      rpoTargetSeconds: facts.rpoTargetSeconds,
       lockMs: null,
       databases: [],
       problems: [],
       notes: [],
       runbook: null,
     };
+    result.notes.push(rpoNote(result.rpoSeconds, result.rpoTargetSeconds));
     const state = drillStateDir(facts.archive);
     mkdirSync(state, { recursive: true, mode: 0o700 });
     // One drill per stanza at a time: a second would take the first's scratch directory for a leftover.
@@ -187,7 +202,7 @@ export async function pitrDrill(o: PitrDrillOptions): Promise<PitrDrillResult> {
     } finally {
       result.ok = result.problems.length === 0 && result.rtoSeconds !== null;
       try {
-        await recordDrill(o, ledger, result);
+        await recordDrill(o, ledger, result, { cluster: facts.cluster, stanza: facts.archive.stanza });
       } finally {
         lock.release();
       }

@@ -38,6 +38,8 @@ export interface EnableOptions {
   stanza?: string;
   /** Default /etc/pgbackrest/conf.d/STANZA.conf. */
   configFile?: string;
+  /** The RPO target in seconds: sets archive_timeout. */
+  rpoSeconds?: number;
   /** pgBackRest's log-path (default: pgBackRest's own, /var/log/pgbackrest). */
   logPath?: string;
   out: string;
@@ -112,6 +114,11 @@ export async function makeEnablePlan(o: EnableOptions): Promise<{ plan: Plan; di
   const retentionFull = o.retentionFull ?? 2;
   if (!Number.isInteger(retentionFull) || retentionFull < 1 || retentionFull > 9999999)
     throw new InputError(`--retention-full ${o.retentionFull} is not a whole number from 1`, 'e.g. --retention-full 2');
+  if (o.rpoSeconds !== undefined && (!Number.isInteger(o.rpoSeconds) || o.rpoSeconds < 1 || o.rpoSeconds > 1073741823))
+    throw new InputError(
+      `--rpo ${o.rpoSeconds} is not a whole number of seconds from 1`,
+      'e.g. --rpo 300 (archive_timeout = 300 s)',
+    );
   const client = await connect(o.connection);
   let f: ServerFacts;
   try {
@@ -164,9 +171,11 @@ export async function makeEnablePlan(o: EnableOptions): Promise<{ plan: Plan; di
       stanza,
       configFile,
       repo: o.repo,
+      ...(existsSync(o.repo) ? {} : { repoCreated: true }),
       retentionFull,
       restartCommand: restartAdvice(f.data_directory),
       restarts: o.restart === true,
+      ...(o.rpoSeconds !== undefined ? { rpoSeconds: o.rpoSeconds } : {}),
     },
     ...(o.logPath ? { logPath: resolve(o.logPath) } : {}),
   };

@@ -83,6 +83,18 @@ export interface StanzaInfo {
   backups: BackupInfo[];
   /** The oldest and newest archived WAL segment of the current database, or null when none. */
   archive: { min: string; max: string } | null;
+  /** Each repository's own status (pgBackRest 2.33+): its message names the cause, e.g. "Permission denied". */
+  repos: { key: number; code: number; message: string }[];
+}
+
+/**
+ * Why pgBackRest's answer says nothing about the backups (a repository it could not read, a
+ * stanza it has no data for), or null when it does: status 0 (ok) or 2 (no valid backup).
+ */
+export function unreadable(info: StanzaInfo): string | null {
+  if (info.status.code === 0 || info.status.code === 2) return null;
+  const causes = info.repos.filter((r) => r.code !== 0 && r.code !== 2).map((r) => `repo${r.key}: ${r.message}`);
+  return `pgbackrest info reports status ${info.status.code} (${info.status.message})${causes.length ? `: ${causes.join('; ')}` : ''}`;
 }
 
 interface RawBackup {
@@ -101,6 +113,7 @@ interface RawStanza {
   backup?: RawBackup[];
   archive?: { id: string; min: string | null; max: string | null }[];
   db?: { id: number; 'system-id': number; version: string }[];
+  repo?: { key: number; status: { code: number; message: string } }[];
 }
 
 /** Parses `pgbackrest info --output=json`; throws on output that is not its shape. */
@@ -126,6 +139,7 @@ export function parseInfo(json: string): StanzaInfo[] {
         error: b.error === true,
       })),
       archive: last ? { min: last.min!, max: last.max! } : null,
+      repos: (s.repo ?? []).map((r) => ({ key: r.key, code: r.status.code, message: r.status.message })),
     };
   });
 }

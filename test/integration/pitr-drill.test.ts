@@ -118,8 +118,9 @@ describe.each(installs)('pitr drill on PostgreSQL $major', (install) => {
     expect(out.rpoSeconds).toBeGreaterThanOrEqual(0);
     expect(await notes()).toBe(50);
     const prom = readFileSync(metrics, 'utf8');
-    expect(prom).toMatch(/^pgharden_pitr_rto_seconds \d+\.\d{3}$/m);
-    expect(prom).toMatch(/^pgharden_pitr_drill_last_run_success 1$/m);
+    const labels = `\\{cluster="pg${install.major}-${cluster.port}",stanza="drill"\\}`;
+    expect(prom).toMatch(new RegExp(`^pgharden_pitr_rto_seconds${labels} \\d+\\.\\d{3}$`, 'm'));
+    expect(prom).toMatch(new RegExp(`^pgharden_pitr_drill_last_run_success${labels} 1$`, 'm'));
     // Nothing left behind: the scratch directories are gone.
     expect(readdirSync(tmpdir()).filter((d) => d.startsWith('pgharden-pitr-drill-'))).toEqual([]);
   });

@@ -8,7 +8,17 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chownSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -230,7 +240,7 @@ describe.each(PGBACKREST_PRESENT ? testedInstalls().filter((i) => i.major <= 15)
       expect(backup.label).toMatch(/^\d{8}-\d{6}F$/);
       expect(auditIds(c)).not.toContain('backup-stale');
       expect(readFileSync(metrics, 'utf8')).toContain(
-        `pgharden_pitr_backup_info{label="${backup.label}",type="full",lsn_start="${backup.lsnStart}"`,
+        `pgharden_pitr_backup_info{cluster="pg${install.major}-${c.port}",stanza="pg${install.major}-${c.port}",label="${backup.label}",type="full",lsn_start="${backup.lsnStart}"`,
       );
 
       // Rows written after the backup travel in WAL: the switch closes their segment, which must reach the repository.
@@ -256,7 +266,52 @@ describe.each(PGBACKREST_PRESENT ? testedInstalls().filter((i) => i.major <= 15)
       expect(auditIds(c)).not.toContain('wal-archiving-failing');
 
       await expectRolledBack(c, w, plan, before);
+      // It holds a backup: rollback keeps it, and says so.
       expect(existsSync(w.repo)).toBe(true);
+      // Its samples of this cluster are gone from the metrics file pitr backup wrote.
+      expect(readFileSync(metrics, 'utf8')).not.toContain(`cluster="pg${install.major}-${c.port}"`);
+    });
+
+    it('rollback tells the rest: "removed" for what it created, runbook marked, samples, history and the empty repository gone', async () => {
+      const c = cluster();
+      const w = work();
+      const dsn = `host=${c.socketDir} port=${c.port}`;
+      const plan = join(w.dir, 'plans/story');
+      // A repository of its own (the one before holds a backup): this plan creates it.
+      const repo = join(w.dir, 'repo-story');
+      const made = enable(c, w, 'plans/story', ['--restart', '--yes', '--repo', repo]);
+      expect(made.code, `${made.stdout}\n${made.stderr}`).toBe(0);
+      const book = join(w.dir, 'RUNBOOK.md');
+      expect(pgharden(['runbook', '--out', book, '--dsn', dsn]).code).toBe(0);
+      // A drill with no backup yet fails, and records its failure in the metrics and the history.
+      const metrics = join(w.dir, 'story.prom');
+      const other = 'pgharden_pitr_rpo_seconds{cluster="15/other",stanza="15-other"} 1.000';
+      const drill = pgharden(['pitr', 'drill', '--latest', '--metrics', metrics, '--dsn', dsn]);
+      expect(drill.code, drill.stderr).toBe(1);
+      const label = `cluster="pg${install.major}-${c.port}"`;
+      expect(readFileSync(metrics, 'utf8')).toContain(`pgharden_pitr_drill_last_run_success{${label}`);
+      writeFileSync(metrics, `${readFileSync(metrics, 'utf8')}${other}\n`);
+      const history = join(w.dir, 'conf.d', `pgharden-drills-pg${install.major}-${c.port}`);
+      expect(existsSync(history)).toBe(true);
+
+      const back = pgharden(['rollback', plan]);
+      expect(back.code, `${back.stdout}\n${back.stderr}`).toBe(0);
+      expect(back.stdout).toContain(`removed ${w.config}`);
+      expect(back.stdout).not.toContain(`restored ${w.config}`);
+      expect(back.stdout).toContain(`marked the runbook ${book} no longer valid`);
+      expect(readFileSync(book, 'utf8')).toMatch(/^> \*\*NO LONGER VALID\*\* /);
+      const prom = readFileSync(metrics, 'utf8');
+      expect(prom).not.toContain(label);
+      expect(prom).toContain(other);
+      expect(existsSync(history)).toBe(false);
+      expect(existsSync(join(w.dir, 'conf.d'))).toBe(false);
+      expect(existsSync(repo), 'the repository it created held no backup').toBe(false);
+      expect(back.stdout).toContain(`removed the repository ${repo}`);
+      expect(await show(c, 'archive_mode')).toBe('off');
+      // A second rollback changes nothing and says so.
+      const again = pgharden(['rollback', plan]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout).not.toContain('removed the repository');
     });
   },
 );
