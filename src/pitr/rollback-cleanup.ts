@@ -6,7 +6,7 @@
  * a repository the plan created goes while it holds no backup. Read before the rollback (the
  * history sits beside the configuration the rollback removes), finished after it.
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileLedger, type LedgerLine } from '../backup/drill-ledger.js';
 import { dropScope } from '../backup/metrics.js';
@@ -103,7 +103,7 @@ function dropConfigDirs(c: PitrCleanup, log: (line: string) => void): void {
     const dir = s.undo.path;
     try {
       if (existsSync(dir) && readdirSync(dir).length === 0) {
-        rmSync(dir, { recursive: false, force: true });
+        rmdirSync(dir);
         log(`  removed ${dir}`);
       }
     } catch {

@@ -302,7 +302,8 @@ describe.each(PGBACKREST_PRESENT ? testedInstalls().filter((i) => i.major <= 15)
       expect(readFileSync(book, 'utf8')).toMatch(/^> \*\*NO LONGER VALID\*\* /);
       const prom = readFileSync(metrics, 'utf8');
       expect(prom).not.toContain(label);
-      expect(prom).toContain(other);
+      // The other cluster's sample stays (its value as a number: 1.000 reads back as 1).
+      expect(prom).toContain('pgharden_pitr_rpo_seconds{cluster="15/other",stanza="15-other"} 1');
       expect(existsSync(history)).toBe(false);
       expect(existsSync(join(w.dir, 'conf.d'))).toBe(false);
       expect(existsSync(repo), 'the repository it created held no backup').toBe(false);
