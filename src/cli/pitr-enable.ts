@@ -29,12 +29,16 @@ pgharden apply plans/NAME, undo it with pgharden rollback plans/NAME):
 The stanza is Debian's cluster name (15/main → 15-main), else pg<major>-<port>; --stanza overrides.
 An archive_command that pgharden did not write is refused (exit 3): pgharden does not replace
 another archiving set-up. Rollback puts postgresql.auto.conf back byte for byte, removes the
-configuration file, and restarts the server when the plan did (archive_mode back to off); the
-repository is kept, since it holds the archived WAL and the backups.
+configuration file, and restarts the server when the plan did (archive_mode back to off); a
+repository the plan created is removed while it holds no backup (one with a backup is kept), the
+runbook is marked no longer valid and the cluster's metrics samples and drill history removed.
+The installed pgBackRest must read the server's major (16: 2.46, 17: 2.53.1, 18: 2.55.0), and an
+archive_command that already archives with pgBackRest is never overwritten: both refused (exit 3).
 --yes applies the plan right after making it (as pgharden apply plans/NAME --yes).
 
 Exit codes: 0 plan made (and applied, with --yes); 1 apply stopped (e.g. waiting for the restart);
-2 usage or connection error; 3 refused (a foreign archive_command, drift).
+2 usage or connection error; 3 refused (a foreign archive_command, a pgBackRest too old for the
+major, drift).
 
 Examples:
   sudo pgharden pitr enable --cluster 15/main --repo /var/lib/pgbackrest --retention-full 2 --out plans/pitr

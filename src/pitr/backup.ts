@@ -14,7 +14,7 @@ import { InputError } from '../core/errors.js';
 import { acquirePlanLock } from '../core/lock.js';
 import { gauge, lastScopedSuccess, mergeScoped, type MetricScope } from '../backup/metrics.js';
 import { clusterLabelOf } from '../cluster/cluster-label.js';
-import { parseArchiveCommand, type ArchiveTarget } from './archive-command.js';
+import { adoptArchiveCommand, type ArchiveTarget } from './archive-command.js';
 import { requirePgBackRestFor } from './version-gate.js';
 import { newestBackup, pgbackrest, serverOsUser, stanzaInfo, type BackupInfo } from './pgbackrest.js';
 
@@ -48,12 +48,12 @@ export async function liveTarget(
         )
       ).rows[0]!,
   );
-  const target = r.mode === 'off' ? null : parseArchiveCommand(r.cmd);
+  const target = r.mode === 'off' ? null : adoptArchiveCommand(r.cmd);
   if (!target)
     throw new InputError(
       r.mode === 'off'
         ? 'WAL archiving is off on this server (archive_mode = off): there is no pgBackRest set-up to back up with'
-        : `archive_command is '${r.cmd}', not the pgBackRest command pgharden writes: this server's archiving is not pgharden's`,
+        : `archive_command is '${r.cmd}', not a pgBackRest archive-push pgharden can read (pgbackrest [--config FILE] --stanza NAME archive-push %p): this server's archiving is not pgBackRest's, or not in a form pgharden reads`,
       'set it up with: pgharden pitr enable --repo DIR --restart (then apply the plan)',
     );
   await requirePgBackRestFor(Math.floor(Number(r.num) / 10000), what);

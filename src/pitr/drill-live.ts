@@ -9,7 +9,7 @@ import type { SqlSessions } from '../backup/dump.js';
 import { clusterLabel } from '../cluster/cluster-label.js';
 import { osUserName } from '../cluster/connect.js';
 import { InputError, RefusedError } from '../core/errors.js';
-import { parseArchiveCommand, type ArchiveTarget } from './archive-command.js';
+import { adoptArchiveCommand, type ArchiveTarget } from './archive-command.js';
 import type { ServerOsUser } from './pgbackrest.js';
 import { requirePgBackRestFor } from './version-gate.js';
 
@@ -87,12 +87,12 @@ export async function liveFacts(s: SqlSessions): Promise<LiveFacts> {
       (SELECT setting FROM pg_settings WHERE name = 'archive_timeout') AS archive_timeout
      FROM pg_stat_archiver a`,
   );
-  const archive = parseArchiveCommand(String(f!.archive_command ?? ''));
+  const archive = adoptArchiveCommand(String(f!.archive_command ?? ''));
   if (!archive || f!.archive_mode === 'off')
     throw new RefusedError(
       f!.archive_mode === 'off'
         ? 'WAL archiving is off on this server (archive_mode = off): there is nothing to recover to a point in time from'
-        : `WAL archiving on this server was not set up by pgharden (archive_command is "${f!.archive_command}"), so the drill cannot tell which pgBackRest stanza and configuration hold its WAL`,
+        : `WAL archiving on this server was not set up by pgharden, and its archive_command ("${f!.archive_command}") is not a pgBackRest archive-push pgharden can read (pgbackrest [--config FILE] --stanza NAME archive-push %p), so the drill cannot tell which pgBackRest stanza and configuration hold its WAL`,
       ENABLE_NEXT,
     );
   await requirePgBackRestFor(Math.floor(Number(f!.version) / 10000), 'pitr drill');

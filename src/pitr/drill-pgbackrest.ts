@@ -2,7 +2,7 @@
  * What the drill and the runbook add to pgbackrest.ts: which backup a drill restores, where the
  * repository is, and where the drill's own state lives beside the stanza's configuration.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ArchiveTarget } from './archive-command.js';
 import { stanzaInfo, type BackupInfo, type ServerOsUser } from './pgbackrest.js';
@@ -20,22 +20,46 @@ export function newestBefore(sets: readonly BackupInfo[], at: Date): BackupInfo 
   return sets.filter((s) => s.stop.getTime() < at.getTime()).at(-1);
 }
 
-/** An option of a stanza's configuration (its section, else [global], else `fallback`); undefined when the file is unreadable. */
-export function stanzaOption(t: ArchiveTarget, name: string, fallback: string): string | undefined {
-  let text: string;
-  try {
-    text = readFileSync(t.configFile, 'utf8');
-  } catch {
-    return undefined;
+/** The files pgBackRest reads for a target: its --config, or its default file and conf.d/*.conf. */
+function configTexts(t: ArchiveTarget): string[] | undefined {
+  const files = [t.configFile];
+  if (t.defaultConfig) {
+    const dir = join(dirname(t.configFile), 'conf.d');
+    try {
+      files.push(
+        ...readdirSync(dir)
+          .filter((f) => f.endsWith('.conf'))
+          .sort()
+          .map((f) => join(dir, f)),
+      );
+    } catch {
+      // No conf.d: the file alone.
+    }
   }
-  let section = '';
+  const texts = files.flatMap((f) => {
+    try {
+      return [readFileSync(f, 'utf8')];
+    } catch {
+      return [];
+    }
+  });
+  return texts.length ? texts : undefined;
+}
+
+/** An option of a stanza's configuration (its section, else [global], else `fallback`); undefined when no file is readable. */
+export function stanzaOption(t: ArchiveTarget, name: string, fallback: string): string | undefined {
+  const texts = configTexts(t);
+  if (!texts) return undefined;
   const found: Record<string, string> = {};
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    const head = /^\[(.+)\]$/.exec(line);
-    if (head) section = head[1]!;
-    const kv = /^([a-z0-9-]+)\s*=\s*(.+)$/.exec(line);
-    if (kv && kv[1] === name) found[section] = kv[2]!.trim();
+  for (const text of texts) {
+    let section = '';
+    for (const raw of text.split('\n')) {
+      const line = raw.trim();
+      const head = /^\[(.+)\]$/.exec(line);
+      if (head) section = head[1]!;
+      const kv = /^([a-z0-9-]+)\s*=\s*(.+)$/.exec(line);
+      if (kv && kv[1] === name) found[section] = kv[2]!.trim();
+    }
   }
   return found[t.stanza] ?? found.global ?? fallback;
 }

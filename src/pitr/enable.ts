@@ -14,7 +14,7 @@ import { autoConfSettings } from '../plan/make.js';
 import { newPlanKey, newSecrets, secretsText, sha256Text, writeSecrets } from '../plan/secrets.js';
 import { createPlanDir, savePlan, SECRETS_FILE } from '../plan/store.js';
 import type { Plan } from '../plan/types.js';
-import { archiveCommand, parseArchiveCommand } from './archive-command.js';
+import { adoptArchiveCommand, archiveCommand } from './archive-command.js';
 import { buildEnablePlan, type EnableInput } from './enable-plan.js';
 import { serverOsUser } from './pgbackrest.js';
 import { requirePgBackRestFor } from './version-gate.js';
@@ -80,14 +80,19 @@ const FACTS = `SELECT current_setting('server_version_num') AS num, current_sett
 /** An archive_command that is set and is not this set-up's: pgharden does not replace someone's archiving. */
 function refuseForeign(current: string, wanted: string): void {
   if (current === '' || current === '(disabled)' || current === wanted) return;
-  const ours = parseArchiveCommand(current);
+  const theirs = adoptArchiveCommand(current);
+  if (theirs?.adopted)
+    throw new RefusedError(
+      `archive_command already archives with pgBackRest (stanza ${theirs.stanza}, configuration ${theirs.configFile}), set up outside pgharden: pitr enable will not overwrite it. Nothing was written`,
+      'use it as it is: pgharden pitr backup, pgharden pitr drill --latest and pgharden runbook read that stanza and configuration and change neither',
+    );
   throw new RefusedError(
-    ours
-      ? `archive_command already sends WAL to pgBackRest stanza ${ours.stanza} with ${ours.configFile}, not to what this plan would set up (${wanted}). Nothing was written`
+    theirs
+      ? `archive_command already sends WAL to pgBackRest stanza ${theirs.stanza} with ${theirs.configFile}, not to what this plan would set up (${wanted}). Nothing was written`
       : `archive_command is already set to '${current}', which pgharden did not write; it will not replace another WAL archiving set-up. Nothing was written`,
-    ours
-      ? `run pitr enable with --stanza ${ours.stanza} --config ${ours.configFile} to keep that set-up, or roll back the plan that made it`
-      : 'Option 1: keep your archiving (pgharden pitr works only with its own). Option 2: remove it (ALTER SYSTEM RESET archive_command, or edit postgresql.conf, then reload) and run pgharden pitr enable again',
+    theirs
+      ? `run pitr enable with --stanza ${theirs.stanza} --config ${theirs.configFile} to keep that set-up, or roll back the plan that made it`
+      : 'Option 1: keep your archiving (pgharden pitr works only with pgBackRest). Option 2: remove it (ALTER SYSTEM RESET archive_command, or edit postgresql.conf, then reload) and run pgharden pitr enable again',
   );
 }
 

@@ -8,7 +8,7 @@ import { statSync } from 'node:fs';
 import { osUserName } from '../cluster/connect.js';
 import { RefusedError } from '../core/errors.js';
 import { run, type RunResult } from '../process/run.js';
-import type { ArchiveTarget } from './archive-command.js';
+import { targetArgs, type ArchiveTarget } from './archive-command.js';
 
 /** The OS user a cluster's server runs as. */
 export interface ServerOsUser {
@@ -44,7 +44,7 @@ export async function pgbackrest(
       `pgBackRest must run as the server's OS user ${o.as.name}, and pgharden runs as uid ${me}`,
       `run pgharden as root (sudo) or as ${o.as.name}`,
     );
-  const argv = [`--config=${target.configFile}`, `--stanza=${target.stanza}`, command, ...args];
+  const argv = [...targetArgs(target), command, ...args];
   return run('pgbackrest', argv, {
     timeoutMs: o.timeoutMs ?? 600_000,
     ...(me === o.as.uid ? {} : { uid: o.as.uid, gid: o.as.gid }),

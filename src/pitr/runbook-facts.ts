@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { fileLedger, type LedgerLine, type PitrDrillRecord } from '../backup/drill-ledger.js';
 import type { SqlSessions } from '../backup/dump.js';
 import { findInstall } from '../cluster/install.js';
-import { parseArchiveCommand, type ArchiveTarget } from './archive-command.js';
+import { adoptArchiveCommand, type ArchiveTarget } from './archive-command.js';
 import { osUserName } from '../cluster/connect.js';
 import { backupSets, drillLedgerPath, repositoryPath } from './drill-pgbackrest.js';
 import type { BackupInfo } from './pgbackrest.js';
@@ -93,7 +93,7 @@ export async function runbookFacts(
   } catch {
     // Another machine's server: the runbook still names the paths.
   }
-  const target = parseArchiveCommand(f!.archive ?? '');
+  const target = adoptArchiveCommand(f!.archive ?? '');
   let archive: RunbookFacts['archive'] = null;
   let history: LedgerLine[] = [];
   if (target) {
