@@ -34,6 +34,8 @@ export interface RecoveryFacts {
   archiver: ArchiverStats | null;
   /** pgBackRest's own last archive-push error (its log), when it has one. */
   archiveError?: string | null;
+  /** The stanza's pgBackRest repositories as its configuration names them; absent when not read. */
+  repositories?: { key: number; type: string; path: string; host: string | null }[];
   /** archive_timeout in seconds (0: off). */
   archiveTimeoutSeconds?: number;
   /** Seconds since the oldest write not yet archived (0: all archived); null when nothing was ever archived. */

@@ -12,8 +12,8 @@ import { fileLedger, type PitrDrillRecord } from '../backup/drill-ledger.js';
 import { DRILL_LAST, labelsOf, readMetrics } from '../backup/metrics.js';
 import { clusterLabelOf } from '../cluster/cluster-label.js';
 import type { RecoveryEvent, RecoveryFacts } from '../cluster/recovery-facts.js';
-import { parseArchiveCommand, type ArchiveTarget } from './archive-command.js';
-import { drillLedgerPath, lastArchivePushError } from './drill-pgbackrest.js';
+import { adoptArchiveCommand, type ArchiveTarget } from './archive-command.js';
+import { drillLedgerPath, lastArchivePushError, stanzaOption } from './drill-pgbackrest.js';
 import { rpoBound } from './drill-live.js';
 import { newestBackup, pgbackrest, serverOsUser, stanzaInfo, unreadable, type ServerOsUser } from './pgbackrest.js';
 
@@ -71,6 +71,25 @@ async function checkError(target: ArchiveTarget, as: ServerOsUser): Promise<stri
   }
 }
 
+/** repo1…repo4 as the stanza's configuration names them (repo1 always: pgBackRest's default is a local directory). */
+function repositoriesOf(t: ArchiveTarget): RecoveryFacts['repositories'] {
+  if (stanzaOption(t, 'repo1-path', '') === undefined) return undefined; // no configuration file readable
+  const out: NonNullable<RecoveryFacts['repositories']> = [];
+  for (let key = 1; key <= 4; key++) {
+    const type = stanzaOption(t, `repo${key}-type`, '');
+    const path = stanzaOption(t, `repo${key}-path`, '');
+    const host = stanzaOption(t, `repo${key}-host`, '');
+    if (key > 1 && !type && !path && !host) continue;
+    out.push({
+      key,
+      type: type || 'posix',
+      path: path || (key === 1 ? '/var/lib/pgbackrest' : ''),
+      host: host || null,
+    });
+  }
+  return out;
+}
+
 /** The facts; `limits` gets a line for each one that could not be read. */
 export async function recoveryFacts(
   client: pg.Client,
@@ -84,7 +103,7 @@ export async function recoveryFacts(
       'SELECT archived_count AS n, last_archived_wal AS w, last_archived_time AS t, failed_count AS f, last_failed_wal AS fw, last_failed_time AS ft FROM pg_stat_archiver',
     )
   ).rows[0];
-  const target = parseArchiveCommand(r.cmd);
+  const target = adoptArchiveCommand(r.cmd);
   const cluster = clusterLabelOf(r);
   const facts: RecoveryFacts = {
     now: now.toISOString(),
@@ -125,6 +144,7 @@ export async function recoveryFacts(
     const failing =
       a0?.lastFailedTime != null &&
       (a0.lastArchivedTime === null || Date.parse(a0.lastFailedTime) > Date.parse(a0.lastArchivedTime));
+    facts.repositories = repositoriesOf(target);
     facts.archiveError = failing
       ? ((r.dir ? await checkError(target, serverOsUser(r.dir)) : null) ?? lastArchivePushError(target))
       : null;

@@ -97,6 +97,11 @@ describe.runIf(install)('pgBackRest monitoring of two clusters on one host', () 
     expect(ids(aAlone)).not.toContain('drill-stale');
     expect(aAlone.limits.join('\n')).not.toContain('drill-stale not judged');
     expect(ids(aAlone)).not.toContain('backup-stale');
+    // Its only repository is a directory on this host: backup-same-host (high) names it.
+    const same = aAlone.findings.find((f) => f.id === 'backup-same-host');
+    expect(same!.evidence[0]).toBe(
+      `repo1: a directory on this host, ${a.pitr!.repo} (repo1-type=posix, no repo1-host)`,
+    );
   });
 
   it('an unreadable repository is a limit with its cause, not "no backup"; the archiving failure carries pgBackRest\'s error', async () => {

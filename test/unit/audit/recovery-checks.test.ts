@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { check as archiveLag } from '../../../src/audit/checks/archive-lag.js';
+import { check as backupSameHost } from '../../../src/audit/checks/backup-same-host.js';
 import { check as backupStale } from '../../../src/audit/checks/backup-stale.js';
 import { check as drillStale } from '../../../src/audit/checks/drill-stale.js';
 import { check as walArchivingFailing } from '../../../src/audit/checks/wal-archiving-failing.js';
@@ -113,5 +114,19 @@ describe('recovery checks', () => {
     expect(archiveLag.run(snap({ rpoBoundSeconds: 0 }))).toEqual([]);
     expect(archiveLag.run(snap({ rpoBoundSeconds: null }))).toEqual([]);
     expect(archiveLag.run(snap({ rpoBoundSeconds: 9999, archiveMode: 'off' }))).toEqual([]);
+  });
+  it('report a repository that is only a directory on this host (high), and not one with an off-box copy', () => {
+    const local = { key: 1, type: 'posix', path: '/var/lib/pgbackrest', host: null };
+    const [f] = backupSameHost.run(snap({ repositories: [local] }));
+    expect(f!.severity).toBe('high');
+    expect(f!.evidence[0]).toBe(
+      'repo1: a directory on this host, /var/lib/pgbackrest (repo1-type=posix, no repo1-host)',
+    );
+    expect(
+      backupSameHost.run(snap({ repositories: [local, { key: 2, type: 's3', path: '/pg', host: null }] })),
+    ).toEqual([]);
+    expect(backupSameHost.run(snap({ repositories: [{ ...local, host: 'backup.example' }] }))).toEqual([]);
+    // Not read (no pgBackRest set-up, or its configuration unreadable): not judged.
+    expect(backupSameHost.run(snap({}))).toEqual([]);
   });
 });
