@@ -1,11 +1,17 @@
-import { pitrBackup } from '../index.js';
+import { PghardenError, pitrBackup } from '../index.js';
 import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
 import { CliError, EXIT } from './errors.js';
 import { paint } from '../render/output.js';
 
 const HELP = `pgharden pitr backup — a pgBackRest backup of this cluster, recorded
 
-Usage: pgharden pitr backup [--type full|diff|incr] [--metrics FILE] [--lock-dir DIR] [--dsn URL | --cluster V/N] [--json]
+Usage: pgharden pitr backup [--type full|diff|incr] [--metrics FILE] [--lock-dir DIR] [--stanza NAME [--config FILE]]
+                            [--dsn URL | --cluster V/N] [--json]
+
+--stanza NAME [--config FILE]  the pgBackRest set-up, when archive_command does not name it as
+              pgbackrest [--config FILE] --stanza NAME archive-push %p (a wrapper script, say);
+              without --config, pgBackRest's defaults. Read only: its configuration is not changed.
+
 
 Runs pgbackrest backup (as the server's OS user) for the stanza and configuration file that the
 server's archive_command names (written by pgharden pitr enable), then reads pgbackrest info
@@ -37,6 +43,8 @@ export const command: Command = {
         type: { type: 'string' },
         metrics: { type: 'string' },
         'lock-dir': { type: 'string' },
+        stanza: { type: 'string' },
+        config: { type: 'string' },
         ...CONNECTION_FLAGS,
         json: { type: 'boolean' },
       },
@@ -59,10 +67,17 @@ export const command: Command = {
         type,
         ...(values.metrics ? { metrics: values.metrics } : {}),
         ...(values['lock-dir'] ? { lockDir: values['lock-dir'] } : {}),
+        ...(values.stanza !== undefined
+          ? { target: { stanza: values.stanza, ...(values.config !== undefined ? { config: values.config } : {}) } }
+          : values.config !== undefined
+            ? { target: { config: values.config } }
+            : {}),
         log: say,
       });
     } catch (err) {
-      if ((err as { exitCode?: number }).exitCode !== undefined) throw err;
+      // pgharden's own errors keep their exit code; a failed pgbackrest (a CommandError, whose
+      // exitCode is the child's) is the backup failing: exit 1 with its message, not an internal error.
+      if (err instanceof PghardenError) throw err;
       o.err(`${paint(o, 'red', 'failed:')} ${(err as Error).message}`);
       return EXIT.findings;
     }

@@ -5,7 +5,12 @@ import { paint, table, type Output } from '../render/output.js';
 
 const HELP = `pgharden pitr drill — prove point-in-time recovery by doing it
 
-Usage: pgharden pitr drill [--latest | --to TIME] [--metrics FILE] [--scratch-dir DIR] [--json]
+Usage: pgharden pitr drill [--latest | --to TIME] [--metrics FILE] [--scratch-dir DIR] [--stanza NAME [--config FILE]] [--json]
+
+--stanza NAME [--config FILE]  the pgBackRest set-up, when archive_command does not name it as
+              pgbackrest [--config FILE] --stanza NAME archive-push %p (a wrapper script, say);
+              without --config, pgBackRest's defaults. Read only: its configuration is not changed.
+
                            [--dsn URL | --cluster VERSION/NAME]
 
 Restores the newest pgBackRest backup before the target into a scratch directory (under
@@ -61,6 +66,8 @@ export const command: Command = {
         to: { type: 'string' },
         metrics: { type: 'string' },
         'scratch-dir': { type: 'string' },
+        stanza: { type: 'string' },
+        config: { type: 'string' },
         ...CONNECTION_FLAGS,
         json: { type: 'boolean' },
       },
@@ -75,6 +82,11 @@ export const command: Command = {
       ...(values.to !== undefined ? { to: values.to } : {}),
       ...(values.metrics ? { metrics: values.metrics } : {}),
       ...(values['scratch-dir'] ? { scratchParent: values['scratch-dir'] } : {}),
+      ...(values.stanza !== undefined
+        ? { target: { stanza: values.stanza, ...(values.config !== undefined ? { config: values.config } : {}) } }
+        : values.config !== undefined
+          ? { target: { config: values.config } }
+          : {}),
       log: say,
     });
     if (values.json) o.out(JSON.stringify({ schemaVersion: 1, ...r }, null, 2));

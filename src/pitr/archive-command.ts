@@ -73,6 +73,26 @@ export function adoptArchiveCommand(command: string): ArchiveTarget | null {
     : { stanza: opts.stanza, configFile: DEFAULT_CONFIG, defaultConfig: true, adopted: true };
 }
 
+/** `--stanza NAME [--config FILE]` given to pitr backup, pitr drill or runbook: the set-up when archive_command does not say it plainly. */
+export interface TargetOverride {
+  stanza?: string;
+  config?: string;
+}
+
+/** The set-up to use: the override's stanza (and config, else pgBackRest's default) when given, else what archive_command names. */
+export function targetFor(command: string, o: TargetOverride = {}): ArchiveTarget | null {
+  if (o.config !== undefined && o.stanza === undefined)
+    throw new Error('--config needs --stanza: pgBackRest runs one stanza of a configuration');
+  if (o.stanza === undefined) return adoptArchiveCommand(command);
+  for (const v of [o.stanza, o.config]) {
+    if (v !== undefined && !PLAIN.test(v))
+      throw new Error(`"${v}" has characters a shell would need quoted: give a plain stanza name and file path`);
+  }
+  return o.config
+    ? { stanza: o.stanza, configFile: o.config, adopted: true }
+    : { stanza: o.stanza, configFile: DEFAULT_CONFIG, defaultConfig: true, adopted: true };
+}
+
 /** The `--config=FILE --stanza=NAME` a pgBackRest command for this target starts with (no --config for pgBackRest's defaults). */
 export const targetArgs = (t: ArchiveTarget): string[] => [
   ...(t.defaultConfig ? [] : [`--config=${t.configFile}`]),

@@ -14,12 +14,14 @@ import { InputError } from '../core/errors.js';
 import { acquirePlanLock } from '../core/lock.js';
 import { gauge, lastScopedSuccess, mergeScoped, type MetricScope } from '../backup/metrics.js';
 import { clusterLabelOf } from '../cluster/cluster-label.js';
-import { adoptArchiveCommand, type ArchiveTarget } from './archive-command.js';
+import { type ArchiveTarget, type TargetOverride, targetFor } from './archive-command.js';
 import { requirePgBackRestFor } from './version-gate.js';
 import { newestBackup, pgbackrest, serverOsUser, stanzaInfo, type BackupInfo } from './pgbackrest.js';
 
 export interface PitrBackupOptions {
   connection: ConnectOptions;
+  /** `--stanza`/`--config`: the pgBackRest set-up, when archive_command does not name it plainly. */
+  target?: TargetOverride;
   type: 'full' | 'diff' | 'incr';
   /** The Prometheus textfile the nightly job writes (its families are kept). */
   metrics?: string;
@@ -38,6 +40,7 @@ export interface PitrBackupResult {
 export async function liveTarget(
   connection: ConnectOptions,
   what = 'pitr backup',
+  override: TargetOverride = {},
 ): Promise<{ target: ArchiveTarget; dataDirectory: string; cluster: string }> {
   const r = await withClient(
     connection,
@@ -48,7 +51,7 @@ export async function liveTarget(
         )
       ).rows[0]!,
   );
-  const target = r.mode === 'off' ? null : adoptArchiveCommand(r.cmd);
+  const target = r.mode === 'off' ? null : overridden(r.cmd, override);
   if (!target)
     throw new InputError(
       r.mode === 'off'
@@ -61,6 +64,15 @@ export async function liveTarget(
 }
 
 const PREFIX = 'pgharden_pitr_backup';
+
+/** `targetFor`, its complaints as input errors. */
+export function overridden(command: string, o: TargetOverride): ArchiveTarget | null {
+  try {
+    return targetFor(command, o);
+  } catch (err) {
+    throw new InputError((err as Error).message, 'e.g. --stanza main --config /etc/pgbackrest/pgbackrest.conf');
+  }
+}
 
 /** Records the metrics file in the stanza's drill history, so rollback finds the samples to remove. */
 function noteMetricsFile(target: ArchiveTarget, metrics: string): void {
@@ -113,7 +125,7 @@ function writePitrMetrics(path: string, scope: MetricScope, ok: boolean, b: Back
 }
 
 export async function pitrBackup(o: PitrBackupOptions): Promise<PitrBackupResult> {
-  const { target, dataDirectory, cluster } = await liveTarget(o.connection);
+  const { target, dataDirectory, cluster } = await liveTarget(o.connection, 'pitr backup', o.target);
   const as = serverOsUser(dataDirectory);
   if (o.lockDir) mkdirSync(o.lockDir, { recursive: true, mode: 0o700 });
   const lock = o.lockDir ? acquirePlanLock(o.lockDir) : null;

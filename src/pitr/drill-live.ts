@@ -9,7 +9,8 @@ import type { SqlSessions } from '../backup/dump.js';
 import { clusterLabel } from '../cluster/cluster-label.js';
 import { osUserName } from '../cluster/connect.js';
 import { InputError, RefusedError } from '../core/errors.js';
-import { adoptArchiveCommand, type ArchiveTarget } from './archive-command.js';
+import type { ArchiveTarget, TargetOverride } from './archive-command.js';
+import { overridden } from './backup.js';
 import type { ServerOsUser } from './pgbackrest.js';
 import { requirePgBackRestFor } from './version-gate.js';
 
@@ -73,7 +74,7 @@ const ENABLE_NEXT =
   'set up archiving with pgharden first: pgharden pitr enable --repo DIR --restart (then pgharden pitr backup), and run the drill again';
 
 /** Reads and checks the live facts; refuses (exit 3) when archiving is not pgharden's or the drill cannot run here. */
-export async function liveFacts(s: SqlSessions): Promise<LiveFacts> {
+export async function liveFacts(s: SqlSessions, override: TargetOverride = {}): Promise<LiveFacts> {
   const [f] = await s.query<Record<string, string | Date | null>>(
     `SELECT current_setting('archive_mode') AS archive_mode, current_setting('archive_command') AS archive_command,
       current_setting('data_directory') AS data_directory, current_setting('server_version_num') AS version,
@@ -87,7 +88,7 @@ export async function liveFacts(s: SqlSessions): Promise<LiveFacts> {
       (SELECT setting FROM pg_settings WHERE name = 'archive_timeout') AS archive_timeout
      FROM pg_stat_archiver a`,
   );
-  const archive = adoptArchiveCommand(String(f!.archive_command ?? ''));
+  const archive = overridden(String(f!.archive_command ?? ''), override);
   if (!archive || f!.archive_mode === 'off')
     throw new RefusedError(
       f!.archive_mode === 'off'

@@ -40,6 +40,7 @@ export async function recordDrill(
   try {
     await writeRunbook({
       connection: o.connection,
+      ...(o.target ? { target: o.target } : {}),
       out: book.out,
       ...(book.backups ? { backups: book.backups } : {}),
       ...(book.plans ? { plans: book.plans } : {}),

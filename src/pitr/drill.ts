@@ -19,6 +19,7 @@ import { databaseSessions } from '../cluster/sessions.js';
 import { InputError, PghardenError, ServerError } from '../core/errors.js';
 import { acquirePlanLock } from '../core/lock.js';
 import { freePort } from '../scratch/cluster.js';
+import type { TargetOverride } from './archive-command.js';
 import { compareDrill, type DatabaseCounts, type DatabaseRows } from './drill-compare.js';
 import { liveFacts, targetTime, waitArchived, type LiveFacts } from './drill-live.js';
 import { recordDrill } from './drill-record.js';
@@ -29,6 +30,8 @@ import { removeScratch } from './drill-scratch.js';
 
 export interface PitrDrillOptions {
   connection: ConnectOptions;
+  /** `--stanza`/`--config`: the pgBackRest set-up, when archive_command does not name it plainly. */
+  target?: TargetOverride;
   /** A time as PostgreSQL's timestamptz reads it; absent: `--latest`. */
   to?: string;
   /** The Prometheus textfile to update (pgharden_pitr_*). */
@@ -162,7 +165,7 @@ export async function pitrDrill(o: PitrDrillOptions): Promise<PitrDrillResult> {
   const counters = databaseSessions(session);
   try {
     await live.query("SET TimeZone = 'UTC'");
-    const facts = await liveFacts(live);
+    const facts = await liveFacts(live, o.target);
     const install = findInstall(facts.major);
     if (!install)
       throw new InputError(

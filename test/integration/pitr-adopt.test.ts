@@ -106,4 +106,56 @@ describe.runIf(install)('a pgBackRest set-up written by hand', () => {
     expect(book.stdout).toContain(`pgbackrest --config=${conf} --stanza=hand`);
     expect(sha(conf)).toBe(confSha);
   });
+
+  it('behind a wrapper script, --stanza and --config name the set-up: backup and runbook work with them', async () => {
+    const c = cluster();
+    const wrapper = join(root, 'push.sh');
+    writeFileSync(wrapper, `#!/bin/sh\nexec pgbackrest --stanza hand --config ${conf} archive-push "$1"\n`, {
+      mode: 0o755,
+    });
+    const [{ before }] = (await c.query<{ before: string }>("SELECT current_setting('archive_command') AS before")) as [
+      { before: string },
+    ];
+    await c.query(`ALTER SYSTEM SET archive_command = '${wrapper} %p'`);
+    await c.reload();
+    try {
+      const plain = pgharden(['pitr', 'backup', '--dsn', dsn]);
+      expect(plain.code, plain.stderr).toBe(2);
+      expect(plain.stderr).toContain('not a pgBackRest archive-push pgharden can read');
+      // pgBackRest's own backup refuses an archive_command without "pgbackrest" in it: that is the
+      // backup failing (exit 1, pgBackRest's words), not an internal error.
+      const refused = pgharden(['pitr', 'backup', '--stanza', 'hand', '--config', conf, '--dsn', dsn]);
+      expect(refused.code, refused.stderr).toBe(1);
+      expect(refused.stderr).toContain('must contain pgbackrest');
+      const named = join(root, 'pgbackrest-push.sh');
+      writeFileSync(named, readFileSync(wrapper), { mode: 0o755 });
+      await c.query(`ALTER SYSTEM SET archive_command = '${named} %p'`);
+      await c.reload();
+      const b = pgharden([
+        'pitr',
+        'backup',
+        '--type',
+        'incr',
+        '--stanza',
+        'hand',
+        '--config',
+        conf,
+        '--dsn',
+        dsn,
+        '--json',
+      ]);
+      expect(b.code, b.stderr).toBe(0);
+      expect(JSON.parse(b.stdout)).toMatchObject({ stanza: 'hand', configFile: conf, backup: { type: 'incr' } });
+      const book = pgharden(['runbook', '--stanza', 'hand', '--config', conf, '--dsn', dsn]);
+      expect(book.code, book.stderr).toBe(0);
+      expect(book.stdout).toContain(`pgbackrest --config=${conf} --stanza=hand`);
+      const half = pgharden(['runbook', '--config', conf, '--dsn', dsn]);
+      expect(half.code).toBe(2);
+      expect(half.stderr).toContain('--config needs --stanza');
+      expect(sha(conf)).toBe(confSha);
+    } finally {
+      await c.query(`ALTER SYSTEM SET archive_command = '${before.replaceAll("'", "''")}'`);
+      await c.reload();
+    }
+  });
 });
