@@ -167,9 +167,10 @@ export async function status(
 export async function rollback(
   dir: string,
   log: (line: string) => void,
-  o: RollbackOptions = {},
+  o: RollbackOptions & { keepDrillHistory?: boolean } = {},
 ): Promise<RollbackResult> {
-  return (await import('./execute/rollback.js')).rollbackPlan(dir, log, o);
+  // A `pitr enable` plan's rollback also settles its runbook, metrics, drill history and repository.
+  return (await import('./pitr/rollback-cleanup.js')).rollbackWithCleanup(dir, log, o);
 }
 
 /** The nightly verified backup: dumps, restore drill, retention, off-box copy, metrics. */

@@ -1,5 +1,7 @@
 /** The audit: every check over one snapshot, findings ordered by severity. */
 import type { Snapshot } from '../cluster/introspect.js';
+import { check as archiveLag } from './checks/archive-lag.js';
+import { check as backupSameHost } from './checks/backup-same-host.js';
 import { check as backupStale } from './checks/backup-stale.js';
 import { check as confFileErrors } from './checks/conf-file-errors.js';
 import { check as dataDirectoryMode } from './checks/data-directory-mode.js';
@@ -75,6 +77,8 @@ export const CHECKS: readonly AuditCheck[] = [
   superuserConnected,
   superuserNetwork,
   walArchivingFailing,
+  archiveLag,
+  backupSameHost,
   walArchivingOff,
 ];
 

@@ -37,8 +37,10 @@ export interface PitrDrillRecord {
   ok: boolean;
   /** Restore and replay until promotion, in seconds (null when the drill failed before). */
   rtoSeconds: number | null;
-  /** Age of the last archived WAL when the drill began, in seconds. */
+  /** The RPO bound when the drill began (seconds since the oldest write not yet archived). */
   rpoSeconds: number | null;
+  /** The RPO target (archive_timeout, seconds) it was measured against, when one was set. */
+  rpoTargetSeconds?: number;
   target: string;
 }
 
@@ -50,8 +52,14 @@ export interface RunbookRecord {
   plans?: string;
 }
 
+/** A metrics file `pitr backup` or `pitr drill` wrote this stanza's samples into (rollback removes them). */
+export interface MetricsRecord {
+  kind: 'metrics';
+  path: string;
+}
+
 /** One line of a ledger file. */
-export type LedgerLine = DrillEntry | PitrDrillRecord | RunbookRecord;
+export type LedgerLine = DrillEntry | PitrDrillRecord | RunbookRecord | MetricsRecord;
 const isEntry = (l: LedgerLine): l is DrillEntry => 'state' in l;
 
 /** A fresh scratch database name: 31 bytes, well within PostgreSQL's 63. */
@@ -71,7 +79,13 @@ export function pendingOf(entries: DrillEntry[]): string[] {
 export function fileLedger(
   file: string,
   kind?: 'pitr',
-): DrillLedger & { close(): void; note(r: PitrDrillRecord | RunbookRecord): void; records(): LedgerLine[] } {
+): DrillLedger & {
+  close(): void;
+  /** Records a metrics file once. */
+  noteMetrics(path: string): void;
+  note(r: PitrDrillRecord | RunbookRecord | MetricsRecord): void;
+  records(): LedgerLine[];
+} {
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
   // A line cut short by a crash gets a line end of its own, so the next entry is not glued to it.
   let cut = text !== '' && !text.endsWith('\n');
@@ -96,6 +110,9 @@ export function fileLedger(
     pending: () => pendingOf(entries()),
     note: add,
     records: () => [...lines],
+    noteMetrics(path: string) {
+      if (!lines.some((l) => 'kind' in l && l.kind === 'metrics' && l.path === path)) add({ kind: 'metrics', path });
+    },
     close() {
       // A ledger that is also a history (drill results, the runbook's path) is kept.
       if (lines.every(isEntry) && pendingOf(entries()).length === 0 && existsSync(file)) unlinkSync(file);

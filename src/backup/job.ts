@@ -15,6 +15,7 @@ import { run } from '../process/run.js';
 import { dropLeftDrills, fileLedger } from './drill-ledger.js';
 import type { SqlSessions, ToolRunner } from './dump.js';
 import { writeMetrics } from './metrics.js';
+import { clusterLabel } from '../cluster/cluster-label.js';
 import { prune, runName } from './retention.js';
 import { findClientTools } from '../cluster/client-tools.js';
 import { verifiedBackup, type VerifiedBackup } from './verified.js';
@@ -60,8 +61,12 @@ export async function backupJob(o: BackupJobOptions): Promise<BackupJobResult> {
   // The scratch databases of this --out's runs: kept beside the runs, removed when none is left.
   const ledger = fileLedger(join(o.out, 'drills'));
   const started = Date.now();
+  let cluster = '';
   try {
-    const [v] = await s.query<{ n: string }>("SELECT current_setting('server_version_num') AS n");
+    const [v] = await s.query<{ n: string; config_file: string; port: string }>(
+      "SELECT current_setting('server_version_num') AS n, current_setting('config_file') AS config_file, current_setting('port') AS port",
+    );
+    cluster = clusterLabel(v!.config_file, Math.floor(Number(v!.n) / 10000), Number(v!.port));
     const left = await dropLeftDrills(s, ledger);
     if (left.length) o.log(`Dropped ${left.join(', ')}, left by a run that was killed during its restore drill`);
     const tools = findClientTools(Math.floor(Number(v!.n) / 10000));
@@ -137,6 +142,7 @@ export async function backupJob(o: BackupJobOptions): Promise<BackupJobResult> {
         rowsVerified,
         seconds: (Date.now() - started) / 1000,
         verified: o.verify,
+        scope: { cluster, stanza: '' },
       });
   }
   return result;

@@ -15,11 +15,14 @@ parses them, and reports each finding with file:line evidence, why it matters an
 that fixes it, then the connection matrix (source × login role → method). Run it on the
 server's host, as its OS user, so it can read the files; what it cannot see is listed.
 
-Recovery: WAL archiving off or failing (pg_stat_archiver), the newest backup older than
---max-backup-age days (default 2; from pgbackrest info when the archive_command is the one
-pgharden pitr enable writes, else from the --metrics textfile of pgharden backup) and the newest
-restore drill older than --max-drill-age days (default 31; from the --metrics textfile). Without
---metrics and pgBackRest, backup and drill ages are not judged.
+Recovery: WAL archiving off or failing (pg_stat_archiver, with pgBackRest's last archive-push
+error), WAL waiting to be archived past the RPO target (archive-lag: twice archive_timeout, or an
+hour without one), the newest backup older than --max-backup-age days (default 2; from pgbackrest
+info when the archive_command names a pgBackRest stanza, else from the --metrics textfile of
+pgharden backup) and the newest restore drill of this cluster older than --max-drill-age days
+(default 31; from the stanza's drill history and this cluster's samples in --metrics). A
+repository pgBackRest cannot read is listed with its cause, not judged as "no backup"; without
+--metrics and pgBackRest, backup and drill ages are not judged (and listed).
 
 Passwords: a login role whose password pgharden set (the plan's step, its journal's done time,
 from the plans under --plans DIR, default ./plans) longer ago than --password-max-age days, else

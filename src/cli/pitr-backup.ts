@@ -5,7 +5,13 @@ import { paint } from '../render/output.js';
 
 const HELP = `pgharden pitr backup — a pgBackRest backup of this cluster, recorded
 
-Usage: pgharden pitr backup [--type full|diff|incr] [--metrics FILE] [--lock-dir DIR] [--dsn URL | --cluster V/N] [--json]
+Usage: pgharden pitr backup [--type full|diff|incr] [--metrics FILE] [--lock-dir DIR] [--stanza NAME [--config FILE]]
+                            [--dsn URL | --cluster V/N] [--json]
+
+--stanza NAME [--config FILE]  the pgBackRest set-up, when archive_command does not name it as
+              pgbackrest [--config FILE] --stanza NAME archive-push %p (a wrapper script, say);
+              without --config, pgBackRest's defaults. Read only: its configuration is not changed.
+
 
 Runs pgbackrest backup (as the server's OS user) for the stanza and configuration file that the
 server's archive_command names (written by pgharden pitr enable), then reads pgbackrest info
@@ -38,6 +44,8 @@ export const command: Command = {
         type: { type: 'string' },
         metrics: { type: 'string' },
         'lock-dir': { type: 'string' },
+        stanza: { type: 'string' },
+        config: { type: 'string' },
         ...CONNECTION_FLAGS,
         json: { type: 'boolean' },
       },
@@ -53,20 +61,19 @@ export const command: Command = {
         'pgharden pitr backup --help',
       );
     const say = values.json ? (t: string) => o.err(t) : (t: string) => o.out(t);
-    let r: Awaited<ReturnType<typeof pitrBackup>>;
-    try {
-      r = await pitrBackup({
-        connection: connectionFrom(values),
-        type,
-        ...(values.metrics ? { metrics: values.metrics } : {}),
-        ...(values['lock-dir'] ? { lockDir: values['lock-dir'] } : {}),
-        log: say,
-      });
-    } catch (err) {
-      if ((err as { exitCode?: number }).exitCode !== undefined) throw err;
-      o.err(`${paint(o, 'red', 'failed:')} ${(err as Error).message}`);
-      return EXIT.findings;
-    }
+    // A failed pgbackrest is a ToolError (exit 4, its stderr tail and pgBackRest's next step).
+    const r = await pitrBackup({
+      connection: connectionFrom(values),
+      type,
+      ...(values.metrics ? { metrics: values.metrics } : {}),
+      ...(values['lock-dir'] ? { lockDir: values['lock-dir'] } : {}),
+      ...(values.stanza !== undefined
+        ? { target: { stanza: values.stanza, ...(values.config !== undefined ? { config: values.config } : {}) } }
+        : values.config !== undefined
+          ? { target: { config: values.config } }
+          : {}),
+      log: say,
+    });
     const b = r.backup;
     if (values.json) {
       o.out(

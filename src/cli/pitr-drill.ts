@@ -5,7 +5,12 @@ import { paint, table, type Output } from '../render/output.js';
 
 const HELP = `pgharden pitr drill — prove point-in-time recovery by doing it
 
-Usage: pgharden pitr drill [--latest | --to TIME] [--metrics FILE] [--scratch-dir DIR] [--json]
+Usage: pgharden pitr drill [--latest | --to TIME] [--metrics FILE] [--scratch-dir DIR] [--stanza NAME [--config FILE]] [--json]
+
+--stanza NAME [--config FILE]  the pgBackRest set-up, when archive_command does not name it as
+              pgbackrest [--config FILE] --stanza NAME archive-push %p (a wrapper script, say);
+              without --config, pgBackRest's defaults. Read only: its configuration is not changed.
+
                            [--dsn URL | --cluster VERSION/NAME]
 
 Restores the newest pgBackRest backup before the target into a scratch directory (under
@@ -22,10 +27,12 @@ difference fails the drill. --to TIME recovers to that time and shows the recove
 the live ones, for recovering from an accident (differences are expected; they are not a failure).
 Either way a recovery that brings back no table or no row, while the live server has some, fails.
 
-Reports the RTO (restore + replay until promotion, wall time) and the RPO (age of the last
-archived WAL when the drill began); --metrics writes them to a Prometheus textfile
-(pgharden_pitr_rto_seconds, _rpo_seconds, _drill_last_success_timestamp_seconds,
-_drill_last_run_success), beside pgharden backup's metrics in the same file. The drill history
+Reports the RTO (restore + replay until promotion, wall time) and the RPO bound when the drill
+began (time since the oldest write not yet archived: since the last archived segment when WAL
+was written after it, else 0) against its target, archive_timeout (pitr enable --rpo SECONDS);
+--metrics writes them to a Prometheus textfile (pgharden_pitr_rto_seconds, _rpo_seconds,
+_rpo_target_seconds, _drill_last_success_timestamp_seconds, _drill_last_run_success), each
+sample labelled cluster (15/main, or pg15-5432) and stanza, beside pgharden backup's metrics. The drill history
 is kept beside the stanza's pgBackRest configuration; a runbook written with
 "pgharden runbook --out FILE" is written again after each drill.
 
@@ -59,6 +66,8 @@ export const command: Command = {
         to: { type: 'string' },
         metrics: { type: 'string' },
         'scratch-dir': { type: 'string' },
+        stanza: { type: 'string' },
+        config: { type: 'string' },
         ...CONNECTION_FLAGS,
         json: { type: 'boolean' },
       },
@@ -73,6 +82,11 @@ export const command: Command = {
       ...(values.to !== undefined ? { to: values.to } : {}),
       ...(values.metrics ? { metrics: values.metrics } : {}),
       ...(values['scratch-dir'] ? { scratchParent: values['scratch-dir'] } : {}),
+      ...(values.stanza !== undefined
+        ? { target: { stanza: values.stanza, ...(values.config !== undefined ? { config: values.config } : {}) } }
+        : values.config !== undefined
+          ? { target: { config: values.config } }
+          : {}),
       log: say,
     });
     if (values.json) o.out(JSON.stringify({ schemaVersion: 1, ...r }, null, 2));

@@ -5,7 +5,7 @@ import { printReview } from './review.js';
 
 const HELP = `pgharden pitr enable — WAL archiving to pgBackRest, as a reviewed, reversible plan
 
-Usage: pgharden pitr enable --repo DIR [--retention-full N] [--restart] [--yes] [--out plans/NAME]
+Usage: pgharden pitr enable --repo DIR [--retention-full N] [--rpo SECONDS] [--restart] [--yes] [--out plans/NAME]
                             [--stanza NAME] [--config FILE] [--log-path DIR] [--dsn URL | --cluster V/N] [--json]
 
 Makes a plan like the hardening plan (saved in plans/NAME, signed, reviewed now; apply it with
@@ -18,7 +18,8 @@ pgharden apply plans/NAME, undo it with pgharden rollback plans/NAME):
               its WAL), else 0600 owned by the server's OS user
   archiving   ALTER SYSTEM SET archive_mode = on (unless already archiving), archive_command =
               'pgbackrest --config=FILE --stanza=STANZA archive-push %p', wal_level = replica when it
-              is minimal; reload
+              is minimal, archive_timeout = SECONDS with --rpo (the RPO target: a quiet server's WAL
+              still reaches the repository within it; pitr drill reports the bound against it); reload
   restart     archive_mode and wal_level take effect only at a server start. With --restart, a step
               of its own restarts the server (pg_ctlcluster V N restart, or pg_ctl restart as the
               server's OS user). Without it, apply stops here and prints the restart line; restart
@@ -28,8 +29,11 @@ pgharden apply plans/NAME, undo it with pgharden rollback plans/NAME):
 The stanza is Debian's cluster name (15/main → 15-main), else pg<major>-<port>; --stanza overrides.
 An archive_command that pgharden did not write is refused (exit 3): pgharden does not replace
 another archiving set-up. Rollback puts postgresql.auto.conf back byte for byte, removes the
-configuration file, and restarts the server when the plan did (archive_mode back to off); the
-repository is kept, since it holds the archived WAL and the backups.
+configuration file, and restarts the server when the plan did (archive_mode back to off); a
+repository the plan created is removed while it holds no backup (one with a backup is kept), the
+runbook is marked no longer valid and the cluster's metrics samples and drill history removed.
+The installed pgBackRest must read the server's major (16: 2.46, 17: 2.53.1, 18: 2.55.0), and an
+archive_command that already archives with pgBackRest is never overwritten: both refused (exit 3).
 --yes applies the plan right after making it (as pgharden apply plans/NAME --yes).
 pitr enable never takes over what it did not create. Each path (--repo, --config, --log-path) must
 be absolute, without "..", quotes or line breaks, and --stanza a plain name (exit 2). Refused
@@ -39,7 +43,8 @@ not empty or not the server OS user's (prepare one: install -d -o postgres -g po
 an existing --config pgharden did not write, and a log directory the server OS user cannot write.
 
 Exit codes: 0 plan made (and applied, with --yes); 1 apply stopped (e.g. waiting for the restart);
-2 usage or connection error; 3 refused (a foreign archive_command, a path above, drift).
+2 usage or connection error; 3 refused (a foreign archive_command, a path above, a pgBackRest too old
+for the major, drift).
 
 Examples:
   sudo pgharden pitr enable --cluster 15/main --repo /var/lib/pgbackrest --retention-full 2 --out plans/pitr
@@ -55,6 +60,7 @@ export const command: Command = {
       {
         repo: { type: 'string' },
         'retention-full': { type: 'string' },
+        rpo: { type: 'string' },
         restart: { type: 'boolean' },
         yes: { type: 'boolean' },
         out: { type: 'string' },
@@ -79,11 +85,14 @@ export const command: Command = {
         EXIT.usage,
         'pgharden pitr enable --help',
       );
+    if (values.rpo !== undefined && !/^\d+$/.test(values.rpo))
+      throw new CliError(`--rpo takes whole seconds, not "${values.rpo}"`, EXIT.usage, 'pgharden pitr enable --help');
     const connection = connectionFrom(values);
     const { dir } = await pitrEnable({
       connection,
       repo: values.repo,
       ...(retention === undefined ? {} : { retentionFull: Number(retention) }),
+      ...(values.rpo === undefined ? {} : { rpoSeconds: Number(values.rpo) }),
       restart: Boolean(values.restart),
       ...(values.stanza ? { stanza: values.stanza } : {}),
       ...(values.config ? { configFile: values.config } : {}),

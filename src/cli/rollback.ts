@@ -7,7 +7,7 @@ import { paint } from '../render/output.js';
 
 const HELP = `pgharden rollback — put everything back as it was before apply
 
-Usage: pgharden rollback [plans/NAME] [--terminate] [--json]   (default: the newest applied plan under ./plans)
+Usage: pgharden rollback [plans/NAME] [--terminate] [--keep-drill-history] [--json]   (default: the newest applied plan under ./plans)
 
 It runs the undo each started step carries in plan.json, last step first, in three passes.
 First, with no database login: every file the plan touched (pg_hba.conf, postgresql.auto.conf,
@@ -29,7 +29,15 @@ the files' evidence: every file not as the plan found it is put back, as rollbac
 --terminate   end the sessions still logged in as a role rollback drops (pg_terminate_backend),
               then drop it
 
---json prints {"schemaVersion": 1, "plan", "restored", "undone", "kept"}.
+A pitr enable plan's rollback then tells the rest of the story: the runbook written for the
+cluster is marked NO LONGER VALID, the cluster's pgharden_pitr_* and pgharden_drill_* samples are
+removed from the metrics files pitr backup and pitr drill wrote, the drill history is removed,
+and a repository the plan created is removed while it holds no backup (one with a backup is kept).
+Each line says what it did: "removed" for a file the plan created, "restored" for one it changed.
+
+--keep-drill-history   keep a pitr set-up's drill history (beside its pgBackRest configuration)
+
+--json prints {"schemaVersion": 1, "plan", "restored", "removed", "undone", "kept"}.
 Exit codes: 0 rolled back; 1 something was kept (listed); 2 usage; 3 lock held, journal tampered,
 a saved copy changed, or a plan directory others can write.
 
@@ -53,7 +61,7 @@ export const command: Command = {
   async run(argv, o) {
     const { positionals, values } = parseFlags(
       argv,
-      { json: { type: 'boolean' }, terminate: { type: 'boolean' } },
+      { json: { type: 'boolean' }, terminate: { type: 'boolean' }, 'keep-drill-history': { type: 'boolean' } },
       'rollback',
     );
     if (positionals.length > 1)
@@ -62,7 +70,10 @@ export const command: Command = {
     if (!dir) throw new CliError('No applied plan under ./plans; name one: pgharden rollback plans/NAME', EXIT.usage);
     const say = values.json ? (t: string) => o.err(t) : (t: string) => o.out(t);
     say(`Rolling back ${dir}`);
-    const r = await rollback(dir, say, { terminate: values.terminate === true });
+    const r = await rollback(dir, say, {
+      terminate: values.terminate === true,
+      keepDrillHistory: values['keep-drill-history'] === true,
+    });
     if (values.json) {
       o.out(
         JSON.stringify(
@@ -70,6 +81,7 @@ export const command: Command = {
             schemaVersion: 1,
             plan: { id: r.plan.id, name: r.plan.name, dir },
             restored: r.restored,
+            removed: r.removed,
             undone: r.undone,
             kept: r.kept,
           },
@@ -81,7 +93,7 @@ export const command: Command = {
     }
     for (const k of r.kept) o.err(`${paint(o, 'yellow', 'kept:')} ${k}`);
     o.out(
-      `${r.restored.length} file${r.restored.length === 1 ? '' : 's'} restored, ${r.undone.length} step${r.undone.length === 1 ? '' : 's'} undone${r.kept.length ? `, ${r.kept.length} kept (see above)` : ''}.`,
+      `${r.restored.length} file${r.restored.length === 1 ? '' : 's'} restored, ${r.removed.length ? `${r.removed.length} removed, ` : ''}${r.undone.length} step${r.undone.length === 1 ? '' : 's'} undone${r.kept.length ? `, ${r.kept.length} kept (see above)` : ''}.`,
     );
     return r.kept.length ? EXIT.findings : EXIT.ok;
   },

@@ -4,7 +4,13 @@ import { usageError, EXIT } from './errors.js';
 
 const HELP = `pgharden runbook — this cluster's disaster-recovery runbook, from live facts
 
-Usage: pgharden runbook [--out FILE] [--backups DIR] [--plans DIR] [--dsn URL | --cluster VERSION/NAME]
+Usage: pgharden runbook [--out FILE] [--backups DIR] [--plans DIR] [--stanza NAME [--config FILE]]
+                        [--dsn URL | --cluster VERSION/NAME]
+
+--stanza NAME [--config FILE]  the pgBackRest set-up, when archive_command does not name it as
+              pgbackrest [--config FILE] --stanza NAME archive-push %p (a wrapper script, say);
+              without --config, pgBackRest's defaults. Read only: its configuration is not changed.
+
 
 Markdown: versions and paths (data directory, configuration files, Debian cluster), the
 pgBackRest stanza and repository with its newest backup, the last verified dump (from
@@ -25,7 +31,14 @@ export const command: Command = {
   async run(argv, o) {
     const { values, positionals } = parseFlags(
       argv,
-      { out: { type: 'string' }, backups: { type: 'string' }, plans: { type: 'string' }, ...CONNECTION_FLAGS },
+      {
+        out: { type: 'string' },
+        backups: { type: 'string' },
+        plans: { type: 'string' },
+        stanza: { type: 'string' },
+        config: { type: 'string' },
+        ...CONNECTION_FLAGS,
+      },
       'runbook',
     );
     if (positionals.length) throw usageError(`unexpected argument "${positionals[0]}"`, 'runbook');
@@ -34,6 +47,11 @@ export const command: Command = {
       ...(values.out ? { out: values.out } : {}),
       ...(values.backups ? { backups: values.backups } : {}),
       ...(values.plans ? { plans: values.plans } : {}),
+      ...(values.stanza !== undefined
+        ? { target: { stanza: values.stanza, ...(values.config !== undefined ? { config: values.config } : {}) } }
+        : values.config !== undefined
+          ? { target: { config: values.config } }
+          : {}),
     });
     if (r.out) o.out(`Runbook written to ${r.out}`);
     else o.out(r.markdown);

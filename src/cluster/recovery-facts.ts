@@ -29,7 +29,17 @@ export interface RecoveryFacts {
   archiveCommand: string;
   /** pgharden's pgBackRest stanza, when archive_command is the one pitr enable writes. */
   stanza: string | null;
+  /** This cluster in the metrics file: `15/main` or `pg15-5432`. */
+  cluster?: string;
   archiver: ArchiverStats | null;
+  /** pgBackRest's own last archive-push error (its log), when it has one. */
+  archiveError?: string | null;
+  /** The stanza's pgBackRest repositories as its configuration names them; absent when not read. */
+  repositories?: { key: number; type: string; path: string; host: string | null }[];
+  /** archive_timeout in seconds (0: off). */
+  archiveTimeoutSeconds?: number;
+  /** Seconds since the oldest write not yet archived (0: all archived); null when nothing was ever archived. */
+  rpoBoundSeconds?: number | null;
   /** The newest backup; null: none found; absent: not known (no pgBackRest set-up and no metrics file). */
   lastBackup?: RecoveryEvent | null;
   /** The newest successful restore drill; null: none recorded; absent: not known (no metrics file). */

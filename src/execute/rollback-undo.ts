@@ -31,6 +31,8 @@ export const passOf = (a: Action): UndoPass =>
 export interface UndoResult {
   /** Files that were not as saved, and now are. */
   restored: string[];
+  /** Files and directories the plan created, now removed. */
+  removed: string[];
   /** Steps undone on the server side (SQL, consumers' commands). */
   undone: string[];
   /** What could not be undone, and why (e.g. a role that owns objects). */
@@ -88,9 +90,14 @@ async function undoOne(s: Step, a: Action, pass: UndoPass, u: UndoRun): Promise<
     return false;
   }
   journal.append({ type: 'reverted', stepId: s.id });
-  if (path !== null && identity(path) !== was && !u.result.restored.includes(path)) {
-    u.result.restored.push(path);
-    log(`  restored ${path}`);
+  if (path !== null && identity(path) !== was) {
+    // Each line says what it did: a file the plan created is removed, not "restored".
+    const gone = a.do === 'remove-file';
+    const list = gone ? u.result.removed : u.result.restored;
+    if (!list.includes(path)) {
+      list.push(path);
+      log(`  ${gone ? 'removed' : 'restored'} ${path}`);
+    }
   }
   if (pass === 'server') {
     u.result.undone.push(s.id);

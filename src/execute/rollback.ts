@@ -82,7 +82,7 @@ export async function rollbackPlan(
   // paths or the undo at other SQL); without the secrets file rollback still restores the files.
   const plan = loadPlan(dir, { keyOptional: true });
   const lock = acquirePlanLock(dir);
-  const result: RollbackResult = { plan, restored: [], undone: [], kept: [] };
+  const result: RollbackResult = { plan, restored: [], removed: [], undone: [], kept: [] };
   const dataDirectory = plan.binding.dataDirectory;
   let reloadState: 'untried' | 'signalled' | 'tried' = 'untried';
   const admin = onFirstUse(async () => {
@@ -170,7 +170,7 @@ export async function rollbackPlan(
     };
 
     await undoPass('files', fileSteps, u);
-    const restored = result.restored.length > 0;
+    const restored = result.restored.length + result.removed.length > 0;
     await undoPass('reload', started ?? (restored ? plan.steps : []), u);
     // Files put back are read at a reload even where no reload step ran: a server restarted or
     // reloaded by hand since apply stopped may have loaded what the plan wrote.

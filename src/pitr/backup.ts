@@ -6,15 +6,22 @@
  * repo1-retention-full (expire runs at the end of every backup).
  */
 import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileLedger } from '../backup/drill-ledger.js';
+import { drillLedgerPath, drillStateDir } from './drill-pgbackrest.js';
 import { withClient, type ConnectOptions } from '../cluster/connect.js';
 import { InputError } from '../core/errors.js';
 import { acquirePlanLock } from '../core/lock.js';
-import { gauge, lastSuccess, mergeMetrics } from '../backup/metrics.js';
-import { parseArchiveCommand, type ArchiveTarget } from './archive-command.js';
+import { gauge, lastScopedSuccess, mergeScoped, type MetricScope } from '../backup/metrics.js';
+import { clusterLabelOf } from '../cluster/cluster-label.js';
+import { type ArchiveTarget, type TargetOverride, targetFor } from './archive-command.js';
+import { requirePgBackRestFor } from './version-gate.js';
 import { newestBackup, pgbackrest, serverOsUser, stanzaInfo, type BackupInfo } from './pgbackrest.js';
 
 export interface PitrBackupOptions {
   connection: ConnectOptions;
+  /** `--stanza`/`--config`: the pgBackRest set-up, when archive_command does not name it plainly. */
+  target?: TargetOverride;
   type: 'full' | 'diff' | 'incr';
   /** The Prometheus textfile the nightly job writes (its families are kept). */
   metrics?: string;
@@ -32,37 +39,61 @@ export interface PitrBackupResult {
 /** The pgBackRest set-up the live archive_command names; an input error when it is not pgharden's. */
 export async function liveTarget(
   connection: ConnectOptions,
-): Promise<{ target: ArchiveTarget; dataDirectory: string }> {
+  what = 'pitr backup',
+  override: TargetOverride = {},
+): Promise<{ target: ArchiveTarget; dataDirectory: string; cluster: string }> {
   const r = await withClient(
     connection,
     async (c) =>
       (
-        await c.query<{ cmd: string; dir: string; mode: string }>(
-          "SELECT current_setting('archive_command') AS cmd, current_setting('data_directory') AS dir, current_setting('archive_mode') AS mode",
+        await c.query<{ cmd: string; dir: string; mode: string; num: string; config_file: string; port: string }>(
+          "SELECT current_setting('archive_command') AS cmd, current_setting('data_directory') AS dir, current_setting('archive_mode') AS mode, current_setting('server_version_num') AS num, current_setting('config_file') AS config_file, current_setting('port') AS port",
         )
       ).rows[0]!,
   );
-  const target = r.mode === 'off' ? null : parseArchiveCommand(r.cmd);
+  const target = r.mode === 'off' ? null : overridden(r.cmd, override);
   if (!target)
     throw new InputError(
       r.mode === 'off'
         ? 'WAL archiving is off on this server (archive_mode = off): there is no pgBackRest set-up to back up with'
-        : `archive_command is '${r.cmd}', not the pgBackRest command pgharden writes: this server's archiving is not pgharden's`,
+        : `archive_command is '${r.cmd}', not a pgBackRest archive-push pgharden can read (pgbackrest [--config FILE] --stanza NAME archive-push %p): this server's archiving is not pgBackRest's, or not in a form pgharden reads`,
       'set it up with: pgharden pitr enable --repo DIR --restart (then apply the plan)',
     );
-  return { target, dataDirectory: r.dir };
+  await requirePgBackRestFor(Math.floor(Number(r.num) / 10000), what);
+  return { target, dataDirectory: r.dir, cluster: clusterLabelOf(r) };
 }
 
 const PREFIX = 'pgharden_pitr_backup';
 
+/** `targetFor`, its complaints as input errors. */
+export function overridden(command: string, o: TargetOverride): ArchiveTarget | null {
+  try {
+    return targetFor(command, o);
+  } catch (err) {
+    throw new InputError((err as Error).message, 'e.g. --stanza main --config /etc/pgbackrest/pgbackrest.conf');
+  }
+}
+
+/** Records the metrics file in the stanza's drill history, so rollback finds the samples to remove. */
+function noteMetricsFile(target: ArchiveTarget, metrics: string): void {
+  try {
+    mkdirSync(drillStateDir(target), { recursive: true, mode: 0o700 });
+    const ledger = fileLedger(drillLedgerPath(target), 'pitr');
+    ledger.noteMetrics(resolve(metrics));
+    ledger.close();
+  } catch {
+    // The history is a convenience for rollback: a backup is not failed for it.
+  }
+}
+
 /** Records a pitr backup run in the shared metrics file. */
-function writePitrMetrics(path: string, ok: boolean, b: BackupInfo | null, seconds: number): void {
+function writePitrMetrics(path: string, scope: MetricScope, ok: boolean, b: BackupInfo | null, seconds: number): void {
   const last = `${PREFIX}_last_success_timestamp_seconds`;
-  mergeMetrics(path, [
+  mergeScoped(path, scope, [
     gauge(
       last,
       'When the last pgBackRest backup finished successfully (Unix time).',
-      lastSuccess(path, last, { ok, at: b?.stop ?? new Date() }),
+      lastScopedSuccess(path, last, scope, { ok, at: b?.stop ?? new Date() }),
     ),
     gauge(`${PREFIX}_last_run_success`, '1 when the last pitr backup run succeeded, 0 when it failed.', ok ? 1 : 0),
     gauge(`${PREFIX}_duration_seconds`, 'How long the last pitr backup run took.', seconds.toFixed(3)),
@@ -94,7 +125,7 @@ function writePitrMetrics(path: string, ok: boolean, b: BackupInfo | null, secon
 }
 
 export async function pitrBackup(o: PitrBackupOptions): Promise<PitrBackupResult> {
-  const { target, dataDirectory } = await liveTarget(o.connection);
+  const { target, dataDirectory, cluster } = await liveTarget(o.connection, 'pitr backup', o.target);
   const as = serverOsUser(dataDirectory);
   if (o.lockDir) mkdirSync(o.lockDir, { recursive: true, mode: 0o700 });
   const lock = o.lockDir ? acquirePlanLock(o.lockDir) : null;
@@ -114,6 +145,14 @@ export async function pitrBackup(o: PitrBackupOptions): Promise<PitrBackupResult
     return { target, backup, seconds: (Date.now() - started) / 1000 };
   } finally {
     lock?.release();
-    if (o.metrics) writePitrMetrics(o.metrics, ok, ok ? backup : null, (Date.now() - started) / 1000);
+    if (o.metrics) noteMetricsFile(target, o.metrics);
+    if (o.metrics)
+      writePitrMetrics(
+        o.metrics,
+        { cluster, stanza: target.stanza },
+        ok,
+        ok ? backup : null,
+        (Date.now() - started) / 1000,
+      );
   }
 }

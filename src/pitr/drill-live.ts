@@ -6,10 +6,13 @@
  */
 import { statSync } from 'node:fs';
 import type { SqlSessions } from '../backup/dump.js';
+import { clusterLabel } from '../cluster/cluster-label.js';
 import { osUserName } from '../cluster/connect.js';
 import { InputError, RefusedError } from '../core/errors.js';
-import { parseArchiveCommand, type ArchiveTarget } from './archive-command.js';
+import type { ArchiveTarget, TargetOverride } from './archive-command.js';
+import { overridden } from './backup.js';
 import type { ServerOsUser } from './pgbackrest.js';
+import { requirePgBackRestFor } from './version-gate.js';
 
 /** The live facts a drill starts from. */
 export interface LiveFacts {
@@ -24,14 +27,54 @@ export interface LiveFacts {
   recoverySettings: Record<string, string>;
   lastArchivedWal: string | null;
   lastArchivedTime: Date | null;
+  /** The RPO bound now: seconds since the oldest write not yet archived (0 when every write is archived); null when nothing was ever archived. */
+  rpoBoundSeconds: number | null;
+  /** archive_timeout in seconds, the RPO target `pitr enable --rpo` sets; null when 0 (off). */
+  rpoTargetSeconds: number | null;
+  /** This cluster in the metrics: `15/main` or `pg15-5432`. */
+  cluster: string;
   now: Date;
+}
+
+/** A WAL segment's name without a suffix (`.partial`, `.backup`, `.history` files sort by their segment). */
+const segmentOf = (wal: string | null) => (wal && /^[0-9A-F]{24}/.test(wal) ? wal.slice(0, 24) : null);
+
+/** The byte position just past a WAL segment (`segBytes` each). */
+function segmentEnd(wal: string, segBytes: number): bigint {
+  const log = BigInt(Number.parseInt(wal.slice(8, 16), 16));
+  const seg = BigInt(Number.parseInt(wal.slice(16, 24), 16));
+  return log * 0x100000000n + (seg + 1n) * BigInt(segBytes);
+}
+
+/** `0/3000060` → its byte position. */
+const lsnBytes = (lsn: string) => {
+  const [hi, lo] = lsn.split('/');
+  return BigInt(Number.parseInt(hi!, 16)) * 0x100000000n + BigInt(Number.parseInt(lo!, 16));
+};
+
+/**
+ * The RPO bound: with WAL written past the last archived segment, the oldest of those writes came
+ * after that segment was closed, so at most now − last_archived_time ago (plus the archiver's own
+ * latency); with none, 0. Null when nothing was ever archived.
+ */
+export function rpoBound(a: {
+  lastArchivedWal: string | null;
+  lastArchivedTime: Date | null;
+  currentLsn: string;
+  segBytes: number;
+  now: Date;
+}): number | null {
+  const seg = segmentOf(a.lastArchivedWal);
+  if (!seg || !a.lastArchivedTime) return null;
+  if (lsnBytes(a.currentLsn) <= segmentEnd(seg, a.segBytes)) return 0;
+  return Math.max(0, (a.now.getTime() - a.lastArchivedTime.getTime()) / 1000);
 }
 
 const ENABLE_NEXT =
   'set up archiving with pgharden first: pgharden pitr enable --repo DIR --restart (then pgharden pitr backup), and run the drill again';
 
 /** Reads and checks the live facts; refuses (exit 3) when archiving is not pgharden's or the drill cannot run here. */
-export async function liveFacts(s: SqlSessions): Promise<LiveFacts> {
+export async function liveFacts(s: SqlSessions, override: TargetOverride = {}): Promise<LiveFacts> {
   const [f] = await s.query<Record<string, string | Date | null>>(
     `SELECT current_setting('archive_mode') AS archive_mode, current_setting('archive_command') AS archive_command,
       current_setting('data_directory') AS data_directory, current_setting('server_version_num') AS version,
@@ -40,17 +83,20 @@ export async function liveFacts(s: SqlSessions): Promise<LiveFacts> {
       current_setting('shared_preload_libraries') AS shared_preload_libraries,
       current_setting('wal_segment_size') AS wal_segment_size, pg_size_bytes(current_setting('wal_segment_size')) AS seg_bytes,
       current_user AS role, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)::text AS superuser,
-      a.last_archived_wal, a.last_archived_time, now() AS now
+      a.last_archived_wal, a.last_archived_time, now() AS now, pg_current_wal_lsn()::text AS lsn,
+      current_setting('config_file') AS config_file, current_setting('port') AS port,
+      (SELECT setting FROM pg_settings WHERE name = 'archive_timeout') AS archive_timeout
      FROM pg_stat_archiver a`,
   );
-  const archive = parseArchiveCommand(String(f!.archive_command ?? ''));
+  const archive = overridden(String(f!.archive_command ?? ''), override);
   if (!archive || f!.archive_mode === 'off')
     throw new RefusedError(
       f!.archive_mode === 'off'
         ? 'WAL archiving is off on this server (archive_mode = off): there is nothing to recover to a point in time from'
-        : `WAL archiving on this server was not set up by pgharden (archive_command is "${f!.archive_command}"), so the drill cannot tell which pgBackRest stanza and configuration hold its WAL`,
+        : `WAL archiving on this server was not set up by pgharden, and its archive_command ("${f!.archive_command}") is not a pgBackRest archive-push pgharden can read (pgbackrest [--config FILE] --stanza NAME archive-push %p), so the drill cannot tell which pgBackRest stanza and configuration hold its WAL`,
       ENABLE_NEXT,
     );
+  await requirePgBackRestFor(Math.floor(Number(f!.version) / 10000), 'pitr drill');
   if (f!.superuser !== 'true')
     throw new RefusedError(
       `The drill needs a superuser (to mark a restore point and count every table); role "${f!.role}" is not one`,
@@ -87,12 +133,18 @@ export async function liveFacts(s: SqlSessions): Promise<LiveFacts> {
     },
     lastArchivedWal: (f!.last_archived_wal as string | null) ?? null,
     lastArchivedTime: (f!.last_archived_time as Date | null) ?? null,
+    rpoBoundSeconds: rpoBound({
+      lastArchivedWal: (f!.last_archived_wal as string | null) ?? null,
+      lastArchivedTime: (f!.last_archived_time as Date | null) ?? null,
+      currentLsn: String(f!.lsn),
+      segBytes: Number(f!.seg_bytes),
+      now: f!.now as Date,
+    }),
+    rpoTargetSeconds: Number(f!.archive_timeout) > 0 ? Number(f!.archive_timeout) : null,
+    cluster: clusterLabel(String(f!.config_file), Math.floor(Number(f!.version) / 10000), Number(f!.port)),
     now: f!.now as Date,
   };
 }
-
-/** A WAL segment's name without a suffix (`.partial`, `.backup`, `.history` files sort by their segment). */
-const segmentOf = (wal: string | null) => (wal && /^[0-9A-F]{24}/.test(wal) ? wal.slice(0, 24) : null);
 
 /** Switches WAL and waits until `walFile` (or a later segment) is archived; throws naming the last failure. */
 export async function waitArchived(s: SqlSessions, walFile: string, timeoutMs: number): Promise<void> {

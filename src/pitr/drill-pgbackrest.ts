@@ -2,7 +2,7 @@
  * What the drill and the runbook add to pgbackrest.ts: which backup a drill restores, where the
  * repository is, and where the drill's own state lives beside the stanza's configuration.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ArchiveTarget } from './archive-command.js';
 import { stanzaInfo, type BackupInfo, type ServerOsUser } from './pgbackrest.js';
@@ -20,24 +20,69 @@ export function newestBefore(sets: readonly BackupInfo[], at: Date): BackupInfo 
   return sets.filter((s) => s.stop.getTime() < at.getTime()).at(-1);
 }
 
-/** The repository path a stanza uses (`repo1-path` of its section, else of [global], else pgBackRest's default); undefined when the file is unreadable. */
-export function repositoryPath(t: ArchiveTarget): string | undefined {
-  let text: string;
-  try {
-    text = readFileSync(t.configFile, 'utf8');
-  } catch {
-    return undefined;
+/** The files pgBackRest reads for a target: its --config, or its default file and conf.d/*.conf. */
+function configTexts(t: ArchiveTarget): string[] | undefined {
+  const files = [t.configFile];
+  if (t.defaultConfig) {
+    const dir = join(dirname(t.configFile), 'conf.d');
+    try {
+      files.push(
+        ...readdirSync(dir)
+          .filter((f) => f.endsWith('.conf'))
+          .sort()
+          .map((f) => join(dir, f)),
+      );
+    } catch {
+      // No conf.d: the file alone.
+    }
   }
-  let section = '';
+  const texts = files.flatMap((f) => {
+    try {
+      return [readFileSync(f, 'utf8')];
+    } catch {
+      return [];
+    }
+  });
+  return texts.length ? texts : undefined;
+}
+
+/** An option of a stanza's configuration (its section, else [global], else `fallback`); undefined when no file is readable. */
+export function stanzaOption(t: ArchiveTarget, name: string, fallback: string): string | undefined {
+  const texts = configTexts(t);
+  if (!texts) return undefined;
   const found: Record<string, string> = {};
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    const head = /^\[(.+)\]$/.exec(line);
-    if (head) section = head[1]!;
-    const kv = /^repo1-path\s*=\s*(.+)$/.exec(line);
-    if (kv) found[section] = kv[1]!.trim();
+  for (const text of texts) {
+    let section = '';
+    for (const raw of text.split('\n')) {
+      const line = raw.trim();
+      const head = /^\[(.+)\]$/.exec(line);
+      if (head) section = head[1]!;
+      const kv = /^([a-z0-9-]+)\s*=\s*(.+)$/.exec(line);
+      if (kv && kv[1] === name) found[section] = kv[2]!.trim();
+    }
   }
-  return found[t.stanza] ?? found.global ?? '/var/lib/pgbackrest';
+  return found[t.stanza] ?? found.global ?? fallback;
+}
+
+/** The repository path a stanza uses (`repo1-path`, else pgBackRest's default); undefined when the file is unreadable. */
+export const repositoryPath = (t: ArchiveTarget) => stanzaOption(t, 'repo1-path', '/var/lib/pgbackrest');
+
+/** The last ERROR line pgBackRest logged for the stanza's archive-push (sync or async), or null. */
+export function lastArchivePushError(t: ArchiveTarget): string | null {
+  const dir = stanzaOption(t, 'log-path', '/var/log/pgbackrest');
+  if (!dir) return null;
+  let newest: { at: string; line: string } | null = null;
+  for (const file of [`${t.stanza}-archive-push.log`, `${t.stanza}-archive-push-async.log`]) {
+    let text: string;
+    try {
+      text = readFileSync(join(dir, file), 'utf8').slice(-65536);
+    } catch {
+      continue;
+    }
+    const line = text.split('\n').findLast((l) => / ERROR: /.test(l));
+    if (line && (!newest || line.slice(0, 23) > newest.at)) newest = { at: line.slice(0, 23), line: line.trim() };
+  }
+  return newest?.line ?? null;
 }
 
 /** pgharden's drill state for a stanza, beside its pgBackRest configuration: `lock` (one drill at a time) and `history`. */

@@ -3,8 +3,9 @@
  * runbook and the audit read), its RTO and RPO in the metrics file, and the runbook written again
  * where `pgharden runbook --out` last put it.
  */
+import { resolve } from 'node:path';
 import type { fileLedger, RunbookRecord } from '../backup/drill-ledger.js';
-import { writePitrMetrics } from '../backup/metrics.js';
+import { type MetricScope, writePitrMetrics } from '../backup/metrics.js';
 import type { PitrDrillOptions, PitrDrillResult } from './drill.js';
 
 /** Records the outcome: the drill history, the metrics file, and the runbook when one was written before. */
@@ -12,6 +13,7 @@ export async function recordDrill(
   o: PitrDrillOptions,
   ledger: ReturnType<typeof fileLedger>,
   result: PitrDrillResult,
+  scope: MetricScope,
 ): Promise<void> {
   ledger.note({
     kind: 'pitr-result',
@@ -19,14 +21,17 @@ export async function recordDrill(
     ok: result.ok,
     rtoSeconds: result.rtoSeconds,
     rpoSeconds: result.rpoSeconds,
+    ...(result.rpoTargetSeconds !== null ? { rpoTargetSeconds: result.rpoTargetSeconds } : {}),
     target: result.target,
   });
+  if (o.metrics) ledger.noteMetrics(resolve(o.metrics));
   if (o.metrics)
-    writePitrMetrics(o.metrics, {
+    writePitrMetrics(o.metrics, scope, {
       ok: result.ok,
       at: new Date(),
       rtoSeconds: result.rtoSeconds,
       rpoSeconds: result.rpoSeconds,
+      rpoTargetSeconds: result.rpoTargetSeconds,
     });
   const book = ledger.records().findLast((r): r is RunbookRecord => r.kind === 'runbook');
   ledger.close();
@@ -35,6 +40,7 @@ export async function recordDrill(
   try {
     await writeRunbook({
       connection: o.connection,
+      ...(o.target ? { target: o.target } : {}),
       out: book.out,
       ...(book.backups ? { backups: book.backups } : {}),
       ...(book.plans ? { plans: book.plans } : {}),

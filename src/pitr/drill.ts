@@ -19,6 +19,7 @@ import { databaseSessions } from '../cluster/sessions.js';
 import { InputError, PghardenError, ServerError, ToolError } from '../core/errors.js';
 import { acquirePlanLock } from '../core/lock.js';
 import { freePort } from '../scratch/cluster.js';
+import type { TargetOverride } from './archive-command.js';
 import { compareDrill, type DatabaseCounts, type DatabaseRows } from './drill-compare.js';
 import { liveFacts, targetTime, waitArchived, type LiveFacts } from './drill-live.js';
 import { recordDrill } from './drill-record.js';
@@ -30,6 +31,8 @@ import { removeScratch } from './drill-scratch.js';
 
 export interface PitrDrillOptions {
   connection: ConnectOptions;
+  /** `--stanza`/`--config`: the pgBackRest set-up, when archive_command does not name it plainly. */
+  target?: TargetOverride;
   /** A time as PostgreSQL's timestamptz reads it; absent: `--latest`. */
   to?: string;
   /** The Prometheus textfile to update (pgharden_pitr_*). */
@@ -50,7 +53,10 @@ export interface PitrDrillResult {
   rtoSeconds: number | null;
   /** The part of the RTO the file restore took; the rest is start, WAL replay and promotion. */
   restoreSeconds: number | null;
+  /** The RPO bound when the drill began: seconds since the oldest write not yet archived (0: all archived). */
   rpoSeconds: number | null;
+  /** The RPO target: archive_timeout (set by `pitr enable --rpo`); null when it is 0. */
+  rpoTargetSeconds: number | null;
   /** `--latest`: how long writers were held off while the restore point was marked. */
   lockMs: number | null;
   databases: DatabaseRows[];
@@ -142,6 +148,16 @@ async function drillSteps({ o, live, counters, facts, pgCtl, ledger, at, result 
   result.notes.push(...c.notes);
 }
 
+/** The RPO bound against its target, as one line. */
+export function rpoNote(bound: number | null, target: number | null): string {
+  const b = bound === null ? 'not known (nothing archived yet)' : `${bound.toFixed(1)} s`;
+  if (target === null)
+    return `RPO bound ${b}; no target: archive_timeout is 0, so on a quiet server the unarchived segment can hold hours of writes (pgharden pitr enable --rpo SECONDS sets it)`;
+  if (bound !== null && bound > target)
+    return `RPO bound ${b} exceeds the target ${target} s (archive_timeout): WAL is not reaching the repository as often as asked`;
+  return `RPO bound ${b}, within the target ${target} s (archive_timeout)`;
+}
+
 export async function pitrDrill(o: PitrDrillOptions): Promise<PitrDrillResult> {
   // The same check as every pitr path option, before connecting.
   if (o.scratchParent !== undefined)
@@ -157,7 +173,7 @@ export async function pitrDrill(o: PitrDrillOptions): Promise<PitrDrillResult> {
   const counters = databaseSessions(session);
   try {
     await live.query("SET TimeZone = 'UTC'");
-    const facts = await liveFacts(live);
+    const facts = await liveFacts(live, o.target);
     const install = findInstall(facts.major);
     if (!install)
       throw new InputError(
@@ -172,13 +188,15 @@ export async function pitrDrill(o: PitrDrillOptions): Promise<PitrDrillResult> {
       backup: null,
       rtoSeconds: null,
       restoreSeconds: null,
-      rpoSeconds: facts.lastArchivedTime ? (facts.now.getTime() - facts.lastArchivedTime.getTime()) / 1000 : null,
+      rpoSeconds: facts.rpoBoundSeconds,
+      rpoTargetSeconds: facts.rpoTargetSeconds,
       lockMs: null,
       databases: [],
       problems: [],
       notes: [],
       runbook: null,
     };
+    result.notes.push(rpoNote(result.rpoSeconds, result.rpoTargetSeconds));
     const state = drillStateDir(facts.archive);
     mkdirSync(state, { recursive: true, mode: 0o700 });
     // One drill per stanza at a time: a second would take the first's scratch directory for a leftover.
@@ -195,7 +213,7 @@ export async function pitrDrill(o: PitrDrillOptions): Promise<PitrDrillResult> {
     } finally {
       result.ok = result.problems.length === 0 && result.rtoSeconds !== null;
       try {
-        await recordDrill(o, ledger, result);
+        await recordDrill(o, ledger, result, { cluster: facts.cluster, stanza: facts.archive.stanza });
       } finally {
         lock.release();
       }

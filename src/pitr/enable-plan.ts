@@ -81,7 +81,10 @@ export function buildEnablePlan(i: EnableInput, secretsSha256: string): Plan {
     unmapped: [],
     notices: [
       restartNote,
-      `The repository ${i.setup.repo} is never removed by pgharden: it holds the archived WAL and the backups.`,
+      `The repository ${i.setup.repo} is a directory on this host: a lost disk or host takes the backups and the archived WAL with the server (the audit reports backup-same-host, high, until a repository off this host is added).`,
+      i.setup.repoCreated
+        ? `Rollback removes the repository ${i.setup.repo} only while it holds no backup; once a backup is in it, it is kept. It also marks the runbook no longer valid, removes this cluster's pgharden_pitr_* and pgharden_drill_* samples from the metrics files pitr backup and pitr drill wrote, and removes the drill history (pgharden rollback --keep-drill-history keeps it).`
+        : `The repository ${i.setup.repo} existed before this plan: pgharden never removes it. Rollback marks the runbook no longer valid, removes this cluster's pgharden_pitr_* and pgharden_drill_* samples from the metrics files, and removes the drill history (pgharden rollback --keep-drill-history keeps it).`,
     ],
     backup: { skipped: false, databases: [] },
     matrix: {

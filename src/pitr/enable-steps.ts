@@ -23,11 +23,15 @@ export const step = (
   ...s,
 });
 
+/** The settings a reload applies; the others need a restart. */
+const RELOADED = new Set(['archive_command', 'archive_timeout']);
+
 /** The settings ALTER SYSTEM writes: archive_mode unless already archiving, wal_level only when minimal. */
 function settingsOf(i: EnableInput): Record<string, string> {
   return {
     ...(i.running.archiveMode === 'off' ? { archive_mode: 'on' } : {}),
     archive_command: archiveCommand(i.setup),
+    ...(i.setup.rpoSeconds !== undefined ? { archive_timeout: String(i.setup.rpoSeconds) } : {}),
     ...(i.running.walLevel === 'minimal' ? { wal_level: 'replica' } : {}),
   };
 }
@@ -44,13 +48,13 @@ export function configureSteps(i: EnableInput, files: FileBinding[]): Step[] {
     i.autoConf.sha256 !== null
       ? { do: 'restore-file', path: i.autoConf.path, backup: backupPath(files, i.autoConf.path) }
       : { do: 'sql', database: 'postgres', statements: Object.keys(settings).map((k) => `ALTER SYSTEM RESET ${k}`) };
-  const restart = Object.keys(settings).filter((k) => k !== 'archive_command');
+  const restart = Object.keys(settings).filter((k) => !RELOADED.has(k));
   return [
     step({
       id: 'pgbackrest/repository',
       stage: 'pgbackrest',
       kind: 'file',
-      description: `Create the repository ${s.repo}, owned by ${i.serverUser.name} with mode 0750 (archive-push runs as the server's OS user). Rollback keeps it: it holds the archived WAL and the backups`,
+      description: `Create the repository ${s.repo}, owned by ${i.serverUser.name} with mode 0750 (archive-push runs as the server's OS user). ${s.repoCreated ? 'Rollback removes it while it holds no backup (WAL without a base backup restores nothing); with a backup in it, it is kept' : 'It exists already: rollback keeps it'}`,
       forward: { do: 'mkdir', path: s.repo, mode: 0o750, uid: i.serverUser.uid, gid: i.serverUser.gid },
     }),
     ...i.missingConfigDirs.map((dir, n) =>
@@ -103,7 +107,9 @@ export function configureSteps(i: EnableInput, files: FileBinding[]): Step[] {
       id: 'archiving/reload',
       stage: 'archiving',
       kind: 'reload',
-      description: 'Reload: archive_command takes effect now',
+      description: `Reload: ${Object.keys(settings)
+        .filter((k) => RELOADED.has(k))
+        .join(' and ')} take effect now`,
       forward: { do: 'reload' },
       undo: { do: 'reload' },
     }),
@@ -112,7 +118,7 @@ export function configureSteps(i: EnableInput, files: FileBinding[]): Step[] {
 
 /** The restart (with --restart), else a stop per setting that needs one; none when nothing does. */
 export function restartSteps(i: EnableInput): Step[] {
-  const wanted = Object.entries(settingsOf(i)).filter(([k]) => k !== 'archive_command');
+  const wanted = Object.entries(settingsOf(i)).filter(([k]) => !RELOADED.has(k));
   if (!wanted.length) return [];
   if (i.setup.restarts)
     return [

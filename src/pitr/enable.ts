@@ -14,11 +14,12 @@ import { autoConfSettings } from '../plan/make.js';
 import { newPlanKey, newSecrets, secretsText, sha256Text } from '../plan/secrets.js';
 import { writePlanDir } from '../plan/plan-dir.js';
 import type { Plan } from '../plan/types.js';
-import { archiveCommand, parseArchiveCommand } from './archive-command.js';
+import { adoptArchiveCommand, archiveCommand } from './archive-command.js';
 import { buildEnablePlan, type EnableInput } from './enable-plan.js';
 import { pathProblems, refuseInput, stanzaProblems } from './enable-paths.js';
 import { placementProblems, refusePlacement, serverFiles } from './enable-places.js';
 import { serverOsUser } from './pgbackrest.js';
+import { requirePgBackRestFor } from './version-gate.js';
 
 /** `dir` and its parents that do not exist, outermost first. */
 function missingDirs(dir: string): string[] {
@@ -39,6 +40,8 @@ export interface EnableOptions {
   stanza?: string;
   /** Default /etc/pgbackrest/conf.d/STANZA.conf. */
   configFile?: string;
+  /** The RPO target in seconds: sets archive_timeout. */
+  rpoSeconds?: number;
   /** pgBackRest's log-path (default: pgBackRest's own, /var/log/pgbackrest). */
   logPath?: string;
   out: string;
@@ -79,14 +82,19 @@ const FACTS = `SELECT current_setting('server_version_num') AS num, current_sett
 /** An archive_command that is set and is not this set-up's: pgharden does not replace someone's archiving. */
 function refuseForeign(current: string, wanted: string): void {
   if (current === '' || current === '(disabled)' || current === wanted) return;
-  const ours = parseArchiveCommand(current);
+  const theirs = adoptArchiveCommand(current);
+  if (theirs?.adopted)
+    throw new RefusedError(
+      `archive_command already archives with pgBackRest (stanza ${theirs.stanza}, configuration ${theirs.configFile}), set up outside pgharden: pitr enable will not overwrite it. Nothing was written`,
+      'use it as it is: pgharden pitr backup, pgharden pitr drill --latest and pgharden runbook read that stanza and configuration and change neither',
+    );
   throw new RefusedError(
-    ours
-      ? `archive_command already sends WAL to pgBackRest stanza ${ours.stanza} with ${ours.configFile}, not to what this plan would set up (${wanted}). Nothing was written`
+    theirs
+      ? `archive_command already sends WAL to pgBackRest stanza ${theirs.stanza} with ${theirs.configFile}, not to what this plan would set up (${wanted}). Nothing was written`
       : `archive_command is already set to '${current}', which pgharden did not write; it will not replace another WAL archiving set-up. Nothing was written`,
-    ours
-      ? `run pitr enable with --stanza ${ours.stanza} --config ${ours.configFile} to keep that set-up, or roll back the plan that made it`
-      : 'Option 1: keep your archiving (pgharden pitr works only with its own). Option 2: remove it (ALTER SYSTEM RESET archive_command, or edit postgresql.conf, then reload) and run pgharden pitr enable again',
+    theirs
+      ? `run pitr enable with --stanza ${theirs.stanza} --config ${theirs.configFile} to keep that set-up, or roll back the plan that made it`
+      : 'Option 1: keep your archiving (pgharden pitr works only with pgBackRest). Option 2: remove it (ALTER SYSTEM RESET archive_command, or edit postgresql.conf, then reload) and run pgharden pitr enable again',
   );
 }
 
@@ -103,6 +111,11 @@ export async function makeEnablePlan(o: EnableOptions): Promise<{ plan: Plan; di
   const retentionFull = o.retentionFull ?? 2;
   if (!Number.isInteger(retentionFull) || retentionFull < 1 || retentionFull > 9999999)
     throw new InputError(`--retention-full ${o.retentionFull} is not a whole number from 1`, 'e.g. --retention-full 2');
+  if (o.rpoSeconds !== undefined && (!Number.isInteger(o.rpoSeconds) || o.rpoSeconds < 1 || o.rpoSeconds > 1073741823))
+    throw new InputError(
+      `--rpo ${o.rpoSeconds} is not a whole number of seconds from 1`,
+      'e.g. --rpo 300 (archive_timeout = 300 s)',
+    );
   const client = await connect(o.connection);
   let f: ServerFacts;
   let files: string[];
@@ -113,6 +126,7 @@ export async function makeEnablePlan(o: EnableOptions): Promise<{ plan: Plan; di
     await client.end().catch(() => undefined);
   }
   const major = Math.floor(Number(f.num) / 10000);
+  await requirePgBackRestFor(major, 'pitr enable');
   const stanza = o.stanza ?? stanzaFor(f.config_file, major, Number(f.port));
   refuseInput(o.stanza === undefined ? stanzaProblems(stanza) : []);
   const configFile = o.configFile ?? `/etc/pgbackrest/conf.d/${stanza}.conf`;
@@ -159,9 +173,11 @@ export async function makeEnablePlan(o: EnableOptions): Promise<{ plan: Plan; di
       stanza,
       configFile,
       repo: o.repo,
+      ...(existsSync(o.repo) ? {} : { repoCreated: true }),
       retentionFull,
       restartCommand: restartAdvice(f.data_directory),
       restarts: o.restart === true,
+      ...(o.rpoSeconds !== undefined ? { rpoSeconds: o.rpoSeconds } : {}),
     },
     ...(o.logPath ? { logPath: o.logPath } : {}),
   };

@@ -8,7 +8,7 @@ import { statSync } from 'node:fs';
 import { osUserName } from '../cluster/connect.js';
 import { RefusedError } from '../core/errors.js';
 import { CommandError, run, type RunResult } from '../process/run.js';
-import type { ArchiveTarget } from './archive-command.js';
+import { targetArgs, type ArchiveTarget } from './archive-command.js';
 
 /** The OS user a cluster's server runs as. */
 export interface ServerOsUser {
@@ -44,7 +44,7 @@ export async function pgbackrest(
       `pgBackRest must run as the server's OS user ${o.as.name}, and pgharden runs as uid ${me}`,
       `run pgharden as root (sudo) or as ${o.as.name}`,
     );
-  const argv = [`--config=${target.configFile}`, `--stanza=${target.stanza}`, command, ...args];
+  const argv = [...targetArgs(target), command, ...args];
   try {
     return await run('pgbackrest', argv, {
       timeoutMs: o.timeoutMs ?? 600_000,
@@ -56,7 +56,7 @@ export async function pgbackrest(
   } catch (err) {
     // The hint pgBackRest's failures share: its log, and its own check of the whole set-up.
     if (err instanceof CommandError && err.next)
-      err.next = `pgBackRest's log (log-path in ${target.configFile}, default /var/log/pgbackrest) says more; check the repository and the stanza with: sudo -u ${o.as.name} pgbackrest --config=${target.configFile} --stanza=${target.stanza} check`;
+      err.next = `pgBackRest's log (log-path in ${target.configFile ?? 'its configuration'}, default /var/log/pgbackrest) says more; check the repository and the stanza with: sudo -u ${o.as.name} pgbackrest ${targetArgs(target).join(' ')} check`;
     throw err;
   }
 }
@@ -90,6 +90,18 @@ export interface StanzaInfo {
   backups: BackupInfo[];
   /** The oldest and newest archived WAL segment of the current database, or null when none. */
   archive: { min: string; max: string } | null;
+  /** Each repository's own status (pgBackRest 2.33+): its message names the cause, e.g. "Permission denied". */
+  repos: { key: number; code: number; message: string }[];
+}
+
+/**
+ * Why pgBackRest's answer says nothing about the backups (a repository it could not read, a
+ * stanza it has no data for), or null when it does: status 0 (ok) or 2 (no valid backup).
+ */
+export function unreadable(info: StanzaInfo): string | null {
+  if (info.status.code === 0 || info.status.code === 2) return null;
+  const causes = info.repos.filter((r) => r.code !== 0 && r.code !== 2).map((r) => `repo${r.key}: ${r.message}`);
+  return `pgbackrest info reports status ${info.status.code} (${info.status.message})${causes.length ? `: ${causes.join('; ')}` : ''}`;
 }
 
 interface RawBackup {
@@ -108,6 +120,7 @@ interface RawStanza {
   backup?: RawBackup[];
   archive?: { id: string; min: string | null; max: string | null }[];
   db?: { id: number; 'system-id': number; version: string }[];
+  repo?: { key: number; status: { code: number; message: string } }[];
 }
 
 /** Parses `pgbackrest info --output=json`; throws on output that is not its shape. */
@@ -133,6 +146,7 @@ export function parseInfo(json: string): StanzaInfo[] {
         error: b.error === true,
       })),
       archive: last ? { min: last.min!, max: last.max! } : null,
+      repos: (s.repo ?? []).map((r) => ({ key: r.key, code: r.status.code, message: r.status.message })),
     };
   });
 }

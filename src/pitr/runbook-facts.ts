@@ -9,10 +9,12 @@ import { join, resolve } from 'node:path';
 import { fileLedger, type LedgerLine, type PitrDrillRecord } from '../backup/drill-ledger.js';
 import type { SqlSessions } from '../backup/dump.js';
 import { findInstall } from '../cluster/install.js';
-import { parseArchiveCommand, type ArchiveTarget } from './archive-command.js';
+import type { ArchiveTarget, TargetOverride } from './archive-command.js';
+import { overridden } from './backup.js';
 import { osUserName } from '../cluster/connect.js';
 import { backupSets, drillLedgerPath, repositoryPath } from './drill-pgbackrest.js';
 import type { BackupInfo } from './pgbackrest.js';
+import { requirePgBackRestFor } from './version-gate.js';
 
 /** Everything the runbook states; each part null when it could not be found. */
 export interface RunbookFacts {
@@ -74,7 +76,7 @@ function newestPlan(plansDir: string): RunbookFacts['plan'] {
 
 export async function runbookFacts(
   s: SqlSessions,
-  o: { backups?: string; plans?: string; now: Date },
+  o: { backups?: string; plans?: string; now: Date; target?: TargetOverride },
 ): Promise<RunbookFacts> {
   const [f] = await s.query<Record<string, string>>(
     `SELECT version() AS version, current_setting('server_version_num') AS num, current_setting('data_directory') AS data,
@@ -92,10 +94,11 @@ export async function runbookFacts(
   } catch {
     // Another machine's server: the runbook still names the paths.
   }
-  const target = parseArchiveCommand(f!.archive ?? '');
+  const target = overridden(f!.archive ?? '', o.target ?? {});
   let archive: RunbookFacts['archive'] = null;
   let history: LedgerLine[] = [];
   if (target) {
+    await requirePgBackRestFor(major, 'runbook');
     let sets: BackupInfo[] = [];
     if (uid) sets = await backupSets(target, uid).catch(() => []);
     archive = { ...target, repository: repositoryPath(target) ?? null, sets };

@@ -3,6 +3,7 @@
  * cluster's own: its paths, stanza, configuration file and binaries; the scripts are meant to be
  * run as root (`runuser` gives the server's OS user where PostgreSQL or pgBackRest need it).
  */
+import { targetArgs } from './archive-command.js';
 import type { RunbookFacts } from './runbook-facts.js';
 
 const seconds = (n: number | null) => (n === null ? 'not measured' : `${n.toFixed(1)} s`);
@@ -13,8 +14,6 @@ function outside(f: RunbookFacts): string {
   return files.map((p) => `\`${p}\``).join(' and ');
 }
 
-/** `NAME="${NAME:-value}"`: a shell variable the environment may set. */
-const variable = (name: string, value: string) => `${name}="\${${name}:-${value}}"`;
 const sh = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
 
 function drillLine(f: RunbookFacts): string {
@@ -36,21 +35,35 @@ function startStop(f: RunbookFacts, verb: 'start' | 'stop'): string {
   return `runuser -u ${f.osUser} -- ${f.bindir}/pg_ctl ${verb} -D ${sh(f.dataDirectory)}${verb === 'start' ? ` -l ${sh(`${f.dataDirectory}/startup.log`)}` : ' -m fast'}`;
 }
 
-/** The accidental-deletion script; TARGET, DB, TABLE, SIDE and PORT may come from the environment. */
+/** `: "${NAME:?why}"`: the script stops before anything runs when a required value is not given. */
+const required = (name: string, why: string) => `: "\${${name}:?set ${name}: ${why}}"`;
+
+/**
+ * The accidental-deletion script: TARGET, DB, TABLE and PORT are required (no default can be
+ * right), SIDE is a new directory. A trap stops the side server and removes its directory however
+ * the script ends, a mistyped table included.
+ */
 export function sideRestoreScript(f: RunbookFacts): string {
   const a = f.archive!;
-  const br = `pgbackrest --config=${a.configFile} --stanza=${a.stanza}`;
+  const br = `pgbackrest ${targetArgs(a).join(' ')}`;
+  const live = `pg ${f.bindir}/psql -h ${sh(f.socketDir)} -p ${f.port} -d "$DB" -v ON_ERROR_STOP=1`;
   return [
     '#!/bin/sh',
-    '# Run as root. Set the first three to the accident: the time just before it, the database and table.',
-    variable('TARGET', '2000-01-01 00:00:00+00'),
-    variable('DB', 'postgres'),
-    variable('TABLE', 'public.my_table'),
-    variable('SIDE', '/var/tmp/pgharden-side'),
-    variable('PORT', '5499'),
+    '# Run as root, with the accident given in the environment, e.g.:',
+    "#   TARGET='2026-11-30 10:14:00+00' DB=shop TABLE=public.orders PORT=5499 sh deletion.sh",
+    required('TARGET', 'the time just before the accident, e.g. 2026-11-30 10:14:00+00'),
+    required('DB', 'the database of the table'),
+    required('TABLE', 'the table, schema-qualified, e.g. public.orders'),
+    required('PORT', 'a free port for the side server, e.g. 5499 (ss -ltn shows the ones in use)'),
     'set -eu',
     `pg() { runuser -u ${f.osUser} -- "$@"; }`,
-    `install -d -o ${f.osUser} -m 0700 "$SIDE"`,
+    '# SIDE: a new directory (default: a fresh one under /var/tmp); the script removes it at the end.',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
+    'if [ -z "${SIDE:-}" ]; then SIDE=$(mktemp -d /var/tmp/pgharden-side.XXXXXX); else',
+    '  [ ! -e "$SIDE" ] || { echo "SIDE=$SIDE exists: give a directory that does not" >&2; exit 2; }; mkdir -m 0700 "$SIDE"; fi',
+    `chown ${f.osUser} "$SIDE"; chmod 0700 "$SIDE"`,
+    `cleanup() { pg ${f.bindir}/pg_ctl stop -D "$SIDE/data" -m immediate >/dev/null 2>&1 || true; rm -rf "$SIDE"; }`,
+    "trap cleanup EXIT; trap 'exit 1' INT TERM HUP",
     '# 0. The WAL of the accident must be in the repository: check switches WAL and waits for it.',
     `pg ${br} check`,
     '# 1. The cluster as of TARGET, into the side directory (the live server is not touched).',
@@ -60,26 +73,27 @@ export function sideRestoreScript(f: RunbookFacts): string {
     '# 2. Started on a socket in the side directory only, archiving off, so it never writes into the repository.',
     `pg ${f.bindir}/pg_ctl start -w -D "$SIDE/data" -l "$SIDE/server.log" -o "-c config_file=$SIDE/side.conf -c hba_file=$SIDE/pg_hba.conf -c ident_file=$SIDE/pg_ident.conf -c listen_addresses='' -c port=$PORT -c unix_socket_directories=$SIDE -c archive_mode=off"`,
     `until pg ${f.bindir}/psql -h "$SIDE" -p "$PORT" -d postgres -Atc 'SELECT NOT pg_is_in_recovery()' 2>/dev/null | grep -q t; do`,
-    `  pg ${f.bindir}/pg_ctl status -D "$SIDE/data" >/dev/null || { echo "recovery stopped: see $SIDE/server.log" >&2; exit 1; }`,
+    `  pg ${f.bindir}/pg_ctl status -D "$SIDE/data" >/dev/null || { cat "$SIDE/server.log" >&2; echo "recovery stopped (log above)" >&2; exit 1; }`,
     '  sleep 1',
     'done',
-    '# 3. Look before you copy: pg psql -h "$SIDE" -p "$PORT" -d "$DB". Then the table\'s rows go into',
-    '#    a staging table in the live database, and the rows missing there are put back.',
+    "# 3. The table's rows as of TARGET go into a staging table in the live database (a mistyped",
+    '#    TABLE stops here, before anything is written), and the rows missing there are put back.',
     'STAGE="pgharden_recovered_$(date +%Y%m%d%H%M%S)"',
-    `pg ${f.bindir}/psql -h ${sh(f.socketDir)} -p ${f.port} -d "$DB" -v ON_ERROR_STOP=1 -c "CREATE TABLE $STAGE (LIKE $TABLE)"`,
+    `${live} -c "CREATE TABLE $STAGE (LIKE $TABLE)"`,
     `pg ${f.bindir}/psql -h "$SIDE" -p "$PORT" -d "$DB" -v ON_ERROR_STOP=1 -c "\\copy (SELECT * FROM $TABLE) TO STDOUT" |`,
-    `  pg ${f.bindir}/psql -h ${sh(f.socketDir)} -p ${f.port} -d "$DB" -v ON_ERROR_STOP=1 -c "\\copy $STAGE FROM STDIN"`,
-    '# Needs a primary key or unique constraint on TABLE; without one, compare the staging table by hand.',
-    `pg ${f.bindir}/psql -h ${sh(f.socketDir)} -p ${f.port} -d "$DB" -v ON_ERROR_STOP=1 -c "INSERT INTO $TABLE SELECT * FROM $STAGE ON CONFLICT DO NOTHING"`,
-    '# 4. Done: the side copy goes (drop the staging table once the rows are checked).',
-    `pg ${f.bindir}/pg_ctl stop -D "$SIDE/data" -m fast`,
-    'rm -rf "$SIDE"',
+    `  ${live} -c "\\copy $STAGE FROM STDIN"`,
+    '# DELETEd rows come back (needs a primary key or unique constraint on TABLE; without one, compare by hand).',
+    `${live} -c "INSERT INTO $TABLE SELECT * FROM $STAGE ON CONFLICT DO NOTHING"`,
+    '# UPDATEd rows do not: the live value wins. These rows differ from TARGET; restore them by hand if needed:',
+    `${live} -c "SELECT count(*) AS rows_changed_since_target FROM (SELECT * FROM $STAGE EXCEPT SELECT * FROM $TABLE) x"`,
+    'echo "staging table $STAGE kept in $DB: drop it once the rows are checked"',
+    '# 4. The trap stops the side server and removes $SIDE.',
   ].join('\n');
 }
 
 export function renderRunbook(f: RunbookFacts): string {
   const a = f.archive;
-  const br = a ? `runuser -u ${f.osUser} -- pgbackrest --config=${a.configFile} --stanza=${a.stanza}` : '';
+  const br = a ? `runuser -u ${f.osUser} -- pgbackrest ${targetArgs(a).join(' ')}` : '';
   const newest = a?.sets.at(-1);
   const lines = [
     `# Disaster-recovery runbook: ${f.debianCluster ? `cluster ${f.debianCluster}` : f.dataDirectory}`,
@@ -115,7 +129,14 @@ export function renderRunbook(f: RunbookFacts): string {
         : []),
       '```sh',
       ...(f.debianCluster
-        ? [`pg_createcluster ${f.debianCluster.replace('/', ' ')} && rm -rf ${sh(f.dataDirectory)}`]
+        ? [
+            // On the same host the configuration may still be there (pg_createcluster would refuse);
+            // on a new one it picks the next free port unless told: the cluster keeps its own.
+            `[ -e ${sh(f.configFile)} ] || pg_createcluster -p ${f.port} ${f.debianCluster.replace('/', ' ')}`,
+            `# Put back your copies of ${outside(f) || 'the configuration'} now, before the first start.`,
+            `${startStop(f, 'stop')} 2>/dev/null || true`,
+            `rm -rf ${sh(f.dataDirectory)}`,
+          ]
         : []),
       `install -d -o ${f.osUser} -m 0700 ${sh(f.dataDirectory)}`,
       `${br} restore --pg1-path=${sh(f.dataDirectory)}`,

@@ -10,12 +10,15 @@ import { fileLedger } from '../backup/drill-ledger.js';
 import { configFor, peerIdentity, resolveTarget, type ConnectOptions } from '../cluster/connect.js';
 import { databaseSessions } from '../cluster/sessions.js';
 import { writeFileAtomic } from '../core/atomic.js';
+import type { TargetOverride } from './archive-command.js';
 import { drillLedgerPath, drillStateDir } from './drill-pgbackrest.js';
 import { runbookFacts } from './runbook-facts.js';
 import { renderRunbook } from './runbook-render.js';
 
 export interface RunbookOptions {
   connection: ConnectOptions;
+  /** `--stanza`/`--config`: the pgBackRest set-up, when archive_command does not name it plainly. */
+  target?: TargetOverride;
   /** Where to write it (mode 0600); absent: only returned. */
   out?: string;
   /** `pgharden backup --out` directory, for the last verified dump. */
@@ -32,6 +35,7 @@ export async function writeRunbook(o: RunbookOptions): Promise<{ markdown: strin
   try {
     const facts = await runbookFacts(s, {
       now: new Date(),
+      ...(o.target ? { target: o.target } : {}),
       ...(o.backups ? { backups: o.backups } : {}),
       ...(o.plans ? { plans: o.plans } : {}),
     });

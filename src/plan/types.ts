@@ -257,4 +257,8 @@ export interface PitrSetup {
   restartCommand: string;
   /** Whether the plan restarts the server itself (`--restart`). */
   restarts: boolean;
+  /** The repository did not exist when the plan was made: rollback removes it while it holds no backup. */
+  repoCreated?: boolean;
+  /** The RPO target in seconds (`--rpo`): archive_timeout, so a quiet server's WAL still leaves within it. */
+  rpoSeconds?: number;
 }

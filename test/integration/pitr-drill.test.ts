@@ -118,8 +118,9 @@ describe.each(installs)('pitr drill on PostgreSQL $major', (install) => {
     expect(out.rpoSeconds).toBeGreaterThanOrEqual(0);
     expect(await notes()).toBe(50);
     const prom = readFileSync(metrics, 'utf8');
-    expect(prom).toMatch(/^pgharden_pitr_rto_seconds \d+\.\d{3}$/m);
-    expect(prom).toMatch(/^pgharden_pitr_drill_last_run_success 1$/m);
+    const labels = `\\{cluster="pg${install.major}-${cluster.port}",stanza="drill"\\}`;
+    expect(prom).toMatch(new RegExp(`^pgharden_pitr_rto_seconds${labels} \\d+\\.\\d{3}$`, 'm'));
+    expect(prom).toMatch(new RegExp(`^pgharden_pitr_drill_last_run_success${labels} 1$`, 'm'));
     // Nothing left behind: the scratch directories are gone.
     expect(readdirSync(tmpdir()).filter((d) => d.startsWith('pgharden-pitr-drill-'))).toEqual([]);
   });
@@ -145,6 +146,37 @@ describe.each(installs)('pitr drill on PostgreSQL $major', (install) => {
     });
     expect(await notes()).toBe(300);
     expect((await ws.query('SELECT body FROM notes WHERE id = 300')).rows).toEqual([{ body: 'note 300' }]);
+    expect(existsSync(join(dir, 'side')), 'the trap removed the side directory').toBe(false);
+  });
+
+  it('the deletion script stops before anything when a value is missing, and with a mistyped table leaves no side server', async () => {
+    const md = readFileSync(join(dir, 'RUNBOOK.md'), 'utf8');
+    const script = /## Accidental deletion[\s\S]*?```sh\n([\s\S]*?)```/.exec(md)![1]!;
+    const side = join(dir, 'side-typo');
+    const env = { ...process.env, TARGET: beforeAccident, DB: 'workspace', SIDE: side, PORT: String(await freePort()) };
+    // No TABLE: the script names it and does nothing (no default table, port or time any more).
+    const missing = await run('sh', ['-c', script], { timeoutMs: 60_000, env: { ...env, TABLE: '' } }).catch(
+      (e: Error) => e,
+    );
+    expect(String(missing)).toContain('set TABLE');
+    expect(existsSync(side)).toBe(false);
+    const typo = await run('sh', ['-c', script], {
+      timeoutMs: 120_000,
+      env: { ...env, TABLE: 'public.ntoes' },
+    }).catch((e: Error) => e);
+    expect(String(typo)).toContain('public.ntoes');
+    expect(existsSync(side), 'the trap removed the side directory').toBe(false);
+    const sideServers = readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(side) && running(Number(p));
+        } catch {
+          return false;
+        }
+      });
+    expect(sideServers, 'no process still runs on the side directory').toEqual([]);
+    expect(await notes()).toBe(300);
   });
 
   it('--latest matches exactly while another connection inserts throughout, and rewrites the runbook', async () => {

@@ -17,6 +17,10 @@ import { pghardenAsync } from './cli.js';
 /** What a test needs to drive pgBackRest for a cluster set up by `startArchivingCluster`. */
 export interface PitrSetup {
   stanza: string;
+  /** The plan directory `pitr enable` made. */
+  plan: string;
+  /** pgBackRest's log directory. */
+  log: string;
   configFile: string;
   repo: string;
   /** Runs `pgbackrest --config --stanza ARGS` as the server's OS user; returns stdout. */
@@ -29,6 +33,7 @@ export interface PitrSetup {
 export async function startArchivingCluster(
   install: PgInstall,
   stanza = 'drill',
+  enableArgs: string[] = [],
 ): Promise<{ cluster: Cluster; pitr: PitrSetup; stop(): Promise<void> }> {
   const root = mkdtempSync(join(tmpdir(), 'pgharden-pgbackrest-'));
   chmodSync(root, 0o755);
@@ -63,6 +68,7 @@ export async function startArchivingCluster(
       join(root, 'plans', 'pitr'),
       '--restart',
       '--yes',
+      ...enableArgs,
     ]);
     if (enabled.code !== 0)
       throw new Error(`pitr enable failed (${enabled.code}):\n${enabled.stdout}\n${enabled.stderr}`);
@@ -80,7 +86,11 @@ export async function startArchivingCluster(
       if (b.code !== 0) throw new Error(`pitr backup failed (${b.code}): ${b.stderr}`);
       return (JSON.parse(b.stdout) as { backup: { label: string } }).backup.label;
     };
-    return { cluster, pitr: { stanza, configFile, repo, pgbackrest, backup }, stop };
+    return {
+      cluster,
+      pitr: { stanza, plan: join(root, 'plans', 'pitr'), log, configFile, repo, pgbackrest, backup },
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

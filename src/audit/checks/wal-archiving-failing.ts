@@ -15,6 +15,7 @@ export const check: AuditCheck = {
           `pg_stat_archiver: last failed ${a.lastFailedWal ?? '?'} at ${a.lastFailedTime} (${a.failedCount} failures)`,
           `last archived: ${a.lastArchivedWal ? `${a.lastArchivedWal} at ${a.lastArchivedTime}` : 'never'}`,
           `archive_command = '${s.recovery!.archiveCommand}'`,
+          ...(s.recovery!.archiveError ? [`pgBackRest's last archive-push error: ${s.recovery!.archiveError}`] : []),
         ],
         why: 'The server keeps every WAL segment it could not archive: pg_wal grows until the disk is full and the server stops, and point-in-time recovery cannot go past the first missing segment.',
         fix: {

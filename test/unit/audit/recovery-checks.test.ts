@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { check as archiveLag } from '../../../src/audit/checks/archive-lag.js';
+import { check as backupSameHost } from '../../../src/audit/checks/backup-same-host.js';
 import { check as backupStale } from '../../../src/audit/checks/backup-stale.js';
 import { check as drillStale } from '../../../src/audit/checks/drill-stale.js';
 import { check as walArchivingFailing } from '../../../src/audit/checks/wal-archiving-failing.js';
@@ -35,11 +37,11 @@ const severities = (c: typeof walArchivingOff, r: Partial<RecoveryFacts> | null)
 
 describe('recovery checks', () => {
   it('are silent on a server that archives, backs up and drills on time', () => {
-    for (const c of [walArchivingOff, walArchivingFailing, backupStale, drillStale])
+    for (const c of [walArchivingOff, walArchivingFailing, backupStale, drillStale, archiveLag])
       expect(c.run(snap({}))).toEqual([]);
   });
   it('say nothing without recovery facts (a snapshot taken without them)', () => {
-    for (const c of [walArchivingOff, walArchivingFailing, backupStale, drillStale])
+    for (const c of [walArchivingOff, walArchivingFailing, backupStale, drillStale, archiveLag])
       expect(c.run(snap(null))).toEqual([]);
   });
   it('report archiving off, or on with no command', () => {
@@ -83,5 +85,48 @@ describe('recovery checks', () => {
     ]);
     expect(drillStale.run(snap({ lastDrill: null }))[0]!.evidence).toEqual(['no successful restore drill recorded']);
     expect(drillStale.run(snap({ lastDrill: undefined }))).toEqual([]);
+  });
+  it("carry pgBackRest's own archive-push error when archiving fails, and say nothing of it otherwise", () => {
+    const failing = {
+      ...archiving.archiver!,
+      failedCount: 1,
+      lastFailedWal: '00000001000000000000000D',
+      lastFailedTime: '2026-11-30T11:59:30.000Z',
+    };
+    const error =
+      "2026-11-30 11:59:30.100 P00  ERROR: [041]: unable to open file '/repo/archive/x': [13] Permission denied";
+    const [f] = walArchivingFailing.run(snap({ archiver: failing, archiveError: error }));
+    expect(f!.evidence).toContain(`pgBackRest's last archive-push error: ${error}`);
+    // An old error in the log, while archiving works again, is no finding.
+    expect(walArchivingFailing.run(snap({ archiveError: error }))).toEqual([]);
+  });
+  it('report archive lag past twice archive_timeout, or past an hour without it', () => {
+    const [f] = archiveLag.run(snap({ rpoBoundSeconds: 700, archiveTimeoutSeconds: 300 }));
+    expect(f!.severity).toBe('medium');
+    expect(f!.evidence[0]).toBe(
+      'the oldest write not yet archived is up to 700 s old (the limit is 600 s: twice archive_timeout = 300)',
+    );
+    expect(archiveLag.run(snap({ rpoBoundSeconds: 500, archiveTimeoutSeconds: 300 }))).toEqual([]);
+    const [quiet] = archiveLag.run(snap({ rpoBoundSeconds: 7200, archiveTimeoutSeconds: 0 }));
+    expect(quiet!.fix.text).toContain('pgharden pitr enable --rpo');
+    expect(archiveLag.run(snap({ rpoBoundSeconds: 1800, archiveTimeoutSeconds: 0 }))).toEqual([]);
+    // All archived (0), never archived (null), unknown (absent), or archiving off: nothing to judge.
+    expect(archiveLag.run(snap({ rpoBoundSeconds: 0 }))).toEqual([]);
+    expect(archiveLag.run(snap({ rpoBoundSeconds: null }))).toEqual([]);
+    expect(archiveLag.run(snap({ rpoBoundSeconds: 9999, archiveMode: 'off' }))).toEqual([]);
+  });
+  it('report a repository that is only a directory on this host (high), and not one with an off-box copy', () => {
+    const local = { key: 1, type: 'posix', path: '/var/lib/pgbackrest', host: null };
+    const [f] = backupSameHost.run(snap({ repositories: [local] }));
+    expect(f!.severity).toBe('high');
+    expect(f!.evidence[0]).toBe(
+      'repo1: a directory on this host, /var/lib/pgbackrest (repo1-type=posix, no repo1-host)',
+    );
+    expect(
+      backupSameHost.run(snap({ repositories: [local, { key: 2, type: 's3', path: '/pg', host: null }] })),
+    ).toEqual([]);
+    expect(backupSameHost.run(snap({ repositories: [{ ...local, host: 'backup.example' }] }))).toEqual([]);
+    // Not read (no pgBackRest set-up, or its configuration unreadable): not judged.
+    expect(backupSameHost.run(snap({}))).toEqual([]);
   });
 });
