@@ -147,12 +147,12 @@ describe.each(testedInstalls())('consumers during apply on PostgreSQL $major', (
     });
     const ended = new Promise<NodeJS.Signals | null>((r) => apply.on('exit', (_code, signal) => r(signal)));
     expect(
-      await until(() => existsSync(pids) && readFileSync(pids, 'utf8').trim().split(' ').length === 2, 60_000),
+      await until(() => existsSync(pids) && readFileSync(pids, 'utf8').trim().split(' ').length === 2, 300_000),
     ).toBe(true);
     const [shell, grandchild] = readFileSync(pids, 'utf8').trim().split(' ').map(Number);
     apply.kill('SIGTERM');
     expect(await ended).toBe('SIGTERM');
-    expect(await until(() => !running(shell!) && !running(grandchild!), 5000)).toBe(true);
+    expect(await until(() => !running(shell!) && !running(grandchild!), 120_000)).toBe(true);
     writeFileSync(stop, '');
     expect(pgharden(['rollback', plan]).code).toBe(0);
   });

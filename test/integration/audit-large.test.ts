@@ -16,7 +16,7 @@ function pgharden(args: string[]) {
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1' },
     maxBuffer: 1 << 28,
-    timeout: 120_000,
+    timeout: 600_000,
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

@@ -23,7 +23,7 @@ function sudoPgharden(args: string[], cwd: string, env: Record<string, string> =
     cwd,
     encoding: 'utf8',
     env: { PATH: process.env.PATH, HOME: '/root', NO_COLOR: '1', ...env },
-    timeout: 120_000,
+    timeout: 600_000,
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

@@ -75,7 +75,7 @@ describe.skipIf(!hasTmux)('pgharden guide, interrupted and resumed', () => {
     expect(end).toContain('Nothing was changed. When ready: pgharden apply');
     expect(end).toContain('GUIDE EXIT=0');
     expect(readFileSync(s.spec, 'utf8')).toBe(spec);
-  }, 60_000);
+  });
 
   it('stops at Ctrl-C on every question, and resumes there with the answers given before', async () => {
     const before = await serverState(s);
@@ -121,5 +121,5 @@ describe.skipIf(!hasTmux)('pgharden guide, interrupted and resumed', () => {
     expect(existsSync(state)).toBe(false);
     expect(readFileSync(join(dir, 'harden.yaml'), 'utf8')).toContain('- agents_kill_switch');
     expect(await serverState(s)).toEqual(before);
-  }, 150_000);
+  });
 });

@@ -143,7 +143,7 @@ describe.skipIf(!hasTmux)('pgharden guide in a terminal', () => {
     expect(back.code, back.stderr).toBe(0);
     expect(fileIdentity(s.consumerFiles)).toEqual(before.files);
     expect(await serverState(s)).toEqual(before.server);
-  }, 150_000);
+  });
 
   it('never replaces a spec without a yes, takes a consumer by hand, names the session a stalled drain waits for, and resumes an apply stopped with Ctrl-C', async () => {
     const first = readFileSync(join(s.dir, 'harden.yaml'), 'utf8');
@@ -214,7 +214,7 @@ describe.skipIf(!hasTmux)('pgharden guide in a terminal', () => {
     expect(second).toContain(`file: ${join(s.dir, 'reporting.yaml')}`);
     expect(second).toContain('drainTimeout: 60');
     expect(second).toContain('application: weekly-report');
-  }, 120_000);
+  });
 
   it('refuses without a terminal and points to plan and apply', () => {
     const r = spawnSync(process.execPath, [CLI, 'guide'], { encoding: 'utf8', input: '' });

@@ -53,7 +53,7 @@ describe.runIf(install)('a pgBackRest set-up written by hand', () => {
       gid: c.gid,
       cwd: '/',
       stdio: 'ignore',
-      timeout: 120_000,
+      timeout: 600_000,
     });
     expect(restarted.status).toBe(0);
     await run('pgbackrest', ['--stanza=hand', `--config=${conf}`, 'stanza-create'], {

@@ -118,7 +118,7 @@ function restartByHand(c: Cluster): void {
     gid: c.gid,
     cwd: '/',
     stdio: 'ignore',
-    timeout: 60_000,
+    timeout: 600_000,
   });
   expect(r.status).toBe(0);
 }

@@ -68,7 +68,6 @@ describe.each(testedInstalls())('pgharden plan refuses bad input on PostgreSQL $
 
   it('refuses /dev/zero and a FIFO as consumer files at once, with the reason', () => {
     execFileSync('mkfifo', [join(dir, 'app.fifo')]);
-    const started = Date.now();
     for (const [name, file, reason] of [
       ['zero', '/dev/zero', 'is a character device, not a regular file'],
       ['fifo', join(dir, 'app.fifo'), 'is a FIFO (named pipe), not a regular file'],
@@ -84,7 +83,8 @@ describe.each(testedInstalls())('pgharden plan refuses bad input on PostgreSQL $
       expect(r.code).toBe(2);
       expect(r.stderr).toContain(`consumer "app": cannot read ${file} (${reason}`);
     }
-    expect(Date.now() - started).toBeLessThan(30_000);
+    // No wall-clock bound (a loaded machine is slow, not wrong): a read that blocks, as on a FIFO
+    // with no writer, never returns, and the CLI run's hang detector turns it into a failed exit code.
   });
 
   it('refuses a schema that does not exist and a data directory of another cluster', () => {

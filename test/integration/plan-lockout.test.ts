@@ -130,12 +130,12 @@ describe.each(testedInstalls())('plan refuses a consumer it would cut off, on Po
       },
       'more than the 16 MiB pgharden reads',
     ],
-  ])('refuses %s as a consumer file, quickly', (_what, make, reason) => {
-    const started = Date.now();
+  ])('refuses %s as a consumer file, without blocking', (_what, make, reason) => {
     const r = plan('bad-file', `{ name: odd, file: "${make()}", role: agents_app }`);
     expect(r.stderr).toContain('consumer "odd"');
     expect(r.stderr).toContain(reason);
     expect(r.code).toBe(2);
-    expect(Date.now() - started).toBeLessThan(20_000);
+    // No wall-clock bound (a loaded machine is slow, not wrong): a read that blocks, as on a FIFO
+    // with no writer, never returns, and the CLI run's hang detector turns it into a failed exit code.
   });
 });
