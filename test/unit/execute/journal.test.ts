@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JournalTamperedError, openJournal } from '../../../src/execute/journal.js';
+import { caught } from '../../support/caught.js';
 
 let dir: string;
 let file: string;
@@ -24,14 +25,7 @@ function sample(): void {
   j.append({ type: 'intent', stepId: 'canary/hba', undo: null });
 }
 
-const tampered = () => {
-  try {
-    openJournal(file);
-  } catch (err) {
-    return err as JournalTamperedError;
-  }
-  return undefined;
-};
+const tampered = () => caught<JournalTamperedError>(() => openJournal(file));
 
 describe('journal', () => {
   it("appends hash-chained records (0600) and reads them back with each step's latest state", () => {
@@ -93,7 +87,7 @@ describe('journal', () => {
     const err = tampered();
     expect(err).toBeInstanceOf(JournalTamperedError);
     expect(err!.line).toBe(line);
-    expect(err!.message).toContain(`line ${line} ${why}: has the file been tampered with?`);
+    expect(err.message).toContain(`line ${line} ${why}: has the file been tampered with?`);
   });
 
   it('refuses a record re-hashed after an edit, since the next line no longer follows it', () => {
@@ -103,7 +97,7 @@ describe('journal', () => {
     rec.hash = 'f'.repeat(64);
     lines[1] = JSON.stringify(rec);
     writeFileSync(file, lines.join('\n'));
-    expect(tampered()!.line).toBe(2);
+    expect(tampered().line).toBe(2);
   });
 
   it('ignores a partial last line (a crash mid-append) and cuts it off before the next append', () => {

@@ -3,6 +3,7 @@ import { PlanError } from '../../../src/plan/input.js';
 import { buildPlan, planId } from '../../../src/plan/planner.js';
 import type { Plan, Step } from '../../../src/plan/types.js';
 import { PASSWORD, role, storyInput, storySnapshot } from './fixtures.js';
+import { caught } from '../../support/caught.js';
 
 const content = (p: Plan, id: string) => {
   const f = p.steps.find((s) => s.id === id)!.forward;
@@ -318,16 +319,10 @@ describe('buildPlan refuses, listing every reason', () => {
     input.spec.roles[0]!.readOnlyTables = ['no_such_table'];
     input.spec.roles[1]!.template = 'owner-of-everything';
     input.spec.roles[1]!.databases = ['shop'];
-    const err = (() => {
-      try {
-        buildPlan(input);
-      } catch (e) {
-        return e as PlanError;
-      }
-    })();
+    const err = caught<PlanError>(() => buildPlan(input));
     expect(err).toBeInstanceOf(PlanError);
-    expect(err!.refused).toBe(false);
-    expect(err!.problems).toEqual([
+    expect(err.refused).toBe(false);
+    expect(err.problems).toEqual([
       'roles[0].name: role "agents_app" exists with SUPERUSER CREATEDB, which a least-privilege login does not have; pgharden takes over an existing role only as it is: change it first (ALTER ROLE "agents_app" LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION NOBYPASSRLS), or choose another name',
       'roles[0].readOnlyTables: no table "no_such_table" in database "workspace" (schema public)',
       'roles[1].template: no template "owner-of-everything" (available: app-readwrite, migrator, readonly)',
@@ -339,15 +334,9 @@ describe('buildPlan refuses, listing every reason', () => {
   it('refuses (exit 3) when a continued rule would keep trust after the flip', async () => {
     const hba = 'local all all trust\nhost all all 127.10.0.0/16 \\\n  trust\n';
     const input = await storyInput({ snapshot: storySnapshot(hba) });
-    const err = (() => {
-      try {
-        buildPlan(input);
-      } catch (e) {
-        return e as PlanError;
-      }
-    })();
-    expect(err?.refused).toBe(true);
-    expect(err?.problems.join('\n')).toContain('would still get trust');
+    const err = caught<PlanError>(() => buildPlan(input));
+    expect(err.refused).toBe(true);
+    expect(err.problems.join('\n')).toContain('would still get trust');
   });
 
   it('refuses when trust would stay for one database only', async () => {
