@@ -20,3 +20,13 @@ export async function rejection<T = Error>(p: Promise<unknown> | (() => Promise<
   }
   return expect.unreachable('expected a rejection, but the promise resolved');
 }
+
+/** The error `f` throws, as `T`, or null when it returns: for helpers that list problems, none included. */
+export function thrownOrNull<T = Error>(f: () => unknown): T | null {
+  try {
+    f();
+  } catch (e) {
+    return e as T;
+  }
+  return null;
+}

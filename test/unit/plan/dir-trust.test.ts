@@ -14,6 +14,7 @@ import {
   refuseUntrustedPlanDir,
   UntrustedPlanDirError,
 } from '../../../src/plan/dir-trust.js';
+import { thrownOrNull } from '../../support/caught.js';
 
 const root = process.getuid?.() === 0;
 let top: string;
@@ -28,14 +29,11 @@ beforeEach(() => {
 afterEach(() => rmSync(top, { recursive: true, force: true }));
 
 const problems = (d: string): string[] => {
-  try {
-    refuseUntrustedPlanDir(d);
-    return [];
-  } catch (err) {
-    expect(err).toBeInstanceOf(UntrustedPlanDirError);
-    expect((err as UntrustedPlanDirError).exitCode).toBe(EXIT.refused);
-    return (err as UntrustedPlanDirError).problems.map((p) => `${p.path}: ${p.fix}`);
-  }
+  const err = thrownOrNull<UntrustedPlanDirError>(() => refuseUntrustedPlanDir(d));
+  if (!err) return [];
+  expect(err).toBeInstanceOf(UntrustedPlanDirError);
+  expect(err.exitCode).toBe(EXIT.refused);
+  return err.problems.map((p) => `${p.path}: ${p.fix}`);
 };
 
 describe.runIf(root)('refuseUntrustedPlanDir', () => {

@@ -5,15 +5,9 @@ import { buildPlan } from '../../../src/plan/planner.js';
 import { STORY_HBA } from '../../../src/scratch/story.js';
 import { markComment } from '../../../src/plan/stage-roles.js';
 import { role, storyInput, storySnapshot, storySpec } from './fixtures.js';
+import { thrownOrNull } from '../../support/caught.js';
 
-const problemsOf = (f: () => unknown) => {
-  try {
-    f();
-    return [];
-  } catch (e) {
-    return (e as PlanError).problems;
-  }
-};
+const problemsOf = (f: () => unknown) => thrownOrNull<PlanError>(f)?.problems ?? [];
 
 describe('plan-time input checks', () => {
   it("refuses a schema that does not exist in a role's database", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseSpec, SpecError } from '../../../src/spec/spec.js';
-import { caught } from '../../support/caught.js';
+import { caught, thrownOrNull } from '../../support/caught.js';
 
 const GOOD = `
 target:
@@ -121,14 +121,10 @@ describe('spec problems name their line', () => {
 describe('names as PostgreSQL and pg_hba.conf can hold them', () => {
   const spec = (role: string, extra = '') =>
     `target: {}\nnetwork:\n  trustedRanges: [10.8.0.0/24]${extra}\nroles:\n  - name: ${JSON.stringify(role)}\n    template: readonly\n    databases: [d]\n`;
-  const problemsOf = (text: string) => {
-    try {
-      parseSpec(text, 'h.yaml');
-      return [];
-    } catch (e) {
-      return (e as SpecError).message.split('\n').slice(1);
-    }
-  };
+  const problemsOf = (text: string) =>
+    thrownOrNull<SpecError>(() => parseSpec(text, 'h.yaml'))
+      ?.message.split('\n')
+      .slice(1) ?? [];
 
   it.each([
     ['x\nhost all all 0.0.0.0/0 trust #', 'roles[0].name: cannot contain a newline'],
@@ -175,14 +171,7 @@ describe('names as PostgreSQL and pg_hba.conf can hold them', () => {
 describe('trusted ranges', () => {
   const spec = (ranges: string, extra = '') =>
     `target: {}\nnetwork:\n  trustedRanges: ${ranges}${extra}\nroles:\n  - {name: app, template: readonly, databases: [d]}\n`;
-  const problemsOf = (text: string) => {
-    try {
-      parseSpec(text, 'h.yaml');
-      return [];
-    } catch (e) {
-      return (e as SpecError).problems;
-    }
-  };
+  const problemsOf = (text: string) => thrownOrNull<SpecError>(() => parseSpec(text, 'h.yaml'))?.problems ?? [];
 
   it('refuses "anywhere" unless the spec says so', () => {
     expect(problemsOf(spec('[10.0.0.0/8, 0.0.0.0/0, "::/0"]'))).toEqual([

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseSpec, SpecError } from '../../../src/spec/spec.js';
+import { caught } from '../../support/caught.js';
 
 const BASE = `network: { trustedRanges: [10.8.0.0/24] }
 roles: [{ name: a, template: readonly, databases: [d] }]
@@ -33,17 +34,14 @@ describe('the spec tls section', () => {
   });
 
   it('lists every problem with its line: a bad mode, an old protocol, a certificate without its key', () => {
-    let err: unknown;
-    try {
+    const err = caught<SpecError>(() =>
       parseSpec(
         `${BASE}tls:\n  mode: verify\n  minProtocol: TLSv1.1\n  certificate: { cert: a.crt, ca: ca.crt }\n`,
         'h.yaml',
-      );
-    } catch (e) {
-      err = e;
-    }
+      ),
+    );
     expect(err).toBeInstanceOf(SpecError);
-    const message = (err as SpecError).message;
+    const message = err.message;
     expect(message).toContain('h.yaml:4: tls.mode: must be one of "off", "require", "verify-full"');
     expect(message).toContain('h.yaml:5: tls.minProtocol: must be one of "TLSv1.2", "TLSv1.3"');
     expect(message).toContain('h.yaml:6: tls.certificate: must be "generate" or { cert: FILE, key: FILE, ca: FILE }');
