@@ -2,7 +2,7 @@
  * One error hierarchy, with the CLI's exit code on the class (the README's exit codes):
  * - InputError (2): usage or input — bad flags, a missing or unreadable file, a spec problem, a
  *   connection that cannot be made;
- * - CheckFailedError (1): findings or a failed verification;
+ * - (1, findings or a failed verification, is a result that commands return, never an error);
  * - RefusedError (3): refused for safety — drift, a lock held, a tampered plan or journal;
  * - ToolError (4): a tool pgharden ran (pgbackrest, pg_dump, pg_ctl…) failed; its name, how it
  *   ended and the tail of its stderr are the message (process/command-error.ts's CommandError);
@@ -44,11 +44,6 @@ export abstract class PghardenError extends Error {
 /** Usage or input the user can fix (exit 2). */
 export class InputError extends PghardenError {
   readonly exitCode: ExitCode = EXIT.usage;
-}
-
-/** A finding or a failed check (exit 1). */
-export class CheckFailedError extends PghardenError {
-  readonly exitCode: ExitCode = EXIT.findings;
 }
 
 /** Refused for safety (exit 3). */
