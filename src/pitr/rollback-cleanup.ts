@@ -12,6 +12,7 @@ import { fileLedger, type LedgerLine } from '../backup/drill-ledger.js';
 import { dropScope } from '../backup/metrics.js';
 import { clusterLabel } from '../cluster/cluster-label.js';
 import { writeFileAtomic } from '../core/atomic.js';
+import { openJournal } from '../execute/journal.js';
 import { rollbackPlan, type RollbackOptions, type RollbackResult } from '../execute/rollback.js';
 import { loadPlan } from '../plan/store.js';
 import type { Plan } from '../plan/types.js';
@@ -23,11 +24,19 @@ export interface PitrCleanup {
   runbooks: string[];
   metrics: string[];
   stateDir: string;
+  /** The journal says this plan's apply made the repository (its step done), before the rollback. */
+  repoMadeHere: boolean;
 }
 
 /** Reads the drill history of a `pitr enable` plan; null for any other plan. */
-export function readCleanup(plan: Plan): PitrCleanup | null {
+export function readCleanup(plan: Plan, dir: string): PitrCleanup | null {
   if (plan.purpose !== 'pitr' || !plan.pitr) return null;
+  let repoMadeHere = false;
+  try {
+    repoMadeHere = openJournal(join(dir, 'journal')).stepState(REPOSITORY_STEP) === 'done';
+  } catch {
+    // No journal, or one that cannot be read: nothing proves the plan made the repository.
+  }
   const target = { stanza: plan.pitr.stanza, configFile: plan.pitr.configFile };
   const file = drillLedgerPath(target);
   let lines: LedgerLine[] = [];
@@ -43,6 +52,7 @@ export function readCleanup(plan: Plan): PitrCleanup | null {
     runbooks: [...new Set(of('runbook').map((r) => r.out))],
     metrics: [...new Set(of('metrics').map((r) => r.path))],
     stateDir: drillStateDir(target),
+    repoMadeHere,
   };
 }
 
@@ -58,6 +68,8 @@ export function dropHistory(c: PitrCleanup, keep: boolean, log: (line: string) =
 }
 
 const MARK = '> **NO LONGER VALID**';
+/** The `pitr enable` step that makes the repository (pitr/enable-steps.ts). */
+const REPOSITORY_STEP = 'pgbackrest/repository';
 
 /** A repository holding no backup set of the stanza (only the proof's WAL, and pgBackRest's info files). */
 function holdsBackup(repo: string, stanza: string): boolean {
@@ -87,8 +99,16 @@ export function finishCleanup(c: PitrCleanup, now: Date, dir: string, log: (line
     const n = dropScope(file, { cluster, stanza: s.stanza }, ['pgharden_pitr_', 'pgharden_drill_']);
     if (n) log(`  removed ${n} sample${n === 1 ? '' : 's'} of cluster ${cluster} (stanza ${s.stanza}) from ${file}`);
   }
-  if (s.repoCreated && existsSync(s.repo)) {
-    if (holdsBackup(s.repo, s.stanza)) log(`  kept the repository ${s.repo}: it holds backups of stanza ${s.stanza}`);
+  // Only what this apply made, still holding nothing but pgBackRest's own: a directory that
+  // appeared between plan and apply (apply refused to take it over) is someone else's.
+  if (s.repoCreated && c.repoMadeHere && existsSync(s.repo)) {
+    const foreign = readdirSync(s.repo).filter((e) => e !== 'archive' && e !== 'backup');
+    if (foreign.length)
+      log(
+        `  kept the repository ${s.repo}: it holds ${foreign.slice(0, 3).join(', ')}, which pgBackRest did not write`,
+      );
+    else if (holdsBackup(s.repo, s.stanza))
+      log(`  kept the repository ${s.repo}: it holds backups of stanza ${s.stanza}`);
     else {
       rmSync(s.repo, { recursive: true, force: true });
       log(`  removed the repository ${s.repo} this plan created (it held no backup, only the WAL of the set-up)`);
@@ -118,7 +138,7 @@ export async function rollbackWithCleanup(
   log: (line: string) => void,
   o: RollbackOptions & { keepDrillHistory?: boolean },
 ): Promise<RollbackResult> {
-  const c = readCleanup(loadPlan(dir, { keyOptional: true }));
+  const c = readCleanup(loadPlan(dir, { keyOptional: true }), dir);
   const result = await rollbackPlan(dir, log, o);
   if (!c) return result;
   if (result.kept.length) {

@@ -283,6 +283,9 @@ describe.each(PGBACKREST_PRESENT ? testedInstalls().filter((i) => i.major <= 15)
       expect(statSync(late).uid).toBe(65534);
       expect(pgharden(['rollback', planned]).code).toBe(0);
       expect([identity(c.confFile), identity(auto)]).toEqual(before);
+      // Rollback removes only a repository its apply made: this one is someone else's, and stays.
+      expect(readFileSync(join(late, 'theirs.txt'), 'utf8')).toBe('x\n');
+      expect(statSync(late).uid).toBe(65534);
       rmSync(late, { recursive: true });
       rmSync(foreign, { recursive: true });
       rmSync(rootLog, { recursive: true });
