@@ -55,10 +55,12 @@ const SpecSchema = z.strictObject({
   /** A directory of extra role templates (*.sql), used beside the built-in ones. */
   templates: z.string().min(1).optional(),
   /**
-   * postgresql.conf's mode after the flip when others can read it: 0600 (default), 0640, or keep.
-   * On Debian, other OS users' pg_lsclusters and psql --cluster read it to find the port.
+   * postgresql.conf's mode after the flip when others can read it: 0600, 0640, keep, or auto
+   * (default). On Debian, every OS user's psql and pg_dump (pg_wrapper) read it to find the port:
+   * auto there moves the settings that hold a password to a 0600 file in conf.d and leaves
+   * postgresql.conf readable; elsewhere auto is 0600.
    */
-  configFileMode: z.enum(['0600', '0640', 'keep']).default('0600'),
+  configFileMode: z.enum(['auto', '0600', '0640', 'keep']).default('auto'),
   roles: z
     .array(
       z.strictObject({
