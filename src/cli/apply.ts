@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { parseFlags, type Command } from './command.js';
-import { apply, loadPlan, reportText, VERSION, type Faults } from '../index.js';
+import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
+import { apply, checkPlanTarget, loadPlan, reportText, VERSION, type Faults } from '../index.js';
 import { CliError, EXIT } from './errors.js';
 import { paint } from '../render/output.js';
 
 const HELP = `pgharden apply — carry out a saved plan, step by step, with checkpoints
 
-Usage: pgharden apply plans/NAME [--yes] [--json]
+Usage: pgharden apply plans/NAME [--yes] [--json] [--dsn URL | --cluster VERSION/NAME]
 
 Before the first change it prints the rollback line and its shell fallback. Then each step:
 intent recorded (fsync) → action → checks → after-state observed → done recorded (fsync), in
@@ -20,6 +20,8 @@ Run it on the server's host as root or as the server's OS user: pgharden's admin
 local socket with peer (as root, its admin SQL runs in a child process with the server's uid).
 Without a terminal, --yes is required. --json prints {"schemaVersion": 1, "plan", "outcome",
 "stopped", "drift", "steps": [{"id", "stage", "outcome", "ms", "results"}]} instead of progress.
+
+The plan knows its server; --dsn or --cluster, when given, must name that same server (else refused).
 
 Exit codes: 0 applied and verified; 1 a step or a verification failed (it says how to roll
 back); 2 usage or input error; 3 refused for safety (drift, lock held, validation failed).
@@ -48,7 +50,11 @@ export function faultsFromEnv(value: string | undefined): Faults | undefined {
 export const command: Command = {
   help: HELP,
   async run(argv, o) {
-    const { values, positionals } = parseFlags(argv, { yes: { type: 'boolean' }, json: { type: 'boolean' } }, 'apply');
+    const { values, positionals } = parseFlags(
+      argv,
+      { yes: { type: 'boolean' }, json: { type: 'boolean' }, ...CONNECTION_FLAGS },
+      'apply',
+    );
     const dir = positionals[0];
     if (!dir || positionals.length > 1)
       throw new CliError(
@@ -57,6 +63,7 @@ export const command: Command = {
         'pgharden apply --help',
       );
     const plan = await loadPlan(dir);
+    await checkPlanTarget(plan, dir, connectionFrom(values), 'apply');
     // With --json the human narration goes to stderr, so stdout is one JSON document.
     const say = values.json ? (t: string) => o.err(t) : (t: string) => o.out(t);
     say(paint(o, 'bold', `Plan ${plan.name} (${plan.id.slice(0, 12)}): ${plan.steps.length} steps`));

@@ -14,7 +14,7 @@ import { printReview } from './review.js';
 
 const HELP = `pgharden plan — the ordered hardening plan, saved, bound to its cluster, and reviewed
 
-Usage: pgharden plan --spec harden.yaml [--out plans/NAME] [--dsn URL] [--json] [--skip-backup]
+Usage: pgharden plan --spec harden.yaml [--out plans/NAME] [--dsn URL | --cluster VERSION/NAME] [--json] [--skip-backup]
 
 Reads the spec (target, trusted ranges, roles from templates, consumers and their files),
 audits the live cluster read-only, and writes plans/NAME/ (0700):

@@ -99,6 +99,7 @@ export async function applyPlan(dir: string, o: ApplyOptions): Promise<ApplyResu
         port: plan.binding.port,
         role: plan.server.adminRole,
         dataDirectory: plan.binding.dataDirectory,
+        configFile: plan.server.configFile,
       });
       // A run killed a moment ago may still hold the lock for the instant its admin session takes to close.
       let locked = false;

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SqlSessions, TableCount } from '../backup/dump.js';
 import { fileLedger, type DrillLedger } from '../backup/drill-ledger.js';
-import { configFor, peerIdentity, resolveTarget, type ConnectOptions } from '../cluster/connect.js';
+import { configFor, ensureReachable, peerIdentity, resolveTarget, type ConnectOptions } from '../cluster/connect.js';
 import { findInstall } from '../cluster/install.js';
 import { databaseSessions } from '../cluster/sessions.js';
 import { InputError, PghardenError, ServerError } from '../core/errors.js';
@@ -142,6 +142,7 @@ async function drillSteps({ o, live, counters, facts, pgCtl, ledger, at, result 
 }
 
 export async function pitrDrill(o: PitrDrillOptions): Promise<PitrDrillResult> {
+  await ensureReachable(o.connection);
   const target = resolveTarget(o.connection);
   const config = configFor(target, peerIdentity(target));
   const session = (db: string) => ({ ...config, database: db, application_name: 'pgharden pitr drill' });

@@ -3,6 +3,7 @@
  * one error lists every problem and every unknown key, each with its path, never just the first.
  */
 import { isMap, isNode, LineCounter, parse as parseYaml, parseDocument } from 'yaml';
+import { closest } from '../core/suggest.js';
 import { z } from 'zod';
 import { parseIp, parsePrefix } from '../conf/ip.js';
 import { controlCharacter, nameProblems, type NameKind } from './names.js';
@@ -193,14 +194,32 @@ const NOUNS: Record<string, string> = {
 };
 const noun = (type: string) => NOUNS[type] ?? type;
 
+/** The keys the spec's schema knows for the object at `path` (none when it is not an object there). */
+function keysAt(path: PropertyKey[]): string[] {
+  // biome-ignore lint/suspicious/noExplicitAny: walking zod's definitions, which are typed per kind
+  let node: any = SpecSchema;
+  const unwrap = () => {
+    while (node?.def?.type === 'default' || node?.def?.type === 'optional') node = node.def.innerType;
+  };
+  unwrap();
+  for (const p of path) {
+    node = typeof p === 'number' ? (node?.def?.type === 'array' ? node.def.element : undefined) : node?.shape?.[p];
+    unwrap();
+  }
+  return node?.shape ? Object.keys(node.shape) : [];
+}
+
 /** A schema problem in the words of the rest of pgharden's messages, never zod's own text. */
 function inWords(i: z.core.$ZodIssue): string {
   // A message the schema gives itself (e.g. "needs the program and its arguments") is kept.
   if (i.code !== 'unrecognized_keys' && !/^(Invalid input|Invalid option|Too small|Too big)/.test(i.message))
     return i.message;
   switch (i.code) {
-    case 'unrecognized_keys':
-      return `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}`;
+    case 'unrecognized_keys': {
+      const known = keysAt(i.path);
+      const meant = i.keys.map((k) => closest(k, known)).filter((m): m is string => m !== undefined);
+      return `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}${meant.length ? ` (did you mean ${meant.map((m) => `"${m}"`).join(', ')}?)` : ''}`;
+    }
     case 'invalid_type': {
       const got = /received (\w+)/.exec(i.message)?.[1];
       return got === 'undefined'
@@ -234,9 +253,18 @@ export function parseSpec(text: string, file: string): Spec {
   try {
     raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { prettyErrors: true });
   } catch (err) {
-    throw new SpecError(file, [
-      `not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`,
-    ]);
+    if (file.endsWith('.json')) throw new SpecError(file, [`not valid JSON: ${(err as Error).message.split('\n')[0]}`]);
+    // The yaml library's own excerpt: the lines up to the error, and a caret under it.
+    const [first = '', ...excerpt] = (err as Error).message.split('\n');
+    const at = (err as { linePos?: { line: number; col: number }[] }).linePos?.[0];
+    const shown = excerpt.filter((l) => l.trim() !== '').map((l) => `      ${l}`);
+    throw new SpecError(
+      file,
+      [
+        `not valid YAML${at ? ` (column ${at.col})` : ''}: ${first.replace(/ at line \d+, column \d+:?$/, '')}${shown.length ? `\n${shown.join('\n')}` : ''}`,
+      ],
+      [at?.line],
+    );
   }
   const result = SpecSchema.safeParse(raw ?? {});
   const lineOf = locator(text);
