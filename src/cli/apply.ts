@@ -89,7 +89,24 @@ export const command: Command = {
     const started = Date.now();
     const faults = faultsFromEnv(process.env.PGHARDEN_FAULT);
     const log = (l: string) => say(`${l}  ${paint(o, 'dim', `${((Date.now() - started) / 1000).toFixed(1)} s`)}`);
-    const r = await apply(dir, { version: VERSION, log, ...(faults ? { faults } : {}) });
+    const r = await apply(dir, {
+      version: VERSION,
+      log,
+      ...(faults ? { faults } : {}),
+      onInterrupt: (at, cleanup) => {
+        o.err(
+          `Stopped at step ${at.step} of ${at.total} (${at.id}); \`pgharden apply ${dir}\` resumes, \`pgharden rollback ${dir}\` undoes`,
+        );
+        // The drill database is dropped and the report written first, for at most 20 s.
+        // 128 + the signal's number, as a shell reports a process ended by it.
+        const code = at.signal === 'SIGINT' ? 130 : 143;
+        const timer = setTimeout(() => process.exit(code), 20_000);
+        void cleanup.finally(() => {
+          clearTimeout(timer);
+          process.exit(code);
+        });
+      },
+    });
     if (values.json) {
       o.out(
         JSON.stringify(
