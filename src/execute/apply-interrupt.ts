@@ -37,7 +37,7 @@ export function watchInterrupts(
   total: number,
   target: AdminTarget,
   journal: () => Journal | undefined,
-  finish: () => Promise<void> | void,
+  finish: (where: Interruption) => Promise<void> | void,
   onInterrupt: OnInterrupt,
 ): InterruptWatch {
   let where = { step: 1, id: '' };
@@ -45,6 +45,7 @@ export function watchInterrupts(
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
+    const stopped: Interruption = { signal, total, ...where };
     const cleanup = (async () => {
       const j = journal();
       if (j) {
@@ -67,9 +68,9 @@ export function watchInterrupts(
           // The server may be the reason for the Ctrl-C: the next apply or rollback drops them.
         }
       }
-      await finish();
+      await finish(stopped);
     })();
-    onInterrupt({ signal, total, ...where }, cleanup);
+    onInterrupt(stopped, cleanup);
   };
   const listeners = SIGNALS.map((s) => [s, () => handler(s)] as const);
   for (const [s, l] of listeners) process.on(s, l);

@@ -91,6 +91,21 @@ export async function applyPlan(dir: string, o: ApplyOptions): Promise<ApplyResu
   const secrets = readSecrets(join(dir, SECRETS_FILE), plan.secretsSha256);
   const lock = acquirePlanLock(dir);
   const steps: StepReport[] = [];
+  const run = { started: new Date().toISOString() };
+  /** This run in the plan's report: how it ended, from its last step. */
+  const report = (outcome?: string) =>
+    writeReport(dir, plan, {
+      ...run,
+      ended: new Date().toISOString(),
+      outcome:
+        outcome ??
+        (steps.at(-1)?.outcome === 'failed'
+          ? `failed at ${steps.at(-1)!.id}`
+          : steps.at(-1)?.id === plan.steps.at(-1)?.id
+            ? 'applied'
+            : 'stopped (see the apply output)'),
+      steps,
+    });
   let admin: AdminSession | undefined;
   let journalNow: Journal | undefined;
   const adminTarget = {
@@ -105,9 +120,9 @@ export async function applyPlan(dir: string, o: ApplyOptions): Promise<ApplyResu
         plan.steps.length,
         adminTarget,
         () => journalNow,
-        () => {
+        (at) => {
           lock.release();
-          writeReport(dir, plan, steps);
+          report(`interrupted at step ${at.step} of ${at.total} (${at.id}) by ${at.signal}`);
         },
         o.onInterrupt,
       )
@@ -246,6 +261,6 @@ export async function applyPlan(dir: string, o: ApplyOptions): Promise<ApplyResu
     watch?.remove();
     await admin?.end();
     lock.release();
-    writeReport(dir, plan, steps);
+    report();
   }
 }

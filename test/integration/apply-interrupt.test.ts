@@ -78,6 +78,16 @@ describe.skipIf(!hasTmux).each(testedInstalls().filter((i) => hasDumpTools(i.maj
       const resumed = pgharden(['apply', plan, '--yes']);
       expect(resumed.stdout).toContain('Applied and verified');
       expect(resumed.code).toBe(0);
+      // One report for the plan: both runs, each with its start and end; the first one's preflight copy is in it.
+      const report = readFileSync(join(plan, 'report.txt'), 'utf8');
+      const iso = '\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z';
+      expect(report).toMatch(
+        new RegExp(
+          `run 1 of 2: started ${iso}, ended ${iso}: interrupted at step 3 of ${total} \\(preflight/verified-backup\\) by SIGINT\n(  .*\n)*  ok   preflight/backup \\(\\d+ ms\\)`,
+        ),
+      );
+      expect(report).toMatch(new RegExp(`run 2 of 2: started ${iso}, ended ${iso}: applied\n`));
+      expect(report.slice(report.indexOf('run 2 of 2'))).toContain('ok   roles/create-agents_app');
       expect(pgharden(['rollback', plan]).code).toBe(0);
     });
   },
