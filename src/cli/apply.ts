@@ -88,7 +88,8 @@ export const command: Command = {
     }
     const started = Date.now();
     const faults = faultsFromEnv(process.env.PGHARDEN_FAULT);
-    const log = (l: string) => say(`${l}  ${paint(o, 'dim', `${((Date.now() - started) / 1000).toFixed(1)} s`)}`);
+    // The time since apply started, said as such: each step's own time is in the report below.
+    const log = (l: string) => say(`${l}  ${paint(o, 'dim', `(at ${((Date.now() - started) / 1000).toFixed(1)} s)`)}`);
     const r = await apply(dir, {
       version: VERSION,
       log,
@@ -98,12 +99,17 @@ export const command: Command = {
           `Stopped at step ${at.step} of ${at.total} (${at.id}); \`pgharden apply ${dir}\` resumes, \`pgharden rollback ${dir}\` undoes`,
         );
         // The drill database is dropped and the report written first, for at most 20 s.
-        // 128 + the signal's number, as a shell reports a process ended by it.
-        const code = at.signal === 'SIGINT' ? 130 : 143;
-        const timer = setTimeout(() => process.exit(code), 20_000);
+        // Then pgharden dies of the same signal (a shell shows 130 or 143), as it would have without
+        // this handler; the exit code says the same should the signal not end it.
+        const die = () => {
+          process.removeAllListeners(at.signal);
+          process.kill(process.pid, at.signal);
+          setTimeout(() => process.exit(at.signal === 'SIGINT' ? 130 : 143), 1000);
+        };
+        const timer = setTimeout(die, 20_000);
         void cleanup.finally(() => {
           clearTimeout(timer);
-          process.exit(code);
+          die();
         });
       },
     });
