@@ -13,6 +13,7 @@ import type { ConnectionMatrix } from './audit/matrix.js';
 import type { ConnectOptions } from './cluster/libpq-resolve.js';
 import type { Snapshot } from './cluster/introspect.js';
 import type { ApplyOptions, ApplyResult } from './execute/apply.js';
+export { closest } from './core/suggest.js';
 export type { Faults } from './execute/runners.js';
 export { installedFaults } from './execute/fault-hook.js';
 import type { StepReport } from './execute/report.js';
@@ -128,6 +129,16 @@ export async function tlsPlan(o: import('./plan/tls-make.js').TlsPlanOptions): P
 /** The dry run of a saved plan against the live cluster (the plan's own target unless one is given). */
 export async function review(dir: string, connection: ConnectOptions = {}): Promise<Review> {
   return (await import('./plan/review.js')).reviewPlan(dir, connection);
+}
+
+/** Refuses (exit 3) `--cluster`/`--dsn` that name another server than the saved plan's own. */
+export async function checkPlanTarget(
+  plan: Plan,
+  dir: string,
+  connection: ConnectOptions,
+  verb: string,
+): Promise<void> {
+  (await import('./plan/target-check.js')).checkPlanTarget(plan, dir, connection, verb);
 }
 
 /** Loads and checks a saved plan (id and signature). */

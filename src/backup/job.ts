@@ -4,10 +4,10 @@
  * drill when asked → manifest.json → the off-box copy of each file → retention → the metrics
  * file. Any failure fails the run (and the exit code); the metrics say so.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
-import { configFor, peerIdentity, resolveTarget, type ConnectOptions } from '../cluster/connect.js';
+import { configFor, ensureReachable, peerIdentity, resolveTarget, type ConnectOptions } from '../cluster/connect.js';
 import { databaseSessions } from '../cluster/sessions.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { acquirePlanLock } from '../core/lock.js';
@@ -49,7 +49,14 @@ function sessions(base: pg.ClientConfig): SqlSessions & { end(): Promise<void> }
 }
 
 export async function backupJob(o: BackupJobOptions): Promise<BackupJobResult> {
-  mkdirSync(o.out, { recursive: true, mode: 0o700 });
+  const made = mkdirSync(o.out, { recursive: true, mode: 0o700 });
+  try {
+    await ensureReachable(o.connection);
+  } catch (err) {
+    // Nothing half-made: the directories this run created go again (still empty).
+    if (made) rmSync(made, { recursive: true, force: true });
+    throw err;
+  }
   const lock = acquirePlanLock(o.out);
   const dir = join(o.out, runName(o.now));
   const result: BackupJobResult = { dir, ok: false, copied: [], removed: [], problems: [] };

@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { parseFlags, type Command } from './command.js';
-import { apply, installedFaults, loadPlan, reportText, VERSION } from '../index.js';
+import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
+import { apply, checkPlanTarget, installedFaults, loadPlan, reportText, VERSION } from '../index.js';
 import { CliError, EXIT } from './errors.js';
 import { paint } from '../render/output.js';
 
 const HELP = `pgharden apply — carry out a saved plan, step by step, with checkpoints
 
-Usage: pgharden apply plans/NAME [--yes] [--json]
+Usage: pgharden apply plans/NAME [--yes] [--json] [--dsn URL | --cluster VERSION/NAME]
 
 Before the first change it prints the rollback line and its shell fallback. Then each step:
 intent recorded (fsync) → action → checks → after-state observed → done recorded (fsync), in
@@ -21,6 +21,8 @@ local socket with peer (as root, its admin SQL runs in a child process with the 
 Without a terminal, --yes is required. --json prints {"schemaVersion": 1, "plan", "outcome",
 "stopped", "drift", "steps": [{"id", "stage", "outcome", "ms", "results"}]} instead of progress.
 
+The plan knows its server; --dsn or --cluster, when given, must name that same server (else refused).
+
 Exit codes: 0 applied and verified; 1 a step or a verification failed (it says how to roll
 back); 2 usage or input error; 3 refused for safety (drift, lock held, validation failed).
 
@@ -32,7 +34,11 @@ Examples:
 export const command: Command = {
   help: HELP,
   async run(argv, o) {
-    const { values, positionals } = parseFlags(argv, { yes: { type: 'boolean' }, json: { type: 'boolean' } }, 'apply');
+    const { values, positionals } = parseFlags(
+      argv,
+      { yes: { type: 'boolean' }, json: { type: 'boolean' }, ...CONNECTION_FLAGS },
+      'apply',
+    );
     const dir = positionals[0];
     if (!dir || positionals.length > 1)
       throw new CliError(
@@ -41,6 +47,7 @@ export const command: Command = {
         'pgharden apply --help',
       );
     const plan = await loadPlan(dir);
+    await checkPlanTarget(plan, dir, connectionFrom(values), 'apply');
     // With --json the human narration goes to stderr, so stdout is one JSON document.
     const say = values.json ? (t: string) => o.err(t) : (t: string) => o.out(t);
     say(paint(o, 'bold', `Plan ${plan.name} (${plan.id.slice(0, 12)}): ${plan.steps.length} steps`));
@@ -65,8 +72,31 @@ export const command: Command = {
     }
     const started = Date.now();
     const faults = installedFaults();
-    const log = (l: string) => say(`${l}  ${paint(o, 'dim', `${((Date.now() - started) / 1000).toFixed(1)} s`)}`);
-    const r = await apply(dir, { version: VERSION, log, ...(faults ? { faults } : {}) });
+    // The time since apply started, said as such: each step's own time is in the report below.
+    const log = (l: string) => say(`${l}  ${paint(o, 'dim', `(at ${((Date.now() - started) / 1000).toFixed(1)} s)`)}`);
+    const r = await apply(dir, {
+      version: VERSION,
+      log,
+      ...(faults ? { faults } : {}),
+      onInterrupt: (at, cleanup) => {
+        o.err(
+          `Stopped at step ${at.step} of ${at.total} (${at.id}); \`pgharden apply ${dir}\` resumes, \`pgharden rollback ${dir}\` undoes`,
+        );
+        // The drill database is dropped and the report written first, for at most 20 s.
+        // Then pgharden dies of the same signal (a shell shows 130 or 143), as it would have without
+        // this handler; the exit code says the same should the signal not end it.
+        const die = () => {
+          process.removeAllListeners(at.signal);
+          process.kill(process.pid, at.signal);
+          setTimeout(() => process.exit(at.signal === 'SIGINT' ? 130 : 143), 1000);
+        };
+        const timer = setTimeout(die, 20_000);
+        void cleanup.finally(() => {
+          clearTimeout(timer);
+          die();
+        });
+      },
+    });
     if (values.json) {
       o.out(
         JSON.stringify(

@@ -5,7 +5,7 @@ import { paint, table, type Output } from '../render/output.js';
 
 const HELP = `pgharden audit — every authentication risk on a live cluster, with its evidence and its fix
 
-Usage: pgharden audit [--dsn URL] [--pgdata DIR] [--json] [--fail-on low|medium|high|critical] [--limit N]
+Usage: pgharden audit [--dsn URL | --cluster VERSION/NAME] [--pgdata DIR] [--json] [--fail-on low|medium|high|critical] [--limit N]
                       [--metrics FILE] [--max-backup-age DAYS] [--max-drill-age DAYS]
                       [--password-max-age DAYS] [--plans DIR]
 

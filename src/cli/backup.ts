@@ -6,7 +6,7 @@ import { paint, table } from '../render/output.js';
 const HELP = `pgharden backup — the nightly verified backup
 
 Usage: pgharden backup --out DIR [--databases a,b] [--verify] [--keep-days N] [--keep-weekly N]
-                       [--copy-to "ARGV with {}"] [--metrics FILE] [--dsn URL] [--json]
+                       [--copy-to "ARGV with {}"] [--metrics FILE] [--dsn URL | --cluster VERSION/NAME] [--json]
 
 Each run writes DIR/<UTC time>/ (0700): globals.sql (pg_dumpall --globals-only), one
 pg_dump -Fc per database (default: every database that allows connections), manifest.json

@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { closest } from '../index.js';
 import { usageError } from './errors.js';
 import type { Output } from '../render/output.js';
 
@@ -34,8 +35,22 @@ export function parseFlags<O extends Options>(argv: string[], options: O, comman
       strict: true,
     });
   } catch (err) {
-    throw usageError((err as Error).message, command);
+    throw usageError(flagProblem(err as Error & { code?: string }, Object.keys(options)), command);
   }
+}
+
+/** parseArgs' complaint in pgharden's words: the option named, and the one probably meant. */
+function flagProblem(err: Error & { code?: string }, known: string[]): string {
+  const unknown = /^Unknown option '(-{1,2})([^']*)'/.exec(err.message);
+  if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown) {
+    const meant = closest(unknown[2]!, known);
+    return `unknown option "${unknown[1]}${unknown[2]}"${meant ? `; did you mean --${meant}?` : ''}`;
+  }
+  const missing = /^Option '(--[\w-]+)[^']*' argument missing/.exec(err.message);
+  if (missing) return `${missing[1]} needs a value`;
+  const extra = /^Option '(--[\w-]+)' does not take an argument/.exec(err.message);
+  if (extra) return `${extra[1]} takes no value`;
+  return err.message;
 }
 
 /** The connection flags every command that reaches a server takes. */

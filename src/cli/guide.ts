@@ -6,7 +6,7 @@ import { GUIDE_STATE_FILE, type GuideState } from '../guide/resume.js';
 
 const HELP = `pgharden guide — the interactive guided hardening session
 
-Usage: pgharden guide [--dsn URL]
+Usage: pgharden guide [--dsn URL | --cluster VERSION/NAME]
 
 Walks you through it, one decision at a time: connect (--dsn, else the libpq environment, else it
 asks) → the audit and who gets in how → the trusted ranges (suggested from your rules and the

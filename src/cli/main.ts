@@ -86,7 +86,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(rest, out);
   } catch (err) {
-    const shown = userFacing(err);
+    const shown = userFacing(err, argv);
     if (shown) {
       out.err(`${paint(out, 'red', 'pgharden:')} ${shown.message}`);
       if (shown.next) out.err(`Next: ${shown.next}`);
@@ -100,15 +100,21 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** An error the user can act on, as message, next step and exit code; undefined for a bug. */
-function userFacing(err: unknown): { message: string; next?: string; exitCode: number } | undefined {
+function userFacing(
+  err: unknown,
+  argv: readonly string[],
+): { message: string; next?: string; exitCode: number } | undefined {
   if (err instanceof PghardenError)
     return { message: err.message, ...(err.next ? { next: err.next } : {}), exitCode: err.exitCode };
   const e = err as { message?: string; code?: string; syscall?: string; path?: string };
   // A file-system error: name the path and the error in words.
   if (typeof e.syscall === 'string' && typeof e.code === 'string' && e.code.startsWith('E')) {
+    const denied = e.code === 'EACCES' || e.code === 'EPERM';
     return {
       message: `Cannot ${e.syscall} ${e.path ? `"${e.path}"` : ''}: ${fsWords(e.code)}`,
-      next: 'check the path and its permissions, then run the command again',
+      next: denied
+        ? `run as root (sudo pgharden ${argv.join(' ')}) or as the server's OS user`
+        : 'check the path and its permissions, then run the command again',
       exitCode: EXIT.usage,
     };
   }

@@ -16,7 +16,7 @@ import { printReview, reviewJson } from './review.js';
 
 const HELP = `pgharden plan — the ordered hardening plan, saved, bound to its cluster, and reviewed
 
-Usage: pgharden plan --spec harden.yaml [--out plans/NAME] [--dsn URL] [--json] [--skip-backup]
+Usage: pgharden plan --spec harden.yaml [--out plans/NAME] [--dsn URL | --cluster VERSION/NAME] [--json] [--skip-backup]
        pgharden plan --spec harden.yaml --rotate ROLE [--rotate ROLE...] | --rotate-all [--out plans/NAME]
        pgharden plan --spec harden.yaml --tls [--out plans/NAME]
 

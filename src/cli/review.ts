@@ -7,7 +7,7 @@ import { review as reviewPlan, type Review } from '../index.js';
 
 const HELP = `pgharden review — the dry run: exactly what apply would do now, changing nothing
 
-Usage: pgharden review plans/NAME [--dsn URL] [--json]
+Usage: pgharden review plans/NAME [--dsn URL | --cluster VERSION/NAME] [--json]
 
 Checks that the plan still fits the cluster (same system_identifier, data directory and port;
 every file it touches unchanged in content, mode and owner; the roles it creates still absent),

@@ -1,13 +1,13 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseFlags, type Command } from './command.js';
-import { rollback } from '../index.js';
+import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
+import { checkPlanTarget, loadPlan, rollback } from '../index.js';
 import { CliError, EXIT } from './errors.js';
 import { paint } from '../render/output.js';
 
 const HELP = `pgharden rollback — put everything back as it was before apply
 
-Usage: pgharden rollback [plans/NAME] [--terminate] [--keep-drill-history] [--json]   (default: the newest applied plan under ./plans)
+Usage: pgharden rollback [plans/NAME] [--terminate] [--keep-drill-history] [--json] [--dsn URL | --cluster VERSION/NAME]   (default: the newest applied plan under ./plans)
 
 It runs the undo each started step carries in plan.json, last step first, in three passes.
 First, with no database login: every file the plan touched (pg_hba.conf, postgresql.auto.conf,
@@ -61,7 +61,12 @@ export const command: Command = {
   async run(argv, o) {
     const { positionals, values } = parseFlags(
       argv,
-      { json: { type: 'boolean' }, terminate: { type: 'boolean' }, 'keep-drill-history': { type: 'boolean' } },
+      {
+        json: { type: 'boolean' },
+        terminate: { type: 'boolean' },
+        'keep-drill-history': { type: 'boolean' },
+        ...CONNECTION_FLAGS,
+      },
       'rollback',
     );
     if (positionals.length > 1)
@@ -69,6 +74,7 @@ export const command: Command = {
     const dir = positionals[0] ?? newestApplied();
     if (!dir) throw new CliError('No applied plan under ./plans; name one: pgharden rollback plans/NAME', EXIT.usage);
     const say = values.json ? (t: string) => o.err(t) : (t: string) => o.out(t);
+    await checkPlanTarget(await loadPlan(dir), dir, connectionFrom(values), 'rollback');
     say(`Rolling back ${dir}`);
     const r = await rollback(dir, say, {
       terminate: values.terminate === true,

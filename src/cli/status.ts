@@ -1,11 +1,11 @@
-import { parseFlags, type Command } from './command.js';
-import { status } from '../index.js';
+import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
+import { checkPlanTarget, status } from '../index.js';
 import { CliError, EXIT } from './errors.js';
 import { table } from '../render/output.js';
 
 const HELP = `pgharden status — each step of a plan and where it stands
 
-Usage: pgharden status plans/NAME [--json]
+Usage: pgharden status plans/NAME [--json] [--dsn URL | --cluster VERSION/NAME]
 
 Reads plans/NAME/journal (verifying its hash chain) and shows every step as not-started,
 intent (interrupted), done, failed or reverted. Changes nothing; needs no database.
@@ -21,11 +21,12 @@ Examples:
 export const command: Command = {
   help: HELP,
   async run(argv, o) {
-    const { values, positionals } = parseFlags(argv, { json: { type: 'boolean' } }, 'status');
+    const { values, positionals } = parseFlags(argv, { json: { type: 'boolean' }, ...CONNECTION_FLAGS }, 'status');
     const dir = positionals[0];
     if (!dir || positionals.length > 1)
       throw new CliError('status takes one plan directory', EXIT.usage, 'pgharden status --help');
     const { plan, steps, warnings } = await status(dir);
+    await checkPlanTarget(plan, dir, connectionFrom(values), 'status');
     if (values.json) {
       o.out(JSON.stringify({ schemaVersion: 1, plan: { id: plan.id, name: plan.name }, steps, warnings }, null, 2));
     } else {

@@ -120,13 +120,49 @@ export function describeTarget(t: ResolvedTarget, relay = peerIdentity(t)): stri
   return notes.length ? `${where} (${notes.join(', ')})` : where;
 }
 
+/**
+ * As root with the server down, the socket is missing, so peerIdentity() cannot see whose it is:
+ * the socket directory's owner (the server's OS user) is who pgharden would connect as.
+ */
+function downIdentity(t: ResolvedTarget): PeerIdentity | undefined {
+  if (process.geteuid?.() !== 0 || !t.params.host.startsWith('/')) return undefined;
+  const st = statSync(t.params.host, { throwIfNoEntry: false });
+  if (!st || st.uid === 0) return undefined;
+  const name = osUserName(st.uid);
+  if (!t.defaulted.has('user') && t.params.user !== name) return undefined;
+  return { uid: st.uid, gid: st.gid, name };
+}
+
+/** Whether a connection error means nothing listens there: the server is down (or elsewhere). */
+export const serverDown = (code: string | undefined) => code === 'ENOENT' || code === 'ECONNREFUSED';
+
+/** The command that starts the server: pg_ctlcluster for a Debian cluster, pg_ctl otherwise. */
+export function startCommand(t: ResolvedTarget): string {
+  return t.cluster ? `pg_ctlcluster ${t.cluster.version} ${t.cluster.name} start` : 'pg_ctl -D DATA_DIRECTORY start';
+}
+
+/** The command that starts a server known by its files: pg_ctlcluster for Debian's layout, else pg_ctl. */
+export function startCommandFor(configFile: string | undefined, dataDirectory: string): string {
+  const debian = configFile ? /^\/etc\/postgresql\/([^/]+)\/([^/]+)\/postgresql\.conf$/.exec(configFile) : null;
+  return debian ? `pg_ctlcluster ${debian[1]} ${debian[2]} start` : `pg_ctl -D ${dataDirectory} start`;
+}
+
+/** Connects once and ends: a server that cannot be reached fails here with connect()'s message, before any work. */
+export async function ensureReachable(opts: ConnectOptions): Promise<void> {
+  const c = await connect(opts);
+  await c.end().catch(() => undefined);
+}
+
 /** The next step for a failed connection, from what failed. */
 function nextStep(err: { code?: string; message: string }, t: ResolvedTarget, relay: PeerIdentity | undefined): string {
-  const flags =
-    'pass --cluster VERSION/NAME (see pg_lsclusters) or --dsn "host=/var/run/postgresql port=5432 user=postgres"';
+  const flags = t.cluster
+    ? 'check the cluster name (pg_lsclusters)'
+    : 'pass --cluster VERSION/NAME (see pg_lsclusters) or --dsn "host=/var/run/postgresql port=PORT"';
   const local = t.params.host.startsWith('/');
-  if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
-    return `check the server is running and listening there (pg_lsclusters; ${local ? `ls ${t.params.host}` : `pg_isready -h ${t.params.host} -p ${t.params.port}`}), or ${flags}`;
+  if (serverDown(err.code)) {
+    return t.cluster
+      ? `start it: ${startCommand(t)}`
+      : `start it as the server's OS user (${startCommand(t)}), or if it runs elsewhere ${flags}`;
   }
   if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN')
     return `check the host name "${t.params.host}", or ${flags}`;
@@ -158,8 +194,12 @@ export async function connect(opts: ConnectOptions = {}): Promise<pg.Client> {
     const e = err as { code?: string; message: string };
     // node-postgres' words for libpq's "fe_sendauth: no password supplied".
     if (/client password must be a string/.test(e.message)) e.message = 'fe_sendauth: no password supplied';
+    const down = serverDown(e.code);
+    const where = describeTarget(t, relay ?? (down ? downIdentity(t) : undefined));
     throw new ConnectionError(
-      `Cannot connect to PostgreSQL at ${describeTarget(t, relay)}: ${serverMessage(err)}`,
+      down
+        ? `Cannot connect to PostgreSQL at ${where}: the server is not running there (${serverMessage(err)})`
+        : `Cannot connect to PostgreSQL at ${where}: ${serverMessage(err)}`,
       nextStep(e, t, relay),
       e.code,
     );

@@ -13,7 +13,8 @@ import { PeerRelay } from '../cluster/peer-relay.js';
 import { databaseSessions } from '../cluster/sessions.js';
 
 export { AdminSqlError, databaseSessions } from '../cluster/sessions.js';
-import { RefusedError } from '../core/errors.js';
+import { InputError, RefusedError } from '../core/errors.js';
+import { serverDown, startCommandFor } from '../cluster/connect.js';
 
 export interface AdminTarget {
   socketDir: string | null;
@@ -21,6 +22,8 @@ export interface AdminTarget {
   /** The server's OS user, and the role of the same name. */
   role: string;
   dataDirectory: string;
+  /** postgresql.conf, to name the command that starts the server when it is down. */
+  configFile?: string;
 }
 
 /** SQL over the admin path; `database` defaults to postgres. */
@@ -77,6 +80,12 @@ export async function openAdmin(t: AdminTarget): Promise<AdminSession> {
     if (r?.u !== t.role) throw new AdminPathError(`the admin path logged in as ${r?.u}, not ${t.role}`);
   } catch (err) {
     await s.end();
+    const code = (err as { code?: string }).code;
+    if (serverDown(code) || /\b(ENOENT|ECONNREFUSED)\b/.test((err as Error).message))
+      throw new InputError(
+        `Cannot open the admin path (local socket ${t.socketDir}, port ${t.port}, role ${t.role}): the server is not running (${(err as Error).message})`,
+        `start it: ${startCommandFor(t.configFile, t.dataDirectory)}, then run the same pgharden command again`,
+      );
     throw err instanceof AdminPathError
       ? err
       : new AdminPathError(

@@ -11,6 +11,7 @@ import { drift, observeFile, type Drift } from '../plan/binding.js';
 import { readSecrets } from '../plan/secrets.js';
 import { loadPlan, SECRETS_FILE } from '../plan/store.js';
 import type { Plan, Step } from '../plan/types.js';
+import { watchInterrupts, type OnInterrupt } from './apply-interrupt.js';
 import { openAdmin, type AdminSession } from './admin.js';
 import { runChecks, type CheckResult } from './checks.js';
 import { openJournal, type Journal } from './journal.js';
@@ -27,6 +28,8 @@ export interface ApplyOptions {
   log: (line: string) => void;
   /** Test-only fault injection (the CLI passes what the test entry point installed; nothing else should). */
   faults?: Faults;
+  /** SIGINT/SIGTERM during the run: where it stopped, and the clean-up to wait for before exiting. */
+  onInterrupt?: OnInterrupt;
 }
 
 export interface ApplyResult {
@@ -90,19 +93,51 @@ export async function applyPlan(dir: string, o: ApplyOptions): Promise<ApplyResu
   const secrets = readSecrets(join(dir, SECRETS_FILE), plan.secretsSha256);
   const lock = acquirePlanLock(dir);
   const steps: StepReport[] = [];
+  const run = { started: new Date().toISOString() };
+  /** This run in the plan's report: how it ended, from its last step. */
+  const report = (outcome?: string) =>
+    writeReport(dir, plan, {
+      ...run,
+      ended: new Date().toISOString(),
+      outcome:
+        outcome ??
+        (steps.at(-1)?.outcome === 'failed'
+          ? `failed at ${steps.at(-1)!.id}`
+          : steps.at(-1)?.id === plan.steps.at(-1)?.id
+            ? 'applied'
+            : 'stopped (see the apply output)'),
+      steps,
+    });
   let admin: AdminSession | undefined;
   let releaseCluster: () => void = () => undefined;
+  let journalNow: Journal | undefined;
+  const adminTarget = {
+    socketDir: plan.server.socketDir,
+    port: plan.binding.port,
+    role: plan.server.adminRole,
+    dataDirectory: plan.binding.dataDirectory,
+    configFile: plan.server.configFile,
+  };
+  const watch = o.onInterrupt
+    ? watchInterrupts(
+        plan.steps.length,
+        adminTarget,
+        () => journalNow,
+        (at) => {
+          lock.release();
+          releaseCluster();
+          report(`interrupted at step ${at.step} of ${at.total} (${at.id}) by ${at.signal}`);
+        },
+        o.onInterrupt,
+      )
+    : undefined;
   try {
     if (lock.staleFrom) o.log(`Took over a stale lock left by ${lock.staleFrom}`);
     const journal = openJournal(join(dir, 'journal'));
+    journalNow = journal;
     const fresh = !journal.records.some((r) => r.type === 'run-start');
     const openLocked = async (): Promise<{ admin: AdminSession; locked: boolean }> => {
-      const a = await openAdmin({
-        socketDir: plan.server.socketDir,
-        port: plan.binding.port,
-        role: plan.server.adminRole,
-        dataDirectory: plan.binding.dataDirectory,
-      });
+      const a = await openAdmin(adminTarget);
       // A run killed a moment ago may still hold the lock for the instant its admin session takes to close.
       let locked = false;
       for (let i = 0; i < 20 && !locked; i++) {
@@ -180,6 +215,8 @@ export async function applyPlan(dir: string, o: ApplyOptions): Promise<ApplyResu
       ...(o.faults ? { faults: o.faults } : {}),
     });
     for (const [i, step] of plan.steps.entries()) {
+      await watch?.halt();
+      watch?.at(i + 1, step.id);
       const started = Date.now();
       let verdict: Awaited<ReturnType<typeof judge>>;
       try {
@@ -234,6 +271,8 @@ export async function applyPlan(dir: string, o: ApplyOptions): Promise<ApplyResu
             true,
           );
       } catch (err) {
+        // Interrupted: the step's failure is the interruption's doing; the exit comes from the handler.
+        await watch?.halt();
         const e = err instanceof StepError ? err : new StepError((err as Error).message);
         steps.push({
           id: step.id,
@@ -259,9 +298,11 @@ export async function applyPlan(dir: string, o: ApplyOptions): Promise<ApplyResu
     journal.append({ type: 'run-end', outcome: 'applied' });
     return { plan, outcome: 'applied', drift: [], steps };
   } finally {
+    await watch?.halt();
+    watch?.remove();
     await admin?.end();
     releaseCluster();
     lock.release();
-    writeReport(dir, plan, steps);
+    report();
   }
 }

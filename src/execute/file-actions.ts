@@ -17,6 +17,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { restoreLink, writeFileAtomic } from '../core/atomic.js';
+import { moveSettings } from '../conf/move-settings.js';
 import { observeFile } from '../plan/binding.js';
 import type { Action } from '../plan/types.js';
 import type { RunContext } from './runners.js';
@@ -128,4 +129,17 @@ export function removeFile(a: Extract<Action, { do: 'remove-file' }>): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOTEMPTY') throw err;
   }
+}
+
+/** Writes the named settings of postgresql.conf into their own file (mode and owner as planned). */
+export function copySettings(a: Extract<Action, { do: 'copy-settings' }>): void {
+  const { moved } = moveSettings(readFileSync(a.from, 'utf8'), a.from, a.names, a.to);
+  writeFileAtomic(a.to, moved, { mode: a.mode, uid: a.uid, gid: a.gid });
+}
+
+/** Turns the named settings' lines into comments naming where they went; mode and owner kept. */
+export function commentSettings(a: Extract<Action, { do: 'comment-settings' }>): void {
+  const st = statSync(a.path);
+  const { kept } = moveSettings(readFileSync(a.path, 'utf8'), a.path, a.names, a.to);
+  writeFileAtomic(a.path, kept, { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid });
 }

@@ -3,6 +3,7 @@
  * run with its time and every check with the server's answer. No secret ever enters it: checks
  * are described by role, source and statement, and answers are the server's words.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Plan, Stage } from '../plan/types.js';
 import { writeFileAtomic } from '../core/atomic.js';
@@ -26,10 +27,16 @@ export function notProven(results: readonly CheckResult[]): string[] {
   ];
 }
 
-export function renderReport(plan: Plan, steps: readonly StepReport[]): string {
-  const lines = [`pgharden report for plan ${plan.name} (${plan.id.slice(0, 12)})`];
-  if (plan.backup.skipped)
-    lines.push('WARNING: NO VERIFIED BACKUP was taken before this change (the plan was made with --skip-backup)');
+/** One apply run: when it started and ended, how it ended, and the steps it ran. */
+export interface RunReport {
+  started: string;
+  ended: string;
+  outcome: string;
+  steps: StepReport[];
+}
+
+function stepLines(steps: readonly StepReport[]): string[] {
+  const lines: string[] = [];
   const byStage = new Map<Stage, number>();
   for (const s of steps) byStage.set(s.stage, (byStage.get(s.stage) ?? 0) + s.ms);
   lines.push(`time per stage: ${[...byStage].map(([st, ms]) => `${st} ${ms} ms`).join(', ') || 'none ran'}`);
@@ -40,7 +47,21 @@ export function renderReport(plan: Plan, steps: readonly StepReport[]): string {
         `       ${r.outcome === 'pass' ? 'pass' : r.outcome === 'fail' ? 'FAIL' : 'skip'}  ${r.description}${r.outcome === 'pass' ? '' : ` (got ${r.got})`}`,
       );
   }
-  const all = steps.flatMap((s) => s.results);
+  return lines;
+}
+
+/** The report of one run's steps (what apply prints), or of every run of the plan (report.txt), each with its start and end. */
+export function renderReport(plan: Plan, steps: readonly StepReport[], runs?: readonly RunReport[]): string {
+  const lines = [`pgharden report for plan ${plan.name} (${plan.id.slice(0, 12)})`];
+  if (plan.backup.skipped)
+    lines.push('WARNING: NO VERIFIED BACKUP was taken before this change (the plan was made with --skip-backup)');
+  if (runs?.length) {
+    for (const [i, run] of runs.entries()) {
+      lines.push(`run ${i + 1} of ${runs.length}: started ${run.started}, ended ${run.ended}: ${run.outcome}`);
+      lines.push(...stepLines(run.steps).map((l) => `  ${l}`));
+    }
+  } else lines.push(...stepLines(steps));
+  const all = (runs?.length ? runs.flatMap((r) => r.steps) : steps).flatMap((s) => s.results);
   lines.push(
     `${all.filter((r) => r.outcome === 'pass').length} checks passed, ${all.filter((r) => r.outcome === 'fail').length} failed, ${all.filter((r) => r.outcome === 'skipped').length} skipped`,
   );
@@ -48,16 +69,31 @@ export function renderReport(plan: Plan, steps: readonly StepReport[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function writeReport(dir: string, plan: Plan, steps: readonly StepReport[]): void {
-  if (steps.length === 0) return;
+/** The runs report.json holds for this plan (none when it is absent, unreadable or another plan's). */
+function savedRuns(dir: string, plan: Plan): RunReport[] {
+  try {
+    const saved = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as { plan?: string; runs?: RunReport[] };
+    return saved.plan === plan.id && Array.isArray(saved.runs) ? saved.runs : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Adds this run to the plan's report (or replaces it, when written again by the same run): every run is kept. */
+export function writeReport(dir: string, plan: Plan, run: RunReport): void {
+  const runs = savedRuns(dir, plan).filter((r) => r.started !== run.started);
+  // A run that did nothing (already applied, refused before any step) adds nothing.
+  if (run.steps.length === 0 && !run.outcome.startsWith('interrupted')) return;
+  runs.push(run);
+  const steps = runs.flatMap((r) => r.steps);
   const notRun = steps
     .flatMap((s) => s.results)
     .filter((r) => r.outcome === 'skipped')
     .map((r) => ({ description: r.description, why: r.got }));
   writeFileAtomic(
     join(dir, 'report.json'),
-    `${JSON.stringify({ schemaVersion: 1, plan: plan.id, backupSkipped: plan.backup.skipped, steps, notProven: notRun }, null, 2)}\n`,
+    `${JSON.stringify({ schemaVersion: 1, plan: plan.id, backupSkipped: plan.backup.skipped, runs, steps, notProven: notRun }, null, 2)}\n`,
     { mode: 0o600 },
   );
-  writeFileAtomic(join(dir, 'report.txt'), renderReport(plan, steps), { mode: 0o600 });
+  writeFileAtomic(join(dir, 'report.txt'), renderReport(plan, steps, runs), { mode: 0o600 });
 }

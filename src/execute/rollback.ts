@@ -91,6 +91,7 @@ export async function rollbackPlan(
       port: plan.binding.port,
       role: plan.server.adminRole,
       dataDirectory,
+      configFile: plan.server.configFile,
     });
     // A signal only asks: before any server undo, wait until the restored files are in force.
     if (reloadState === 'signalled') await reload(a);

@@ -16,7 +16,7 @@ import { CommandError, run } from '../process/run.js';
 import type { Journal } from './journal.js';
 import { runVerifiedBackup } from './backup-step.js';
 import { runChecks, type CheckContext, type CheckResult } from './checks.js';
-import { backup, makeDir, removeFile, restoreFile, writeHba } from './file-actions.js';
+import { backup, commentSettings, copySettings, makeDir, removeFile, restoreFile, writeHba } from './file-actions.js';
 import { restartServer } from './restart.js';
 import { StepError } from './step-error.js';
 
@@ -127,6 +127,12 @@ export async function runAction(a: Action, step: Step, x: RunContext): Promise<C
     case 'copy-file':
     case 'consumer-params':
       runTlsFileAction(a, x.dir);
+      return [];
+    case 'copy-settings':
+      copySettings(a);
+      return [];
+    case 'comment-settings':
+      commentSettings(a);
       return [];
     case 'mkdir':
       makeDir(a);

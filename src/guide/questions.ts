@@ -99,9 +99,20 @@ export const questions = {
   }),
   configFileMode: {
     message: "postgresql.conf's mode after the change",
-    default: '0600',
+    default: 'auto',
     choices: [
-      { value: '0600', name: '0600', description: "only the server's OS user reads it" },
+      {
+        value: 'auto',
+        name: 'auto',
+        description:
+          "Debian (/etc/postgresql): settings holding a password move to a 0600 file in conf.d, postgresql.conf stays readable so other OS users' psql and pg_dump keep working; elsewhere 0600",
+      },
+      {
+        value: '0600',
+        name: '0600',
+        description:
+          'only the server\'s OS user (and root) reads it; on Debian, psql, pg_dump and pg_lsclusters then fail for every other OS user ("Invalid data directory for cluster")',
+      },
       {
         value: '0640',
         name: '0640',

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SqlSessions, TableCount } from '../backup/dump.js';
 import { fileLedger, type DrillLedger } from '../backup/drill-ledger.js';
-import { configFor, peerIdentity, resolveTarget, type ConnectOptions } from '../cluster/connect.js';
+import { configFor, ensureReachable, peerIdentity, resolveTarget, type ConnectOptions } from '../cluster/connect.js';
 import { findInstall } from '../cluster/install.js';
 import { databaseSessions } from '../cluster/sessions.js';
 import { InputError, PghardenError, ServerError, ToolError } from '../core/errors.js';
@@ -166,6 +166,7 @@ export async function pitrDrill(o: PitrDrillOptions): Promise<PitrDrillResult> {
       'pitr drill',
       'give --scratch-dir as a plain absolute directory, e.g. /var/tmp',
     );
+  await ensureReachable(o.connection);
   const target = resolveTarget(o.connection);
   const config = configFor(target, peerIdentity(target));
   const session = (db: string) => ({ ...config, database: db, application_name: 'pgharden pitr drill' });

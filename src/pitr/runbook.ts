@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileLedger } from '../backup/drill-ledger.js';
-import { configFor, peerIdentity, resolveTarget, type ConnectOptions } from '../cluster/connect.js';
+import { configFor, ensureReachable, peerIdentity, resolveTarget, type ConnectOptions } from '../cluster/connect.js';
 import { databaseSessions } from '../cluster/sessions.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import type { TargetOverride } from './archive-command.js';
@@ -29,6 +29,7 @@ export interface RunbookOptions {
 
 /** Gathers the facts, renders the runbook, writes it when asked; returns the Markdown. */
 export async function writeRunbook(o: RunbookOptions): Promise<{ markdown: string; out: string | null }> {
+  await ensureReachable(o.connection);
   const target = resolveTarget(o.connection);
   const config = configFor(target, peerIdentity(target));
   const s = databaseSessions((db) => ({ ...config, database: db, application_name: 'pgharden runbook' }));

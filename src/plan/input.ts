@@ -57,8 +57,18 @@ export interface PlanInput {
   configFile: FileBinding;
   autoConf: FileBinding & { settings: Record<string, string> };
   identFile: FileBinding | null;
-  /** postgresql.conf under /etc/postgresql (postgresql-common), and its settings that hold a password. */
-  configFacts: { debianLayout: boolean; secretSettings: string[]; restartCommand: string };
+  /**
+   * postgresql.conf under /etc/postgresql (postgresql-common), and its settings that hold a password.
+   * `split`: those settings can move to a 0600 file in conf.d (Debian's layout, set only in the
+   * main file, which includes conf.d): the new file as observed now, the names, and both files'
+   * sha256 after the move.
+   */
+  configFacts: {
+    debianLayout: boolean;
+    secretSettings: string[];
+    restartCommand: string;
+    split?: { file: FileBinding; names: string[]; keptSha256: string; movedSha256: string };
+  };
   spec: Spec;
   templates: Map<string, RoleTemplate>;
   /** Tables per database (all schemas the spec names). */

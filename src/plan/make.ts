@@ -10,12 +10,12 @@ import { findClientTools } from '../cluster/client-tools.js';
 import { connect, osUserName, recordTarget, type ConnectOptions } from '../cluster/connect.js';
 import { introspect } from '../cluster/introspect.js';
 import { parseConf } from '../conf/guc.js';
-import { loadConf } from '../conf/load-conf.js';
 import { readCapped, UnreadableFileError } from '../conf/read-capped.js';
 import { chooseSite, rewriteSite, type Site } from './consumer-edit.js';
 import { dsnPaths, sessionPaths, type ConsumerPath, type ServerEndpoints } from './consumer-route.js';
 import { specLineOf, type Spec } from '../spec/spec.js';
 import { observeFile } from './binding.js';
+import { configFacts } from './config-facts.js';
 import { PlanError, type ConsumerFile, type PlanInput, type TableFacts } from './input.js';
 import { buildPlan } from './planner.js';
 import { newPlanKey, newSecrets, secretsText, sha256Text } from './secrets.js';
@@ -35,27 +35,6 @@ export interface MakePlanOptions {
   now: Date;
   /** No verified backup before the change (said loudly in the plan and the report). */
   skipBackup?: boolean;
-}
-
-/** Settings whose value can hold a password: a readable postgresql.conf would show it. */
-const SECRET_SETTINGS = new Set([
-  'primary_conninfo',
-  'archive_command',
-  'restore_command',
-  'archive_cleanup_command',
-  'recovery_end_command',
-  'ssl_passphrase_command',
-]);
-
-function configFacts(configFile: string, dataDir: string): PlanInput['configFacts'] {
-  const secretSettings = loadConf(configFile)
-    .entries.filter(
-      (e) => e.name && SECRET_SETTINGS.has(e.name.toLowerCase()) && /password|PGPASSWORD|passwd/i.test(e.value ?? ''),
-    )
-    .map((e) => `${e.name} at ${e.file}:${e.line}`);
-  const debian = /^\/etc\/postgresql\/([^/]+)\/([^/]+)\/postgresql\.conf$/.exec(configFile);
-  const restartCommand = debian ? `pg_ctlcluster ${debian[1]} ${debian[2]} restart` : `pg_ctl restart -D ${dataDir}`;
-  return { debianLayout: debian !== null, secretSettings, restartCommand };
 }
 
 /** The settings postgresql.auto.conf holds (ALTER SYSTEM's file), by lower-case name; none when it is absent. */

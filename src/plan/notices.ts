@@ -26,13 +26,8 @@ export function planNotices(input: PlanInput, steps: readonly Step[], unmapped: 
       `listen_addresses is '*'${fileListen === '*' && listen !== '*' ? ` in ${s.settings.config_file} (the running server uses '${listen}')` : ''}: the server accepts TCP on every interface; after the flip only scram-sha-256 logins from the trusted ranges get in. To narrow it, set network.listenAddresses in the spec (restart required)`,
     );
   }
-  const configStep = steps.find((st) => st.forward.do === 'chmod' && st.forward.path === input.configFile.path);
-  if (configStep && input.configFacts.debianLayout && configStep.forward.do === 'chmod') {
-    const secrets = input.configFacts.secretSettings;
-    notices.push(
-      `${input.configFile.path} becomes ${configStep.forward.mode.toString(8).padStart(4, '0')}: Debian's pg_lsclusters, pg_ctlcluster and psql --cluster read it to find the cluster's port and data directory, so run by OS users other than root and ${input.serverUser.name} they will fail ("Invalid data directory for cluster"). ${secrets.length ? `It holds a password (${secrets.join('; ')}), so keep it closed.` : 'It holds no password (primary_conninfo, archive_command and the other command settings checked), so configFileMode: keep in the spec is safe if other users need those tools.'}`,
-    );
-  }
+  const debianNotice = configNotice(input, steps);
+  if (debianNotice) notices.push(debianNotice);
   for (const u of unmapped) if (!u.fate.startsWith('keeps') && !u.superuser) notices.push(`role ${u.role}: ${u.fate}`);
   return notices;
 }
@@ -57,4 +52,30 @@ export function deltaNotices(input: PlanInput): string[] {
       `RETIRED: ${r.role} becomes NOLOGIN${r.superuser ? ' NOSUPERUSER' : ''} once no session of it is left (up to ${r.drainTimeout} s): ${r.why}. Keep it with keep: [${r.role}] in the spec; pgharden never drops a role`,
     );
   return out;
+}
+
+/** What the flip does to postgresql.conf in Debian's layout, where pg_wrapper reads it for every OS user. */
+function configNotice(input: PlanInput, steps: readonly Step[]): string | null {
+  const f = input.configFacts;
+  if (!f.debianLayout) return null;
+  const path = input.configFile.path;
+  const cluster = /^\/etc\/postgresql\/([^/]+)\/([^/]+)\//.exec(path);
+  const id = cluster ? `${cluster[1]} ${cluster[2]}` : 'VERSION NAME';
+  const mode = (m: number | null) => (m ?? 0).toString(8).padStart(4, '0');
+  const secrets = f.secretSettings.join('; ');
+  const moved = steps.find((st) => st.forward.do === 'copy-settings');
+  if (moved?.forward.do === 'copy-settings') {
+    return `${path} keeps mode ${mode(input.configFile.mode)}, so other OS users' psql, pg_dump and pg_lsclusters (Debian's pg_wrapper reads it to find the port) keep working. The settings in it that hold a password (${secrets}) move to ${moved.forward.to} (mode 0600, owned by ${input.serverUser.name}) and are commented out in ${path}: from then on only root and ${input.serverUser.name} can read them (other OS users could until now). The server's values do not change.`;
+  }
+  const chmod = steps.find((st) => st.forward.do === 'chmod' && st.forward.path === path);
+  if (chmod?.forward.do === 'chmod') {
+    const why =
+      input.spec.configFileMode !== 'auto'
+        ? `configFileMode: ${input.spec.configFileMode} in the spec`
+        : `it holds a password (${secrets}) that cannot move to conf.d: ${f.split ? '' : 'the setting is also set in another file, or postgresql.conf does not include conf.d'}`;
+    return `${path} becomes ${mode(chmod.forward.mode)} (${why}): Debian's pg_wrapper reads it to find the cluster's port, so psql, pg_dump and pg_lsclusters run by OS users other than root and ${input.serverUser.name}${chmod.forward.mode & 0o040 ? ` and the group's members` : ''} will fail with "Error: Invalid data directory for cluster ${id}". ${f.secretSettings.length ? '' : 'It holds no password: configFileMode: auto (the default) keeps it readable.'}`.trim();
+  }
+  if (input.spec.configFileMode === 'auto' && f.secretSettings.length === 0 && (input.configFile.mode ?? 0) & 0o004)
+    return `${path} keeps mode ${mode(input.configFile.mode)}: other OS users' psql, pg_dump and pg_lsclusters (Debian's pg_wrapper reads it to find the port) keep working; it holds no password (primary_conninfo, archive_command, restore_command and the other command settings checked).`;
+  return null;
 }

@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { connect, type ConnectOptions } from '../cluster/connect.js';
+import { moveSettings, redactSettings } from '../conf/move-settings.js';
 import { readCapped } from '../conf/read-capped.js';
 import { rewriteSite } from './consumer-edit.js';
 import { redactPasswords } from './redact-text.js';
@@ -167,6 +168,19 @@ export async function reviewPlan(dir: string, connection: ConnectOptions = {}): 
         diff: unifiedEditDiff(f.path, before, f.content, 'now', `after ${step.id}`),
       });
       contentNow.set(f.path, f.content);
+    } else if (f.do === 'copy-settings' || f.do === 'comment-settings') {
+      // The values hold a password: the review shows the lines with the values redacted.
+      const path = f.do === 'copy-settings' ? f.from : f.path;
+      const text = contentNow.get(path) ?? readText(path) ?? '';
+      const moved = moveSettings(text, path, f.names, f.to);
+      if (f.do === 'copy-settings') {
+        const shown = redactSettings(moved.moved, f.to, f.names);
+        diffs.push({ step: step.id, path: f.to, diff: unifiedEditDiff(f.to, '', shown, 'absent', `after ${step.id}`) });
+      } else {
+        const diff = unifiedEditDiff(path, redactSettings(text, path, f.names), moved.kept, 'now', `after ${step.id}`);
+        diffs.push({ step: step.id, path, diff });
+        contentNow.set(path, moved.kept);
+      }
     } else if (f.do === 'chmod') {
       const before = step.before[0]?.of === 'file' ? step.before[0].mode : null;
       diffs.push({ step: step.id, path: f.path, diff: '', mode: { before: before ?? 0, after: f.mode } });

@@ -18,6 +18,7 @@ import {
 } from './stage-network.js';
 import type { State, Step } from './types.js';
 import { rolesToCreate } from './delta.js';
+import { confSecretSteps, keepsConfigReadable } from './stage-conf-secrets.js';
 
 export function flipSteps(input: PlanInput, edits: HbaEdits, superusers: string[]): Step[] {
   const from = probeSource(input);
@@ -35,6 +36,10 @@ export function flipSteps(input: PlanInput, edits: HbaEdits, superusers: string[
     );
   const files = [input.configFile, input.hba.binding, ...(input.identFile ? [input.identFile] : [])];
   for (const f of files) {
+    if (f === input.configFile && keepsConfigReadable(input)) {
+      steps.push(...confSecretSteps(input));
+      continue;
+    }
     const wanted = f === input.configFile ? input.spec.configFileMode : '0600';
     const hardened = hardenedMode(f, input.serverUser.gid);
     const mode = wanted === 'keep' || hardened === null ? null : wanted === '0640' ? 0o640 : hardened;

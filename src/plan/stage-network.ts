@@ -42,6 +42,7 @@ export function touchedFiles(input: PlanInput): FileBinding[] {
     input.autoConf,
     ...(input.identFile ? [input.identFile] : []),
     ...input.consumers.map((c) => c.binding),
+    ...(input.configFacts.split && input.spec.configFileMode === 'auto' ? [input.configFacts.split.file] : []),
   ];
   return files.map(bindingOnly);
 }

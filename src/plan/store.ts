@@ -27,8 +27,9 @@ export class PlanFileError extends PghardenError {
   constructor(
     message: string,
     readonly refused = false,
+    next?: string,
   ) {
-    super(message);
+    super(message, next);
     this.exitCode = refused ? EXIT.refused : EXIT.usage;
   }
 }
@@ -199,6 +200,12 @@ export function loadPlan(dir: string, o: LoadPlanOptions = {}): Plan {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM')
+      throw new PlanFileError(
+        `Cannot read ${file}: permission denied (a plan is private to whoever made it, mode 0600)`,
+        false,
+        "run as root (sudo pgharden ...) or as the server's OS user, the way the plan was made",
+      );
     throw new PlanFileError(
       code === 'ENOENT'
         ? `No plan at ${file}; make one with: pgharden plan --spec harden.yaml --out ${dir}`

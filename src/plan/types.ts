@@ -35,6 +35,13 @@ export type Action =
   | { do: 'write-file'; path: string; content: string; mode: number; uid: number; gid: number; encoding?: 'latin1' }
   /** Rewrite the connection string of a consumer file in place, with a role's password. */
   | { do: 'rewrite-consumer'; path: string; format: string; key?: string; role: string; oldUser: string }
+  /**
+   * Copy the named settings' lines of `from` (postgresql.conf) into the new file `to`, with this
+   * mode and owner: the values (which hold a password) never enter the plan.
+   */
+  | { do: 'copy-settings'; from: string; to: string; names: string[]; mode: number; uid: number; gid: number }
+  /** Turn the named settings' lines of `path` into comments naming `to`, where they went (mode and owner kept). */
+  | { do: 'comment-settings'; path: string; names: string[]; to: string }
   /** Change a file's mode only. */
   | { do: 'chmod'; path: string; mode: number }
   /**

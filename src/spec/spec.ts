@@ -3,6 +3,7 @@
  * one error lists every problem and every unknown key, each with its path, never just the first.
  */
 import { isMap, isNode, LineCounter, parse as parseYaml, parseDocument } from 'yaml';
+import { closest } from '../core/suggest.js';
 import { z } from 'zod';
 import { parseIp, parsePrefix } from '../conf/ip.js';
 import { controlCharacter, nameProblems, type NameKind } from './names.js';
@@ -57,10 +58,12 @@ const SpecSchema = z.strictObject({
   /** A directory of extra role templates (*.sql), used beside the built-in ones. */
   templates: z.string().min(1).optional(),
   /**
-   * postgresql.conf's mode after the flip when others can read it: 0600 (default), 0640, or keep.
-   * On Debian, other OS users' pg_lsclusters and psql --cluster read it to find the port.
+   * postgresql.conf's mode after the flip when others can read it: 0600, 0640, keep, or auto
+   * (default). On Debian, every OS user's psql and pg_dump (pg_wrapper) read it to find the port:
+   * auto there moves the settings that hold a password to a 0600 file in conf.d and leaves
+   * postgresql.conf readable; elsewhere auto is 0600.
    */
-  configFileMode: z.enum(['0600', '0640', 'keep']).default('0600'),
+  configFileMode: z.enum(['auto', '0600', '0640', 'keep']).default('auto'),
   /** The audit's password-age limit: a role's password older than this many days is a finding (rotate it). */
   passwordMaxAgeDays: z.number().int().min(1).max(36_500).optional(),
   roles: z
@@ -201,14 +204,32 @@ const NOUNS: Record<string, string> = {
 };
 const noun = (type: string) => NOUNS[type] ?? type;
 
+/** The keys the spec's schema knows for the object at `path` (none when it is not an object there). */
+function keysAt(path: PropertyKey[]): string[] {
+  // biome-ignore lint/suspicious/noExplicitAny: walking zod's definitions, which are typed per kind
+  let node: any = SpecSchema;
+  const unwrap = () => {
+    while (node?.def?.type === 'default' || node?.def?.type === 'optional') node = node.def.innerType;
+  };
+  unwrap();
+  for (const p of path) {
+    node = typeof p === 'number' ? (node?.def?.type === 'array' ? node.def.element : undefined) : node?.shape?.[p];
+    unwrap();
+  }
+  return node?.shape ? Object.keys(node.shape) : [];
+}
+
 /** A schema problem in the words of the rest of pgharden's messages, never zod's own text. */
 function inWords(i: z.core.$ZodIssue): string {
   // A message the schema gives itself (e.g. "needs the program and its arguments") is kept.
   if (i.code !== 'unrecognized_keys' && !/^(Invalid input|Invalid option|Too small|Too big)/.test(i.message))
     return i.message;
   switch (i.code) {
-    case 'unrecognized_keys':
-      return `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}`;
+    case 'unrecognized_keys': {
+      const known = keysAt(i.path);
+      const meant = i.keys.map((k) => closest(k, known)).filter((m): m is string => m !== undefined);
+      return `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}${meant.length ? ` (did you mean ${meant.map((m) => `"${m}"`).join(', ')}?)` : ''}`;
+    }
     case 'invalid_type': {
       const got = /received (\w+)/.exec(i.message)?.[1];
       return got === 'undefined'
@@ -242,9 +263,18 @@ export function parseSpec(text: string, file: string): Spec {
   try {
     raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { prettyErrors: true });
   } catch (err) {
-    throw new SpecError(file, [
-      `not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`,
-    ]);
+    if (file.endsWith('.json')) throw new SpecError(file, [`not valid JSON: ${(err as Error).message.split('\n')[0]}`]);
+    // The yaml library's own excerpt: the lines up to the error, and a caret under it.
+    const [first = '', ...excerpt] = (err as Error).message.split('\n');
+    const at = (err as { linePos?: { line: number; col: number }[] }).linePos?.[0];
+    const shown = excerpt.filter((l) => l.trim() !== '').map((l) => `      ${l}`);
+    throw new SpecError(
+      file,
+      [
+        `not valid YAML${at ? ` (column ${at.col})` : ''}: ${first.replace(/ at line \d+, column \d+:?$/, '')}${shown.length ? `\n${shown.join('\n')}` : ''}`,
+      ],
+      [at?.line],
+    );
   }
   const result = SpecSchema.safeParse(raw ?? {});
   const lineOf = locator(text);

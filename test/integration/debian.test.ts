@@ -5,7 +5,17 @@
  * rollback → every /etc file byte-identical with mode and owner.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -13,6 +23,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientFrom } from '../../src/cluster/from-address.js';
 import { CLI } from '../support/cli.js';
 import { createDebianCluster, debianUnavailable, treeIdentity, type DebianCluster } from '../support/debian.js';
+
+const REPL_SECRET = 'Repl-S3cret-7f2';
+const ARCHIVE_SECRET = 'Arch-S3cret-9c4';
+/** An OS user that is neither root nor the server's: a cron job or an application on the database host. */
+const osUser = `pghu${process.pid}`;
+
+/** A client tool run by that OS user through Debian's pg_wrapper (/usr/bin), with only PATH and the given variables. */
+function asOtherUser(argv: string[], env: Record<string, string> = {}) {
+  const r = spawnSync('/usr/sbin/runuser', ['-u', osUser, '--', ...argv], {
+    cwd: '/',
+    encoding: 'utf8',
+    env: { PATH: '/usr/bin:/bin', ...env },
+    timeout: 120_000,
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
 
 const why = debianUnavailable();
 if (why) console.log(`debian.test.ts skipped: ${why}`);
@@ -49,6 +75,12 @@ describe.skipIf(why !== undefined)('a Debian-packaged cluster, run as root with 
 
   beforeAll(async () => {
     cluster = await createDebianCluster();
+    // Settings that hold a password, as a standby-ready primary has them (inert here: archive_mode is off).
+    appendFileSync(
+      join(cluster.configDir, 'postgresql.conf'),
+      `primary_conninfo = 'host=10.0.0.9 user=replicator password=${REPL_SECRET}'\narchive_command = 'PGPASSWORD=${ARCHIVE_SECRET} /bin/true'\n`,
+    );
+    execFileSync('useradd', ['--no-create-home', '--shell', '/usr/sbin/nologin', osUser]);
     work = mkdtempSync(join(tmpdir(), 'pgharden-debian-'));
     chmodSync(work, 0o755);
     consumer = join(work, 'agents.env');
@@ -72,6 +104,7 @@ describe.skipIf(why !== undefined)('a Debian-packaged cluster, run as root with 
   });
 
   afterAll(() => {
+    spawnSync('userdel', [osUser]);
     cluster?.drop();
     if (work) rmSync(work, { recursive: true, force: true });
   });
@@ -98,12 +131,17 @@ describe.skipIf(why !== undefined)('a Debian-packaged cluster, run as root with 
     expect(saved.target).toEqual({ cluster: cluster.id, dsn: `host=/var/run/postgresql port=${cluster.port}` });
     expect(saved.server.hbaFile).toBe(join(cluster.configDir, 'pg_hba.conf'));
     expect(plan.stdout).toContain(`local   replication     postgres                                peer`);
-    expect(plan.stdout).toContain("Debian's pg_lsclusters");
+    expect(plan.stdout).toContain("other OS users' psql, pg_dump and pg_lsclusters (Debian's pg_wrapper");
+    expect(plan.stdout).toContain(`${cluster.configDir}/conf.d/pgharden-secrets.conf (mode 0600, owned by postgres)`);
+    expect(plan.stdout + readFileSync(join(work, 'plans/deb/plan.json'), 'utf8')).not.toMatch(/S3cret/);
     // A misleading environment does not matter: the plan knows its cluster.
     const review = sudoPgharden(['review', 'plans/deb'], work, { PGHOST: '/nonexistent', PGPORT: '1' });
     expect(review.stderr).toBe('');
     expect(review.code).toBe(0);
     expect(review.stdout).toContain('Binding holds');
+    // The moved lines are shown with their values redacted.
+    expect(review.stdout).toContain("primary_conninfo = '<redacted>'");
+    expect(review.stdout).not.toMatch(/S3cret/);
   });
 
   it('applies as root; the server then refuses passwordless and superuser logins from the VPN, and the OS user keeps its paths', async () => {
@@ -154,6 +192,45 @@ describe.skipIf(why !== undefined)('a Debian-packaged cluster, run as root with 
     expect(readFileSync(join(dest, 'PG_VERSION'), 'utf8').trim()).toBe('15');
     rmSync(dest, { recursive: true, force: true });
     expect(cluster.psql('SELECT count(*) FROM agents', 'workspace').trim()).toBe('12');
+  });
+
+  it("leaves postgresql.conf readable: another OS user's psql and pg_dump work through pg_wrapper, and no password is readable to it", () => {
+    const conf = join(cluster.configDir, 'postgresql.conf');
+    // A cron job's account: its own role over the socket (peer), the cluster chosen the Debian way.
+    cluster.psql(`CREATE ROLE ${osUser} LOGIN IN ROLE pg_read_all_data`);
+    const psql = asOtherUser(['psql', '-X', '-d', 'workspace', '-Atc', 'SELECT count(*) FROM agents'], {
+      PGCLUSTER: cluster.id,
+    });
+    expect(psql.stderr).toBe('');
+    expect(psql.stdout.trim()).toBe('12');
+    expect(asOtherUser(['psql', '--version'], { PGCLUSTER: cluster.id }).stdout).toMatch(/psql \(PostgreSQL\) 15/);
+    expect(asOtherUser(['pg_dump', '--cluster', cluster.id, '--version']).stdout).toMatch(/pg_dump \(PostgreSQL\) 15/);
+    const dump = asOtherUser(['pg_dump', '--cluster', cluster.id, '-s', 'workspace']);
+    expect(dump.stderr).toBe('');
+    expect(dump.stdout).toContain('CREATE TABLE public.agents');
+    cluster.psql(`DROP ROLE ${osUser}`);
+    expect(statSync(conf).mode & 0o7777).toBe(0o644);
+    // No file under /etc/postgresql/15/NAME that this user can read holds either password.
+    const secretsFile = join(cluster.configDir, 'conf.d', 'pgharden-secrets.conf');
+    for (const file of Object.keys(treeIdentity(cluster.configDir))) {
+      const read = asOtherUser(['cat', file]);
+      if (read.code === 0) expect(read.stdout, file).not.toMatch(/S3cret/);
+    }
+    expect(asOtherUser(['cat', secretsFile]).stderr).toContain('Permission denied');
+    expect(statSync(secretsFile)).toMatchObject({
+      mode: 0o100600,
+      uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })),
+    });
+    expect(readFileSync(conf, 'utf8')).toContain(
+      '# primary_conninfo: moved to conf.d/pgharden-secrets.conf by pgharden',
+    );
+    // The server's values are the ones it had.
+    expect(cluster.psql('SHOW primary_conninfo').trim()).toBe(`host=10.0.0.9 user=replicator password=${REPL_SECRET}`);
+    expect(
+      cluster
+        .psql("SELECT sourcefile || ' ' || setting FROM pg_file_settings WHERE name = 'archive_command' AND applied")
+        .trim(),
+    ).toBe(`${cluster.configDir}/conf.d/pgharden-secrets.conf PGPASSWORD=${ARCHIVE_SECRET} /bin/true`);
   });
 
   it('rolls back: every file under /etc/postgresql/15/NAME byte-identical with its mode and owner, the consumer too', () => {

@@ -65,3 +65,43 @@ export function guideTerminal(name: string, port: number) {
     close: () => tmux('kill-session', '-t', session),
   };
 }
+
+/** One pgharden command in a tmux window (a real terminal, so Ctrl-C goes to it as from a keyboard). */
+export function commandTerminal(name: string) {
+  const session = `pgharden-${name}-${process.pid}`;
+  const screen = () => tmux('capture-pane', '-p', '-J', '-t', session, '-S', '-3000').stdout ?? '';
+  const waitFor = async (text: string, timeoutMs = 60_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (screen().includes(text)) return screen();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`the screen never showed "${text}":\n${screen()}`);
+  };
+  return {
+    screen,
+    waitFor,
+    keys: (...k: string[]) => tmux('send-keys', '-t', session, ...k),
+    /** Starts `pgharden ARGS` in `cwd`; the screen shows `EXIT=N` when it ends. */
+    start(cwd: string, args: string[]) {
+      tmux('kill-session', '-t', session);
+      const script = join(cwd, `.${name}.sh`);
+      writeFileSync(
+        script,
+        [
+          '#!/bin/sh',
+          "trap 'true' INT",
+          `cd '${cwd}'`,
+          'export NO_COLOR=1',
+          `'${process.execPath}' '${CLI}' ${args.map((a) => `'${a}'`).join(' ')}`,
+          'echo "EXIT=$?"',
+          'sleep 600',
+        ].join('\n'),
+        { mode: 0o755 },
+      );
+      if (tmux('new-session', '-d', '-s', session, '-x', '250', '-y', '60', script).status !== 0)
+        throw new Error('tmux could not start pgharden');
+    },
+    close: () => tmux('kill-session', '-t', session),
+  };
+}

@@ -66,7 +66,7 @@ consumers:
         'network.trustedRanges[0]: must be an address range in CIDR form, e.g. 10.8.0.0/24',
         'network.trustedRanges[1]: must be an address range in CIDR form, e.g. 10.8.0.0/24',
         expect.stringMatching(/^network\.superuser: /),
-        '(top level): unknown key "rolez"',
+        '(top level): unknown key "rolez" (did you mean "roles"?)',
         expect.stringMatching(/^roles\[0\]\.template: /),
         expect.stringMatching(/^roles\[0\]\.databases: /),
         expect.stringMatching(/^consumers\[0\]\.reload: needs the program/),
@@ -88,7 +88,9 @@ consumers:
   });
 
   it('reports YAML syntax errors with their position', () => {
-    expect(() => parseSpec('roles: [\n', 'h.yaml')).toThrow(/h\.yaml has 1 problem:\n {2}- not valid YAML: /);
+    expect(() => parseSpec('roles: [\n', 'h.yaml')).toThrow(
+      /h\.yaml has 1 problem:\n {2}- h\.yaml:2: not valid YAML \(column 1\): Flow sequence [^\n]*\n {6}roles: \[\n {6}\^$/,
+    );
   });
 });
 
