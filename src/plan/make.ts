@@ -20,7 +20,7 @@ import { PlanError, type ConsumerFile, type PlanInput, type TableFacts } from '.
 import { buildPlan } from './planner.js';
 import { newPlanKey, newSecrets, secretsText, sha256Text, writeSecrets } from './secrets.js';
 import { createPlanDir, savePlan, SECRETS_FILE } from './store.js';
-import { BUILTIN_TEMPLATES, loadTemplates } from './templates.js';
+import { loadTemplates } from './templates.js';
 import type { Plan } from './types.js';
 
 export interface MakePlanOptions {
@@ -223,7 +223,7 @@ async function makeAndSave(o: MakePlanOptions): Promise<{ plan: Plan; dir: strin
       )
     ).rows[0]!;
     const dataStat = statSync(dataDir);
-    const templates = await loadTemplates(BUILTIN_TEMPLATES);
+    const templates = await loadTemplates();
     if (o.spec.templates)
       for (const [k, v] of await loadTemplates(resolve(specDir, o.spec.templates))) templates.set(k, v);
     const tables = new Map<string, TableFacts[]>();
