@@ -7,7 +7,16 @@
 // Runs after `npm run build` (it bundles dist/cli/main.js, the code the tests run). Prints sizes
 // and the time taken.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -85,7 +94,8 @@ execFileSync(
 );
 const help = execFileSync(exe, ['--help'], { encoding: 'utf8' });
 const version = execFileSync(exe, ['--version'], { encoding: 'utf8' }).trim();
-if (version !== `pgharden ${pkg.version}`) throw new Error(`the executable says "${version}", package.json ${pkg.version}`);
+if (version !== `pgharden ${pkg.version}`)
+  throw new Error(`the executable says "${version}", package.json ${pkg.version}`);
 
 // The .deb: /usr/bin/pgharden, its man page, copyright and the control file; root-owned files.
 const arch = execFileSync('dpkg', ['--print-architecture'], { encoding: 'utf8' }).trim();
@@ -104,7 +114,9 @@ put('usr/share/doc/pgharden/copyright', `pgharden ${pkg.version}\nLicense: ${pkg
 const installedKb = Math.ceil(filesUnder(join(root, 'usr')).reduce((n, f) => n + statSync(f).size, 0) / 1024);
 put('DEBIAN/control', debControl(pkg, arch, installedKb));
 const deb = join(OUT, `${name}.deb`);
-execFileSync('dpkg-deb', ['--root-owner-group', '-Zxz', '--build', root, deb], { stdio: ['ignore', 'ignore', 'inherit'] });
+execFileSync('dpkg-deb', ['--root-owner-group', '-Zxz', '--build', root, deb], {
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 rmSync(WORK, { recursive: true, force: true });
 
 const mb = (f) => `${(statSync(f).size / 1e6).toFixed(1)} MB`;
