@@ -23,6 +23,12 @@ import { build } from 'esbuild';
 import { debControl, manPage } from './package-deb.mjs';
 
 const started = Date.now();
+const phases = [];
+let mark = started;
+const phase = (name) => {
+  phases.push(`${name} ${((Date.now() - mark) / 1000).toFixed(1)} s`);
+  mark = Date.now();
+};
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'dist-package');
 const WORK = join(OUT, 'work');
@@ -64,6 +70,8 @@ await build({
   legalComments: 'none',
 });
 
+phase('bundle');
+
 // Assets: the WebAssembly parser, every file under templates/, and the index of those files.
 function filesUnder(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -84,6 +92,8 @@ writeFileSync(
 );
 execFileSync(process.execPath, ['--experimental-sea-config', join(WORK, 'sea-config.json')], { stdio: 'inherit' });
 
+phase('blob');
+
 const exe = join(OUT, 'pgharden');
 copyFileSync(process.execPath, exe);
 chmodSync(exe, 0o755);
@@ -96,6 +106,8 @@ const help = execFileSync(exe, ['--help'], { encoding: 'utf8' });
 const version = execFileSync(exe, ['--version'], { encoding: 'utf8' }).trim();
 if (version !== `pgharden ${pkg.version}`)
   throw new Error(`the executable says "${version}", package.json ${pkg.version}`);
+
+phase('executable');
 
 // The .deb: /usr/bin/pgharden, its man page, copyright and the control file; root-owned files.
 const arch = execFileSync('dpkg', ['--print-architecture'], { encoding: 'utf8' }).trim();
@@ -114,11 +126,14 @@ put('usr/share/doc/pgharden/copyright', `pgharden ${pkg.version}\nLicense: ${pkg
 const installedKb = Math.ceil(filesUnder(join(root, 'usr')).reduce((n, f) => n + statSync(f).size, 0) / 1024);
 put('DEBIAN/control', debControl(pkg, arch, installedKb));
 const deb = join(OUT, `${name}.deb`);
-execFileSync('dpkg-deb', ['--root-owner-group', '-Zxz', '--build', root, deb], {
+// xz level 1: 3 MB larger than the default level 6, and a tenth of its time (measured: 11 s against
+// over 100 s of CPU for the 104 MB executable).
+execFileSync('dpkg-deb', ['--root-owner-group', '-Zxz', '-z1', '--build', root, deb], {
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 rmSync(WORK, { recursive: true, force: true });
+phase('deb');
 
 const mb = (f) => `${(statSync(f).size / 1e6).toFixed(1)} MB`;
 console.log(`pgharden ${pkg.version}: ${relative(ROOT, exe)} ${mb(exe)}, ${relative(ROOT, deb)} ${mb(deb)}`);
-console.log(`packaged in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.log(`packaged in ${((Date.now() - started) / 1000).toFixed(1)} s (${phases.join(', ')})`);
