@@ -17,6 +17,7 @@ import { startStoryCluster, VPN_RANGE } from '../../src/scratch/story.js';
 import { testedInstalls, type Cluster } from '../support/cluster.js';
 import { ANSIBLE_DIR, ANSIBLE_PRESENT, PLAYBOOK } from '../support/ansible.js';
 import { pgharden } from '../support/cli.js';
+import { createDebianCluster, debianUnavailable } from '../support/debian.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const has = (tool: string) => spawnSync(tool, ['--version'], { stdio: 'ignore' }).status === 0;
@@ -139,6 +140,21 @@ describe.skipIf(missing.length > 0)('the .deb installed on a host without Node.j
     // The templates' statements, split by the WebAssembly parser, are in the plan.
     expect(plan).toMatch(/GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA/i);
     expect(plan).toContain('agents_app');
+  });
+
+  it.skipIf(debianUnavailable() !== undefined)('audits a Debian cluster named by --cluster', async () => {
+    const d = await createDebianCluster();
+    try {
+      const r = withoutNode(['pgharden', 'audit', '--cluster', d.id, '--json'], dir);
+      expect(r.stderr).not.toMatch(/internal error/);
+      const viaNode = pgharden(['audit', '--cluster', d.id, '--json']);
+      expect(r.code, r.stderr).toBe(viaNode.code);
+      expect([0, 1]).toContain(r.code);
+      const audit = (s: string) => JSON.parse(s) as { findings: { id: string }[] };
+      expect(audit(r.stdout).findings.map((f) => f.id)).toEqual(audit(viaNode.stdout).findings.map((f) => f.id));
+    } finally {
+      d.drop();
+    }
   });
 
   it.skipIf(!ANSIBLE_PRESENT)("installs through the playbook's install role, once", () => {
