@@ -27,6 +27,7 @@ import type { StepState } from './execute/journal.js';
 
 export * from './core/errors.js';
 export { VERSION } from './core/version.js';
+export { PEER_RELAY_ARG, runPeerRelay } from './cluster/peer-relay.js';
 export { SEVERITIES, atLeast, type Finding, type Severity } from './audit/types.js';
 export type { ConnectionMatrix } from './audit/matrix.js';
 export type { ConnectOptions, ResolvedTarget } from './cluster/libpq-resolve.js';

@@ -7,12 +7,13 @@ const HELP = `pgharden demo — the whole story on a scratch cluster: insecure �
 
 Usage: pgharden demo [--no-color]
 
-Creates a throwaway PostgreSQL cluster (the system's binaries when present, else the ones the
-npm package ships) in the insecure state of the story: trust for everyone over a VPN-like
-range, listen_addresses='*' in postgresql.conf, postgresql.conf readable by all, a workspace
-database with an agents' kill switch anyone can flip as superuser, and three consumer config
-files (.env, YAML, JSON). The server listens on 127.0.0.1 only (a command-line override) and
-the "VPN" is 127.10.0.0/16 on loopback: nothing is ever reachable from another machine.
+Creates a throwaway PostgreSQL cluster (the system's binaries under /usr/lib/postgresql when
+present, else, in a clone after npm ci, the ones its development dependencies ship) in the
+insecure state of the story: trust for everyone over a VPN-like range, listen_addresses='*' in
+postgresql.conf, postgresql.conf readable by all, a workspace database with an agents' kill
+switch anyone can flip as superuser, and three consumer config files (.env, YAML, JSON). The
+server listens on 127.0.0.1 only (a command-line override) and the "VPN" is 127.10.0.0/16 on
+loopback: nothing is ever reachable from another machine.
 
 Then, narrated: the hole (a VPN device flips nothing yet, but could) → pgharden audit →
 plan and review (spec, stages, the pg_hba.conf diff, the connection matrix before → after) →
@@ -37,9 +38,9 @@ export const command: Command = {
     const install = found.find((i) => i.source === 'system') ?? found.at(-1);
     if (!install)
       throw new CliError(
-        'No PostgreSQL server binaries found',
+        'No PostgreSQL server binaries found (looked in /usr/lib/postgresql/*/bin)',
         EXIT.usage,
-        'install them: apt-get install postgresql, or npm ci (ships PostgreSQL 18)',
+        'install a server: apt-get install postgresql-15 (any major from 14), or in a clone of pgharden: npm ci && npm run demo',
       );
     const { runDemo } = await import('../demo/run.js');
     const r = await runDemo(install, o);

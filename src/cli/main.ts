@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isServerError, PghardenError, serverMessage, VERSION } from '../index.js';
+import { isServerError, PEER_RELAY_ARG, PghardenError, runPeerRelay, serverMessage, VERSION } from '../index.js';
 import { EXIT } from './errors.js';
 import { makeOutput, paint } from '../render/output.js';
 import type { Command } from './command.js';
@@ -155,12 +155,15 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
 });
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`pgharden: ${String(err)}\n`);
-    process.exitCode = EXIT.usage;
-  },
-);
+// The single executable started as the peer relay of another pgharden (see cluster/peer-relay.ts).
+if (process.argv[2] === PEER_RELAY_ARG && process.argv[3]) runPeerRelay(process.argv[3]);
+else
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`pgharden: ${String(err)}\n`);
+      process.exitCode = EXIT.usage;
+    },
+  );

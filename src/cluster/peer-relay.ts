@@ -6,8 +6,10 @@
  * any socket, so errors, SQLSTATEs and every client feature stay those of a normal connection.
  * The child runs only Node's built-in `net` (inline code), so it needs no file it may not read.
  */
-import { startPiped, type PipedChild } from '../process/piped.js';
+import { connect } from 'node:net';
 import { Duplex } from 'node:stream';
+import { isSingleExecutable } from '../core/shipped.js';
+import { startPiped, type PipedChild } from '../process/piped.js';
 
 /** The relay's far end: connect, say "K" once connected, then copy bytes both ways. */
 const RELAY = [
@@ -16,6 +18,27 @@ const RELAY = [
   "s.on('error', (e) => { process.stderr.write(JSON.stringify({ code: e.code, message: e.message })); process.exit(1); });",
   "s.on('close', () => process.exit(0));",
 ].join('\n');
+
+/**
+ * The first argument that makes the single executable (the `.deb`'s pgharden, which has no
+ * `node -e`) act as the relay: `pgharden --internal-peer-relay SOCKET`.
+ */
+export const PEER_RELAY_ARG = '--internal-peer-relay';
+
+/** The relay's far end in this process, as RELAY does: the single executable started with PEER_RELAY_ARG. */
+export function runPeerRelay(path: string): void {
+  const s = connect(path);
+  s.on('connect', () => {
+    process.stdout.write('K');
+    process.stdin.pipe(s);
+    s.pipe(process.stdout);
+  });
+  s.on('error', (e: NodeJS.ErrnoException) => {
+    process.stderr.write(JSON.stringify({ code: e.code, message: e.message }));
+    process.exit(1);
+  });
+  s.on('close', () => process.exit(0));
+}
 
 /** The OS identity the relay connects as. */
 export interface PeerIdentity {
@@ -42,7 +65,8 @@ export class PeerRelay extends Duplex {
   }
 
   connect(path: string): this {
-    const child = startPiped(process.execPath, ['-e', RELAY, path], {
+    const argv = isSingleExecutable() ? [PEER_RELAY_ARG, path] : ['-e', RELAY, path];
+    const child = startPiped(process.execPath, argv, {
       uid: this.who.uid,
       gid: this.who.gid,
       cwd: '/',

@@ -9,7 +9,7 @@ import { introspect } from '../cluster/introspect.js';
 import { withClient, type ConnectOptions } from '../cluster/connect.js';
 import { readCapped } from '../conf/read-capped.js';
 import { chooseSite } from '../plan/consumer-edit.js';
-import { BUILTIN_TEMPLATES, loadTemplates } from '../plan/templates.js';
+import { loadTemplates } from '../plan/templates.js';
 import type { DesiredState, Observed, ObservedConsumer, ObservedGrants } from './types.js';
 import type { Snapshot } from '../cluster/introspect.js';
 
@@ -85,7 +85,8 @@ export async function observe(
     }
   }
   const templates = new Map<string, { tablePrivileges: string[]; createsInSchema: boolean }>();
-  for (const dir of [BUILTIN_TEMPLATES, ...(templatesDir ? [templatesDir] : [])])
+  // The built-in templates (from the package or the executable's assets), then the spec's own.
+  for (const dir of [undefined, ...(templatesDir ? [templatesDir] : [])])
     for (const [k, v] of await loadTemplates(dir).catch(() => new Map())) templates.set(k, v);
   let hbaText: string | null = null;
   try {

@@ -20,7 +20,7 @@ import { PlanError, type ConsumerFile, type PlanInput, type TableFacts } from '.
 import { buildPlan } from './planner.js';
 import { newPlanKey, newSecrets, secretsText, sha256Text } from './secrets.js';
 import { writePlanDir } from './plan-dir.js';
-import { BUILTIN_TEMPLATES, loadTemplates } from './templates.js';
+import { loadTemplates } from './templates.js';
 import { pghardenRoles, removedConsumers, takenOverPrivileges } from './live-state.js';
 import type { Plan } from './types.js';
 
@@ -203,7 +203,7 @@ async function makeAndSave(o: MakePlanOptions): Promise<{ plan: Plan; dir: strin
       )
     ).rows[0]!;
     const dataStat = statSync(dataDir);
-    const templates = await loadTemplates(BUILTIN_TEMPLATES);
+    const templates = await loadTemplates();
     if (o.spec.templates)
       for (const [k, v] of await loadTemplates(resolve(specDir, o.spec.templates))) templates.set(k, v);
     const tables = new Map<string, TableFacts[]>();

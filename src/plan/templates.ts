@@ -7,11 +7,11 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { InputError } from '../core/errors.js';
+import { listShipped, readShipped, shippedName } from '../core/shipped.js';
 
-/** The templates shipped with pgharden. */
-export const BUILTIN_TEMPLATES = fileURLToPath(new URL('../../templates/roles/', import.meta.url));
+/** The package-relative directory of the templates shipped with pgharden (files or executable assets). */
+export const BUILTIN_TEMPLATES_DIR = 'templates/roles';
 
 export interface RoleTemplate {
   name: string;
@@ -137,9 +137,16 @@ export async function checkTemplate(file: string, sql: string): Promise<RoleTemp
   return { name, file, kind, sql, statements, tablePrivileges: [...tablePrivileges].sort(), createsInSchema };
 }
 
-/** Every template in a directory (the built-in ones by default), checked. */
-export async function loadTemplates(dir = BUILTIN_TEMPLATES): Promise<Map<string, RoleTemplate>> {
+/** Every template in a directory, checked; without one, the built-in templates. */
+export async function loadTemplates(dir?: string): Promise<Map<string, RoleTemplate>> {
   const out = new Map<string, RoleTemplate>();
+  if (dir === undefined) {
+    for (const path of listShipped(BUILTIN_TEMPLATES_DIR).filter((p) => p.endsWith('.sql'))) {
+      const t = await checkTemplate(shippedName(path), readShipped(path));
+      out.set(t.name, t);
+    }
+    return out;
+  }
   for (const f of readdirSync(dir)
     .filter((n) => n.endsWith('.sql'))
     .sort()) {
