@@ -31,7 +31,7 @@ reached as apply reaches it (local socket, the server's OS user); --dsn/--cluste
   pgharden_drift_differences{cluster="15/main",kind="hba-rule"}  (every kind, 0 included)
   pgharden_drift_in_sync{cluster="15/main"}                      1 in sync, 0 drifted
   pgharden_drift_last_run_timestamp_seconds{cluster="15/main"}
-The cluster label is VERSION/NAME for a Debian cluster, else MAJOR/PORT.
+The cluster label is VERSION/NAME for a Debian cluster, else pgMAJOR-PORT (as on every pgharden metric).
 
 Nightly: --install-timer writes /etc/systemd/system/pgharden-drift.service and .timer (03:17 each
 night, Persistent=true) running this drift command with the other flags given, as --user (root,

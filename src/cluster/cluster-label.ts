@@ -6,15 +6,19 @@
  */
 
 /** `15/main` for /etc/postgresql/15/main/postgresql.conf; else `pg<major>-<port>`. */
-export function clusterLabel(configFile: string, major: number, port: number): string {
-  const debian = /^\/etc\/postgresql\/([^/]+)\/([^/]+)\/postgresql\.conf$/.exec(configFile);
+export function clusterLabel(configFile: string | null, major: number, port: number): string {
+  const debian = configFile ? /^\/etc\/postgresql\/([^/]+)\/([^/]+)\/postgresql\.conf$/.exec(configFile) : null;
   return debian ? `${debian[1]}/${debian[2]}` : `pg${major}-${port}`;
 }
 
-/** The SQL that reads what `clusterLabel` needs, as columns `config_file`, `num`, `port`. */
+/**
+ * The SQL that reads what `clusterLabel` needs, as columns `config_file`, `num`, `port`.
+ * config_file is read through pg_settings: current_setting() raises 42501 for a role without
+ * pg_read_all_settings, where the view gives no row (the label then falls back to major and port).
+ */
 export const CLUSTER_LABEL_SQL =
-  "SELECT current_setting('config_file') AS config_file, current_setting('server_version_num') AS num, current_setting('port') AS port";
+  "SELECT (SELECT setting FROM pg_settings WHERE name = 'config_file') AS config_file, current_setting('server_version_num') AS num, current_setting('port') AS port";
 
 /** `clusterLabel` of the row `CLUSTER_LABEL_SQL` returns. */
-export const clusterLabelOf = (r: { config_file: string; num: string; port: string }) =>
+export const clusterLabelOf = (r: { config_file: string | null; num: string; port: string }) =>
   clusterLabel(r.config_file, Math.floor(Number(r.num) / 10000), Number(r.port));

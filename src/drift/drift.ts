@@ -4,6 +4,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { clusterLabel } from '../cluster/cluster-label.js';
 import type { ConnectOptions } from '../cluster/connect.js';
 import { InputError } from '../core/errors.js';
 import { openJournal } from '../execute/journal.js';
@@ -31,7 +32,7 @@ export interface DriftOptions {
 
 export interface DriftResult {
   inSync: boolean;
-  /** The cluster label: VERSION/NAME (Debian) or MAJOR/PORT. */
+  /** The cluster label, as on every pgharden metric: VERSION/NAME (Debian) or pgMAJOR-PORT. */
   cluster: string;
   /** What the cluster was compared with: `plan DIR` or `spec FILE`. */
   desired: string;
@@ -104,7 +105,8 @@ export async function driftCheck(o: DriftOptions): Promise<DriftResult> {
   }
   const differences = compare(run.desired, run.observed);
   const s = run.observed.snapshot;
-  const cluster = target.cluster ?? `${s.major}/${s.settings.port ?? '?'}`;
+  // The label every pgharden metric carries for this cluster (pitr, drills, drift alike).
+  const cluster = target.cluster ?? clusterLabel(s.settings.config_file ?? null, s.major, Number(s.settings.port));
   if (o.metrics) writeDriftMetrics(o.metrics, cluster, differences, o.now ?? new Date());
   return { inSync: differences.length === 0, cluster, desired: run.desired.source, differences };
 }

@@ -36,7 +36,7 @@ interface Settings {
   wal: string;
   cmd: string;
   dir: string | null;
-  config_file: string;
+  config_file: string | null;
   num: string;
   port: string;
   timeout: string;
@@ -46,7 +46,7 @@ interface Settings {
 
 const SETTINGS = `SELECT current_setting('archive_mode') AS mode, current_setting('wal_level') AS wal,
   current_setting('archive_command') AS cmd, (SELECT setting FROM pg_settings WHERE name = 'data_directory') AS dir,
-  current_setting('config_file') AS config_file, current_setting('server_version_num') AS num,
+  (SELECT setting FROM pg_settings WHERE name = 'config_file') AS config_file, current_setting('server_version_num') AS num,
   current_setting('port') AS port, (SELECT setting FROM pg_settings WHERE name = 'archive_timeout') AS timeout,
   CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END AS lsn,
   pg_size_bytes(current_setting('wal_segment_size'))::text AS seg`;

@@ -44,17 +44,17 @@ describe.each(testedInstalls())('pgharden drift on PostgreSQL $major', (install)
       env: { ...process.env, NO_COLOR: '1' },
     });
     expect(r.stderr).toBe('');
-    expect(r.stdout).toContain(`In sync: cluster ${install.major}/${s.cluster.port} matches plan plans/office-vpn.`);
+    expect(r.stdout).toContain(`In sync: cluster pg${install.major}-${s.cluster.port} matches plan plans/office-vpn.`);
     expect(r.status).toBe(0);
     const j = driftJson();
-    expect(j.json).toEqual({ inSync: true, cluster: `${install.major}/${s.cluster.port}`, differences: [] });
+    expect(j.json).toEqual({ inSync: true, cluster: `pg${install.major}-${s.cluster.port}`, differences: [] });
     // The spec as the desired state, reached over the socket (its TCP superuser login is closed now).
     const socket = `host=${s.cluster.socketDir} port=${s.cluster.port} user=postgres dbname=postgres`;
     const spec = pgharden(['drift', '--spec', s.spec, '--dsn', socket, '--json']);
     expect(spec.stderr).toBe('');
     expect(JSON.parse(spec.stdout)).toEqual({
       inSync: true,
-      cluster: `${install.major}/${s.cluster.port}`,
+      cluster: `pg${install.major}-${s.cluster.port}`,
       differences: [],
     });
     expect(spec.code).toBe(0);
@@ -74,7 +74,7 @@ describe.each(testedInstalls())('pgharden drift on PostgreSQL $major', (install)
     expect(text.stdout).toContain(`fix: sed -i '1s/^/# /' '${s.cluster.hbaFile}'`);
     // The line admits the superuser from the network, before the plan's reject rules.
     expect(text.stdout).toContain('[superuser-network] role postgres');
-    const cluster = `${install.major}/${s.cluster.port}`;
+    const cluster = `pg${install.major}-${s.cluster.port}`;
     const prom = readFileSync(metrics, 'utf8');
     expect(prom).toContain(`pgharden_drift_differences{cluster="${cluster}",kind="hba-rule"} 1`);
     expect(prom).toContain(`pgharden_drift_differences{cluster="${cluster}",kind="superuser-network"} 1`);
