@@ -125,6 +125,13 @@ export async function tlsPlan(o: import('./plan/tls-make.js').TlsPlanOptions): P
   return (await import('./plan/tls-make.js')).makeTlsPlan(o);
 }
 
+/** `plan --renew-certificate`: a new server certificate from the CA of the applied TLS plan, installed by reload. */
+export async function renewCertificatePlan(
+  o: import('./plan/tls-make.js').TlsPlanOptions & { from?: string },
+): Promise<{ plan: Plan; dir: string }> {
+  return (await import('./plan/tls-renew.js')).makeRenewPlan(o);
+}
+
 /** The dry run of a saved plan against the live cluster (the plan's own target unless one is given). */
 export async function review(dir: string, connection: ConnectOptions = {}): Promise<Review> {
   return (await import('./plan/review.js')).reviewPlan(dir, connection);
