@@ -121,7 +121,9 @@ export async function rotate(
 }
 
 /** `plan --tls`: makes and saves the TLS plan (server TLS, consumers to verify-full, hostssl); nothing on the server changes. */
-export async function tlsPlan(o: import('./plan/tls-make.js').TlsPlanOptions): Promise<{ plan: Plan; dir: string }> {
+export async function tlsPlan(
+  o: import('./plan/tls-make.js').TlsPlanOptions,
+): Promise<{ plan: Plan; dir: string | null }> {
   return (await import('./plan/tls-make.js')).makeTlsPlan(o);
 }
 

@@ -45,6 +45,15 @@ describe.each(testedInstalls())('certificate renewal on PostgreSQL $major', (ins
   });
   afterAll(async () => s?.cleanup());
 
+  it('says "Nothing to do" for a second plan --tls, and writes no plan directory', () => {
+    const again = join(s.dir, 'plans', 'tls-again');
+    const r = pgharden(['plan', '--spec', s.spec, '--tls', '--out', again, '--json', '--dsn', dsnOf(s)]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('Nothing to do');
+    expect(JSON.parse(r.stdout)).toMatchObject({ schemaVersion: 1, nothingToDo: true });
+    expect(existsSync(again)).toBe(false);
+  });
+
   it("plans a certificate from the applied TLS plan's CA, found under the plans directory", async () => {
     expect(await presented(s)).toBe(first);
     installed = fileIdentity(certFiles());
