@@ -160,4 +160,23 @@ describe.skipIf(why !== undefined)('the TLS plan on a Debian cluster with the sn
     expect(cluster.psql('SHOW ssl_cert_file').trim()).toBe(snakeoil.cert);
     expect(cluster.psql('SELECT pg_postmaster_start_time()').trim()).toBe(started);
   });
+
+  it('refuses to renew from the CA of a rolled-back plan while the snakeoil-style pair is in force', () => {
+    // Rolled back: not an applied TLS plan any more.
+    const found = sudoPgharden(
+      ['plan', '--spec', 'harden.yaml', '--renew-certificate', '--out', 'plans/renew'],
+      work,
+      env(),
+    );
+    expect(found.code).toBe(2);
+    expect(found.stderr).toContain('no applied TLS plan');
+    // Named with --from: its CA did not issue the certificate in force, which consumers may verify.
+    const named = sudoPgharden(
+      ['plan', '--spec', 'harden.yaml', '--renew-certificate', '--from', 'plans/tls', '--out', 'plans/renew'],
+      work,
+      env(),
+    );
+    expect(named.code).toBe(3);
+    expect(named.stderr).toContain('was not issued by the CA');
+  });
 });

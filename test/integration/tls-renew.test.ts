@@ -54,6 +54,14 @@ describe.each(testedInstalls())('certificate renewal on PostgreSQL $major', (ins
     expect(existsSync(again)).toBe(false);
   });
 
+  it('refuses to renew without an applied TLS plan to take the CA from', () => {
+    const elsewhere = join(s.dir, 'elsewhere', 'renew');
+    const r = pgharden(['plan', '--spec', s.spec, '--renew-certificate', '--out', elsewhere, '--dsn', dsnOf(s)]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('no applied TLS plan');
+    expect(existsSync(elsewhere)).toBe(false);
+  });
+
   it("plans a certificate from the applied TLS plan's CA, found under the plans directory", async () => {
     expect(await presented(s)).toBe(first);
     installed = fileIdentity(certFiles());
