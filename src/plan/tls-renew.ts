@@ -6,7 +6,7 @@
  * against the same CA. Rollback puts the old certificate and key back and reloads.
  */
 import { createHash, X509Certificate } from 'node:crypto';
-import { copyFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { connect, recordTarget } from '../cluster/connect.js';
 import { InputError, RefusedError } from '../core/errors.js';
@@ -15,7 +15,8 @@ import { planId, shellRollback } from './planner.js';
 import { newPlanKey, newSecrets, secretsText, sha256Text, writeSecrets } from './secrets.js';
 import { backupPath, fileState } from './stage-network.js';
 import { tlsStep, trustedSource } from './stage-tls.js';
-import { createPlanDir, PLAN_FILE, savePlan, SECRETS_FILE } from './store.js';
+import { createPlanDir, savePlan, SECRETS_FILE } from './store.js';
+import { findTlsPlan, tlsPlanAt } from './tls-renew-source.js';
 import { certificateFacts, generateCertificates, TLS_FILES } from './tls-certificate.js';
 import type { TlsInput } from './tls-input.js';
 import type { TlsPlanOptions } from './tls-make.js';
@@ -29,44 +30,6 @@ const FACTS = `SELECT current_setting('server_version_num') AS num, current_sett
   current_setting('unix_socket_directories') AS sockets, current_setting('ssl') AS ssl,
   current_setting('ssl_cert_file') AS cert_file, current_setting('ssl_key_file') AS key_file,
   (SELECT system_identifier::text FROM pg_control_system()) AS sysid`;
-
-/** Has this plan's server-tls/reload been done and none of its steps reverted since? (its journal) */
-function applied(dir: string): boolean {
-  const file = join(dir, 'journal');
-  if (!existsSync(file)) return false;
-  const latest = new Map<string, string>();
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    try {
-      const r = JSON.parse(line) as { type: string; stepId?: string };
-      if (r.stepId && ['done', 'reverted', 'failed'].includes(r.type)) latest.set(r.stepId, r.type);
-    } catch {
-      // A partial last line.
-    }
-  }
-  return latest.get('server-tls/reload') === 'done' && ![...latest.values()].includes('reverted');
-}
-
-/** A TLS plan that generated its CA (its key is in its tls/), read without trusting more than its JSON. */
-function tlsPlanAt(dir: string): Plan | null {
-  try {
-    const plan = JSON.parse(readFileSync(join(dir, PLAN_FILE), 'utf8')) as Plan;
-    if (plan.purpose !== 'tls' || !plan.tls || plan.tls.renews) return null;
-    return existsSync(join(dir, TLS_FILES.caKey)) && existsSync(join(dir, TLS_FILES.caCert)) ? plan : null;
-  } catch {
-    return null;
-  }
-}
-
-/** The newest applied TLS plan for this server under `plansDir`. */
-export function findTlsPlan(plansDir: string, systemIdentifier: string): string | null {
-  if (!existsSync(plansDir)) return null;
-  const found = readdirSync(plansDir)
-    .map((n) => join(plansDir, n))
-    .map((d) => ({ d, plan: tlsPlanAt(d) }))
-    .filter((x) => x.plan && x.plan.binding.systemIdentifier === systemIdentifier && applied(x.d))
-    .sort((a, b) => a.plan!.createdAt.localeCompare(b.plan!.createdAt));
-  return found.at(-1)?.d ?? null;
-}
 
 /** Makes and saves the renewal plan; returns it with its directory. */
 export async function makeRenewPlan(o: TlsPlanOptions & { from?: string }): Promise<{ plan: Plan; dir: string }> {
