@@ -123,8 +123,17 @@ export async function rotate(
 }
 
 /** `plan --tls`: makes and saves the TLS plan (server TLS, consumers to verify-full, hostssl); nothing on the server changes. */
-export async function tlsPlan(o: import('./plan/tls-make.js').TlsPlanOptions): Promise<{ plan: Plan; dir: string }> {
+export async function tlsPlan(
+  o: import('./plan/tls-make.js').TlsPlanOptions,
+): Promise<{ plan: Plan; dir: string | null }> {
   return (await import('./plan/tls-make.js')).makeTlsPlan(o);
+}
+
+/** `plan --renew-certificate`: a new server certificate from the CA of the applied TLS plan, installed by reload. */
+export async function renewCertificatePlan(
+  o: import('./plan/tls-make.js').TlsPlanOptions & { from?: string },
+): Promise<{ plan: Plan; dir: string }> {
+  return (await import('./plan/tls-renew.js')).makeRenewPlan(o);
 }
 
 /** The dry run of a saved plan against the live cluster (the plan's own target unless one is given). */

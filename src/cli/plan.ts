@@ -4,6 +4,7 @@ import {
   parseSpec,
   plan as makePlan,
   tlsPlan,
+  renewCertificatePlan,
   readCapped,
   review as reviewPlan,
   rotate,
@@ -19,6 +20,7 @@ const HELP = `pgharden plan — the ordered hardening plan, saved, bound to its 
 Usage: pgharden plan --spec harden.yaml [--out plans/NAME] [--dsn URL | --cluster VERSION/NAME] [--json] [--skip-backup]
        pgharden plan --spec harden.yaml --rotate ROLE [--rotate ROLE...] | --rotate-all [--out plans/NAME]
        pgharden plan --spec harden.yaml --tls [--out plans/NAME]
+       pgharden plan --spec harden.yaml --renew-certificate [--from plans/NAME] [--out plans/NAME]
 
 Reads the spec (target, trusted ranges, roles from templates, consumers and their files),
 audits the live cluster read-only, and writes plans/NAME/ (0700):
@@ -59,6 +61,11 @@ connection string gets sslmode, sslrootcert and channel_binding=require and logs
 as the file's owner; then pg_hba.conf requires TLS (hostssl, hostnossl reject); then the negative
 tests (plain TCP refused; the consumers' strings refuse a listener with another certificate).
   tls: { mode: verify-full, minProtocol: TLSv1.2, certificate: generate }
+--renew-certificate makes a plan that issues a new server certificate (tls.days) from the CA the
+newest applied TLS plan under the plans directory generated (or the plan given with --from; its
+CA key is read there, never copied or printed), puts it where ssl_cert_file and ssl_key_file
+point, reloads, and proves the new fingerprint by a TLS handshake; consumers keep verifying the
+same CA and log in again. Rollback puts the old certificate and key back and reloads.
 
 Day two: the spec is the desired state. plan compares it with the live cluster and plans only
 the difference: roles that exist are taken over as they are (their passwords kept; a role whose
@@ -95,6 +102,8 @@ export const command: Command = {
         rotate: { type: 'string', multiple: true },
         'rotate-all': { type: 'boolean' },
         tls: { type: 'boolean' },
+        'renew-certificate': { type: 'boolean' },
+        from: { type: 'string' },
       },
       'plan',
     );
@@ -135,19 +144,37 @@ export const command: Command = {
         EXIT.usage,
         'pgharden plan --help',
       );
-    const { plan, dir } = rotating
-      ? await rotate({ spec, specFile: values.spec, roles: rotating, out, connection, version: VERSION, now })
-      : values.tls
-        ? await tlsPlan({ spec, specFile: values.spec, out, connection, version: VERSION, now })
-        : await makePlan({
-            spec,
-            specFile: values.spec,
-            out,
-            connection,
-            version: VERSION,
-            now,
-            ...(values['skip-backup'] ? { skipBackup: true } : {}),
-          });
+    if ([rotating, values.tls, values['renew-certificate']].filter(Boolean).length > 1)
+      throw new CliError(
+        '--tls, --rotate and --renew-certificate make different plans: run them one after the other',
+        EXIT.usage,
+        'pgharden plan --help',
+      );
+    if (values.from && !values['renew-certificate'])
+      throw new CliError('--from goes with --renew-certificate', EXIT.usage, 'pgharden plan --help');
+    const { plan, dir } = values['renew-certificate']
+      ? await renewCertificatePlan({
+          spec,
+          specFile: values.spec,
+          out,
+          connection,
+          version: VERSION,
+          now,
+          ...(values.from ? { from: values.from } : {}),
+        })
+      : rotating
+        ? await rotate({ spec, specFile: values.spec, roles: rotating, out, connection, version: VERSION, now })
+        : values.tls
+          ? await tlsPlan({ spec, specFile: values.spec, out, connection, version: VERSION, now })
+          : await makePlan({
+              spec,
+              specFile: values.spec,
+              out,
+              connection,
+              version: VERSION,
+              now,
+              ...(values['skip-backup'] ? { skipBackup: true } : {}),
+            });
     if (!dir) {
       const cluster = plan.target.cluster ?? `${plan.binding.dataDirectory} (port ${plan.binding.port})`;
       o.err(`Nothing to do: ${cluster} matches the spec (${values.spec}). No plan was written.`);

@@ -64,10 +64,13 @@ async function openssl(args: string[], what: string): Promise<void> {
 const serial = () => `0x${randomBytes(16).toString('hex')}`;
 const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 
-/** A server certificate for `names`, signed by the CA in `dir` (made here too unless `keepCa`). */
+/**
+ * A server certificate for `names`, signed by the CA in `dir` (made here too unless `keepCa`),
+ * or by the CA at `ca` (a renewal: that CA's key is read where it is, never copied).
+ */
 export async function generateCertificates(
   planDir: string,
-  o: { names: string[]; days: number; label: string; keepCa?: boolean },
+  o: { names: string[]; days: number; label: string; keepCa?: boolean; ca?: { cert: string; key: string } },
 ): Promise<CertificateFacts> {
   if (!o.names.length) throw new InputError('no host name or address to put in the certificate', 'name the consumers');
   const p = (f: string) => join(planDir, f);
@@ -75,7 +78,7 @@ export async function generateCertificates(
   chmodSync(p('tls'), 0o700);
   const days = String(o.days);
   const san = subjectAltName(o.names);
-  if (!o.keepCa)
+  if (!o.keepCa && !o.ca)
     await openssl(
       ['req', '-x509', ...ec, '-keyout', p(TLS_FILES.caKey), '-out', p(TLS_FILES.caCert), '-days', String(o.days + 365)]
         .concat([
@@ -105,17 +108,17 @@ export async function generateCertificates(
       '-in',
       csr,
       '-CA',
-      p(TLS_FILES.caCert),
+      o.ca?.cert ?? p(TLS_FILES.caCert),
       '-CAkey',
-      p(TLS_FILES.caKey),
+      o.ca?.key ?? p(TLS_FILES.caKey),
       '-set_serial',
       serial(),
     ].concat(['-days', days, '-extfile', ext, '-out', p(TLS_FILES.serverCert)]),
     'sign the server certificate',
   );
   await makeRogue(planDir, o.names, o.days);
-  for (const f of [TLS_FILES.caKey, TLS_FILES.serverKey]) chmodSync(p(f), 0o600);
-  for (const f of [TLS_FILES.caCert, TLS_FILES.serverCert]) chmodSync(p(f), 0o644);
+  for (const f of o.ca ? [TLS_FILES.serverKey] : [TLS_FILES.caKey, TLS_FILES.serverKey]) chmodSync(p(f), 0o600);
+  for (const f of o.ca ? [TLS_FILES.serverCert] : [TLS_FILES.caCert, TLS_FILES.serverCert]) chmodSync(p(f), 0o644);
   return certificateFacts(readFileSync(p(TLS_FILES.serverCert)));
 }
 

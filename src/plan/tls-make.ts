@@ -22,6 +22,7 @@ import { certificateFacts, generateCertificates, makeRogue, TLS_FILES } from './
 import { siteHosts, withConsumerParams } from './tls-consumer.js';
 import type { TlsConsumer, TlsInput } from './tls-input.js';
 import { buildTlsPlan } from './tls-plan.js';
+import { tlsDifferences } from './tls-state.js';
 import type { Plan } from './types.js';
 
 export interface TlsPlanOptions {
@@ -38,7 +39,8 @@ const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('he
 const FACTS = `SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS version,
   current_setting('data_directory') AS data_directory, current_setting('config_file') AS config_file,
   current_setting('hba_file') AS hba_file, current_setting('port') AS port,
-  current_setting('unix_socket_directories') AS sockets,
+  current_setting('unix_socket_directories') AS sockets, current_setting('ssl') AS ssl,
+  current_setting('ssl_min_protocol_version') AS min_protocol, current_setting('ssl_cert_file') AS cert_file,
   (SELECT system_identifier::text FROM pg_control_system()) AS sysid`;
 
 /** The name of the CA copy beside each consumer file. */
@@ -89,8 +91,25 @@ function consumerOf(c: Spec['consumers'][number], specDir: string, spec: Spec): 
   };
 }
 
-/** Makes and saves the TLS plan; returns it with its directory. */
-export async function makeTlsPlan(o: TlsPlanOptions): Promise<{ plan: Plan; dir: string }> {
+/** What `plan` reports when the server is at the spec's TLS state: no step, nothing saved. */
+function atTlsState(o: TlsPlanOptions, f: Record<string, string>): Plan {
+  return {
+    target: recordTarget(o.connection),
+    binding: { systemIdentifier: f.sysid!, dataDirectory: f.data_directory!, port: Number(f.port), files: [] },
+    notices: [
+      `TLS is as the spec says: ssl on, ssl_min_protocol_version ${o.spec.tls.minProtocol}, TLS required in pg_hba.conf, every consumer on ${o.spec.tls.mode}; renew the certificate with pgharden plan --renew-certificate`,
+    ],
+    steps: [],
+    purpose: 'tls',
+    nothingToDo: true,
+  } as unknown as Plan;
+}
+
+/**
+ * Makes and saves the TLS plan; returns it with its directory, or with `dir` null and
+ * `plan.nothingToDo` when the server and consumers are already at the spec's TLS state.
+ */
+export async function makeTlsPlan(o: TlsPlanOptions): Promise<{ plan: Plan; dir: string | null }> {
   const tls = o.spec.tls;
   if (tls.mode === 'off')
     throw new InputError(
@@ -131,6 +150,24 @@ export async function makeTlsPlan(o: TlsPlanOptions): Promise<{ plan: Plan; dir:
   const keyFile = join(confDir, 'pgharden-server.key');
   const hbaText = readCapped(f.hba_file!).toString('utf8');
   const autoPath = join(f.data_directory!, 'postgresql.auto.conf');
+  const hbaLines = parseHba(hbaText, { file: f.hba_file!, context: { ...context, ssl: true } });
+  const own = tls.certificate === 'generate' ? null : tls.certificate.cert;
+  const differs = tlsDifferences({
+    tls,
+    live: {
+      ssl: f.ssl!,
+      minProtocol: f.min_protocol!,
+      certFile: isAbsolute(f.cert_file!) ? f.cert_file! : join(f.data_directory!, f.cert_file!),
+    },
+    hba: hbaLines,
+    trustedRanges: o.spec.network.trustedRanges,
+    consumers,
+    names,
+    ownCert: own && (isAbsolute(own) ? own : resolve(specDir, own)),
+    now: o.now,
+  });
+  // Already there: no directory, no new CA, nothing to apply.
+  if (!differs.length) return { plan: atTlsState(o, f), dir: null };
 
   createPlanDir(dir);
   const label = `port ${f.port} system ${f.sysid}`;
@@ -183,7 +220,7 @@ export async function makeTlsPlan(o: TlsPlanOptions): Promise<{ plan: Plan; dir:
     keySha256: sha256(readFileSync(join(dir, TLS_FILES.serverKey))),
     hba: {
       binding: observeFile(f.hba_file!),
-      lines: parseHba(hbaText, { file: f.hba_file!, context: { ...context, ssl: true } }),
+      lines: hbaLines,
     },
     trustedRanges: o.spec.network.trustedRanges,
     consumers: consumers.map(({ hosts: _hosts, ...c }) => c),

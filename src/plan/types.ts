@@ -252,6 +252,8 @@ export interface TlsSetup {
   /** The names and addresses the certificate covers. */
   names: string[];
   notAfter: string;
+  /** A renewal (`plan --renew-certificate`): the TLS plan whose CA signed it, and the certificate it replaces. */
+  renews?: { plan: string; sha256: string };
 }
 
 /** pgBackRest for one cluster, as `pitr enable` plans it. */

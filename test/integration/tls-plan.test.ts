@@ -6,8 +6,7 @@
  * from a trusted range and from 127.0.0.5 is refused by the server, a consumer's string refuses
  * a listener presenting another certificate, and rollback puts every file back byte for byte.
  */
-import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,10 +18,8 @@ import { withConsumerParams } from '../../src/plan/tls-consumer.js';
 import { VPN_DEVICE } from '../../src/scratch/story.js';
 import { testedInstalls } from '../support/cluster.js';
 import { pgharden, pghardenAsync } from '../support/cli.js';
-import { fileIdentity, makeStoryPlan, storyWithConsumers, type StoryPlanSetup } from '../support/story-plan.js';
-
-/** The superuser is local-only since the flip: pgharden reaches the server over its socket. */
-const dsnOf = (s: StoryPlanSetup) => `postgres://postgres@/postgres?host=${s.cluster.socketDir}&port=${s.cluster.port}`;
+import { fileIdentity } from '../support/story-plan.js';
+import { dsnOf, psql, storyLoops, tlsStory, type TlsStory } from '../support/tls-story.js';
 
 const TLS_FINDINGS = [
   'ssl-off-network',
@@ -34,62 +31,8 @@ const TLS_FINDINGS = [
   'tls-sessions-plain',
 ];
 
-interface Loop {
-  attempts: number;
-  failures: string[];
-  /** pg_stat_ssl.ssl of each session, in order. */
-  ssl: string[];
-  stop(): Promise<void>;
-}
-
-/** psql with `dsn`; resolves with its exit code, stdout and stderr. */
-function psql(
-  dsn: string,
-  sql: string,
-  env: Record<string, string> = {},
-): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('psql', ['-X', '-w', '-A', '-t', '-d', dsn, '-c', sql], {
-      env: { PATH: process.env.PATH, PGCONNECT_TIMEOUT: '10', HOME: '/nonexistent', ...env },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('close', (code) => resolve({ code: code ?? -1, out, err }));
-  });
-}
-
-/** Reconnects every 150 ms with the connection string the file holds right now. */
-function consumerLoop(file: string, key: string | undefined): Loop {
-  const loop: Loop = { attempts: 0, failures: [], ssl: [], stop: async () => undefined };
-  let running = true;
-  const done = (async () => {
-    while (running) {
-      const site = chooseSite(file, readFileSync(file, 'utf8'), key);
-      // A service is read from its file by libpq at each connection, as a service-file consumer would.
-      const service = site.kind === 'service';
-      const dsn = service ? `service=${site.key}` : site.text;
-      loop.attempts += 1;
-      const r = await psql(
-        dsn,
-        'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()',
-        service ? { PGSERVICEFILE: file } : {},
-      );
-      if (r.code === 0) loop.ssl.push(r.out.trim());
-      else loop.failures.push(`${dsn.replace(/:[^:@/]*@/, ':<pw>@')}: ${r.err.trim()}`);
-      await new Promise((res) => setTimeout(res, 150));
-    }
-  })();
-  loop.stop = async () => {
-    running = false;
-    await done;
-  };
-  return loop;
-}
-
 describe.each(testedInstalls())('the TLS plan on PostgreSQL $major', (install) => {
-  let s: StoryPlanSetup;
+  let s: TlsStory;
   let planDir: string;
   let before: Record<string, string>;
   let files: string[];
@@ -97,36 +40,8 @@ describe.each(testedInstalls())('the TLS plan on PostgreSQL $major', (install) =
   let password: string;
   let jsonFile: string;
   beforeAll(async () => {
-    s = await storyWithConsumers(install);
-    const hardening = makeStoryPlan(s, 'harden');
-    const r = pgharden(['apply', hardening, '--yes']);
-    if (r.code !== 0) throw new Error(`the auth flip failed: ${r.stderr}`);
-    // Two more consumers of agents_app for the TLS plan: a pg_service.conf section and a keyword/value string in JSON.
-    const url = new URL(
-      chooseSite(s.consumerFiles[0]!, readFileSync(s.consumerFiles[0]!, 'utf8'), 'DATABASE_URL').text,
-    );
-    password = decodeURIComponent(url.password);
-    serviceFile = join(s.dir, 'pg_service.conf');
-    jsonFile = join(s.dir, 'worker.json');
-    writeFileSync(
-      serviceFile,
-      `# agents' batch jobs\n[agents-batch]\nhost=127.0.0.1\nport=${s.cluster.port}\ndbname=workspace\nuser=agents_app\npassword=${password}\n`,
-      { mode: 0o600 },
-    );
-    writeFileSync(
-      jsonFile,
-      `{\n  "name": "worker",\n  "dsn": "host=127.0.0.1 port=${s.cluster.port} dbname=workspace user=agents_app password=${password}"\n}\n`,
-      { mode: 0o600 },
-    );
-    appendFileSync(
-      s.spec,
-      [
-        '  - { name: batch, file: pg_service.conf, key: agents-batch, role: agents_app }',
-        '  - { name: worker, file: worker.json, key: dsn, role: agents_app }',
-        'tls: { mode: verify-full, minProtocol: TLSv1.2, certificate: generate }',
-        '',
-      ].join('\n'),
-    );
+    s = await tlsStory(install);
+    ({ serviceFile, jsonFile, password } = s);
   });
   afterAll(async () => s?.cleanup());
 
@@ -183,12 +98,7 @@ describe.each(testedInstalls())('the TLS plan on PostgreSQL $major', (install) =
   });
 
   it('applies with zero failed connections while the consumers reconnect every 150 ms', async () => {
-    const loops = [
-      consumerLoop(s.consumerFiles[0]!, 'DATABASE_URL'),
-      consumerLoop(s.consumerFiles[1]!, undefined),
-      consumerLoop(serviceFile, 'agents-batch'),
-      consumerLoop(jsonFile, 'dsn'),
-    ];
+    const loops = storyLoops(s);
     await new Promise((r) => setTimeout(r, 1000));
     const started = Date.now();
     const r = await pghardenAsync(['apply', planDir, '--yes']);
