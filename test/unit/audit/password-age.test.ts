@@ -2,21 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { check } from '../../../src/audit/checks/password-age.js';
 import type { RoleFacts, Snapshot } from '../../../src/cluster/introspect.js';
 import type { PasswordAges } from '../../../src/cluster/password-ages.js';
-
-const role = (name: string, extra: Partial<RoleFacts> = {}): RoleFacts => ({
-  name,
-  superuser: false,
-  login: true,
-  createrole: false,
-  createdb: false,
-  replication: false,
-  bypassrls: false,
-  inherit: true,
-  password: 'scram-sha-256',
-  memberOf: [],
-  allGroups: [],
-  ...extra,
-});
+import { role } from '../../support/snapshot.js';
 
 const snapshot = (roles: RoleFacts[], ages?: Partial<PasswordAges>): Snapshot =>
   ({

@@ -6,22 +6,9 @@ import { compare } from '../../../src/drift/compare.js';
 import { driftFamilies } from '../../../src/drift/metrics.js';
 import { driftTimerFiles } from '../../../src/drift/timer.js';
 import type { DesiredState, Observed } from '../../../src/drift/types.js';
+import { role } from '../../support/snapshot.js';
 
 const context = defaultContext({ major: 15 });
-const role = (name: string, extra: Partial<RoleFacts> = {}): RoleFacts => ({
-  name,
-  superuser: false,
-  login: true,
-  createrole: false,
-  createdb: false,
-  replication: false,
-  bypassrls: false,
-  inherit: true,
-  password: 'scram-sha-256',
-  memberOf: [],
-  allGroups: [],
-  ...extra,
-});
 
 const HARDENED = [
   'local all postgres peer',
