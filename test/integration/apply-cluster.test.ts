@@ -77,7 +77,7 @@ describe.each(testedInstalls())('one cluster, one apply, on PostgreSQL $major', 
     ]);
     const running = pghardenAsync(['apply', first, '--yes']);
     try {
-      for (let i = 0; i < 1200 && !existsSync(started); i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 6000 && !existsSync(started); i++) await new Promise((r) => setTimeout(r, 100));
       expect(existsSync(started)).toBe(true);
       const hba = readFileSync(s.cluster.hbaFile);
       const r = pgharden(['apply', second, '--yes']);

@@ -47,7 +47,7 @@ describe.each(testedInstalls())('a server restart during apply on PostgreSQL $ma
     apply.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     apply.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((r) => apply.on('close', (code) => r(code)));
-    for (let i = 0; i < 1200 && !stdout.includes('waiting up to 300 s for 1 session on postgres'); i++)
+    for (let i = 0; i < 6000 && !stdout.includes('waiting up to 300 s for 1 session on postgres'); i++)
       await new Promise((r) => setTimeout(r, 100));
     expect(stdout).toContain('waiting up to 300 s for 1 session on postgres');
 

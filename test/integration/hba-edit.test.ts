@@ -40,7 +40,7 @@ describe.each(testedInstalls())('hardened story pg_hba.conf on PostgreSQL $major
     // Reload through the open admin session (new TCP logins as postgres now need a password).
     const [before] = await c.query<{ t: string }>('SELECT pg_conf_load_time()::text AS t');
     await c.query('SELECT pg_reload_conf()');
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; i < 5000; i++) {
       await new Promise((r) => setTimeout(r, 20));
       const [now] = await c.query<{ t: string }>('SELECT pg_conf_load_time()::text AS t');
       if (now!.t !== before!.t) break;

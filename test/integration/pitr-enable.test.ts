@@ -67,9 +67,9 @@ async function archiver(c: Cluster): Promise<{ lastFailed: string | null }> {
   }
 }
 
-/** Polls a condition the server reaches on its own (the archiver works in the background), for up to 15 s. */
+/** Polls a condition the server reaches on its own (the archiver works in the background), for up to 5 minutes (a hang detector). */
 async function waitFor(done: () => Promise<boolean>): Promise<boolean> {
-  for (let i = 0; i < 150; i++) {
+  for (let i = 0; i < 3000; i++) {
     if (await done()) return true;
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -28,9 +28,9 @@ const audit = (c: Cluster, extra: string[] = []): Audit => {
   return JSON.parse(r.stdout) as Audit;
 };
 
-/** Polls for up to 30 s. */
+/** Polls for up to 5 minutes: a hang detector, not a speed check. */
 async function waitFor(done: () => Promise<boolean>): Promise<boolean> {
-  for (let i = 0; i < 300; i++) {
+  for (let i = 0; i < 3000; i++) {
     if (await done()) return true;
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -120,7 +120,7 @@ describe.each(testedInstalls())('rollback safety on PostgreSQL $major', (install
       const ok = spawnSync('sh', [join(again, 'rollback.sh')], { encoding: 'utf8' });
       expect(ok.stderr).toBe('');
       expect(ok.status).toBe(0);
-      for (let i = 0; i < 100 && (await superuserFromVpn()).kind !== 'ok'; i++)
+      for (let i = 0; i < 2000 && (await superuserFromVpn()).kind !== 'ok'; i++)
         await new Promise((r) => setTimeout(r, 50));
       expect(await superuserFromVpn()).toEqual({ kind: 'ok' });
       const back = pgharden(['rollback', again]);

@@ -82,7 +82,7 @@ describe.each(testedInstalls())('verifiers stay out of statistics and logs on Po
     await other.query('CREATE ROLE agents_app');
     const run = pghardenAsync(['apply', plan, '--yes']);
     // Wait until apply's CREATE ROLE waits on the uncommitted one, then let it fail.
-    for (let i = 0; i < 1200; i++) {
+    for (let i = 0; i < 6000; i++) {
       const [w] = await s.cluster.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted');
       if (w!.n > 0) break;
       await new Promise((r) => setTimeout(r, 50));
