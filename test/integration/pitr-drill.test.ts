@@ -132,7 +132,7 @@ describe.each(installs)('pitr drill on PostgreSQL $major', (install) => {
     expect(r.code).toBe(0);
     const md = readFileSync(book, 'utf8');
     expect(md).toContain(`stanza \`${pitr.stanza}\``);
-    const script = /## Accidental deletion[\s\S]*?```sh\n([\s\S]*?)```/.exec(md)![1]!;
+    const script = /```sh accidental-deletion\n([\s\S]*?)```/.exec(md)![1]!;
     await run('sh', ['-c', script], {
       timeoutMs: 120_000,
       env: {
@@ -151,7 +151,7 @@ describe.each(installs)('pitr drill on PostgreSQL $major', (install) => {
 
   it('the deletion script stops before anything when a value is missing, and with a mistyped table leaves no side server', async () => {
     const md = readFileSync(join(dir, 'RUNBOOK.md'), 'utf8');
-    const script = /## Accidental deletion[\s\S]*?```sh\n([\s\S]*?)```/.exec(md)![1]!;
+    const script = /```sh accidental-deletion\n([\s\S]*?)```/.exec(md)![1]!;
     const side = join(dir, 'side-typo');
     const env = { ...process.env, TARGET: beforeAccident, DB: 'workspace', SIDE: side, PORT: String(await freePort()) };
     // No TABLE: the script names it and does nothing (no default table, port or time any more).
