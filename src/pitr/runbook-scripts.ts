@@ -166,12 +166,14 @@ export function corruptedDirectoryScript(f: RunbookFacts): string[] {
     '# 3. The newest backup, restored into a new directory.',
     `install -d -o ${f.osUser} -m 0700 ${d}`,
     `pg pgbackrest ${targetArgs(a).join(' ')} restore --pg1-path=${d}`,
-    '# 4. The configuration as it was at the failure, over the backup\'s copy (postgresql.auto.conf keeps',
-    "#    the restore_command pgBackRest wrote). Compare them first if the damage may have reached them.",
+    "# 4. The configuration as it was at the failure, over the backup's copy (postgresql.auto.conf keeps",
+    '#    the restore_command pgBackRest wrote). Compare them first if the damage may have reached them.',
     ...inside.map((c) => `cp -p "$SALVAGE/conf/${c}" ${sh(`${f.dataDirectory}/${c}`)}`),
     ...(f.debianCluster
       ? []
-      : [`if [ -f "$SALVAGE/conf/pg_ident.conf" ]; then cp -p "$SALVAGE/conf/pg_ident.conf" ${sh(`${f.dataDirectory}/pg_ident.conf`)}; fi`]),
+      : [
+          `if [ -f "$SALVAGE/conf/pg_ident.conf" ]; then cp -p "$SALVAGE/conf/pg_ident.conf" ${sh(`${f.dataDirectory}/pg_ident.conf`)}; fi`,
+        ]),
     'if [ -f "$SALVAGE/conf/postgresql.auto.conf" ]; then',
     `  grep '^restore_command' ${sh(`${f.dataDirectory}/postgresql.auto.conf`)} > "$SALVAGE/restore_command"`,
     `  cat "$SALVAGE/conf/postgresql.auto.conf" "$SALVAGE/restore_command" > ${sh(`${f.dataDirectory}/postgresql.auto.conf`)}`,
@@ -182,4 +184,3 @@ export function corruptedDirectoryScript(f: RunbookFacts): string[] {
     'echo "kept: $BROKEN and $SALVAGE; remove them once a new full backup has run"',
   ];
 }
-
