@@ -81,7 +81,7 @@ export function renderRunbook(f: RunbookFacts): string {
     '## Failed hardening',
     '',
     f.plan
-      ? `The newest plan is \`${f.plan.name}\` (${f.plan.createdAt}). Put every file back and undo its SQL:\n\n\`\`\`sh\npgharden rollback ${sh(f.plan.dir)}\n# without pgharden or a database login:\nsh ${sh(`${f.plan.dir}/rollback.sh`)}\n\`\`\``
+      ? `The newest plan is \`${f.plan.name}\` (${f.plan.createdAt}). Put every file back and undo its SQL:\n\n\`\`\`sh failed-hardening\npgharden rollback ${sh(f.plan.dir)}\n# without pgharden or a database login:\nsh ${sh(`${f.plan.dir}/rollback.sh`)}\n\`\`\``
       : "No hardening plan was found here (`plans/`); a plan's rollback is `pgharden rollback plans/NAME`.",
     '',
     '## After recovery',

@@ -115,7 +115,7 @@ export function lostServerScript(f: RunbookFacts): string[] {
         ]
       : []),
     notRunning(f),
-    '# Whatever is in the data directory (a fresh pg_createcluster, a remnant) is moved aside, not deleted.',
+    '# Whatever the data directory holds (a fresh empty cluster, a remnant) is moved aside, not deleted.',
     `[ ! -e ${d} ] || mv ${d} ${d}.before-restore-$(date +%Y%m%d%H%M%S)`,
     `install -d -o ${f.osUser} -m 0700 ${d}`,
     `pg pgbackrest ${targetArgs(a).join(' ')} restore --pg1-path=${d}`,
