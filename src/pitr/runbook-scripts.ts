@@ -90,8 +90,13 @@ function startAndWait(f: RunbookFacts): string[] {
     f.debianCluster
       ? startStop(f, 'start')
       : `pg ${f.bindir}/pg_ctl start -w -D ${d} -l ${sh(`${f.dataDirectory}/startup.log`)} -o "-p ${f.port}"`,
-    `until pg ${f.bindir}/pg_isready -q -h ${sh(f.socketDir)} -p ${f.port} && pg ${f.bindir}/pg_controldata ${d} | grep -q 'in production'; do`,
+    `until pg ${f.bindir}/pg_controldata ${d} | grep -q 'in production'; do`,
     `  pg ${f.bindir}/pg_ctl status -D ${d} >/dev/null || { echo "the server stopped during recovery: see its log" >&2; exit 1; }`,
+    '  sleep 1',
+    'done',
+    // Recovery may take hours; once it is over, the server must answer on its own socket and port soon.
+    `n=0; until pg ${f.bindir}/pg_isready -q -h ${sh(f.socketDir)} -p ${f.port}; do`,
+    `  n=$((n + 1)); [ $n -lt 120 ] || { echo "recovered, but nothing answers on ${f.socketDir} port ${f.port}: check port and unix_socket_directories" >&2; exit 1; }`,
     '  sleep 1',
     'done',
     `echo "recovered: the server accepts connections on port ${f.port}"`,
@@ -168,12 +173,10 @@ export function corruptedDirectoryScript(f: RunbookFacts): string[] {
     `pg pgbackrest ${targetArgs(a).join(' ')} restore --pg1-path=${d}`,
     "# 4. The configuration as it was at the failure, over the backup's copy (postgresql.auto.conf keeps",
     '#    the restore_command pgBackRest wrote). Compare them first if the damage may have reached them.',
-    ...inside.map((c) => `cp -p "$SALVAGE/conf/${c}" ${sh(`${f.dataDirectory}/${c}`)}`),
-    ...(f.debianCluster
-      ? []
-      : [
-          `if [ -f "$SALVAGE/conf/pg_ident.conf" ]; then cp -p "$SALVAGE/conf/pg_ident.conf" ${sh(`${f.dataDirectory}/pg_ident.conf`)}; fi`,
-        ]),
+    ...[...inside, ...(f.debianCluster ? [] : ['pg_ident.conf'])].map(
+      (c) =>
+        `if [ -f "$SALVAGE/conf/${c}" ]; then cp -p "$SALVAGE/conf/${c}" ${sh(`${f.dataDirectory}/${c}`)}; else echo "${c}: the backup's copy (none was salvaged)"; fi`,
+    ),
     'if [ -f "$SALVAGE/conf/postgresql.auto.conf" ]; then',
     `  grep '^restore_command' ${sh(`${f.dataDirectory}/postgresql.auto.conf`)} > "$SALVAGE/restore_command"`,
     `  cat "$SALVAGE/conf/postgresql.auto.conf" "$SALVAGE/restore_command" > ${sh(`${f.dataDirectory}/postgresql.auto.conf`)}`,

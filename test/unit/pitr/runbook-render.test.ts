@@ -64,7 +64,7 @@ describe('the runbook', () => {
     });
     const s = /```sh corrupted-data-directory\n([\s\S]*?)```/.exec(plain)![1]!;
     expect(s).toContain('for c in postgresql.conf pg_hba.conf pg_ident.conf postgresql.auto.conf; do');
-    expect(s.indexOf(`cp -p "$SALVAGE/conf/pg_hba.conf" '/srv/pg/pg_hba.conf'`)).toBeGreaterThan(
+    expect(s.indexOf(`then cp -p "$SALVAGE/conf/pg_hba.conf" '/srv/pg/pg_hba.conf'`)).toBeGreaterThan(
       s.indexOf('restore --pg1-path='),
     );
     expect(s).toContain(`pg_ctl start -w -D '/srv/pg' -l '/srv/pg/startup.log' -o "-p 6543"`);
