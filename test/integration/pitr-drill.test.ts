@@ -276,9 +276,9 @@ describe.each(installs)('pitr drill on PostgreSQL $major', (install) => {
       'SELECT pg_walfile_name(pg_current_wal_lsn()) AS current, last_archived_wal AS archived FROM pg_stat_archiver',
     );
     expect(w!.archived < w!.current, `${w!.archived} < ${w!.current}`).toBe(true);
-    const [{ oid }] = (await cluster.query<{ oid: string }>(
+    const [{ oid }] = (await cluster.query<{ oid: number }>(
       "SELECT oid FROM pg_database WHERE datname = 'workspace'",
-    )) as [{ oid: string }];
+    )) as [{ oid: number }];
     await ws.end();
     // The server dies, and a database's files with it.
     await run(join(install.bindir, 'pg_ctl'), ['stop', '-D', cluster.dataDir, '-m', 'immediate', '-w'], {
@@ -287,7 +287,7 @@ describe.each(installs)('pitr drill on PostgreSQL $major', (install) => {
       cwd: '/',
       timeoutMs: 120_000,
     });
-    rmSync(join(cluster.dataDir, 'base', oid), { recursive: true, force: true });
+    rmSync(join(cluster.dataDir, 'base', String(oid)), { recursive: true, force: true });
     await run('sh', ['-c', script], { timeoutMs: 600_000, cwd: '/' });
     ws = await cluster.connect({ database: 'workspace' });
     expect(await notes()).toBe(400);
