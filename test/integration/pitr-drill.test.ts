@@ -133,7 +133,7 @@ describe.each(installs)('pitr drill on PostgreSQL $major', (install) => {
     expect(r.code).toBe(0);
     const md = readFileSync(book, 'utf8');
     expect(md).toContain(`stanza \`${pitr.stanza}\``);
-    const script = /## Accidental deletion[\s\S]*?```sh\n([\s\S]*?)```/.exec(md)![1]!;
+    const script = /```sh accidental-deletion\n([\s\S]*?)```/.exec(md)![1]!;
     await run('sh', ['-c', script], {
       timeoutMs: 120_000,
       env: {
@@ -152,7 +152,7 @@ describe.each(installs)('pitr drill on PostgreSQL $major', (install) => {
 
   it('the deletion script stops before anything when a value is missing, and with a mistyped table leaves no side server', async () => {
     const md = readFileSync(join(dir, 'RUNBOOK.md'), 'utf8');
-    const script = /## Accidental deletion[\s\S]*?```sh\n([\s\S]*?)```/.exec(md)![1]!;
+    const script = /```sh accidental-deletion\n([\s\S]*?)```/.exec(md)![1]!;
     const side = join(dir, 'side-typo');
     const env = { ...process.env, TARGET: beforeAccident, DB: 'workspace', SIDE: side, PORT: String(await freePort()) };
     // No TABLE: the script names it and does nothing (no default table, port or time any more).
@@ -259,5 +259,39 @@ describe.each(installs)('pitr drill on PostgreSQL $major', (install) => {
     const r = pgharden(['pitr', 'drill', '--latest', '--dsn', dsn]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`WAL segment ${segments[1]} is missing from the repository`);
+  });
+
+  it("the runbook's corrupted-directory section, run as written on this pg_ctl cluster, brings back rows only its pg_wal held", async () => {
+    // A fresh backup (the test above broke the archive's chain), the settings the scratch server
+    // got on its command line written where a user's cluster has them, and the runbook from then.
+    await pitr.backup();
+    await cluster.query(`ALTER SYSTEM SET unix_socket_directories = '${cluster.socketDir}'`);
+    await cluster.query("ALTER SYSTEM SET listen_addresses = '127.0.0.1'");
+    const book = join(dir, 'RUNBOOK-corrupted.md');
+    const r = pgharden(['runbook', '--out', book, '--dsn', dsn]);
+    expect(r.code, r.stderr).toBe(0);
+    const script = /```sh corrupted-data-directory\n([\s\S]*?)```/.exec(readFileSync(book, 'utf8'))![1]!;
+    expect(script).toContain(`-o "-p ${cluster.port}"`);
+    await ws.query("INSERT INTO notes SELECT g, 'note ' || g FROM generate_series(301, 400) g");
+    const [w] = await cluster.query<{ current: string; archived: string }>(
+      'SELECT pg_walfile_name(pg_current_wal_lsn()) AS current, last_archived_wal AS archived FROM pg_stat_archiver',
+    );
+    expect(w!.archived < w!.current, `${w!.archived} < ${w!.current}`).toBe(true);
+    const [{ oid }] = (await cluster.query<{ oid: number }>(
+      "SELECT oid FROM pg_database WHERE datname = 'workspace'",
+    )) as [{ oid: number }];
+    await ws.end();
+    // The server dies, and a database's files with it.
+    await run(join(install.bindir, 'pg_ctl'), ['stop', '-D', cluster.dataDir, '-m', 'immediate', '-w'], {
+      uid: cluster.uid,
+      gid: cluster.gid,
+      cwd: '/',
+      timeoutMs: 120_000,
+    });
+    rmSync(join(cluster.dataDir, 'base', String(oid)), { recursive: true, force: true });
+    await run('sh', ['-c', script], { timeoutMs: 600_000, cwd: '/' });
+    ws = await cluster.connect({ database: 'workspace' });
+    expect(await notes()).toBe(400);
+    expect(readFileSync(join(cluster.dataDir, 'postgresql.auto.conf'), 'utf8')).toContain('unix_socket_directories');
   });
 });
