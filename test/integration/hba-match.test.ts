@@ -35,9 +35,15 @@ const MD5_VERIFIER = `md5${createHash('md5')
 const STORED: Record<string, StoredPassword> = { md5user: 'md5', scramuser: 'scram-sha-256' };
 const OS_USER = userInfo().username;
 
-/** The first rule set, written by hand so that every kind of answer occurs at least once. */
+/**
+ * The first rule set, written by hand so that every kind of answer occurs at least once, and
+ * samehost and samenet each decide a probe (dave from 127.0.0.1, the host's own address; dave
+ * from the rest of 127.0.0.0/8, the host's network), whatever the generated sets draw.
+ */
 const EVERY_ANSWER = `local all ${userInfo().username} peer
 local all all trust
+host all dave samehost trust
+host all dave samenet reject
 host all md5user 127.0.0.0/8 md5
 host all alice 127.0.0.2/32 password
 host all bob all reject
