@@ -123,9 +123,10 @@ describe.runIf(install)('a pgBackRest set-up written by hand', () => {
       expect(plain.code, plain.stderr).toBe(2);
       expect(plain.stderr).toContain('not a pgBackRest archive-push pgharden can read');
       // pgBackRest's own backup refuses an archive_command without "pgbackrest" in it: that is the
-      // backup failing (exit 1, pgBackRest's words), not an internal error.
+      // tool failing (exit 4, pgBackRest's words), not an internal error.
       const refused = pgharden(['pitr', 'backup', '--stanza', 'hand', '--config', conf, '--dsn', dsn]);
-      expect(refused.code, refused.stderr).toBe(1);
+      expect(refused.code, refused.stderr).toBe(4);
+      expect(refused.stderr).not.toContain('internal error');
       expect(refused.stderr).toContain('must contain pgbackrest');
       const named = join(root, 'pgbackrest-push.sh');
       writeFileSync(named, readFileSync(wrapper), { mode: 0o755 });
