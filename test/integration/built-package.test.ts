@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { alive, pids, until } from '../support/processes.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -41,21 +42,8 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Running, not a zombie (an orphan killed by a signal may stay one until init reaps it). */
-const alive = (pid: number) => {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-};
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** Polls until `what` holds; the bound is a hang detector, far above a loaded machine's time. */
-async function until(what: () => boolean, ms = 120_000): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(25)) if (what()) return true;
-  return what();
-}
-const pids = (file: string) => readFileSync(file, 'utf8').trim().split(/\s+/).map(Number);
+/** A hang detector, far above a loaded machine's time. */
+const WAIT = 120_000;
 
 // The built helper, so a plain node process can use it as pgharden does.
 const built = join(ROOT, 'dist/process/run.js');
@@ -73,10 +61,10 @@ describe('an interrupted pgharden', () => {
     );
     const parent = spawn(process.execPath, [parentScript], { stdio: 'ignore' });
     const ended = new Promise<NodeJS.Signals | null>((r) => parent.on('exit', (_code, sig) => r(sig)));
-    expect(await until(() => existsSync(f) && pids(f).length === 2)).toBe(true);
+    expect(await until(() => existsSync(f) && pids(f).length === 2, WAIT)).toBe(true);
     const [shell, grandchild] = pids(f);
     parent.kill(signal);
     expect(await ended).toBe(signal);
-    expect(await until(() => !alive(shell!) && !alive(grandchild!))).toBe(true);
+    expect(await until(() => !alive(shell!) && !alive(grandchild!), WAIT)).toBe(true);
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { runSync } from '../../../src/process/run-sync.js';
 import { EXIT } from '../../../src/core/errors.js';
 import { CommandError, run } from '../../../src/process/run.js';
 import { rejection } from '../../support/caught.js';
+import { alive, pids, until } from '../../support/processes.js';
 
 let dir: string;
 beforeEach(() => {
@@ -14,20 +15,6 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Running, not a zombie (an orphan killed by a signal may stay one until init reaps it). */
-const alive = (pid: number) => {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-};
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: () => boolean, ms = 5000): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(25)) if (what()) return true;
-  return what();
-}
-const pids = (file: string) => readFileSync(file, 'utf8').trim().split(/\s+/).map(Number);
 const failure = (p: Promise<unknown>) => rejection<CommandError>(p);
 
 /** A shell that starts a grandchild `sleep`, records both pids, then waits. */
@@ -75,7 +62,7 @@ describe('run', () => {
     expect(e.message).toBe(`sh ${tree(f).join(' ')} timed out after 0.5 s and was ended with its child processes`);
     expect(Date.now() - started).toBeLessThan(5000);
     const [shell, grandchild] = pids(f);
-    expect(await until(() => !alive(shell!) && !alive(grandchild!))).toBe(true);
+    expect(await until(() => !alive(shell!) && !alive(grandchild!), 5000)).toBe(true);
   });
 
   it('kills a tree that ignores SIGTERM after the grace period', async () => {
@@ -84,7 +71,7 @@ describe('run', () => {
     const e = await failure(run('sh', tree(f, "trap '' TERM; "), { timeoutMs: 300 }));
     expect(e.timedOut).toBe(true);
     const [shell, grandchild] = pids(f);
-    expect(await until(() => !alive(shell!) && !alive(grandchild!))).toBe(true);
+    expect(await until(() => !alive(shell!) && !alive(grandchild!), 5000)).toBe(true);
     expect(Date.now() - started).toBeLessThan(8000);
   });
 
@@ -100,7 +87,7 @@ describe('run', () => {
     expect(e.message).toMatch(/wrote more output than pgharden keeps and was ended$/);
     expect(Date.now() - started).toBeLessThan(10_000);
     const [shell, grandchild] = pids(f);
-    expect(await until(() => !alive(shell!) && !alive(grandchild!))).toBe(true);
+    expect(await until(() => !alive(shell!) && !alive(grandchild!), 5000)).toBe(true);
   });
 
   it('streams stdout to a function, with nothing kept', async () => {
