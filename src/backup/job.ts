@@ -15,7 +15,7 @@ import { run } from '../process/run.js';
 import { dropLeftDrills, fileLedger } from './drill-ledger.js';
 import type { SqlSessions, ToolRunner } from './dump.js';
 import { writeMetrics } from './metrics.js';
-import { clusterLabel } from '../cluster/cluster-label.js';
+import { CLUSTER_LABEL_SQL, clusterLabelOf } from '../cluster/cluster-label.js';
 import { prune, runName } from './retention.js';
 import { findClientTools } from '../cluster/client-tools.js';
 import { verifiedBackup, type VerifiedBackup } from './verified.js';
@@ -70,13 +70,12 @@ export async function backupJob(o: BackupJobOptions): Promise<BackupJobResult> {
   const started = Date.now();
   let cluster = '';
   try {
-    const [v] = await s.query<{ n: string; config_file: string; port: string }>(
-      "SELECT current_setting('server_version_num') AS n, current_setting('config_file') AS config_file, current_setting('port') AS port",
-    );
-    cluster = clusterLabel(v!.config_file, Math.floor(Number(v!.n) / 10000), Number(v!.port));
+    // The shared label query: config_file through pg_settings, so a non-superuser's backup does not fail on it.
+    const [v] = await s.query<{ num: string; config_file: string | null; port: string }>(CLUSTER_LABEL_SQL);
+    cluster = clusterLabelOf(v!);
     const left = await dropLeftDrills(s, ledger);
     if (left.length) o.log(`Dropped ${left.join(', ')}, left by a run that was killed during its restore drill`);
-    const tools = findClientTools(Math.floor(Number(v!.n) / 10000));
+    const tools = findClientTools(Math.floor(Number(v!.num) / 10000));
     const databases =
       o.databases ??
       (
