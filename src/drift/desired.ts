@@ -6,8 +6,8 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Snapshot } from '../cluster/introspect.js';
 import type { Spec } from '../spec/spec.js';
-import type { Plan } from '../plan/types.js';
-import type { DesiredState } from './types.js';
+import type { Plan } from '../plan/plan-types.js';
+import type { DesiredState } from './drift-types.js';
 
 /** No access for other OS users: what the audit asks of the server's configuration files. */
 const NO_OTHERS = 0o770;

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientFrom } from '../../src/cluster/from-address.js';
+import { clientFrom } from '../../src/connect/from-address.js';
 import { CLI } from '../support/cli.js';
 import { createDebianCluster, debianUnavailable, treeIdentity, type DebianCluster } from '../support/debian.js';
 

@@ -1,4 +1,4 @@
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 import { loopbackOnly, networkRules, quote } from '../rules.js';
 
 /** With ssl on, `host` rules that accept passwords without requiring TLS. */

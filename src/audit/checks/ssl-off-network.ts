@@ -1,4 +1,4 @@
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 import { loopbackOnly, networkRules, quote } from '../rules.js';
 
 /** ssl off while network rules admit clients. */
