@@ -21,7 +21,9 @@ const FULL_TIER_ONLY = [
   'pitr-runbook-debian', // the runbook's scripts on Debian clusters; the runbook verb in pitr-enable
   'pitr-s3', // an S3 server over TLS and a whole backup/drill through it
 ];
-const fullTier = process.env.PGHARDEN_TIER === 'full';
+// A suite named on the command line (`npx vitest run test/integration/backup.test.ts`) runs in any tier.
+const named = (name: string) => process.argv.some((arg) => arg.includes(name));
+const excluded = process.env.PGHARDEN_TIER === 'full' ? [] : FULL_TIER_ONLY.filter((name) => !named(name));
 
 export default defineConfig({
   test: {
@@ -40,7 +42,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          exclude: fullTier ? [] : FULL_TIER_ONLY.map((name) => `test/integration/${name}.test.ts`),
+          exclude: excluded.map((name) => `test/integration/${name}.test.ts`),
           sequence: { groupOrder: 1 },
           // Each file starts its own scratch clusters; two cores, so two files at a time.
           maxWorkers: 2,

@@ -5,6 +5,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { firstDirectory } from '../conf/guc-list.js';
 import { loadConf } from '../conf/load-conf.js';
 import { InputError } from '../core/errors.js';
 
@@ -42,7 +43,7 @@ export function readCluster(version: string, name: string, root = DEBIAN_CONF_RO
   const port = Number(s.get('port') ?? 5432);
   const dataDirectory = s.get('data_directory') ?? `/var/lib/postgresql/${version}/${name}`;
   // postgresql-common: the first of unix_socket_directories, else /var/run/postgresql.
-  const socketDir = s.get('unix_socket_directories')?.split(',')[0]?.trim() || '/var/run/postgresql';
+  const socketDir = firstDirectory(s.get('unix_socket_directories')) || '/var/run/postgresql';
   return {
     version,
     name,

@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { firstDirectory } from '../conf/guc-list.js';
 import { connect, recordTarget, type ConnectOptions } from '../connect/connect.js';
 import { InputError, RefusedError } from '../core/errors.js';
 import { restartAdvice } from '../execute/restart.js';
@@ -144,7 +145,7 @@ export async function makeEnablePlan(o: EnableOptions): Promise<{ plan: Plan; di
   const places = { dataDirectory: f.data_directory, configFile: f.config_file, files, user };
   refusePlacement(placementProblems({ repo: o.repo, configFile, logPath: o.logPath }, places));
   const autoPath = join(f.data_directory, 'postgresql.auto.conf');
-  const socketDir = f.sockets.split(',')[0]?.trim() || null;
+  const socketDir = firstDirectory(f.sockets) ?? null;
   const input: EnableInput = {
     name: dir.split('/').at(-1)!,
     planDir: dir,

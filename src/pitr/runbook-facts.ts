@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { fileLedger, type LedgerLine, type PitrDrillRecord } from '../backup/drill-ledger.js';
 import type { SqlSessions } from '../backup/dump.js';
 import { findInstall } from '../cluster/install.js';
+import { firstDirectory } from '../conf/guc-list.js';
 import type { ArchiveTarget, TargetOverride } from './archive-command.js';
 import { overridden } from './repo-backup.js';
 import { osUserName } from '../connect/connect.js';
@@ -81,7 +82,7 @@ export async function runbookFacts(
   const [f] = await s.query<Record<string, string>>(
     `SELECT version() AS version, current_setting('server_version_num') AS num, current_setting('data_directory') AS data,
       current_setting('config_file') AS config, current_setting('hba_file') AS hba, current_setting('port') AS port,
-      split_part(current_setting('unix_socket_directories'), ',', 1) AS socket, current_setting('archive_command') AS archive`,
+      current_setting('unix_socket_directories') AS socket, current_setting('archive_command') AS archive`,
   );
   const major = Math.floor(Number(f!.num) / 10000);
   const debian = /^\/etc\/postgresql\/([^/]+)\/([^/]+)\/postgresql\.conf$/.exec(f!.config!);
@@ -115,7 +116,7 @@ export async function runbookFacts(
     configFile: f!.config!,
     hbaFile: f!.hba!,
     port: Number(f!.port),
-    socketDir: f!.socket!.trim() || '/tmp',
+    socketDir: firstDirectory(f!.socket) ?? '/tmp',
     debianCluster: debian ? `${debian[1]}/${debian[2]}` : null,
     osUser,
     archive,

@@ -96,7 +96,7 @@ function startAndWait(f: RunbookFacts): string[] {
     'done',
     // Recovery may take hours; once it is over, the server must answer on its own socket and port soon.
     `n=0; until pg ${f.bindir}/pg_isready -q -h ${sh(f.socketDir)} -p ${f.port}; do`,
-    `  n=$((n + 1)); [ $n -lt 120 ] || { echo "recovered, but nothing answers on ${f.socketDir} port ${f.port}: check port and unix_socket_directories" >&2; exit 1; }`,
+    `  n=$((n + 1)); [ $n -lt 120 ] || { echo "recovered, but nothing answers on ${f.socketDir} port ${f.port}: check port and unix_socket_directories (a restored configuration is the backup's: ALTER SYSTEM changes made after it are not in it)" >&2; exit 1; }`,
     '  sleep 1',
     'done',
     `echo "recovered: the server accepts connections on port ${f.port}"`,

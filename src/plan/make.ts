@@ -6,6 +6,7 @@
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type pg from 'pg';
+import { firstDirectory } from '../conf/guc-list.js';
 import { findClientTools } from '../cluster/client-tools.js';
 import { connect, osUserName, recordTarget, type ConnectOptions } from '../connect/connect.js';
 import { introspect } from '../cluster/introspect.js';
@@ -250,7 +251,7 @@ async function makeAndSave(o: MakePlanOptions): Promise<{ plan: Plan; dir: strin
       target: recordTarget(o.connection),
       snapshot,
       port: Number(extra.port),
-      socketDir: extra.sockets.split(',')[0]?.trim() || null,
+      socketDir: firstDirectory(extra.sockets) ?? null,
       serverUser: { name: osUserName(dataStat.uid), uid: dataStat.uid, gid: dataStat.gid },
       hba: { file: hbaFile, ...snapshot.hba.loaded.files.get(hbaFile)!, binding: observeFile(hbaFile) },
       configFile: observeFile(snapshot.settings.config_file!),

@@ -5,6 +5,7 @@
  */
 import { statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { firstDirectory } from '../conf/guc-list.js';
 import { connectionMatrix } from '../audit/matrix.js';
 import { connect, osUserName, recordTarget, type ConnectOptions } from '../connect/connect.js';
 import { introspect } from '../cluster/introspect.js';
@@ -164,7 +165,7 @@ export async function makeRotationPlan(o: RotatePlanOptions): Promise<{ plan: Pl
         autoConfFile: join(dataDirectory, 'postgresql.auto.conf'),
         dataDirectory,
         adminRole: osUserName(statSync(dataDirectory).uid),
-        socketDir: extra.sockets.split(',')[0]?.trim() || null,
+        socketDir: firstDirectory(extra.sockets) ?? null,
       },
       port: Number(extra.port),
       spec: o.spec,

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { firstDirectory } from '../conf/guc-list.js';
 import { connect, osUserName, recordTarget, type ConnectOptions } from '../connect/connect.js';
 import { contextFromServer } from '../cluster/build-options.js';
 import { parseHba } from '../conf/hba.js';
@@ -197,7 +198,7 @@ export async function makeTlsPlan(o: TlsPlanOptions): Promise<{ plan: Plan; dir:
       autoConfFile: autoPath,
       dataDirectory: f.data_directory!,
       adminRole: serverUser.name,
-      socketDir: f.sockets!.split(',')[0]?.trim() || null,
+      socketDir: firstDirectory(f.sockets) ?? null,
       port: Number(f.port),
       systemIdentifier: f.sysid!,
     },

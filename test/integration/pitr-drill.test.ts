@@ -107,7 +107,22 @@ describe.each(installs)('pitr drill on PostgreSQL $major', (install) => {
 
   it('--to the time before the accident brings back every deleted row; the live server is untouched', async () => {
     const metrics = join(dir, 'pgharden.prom');
-    const r = pgharden(['pitr', 'drill', '--to', beforeAccident, '--json', '--metrics', metrics, '--dsn', dsn]);
+    // Its own scratch parent: other drills on the machine use the system's temporary directory.
+    const parent = join(dir, 'scratch-to');
+    mkdirSync(parent);
+    const r = pgharden([
+      'pitr',
+      'drill',
+      '--to',
+      beforeAccident,
+      '--json',
+      '--metrics',
+      metrics,
+      '--scratch-dir',
+      parent,
+      '--dsn',
+      dsn,
+    ]);
     expect(r.stderr).not.toContain('failed:');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
@@ -123,7 +138,7 @@ describe.each(installs)('pitr drill on PostgreSQL $major', (install) => {
     expect(prom).toMatch(new RegExp(`^pgharden_pitr_rto_seconds${labels} \\d+\\.\\d{3}$`, 'm'));
     expect(prom).toMatch(new RegExp(`^pgharden_pitr_drill_last_run_success${labels} 1$`, 'm'));
     // Nothing left behind: the scratch directories are gone.
-    expect(readdirSync(tmpdir()).filter((d) => d.startsWith('pgharden-pitr-drill-'))).toEqual([]);
+    expect(readdirSync(parent)).toEqual([]);
   });
 
   it("the runbook's accidental-deletion script, run as written, puts the deleted rows back", async () => {
@@ -293,5 +308,42 @@ describe.each(installs)('pitr drill on PostgreSQL $major', (install) => {
     ws = await cluster.connect({ database: 'workspace' });
     expect(await notes()).toBe(400);
     expect(readFileSync(join(cluster.dataDir, 'postgresql.auto.conf'), 'utf8')).toContain('unix_socket_directories');
+  });
+
+  it("the runbook's lost-server section, run as written on this pg_ctl cluster, brings back every archived row", async () => {
+    // A backup taken after the socket settings above: a lost server comes back with the
+    // configuration its backup holds.
+    await pitr.backup();
+    const book = join(dir, 'RUNBOOK-lost.md');
+    const r = pgharden(['runbook', '--out', book, '--dsn', dsn]);
+    expect(r.code, r.stderr).toBe(0);
+    const script = /```sh lost-server\n([\s\S]*?)```/.exec(readFileSync(book, 'utf8'))![1]!;
+    expect(script).toContain(`-p ${cluster.port}`);
+    // Rows written and their WAL archived: a lost server keeps only what the repository holds.
+    await ws.query("INSERT INTO notes SELECT g, 'note ' || g FROM generate_series(401, 450) g");
+    const [{ segment }] = (await cluster.query<{ segment: string }>(
+      'SELECT pg_walfile_name(pg_switch_wal()) AS segment',
+    )) as [{ segment: string }];
+    for (const end = Date.now() + 600_000; Date.now() < end; await new Promise((res) => setTimeout(res, 200))) {
+      const [a] = await cluster.query<{ archived: string | null }>(
+        'SELECT last_archived_wal AS archived FROM pg_stat_archiver',
+      );
+      if (a?.archived && a.archived >= segment) break;
+    }
+    const archived = await notes();
+    expect(archived).toBe(450);
+    await ws.end();
+    // The host is gone: the server stops dead and its whole data directory with it.
+    await run(join(install.bindir, 'pg_ctl'), ['stop', '-D', cluster.dataDir, '-m', 'immediate', '-w'], {
+      uid: cluster.uid,
+      gid: cluster.gid,
+      cwd: '/',
+      timeoutMs: 120_000,
+    });
+    rmSync(cluster.dataDir, { recursive: true, force: true });
+    const restored = await run('sh', ['-c', script], { timeoutMs: 600_000, cwd: '/' });
+    expect(restored.stdout).toContain(`port ${cluster.port}`);
+    ws = await cluster.connect({ database: 'workspace' });
+    expect(await notes()).toBe(archived);
   });
 });
