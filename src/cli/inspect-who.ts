@@ -1,5 +1,5 @@
 import { inspectWho, parseIp, type WhoAnswer } from '../index.js';
-import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
+import { CONNECTION_FLAGS, verb } from './command.js';
 import { CliError, EXIT } from './usage-errors.js';
 import { inspectOptions } from './target.js';
 
@@ -42,23 +42,20 @@ Examples:
   pgharden inspect who --user report --db shop --from 192.168.1.7 --ssl --dsn postgres://postgres@db1/postgres
 `;
 
-export const command: Command = {
+export const command = verb({
+  name: 'inspect who',
   help: HELP,
-  async run(argv, o) {
-    const { values, positionals } = parseFlags(
-      argv,
-      {
-        user: { type: 'string' },
-        db: { type: 'string' },
-        from: { type: 'string' },
-        ssl: { type: 'boolean' },
-        json: { type: 'boolean' },
-        ...CONNECTION_FLAGS,
-        'pg-version': { type: 'string' },
-        'no-resolve': { type: 'boolean' },
-      },
-      'inspect who',
-    );
+  flags: {
+    user: { type: 'string' },
+    db: { type: 'string' },
+    from: { type: 'string' },
+    ssl: { type: 'boolean' },
+    json: { type: 'boolean' },
+    ...CONNECTION_FLAGS,
+    'pg-version': { type: 'string' },
+    'no-resolve': { type: 'boolean' },
+  },
+  async run({ values, positionals, o, connection, usage }) {
     const missing = (['user', 'db', 'from'] as const).filter((k) => values[k] === undefined);
     if (missing.length)
       throw new CliError(
@@ -67,17 +64,12 @@ export const command: Command = {
         'pgharden inspect who --help',
       );
     const from = values.from!;
-    if (from !== 'local' && !parseIp(from))
-      throw new CliError(
-        `--from "${from}" is neither "local" nor a numeric IP address`,
-        EXIT.usage,
-        'pgharden inspect who --help',
-      );
+    if (from !== 'local' && !parseIp(from)) throw usage(`--from "${from}" is neither "local" nor a numeric IP address`);
 
     const { result, answer, notes } = await inspectWho({
       ...inspectOptions({
         file: positionals[0],
-        ...connectionFrom(values),
+        ...connection(),
         pgVersion: values['pg-version'],
       }),
       resolve: !values['no-resolve'],
@@ -110,7 +102,7 @@ export const command: Command = {
     }
     return EXIT.ok;
   },
-};
+});
 
 function answerJson(a: WhoAnswer | null) {
   if (!a) return null;
