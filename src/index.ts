@@ -215,6 +215,7 @@ export async function runbook(o: import('./pitr/runbook-make.js').RunbookOptions
 }
 
 export type { ConfRow, InspectOptions } from './api/inspect-api.js';
+export type { WhoAnswer } from './api/who-answer.js';
 
 /** pg_hba.conf as PostgreSQL reads it (the rows of pg_hba_file_rules). */
 export async function inspectHba(o: import('./api/inspect-api.js').InspectOptions = {}) {

@@ -16,6 +16,7 @@ import { loadConf } from '../conf/load-conf.js';
 import { loadHba, loadHbaRows, type LoadedHba, type ReadFile } from '../conf/load-hba.js';
 import { interfaceFacts, NO_SERVER } from '../hba/interfaces.js';
 import { matchConnection, type ConnectionSource, type MatchFacts, type MatchResult } from '../hba/match.js';
+import { readAnswerFacts, whoAnswer, type AnswerFacts, type WhoAnswer } from './who-answer.js';
 
 /** What an inspect call reads and how it judges it. */
 export interface InspectOptions {
@@ -198,13 +199,17 @@ export async function inspectConf(
   }
 }
 
-/** Which rule a connection hits. Without a server, +group and samerole see no memberships (said in `notes`). */
+/**
+ * Which rule a connection hits. Without a server, +group and samerole see no memberships (said in
+ * `notes`); with one, `answer` is what the server answers first once that rule has matched.
+ */
 export async function inspectWho(
   o: InspectOptions & { user: string; database: string; from: ConnectionSource },
-): Promise<{ result: MatchResult; notes: string[] }> {
+): Promise<{ result: MatchResult; answer: WhoAnswer | null; notes: string[] }> {
   const t = await target(o, 'hba_file', 'inspect who');
   let facts: MatchFacts = { memberOf: (u, g) => u === g, ...interfaceFacts(NO_SERVER) };
   const notes = [...t.notes];
+  let answerFacts: AnswerFacts | undefined;
   if (t.client) {
     try {
       const [{ memberOf, readRoleMemberships }, { serverHostInterfaces }] = await Promise.all([
@@ -213,6 +218,11 @@ export async function inspectWho(
       ]);
       const host = await serverHostInterfaces(t.client);
       facts = { memberOf: memberOf(await readRoleMemberships(t.client)), ...interfaceFacts(host) };
+      answerFacts = await readAnswerFacts(
+        t.client,
+        { user: o.user, context: t.context, memberOf: facts.memberOf, ...t.reader },
+        notes,
+      );
     } finally {
       await t.client.end();
     }
@@ -223,5 +233,6 @@ export async function inspectWho(
   }
   assertReadable(t.file, 'inspect who');
   const rules = (await radiusPass(loadHba(t.file, { context: t.context, ...t.reader }), t.context, o, notes)).rules;
-  return { result: matchConnection(rules, { source: o.from, database: o.database, user: o.user }, facts), notes };
+  const result = matchConnection(rules, { source: o.from, database: o.database, user: o.user }, facts);
+  return { result, answer: answerFacts ? whoAnswer(result, o.user, answerFacts) : null, notes };
 }

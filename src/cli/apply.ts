@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
+import { CONNECTION_FLAGS, verb } from './command.js';
 import { apply, checkPlanTarget, installedFaults, loadPlan, reportText, VERSION } from '../index.js';
 import { CliError, EXIT } from './usage-errors.js';
 import { paint } from '../render/output.js';
@@ -31,25 +31,17 @@ Examples:
   sudo pgharden apply plans/office-vpn --yes    # in a script
 `;
 
-export const command: Command = {
+export const command = verb({
+  name: 'apply',
   help: HELP,
-  async run(argv, o) {
-    const { values, positionals } = parseFlags(
-      argv,
-      { yes: { type: 'boolean' }, json: { type: 'boolean' }, ...CONNECTION_FLAGS },
-      'apply',
-    );
+  flags: { yes: { type: 'boolean' }, json: { type: 'boolean' }, ...CONNECTION_FLAGS },
+  async run({ values, positionals, o, connection, say, json, usage }) {
     const dir = positionals[0];
     if (!dir || positionals.length > 1)
-      throw new CliError(
-        'apply takes one plan directory, e.g. pgharden apply plans/office-vpn',
-        EXIT.usage,
-        'pgharden apply --help',
-      );
+      throw usage('apply takes one plan directory, e.g. pgharden apply plans/office-vpn');
     const plan = await loadPlan(dir);
-    await checkPlanTarget(plan, dir, connectionFrom(values), 'apply');
+    await checkPlanTarget(plan, dir, connection(), 'apply');
     // With --json the human narration goes to stderr, so stdout is one JSON document.
-    const say = values.json ? (t: string) => o.err(t) : (t: string) => o.out(t);
     say(paint(o, 'bold', `Plan ${plan.name} (${plan.id.slice(0, 12)}): ${plan.steps.length} steps`));
     say(`Rollback, ready now:  ${plan.rollback.command}`);
     say(`Without pgharden:     sh ${join(dir, 'rollback.sh')}`);
@@ -98,20 +90,14 @@ export const command: Command = {
       },
     });
     if (values.json) {
-      o.out(
-        JSON.stringify(
-          {
-            schemaVersion: 1,
-            plan: { id: r.plan.id, name: r.plan.name, dir },
-            outcome: r.outcome,
-            stopped: r.stopped ?? null,
-            drift: r.drift,
-            steps: r.steps,
-          },
-          null,
-          2,
-        ),
-      );
+      json({
+        schemaVersion: 1,
+        plan: { id: r.plan.id, name: r.plan.name, dir },
+        outcome: r.outcome,
+        stopped: r.stopped ?? null,
+        drift: r.drift,
+        steps: r.steps,
+      });
       return r.outcome === 'applied' ? EXIT.ok : r.outcome === 'refused' ? EXIT.refused : EXIT.findings;
     }
     if (r.outcome === 'applied' && r.steps.length === 0) {
@@ -139,4 +125,4 @@ export const command: Command = {
       `fix the cause and run pgharden apply ${dir} again to resume, or undo everything with pgharden rollback ${dir} (without pgharden: sh ${join(dir, 'rollback.sh')})`,
     );
   },
-};
+});

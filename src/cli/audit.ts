@@ -1,6 +1,6 @@
 import { atLeast, audit, SEVERITIES, type ConnectionMatrix, type Finding, type Severity } from '../index.js';
-import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
-import { CliError, EXIT } from './usage-errors.js';
+import { CONNECTION_FLAGS, verb } from './command.js';
+import { EXIT, usageError } from './usage-errors.js';
 import { paint, table, type Output } from '../render/output.js';
 
 const HELP = `pgharden audit — every authentication risk on a live cluster, with its evidence and its fix
@@ -80,57 +80,40 @@ function renderMatrix(m: ConnectionMatrix): string {
 
 /** --password-max-age: a whole number of days, at least 1. */
 function passwordDays(v: string): number {
-  if (!/^[1-9]\d*$/.test(v))
-    throw new CliError(
-      `--password-max-age takes a whole number of days, not "${v}"`,
-      EXIT.usage,
-      'pgharden audit --help',
-    );
+  if (!/^[1-9]\d*$/.test(v)) throw usageError(`--password-max-age takes a whole number of days, not "${v}"`, 'audit');
   return Number(v);
 }
 
-export const command: Command = {
+export const command = verb({
+  name: 'audit',
   help: HELP,
-  async run(argv, o) {
-    const { values } = parseFlags(
-      argv,
-      {
-        ...CONNECTION_FLAGS,
-        pgdata: { type: 'string' },
-        json: { type: 'boolean' },
-        'fail-on': { type: 'string' },
-        limit: { type: 'string' },
-        metrics: { type: 'string' },
-        'max-backup-age': { type: 'string' },
-        'max-drill-age': { type: 'string' },
-        'password-max-age': { type: 'string' },
-        plans: { type: 'string' },
-      },
-      'audit',
-    );
+  flags: {
+    ...CONNECTION_FLAGS,
+    pgdata: { type: 'string' },
+    json: { type: 'boolean' },
+    'fail-on': { type: 'string' },
+    limit: { type: 'string' },
+    metrics: { type: 'string' },
+    'max-backup-age': { type: 'string' },
+    'max-drill-age': { type: 'string' },
+    'password-max-age': { type: 'string' },
+    plans: { type: 'string' },
+  },
+  async run({ values, o, connection, json, usage }) {
     const failOn = (values['fail-on'] ?? 'high') as Severity;
     const limit = Number(values.limit ?? 10);
     if (!/^\d+$/.test(values.limit ?? '10'))
-      throw new CliError(
-        `--limit takes a whole number of evidence lines per finding (0: all), not "${values.limit}"`,
-        EXIT.usage,
-        'pgharden audit --help',
-      );
+      throw usage(`--limit takes a whole number of evidence lines per finding (0: all), not "${values.limit}"`);
     if (!SEVERITIES.includes(failOn))
-      throw new CliError(
-        `--fail-on takes low, medium, high or critical, not "${values['fail-on']}"`,
-        EXIT.usage,
-        'pgharden audit --help',
-      );
+      throw usage(`--fail-on takes low, medium, high or critical, not "${values['fail-on']}"`);
     const days = (name: 'max-backup-age' | 'max-drill-age') => {
       const v = values[name];
       if (v === undefined) return {};
-      if (!/^\d+(\.\d+)?$/.test(v))
-        throw new CliError(`--${name} takes a number of days, not "${v}"`, EXIT.usage, 'pgharden audit --help');
+      if (!/^\d+(\.\d+)?$/.test(v)) throw usage(`--${name} takes a number of days, not "${v}"`);
       return { [name === 'max-backup-age' ? 'maxBackupAgeDays' : 'maxDrillAgeDays']: Number(v) };
     };
     const { snapshot, findings, matrix } = await audit({
-      connection: connectionFrom(values),
+      connection: connection(),
       ...(values.pgdata ? { dataDir: values.pgdata } : {}),
       recovery: {
         ...(values.metrics ? { metrics: values.metrics } : {}),
@@ -143,24 +126,18 @@ export const command: Command = {
       },
     });
     if (values.json) {
-      o.out(
-        JSON.stringify(
-          {
-            schemaVersion: 1,
-            server: {
-              version: snapshot.version,
-              major: snapshot.major,
-              systemIdentifier: snapshot.systemIdentifier,
-              connectedAs: snapshot.connectedAs,
-            },
-            findings,
-            matrix,
-            limits: snapshot.limits,
-          },
-          null,
-          2,
-        ),
-      );
+      json({
+        schemaVersion: 1,
+        server: {
+          version: snapshot.version,
+          major: snapshot.major,
+          systemIdentifier: snapshot.systemIdentifier,
+          connectedAs: snapshot.connectedAs,
+        },
+        findings,
+        matrix,
+        limits: snapshot.limits,
+      });
     } else {
       o.out(
         `PostgreSQL ${snapshot.major} (system ${snapshot.systemIdentifier ?? 'unknown'}), connected as "${snapshot.connectedAs}"`,
@@ -177,4 +154,4 @@ export const command: Command = {
     }
     return findings.some((f) => atLeast(f.severity, failOn)) ? EXIT.findings : EXIT.ok;
   },
-};
+});

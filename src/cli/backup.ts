@@ -1,6 +1,6 @@
-import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
+import { CONNECTION_FLAGS, verb } from './command.js';
 import { backup, drillTable } from '../index.js';
-import { CliError, EXIT } from './usage-errors.js';
+import { EXIT } from './usage-errors.js';
 import { paint, table } from '../render/output.js';
 
 const HELP = `pgharden backup — the nightly verified backup
@@ -35,38 +35,32 @@ Examples:
   pgharden backup --out /var/backups/pg --verify --copy-to "scp {} backup@nas:/srv/pg/"
 `;
 
-export const command: Command = {
+export const command = verb({
+  name: 'backup',
   help: HELP,
-  async run(argv, o) {
-    const { values, positionals } = parseFlags(
-      argv,
-      {
-        out: { type: 'string' },
-        databases: { type: 'string' },
-        verify: { type: 'boolean' },
-        'keep-days': { type: 'string' },
-        'keep-weekly': { type: 'string' },
-        'copy-to': { type: 'string' },
-        metrics: { type: 'string' },
-        ...CONNECTION_FLAGS,
-        json: { type: 'boolean' },
-      },
-      'backup',
-    );
-    if (!values.out || positionals.length)
-      throw new CliError('backup needs --out DIR and no positional arguments', EXIT.usage, 'pgharden backup --help');
+  flags: {
+    out: { type: 'string' },
+    databases: { type: 'string' },
+    verify: { type: 'boolean' },
+    'keep-days': { type: 'string' },
+    'keep-weekly': { type: 'string' },
+    'copy-to': { type: 'string' },
+    metrics: { type: 'string' },
+    ...CONNECTION_FLAGS,
+    json: { type: 'boolean' },
+  },
+  async run({ values, positionals, o, connection, say, json, usage }) {
+    if (!values.out || positionals.length) throw usage('backup needs --out DIR and no positional arguments');
     const count = (name: 'keep-days' | 'keep-weekly') => {
       const v = values[name];
       if (v === undefined) return undefined;
-      if (!/^\d+$/.test(v))
-        throw new CliError(`--${name} takes a whole number, not "${v}"`, EXIT.usage, 'pgharden backup --help');
+      if (!/^\d+$/.test(v)) throw usage(`--${name} takes a whole number, not "${v}"`);
       return Number(v);
     };
     const keepDays = count('keep-days');
     const keepWeekly = count('keep-weekly');
-    const say = values.json ? (t: string) => o.err(t) : (t: string) => o.out(t);
     const r = await backup({
-      connection: connectionFrom(values),
+      connection: connection(),
       out: values.out!,
       ...(values.databases
         ? {
@@ -85,21 +79,15 @@ export const command: Command = {
       log: say,
     });
     if (values.json) {
-      o.out(
-        JSON.stringify(
-          {
-            schemaVersion: 1,
-            ok: r.ok,
-            dir: r.dir,
-            problems: r.problems,
-            copied: r.copied,
-            removed: r.removed,
-            backup: r.backup ?? null,
-          },
-          null,
-          2,
-        ),
-      );
+      json({
+        schemaVersion: 1,
+        ok: r.ok,
+        dir: r.dir,
+        problems: r.problems,
+        copied: r.copied,
+        removed: r.removed,
+        backup: r.backup ?? null,
+      });
       return r.ok ? EXIT.ok : EXIT.findings;
     }
     if (r.backup) {
@@ -123,4 +111,4 @@ export const command: Command = {
     );
     return EXIT.ok;
   },
-};
+});

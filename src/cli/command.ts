@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { closest } from '../index.js';
-import { usageError } from './usage-errors.js';
+import { type CliError, usageError } from './usage-errors.js';
 import type { Output } from '../render/output.js';
 
 /** A CLI verb: a thin layer that maps flags to a core function and its result to output. */
@@ -90,5 +90,52 @@ export function runSubcommand(
         verb,
       );
     return (await load()).command.run(rest, out);
+  };
+}
+
+/** What a verb's body gets: its flags parsed, where its lines go, and its usage errors. */
+export interface VerbContext<O extends Options> {
+  values: ParsedFlags<O>['values'];
+  positionals: string[];
+  o: Output;
+  /** The whole argv, as given after the verb. */
+  argv: string[];
+  /** --dsn/--cluster (or PGHARDEN_DSN) as API options; only for verbs that take CONNECTION_FLAGS. */
+  connection(): ReturnType<typeof connectionFrom>;
+  /** A progress line: stdout, or stderr under --json so that stdout holds only the one document. */
+  say(text: string): void;
+  /** The --json document on stdout, indented by two spaces. */
+  json(doc: unknown): void;
+  /** A usage error (exit 2) whose next step is `pgharden VERB --help`. */
+  usage(message: string): CliError;
+}
+
+/**
+ * A CLI verb: flags parsed strictly (a wrong one is a usage error with the flag probably meant),
+ * then `run` with the context every verb needs. The flags are exactly the ones given.
+ */
+export function verb<O extends Options>(v: {
+  /** As the user types it after `pgharden`: `status`, `pitr backup`. */
+  name: string;
+  help: string;
+  flags: O;
+  run(c: VerbContext<O>): Promise<number>;
+}): Command {
+  return {
+    help: v.help,
+    async run(argv, o) {
+      const { values, positionals } = parseFlags(argv, v.flags, v.name);
+      const json = (values as { json?: boolean }).json === true;
+      return v.run({
+        values,
+        positionals,
+        o,
+        argv,
+        connection: () => connectionFrom(values as { dsn?: string; cluster?: string }),
+        say: json ? (t) => o.err(t) : (t) => o.out(t),
+        json: (doc) => o.out(JSON.stringify(doc, null, 2)),
+        usage: (message) => usageError(message, v.name),
+      });
+    },
   };
 }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { parseFlags, type Command } from './command.js';
+import { verb } from './command.js';
 import { scanConsumers } from '../index.js';
 import { CliError, EXIT } from './usage-errors.js';
 import { table } from '../render/output.js';
@@ -19,16 +19,12 @@ Examples:
   pgharden consumers --scan /srv /etc/systemd/system
 `;
 
-export const command: Command = {
+export const command = verb({
+  name: 'consumers',
   help: HELP,
-  async run(argv, o) {
-    const { values, positionals } = parseFlags(
-      argv,
-      { scan: { type: 'boolean' }, json: { type: 'boolean' } },
-      'consumers',
-    );
-    if (!values.scan || positionals.length === 0)
-      throw new CliError('consumers needs --scan and at least one directory', EXIT.usage, 'pgharden consumers --help');
+  flags: { scan: { type: 'boolean' }, json: { type: 'boolean' } },
+  async run({ values, positionals, o, json, usage }) {
+    if (!values.scan || positionals.length === 0) throw usage('consumers needs --scan and at least one directory');
     for (const dir of positionals) {
       // A directory that is not there is a typo, not "nothing found".
       if (!existsSync(dir))
@@ -39,7 +35,7 @@ export const command: Command = {
         );
     }
     const found = await scanConsumers(positionals);
-    if (values.json) o.out(JSON.stringify({ schemaVersion: 1, found }, null, 2));
+    if (values.json) json({ schemaVersion: 1, found });
     else if (found.length === 0) o.out(`No connection strings found under ${positionals.join(', ')}.`);
     else
       o.out(
@@ -50,4 +46,4 @@ export const command: Command = {
       );
     return EXIT.ok;
   },
-};
+});

@@ -1,4 +1,4 @@
-import { parseFlags, type Command } from './command.js';
+import { verb } from './command.js';
 import { installs } from '../index.js';
 import { CliError, EXIT } from './usage-errors.js';
 import { paint } from '../render/output.js';
@@ -30,10 +30,11 @@ Examples:
   pgharden demo --no-color > demo.txt
 `;
 
-export const command: Command = {
+export const command = verb({
+  name: 'demo',
   help: HELP,
-  async run(argv, o) {
-    parseFlags(argv, {}, 'demo');
+  flags: {},
+  async run({ o }) {
     const found = await installs();
     const install = found.find((i) => i.source === 'system') ?? found.at(-1);
     if (!install)
@@ -60,4 +61,4 @@ export const command: Command = {
     }
     return EXIT.ok;
   },
-};
+});

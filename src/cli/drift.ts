@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { drift, driftTimer, type Difference } from '../index.js';
-import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
-import { EXIT, usageError } from './usage-errors.js';
+import { CONNECTION_FLAGS, verb, type Command } from './command.js';
+import { EXIT } from './usage-errors.js';
 import { paint } from '../render/output.js';
 
 const HELP = `pgharden drift — the live cluster against its hardened state: 0 in sync, 1 drifted
@@ -76,30 +76,25 @@ function timerCommand(argv: string[]): string[] {
   return [process.execPath, script, 'drift', ...own];
 }
 
-export const command: Command = {
+export const command = verb({
+  name: 'drift',
   help: HELP,
-  async run(argv, o) {
-    const { values, positionals } = parseFlags(
-      argv,
-      {
-        ...CONNECTION_FLAGS,
-        spec: { type: 'string' },
-        json: { type: 'boolean' },
-        metrics: { type: 'string' },
-        'install-timer': { type: 'boolean' },
-        print: { type: 'boolean' },
-        user: { type: 'string' },
-        'unit-dir': { type: 'string' },
-      },
-      'drift',
-    );
-    if (positionals.length > 1) throw usageError('drift takes at most one plan directory', 'drift');
-    if (positionals[0] && values.spec)
-      throw usageError('drift compares with a plan directory or --spec, not both', 'drift');
+  flags: {
+    ...CONNECTION_FLAGS,
+    spec: { type: 'string' },
+    json: { type: 'boolean' },
+    metrics: { type: 'string' },
+    'install-timer': { type: 'boolean' },
+    print: { type: 'boolean' },
+    user: { type: 'string' },
+    'unit-dir': { type: 'string' },
+  },
+  async run({ values, positionals, o, connection, json, usage, argv }) {
+    if (positionals.length > 1) throw usage('drift takes at most one plan directory');
+    if (positionals[0] && values.spec) throw usage('drift compares with a plan directory or --spec, not both');
     if (values['install-timer']) {
       const user = values.user ?? 'root';
-      if (user !== 'root' && user !== 'postgres')
-        throw usageError(`--user takes "root" or "postgres", not "${user}"`, 'drift');
+      if (user !== 'root' && user !== 'postgres') throw usage(`--user takes "root" or "postgres", not "${user}"`);
       const files = await driftTimer({
         command: timerCommand(argv),
         user,
@@ -116,15 +111,15 @@ export const command: Command = {
       return EXIT.ok;
     }
     if (values.print || values.user || values['unit-dir'])
-      throw usageError('--print, --user and --unit-dir go with --install-timer', 'drift');
+      throw usage('--print, --user and --unit-dir go with --install-timer');
     const r = await drift({
       ...(positionals[0] ? { plan: positionals[0] } : {}),
       ...(values.spec ? { spec: values.spec } : {}),
       ...(values.metrics ? { metrics: values.metrics } : {}),
-      connection: connectionFrom(values),
+      connection: connection(),
     });
     if (values.json) {
-      o.out(JSON.stringify({ inSync: r.inSync, cluster: r.cluster, differences: r.differences }, null, 2));
+      json({ inSync: r.inSync, cluster: r.cluster, differences: r.differences });
     } else if (r.inSync) {
       o.out(`${paint(o, 'green', 'In sync:')} cluster ${r.cluster} matches ${r.desired}.`);
     } else {
@@ -136,4 +131,4 @@ export const command: Command = {
     if (values.metrics && !values.json) o.out(`Metrics written to ${values.metrics}.`);
     return r.inSync ? EXIT.ok : EXIT.findings;
   },
-};
+});

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
+import { CONNECTION_FLAGS, verb } from './command.js';
 import { CliError, EXIT } from './usage-errors.js';
 import { GUIDE_STATE_FILE, type GuideState } from '../guide/resume.js';
 
@@ -32,10 +32,11 @@ Examples:
   sudo PGHOST=/var/run/postgresql pgharden guide
 `;
 
-export const command: Command = {
+export const command = verb({
+  name: 'guide',
   help: HELP,
-  async run(argv, o) {
-    const { values } = parseFlags(argv, CONNECTION_FLAGS, 'guide');
+  flags: CONNECTION_FLAGS,
+  async run({ o, connection }) {
     if (!process.stdin.isTTY || !process.stdout.isTTY) {
       throw new CliError(
         'guide asks questions and needs a terminal',
@@ -47,12 +48,7 @@ export const command: Command = {
     const { runGuide } = await import('../guide/flow.js');
     const state: GuideState = { answers: [] };
     try {
-      return await runGuide(
-        prompts,
-        o,
-        { connection: connectionFrom(values), cwd: process.cwd(), now: new Date() },
-        state,
-      );
+      return await runGuide(prompts, o, { connection: connection(), cwd: process.cwd(), now: new Date() }, state);
     } catch (err) {
       if ((err as Error).name !== 'ExitPromptError') throw err;
       const resume = existsSync(join(process.cwd(), GUIDE_STATE_FILE))
@@ -69,4 +65,4 @@ export const command: Command = {
       return EXIT.usage;
     }
   },
-};
+});

@@ -1,6 +1,6 @@
 import { inspectConf, type ConfRow } from '../index.js';
-import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
-import { CliError, EXIT } from './usage-errors.js';
+import { CONNECTION_FLAGS, verb } from './command.js';
+import { EXIT } from './usage-errors.js';
 import { paint, table, type Output } from '../render/output.js';
 import { inspectOptions } from './target.js';
 
@@ -46,21 +46,13 @@ function render(rows: ConfRow[], o: Output): string {
   return lines.join('\n');
 }
 
-export const command: Command = {
+export const command = verb({
+  name: 'inspect conf',
   help: HELP,
-  async run(argv, o) {
-    const { values, positionals } = parseFlags(
-      argv,
-      { json: { type: 'boolean' }, ...CONNECTION_FLAGS },
-      'inspect conf',
-    );
-    if (positionals.length > 1)
-      throw new CliError(
-        `inspect conf takes one FILE, got ${positionals.length}`,
-        EXIT.usage,
-        'pgharden inspect conf --help',
-      );
-    const { rows, judged } = await inspectConf(inspectOptions({ file: positionals[0], ...connectionFrom(values) }));
+  flags: { json: { type: 'boolean' }, ...CONNECTION_FLAGS },
+  async run({ values, positionals, o, connection, usage }) {
+    if (positionals.length > 1) throw usage(`inspect conf takes one FILE, got ${positionals.length}`);
+    const { rows, judged } = await inspectConf(inspectOptions({ file: positionals[0], ...connection() }));
     if (!judged)
       o.err(
         'note: no server connected: syntax and includes checked, values not judged (pass --dsn to judge them as the server does)',
@@ -68,4 +60,4 @@ export const command: Command = {
     o.out(values.json ? JSON.stringify(rows, null, 2) : render(rows, o));
     return rows.some((r) => r.error !== null) ? EXIT.findings : EXIT.ok;
   },
-};
+});

@@ -1,6 +1,6 @@
 import { inspectHba, maskPrefixLength, parseIp, type HbaFileRuleRow } from '../index.js';
-import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
-import { CliError, EXIT } from './usage-errors.js';
+import { CONNECTION_FLAGS, verb } from './command.js';
+import { EXIT } from './usage-errors.js';
 import { prettyJsonChunks } from '../render/json-rows.js';
 import { paint, table, type Output } from '../render/output.js';
 import { inspectOptions } from './target.js';
@@ -88,30 +88,22 @@ export function renderHbaReport(
   return lines.join('\n');
 }
 
-export const command: Command = {
+export const command = verb({
+  name: 'inspect hba',
   help: HELP,
-  async run(argv, o) {
-    const { values, positionals } = parseFlags(
-      argv,
-      {
-        json: { type: 'boolean' },
-        'pg-version': { type: 'string' },
-        ssl: { type: 'string' },
-        'no-resolve': { type: 'boolean' },
-        ...CONNECTION_FLAGS,
-      },
-      'inspect hba',
-    );
-    if (positionals.length > 1)
-      throw new CliError(
-        `inspect hba takes one FILE, got ${positionals.length}`,
-        EXIT.usage,
-        'pgharden inspect hba --help',
-      );
+  flags: {
+    json: { type: 'boolean' },
+    'pg-version': { type: 'string' },
+    ssl: { type: 'string' },
+    'no-resolve': { type: 'boolean' },
+    ...CONNECTION_FLAGS,
+  },
+  async run({ values, positionals, o, connection, usage }) {
+    if (positionals.length > 1) throw usage(`inspect hba takes one FILE, got ${positionals.length}`);
     const { rows, columns, logged, notes } = await inspectHba({
       ...inspectOptions({
         file: positionals[0],
-        ...connectionFrom(values),
+        ...connection(),
         pgVersion: values['pg-version'],
         ssl: values.ssl,
       }),
@@ -122,4 +114,4 @@ export const command: Command = {
     else o.out(renderHbaReport(rows, o, columns, logged));
     return rows.some(failed) ? EXIT.findings : EXIT.ok;
   },
-};
+});

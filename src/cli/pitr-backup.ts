@@ -1,6 +1,6 @@
 import { pitrBackup } from '../index.js';
-import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
-import { CliError, EXIT } from './usage-errors.js';
+import { CONNECTION_FLAGS, verb } from './command.js';
+import { EXIT } from './usage-errors.js';
 import { paint } from '../render/output.js';
 
 const HELP = `pgharden pitr backup — a pgBackRest backup of this cluster, recorded
@@ -35,35 +35,29 @@ Examples:
   30 1 * * 1-6 root pgharden pitr backup --type diff --metrics /var/lib/node_exporter/pgharden.prom --lock-dir /var/backups/pg
 `;
 
-export const command: Command = {
+export const command = verb({
+  name: 'pitr backup',
   help: HELP,
-  async run(argv, o) {
-    const { values, positionals } = parseFlags(
-      argv,
-      {
-        type: { type: 'string' },
-        metrics: { type: 'string' },
-        'lock-dir': { type: 'string' },
-        stanza: { type: 'string' },
-        config: { type: 'string' },
-        ...CONNECTION_FLAGS,
-        json: { type: 'boolean' },
-      },
-      'pitr backup',
-    );
+  flags: {
+    type: { type: 'string' },
+    metrics: { type: 'string' },
+    'lock-dir': { type: 'string' },
+    stanza: { type: 'string' },
+    config: { type: 'string' },
+    ...CONNECTION_FLAGS,
+    json: { type: 'boolean' },
+  },
+  async run({ values, positionals, o, connection, say, json, usage }) {
     const type = values.type ?? 'full';
     if (positionals.length || (type !== 'full' && type !== 'diff' && type !== 'incr'))
-      throw new CliError(
+      throw usage(
         positionals.length
           ? 'pitr backup takes no positional arguments'
           : `--type takes full, diff or incr, not "${type}"`,
-        EXIT.usage,
-        'pgharden pitr backup --help',
       );
-    const say = values.json ? (t: string) => o.err(t) : (t: string) => o.out(t);
     // A failed pgbackrest is a ToolError (exit 4, its stderr tail and pgBackRest's next step).
     const r = await pitrBackup({
-      connection: connectionFrom(values),
+      connection: connection(),
       type,
       ...(values.metrics ? { metrics: values.metrics } : {}),
       ...(values['lock-dir'] ? { lockDir: values['lock-dir'] } : {}),
@@ -76,13 +70,13 @@ export const command: Command = {
     });
     const b = r.backup;
     if (values.json) {
-      o.out(
-        JSON.stringify(
-          { schemaVersion: 1, stanza: r.target.stanza, configFile: r.target.configFile, seconds: r.seconds, backup: b },
-          null,
-          2,
-        ),
-      );
+      json({
+        schemaVersion: 1,
+        stanza: r.target.stanza,
+        configFile: r.target.configFile,
+        seconds: r.seconds,
+        backup: b,
+      });
       return EXIT.ok;
     }
     say(
@@ -91,4 +85,4 @@ export const command: Command = {
     say(paint(o, 'green', `Backed up in ${r.seconds.toFixed(1)} s (stanza ${r.target.stanza}).`));
     return EXIT.ok;
   },
-};
+});

@@ -1,6 +1,6 @@
-import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
+import { CONNECTION_FLAGS, verb } from './command.js';
 import { pitrDrill, type PitrDrillResult } from '../index.js';
-import { EXIT, usageError } from './usage-errors.js';
+import { EXIT } from './usage-errors.js';
 import { paint, table, type Output } from '../render/output.js';
 
 const HELP = `pgharden pitr drill — prove point-in-time recovery by doing it
@@ -56,29 +56,24 @@ function show(o: Output, r: PitrDrillResult): void {
   );
 }
 
-export const command: Command = {
+export const command = verb({
+  name: 'pitr drill',
   help: HELP,
-  async run(argv, o) {
-    const { values, positionals } = parseFlags(
-      argv,
-      {
-        latest: { type: 'boolean' },
-        to: { type: 'string' },
-        metrics: { type: 'string' },
-        'scratch-dir': { type: 'string' },
-        stanza: { type: 'string' },
-        config: { type: 'string' },
-        ...CONNECTION_FLAGS,
-        json: { type: 'boolean' },
-      },
-      'pitr drill',
-    );
-    if (positionals.length) throw usageError(`unexpected argument "${positionals[0]}"`, 'pitr drill');
-    if (values.latest && values.to !== undefined)
-      throw usageError('give --latest or --to TIME, not both', 'pitr drill');
-    const say = values.json ? (t: string) => o.err(t) : (t: string) => o.out(t);
+  flags: {
+    latest: { type: 'boolean' },
+    to: { type: 'string' },
+    metrics: { type: 'string' },
+    'scratch-dir': { type: 'string' },
+    stanza: { type: 'string' },
+    config: { type: 'string' },
+    ...CONNECTION_FLAGS,
+    json: { type: 'boolean' },
+  },
+  async run({ values, positionals, o, connection, say, json, usage }) {
+    if (positionals.length) throw usage(`unexpected argument "${positionals[0]}"`);
+    if (values.latest && values.to !== undefined) throw usage('give --latest or --to TIME, not both');
     const r = await pitrDrill({
-      connection: connectionFrom(values),
+      connection: connection(),
       ...(values.to !== undefined ? { to: values.to } : {}),
       ...(values.metrics ? { metrics: values.metrics } : {}),
       ...(values['scratch-dir'] ? { scratchParent: values['scratch-dir'] } : {}),
@@ -89,7 +84,7 @@ export const command: Command = {
           : {}),
       log: say,
     });
-    if (values.json) o.out(JSON.stringify({ schemaVersion: 1, ...r }, null, 2));
+    if (values.json) json({ schemaVersion: 1, ...r });
     else show(o, r);
     if (!r.ok) {
       for (const p of r.problems) o.err(`${paint(o, 'red', 'failed:')} ${p}`);
@@ -107,4 +102,4 @@ export const command: Command = {
       );
     return EXIT.ok;
   },
-};
+});

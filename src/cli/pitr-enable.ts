@@ -1,5 +1,5 @@
 import { pitrEnable, review, VERSION } from '../index.js';
-import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
+import { CONNECTION_FLAGS, connectionFrom, verb } from './command.js';
 import { CliError, EXIT } from './usage-errors.js';
 import { printReview } from './review.js';
 
@@ -52,26 +52,23 @@ Examples:
   sudo pgharden pitr enable --repo /var/lib/pgbackrest --restart --yes   # in a maintenance window
 `;
 
-export const command: Command = {
+export const command = verb({
+  name: 'pitr enable',
   help: HELP,
-  async run(argv, o) {
-    const { values, positionals } = parseFlags(
-      argv,
-      {
-        repo: { type: 'string' },
-        'retention-full': { type: 'string' },
-        rpo: { type: 'string' },
-        restart: { type: 'boolean' },
-        yes: { type: 'boolean' },
-        out: { type: 'string' },
-        stanza: { type: 'string' },
-        config: { type: 'string' },
-        'log-path': { type: 'string' },
-        ...CONNECTION_FLAGS,
-        json: { type: 'boolean' },
-      },
-      'pitr enable',
-    );
+  flags: {
+    repo: { type: 'string' },
+    'retention-full': { type: 'string' },
+    rpo: { type: 'string' },
+    restart: { type: 'boolean' },
+    yes: { type: 'boolean' },
+    out: { type: 'string' },
+    stanza: { type: 'string' },
+    config: { type: 'string' },
+    'log-path': { type: 'string' },
+    ...CONNECTION_FLAGS,
+    json: { type: 'boolean' },
+  },
+  async run({ values, positionals, o }) {
     if (!values.repo || positionals.length)
       throw new CliError(
         'pitr enable needs --repo DIR and no positional arguments',
@@ -110,4 +107,4 @@ export const command: Command = {
     const { command: apply } = await import('./apply.js');
     return apply.run([dir, '--yes', ...(values.json ? ['--json'] : [])], o);
   },
-};
+});

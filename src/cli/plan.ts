@@ -1,5 +1,5 @@
 import { basename, extname, join } from 'node:path';
-import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
+import { CONNECTION_FLAGS, connectionFrom, verb } from './command.js';
 import {
   parseSpec,
   plan as makePlan,
@@ -88,25 +88,22 @@ Examples:
   pgharden plan --spec harden.json --dsn postgres://postgres@localhost/postgres --json
 `;
 
-export const command: Command = {
+export const command = verb({
+  name: 'plan',
   help: HELP,
-  async run(argv, o) {
-    const { values, positionals } = parseFlags(
-      argv,
-      {
-        spec: { type: 'string' },
-        out: { type: 'string' },
-        ...CONNECTION_FLAGS,
-        json: { type: 'boolean' },
-        'skip-backup': { type: 'boolean' },
-        rotate: { type: 'string', multiple: true },
-        'rotate-all': { type: 'boolean' },
-        tls: { type: 'boolean' },
-        'renew-certificate': { type: 'boolean' },
-        from: { type: 'string' },
-      },
-      'plan',
-    );
+  flags: {
+    spec: { type: 'string' },
+    out: { type: 'string' },
+    ...CONNECTION_FLAGS,
+    json: { type: 'boolean' },
+    'skip-backup': { type: 'boolean' },
+    rotate: { type: 'string', multiple: true },
+    'rotate-all': { type: 'boolean' },
+    tls: { type: 'boolean' },
+    'renew-certificate': { type: 'boolean' },
+    from: { type: 'string' },
+  },
+  async run({ values, positionals, o }) {
     if (!values.spec) throw new CliError('plan needs --spec FILE (YAML or JSON)', EXIT.usage, 'pgharden plan --help');
     if (positionals.length)
       throw new CliError(
@@ -202,4 +199,4 @@ export const command: Command = {
     else await printReview(review, false, o);
     return review.drift.length ? EXIT.refused : EXIT.ok;
   },
-};
+});

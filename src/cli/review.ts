@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
-import { CliError, EXIT } from './usage-errors.js';
+import { CONNECTION_FLAGS, verb } from './command.js';
+import { EXIT } from './usage-errors.js';
 import type { Output } from '../render/output.js';
 import { reviewLines } from '../render/review-text.js';
 import { review as reviewPlan, type Review } from '../index.js';
@@ -59,19 +59,16 @@ export async function printReview(r: Review, json: boolean, o: Output): Promise<
   if (chunk) o.out(chunk);
 }
 
-export const command: Command = {
+export const command = verb({
+  name: 'review',
   help: HELP,
-  async run(argv, o) {
-    const { values, positionals } = parseFlags(argv, { ...CONNECTION_FLAGS, json: { type: 'boolean' } }, 'review');
+  flags: { ...CONNECTION_FLAGS, json: { type: 'boolean' } },
+  async run({ values, positionals, o, connection, usage }) {
     const dir = positionals[0];
     if (!dir || positionals.length > 1)
-      throw new CliError(
-        'review takes one plan directory, e.g. pgharden review plans/office-vpn',
-        EXIT.usage,
-        'pgharden review --help',
-      );
-    const review = await reviewPlan(dir, connectionFrom(values));
+      throw usage('review takes one plan directory, e.g. pgharden review plans/office-vpn');
+    const review = await reviewPlan(dir, connection());
     await printReview(review, Boolean(values.json), o);
     return review.drift.length ? EXIT.refused : EXIT.ok;
   },
-};
+});

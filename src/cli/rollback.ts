@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
+import { CONNECTION_FLAGS, verb } from './command.js';
 import { checkPlanTarget, loadPlan, rollback } from '../index.js';
 import { CliError, EXIT } from './usage-errors.js';
 import { paint } from '../render/output.js';
@@ -56,45 +56,34 @@ function newestApplied(): string | undefined {
     .sort((a, b) => statSync(join(b, 'journal')).mtimeMs - statSync(join(a, 'journal')).mtimeMs)[0];
 }
 
-export const command: Command = {
+export const command = verb({
+  name: 'rollback',
   help: HELP,
-  async run(argv, o) {
-    const { positionals, values } = parseFlags(
-      argv,
-      {
-        json: { type: 'boolean' },
-        terminate: { type: 'boolean' },
-        'keep-drill-history': { type: 'boolean' },
-        ...CONNECTION_FLAGS,
-      },
-      'rollback',
-    );
-    if (positionals.length > 1)
-      throw new CliError('rollback takes at most one plan directory', EXIT.usage, 'pgharden rollback --help');
+  flags: {
+    json: { type: 'boolean' },
+    terminate: { type: 'boolean' },
+    'keep-drill-history': { type: 'boolean' },
+    ...CONNECTION_FLAGS,
+  },
+  async run({ positionals, values, o, connection, say, json, usage }) {
+    if (positionals.length > 1) throw usage('rollback takes at most one plan directory');
     const dir = positionals[0] ?? newestApplied();
     if (!dir) throw new CliError('No applied plan under ./plans; name one: pgharden rollback plans/NAME', EXIT.usage);
-    const say = values.json ? (t: string) => o.err(t) : (t: string) => o.out(t);
-    await checkPlanTarget(await loadPlan(dir), dir, connectionFrom(values), 'rollback');
+    await checkPlanTarget(await loadPlan(dir), dir, connection(), 'rollback');
     say(`Rolling back ${dir}`);
     const r = await rollback(dir, say, {
       terminate: values.terminate === true,
       keepDrillHistory: values['keep-drill-history'] === true,
     });
     if (values.json) {
-      o.out(
-        JSON.stringify(
-          {
-            schemaVersion: 1,
-            plan: { id: r.plan.id, name: r.plan.name, dir },
-            restored: r.restored,
-            removed: r.removed,
-            undone: r.undone,
-            kept: r.kept,
-          },
-          null,
-          2,
-        ),
-      );
+      json({
+        schemaVersion: 1,
+        plan: { id: r.plan.id, name: r.plan.name, dir },
+        restored: r.restored,
+        removed: r.removed,
+        undone: r.undone,
+        kept: r.kept,
+      });
       return r.kept.length ? EXIT.findings : EXIT.ok;
     }
     for (const k of r.kept) o.err(`${paint(o, 'yellow', 'kept:')} ${k}`);
@@ -103,4 +92,4 @@ export const command: Command = {
     );
     return r.kept.length ? EXIT.findings : EXIT.ok;
   },
-};
+});

@@ -1,6 +1,6 @@
-import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
+import { CONNECTION_FLAGS, verb } from './command.js';
 import { runbook } from '../index.js';
-import { usageError, EXIT } from './usage-errors.js';
+import { EXIT } from './usage-errors.js';
 
 const HELP = `pgharden runbook — this cluster's disaster-recovery runbook, from live facts
 
@@ -26,24 +26,21 @@ Examples:
   sudo pgharden runbook | less
 `;
 
-export const command: Command = {
+export const command = verb({
+  name: 'runbook',
   help: HELP,
-  async run(argv, o) {
-    const { values, positionals } = parseFlags(
-      argv,
-      {
-        out: { type: 'string' },
-        backups: { type: 'string' },
-        plans: { type: 'string' },
-        stanza: { type: 'string' },
-        config: { type: 'string' },
-        ...CONNECTION_FLAGS,
-      },
-      'runbook',
-    );
-    if (positionals.length) throw usageError(`unexpected argument "${positionals[0]}"`, 'runbook');
+  flags: {
+    out: { type: 'string' },
+    backups: { type: 'string' },
+    plans: { type: 'string' },
+    stanza: { type: 'string' },
+    config: { type: 'string' },
+    ...CONNECTION_FLAGS,
+  },
+  async run({ values, positionals, o, connection, usage }) {
+    if (positionals.length) throw usage(`unexpected argument "${positionals[0]}"`);
     const r = await runbook({
-      connection: connectionFrom(values),
+      connection: connection(),
       ...(values.out ? { out: values.out } : {}),
       ...(values.backups ? { backups: values.backups } : {}),
       ...(values.plans ? { plans: values.plans } : {}),
@@ -57,4 +54,4 @@ export const command: Command = {
     else o.out(r.markdown);
     return EXIT.ok;
   },
-};
+});

@@ -1,6 +1,6 @@
-import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
+import { CONNECTION_FLAGS, verb } from './command.js';
 import { checkPlanTarget, status } from '../index.js';
-import { CliError, EXIT } from './usage-errors.js';
+import { EXIT } from './usage-errors.js';
 import { table } from '../render/output.js';
 
 const HELP = `pgharden status — each step of a plan and where it stands
@@ -18,17 +18,17 @@ Examples:
   pgharden status plans/office-vpn
 `;
 
-export const command: Command = {
+export const command = verb({
+  name: 'status',
   help: HELP,
-  async run(argv, o) {
-    const { values, positionals } = parseFlags(argv, { json: { type: 'boolean' }, ...CONNECTION_FLAGS }, 'status');
+  flags: { json: { type: 'boolean' }, ...CONNECTION_FLAGS },
+  async run({ values, positionals, o, connection, json, usage }) {
     const dir = positionals[0];
-    if (!dir || positionals.length > 1)
-      throw new CliError('status takes one plan directory', EXIT.usage, 'pgharden status --help');
+    if (!dir || positionals.length > 1) throw usage('status takes one plan directory');
     const { plan, steps, warnings } = await status(dir);
-    await checkPlanTarget(plan, dir, connectionFrom(values), 'status');
+    await checkPlanTarget(plan, dir, connection(), 'status');
     if (values.json) {
-      o.out(JSON.stringify({ schemaVersion: 1, plan: { id: plan.id, name: plan.name }, steps, warnings }, null, 2));
+      json({ schemaVersion: 1, plan: { id: plan.id, name: plan.name }, steps, warnings });
     } else {
       o.out(`Plan ${plan.name} (${plan.id.slice(0, 12)})`);
       o.out(table([['STAGE', 'STEP', 'STATE'], ...steps.map((s) => [s.stage, s.id, s.state])]));
@@ -40,4 +40,4 @@ export const command: Command = {
       );
     return EXIT.ok;
   },
-};
+});

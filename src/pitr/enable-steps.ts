@@ -7,21 +7,11 @@
 import type { FileBinding } from '../plan/binding.js';
 import { backupPath, fileState, sha256 } from '../plan/stage-network.js';
 import type { Action, State, Step } from '../plan/plan-types.js';
+import { step } from '../plan/step.js';
 import { archiveCommand } from './archive-command.js';
 import { type EnableInput, pgbackrestConf } from './enable-input.js';
 
-/** A step with nothing to observe, verify or undo unless it says so. */
-export const step = (
-  s: Omit<Step, 'verify' | 'undo' | 'before' | 'after' | 'transactional' | 'restartRequired'> & Partial<Step>,
-): Step => ({
-  verify: [],
-  undo: null,
-  before: [{ of: 'none' }],
-  after: [{ of: 'none' }],
-  transactional: false,
-  restartRequired: false,
-  ...s,
-});
+export { step };
 
 /** The settings a reload applies; the others need a restart. */
 const RELOADED = new Set(['archive_command', 'archive_timeout']);

@@ -10,24 +10,17 @@ import { idPart } from './stage-roles.js';
 import { quoteIdent } from './templates.js';
 import { secretToken, type Action, type Source, type Step } from './plan-types.js';
 import type { RotatedConsumer, Rotation, RotationInput } from './rotate.js';
+import { step } from './step.js';
 
 /** A step that observes nothing: re-run on resume (gates, commands, probes). */
-export const unobserved = {
-  verify: [],
-  before: [{ of: 'none' as const }],
-  after: [{ of: 'none' as const }],
-  transactional: false,
-  restartRequired: false,
-};
-export const gateStep = (id: string, stage: Step['stage'], description: string, forward: Action): Step => ({
-  id,
-  stage,
-  kind: 'gate',
-  description,
-  forward,
-  undo: null,
-  ...unobserved,
-});
+export const gateStep = (id: string, stage: Step['stage'], description: string, forward: Action): Step =>
+  step({
+    id,
+    stage,
+    kind: 'gate',
+    description,
+    forward,
+  });
 
 /** Where a login check leaves from: the consumer's address, else the first trusted range. */
 export function source(spec: Spec, role: string): Source {
@@ -48,7 +41,7 @@ export function loginStep(r: Rotation, spec: Spec): Step {
         ...(r.to !== r.role ? [`GRANT ${quoteIdent(r.role)} TO ${to}`] : []),
       ]
     : [`CREATE ROLE ${to} LOGIN ${attributes} IN ROLE ${quoteIdent(r.role)} ${password}`];
-  return {
+  return step({
     id: `roles/rotate-${idPart(r.to)}`,
     stage: 'roles',
     kind: 'sql',
@@ -63,14 +56,13 @@ export function loginStep(r: Rotation, spec: Spec): Step {
     before: r.toExists ? [{ of: 'none' }] : [{ of: 'role', name: r.to, exists: false }],
     after: r.toExists ? [{ of: 'none' }] : [{ of: 'role', name: r.to, exists: true }],
     transactional: true,
-    restartRequired: false,
-  };
+  });
 }
 
 export function consumerSteps(input: RotationInput, c: RotatedConsumer, r: Rotation, files: FileBinding[]): Step[] {
   const spec = input.spec.consumers.find((x) => x.name === c.name)!;
   const steps: Step[] = [
-    {
+    step({
       id: `consumers/${c.name}/rewrite`,
       stage: 'consumers',
       kind: 'file',
@@ -98,30 +90,29 @@ export function consumerSteps(input: RotationInput, c: RotatedConsumer, r: Rotat
           mode: consumerMode(c.binding.mode, c.format),
         } as ReturnType<typeof fileState>,
       ],
-      transactional: false,
-      restartRequired: false,
-    },
+    }),
   ];
   if (spec.reload)
-    steps.push({
-      id: `consumers/${c.name}/reload`,
-      stage: 'consumers',
-      kind: 'command',
-      description: `Tell ${c.name} to re-read its configuration: ${spec.reload.join(' ')}`,
-      forward: { do: 'command', argv: spec.reload, timeoutMs: COMMAND_TIMEOUT_MS },
-      undo: { do: 'command', argv: spec.reload, timeoutMs: COMMAND_TIMEOUT_MS },
-      ...unobserved,
-    });
+    steps.push(
+      step({
+        id: `consumers/${c.name}/reload`,
+        stage: 'consumers',
+        kind: 'command',
+        description: `Tell ${c.name} to re-read its configuration: ${spec.reload.join(' ')}`,
+        forward: { do: 'command', argv: spec.reload, timeoutMs: COMMAND_TIMEOUT_MS },
+        undo: { do: 'command', argv: spec.reload, timeoutMs: COMMAND_TIMEOUT_MS },
+      }),
+    );
   if (spec.healthCheck)
-    steps.push({
-      id: `consumers/${c.name}/health`,
-      stage: 'consumers',
-      kind: 'command',
-      description: `Check ${c.name} is healthy on ${r.to}: ${spec.healthCheck.join(' ')}`,
-      forward: { do: 'command', argv: spec.healthCheck, timeoutMs: COMMAND_TIMEOUT_MS },
-      undo: null,
-      ...unobserved,
-    });
+    steps.push(
+      step({
+        id: `consumers/${c.name}/health`,
+        stage: 'consumers',
+        kind: 'command',
+        description: `Check ${c.name} is healthy on ${r.to}: ${spec.healthCheck.join(' ')}`,
+        forward: { do: 'command', argv: spec.healthCheck, timeoutMs: COMMAND_TIMEOUT_MS },
+      }),
+    );
   steps.push(
     gateStep(
       `consumers/${c.name}/drain`,
@@ -152,7 +143,7 @@ export function retireSteps(input: RotationInput, r: Rotation): Step[] {
       `Wait until no session at all is left as ${r.from} (up to ${drain} s): a client the spec does not name would lose its login`,
       { do: 'gate', until: { gate: 'no-old-sessions', user: r.from }, timeoutMs: drain * 1000 },
     ),
-    {
+    step({
       id: `flip/retire-${idPart(r.from)}`,
       stage: 'flip',
       kind: 'sql',
@@ -163,8 +154,7 @@ export function retireSteps(input: RotationInput, r: Rotation): Step[] {
         database: 'postgres',
         statements: [`ALTER ROLE ${from} LOGIN${r.oldVerifierKnown ? ` PASSWORD '${secretToken(r.from)}'` : ''}`],
       },
-      ...unobserved,
       transactional: true,
-    },
+    }),
   ];
 }

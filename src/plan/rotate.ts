@@ -20,9 +20,10 @@ import type { Spec } from '../spec/spec.js';
 import type { FileBinding } from './binding.js';
 import { passwordRecord } from './password-record.js';
 import { shellRollback } from './planner.js';
-import { consumerSteps, gateStep, loginStep, retireSteps, source, unobserved } from './rotate-steps.js';
+import { consumerSteps, gateStep, loginStep, retireSteps, source } from './rotate-steps.js';
 import { backupPath, fileState } from './stage-network.js';
 import type { Check, Plan, Step } from './plan-types.js';
+import { step } from './step.js';
 
 /** One role's rotation: from the login its consumers use now to the other one of the pair. */
 export interface Rotation {
@@ -75,7 +76,7 @@ export function buildRotationPlan(input: RotationInput): Omit<Plan, 'id'> {
     until: { gate: 'lock' },
     timeoutMs: 0,
   });
-  const backup: Step = {
+  const backup: Step = step({
     id: 'preflight/backup',
     stage: 'preflight',
     kind: 'file',
@@ -84,15 +85,11 @@ export function buildRotationPlan(input: RotationInput): Omit<Plan, 'id'> {
       do: 'backup',
       files: files.filter((f) => f.sha256 !== null).map((f) => ({ path: f.path, backup: backupPath(files, f.path) })),
     },
-    verify: [],
-    undo: null,
     before: files.map(fileState),
     after: files.map(
       (f) => ({ ...fileState(f), path: `${input.planDir}/${backupPath(files, f.path)}` }) as Step['after'][number],
     ),
-    transactional: false,
-    restartRequired: false,
-  };
+  });
   const admin = gateStep(
     'preflight/admin-path',
     'preflight',
@@ -117,15 +114,13 @@ export function buildRotationPlan(input: RotationInput): Omit<Plan, 'id'> {
     ...input.rotations.map((r) => loginStep(r, input.spec)),
     ...input.consumers.flatMap((c) => consumerSteps(input, c, input.rotations.find((r) => r.role === c.role)!, files)),
     ...input.rotations.flatMap((r) => retireSteps(input, r)),
-    {
+    step({
       id: 'verify/rotation',
       stage: 'verify',
       kind: 'probe',
       description: `The new logins and every consumer file log in; the old passwords are refused by the server (${checks.length} checks)`,
       forward: { do: 'probe', checks },
-      undo: null,
-      ...unobserved,
-    },
+    }),
   ];
   const notices = [
     `Rotation by a pair of logins: ${input.rotations.map((r) => `${r.from} → ${r.to}`).join(', ')}. A PostgreSQL role holds one password, so the new one goes to the login not in use; the old login loses its password only after its sessions drained.`,

@@ -6,6 +6,7 @@ import type { PlanInput } from './input.js';
 import { canaryNeeds } from './delta.js';
 import { hbaStep, lines, probeSource, reloadStep, sampleAddress, type HbaEdits } from './stage-network.js';
 import type { Step } from './plan-types.js';
+import { step } from './step.js';
 
 export function canarySteps(input: PlanInput, edits: HbaEdits, reloadAnyway: boolean): Step[] {
   const from = probeSource(input);
@@ -37,29 +38,25 @@ export function canarySteps(input: PlanInput, edits: HbaEdits, reloadAnyway: boo
     const probeFrom = r.ranges.includes(from.range!)
       ? from
       : { address: sampleAddress(r.ranges[0]!), range: r.ranges[0]! };
-    steps.push({
-      id: `canary/probe-${r.name}`,
-      stage: 'canary',
-      kind: 'probe',
-      description: r.existing
-        ? `Prove the server asks ${r.name} (which exists; its password is not pgharden's to know) for a scram-sha-256 password from ${probeFrom.address}`
-        : `Prove ${r.name}'s password under scram-sha-256 from ${probeFrom.address}: without a password the server asks for one; with it, the login works`,
-      forward: {
-        do: 'probe',
-        checks: [
-          { check: 'auth', user: r.name, database, from: probeFrom, expect: 'password-required' },
-          ...(r.existing
-            ? []
-            : [{ check: 'login' as const, role: r.name, database, from: probeFrom, expect: 'ok' as const }]),
-        ],
-      },
-      verify: [],
-      undo: null,
-      before: [{ of: 'none' }],
-      after: [{ of: 'none' }],
-      transactional: false,
-      restartRequired: false,
-    });
+    steps.push(
+      step({
+        id: `canary/probe-${r.name}`,
+        stage: 'canary',
+        kind: 'probe',
+        description: r.existing
+          ? `Prove the server asks ${r.name} (which exists; its password is not pgharden's to know) for a scram-sha-256 password from ${probeFrom.address}`
+          : `Prove ${r.name}'s password under scram-sha-256 from ${probeFrom.address}: without a password the server asks for one; with it, the login works`,
+        forward: {
+          do: 'probe',
+          checks: [
+            { check: 'auth', user: r.name, database, from: probeFrom, expect: 'password-required' },
+            ...(r.existing
+              ? []
+              : [{ check: 'login' as const, role: r.name, database, from: probeFrom, expect: 'ok' as const }]),
+          ],
+        },
+      }),
+    );
   }
   return steps;
 }

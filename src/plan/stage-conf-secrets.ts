@@ -10,6 +10,7 @@ import { relative } from 'node:path';
 import type { PlanInput } from './input.js';
 import { fileState, restoreUndo } from './stage-network.js';
 import type { State, Step } from './plan-types.js';
+import { step } from './step.js';
 
 /**
  * Whether postgresql.conf is handled this way: Debian's layout, `auto`, and either nothing in it
@@ -30,31 +31,25 @@ export function confSecretSteps(input: PlanInput): Step[] {
   const { uid, gid } = input.serverUser;
   const names = split.names.join(', ');
   return [
-    {
+    step({
       id: 'flip/conf-secrets-file',
       stage: 'flip',
       kind: 'file',
       description: `Write ${to} (mode 0600, owned by ${input.serverUser.name}) with ${names} as postgresql.conf sets them: they hold a password, and postgresql.conf stays readable for other OS users' psql and pg_dump (Debian's pg_wrapper reads it)`,
       forward: { do: 'copy-settings', from: conf.path, to, names: split.names, mode: 0o600, uid, gid },
-      verify: [],
       undo: split.file.sha256 === null ? { do: 'remove-file', path: to } : restoreUndo(input, split.file),
       before: [fileState(split.file)],
       after: [{ of: 'file', path: to, sha256: split.movedSha256, mode: 0o600, uid, gid } as State],
-      transactional: false,
-      restartRequired: false,
-    },
-    {
+    }),
+    step({
       id: 'flip/conf-secrets-out',
       stage: 'flip',
       kind: 'file',
       description: `Turn ${names} in ${conf.path} into comments naming ${shown} (no value left in the file); its mode stays ${conf.mode?.toString(8).padStart(4, '0')}`,
       forward: { do: 'comment-settings', path: conf.path, names: split.names, to: shown },
-      verify: [],
       undo: restoreUndo(input, conf),
       before: [fileState(conf)],
       after: [{ ...fileState(conf), sha256: split.keptSha256 } as State],
-      transactional: false,
-      restartRequired: false,
-    },
+    }),
   ];
 }

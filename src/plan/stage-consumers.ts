@@ -8,6 +8,7 @@
 import type { PlanInput } from './input.js';
 import { fileState, restoreUndo, sha256 } from './stage-network.js';
 import type { Step } from './plan-types.js';
+import { step } from './step.js';
 
 /** How long a consumer's command may run. */
 export const COMMAND_TIMEOUT_MS = 120_000;
@@ -20,87 +21,78 @@ export const COMMAND_TIMEOUT_MS = 120_000;
 export const consumerMode = (mode: number | null, format?: string) =>
   (mode ?? 0o600) & (format === 'pgpass' ? 0o600 : 0o660);
 
-const none = {
-  before: [{ of: 'none' as const }],
-  after: [{ of: 'none' as const }],
-  transactional: false,
-  restartRequired: false,
-};
-
 export function consumerSteps(input: PlanInput): Step[] {
   const steps: Step[] = [];
   for (const c of input.consumers) {
     const spec = input.spec.consumers.find((x) => x.name === c.name)!;
-    steps.push({
-      id: `consumers/${c.name}/rewrite`,
-      stage: 'consumers',
-      kind: 'file',
-      description: `Rewrite ${c.key ?? 'the connection string'} in ${c.path}: user ${c.oldUser} → ${spec.role}, with its new password; everything else in the file is kept${c.binding.mode !== null && consumerMode(c.binding.mode, c.format) !== c.binding.mode ? `; mode ${c.binding.mode.toString(8).padStart(4, '0')} → ${consumerMode(c.binding.mode, c.format).toString(8).padStart(4, '0')}, since it now holds a password${c.format === 'pgpass' ? ' (libpq ignores a .pgpass with any group or world access)' : ''}` : ''}`,
-      forward: {
-        do: 'rewrite-consumer',
-        path: c.path,
-        format: c.format,
-        ...(c.key ? { key: c.key } : {}),
-        role: spec.role,
-        oldUser: c.oldUser,
-      },
-      verify: [{ check: 'consumer-dsn', consumer: c.name, path: c.path, expect: 'ok' }],
-      undo: restoreUndo(input, c.binding),
-      before: [fileState(c.binding)],
-      // The file now holds a password: no access for other accounts (owner and group keep theirs).
-      after: [
-        {
-          ...fileState(c.binding),
-          sha256: sha256(c.rewritten),
-          mode: consumerMode(c.binding.mode, c.format),
-        } as ReturnType<typeof fileState>,
-      ],
-      transactional: false,
-      restartRequired: false,
-    });
-    if (spec.reload) {
-      steps.push({
-        id: `consumers/${c.name}/reload`,
+    steps.push(
+      step({
+        id: `consumers/${c.name}/rewrite`,
         stage: 'consumers',
-        kind: 'command',
-        description: `Tell ${c.name} to re-read its configuration: ${spec.reload.join(' ')}`,
-        forward: { do: 'command', argv: spec.reload, timeoutMs: COMMAND_TIMEOUT_MS },
-        verify: [],
-        undo: { do: 'command', argv: spec.reload, timeoutMs: COMMAND_TIMEOUT_MS },
-        ...none,
-      });
+        kind: 'file',
+        description: `Rewrite ${c.key ?? 'the connection string'} in ${c.path}: user ${c.oldUser} → ${spec.role}, with its new password; everything else in the file is kept${c.binding.mode !== null && consumerMode(c.binding.mode, c.format) !== c.binding.mode ? `; mode ${c.binding.mode.toString(8).padStart(4, '0')} → ${consumerMode(c.binding.mode, c.format).toString(8).padStart(4, '0')}, since it now holds a password${c.format === 'pgpass' ? ' (libpq ignores a .pgpass with any group or world access)' : ''}` : ''}`,
+        forward: {
+          do: 'rewrite-consumer',
+          path: c.path,
+          format: c.format,
+          ...(c.key ? { key: c.key } : {}),
+          role: spec.role,
+          oldUser: c.oldUser,
+        },
+        verify: [{ check: 'consumer-dsn', consumer: c.name, path: c.path, expect: 'ok' }],
+        undo: restoreUndo(input, c.binding),
+        before: [fileState(c.binding)],
+        // The file now holds a password: no access for other accounts (owner and group keep theirs).
+        after: [
+          {
+            ...fileState(c.binding),
+            sha256: sha256(c.rewritten),
+            mode: consumerMode(c.binding.mode, c.format),
+          } as ReturnType<typeof fileState>,
+        ],
+      }),
+    );
+    if (spec.reload) {
+      steps.push(
+        step({
+          id: `consumers/${c.name}/reload`,
+          stage: 'consumers',
+          kind: 'command',
+          description: `Tell ${c.name} to re-read its configuration: ${spec.reload.join(' ')}`,
+          forward: { do: 'command', argv: spec.reload, timeoutMs: COMMAND_TIMEOUT_MS },
+          undo: { do: 'command', argv: spec.reload, timeoutMs: COMMAND_TIMEOUT_MS },
+        }),
+      );
     }
     if (spec.healthCheck) {
-      steps.push({
-        id: `consumers/${c.name}/health`,
-        stage: 'consumers',
-        kind: 'command',
-        description: `Check ${c.name} is healthy on its new role: ${spec.healthCheck.join(' ')}`,
-        forward: { do: 'command', argv: spec.healthCheck, timeoutMs: COMMAND_TIMEOUT_MS },
-        verify: [],
-        undo: null,
-        ...none,
-      });
+      steps.push(
+        step({
+          id: `consumers/${c.name}/health`,
+          stage: 'consumers',
+          kind: 'command',
+          description: `Check ${c.name} is healthy on its new role: ${spec.healthCheck.join(' ')}`,
+          forward: { do: 'command', argv: spec.healthCheck, timeoutMs: COMMAND_TIMEOUT_MS },
+        }),
+      );
     }
-    steps.push({
-      id: `consumers/${c.name}/drain`,
-      stage: 'consumers',
-      kind: 'gate',
-      description: `Wait until no session of ${c.name} is left as ${c.oldUser}${spec.application ? ` (application_name ${spec.application})` : ''} (up to ${spec.drainTimeout} s; then stop with the list of stragglers)`,
-      forward: {
-        do: 'gate',
-        until: {
-          gate: 'no-old-sessions',
-          user: c.oldUser,
-          ...(spec.application ? { application: spec.application } : {}),
-          ...(spec.clientAddress ? { clientAddress: spec.clientAddress } : {}),
+    steps.push(
+      step({
+        id: `consumers/${c.name}/drain`,
+        stage: 'consumers',
+        kind: 'gate',
+        description: `Wait until no session of ${c.name} is left as ${c.oldUser}${spec.application ? ` (application_name ${spec.application})` : ''} (up to ${spec.drainTimeout} s; then stop with the list of stragglers)`,
+        forward: {
+          do: 'gate',
+          until: {
+            gate: 'no-old-sessions',
+            user: c.oldUser,
+            ...(spec.application ? { application: spec.application } : {}),
+            ...(spec.clientAddress ? { clientAddress: spec.clientAddress } : {}),
+          },
+          timeoutMs: spec.drainTimeout * 1000,
         },
-        timeoutMs: spec.drainTimeout * 1000,
-      },
-      verify: [],
-      undo: null,
-      ...none,
-    });
+      }),
+    );
   }
   return steps;
 }

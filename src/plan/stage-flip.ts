@@ -19,6 +19,7 @@ import {
 import type { State, Step } from './plan-types.js';
 import { rolesToCreate } from './delta.js';
 import { confSecretSteps, keepsConfigReadable } from './stage-conf-secrets.js';
+import { step } from './step.js';
 
 export function flipSteps(input: PlanInput, edits: HbaEdits, superusers: string[]): Step[] {
   const from = probeSource(input);
@@ -46,41 +47,40 @@ export function flipSteps(input: PlanInput, edits: HbaEdits, superusers: string[
     if (mode === null) continue;
     // pg_hba.conf holds the flipped text by now; the others are as bound.
     const content = f.path === input.hba.file ? hbaSha256(input, edits.finalText) : f.sha256;
-    steps.push({
-      id: `flip/mode-${basename(f.path)}`,
-      stage: 'flip',
-      kind: 'file',
-      description: `chmod ${mode.toString(8).padStart(4, '0')} ${f.path} (now ${f.mode!.toString(8).padStart(4, '0')}: readable by every account on the host)`,
-      forward: { do: 'chmod', path: f.path, mode },
-      verify: [],
-      undo: { do: 'chmod', path: f.path, mode: f.mode! },
-      before: [{ ...fileState(f), sha256: content } as State],
-      after: [{ ...fileState(f), sha256: content, mode } as State],
-      transactional: false,
-      restartRequired: false,
-    });
+    steps.push(
+      step({
+        id: `flip/mode-${basename(f.path)}`,
+        stage: 'flip',
+        kind: 'file',
+        description: `chmod ${mode.toString(8).padStart(4, '0')} ${f.path} (now ${f.mode!.toString(8).padStart(4, '0')}: readable by every account on the host)`,
+        forward: { do: 'chmod', path: f.path, mode },
+        undo: { do: 'chmod', path: f.path, mode: f.mode! },
+        before: [{ ...fileState(f), sha256: content } as State],
+        after: [{ ...fileState(f), sha256: content, mode } as State],
+      }),
+    );
   }
   const listen = input.spec.network.listenAddresses;
   if (listen !== undefined && input.autoConf.settings.listen_addresses !== listen) {
-    steps.push({
-      id: 'flip/listen-addresses',
-      stage: 'flip',
-      kind: 'sql',
-      description: `Write listen_addresses = '${listen}' with ALTER SYSTEM. RESTART REQUIRED: it takes effect only when the server restarts, which pgharden does not do`,
-      forward: {
-        do: 'sql',
-        database: 'postgres',
-        statements: [`ALTER SYSTEM SET listen_addresses = '${listen.replaceAll("'", "''")}'`],
-      },
-      verify: [],
-      undo: autoConfUndo(input, 'listen_addresses'),
-      before: [
-        { of: 'auto-setting', name: 'listen_addresses', value: input.autoConf.settings.listen_addresses ?? null },
-      ],
-      after: [{ of: 'auto-setting', name: 'listen_addresses', value: listen }],
-      transactional: false,
-      restartRequired: true,
-    });
+    steps.push(
+      step({
+        id: 'flip/listen-addresses',
+        stage: 'flip',
+        kind: 'sql',
+        description: `Write listen_addresses = '${listen}' with ALTER SYSTEM. RESTART REQUIRED: it takes effect only when the server restarts, which pgharden does not do`,
+        forward: {
+          do: 'sql',
+          database: 'postgres',
+          statements: [`ALTER SYSTEM SET listen_addresses = '${listen.replaceAll("'", "''")}'`],
+        },
+        undo: autoConfUndo(input, 'listen_addresses'),
+        before: [
+          { of: 'auto-setting', name: 'listen_addresses', value: input.autoConf.settings.listen_addresses ?? null },
+        ],
+        after: [{ of: 'auto-setting', name: 'listen_addresses', value: listen }],
+        restartRequired: true,
+      }),
+    );
   }
   const su = superusers[0];
   if (!steps.length) return steps;

@@ -14,6 +14,7 @@ import { canaryNeeds } from './delta.js';
 import { hardenHba, type HbaChange } from './hba-edit.js';
 import type { PlanInput } from './input.js';
 import type { Action, Check, Source, State, Step } from './plan-types.js';
+import { step } from './step.js';
 
 export const lines = (n: number) => `${n} line${n === 1 ? '' : 's'}`;
 
@@ -135,7 +136,7 @@ export function hbaStep(
   const h = input.hba.binding;
   const beforeState: State =
     before === null ? fileState(h) : ({ ...fileState(h), sha256: hbaSha256(input, before) } as State);
-  return {
+  return step({
     id,
     stage,
     kind: 'file',
@@ -153,13 +154,11 @@ export function hbaStep(
     undo: restoreUndo(input, h),
     before: [beforeState],
     after: [{ ...fileState(h), sha256: hbaSha256(input, content) } as State],
-    transactional: false,
-    restartRequired: false,
-  };
+  });
 }
 
 export function reloadStep(id: string, stage: 'canary' | 'flip', description: string, verify: Check[]): Step {
-  return {
+  return step({
     id,
     stage,
     kind: 'reload',
@@ -167,11 +166,7 @@ export function reloadStep(id: string, stage: 'canary' | 'flip', description: st
     forward: { do: 'reload' },
     verify,
     undo: { do: 'reload' },
-    before: [{ of: 'none' }],
-    after: [{ of: 'none' }],
-    transactional: false,
-    restartRequired: false,
-  };
+  });
 }
 
 /** Where the canary and flip probes leave from: a sample address of the first trusted range. */

@@ -10,6 +10,7 @@ import type { PlanInput } from './input.js';
 import { idPart, qualified } from './stage-roles.js';
 import { instantiateStatements, quoteIdent } from './templates.js';
 import type { Step } from './plan-types.js';
+import { step } from './step.js';
 
 export function regrantSteps(input: PlanInput): Step[] {
   return regrants(input).map(({ role: r, database: db, now, differs }) => {
@@ -22,7 +23,7 @@ export function regrantSteps(input: PlanInput): Step[] {
       ([table, privs]) =>
         `GRANT ${privs.map((p) => p.toUpperCase()).join(', ')} ON TABLE ${table} TO ${quoteIdent(r.name)}`,
     );
-    return {
+    return step({
       id: `roles/regrant-${idPart(r.name)}-${idPart(db)}`,
       stage: 'roles',
       kind: 'sql',
@@ -36,13 +37,9 @@ export function regrantSteps(input: PlanInput): Step[] {
           ...readOnly,
         ],
       },
-      verify: [],
       undo: { do: 'sql', database: db, statements: [revokeAll, ...restore] },
       // Revoking and granting again is idempotent: a resumed run simply runs it again.
-      before: [{ of: 'none' }],
-      after: [{ of: 'none' }],
       transactional: true,
-      restartRequired: false,
-    } satisfies Step;
+    }) satisfies Step;
   });
 }

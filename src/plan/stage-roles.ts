@@ -10,6 +10,7 @@ import { rolesToCreate } from './delta.js';
 import type { PlanInput } from './input.js';
 import { autoConfUndo } from './stage-network.js';
 import { secretToken, type Step } from './plan-types.js';
+import { step } from './step.js';
 
 /** A SQL string literal (standard_conforming_strings on). */
 export const literal = (s: string) => `'${s.replaceAll("'", "''")}'`;
@@ -50,29 +51,29 @@ export function roleSteps(input: PlanInput): Step[] {
     const template = input.templates.get(r.template)!;
     const createId = `roles/create-${idPart(r.name)}`;
     const done = [createId];
-    steps.push({
-      id: createId,
-      stage: 'roles',
-      kind: 'sql',
-      description: `Create role ${r.name} (LOGIN; no SUPERUSER, CREATEDB, CREATEROLE, REPLICATION or BYPASSRLS) with a SCRAM-SHA-256 verifier computed by pgharden`,
-      forward: {
-        do: 'sql',
-        database: 'postgres',
-        statements: [
-          `CREATE ROLE ${quoteIdent(r.name)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT PASSWORD '${secretToken(r.name)}'`,
-          `COMMENT ON ROLE ${quoteIdent(r.name)} IS ${literal(markComment(input.name, done))}`,
+    steps.push(
+      step({
+        id: createId,
+        stage: 'roles',
+        kind: 'sql',
+        description: `Create role ${r.name} (LOGIN; no SUPERUSER, CREATEDB, CREATEROLE, REPLICATION or BYPASSRLS) with a SCRAM-SHA-256 verifier computed by pgharden`,
+        forward: {
+          do: 'sql',
+          database: 'postgres',
+          statements: [
+            `CREATE ROLE ${quoteIdent(r.name)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT PASSWORD '${secretToken(r.name)}'`,
+            `COMMENT ON ROLE ${quoteIdent(r.name)} IS ${literal(markComment(input.name, done))}`,
+          ],
+        },
+        undo: { do: 'sql', database: 'postgres', statements: [`DROP ROLE IF EXISTS ${quoteIdent(r.name)}`] },
+        before: [{ of: 'role', name: r.name, exists: false }],
+        after: [
+          { of: 'role', name: r.name, exists: true },
+          { of: 'mark', role: r.name, step: createId, present: true },
         ],
-      },
-      verify: [],
-      undo: { do: 'sql', database: 'postgres', statements: [`DROP ROLE IF EXISTS ${quoteIdent(r.name)}`] },
-      before: [{ of: 'role', name: r.name, exists: false }],
-      after: [
-        { of: 'role', name: r.name, exists: true },
-        { of: 'mark', role: r.name, step: createId, present: true },
-      ],
-      transactional: true,
-      restartRequired: false,
-    });
+        transactional: true,
+      }),
+    );
     for (const db of r.databases) {
       const id = `roles/grant-${idPart(r.name)}-${idPart(db)}`;
       done.push(id);
@@ -81,51 +82,50 @@ export function roleSteps(input: PlanInput): Step[] {
       const readOnly = r.readOnlyTables.map(
         (t) => `REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON TABLE ${qualified(t, r.schema)} FROM ${quoteIdent(r.name)}`,
       );
-      steps.push({
-        id,
-        stage: 'roles',
-        kind: 'sql',
-        description: `Grant ${r.name} the "${r.template}" privileges in database ${db}, schema ${r.schema}${r.readOnlyTables.length ? `; ${r.readOnlyTables.join(', ')} ${r.readOnlyTables.length === 1 ? 'stays' : 'stay'} read-only` : ''}`,
-        forward: {
-          do: 'sql',
-          database: db,
-          statements: [
-            ...grants,
-            ...readOnly,
-            `COMMENT ON ROLE ${quoteIdent(r.name)} IS ${literal(markComment(input.name, done))}`,
-          ],
-        },
-        verify: [],
-        undo: { do: 'sql', database: db, statements: revokeAll(r.name) },
-        before: [{ of: 'mark', role: r.name, step: id, present: false }],
-        after: [{ of: 'mark', role: r.name, step: id, present: true }],
-        transactional: true,
-        restartRequired: false,
-      });
+      steps.push(
+        step({
+          id,
+          stage: 'roles',
+          kind: 'sql',
+          description: `Grant ${r.name} the "${r.template}" privileges in database ${db}, schema ${r.schema}${r.readOnlyTables.length ? `; ${r.readOnlyTables.join(', ')} ${r.readOnlyTables.length === 1 ? 'stays' : 'stay'} read-only` : ''}`,
+          forward: {
+            do: 'sql',
+            database: db,
+            statements: [
+              ...grants,
+              ...readOnly,
+              `COMMENT ON ROLE ${quoteIdent(r.name)} IS ${literal(markComment(input.name, done))}`,
+            ],
+          },
+          undo: { do: 'sql', database: db, statements: revokeAll(r.name) },
+          before: [{ of: 'mark', role: r.name, step: id, present: false }],
+          after: [{ of: 'mark', role: r.name, step: id, present: true }],
+          transactional: true,
+        }),
+      );
     }
   }
   steps.push(...regrantSteps(input));
   const pe = input.autoConf.settings.password_encryption ?? null;
   // Only when the server would not already store new passwords as SCRAM: an unneeded ALTER SYSTEM is one more thing to undo.
   if (input.snapshot.settings.password_encryption !== 'scram-sha-256') {
-    steps.push({
-      id: 'roles/password-encryption',
-      stage: 'roles',
-      kind: 'sql',
-      description: `Store every password set from now on as a SCRAM-SHA-256 verifier (password_encryption is ${input.snapshot.settings.password_encryption ?? 'unknown'}; ALTER SYSTEM writes postgresql.auto.conf; takes effect at the next reload)`,
-      forward: {
-        do: 'sql',
-        database: 'postgres',
-        statements: ["ALTER SYSTEM SET password_encryption = 'scram-sha-256'"],
-      },
-      verify: [],
-      undo: autoConfUndo(input, 'password_encryption'),
-      before: [{ of: 'auto-setting', name: 'password_encryption', value: pe }],
-      after: [{ of: 'auto-setting', name: 'password_encryption', value: 'scram-sha-256' }],
-      // ALTER SYSTEM cannot run inside a transaction block.
-      transactional: false,
-      restartRequired: false,
-    });
+    steps.push(
+      step({
+        id: 'roles/password-encryption',
+        stage: 'roles',
+        kind: 'sql',
+        description: `Store every password set from now on as a SCRAM-SHA-256 verifier (password_encryption is ${input.snapshot.settings.password_encryption ?? 'unknown'}; ALTER SYSTEM writes postgresql.auto.conf; takes effect at the next reload)`,
+        forward: {
+          do: 'sql',
+          database: 'postgres',
+          statements: ["ALTER SYSTEM SET password_encryption = 'scram-sha-256'"],
+        },
+        undo: autoConfUndo(input, 'password_encryption'),
+        before: [{ of: 'auto-setting', name: 'password_encryption', value: pe }],
+        after: [{ of: 'auto-setting', name: 'password_encryption', value: 'scram-sha-256' }],
+        // ALTER SYSTEM cannot run inside a transaction block.
+      }),
+    );
   }
   return steps;
 }

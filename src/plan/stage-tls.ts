@@ -13,19 +13,10 @@ import type { TlsInput } from './tls-input.js';
 import { tlsFiles } from './tls-input.js';
 import { TLS_FILES } from './tls-certificate.js';
 import type { Action, Check, Source, State, Step } from './plan-types.js';
+import { step } from './step.js';
 
-/** A step with nothing to observe, verify or undo unless it says so. */
-export const tlsStep = (
-  s: Omit<Step, 'verify' | 'undo' | 'before' | 'after' | 'transactional' | 'restartRequired'> & Partial<Step>,
-): Step => ({
-  verify: [],
-  undo: null,
-  before: [{ of: 'none' }],
-  after: [{ of: 'none' }],
-  transactional: false,
-  restartRequired: false,
-  ...s,
-});
+/** The plan's step builder, by the name the TLS stages import. */
+export const tlsStep = step;
 
 /** Put back from the preflight backup, or removed when the plan made it. */
 export function undoOf(i: TlsInput, f: FileBinding): Action {

@@ -12,6 +12,7 @@ import { quoteIdent } from './templates.js';
 import type { ConnectionMatrix } from '../audit/matrix.js';
 import type { Check, Step } from './plan-types.js';
 import { regrants, rolesToCreate } from './delta.js';
+import { step } from './step.js';
 
 /** What a passwordless startup packet gets under a method, or null when the probe cannot tell. */
 export function passwordlessAnswer(method: string): 'refused' | 'password-required' | 'ok' | null {
@@ -88,14 +89,6 @@ function privilegeChecks(input: PlanInput, role: PlanInput['spec']['roles'][numb
 }
 
 export function verifySteps(input: PlanInput, after: ConnectionMatrix, superusers: string[]): Step[] {
-  const none = {
-    verify: [],
-    undo: null,
-    before: [{ of: 'none' as const }],
-    after: [{ of: 'none' as const }],
-    transactional: false,
-    restartRequired: false,
-  };
   const steps: Step[] = [];
   const auth: Check[] = [];
   for (const role of after.roles) {
@@ -111,37 +104,40 @@ export function verifySteps(input: PlanInput, after: ConnectionMatrix, superuser
         });
     }
   }
-  steps.push({
-    id: 'verify/passwordless',
-    stage: 'verify',
-    kind: 'probe',
-    description: `No role gets in over TCP without a password, and ${superusers.length ? superusers.join(', ') : 'no superuser'} ${superusers.length === 1 ? 'is' : 'are'} refused over the network (${auth.length} probes, none sends a password)`,
-    forward: { do: 'probe', checks: auth },
-    ...none,
-  });
-  steps.push({
-    id: 'verify/admin-path',
-    stage: 'verify',
-    kind: 'probe',
-    description: `The admin path is kept: ${input.serverUser.name} over the local socket with peer`,
-    forward: {
-      do: 'probe',
-      checks: [{ check: 'auth', user: input.serverUser.name, database: 'postgres', from: 'local', expect: 'ok' }],
-    },
-    ...none,
-  });
+  steps.push(
+    step({
+      id: 'verify/passwordless',
+      stage: 'verify',
+      kind: 'probe',
+      description: `No role gets in over TCP without a password, and ${superusers.length ? superusers.join(', ') : 'no superuser'} ${superusers.length === 1 ? 'is' : 'are'} refused over the network (${auth.length} probes, none sends a password)`,
+      forward: { do: 'probe', checks: auth },
+    }),
+  );
+  steps.push(
+    step({
+      id: 'verify/admin-path',
+      stage: 'verify',
+      kind: 'probe',
+      description: `The admin path is kept: ${input.serverUser.name} over the local socket with peer`,
+      forward: {
+        do: 'probe',
+        checks: [{ check: 'auth', user: input.serverUser.name, database: 'postgres', from: 'local', expect: 'ok' }],
+      },
+    }),
+  );
   // Only the roles this plan creates or regrants: a role taken over as it is was proven before.
   const changed = new Set([...rolesToCreate(input), ...regrants(input).map((g) => g.role)].map((r) => r.name));
   for (const r of input.spec.roles.filter((x) => changed.has(x.name))) {
     for (const db of r.databases) {
-      steps.push({
-        id: `verify/privileges-${r.name}-${db}`,
-        stage: 'verify',
-        kind: 'probe',
-        description: `${r.name} in ${db}: what "${r.template}" grants works, everything else is refused (each statement runs in a transaction that is rolled back)`,
-        forward: { do: 'probe', checks: privilegeChecks(input, r, db) },
-        ...none,
-      });
+      steps.push(
+        step({
+          id: `verify/privileges-${r.name}-${db}`,
+          stage: 'verify',
+          kind: 'probe',
+          description: `${r.name} in ${db}: what "${r.template}" grants works, everything else is refused (each statement runs in a transaction that is rolled back)`,
+          forward: { do: 'probe', checks: privilegeChecks(input, r, db) },
+        }),
+      );
     }
   }
   // Consumers connect from the trusted ranges: their old identity is tried from there.
@@ -150,33 +146,34 @@ export function verifySteps(input: PlanInput, after: ConnectionMatrix, superuser
     networkSources(after)[0]!;
   for (const c of input.consumers) {
     const oldAnswer = passwordlessAnswer(after.cells[c.oldUser]?.[consumerSource.label] ?? 'no entry');
-    steps.push({
-      id: `verify/consumer-${c.name}`,
-      stage: 'verify',
-      kind: 'probe',
-      description: `${c.name}: its new connection string logs in; its old identity (${c.oldUser}, no password) does not`,
-      forward: {
-        do: 'probe',
-        checks: [
-          { check: 'consumer-dsn', consumer: c.name, path: c.path, expect: 'ok' },
-          ...(oldAnswer && oldAnswer !== 'ok'
-            ? [
-                {
-                  check: 'auth' as const,
-                  user: c.oldUser,
-                  database: c.database ?? 'postgres',
-                  from: {
-                    address: consumerSource.address,
-                    ...(consumerSource.label.includes('/') ? { range: consumerSource.label } : {}),
+    steps.push(
+      step({
+        id: `verify/consumer-${c.name}`,
+        stage: 'verify',
+        kind: 'probe',
+        description: `${c.name}: its new connection string logs in; its old identity (${c.oldUser}, no password) does not`,
+        forward: {
+          do: 'probe',
+          checks: [
+            { check: 'consumer-dsn', consumer: c.name, path: c.path, expect: 'ok' },
+            ...(oldAnswer && oldAnswer !== 'ok'
+              ? [
+                  {
+                    check: 'auth' as const,
+                    user: c.oldUser,
+                    database: c.database ?? 'postgres',
+                    from: {
+                      address: consumerSource.address,
+                      ...(consumerSource.label.includes('/') ? { range: consumerSource.label } : {}),
+                    },
+                    expect: oldAnswer,
                   },
-                  expect: oldAnswer,
-                },
-              ]
-            : []),
-        ],
-      },
-      ...none,
-    });
+                ]
+              : []),
+          ],
+        },
+      }),
+    );
   }
   return steps;
 }

@@ -84,8 +84,11 @@ describe.each(testedInstalls())('pgharden inspect who on the story cluster, Post
     ]);
     expect(r.code).toBe(0);
     const expected = line === null ? null : { file: cluster.hbaFile, line_number: line, auth_method: method };
-    expect(JSON.parse(r.stdout)).toEqual({ match: expected, undecided: null });
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ match: expected, undecided: null });
     const p = await probe({ host: '127.0.0.1', port: cluster.port, localAddress: from, user, database: db });
     expect(p.kind === 'error' ? p.class : p.kind).toBe(answer);
+    // The first answer it reports is the server's (none when nothing matches).
+    expect(out.answer?.first ?? 'no-entry').toBe(answer);
   });
 });
