@@ -210,6 +210,12 @@ describe.skipIf(why !== undefined)('a Debian-packaged cluster, run as root with 
     expect(dump.stdout).toContain('CREATE TABLE public.agents');
     cluster.psql(`DROP ROLE ${osUser}`);
     expect(statSync(conf).mode & 0o7777).toBe(0o644);
+    // Drift knows the readable file was kept on purpose, from the plan and from the spec.
+    for (const from of [['plans/deb'], ['--spec', 'harden.yaml']]) {
+      const drift = sudoPgharden(['drift', ...from, '--json'], work, env());
+      expect(drift.stdout, drift.stderr).not.toContain('"file-mode"');
+      expect(drift.code, drift.stdout + drift.stderr).toBe(0);
+    }
     // No file under /etc/postgresql/15/NAME that this user can read holds either password.
     const secretsFile = join(cluster.configDir, 'conf.d', 'pgharden-secrets.conf');
     for (const file of Object.keys(treeIdentity(cluster.configDir))) {
