@@ -1,9 +1,9 @@
 /**
  * Consumer files: where a connection string sits and how to move it to a new role in place,
  * every other byte kept. Three shapes:
- * - in any text file (.env, YAML, JSON, TOML, INI, systemd `Environment=`): a `postgres://` URI,
- *   or a libpq keyword/value string as the value of a key (in JSON, YAML and TOML, read and
- *   written back with the file's own quoting and escapes: consumer-strings.ts);
+ * - in a text file (.env, INI, systemd `Environment=`): a `postgres://` URI, or a libpq
+ *   keyword/value string as the value of a key; in JSON, YAML and TOML, either one as a string
+ *   value found by the file's parser and written back in its own quoting (structured.ts);
  * - `.pgpass`: a `host:port:database:user:password` line (key: `host:port:database`);
  * - `pg_service.conf`: a `[service]` section's `user=` and `password=` (key: the service name).
  */
