@@ -10,7 +10,7 @@
 import { basename } from 'node:path';
 import { isKeywordDsn, keywordConfig, parseKeywordDsn, withKeywordCredentials } from './keyword-dsn.js';
 import { pgpassSites, rewritePgpass, rewriteService, serviceSites } from './libpq-files.js';
-import { type AliasRef, dialectOf, stringValues, writeValue, type Dialect, type Quoting } from './structured.js';
+import { type AliasRef, dialectOf, replaceValue, stringValues, type Dialect, type Quoting } from './structured.js';
 import { InputError } from '../core/errors.js';
 
 /** A place in a file that says how a consumer connects. */
@@ -124,10 +124,11 @@ function structuredSites(file: string, text: string, dialect: Dialect): Site[] {
   return out;
 }
 
-/** A site's new text in its file: in a JSON, YAML or TOML string, the whole scalar in its quoting. */
-export function placed(file: string, site: Site, moved: string): string {
-  if (!site.quoting) return moved;
-  return writeValue(file, site, `${site.around?.[0] ?? ''}${moved}${site.around?.[1] ?? ''}`, site.quoting);
+/** The file with a site's text replaced by `moved`; in a JSON, YAML or TOML string, the whole scalar in its quoting, read back by the parser. */
+export function replaceSite(file: string, text: string, site: Site, moved: string): string {
+  if (!site.quoting) return text.slice(0, site.start) + moved + text.slice(site.end);
+  const value = `${site.around?.[0] ?? ''}${moved}${site.around?.[1] ?? ''}`;
+  return replaceValue(file, text, { ...site, quoting: site.quoting }, value);
 }
 
 /** Every site in a file; `format` (from the spec), else the file's name, decides .pgpass and pg_service.conf. */
@@ -179,7 +180,7 @@ export function rewriteSite(
     const m = /^(postgres(?:ql)?:\/\/)(?:[^@/?#]*@)?(.*)$/s.exec(site.text)!;
     moved = `${m[1]}${encodeURIComponent(target.user)}:${encodeURIComponent(target.password)}@${m[2]}`;
   }
-  return text.slice(0, site.start) + placed(file, site, moved) + text.slice(site.end);
+  return replaceSite(file, text, site, moved);
 }
 
 /** How to connect as the site says (for checking that it logs in); gaps filled from `fallback`. */

@@ -4,7 +4,7 @@
  * and written back in the same quoting: only the value's bytes change, so a libpq DSN held in one
  * can be edited like any other.
  */
-import { InputError } from '../core/errors.js';
+import { InputError, RefusedError } from '../core/errors.js';
 import type { Quoting, StringValue } from './structured-value.js';
 import { tomlValues } from './toml-values.js';
 import { yamlValues } from './yaml-values.js';
@@ -31,9 +31,9 @@ function doubleQuoted(value: string, q: Quoting): string {
   return q.startsWith('toml') ? json.replace(/\x7f/g, hex) : json.replace(/[\x7f-\x84\x86-\x9f]/g, hex);
 }
 
-/** A plain YAML scalar must not start with an indicator nor hold `: ` or ` #`. */
+/** A plain YAML scalar must not start with an indicator nor hold `: `, ` #` or (in a flow collection) `,[]{}`. */
 const plainYamlOk = (v: string) =>
-  v !== '' && !/^[-?:,[\]{}#&*!|>'"%@`\s]/.test(v) && !/: | #|\s$|[\x00-\x1f\x7f-\x9f]/.test(v);
+  v !== '' && !/^[-?:,[\]{}#&*!|>'"%@`\s]/.test(v) && !/: | #|\s$|[,[\]{}\x00-\x1f\x7f-\x9f]/.test(v);
 
 /**
  * The scalar, quotes included, that `value` is written as in the quoting it had: JSON escaping
@@ -66,4 +66,33 @@ export function writeValue(file: string, at: { line: number; key: string | null 
 export function stringValues(text: string, dialect: Dialect, file = 'the file'): StringValue[] {
   if (dialect === 'toml') return tomlValues(text, file);
   return yamlValues(text, file, dialect === 'json');
+}
+
+/** The dialect whose parser reads a quoting. */
+const dialectOfQuoting = (q: Quoting): Dialect => (q === 'json' ? 'json' : q.startsWith('yaml') ? 'yaml' : 'toml');
+
+/**
+ * The text with the scalar at [start, end) replaced by `value` in its quoting, after the file's
+ * parser has read the new text back and found exactly `value` there: a value pgharden would
+ * write wrongly is refused, never written.
+ */
+export function replaceValue(
+  file: string,
+  text: string,
+  at: { start: number; end: number; line: number; key: string | null; quoting: Quoting },
+  value: string,
+): string {
+  const out = text.slice(0, at.start) + writeValue(file, at, value, at.quoting) + text.slice(at.end);
+  let back: StringValue | undefined;
+  try {
+    back = stringValues(out, dialectOfQuoting(at.quoting), file).find((v) => v.start === at.start);
+  } catch {
+    back = undefined;
+  }
+  if (back?.value !== value)
+    throw new RefusedError(
+      `"${file}" line ${at.line}: the new value under "${at.key}" would not read back as written; nothing was changed`,
+      `write the value in double quotes in "${file}" and run the command again`,
+    );
+  return out;
 }

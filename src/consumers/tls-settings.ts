@@ -4,7 +4,7 @@
  * keyword/value string, a pg_service.conf section; JSON, YAML and TOML values in their own
  * quoting), every other byte kept. A .pgpass line holds only a password: it has no place for them.
  */
-import { chooseSite, ConsumerFileError, placed, type Site } from './edit.js';
+import { chooseSite, ConsumerFileError, replaceSite, type Site } from './edit.js';
 import { withServiceKeys } from './libpq-files.js';
 import { keywordValue, parseKeywordDsn } from './keyword-dsn.js';
 
@@ -65,7 +65,7 @@ export function withConsumerParams(file: string, text: string, at: SiteRef, unor
     );
   if (site.kind === 'service') return withServiceKeys(text, site, Object.entries(params));
   const moved = site.kind === 'uri' ? withUriParams(site.text, params) : withKeywords(site.text, params);
-  return text.slice(0, site.start) + placed(file, site, moved) + text.slice(site.end);
+  return replaceSite(file, text, site, moved);
 }
 
 /** The libpq parameters a site sets (URI query, keywords, or service lines), by name. */

@@ -1,9 +1,9 @@
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../../src/core/errors.js';
+import { InputError, RefusedError } from '../../../src/core/errors.js';
 import { chooseSite, findSites, rewriteSite } from '../../../src/consumers/edit.js';
 import { withConsumerParams } from '../../../src/consumers/tls-settings.js';
-import { stringValues } from '../../../src/consumers/structured.js';
+import { replaceValue, stringValues } from '../../../src/consumers/structured.js';
 
 const move = (file: string, text: string, key?: string) =>
   rewriteSite(file, text, { ...(key ? { key } : {}), user: 'new', password: 'p\'w #: "x"' });
@@ -98,5 +98,21 @@ describe('YAML consumer files through the yaml parser', () => {
     const bad = 'db:\n  dsn: host=h\nc: d: e\n';
     expect(() => findSites('/etc/app/c.yaml', bad)).toThrow(/^Cannot parse "\/etc\/app\/c\.yaml" line 3 as YAML: /);
     expect(() => stringValues(bad, 'yaml', 'f.yml')).toThrow(InputError);
+  });
+
+  it('quotes a plain value in a flow mapping that a comma or bracket would split', () => {
+    const text = 'db: {dsn: host=h user=u, n: 1}\n';
+    const out = withConsumerParams('c.yaml', text, {}, { sslrootcert: '/etc/a,b[1].crt' });
+    expect(out).toBe('db: {dsn: "host=h user=u sslrootcert=/etc/a,b[1].crt", n: 1}\n');
+    expect(parseYaml(out).db.n).toBe(1);
+  });
+
+  it('refuses, and writes nothing, when the parser would not read the new value back', () => {
+    const at = { start: 0, end: 1, line: 1, key: 'a', quoting: 'yaml-plain' as const };
+    expect(() => replaceValue('c.yaml', 'a: b\n', at, 'x')).toThrow(RefusedError);
+    expect(() => replaceValue('c.yaml', 'a: b\n', at, 'x')).toThrow(
+      '"c.yaml" line 1: the new value under "a" would not read back as written; nothing was changed',
+    );
+    expect(replaceValue('c.yaml', 'a: b\n', { ...at, start: 3, end: 4 }, 'x, y')).toBe('a: "x, y"\n');
   });
 });
