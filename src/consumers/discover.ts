@@ -8,6 +8,7 @@
 import { readdirSync, readFileSync, type Stats, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { findSites } from './edit.js';
+import { InputError } from '../core/errors.js';
 
 export interface FoundDsn {
   file: string;
@@ -27,8 +28,18 @@ export const redactKeyword = (dsn: string) => dsn.replace(/(password\s*=\s*)('(?
 
 export const redactUri = (uri: string) => uri.replace(/^(postgres(?:ql)?:\/\/[^:@/?#]*):[^@/?#]*@/, '$1:<redacted>@');
 
+/** A file's sites; a JSON, YAML or TOML file its parser refuses is still scanned line by line, as a .env file is. */
+function sitesOf(file: string, text: string) {
+  try {
+    return findSites(file, text);
+  } catch (e) {
+    if (e instanceof InputError) return findSites(file, text, 'env');
+    throw e;
+  }
+}
+
 function scanText(file: string, text: string): FoundDsn[] {
-  const out: FoundDsn[] = findSites(file, text).map((s) => ({
+  const out: FoundDsn[] = sitesOf(file, text).map((s) => ({
     file,
     line: s.line,
     key: s.key,

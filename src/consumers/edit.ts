@@ -1,16 +1,16 @@
 /**
  * Consumer files: where a connection string sits and how to move it to a new role in place,
  * every other byte kept. Three shapes:
- * - in any text file (.env, YAML, JSON, TOML, INI, systemd `Environment=`): a `postgres://` URI,
- *   or a libpq keyword/value string as the value of a key (in JSON, YAML and TOML, read and
- *   written back with the file's own quoting and escapes: consumer-strings.ts);
+ * - in a text file (.env, INI, systemd `Environment=`): a `postgres://` URI, or a libpq
+ *   keyword/value string as the value of a key; in JSON, YAML and TOML, either one as a string
+ *   value found by the file's parser and written back in its own quoting (structured.ts);
  * - `.pgpass`: a `host:port:database:user:password` line (key: `host:port:database`);
  * - `pg_service.conf`: a `[service]` section's `user=` and `password=` (key: the service name).
  */
 import { basename } from 'node:path';
 import { isKeywordDsn, keywordConfig, parseKeywordDsn, withKeywordCredentials } from './keyword-dsn.js';
 import { pgpassSites, rewritePgpass, rewriteService, serviceSites } from './libpq-files.js';
-import { dialectOf, encodeValue, stringValues, type Dialect, type Quoting } from './structured.js';
+import { type AliasRef, dialectOf, replaceValue, stringValues, type Dialect, type Quoting } from './structured.js';
 import { InputError } from '../core/errors.js';
 
 /** A place in a file that says how a consumer connects. */
@@ -29,8 +29,14 @@ export interface Site {
   password?: string | null;
   host?: string | null;
   port?: number | null;
-  /** A keyword DSN held in a JSON, YAML or TOML string: `text` is the value as read, [start, end) the whole scalar. */
+  /** A DSN held in a JSON, YAML or TOML string: `text` is the DSN as read, [start, end) the whole scalar. */
   quoting?: Quoting;
+  /** In such a string, every key from the root joined with dots (`db.primary.dsn`); "key" in the spec may name it. */
+  path?: string;
+  /** The rest of that string's value, before and after a URI that is only part of it. */
+  around?: [string, string];
+  /** YAML aliases that stand for this string elsewhere in the file (a rewrite changes them too). */
+  aliases?: AliasRef[];
 }
 
 /** A consumer file whose connection string cannot be found or rewritten. */
@@ -87,24 +93,42 @@ function findKeywordDsns(text: string): Site[] {
   return out;
 }
 
-/** Keyword/value DSNs held in the string values of a JSON, YAML or TOML file. */
-function structuredKeywordDsns(text: string, dialect: Dialect): Site[] {
-  return stringValues(text, dialect)
-    .filter((v) => !v.value.includes('://') && isKeywordDsn(v.value))
-    .map((v) => {
-      const c = keywordConfig(v.value);
-      return {
-        kind: 'keyword',
-        key: v.key,
-        line: v.line,
-        start: v.start,
-        end: v.end,
-        text: v.value,
-        user: (c.user as string) ?? null,
-        database: (c.database as string) ?? null,
-        quoting: v.quoting,
-      };
+/** URIs and keyword/value DSNs held in the string values of a JSON, YAML or TOML file, found by its parser. */
+function structuredSites(file: string, text: string, dialect: Dialect): Site[] {
+  const out: Site[] = [];
+  for (const v of stringValues(text, dialect, file)) {
+    const at = {
+      key: v.key,
+      line: v.line,
+      start: v.start,
+      end: v.end,
+      quoting: v.quoting,
+      path: v.path,
+      ...(v.aliases ? { aliases: v.aliases } : {}),
+    };
+    const uris = [...v.value.matchAll(URI)];
+    for (const m of uris) {
+      const around: [string, string] = [v.value.slice(0, m.index), v.value.slice(m.index + m[0].length)];
+      out.push({ kind: 'uri', ...at, text: m[0], ...uriParts(m[0]), ...(around.join('') ? { around } : {}) });
+    }
+    if (uris.length > 0 || v.value.includes('://') || !isKeywordDsn(v.value)) continue;
+    const c = keywordConfig(v.value);
+    out.push({
+      kind: 'keyword',
+      ...at,
+      text: v.value,
+      user: (c.user as string) ?? null,
+      database: (c.database as string) ?? null,
     });
+  }
+  return out;
+}
+
+/** The file with a site's text replaced by `moved`; in a JSON, YAML or TOML string, the whole scalar in its quoting, read back by the parser. */
+export function replaceSite(file: string, text: string, site: Site, moved: string): string {
+  if (!site.quoting) return text.slice(0, site.start) + moved + text.slice(site.end);
+  const value = `${site.around?.[0] ?? ''}${moved}${site.around?.[1] ?? ''}`;
+  return replaceValue(file, text, { ...site, quoting: site.quoting }, value);
 }
 
 /** Every site in a file; `format` (from the spec), else the file's name, decides .pgpass and pg_service.conf. */
@@ -114,14 +138,19 @@ export function findSites(file: string, text: string, format?: string): Site[] {
   if (format === 'pg_service' || (!format && (name === 'pg_service.conf' || name === '.pg_service.conf')))
     return serviceSites(text);
   const dialect = dialectOf(file, format);
-  return [...findUris(text), ...(dialect ? structuredKeywordDsns(text, dialect) : findKeywordDsns(text))].sort(
-    (a, b) => a.start - b.start,
-  );
+  if (dialect) return structuredSites(file, text, dialect);
+  return [...findUris(text), ...findKeywordDsns(text)].sort((a, b) => a.start - b.start);
 }
 
-/** The one site to rewrite: by key, or the only one. */
+/** A site as a list names it: its line and key (the full path in a structured file), and any aliases of it. */
+const named = (s: Site) =>
+  `line ${s.line}${(s.path ?? s.key) ? ` ${s.path ?? s.key}` : ''}${s.aliases?.map((a) => ` (also ${a.path}, line ${a.line}, an alias)`).join('') ?? ''}`;
+
+/** The one site to rewrite: by key (or, in JSON, YAML and TOML, by dotted path or an alias's path), or the only one. */
 export function chooseSite(file: string, text: string, key?: string, format?: string): Site {
-  const sites = findSites(file, text, format).filter((s) => key === undefined || s.key === key);
+  const sites = findSites(file, text, format).filter(
+    (s) => key === undefined || s.key === key || s.path === key || s.aliases?.some((a) => a.path === key),
+  );
   if (sites.length === 0) {
     throw new ConsumerFileError(
       `No connection string found in "${file}"${key ? ` under "${key}"` : ''} (looked for a postgres:// URI, a key=value DSN, a .pgpass line or a pg_service.conf section); check "file" and "key" in the spec`,
@@ -129,7 +158,7 @@ export function chooseSite(file: string, text: string, key?: string, format?: st
   }
   if (sites.length > 1) {
     throw new ConsumerFileError(
-      `"${file}" has ${sites.length} connection strings (${sites.map((s) => `line ${s.line}${s.key ? ` ${s.key}` : ''}`).join(', ')}); set "key" in the spec to one of them`,
+      `"${file}" has ${sites.length} connection strings (${sites.map(named).join(', ')}); set "key" in the spec to one of them`,
     );
   }
   return sites[0]!;
@@ -147,12 +176,11 @@ export function rewriteSite(
   let moved: string;
   if (site.kind === 'keyword') {
     moved = withKeywordCredentials(site.text, target.user, target.password);
-    if (site.quoting) moved = encodeValue(moved, site.quoting);
   } else {
     const m = /^(postgres(?:ql)?:\/\/)(?:[^@/?#]*@)?(.*)$/s.exec(site.text)!;
     moved = `${m[1]}${encodeURIComponent(target.user)}:${encodeURIComponent(target.password)}@${m[2]}`;
   }
-  return text.slice(0, site.start) + moved + text.slice(site.end);
+  return replaceSite(file, text, site, moved);
 }
 
 /** How to connect as the site says (for checking that it logs in); gaps filled from `fallback`. */

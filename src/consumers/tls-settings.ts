@@ -4,9 +4,8 @@
  * keyword/value string, a pg_service.conf section; JSON, YAML and TOML values in their own
  * quoting), every other byte kept. A .pgpass line holds only a password: it has no place for them.
  */
-import { chooseSite, ConsumerFileError, type Site } from './edit.js';
+import { chooseSite, ConsumerFileError, replaceSite, type Site } from './edit.js';
 import { withServiceKeys } from './libpq-files.js';
-import { encodeValue } from './structured.js';
 import { keywordValue, parseKeywordDsn } from './keyword-dsn.js';
 
 /** Where the connection string is: as the spec names it. */
@@ -65,9 +64,8 @@ export function withConsumerParams(file: string, text: string, at: SiteRef, unor
       `"${file}" is a .pgpass file: it holds passwords only, and libpq reads sslmode, sslrootcert and channel_binding from the connection string; name the file that holds the consumer's connection string (or its pg_service.conf) in the spec instead`,
     );
   if (site.kind === 'service') return withServiceKeys(text, site, Object.entries(params));
-  let moved = site.kind === 'uri' ? withUriParams(site.text, params) : withKeywords(site.text, params);
-  if (site.kind === 'keyword' && site.quoting) moved = encodeValue(moved, site.quoting);
-  return text.slice(0, site.start) + moved + text.slice(site.end);
+  const moved = site.kind === 'uri' ? withUriParams(site.text, params) : withKeywords(site.text, params);
+  return replaceSite(file, text, site, moved);
 }
 
 /** The libpq parameters a site sets (URI query, keywords, or service lines), by name. */

@@ -90,7 +90,7 @@ const SpecSchema = z.strictObject({
         file: z.string().min(1),
         /** The file's format, when its name does not tell. */
         format: z.enum(['env', 'yaml', 'json', 'toml', 'ini', 'pgpass', 'pg_service', 'systemd']).optional(),
-        /** The key holding the DSN in that file (e.g. DATABASE_URL), when there is more than one. */
+        /** The key holding the DSN in that file (e.g. DATABASE_URL; in JSON, YAML, TOML also a dotted path), when there is more than one. */
         key: z.string().optional(),
         role: name('role'),
         /** Its sessions' application_name, to tell them from others on the same old user in pg_stat_activity. */

@@ -2,11 +2,13 @@
  * Consumer files as their readers read them: a .pgpass ends at 0600 and logs in with `psql -w`
  * after the flip; a symlinked consumer file and a symlinked pg_hba.conf are written through to
  * their targets and stay links, and rollback restores them byte-identical; keyword/value DSNs in
- * JSON, YAML and TOML are found, rewritten in their own quoting and log in after the flip.
+ * JSON, YAML and TOML are found, rewritten in their own quoting and log in after the flip; the
+ * files' own parsers find them at any depth, never in a comment, whatever escape or string form.
  */
 import { spawnSync } from 'node:child_process';
 import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { getStaticTOMLValue, parseTOML } from 'toml-eslint-parser';
 import { parse as parseYaml } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { testedInstalls } from '../support/cluster.js';
@@ -148,6 +150,46 @@ describe.each(testedInstalls())('consumer files as their readers read them, on P
       `${moved} application_name="y" password=${pw}`,
     );
     expect(read('app.toml')).toBe(`[database]\ndsn = "${moved} application_name=\\"t\\" password=${pw}"\n`);
+    expect(pgharden(['rollback', plan]).code).toBe(0);
+    for (const [name, text] of Object.entries(files)) expect(read(name)).toBe(text);
+  });
+
+  it("finds DSNs through the files' parsers: a dotted path, TOML escapes and multi-line strings, never a comment", () => {
+    const uri = `postgres://postgres@127.0.0.1:${s.cluster.port}/workspace`;
+    const dsn = `host=127.0.0.1 port=${s.cluster.port} user=postgres dbname=workspace`;
+    const files: Record<string, string> = {
+      'nested.yaml': `# was: ${uri}\nservices:\n  api:\n    database:\n      url: ${uri}\n  worker:\n    url: ${uri}?application_name=w\n`,
+      'escaped.toml': `[[pools]]\nname = "main"\ndsn = "${dsn} application_name=\\U0001F600"  # c\n`,
+      'multi.toml': `[db]\r\ndsn = """\r\n${dsn}"""\r\n`,
+      'commented.json': `\uFEFF// was: ${uri}\n{\n  /* primary */ "db": {"url": "${uri}"}\n}\n`,
+    };
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(s.dir, name), text);
+    const plan = spec('parsed-formats', [
+      '{ name: nested, file: nested.yaml, key: services.api.database.url, role: agents_app }',
+      '{ name: escaped, file: escaped.toml, role: agents_app }',
+      '{ name: multi, file: multi.toml, role: agents_app }',
+      '{ name: commented, file: commented.json, role: agents_app }',
+    ]);
+    const r = pgharden(['apply', plan, '--yes']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const pw = password(plan);
+    const report = readFileSync(join(plan, 'report.txt'), 'utf8');
+    for (const name of Object.keys(files))
+      expect(report).toContain(`connection string in ${join(s.dir, name)} logs in`);
+    const read = (name: string) => readFileSync(join(s.dir, name), 'utf8');
+    const toml = (name: string) => getStaticTOMLValue(parseTOML(read(name))) as Record<string, unknown>;
+    const newUri = `postgres://agents_app:${pw}@127.0.0.1:${s.cluster.port}/workspace`;
+    const moved = `host=127.0.0.1 port=${s.cluster.port} user=agents_app dbname=workspace`;
+    expect(read('nested.yaml')).toBe(files['nested.yaml']!.replace(`      url: ${uri}\n`, `      url: ${newUri}\n`));
+    expect(parseYaml(read('nested.yaml')).services.api.database.url).toBe(newUri);
+    expect((toml('escaped.toml').pools as { dsn: string }[])[0]!.dsn).toBe(
+      `${moved} application_name=\u{1F600} password=${pw}`,
+    );
+    expect(read('escaped.toml')).toMatch(/ {2}# c\n$/);
+    expect((toml('multi.toml').db as { dsn: string }).dsn).toBe(`${moved} password=${pw}`);
+    expect(read('multi.toml')).toBe(`[db]\r\ndsn = "${moved} password=${pw}"\r\n`);
+    expect(read('commented.json')).toBe(files['commented.json']!.replace(`"url": "${uri}"`, `"url": "${newUri}"`));
     expect(pgharden(['rollback', plan]).code).toBe(0);
     for (const [name, text] of Object.entries(files)) expect(read(name)).toBe(text);
   });

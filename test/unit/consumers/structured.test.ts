@@ -73,6 +73,6 @@ describe('keyword/value DSNs in JSON, YAML and TOML string values', () => {
     expect(dialectOf('/etc/app/app.toml', 'text')).toBe('toml');
     expect(dialectOf('/etc/app/app.env')).toBeUndefined();
     expect(dialectOf('/etc/app/app.json', 'env')).toBeUndefined();
-    expect(stringValues('a:\n  - b: |\n    host=h\n', 'yaml')).toEqual([]);
+    expect(stringValues('a:\n  - b: |\n      host=h\n', 'yaml')).toMatchObject([{ key: 'b', quoting: 'yaml-block' }]);
   });
 });

@@ -39,4 +39,13 @@ describe('consumers --scan', () => {
       ['app.yaml', 'dsn', 'keyword', 'rep', 'reports', 'host=db user=rep dbname=reports'],
     ]);
   });
+
+  it('scans a file its parser refuses line by line instead of stopping the scan', () => {
+    writeFileSync(join(dir, 'broken.json'), '{\n  "url": "postgres://app@db/shop",\n}\n');
+    writeFileSync(join(dir, 'ok.yaml'), 'db:\n  url: postgres://rep@db/reports  # postgres://old@db/x\n');
+    expect(scanDirs([dir]).map((f) => [f.file.slice(dir.length + 1), f.line, f.user])).toEqual([
+      ['broken.json', 2, 'app'],
+      ['ok.yaml', 2, 'rep'],
+    ]);
+  });
 });
