@@ -1,6 +1,6 @@
 /**
  * `pgharden guide` interrupted and resumed, through a real pseudo-terminal (tmux): Ctrl-C at
- * every question leaves nothing changed, and the next run offers to resume and replays every
+ * every question leaves nothing changed and exits 130, and the next run offers to resume and replays every
  * answer given so far; an existing harden.yaml is planned from as it is.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
@@ -92,9 +92,11 @@ describe.skipIf(!hasTmux)('pgharden guide, interrupted and resumed', () => {
     t.start(dir);
     await t.waitFor(QUESTIONS[0]![0]);
     t.keys('C-c');
-    expect(await t.end()).toContain(
+    const first = await t.end();
+    expect(first).toContain(
       'Stopped at your request. Nothing was written and nothing was changed. Run pgharden guide again to start over.',
     );
+    expect(first).toContain('GUIDE EXIT=130');
     expect(existsSync(state)).toBe(false);
 
     for (let k = 0; k < QUESTIONS.length - 1; k++) {
@@ -105,7 +107,7 @@ describe.skipIf(!hasTmux)('pgharden guide, interrupted and resumed', () => {
       expect(t.screen().split('(as last time)').length - 1, t.screen()).toBe(k);
       t.keys('C-c');
       const end = await t.end();
-      expect(end).toContain('GUIDE EXIT=2');
+      expect(end).toContain('GUIDE EXIT=130');
       expect(end).toContain('Your answers are saved in .pgharden-guide.json: run pgharden guide again here to resume');
       expect(end).toContain('Stopped at your request.');
     }
@@ -120,6 +122,8 @@ describe.skipIf(!hasTmux)('pgharden guide, interrupted and resumed', () => {
     expect(await t.end()).toContain('GUIDE EXIT=0');
     expect(existsSync(state)).toBe(false);
     expect(readFileSync(join(dir, 'harden.yaml'), 'utf8')).toContain('- agents_kill_switch');
+    // Reached through the libpq environment: the spec names no target, never an empty one.
+    expect(readFileSync(join(dir, 'harden.yaml'), 'utf8')).not.toMatch(/^target:/m);
     expect(await serverState(s)).toEqual(before);
   });
 });
