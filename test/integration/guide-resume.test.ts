@@ -3,7 +3,7 @@
  * every question leaves nothing changed and exits 130, and the next run offers to resume and replays every
  * answer given so far; an existing harden.yaml is planned from as it is.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -125,5 +125,31 @@ describe.skipIf(!hasTmux)('pgharden guide, interrupted and resumed', () => {
     // Reached through the libpq environment: the spec names no target, never an empty one.
     expect(readFileSync(join(dir, 'harden.yaml'), 'utf8')).not.toMatch(/^target:/m);
     expect(await serverState(s)).toEqual(before);
+  });
+
+  it("offers an existing harden.yaml's values as the defaults when the questions are answered again", async () => {
+    const dir = join(s.dir, 'again');
+    mkdirSync(dir);
+    copyFileSync(join(s.dir, 'agents.env'), join(dir, 'agents.env'));
+    const spec = readFileSync(s.spec, 'utf8').replace(
+      'application: agents }',
+      'application: agents, drainTimeout: 45 }',
+    );
+    expect(spec).toContain('drainTimeout: 45');
+    writeFileSync(join(dir, 'harden.yaml'), spec);
+    t.start(dir);
+    await t.ask('harden.yaml already exists. Use it?', 'Down', 'Enter');
+    await t.waitFor(`The defaults below are ${join(dir, 'harden.yaml')}'s values where it has them.`);
+    const upTo = ASKED.indexOf('old sessions to end before it stops');
+    for (const q of ASKED.slice(0, upTo)) await t.ask(q);
+    const screen = await t.waitFor(
+      "How long apply waits for agents's old sessions to end before it stops (seconds) (45)",
+    );
+    // Without the spec's values the question offers its own default.
+    expect(screen).not.toContain('before it stops (seconds) (300)');
+    t.keys('C-c');
+    const end = await t.end();
+    expect(end).toContain('GUIDE EXIT=130');
+    expect(readFileSync(join(dir, 'harden.yaml'), 'utf8')).toBe(spec);
   });
 });
