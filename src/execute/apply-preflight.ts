@@ -4,7 +4,7 @@
  * Each refusal comes before any change and says why.
  */
 import { drift, observeFile, type Drift } from '../plan/binding.js';
-import type { Plan } from '../plan/types.js';
+import type { Plan } from '../plan/plan-types.js';
 import { openAdmin, type AdminSession, type AdminTarget } from './admin.js';
 import { lockCluster } from './cluster-lock.js';
 import { factsDrift } from './facts.js';

@@ -2,12 +2,12 @@
  * Apply's step phase: each step judged by the state it finds (skip, done already, run, or drift),
  * then run: record intent (fsync) → act → its checks → its after-state observed → record done (fsync).
  */
-import type { Step } from '../plan/types.js';
+import type { Step } from '../plan/plan-types.js';
 import type { Stop } from './apply-preflight.js';
 import type { InterruptWatch } from './apply-interrupt.js';
-import { runChecks, type CheckResult } from './checks.js';
+import { runChecks, type CheckResult } from './run-checks.js';
 import type { Journal } from './journal.js';
-import { observeAll } from './observe.js';
+import { observeAll } from './step-states.js';
 import type { StepReport } from './report.js';
 import { runAction, StepError, type Faults, type RunContext } from './runners.js';
 

@@ -6,7 +6,7 @@
  */
 import type { Snapshot, Spec } from '../index.js';
 import { joinCommand, questions } from './questions.js';
-import { suggestRanges } from './suggest.js';
+import { suggestRanges } from './proposals.js';
 import type { Answer } from './resume.js';
 
 /** The spec's values as answers to the questions the guide asks, worded as it asks them on this server. */

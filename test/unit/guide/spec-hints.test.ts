@@ -3,7 +3,7 @@ import { parseSpec } from '../../../src/spec/spec.js';
 import { questions, type Prompter } from '../../../src/guide/questions.js';
 import { recordingPrompter, type GuideState } from '../../../src/guide/resume.js';
 import { specHints } from '../../../src/guide/spec-hints.js';
-import { suggestRanges } from '../../../src/guide/suggest.js';
+import { suggestRanges } from '../../../src/guide/proposals.js';
 import { storySnapshot } from '../plan/fixtures.js';
 
 /** A prompter that answers each question with its default (checkbox: the checked choices), keeping the configs it saw. */
