@@ -97,7 +97,16 @@ export async function backupJob(o: BackupJobOptions): Promise<BackupJobResult> {
       env: { ...process.env, ...(typeof config.password === 'string' ? { PGPASSWORD: config.password } : {}) },
     };
     o.log(`Backing up ${databases.join(', ')} with pg_dump ${tools.major} into ${dir}`);
-    result.backup = await verifiedBackup({ tools, sessions: s, runner, databases, dir, verify: o.verify, ledger });
+    result.backup = await verifiedBackup({
+      tools,
+      sessions: s,
+      runner,
+      databases,
+      dir,
+      verify: o.verify,
+      ledger,
+      progress: (l) => o.log(`  ${l}`),
+    });
     for (const d of result.backup.databases) if (d.drill && !d.drill.ok) result.problems.push(...d.drill.problems);
     const files = [
       result.backup.globals.file,

@@ -9,6 +9,7 @@ import { restoreDrill, type DrillResult } from './dump-drill.js';
 import type { DrillLedger } from './drill-ledger.js';
 import { dumpDatabase, dumpGlobals, type DumpedDatabase, type SqlSessions, type ToolRunner } from './dump.js';
 import type { ClientTools } from '../cluster/client-tools.js';
+import { ticking } from '../core/progress.js';
 
 export interface VerifiedBackup {
   tools: { major: number; bindir: string };
@@ -34,20 +35,30 @@ export async function verifiedBackup(o: {
   /** Where the drill records its scratch databases before creating them. */
   ledger: DrillLedger;
   fault?: BackupFault;
+  /** Hears each phase as it starts (the globals, each dump, each restore drill) and how long it has run. */
+  progress?: (line: string) => void;
 }): Promise<VerifiedBackup> {
+  const phase = <T>(label: string, work: () => Promise<T>) => (o.progress ? ticking(o.progress, label, work) : work());
   mkdirSync(o.dir, { recursive: true, mode: 0o700 });
   const t0 = Date.now();
   const globalsFile = join(o.dir, 'globals.sql');
-  const globals = { file: globalsFile, ...(await dumpGlobals(o.tools, o.runner, globalsFile)) };
+  const globals = {
+    file: globalsFile,
+    ...(await phase('dumping the globals (pg_dumpall --globals-only)', () =>
+      dumpGlobals(o.tools, o.runner, globalsFile),
+    )),
+  };
   const databases: VerifiedBackup['databases'] = [];
   for (const [i, db] of o.databases.entries())
     databases.push(
-      await dumpDatabase(
-        o.tools,
-        o.sessions,
-        o.runner,
-        db,
-        join(o.dir, `${String(i + 1).padStart(2, '0')}-${safeName(db)}.dump`),
+      await phase(`dumping ${db} (${i + 1} of ${o.databases.length})`, () =>
+        dumpDatabase(
+          o.tools,
+          o.sessions,
+          o.runner,
+          db,
+          join(o.dir, `${String(i + 1).padStart(2, '0')}-${safeName(db)}.dump`),
+        ),
       ),
     );
   const t1 = Date.now();
@@ -59,7 +70,9 @@ export async function verifiedBackup(o: {
           ? async (drill: string) =>
               void (await o.sessions.query(`DELETE FROM ${d.counts.find((c) => c.rows > 0)!.table}`, [], drill))
           : undefined;
-      d.drill = await restoreDrill(o.tools, o.sessions, o.runner, o.ledger, d, damage);
+      d.drill = await phase(`restore drill of ${d.database}: restoring its dump and counting rows`, () =>
+        restoreDrill(o.tools, o.sessions, o.runner, o.ledger, d, damage),
+      );
     }
   }
   return {

@@ -21,6 +21,11 @@ local socket with peer (as root, its admin SQL runs in a child process with the 
 Without a terminal, --yes is required. --json prints {"schemaVersion": 1, "plan", "outcome",
 "stopped", "drift", "steps": [{"id", "stage", "outcome", "ms", "results"}]} instead of progress.
 
+Long waits say what they wait for as they wait, as plain lines (never rewritten in place, so a
+pipe or a log file reads the same as a terminal; with --json they go to stderr): the drain names
+the sessions left on the old identity and the time waited of its timeout, the verified backup
+names each dump and restore drill; a line every 10 s, after the first minute every minute.
+
 The plan knows its server; --dsn or --cluster, when given, must name that same server (else refused).
 
 Exit codes: 0 applied and verified; 1 a step or a verification failed (it says how to roll

@@ -21,9 +21,12 @@ timeout → postgresql.conf's mode → the spec file → the plan and its review
 same as pgharden review → apply with live progress (the drain names the sessions it waits for)
 → the negative tests as the server answered them, and the rollback line; on any failure it
 offers the rollback. Nothing changes on the server before you confirm the apply. Ctrl-C at any question
-stops cleanly and says what exists; every answer is saved as it is given (.pgharden-guide.json,
-mode 0600, no connection string) and the next pgharden guide in that directory offers to resume
-where it stopped. An existing harden.yaml is planned from as it is, or replaced only on a yes.
+stops cleanly, says in one line what exists and how to resume, and exits 130; every answer is
+saved as it is given (.pgharden-guide.json, mode 0600, no connection string) and the next
+pgharden guide in that directory offers to resume where it stopped: answers whose questions come
+back the same are replayed, the others are offered as defaults. An existing harden.yaml is
+planned from as it is, or its values are the defaults when you answer the questions again; it is
+replaced only on a yes, and a spec is written whole or not at all.
 
 Needs a terminal; in scripts use pgharden plan --spec FILE and pgharden apply plans/NAME --yes.
 
@@ -62,7 +65,7 @@ export const command = verb({
             ? `Nothing was changed on the server.${resume}`
             : 'Nothing was written and nothing was changed. Run pgharden guide again to start over';
       o.out(`\nStopped at your request. ${where}.`);
-      return EXIT.usage;
+      return EXIT.interrupted;
     }
   },
 });

@@ -23,6 +23,8 @@ _start_timestamp_seconds, _stop_timestamp_seconds, and _info{label,type,lsn_star
 overlap. Retention is pgBackRest's own repo1-retention-full (pitr enable --retention-full): it
 expires older backups and their WAL at the end of each backup. A diff or incr with no full
 backup before it is made full by pgBackRest; the printed type says which it was.
+While pgbackrest runs, a plain line every 10 s (after the first minute every minute) says how
+long it has taken.
 
 Exit codes: 0 backed up; 1 pgBackRest reported success but listed no new backup; 2 usage error, or
 archiving is not pgharden's; 3 another run holds the lock; 4 pgBackRest failed (its exit and its

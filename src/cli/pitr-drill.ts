@@ -19,6 +19,8 @@ socket in that directory only (listen_addresses='', archive_mode=off: it never p
 repository), waits until recovery reaches the target and promotes, and counts every table of
 every database there. The scratch server and directory are removed in every case (also on Ctrl-C;
 a drill killed outright leaves them to the next drill).
+As it goes it names each phase (waiting for the WAL, restore, replay, counts) in plain lines,
+with the time taken every 10 s (after the first minute every minute); with --json on stderr.
 
 --to takes any time PostgreSQL reads as timestamptz; one without a zone is UTC.
 --latest (the default) marks a restore point itself, holding off writes for a moment (SHARE

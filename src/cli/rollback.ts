@@ -18,8 +18,9 @@ postmaster: its executable, its directory and its start time; otherwise the relo
 pg_reload_conf(), or you are told to run pg_ctl reload). Then, with the old rules back: each
 consumer's reload command runs again and the SQL is undone in reverse order. Before a created
 role is dropped, rollback waits (as long as apply's drain gate) for the sessions logged in as it
-to go; a role that still has sessions, or owns anything, is kept and reported with them. The
-same file restore is in plans/NAME/rollback.sh, which needs no pgharden at all.
+to go, naming them and, every 10 s, how long it has waited; a role that still has sessions, or
+owns anything, is kept and reported with them. The same file restore is in
+plans/NAME/rollback.sh, which needs no pgharden at all.
 
 Rollback refuses (exit 3, nothing changed) a plan directory that others can write (or that holds
 a file another user owns), and any saved copy whose sha256 is not the one apply saved it with,

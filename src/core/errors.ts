@@ -24,6 +24,8 @@ export const EXIT = {
   tool: 4,
   /** A bug in pgharden (EX_SOFTWARE): one line on stderr, the details in a file. */
   internal: 70,
+  /** Stopped by the operator (Ctrl-C at a question), after saying what was and was not changed: 128 + SIGINT. */
+  interrupted: 130,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -46,6 +46,7 @@ export async function runVerifiedBackup(
   admin: AdminSession,
   journal: Journal,
   fault?: BackupFault,
+  log?: (line: string) => void,
 ): Promise<{ results: CheckResult[]; ok: boolean; summary: string }> {
   const tools = findClientTools(plan.server.major);
   const owner = statSync(plan.binding.dataDirectory);
@@ -63,6 +64,7 @@ export async function runVerifiedBackup(
     verify: true,
     ledger: journalLedger(journal),
     ...(fault ? { fault } : {}),
+    ...(log ? { progress: (l: string) => log(`      ${l}`) } : {}),
   });
   const results: CheckResult[] = [
     {

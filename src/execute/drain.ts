@@ -2,6 +2,7 @@
  * The drain: waiting until no session is left on an identity (a consumer's old role, or a role
  * rollback is about to drop). pgharden's own sessions never count.
  */
+import { elapsedText, tickDue } from '../core/progress.js';
 import type { AdminSession } from './admin.js';
 
 /** Which sessions a drain waits for: a role, and optionally one consumer's application and address. */
@@ -43,22 +44,27 @@ const full = (r: OldSession) =>
  * ("pid N (application from address)"). None left on two looks a moment apart: a client that
  * read its old settings just before the rewrite has had the time to connect and show up.
  * `waiting` hears the sessions it waits for, as "pid N (user, application from address, since
- * HH:MM:SS)", each time that list changes (never with an empty list).
+ * HH:MM:SS)", with the time waited so far: each time that list changes (`changed`), and as a
+ * progress tick while it stays the same (every 10 s, then every minute; never with an empty list).
  */
 export async function drain(
   admin: AdminSession,
   g: SessionFilter,
   timeoutMs: number,
-  waiting?: (sessions: string[]) => void,
+  waiting?: (sessions: string[], elapsedMs: number, changed: boolean) => void,
 ): Promise<string[]> {
-  const deadline = Date.now() + timeoutMs;
+  const started = Date.now();
+  const deadline = started + timeoutMs;
+  const due = tickDue();
   let left = await oldSessions(admin, g);
   let told = '';
   const tell = () => {
     const now = left.map(full);
-    if (!waiting || now.length === 0 || now.join() === told) return;
-    told = now.join();
-    waiting(now);
+    if (!waiting || now.length === 0) return;
+    if (now.join() !== told) {
+      told = now.join();
+      waiting(now, Date.now() - started, true);
+    } else if (due()) waiting(now, Date.now() - started, false);
   };
   tell();
   for (let quiet = 0; quiet < 2 && Date.now() < deadline; ) {
@@ -68,4 +74,22 @@ export async function drain(
     tell();
   }
   return left.map(brief);
+}
+
+/**
+ * The drain's progress line, indented as a step's detail: the sessions when they change (with
+ * `advice`, what ends them), else how long it has waited of how long it may.
+ */
+export function drainLine(
+  user: string,
+  sessions: string[],
+  elapsedMs: number,
+  timeoutMs: number,
+  changed: boolean,
+  advice: string,
+): string {
+  const n = `${sessions.length} session${sessions.length === 1 ? '' : 's'}`;
+  if (changed)
+    return `      waiting up to ${timeoutMs / 1000} s for ${n} on ${user}: ${sessions.join(', ')}; ${advice}`;
+  return `      still waiting for ${n} on ${user} to end … ${elapsedText(elapsedMs)} of ${elapsedText(timeoutMs)}: ${sessions.map((s) => s.replace(/^(pid \d+) \([^,]*, /, '$1 (')).join(', ')}`;
 }

@@ -6,7 +6,7 @@
  */
 import type { Plan, Step } from '../plan/plan-types.js';
 import type { AdminSession } from './admin.js';
-import { drain } from './drain.js';
+import { drain, drainLine } from './drain.js';
 
 /** The role a step creates: absent before it, present after it. */
 export function createdRole(step: Step): string | null {
@@ -51,7 +51,22 @@ export async function sessionsLeft(
 ): Promise<Map<string, string[]>> {
   const left = new Map<string, string[]>();
   for (const role of roles) {
-    let sessions = await drain(admin, { user: role }, drainTimeout(plan, role));
+    const timeout = drainTimeout(plan, role);
+    // No consumer moved to it (timeout 0): one look, and nothing to wait for.
+    let sessions = await drain(admin, { user: role }, timeout, (s, ms, changed) =>
+      timeout === 0
+        ? undefined
+        : log(
+            drainLine(
+              role,
+              s,
+              ms,
+              timeout,
+              changed,
+              'rollback keeps a role that still has sessions: restart that client, or pass --terminate to end them',
+            ),
+          ),
+    );
     if (sessions.length && terminate) {
       await admin.query(
         `SELECT pg_terminate_backend(pid) FROM pg_stat_activity

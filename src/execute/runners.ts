@@ -21,7 +21,7 @@ import { restartServer } from './restart.js';
 import { StepError } from './step-error.js';
 
 export { StepError };
-import { drain } from './drain.js';
+import { drain, drainLine } from './drain.js';
 import { runTlsFileAction } from './tls-actions.js';
 import { runSql } from './sql-runner.js';
 
@@ -155,7 +155,7 @@ export async function runAction(a: Action, step: Step, x: RunContext): Promise<C
       return [];
     case 'verified-backup': {
       const fault = x.faults?.backup?.step === step.id ? x.faults.backup.fault : undefined;
-      const b = await runVerifiedBackup(a, x.plan, x.dir, x.admin, x.journal, fault);
+      const b = await runVerifiedBackup(a, x.plan, x.dir, x.admin, x.journal, fault, x.log);
       x.log(`      ${b.summary}`);
       if (!b.ok) {
         const failed = b.results.filter((r) => r.outcome === 'fail');
@@ -192,9 +192,16 @@ export async function runAction(a: Action, step: Step, x: RunContext): Promise<C
       }
       if (a.until.gate === 'no-old-sessions') {
         const user = a.until.user;
-        const left = await drain(x.admin, a.until, a.timeoutMs, (sessions) =>
+        const left = await drain(x.admin, a.until, a.timeoutMs, (sessions, ms, changed) =>
           x.log(
-            `      waiting up to ${a.timeoutMs / 1000} s for ${sessions.length} session${sessions.length === 1 ? '' : 's'} on ${user}: ${sessions.join(', ')}; reload or restart that client so it reads its new settings, or end it (SELECT pg_terminate_backend(pid))`,
+            drainLine(
+              user,
+              sessions,
+              ms,
+              a.timeoutMs,
+              changed,
+              'reload or restart that client so it reads its new settings, or end it (SELECT pg_terminate_backend(pid))',
+            ),
           ),
         );
         if (left.length)

@@ -7,7 +7,7 @@
  * stage by stage, apply with live progress, verify, and offer the rollback on any failure.
  * Every answer is saved as it is given, so an interrupted session resumes where it stopped.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { audit, parseSpec, type AuditResult, type ConnectOptions } from '../index.js';
@@ -17,7 +17,8 @@ import { askNetwork } from './ask-network.js';
 import { askRoles } from './ask-roles.js';
 import { applyWithProgress, planReviewApply } from './plan-apply.js';
 import { questions, type Prompter } from './questions.js';
-import { clearState, loadState, recordingPrompter, saveState, type GuideState } from './resume.js';
+import { clearState, loadState, recordingPrompter, saveState, type Answer, type GuideState } from './resume.js';
+import { specHints } from './spec-hints.js';
 
 export interface GuideOptions {
   connection: ConnectOptions;
@@ -109,13 +110,40 @@ export async function runGuide(raw: Prompter, o: Output, opts: GuideOptions, sta
     return code;
   }
   if (saved?.specFile) state.specFile = saved.specFile;
-  const p = recordingPrompter(raw, o, state, save, saved?.answers ?? [], new Set([questions.dsn.message]));
-  const code = await guided(p, o, opts, state, save);
+  const hints: Answer[] = [];
+  const p = recordingPrompter(raw, o, state, save, saved?.answers ?? [], new Set([questions.dsn.message]), hints);
+  const code = await guided(p, o, opts, state, save, hints);
   if (!state.applying) clearState(opts.cwd);
   return code;
 }
 
-async function guided(p: Prompter, o: Output, opts: GuideOptions, state: GuideState, save: () => void) {
+/** The values of the spec in `file` as defaults for this session's questions (none when it does not parse). */
+async function hintsFrom(file: string, found: AuditResult, o: Output): Promise<Answer[]> {
+  try {
+    const hints = specHints(await parseSpec(readFileSync(file, 'utf8'), file), found.snapshot);
+    o.out(`The defaults below are ${file}'s values where it has them.`);
+    return hints;
+  } catch (err) {
+    o.out(paint(o, 'yellow', `${file} is not a valid spec, so its values are not offered: ${(err as Error).message}`));
+    return [];
+  }
+}
+
+/** Writes the spec whole or not at all: a stop while writing never leaves half a spec. */
+function writeSpec(file: string, text: string): void {
+  const tmp = `${file}.pgharden-${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+}
+
+async function guided(
+  p: Prompter,
+  o: Output,
+  opts: GuideOptions,
+  state: GuideState,
+  save: () => void,
+  hints: Answer[],
+) {
   const existing = resolve(opts.cwd, 'harden.yaml');
   const keep =
     existsSync(existing) &&
@@ -123,6 +151,8 @@ async function guided(p: Prompter, o: Output, opts: GuideOptions, state: GuideSt
     (await p.select(questions.existingSpec('harden.yaml'))) === 'keep';
   const found = await connectLoop(p, o, opts.connection);
   showAudit(o, found);
+  // Answering again over a spec (an earlier session's or one written by hand): its values are the defaults.
+  if (!keep && existsSync(existing)) hints.push(...(await hintsFrom(existing, found, o)));
   const connection = found.dsn ? { dsn: found.dsn } : opts.connection;
   const plan = (specFile: string, to = connection) =>
     planReviewApply(
@@ -154,9 +184,11 @@ async function guided(p: Prompter, o: Output, opts: GuideOptions, state: GuideSt
     roles.map((r) => r.name),
     seen,
   );
-  const spec = { target: found.dsn ? { dsn: found.dsn } : {}, ...network, roles, consumers };
+  // The server as it was reached; none given (the libpq environment): no target, never an empty one.
+  const target = found.dsn ? { dsn: found.dsn } : opts.connection.cluster ? { cluster: opts.connection.cluster } : null;
+  const spec = { ...(target ? { target } : {}), ...network, roles, consumers };
   const specFile = await askSpecFile(p, opts.cwd, state.specFile);
-  writeFileSync(specFile, `# Written by pgharden guide on ${opts.now.toISOString()}\n${stringify(spec)}`);
+  writeSpec(specFile, `# Written by pgharden guide on ${opts.now.toISOString()}\n${stringify(spec)}`);
   state.specFile = specFile;
   save();
   o.out(`Spec written to ${specFile}.`);

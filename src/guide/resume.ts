@@ -48,7 +48,12 @@ export function clearState(cwd: string): void {
   rmSync(join(cwd, GUIDE_STATE_FILE), { force: true });
 }
 
-type Config = { message: string; validate?: (v: string) => unknown; choices?: readonly unknown[] };
+type Config = {
+  message: string;
+  validate?: (v: string) => unknown;
+  choices?: readonly unknown[];
+  default?: unknown;
+};
 
 /** A replayed answer still fits the question as asked now (same choices, still valid). */
 function fits(config: Config, answer: unknown): boolean {
@@ -60,8 +65,28 @@ function fits(config: Config, answer: unknown): boolean {
 }
 
 /**
+ * The question with `hint` as its default: an input's text, a select's or a confirm's value, a
+ * checkbox's checked choices. The DBA still sees the question and may change the answer.
+ */
+export function withDefault(config: Config, hint: unknown, kind: 'input' | 'select' | 'checkbox' | 'confirm'): Config {
+  if (kind === 'checkbox' && Array.isArray(hint) && config.choices)
+    return {
+      ...config,
+      choices: config.choices.map((c) =>
+        typeof c === 'object' && c !== null && 'value' in c ? { ...c, checked: hint.includes(c.value) } : c,
+      ),
+    };
+  if (kind === 'input') return { ...config, default: Array.isArray(hint) ? hint.join(' ') : String(hint) };
+  if (kind === 'checkbox') return config;
+  return { ...config, default: hint };
+}
+
+/**
  * A prompter that records every answer into `state` (saved after each one) and first replays
  * `replay`, as long as each question comes back the same; `secret` questions are never recorded.
+ * Once a question differs, the answers not replayed become defaults: a question asked with the
+ * same words gets the saved answer as its default, as does one that `hints` (an existing spec's
+ * values, added while the session runs) has an answer for; each default is used once, in order.
  */
 export function recordingPrompter(
   p: Prompter,
@@ -70,10 +95,18 @@ export function recordingPrompter(
   save: () => void,
   replay: Answer[],
   secret: ReadonlySet<string>,
+  hints: Answer[] = [],
 ): Prompter {
   const queue = [...replay];
+  const hint = (config: Config): { answer: unknown } | null => {
+    const i = hints.findIndex((h) => h.message === config.message && fits(config, h.answer));
+    return i < 0 ? null : { answer: hints.splice(i, 1)[0]!.answer };
+  };
   const wrap =
-    <F extends (config: never, ...rest: never[]) => Promise<unknown>>(ask: F) =>
+    <F extends (config: never, ...rest: never[]) => Promise<unknown>>(
+      ask: F,
+      kind: 'input' | 'select' | 'checkbox' | 'confirm',
+    ) =>
     async (config: Config) => {
       const next = queue[0];
       let answer: unknown;
@@ -82,8 +115,12 @@ export function recordingPrompter(
         answer = next.answer;
         o.out(`✔ ${config.message} ${Array.isArray(answer) ? answer.join(', ') : String(answer)}  (as last time)`);
       } else {
-        queue.length = 0;
-        answer = await (ask as unknown as (c: Config) => Promise<unknown>)(config);
+        // The saved answers not replayed are offered as defaults, ahead of the spec's values.
+        hints.unshift(...queue.splice(0));
+        const h = hint(config);
+        answer = await (ask as unknown as (c: Config) => Promise<unknown>)(
+          h ? withDefault(config, h.answer, kind) : config,
+        );
       }
       if (!secret.has(config.message)) {
         state.answers.push({ message: config.message, answer });
@@ -92,9 +129,9 @@ export function recordingPrompter(
       return answer;
     };
   return {
-    input: wrap(p.input),
-    select: wrap(p.select),
-    checkbox: wrap(p.checkbox),
-    confirm: wrap(p.confirm),
+    input: wrap(p.input, 'input'),
+    select: wrap(p.select, 'select'),
+    checkbox: wrap(p.checkbox, 'checkbox'),
+    confirm: wrap(p.confirm, 'confirm'),
   } as unknown as Prompter;
 }

@@ -19,6 +19,7 @@ import { nextSegment, type LiveFacts } from './drill-live.js';
 import { PGBACKREST_TIMEOUT_MS } from './drill-pgbackrest.js';
 import { pgbackrest, type BackupInfo } from './pgbackrest.js';
 import { makeScratch } from './drill-scratch.js';
+import { ticking } from '../core/progress.js';
 
 export interface RestoreRequest {
   facts: LiveFacts;
@@ -31,6 +32,8 @@ export interface RestoreRequest {
   target: string;
   databases: readonly string[];
   timeoutMs: number;
+  /** Hears each phase (restore, replay, counts) as it starts and how long it has run. */
+  log?: (line: string) => void;
 }
 
 export interface RestoreOutcome {
@@ -60,6 +63,7 @@ export function recoveryFailure(log: string, r: Pick<RestoreRequest, 'set' | 'ta
 
 export async function restoreAndCount(r: RestoreRequest): Promise<RestoreOutcome> {
   const { facts } = r;
+  const phase = <T>(label: string, work: () => Promise<T>) => (r.log ? ticking(r.log, label, work) : work());
   const scratch = makeScratch(r.parent, r.pgCtl, facts.user, r.port, r.ledger);
   const counts = new Map<string, TableCount[]>();
   let log = '';
@@ -67,24 +71,28 @@ export async function restoreAndCount(r: RestoreRequest): Promise<RestoreOutcome
     const started = Date.now();
     let restoreSeconds: number | null = null;
     try {
-      await pgbackrest(
-        facts.archive,
-        'restore',
-        [
-          `--pg1-path=${scratch.dataDir}`,
-          `--set=${r.set.label}`,
-          `--type=${r.type}`,
-          `--target=${r.target}`,
-          '--target-action=promote',
-          // Never push WAL from the copy; tablespaces into the scratch directory, never their live paths.
-          '--archive-mode=off',
-          `--tablespace-map-all=${join(scratch.dir, 'tablespaces')}`,
-        ],
-        { as: facts.user, timeoutMs: PGBACKREST_TIMEOUT_MS },
+      await phase(`restore: pgbackrest restore of ${r.set.label} into ${scratch.dataDir}`, () =>
+        pgbackrest(
+          facts.archive,
+          'restore',
+          [
+            `--pg1-path=${scratch.dataDir}`,
+            `--set=${r.set.label}`,
+            `--type=${r.type}`,
+            `--target=${r.target}`,
+            '--target-action=promote',
+            // Never push WAL from the copy; tablespaces into the scratch directory, never their live paths.
+            '--archive-mode=off',
+            `--tablespace-map-all=${join(scratch.dir, 'tablespaces')}`,
+          ],
+          { as: facts.user, timeoutMs: PGBACKREST_TIMEOUT_MS },
+        ),
       );
       restoreSeconds = (Date.now() - started) / 1000;
-      await scratch.start(facts.recoverySettings);
-      await scratch.promoted(facts.role, r.timeoutMs);
+      await phase(`replay: starting the restored copy and replaying WAL to ${r.target}`, async () => {
+        await scratch.start(facts.recoverySettings);
+        await scratch.promoted(facts.role, r.timeoutMs);
+      });
     } catch (err) {
       log = existsSync(scratch.logFile) ? readFileSync(scratch.logFile, 'utf8') : '';
       return {
@@ -95,6 +103,9 @@ export async function restoreAndCount(r: RestoreRequest): Promise<RestoreOutcome
       };
     }
     const rtoSeconds = (Date.now() - started) / 1000;
+    r.log?.(
+      `counts: counting the rows of ${r.databases.length} database${r.databases.length === 1 ? '' : 's'} in the recovered copy`,
+    );
     for (const db of r.databases) {
       const c = new pg.Client(scratch.client(db, facts.role));
       try {

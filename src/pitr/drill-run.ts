@@ -22,6 +22,7 @@ import { freePort } from '../scratch/cluster.js';
 import type { TargetOverride } from './archive-command.js';
 import { compareDrill, type DatabaseCounts, type DatabaseRows } from './drill-compare.js';
 import { liveFacts, targetTime, waitArchived, type LiveFacts } from './drill-live.js';
+import { ticking } from '../core/progress.js';
 import { recordDrill } from './drill-record.js';
 import { pathProblems, refuseInput } from './enable-paths.js';
 import { countTables, markPoint } from './drill-mark.js';
@@ -108,7 +109,9 @@ async function drillSteps({ o, live, counters, facts, pgCtl, ledger, at, result 
     result.lockMs = point.lockMs;
     liveCounts = point.counts;
     o.log(`Marked restore point ${point.name} at ${point.lsn} (writes held off ${point.lockMs} ms)`);
-    await waitArchived(live, point.walFile, ARCHIVE_WAIT_MS);
+    await ticking(o.log, `  waiting for WAL segment ${point.walFile} to reach the repository`, () =>
+      waitArchived(live, point.walFile, ARCHIVE_WAIT_MS),
+    );
   } else {
     liveCounts = [];
     for (const db of databases) liveCounts.push({ database: db, counts: await countTables(live, db) });
@@ -116,7 +119,9 @@ async function drillSteps({ o, live, counters, facts, pgCtl, ledger, at, result 
     const [w] = await live.query<{ f: string }>(
       'SELECT pg_walfile_name(pg_current_wal_lsn()) AS f FROM (SELECT txid_current()) x',
     );
-    await waitArchived(live, w!.f, ARCHIVE_WAIT_MS);
+    await ticking(o.log, `  waiting for WAL segment ${w!.f} to reach the repository`, () =>
+      waitArchived(live, w!.f, ARCHIVE_WAIT_MS),
+    );
   }
   o.log(`Restoring backup ${set.label} (finished ${set.stop.toISOString()}) and replaying to ${result.target}`);
   const restored = await restoreAndCount({
@@ -130,6 +135,7 @@ async function drillSteps({ o, live, counters, facts, pgCtl, ledger, at, result 
     target: result.target,
     databases,
     timeoutMs: o.timeoutMs ?? 6 * 3600_000,
+    log: (l) => o.log(`  ${l}`),
   });
   result.rtoSeconds = restored.rtoSeconds;
   result.restoreSeconds = restored.restoreSeconds;

@@ -12,6 +12,7 @@ import { drillLedgerPath, drillStateDir } from './drill-pgbackrest.js';
 import { withClient, type ConnectOptions } from '../connect/connect.js';
 import { InputError } from '../core/errors.js';
 import { acquirePlanLock } from '../core/lock.js';
+import { ticking } from '../core/progress.js';
 import { gauge, lastScopedSuccess, mergeScoped, type MetricScope } from '../backup/backup-metrics.js';
 import { clusterLabelOf } from '../cluster/cluster-label.js';
 import { type ArchiveTarget, type TargetOverride, targetFor } from './archive-command.js';
@@ -134,8 +135,11 @@ export async function pitrBackup(o: PitrBackupOptions): Promise<PitrBackupResult
   let ok = false;
   try {
     const before = newestBackup(await stanzaInfo(target, { as }))?.label ?? null;
-    o.log(`pgbackrest backup --type=${o.type} (stanza ${target.stanza}, ${target.configFile}), as ${as.name}`);
-    await pgbackrest(target, 'backup', [`--type=${o.type}`], { as, timeoutMs: 6 * 3600_000 });
+    await ticking(
+      o.log,
+      `pgbackrest backup --type=${o.type} (stanza ${target.stanza}, ${target.configFile}), as ${as.name}`,
+      () => pgbackrest(target, 'backup', [`--type=${o.type}`], { as, timeoutMs: 6 * 3600_000 }),
+    );
     backup = newestBackup(await stanzaInfo(target, { as }));
     if (!backup || backup.label === before)
       throw new Error(

@@ -1,9 +1,9 @@
 /**
  * `pgharden guide` interrupted and resumed, through a real pseudo-terminal (tmux): Ctrl-C at
- * every question leaves nothing changed, and the next run offers to resume and replays every
+ * every question leaves nothing changed and exits 130, and the next run offers to resume and replays every
  * answer given so far; an existing harden.yaml is planned from as it is.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,9 +92,11 @@ describe.skipIf(!hasTmux)('pgharden guide, interrupted and resumed', () => {
     t.start(dir);
     await t.waitFor(QUESTIONS[0]![0]);
     t.keys('C-c');
-    expect(await t.end()).toContain(
+    const first = await t.end();
+    expect(first).toContain(
       'Stopped at your request. Nothing was written and nothing was changed. Run pgharden guide again to start over.',
     );
+    expect(first).toContain('GUIDE EXIT=130');
     expect(existsSync(state)).toBe(false);
 
     for (let k = 0; k < QUESTIONS.length - 1; k++) {
@@ -105,7 +107,7 @@ describe.skipIf(!hasTmux)('pgharden guide, interrupted and resumed', () => {
       expect(t.screen().split('(as last time)').length - 1, t.screen()).toBe(k);
       t.keys('C-c');
       const end = await t.end();
-      expect(end).toContain('GUIDE EXIT=2');
+      expect(end).toContain('GUIDE EXIT=130');
       expect(end).toContain('Your answers are saved in .pgharden-guide.json: run pgharden guide again here to resume');
       expect(end).toContain('Stopped at your request.');
     }
@@ -120,6 +122,34 @@ describe.skipIf(!hasTmux)('pgharden guide, interrupted and resumed', () => {
     expect(await t.end()).toContain('GUIDE EXIT=0');
     expect(existsSync(state)).toBe(false);
     expect(readFileSync(join(dir, 'harden.yaml'), 'utf8')).toContain('- agents_kill_switch');
+    // Reached through the libpq environment: the spec names no target, never an empty one.
+    expect(readFileSync(join(dir, 'harden.yaml'), 'utf8')).not.toMatch(/^target:/m);
     expect(await serverState(s)).toEqual(before);
+  });
+
+  it("offers an existing harden.yaml's values as the defaults when the questions are answered again", async () => {
+    const dir = join(s.dir, 'again');
+    mkdirSync(dir);
+    copyFileSync(join(s.dir, 'agents.env'), join(dir, 'agents.env'));
+    const spec = readFileSync(s.spec, 'utf8').replace(
+      'application: agents }',
+      'application: agents, drainTimeout: 45 }',
+    );
+    expect(spec).toContain('drainTimeout: 45');
+    writeFileSync(join(dir, 'harden.yaml'), spec);
+    t.start(dir);
+    await t.ask('harden.yaml already exists. Use it?', 'Down', 'Enter');
+    await t.waitFor(`The defaults below are ${join(dir, 'harden.yaml')}'s values where it has them.`);
+    const upTo = ASKED.indexOf('old sessions to end before it stops');
+    for (const q of ASKED.slice(0, upTo)) await t.ask(q);
+    const screen = await t.waitFor(
+      "How long apply waits for agents's old sessions to end before it stops (seconds) (45)",
+    );
+    // Without the spec's values the question offers its own default.
+    expect(screen).not.toContain('before it stops (seconds) (300)');
+    t.keys('C-c');
+    const end = await t.end();
+    expect(end).toContain('GUIDE EXIT=130');
+    expect(readFileSync(join(dir, 'harden.yaml'), 'utf8')).toBe(spec);
   });
 });
