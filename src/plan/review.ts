@@ -10,9 +10,8 @@ import { createTwoFilesPatch } from 'diff';
 import { connect, type ConnectOptions } from '../cluster/connect.js';
 import { moveSettings, redactSettings } from '../conf/move-settings.js';
 import { readCapped } from '../conf/read-capped.js';
-import { rewriteSite } from './consumer-edit.js';
 import { redactPasswords } from './redact-text.js';
-import { withConsumerParams } from './tls-consumer.js';
+import { rewriteWithParams, withConsumerParams } from './tls-consumer.js';
 import { unifiedEditDiff } from './line-diff.js';
 import { drift, observeFile, type Drift } from './binding.js';
 import { readSecrets, type Secrets } from './secrets.js';
@@ -187,11 +186,12 @@ export async function reviewPlan(dir: string, connection: ConnectOptions = {}): 
     } else if (f.do === 'rewrite-consumer') {
       const text = readText(f.path);
       if (text === null) continue;
-      const rewritten = rewriteSite(f.path, text, {
+      const rewritten = rewriteWithParams(f.path, text, {
         ...(f.key ? { key: f.key } : {}),
         format: f.format,
         user: f.role,
         password: secrets[f.role]!.password,
+        ...(f.params ? { params: f.params } : {}),
       });
       const planned = step.after[0]?.of === 'file' ? step.after[0].sha256 : null;
       if (planned !== sha256(rewritten) && !drifts.some((d) => d.item.startsWith(f.path))) {
@@ -225,8 +225,8 @@ export async function reviewPlan(dir: string, connection: ConnectOptions = {}): 
     }
   }
 
-  const stages = (plan.purpose === 'pitr' ? PITR_STAGES : plan.purpose === 'tls' ? TLS_STAGES : STAGES).map(
-    (stage) => ({
+  const stages = (plan.purpose === 'pitr' ? PITR_STAGES : plan.purpose === 'tls' ? TLS_STAGES : STAGES)
+    .map((stage) => ({
       stage,
       steps: plan.steps
         .filter((s) => s.stage === stage)
@@ -239,8 +239,9 @@ export async function reviewPlan(dir: string, connection: ConnectOptions = {}): 
           sql: s.forward.do === 'sql' ? s.forward.statements.map(redactSql) : [],
           checks: [...(s.forward.do === 'probe' ? s.forward.checks : []), ...s.verify].map(describeCheck),
         })),
-    }),
-  );
+    }))
+    // A hardening plan has a server-tls stage only when it carries the spec's tls section.
+    .filter((st) => plan.purpose || st.stage !== 'server-tls' || st.steps.length);
   const restartRequired = plan.steps.filter((s) => s.restartRequired).map((s) => `${s.id}: ${s.description}`);
   return { plan, dir, drift: drifts, stages, diffs, restartRequired, redact: (text) => redactSecrets(text, secrets) };
 }

@@ -7,6 +7,7 @@
  */
 import type { PlanInput } from './input.js';
 import { fileState, restoreUndo, sha256 } from './stage-network.js';
+import { consumerCaSteps, consumerTlsCheck } from './stage-harden-tls.js';
 import type { Step } from './types.js';
 
 /** How long a consumer's command may run. */
@@ -29,13 +30,22 @@ const none = {
 
 export function consumerSteps(input: PlanInput): Step[] {
   const steps: Step[] = [];
+  const copied = new Set<string>();
   for (const c of input.consumers) {
     const spec = input.spec.consumers.find((x) => x.name === c.name)!;
+    const tls = input.tls?.consumers[c.name];
+    steps.push(...consumerCaSteps(input, c.name, copied));
     steps.push({
       id: `consumers/${c.name}/rewrite`,
       stage: 'consumers',
       kind: 'file',
-      description: `Rewrite ${c.key ?? 'the connection string'} in ${c.path}: user ${c.oldUser} → ${spec.role}, with its new password; everything else in the file is kept${c.binding.mode !== null && consumerMode(c.binding.mode, c.format) !== c.binding.mode ? `; mode ${c.binding.mode.toString(8).padStart(4, '0')} → ${consumerMode(c.binding.mode, c.format).toString(8).padStart(4, '0')}, since it now holds a password${c.format === 'pgpass' ? ' (libpq ignores a .pgpass with any group or world access)' : ''}` : ''}`,
+      description: `Rewrite ${c.key ?? 'the connection string'} in ${c.path}: user ${c.oldUser} → ${spec.role}, with its new password${
+        tls
+          ? `, and ${Object.entries(tls.params)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(' ')}`
+          : ''
+      }; everything else in the file is kept${c.binding.mode !== null && consumerMode(c.binding.mode, c.format) !== c.binding.mode ? `; mode ${c.binding.mode.toString(8).padStart(4, '0')} → ${consumerMode(c.binding.mode, c.format).toString(8).padStart(4, '0')}, since it now holds a password${c.format === 'pgpass' ? ' (libpq ignores a .pgpass with any group or world access)' : ''}` : ''}`,
       forward: {
         do: 'rewrite-consumer',
         path: c.path,
@@ -43,8 +53,11 @@ export function consumerSteps(input: PlanInput): Step[] {
         ...(c.key ? { key: c.key } : {}),
         role: spec.role,
         oldUser: c.oldUser,
+        ...(tls ? { params: tls.params } : {}),
       },
-      verify: [{ check: 'consumer-dsn', consumer: c.name, path: c.path, expect: 'ok' }],
+      verify: [
+        tls ? consumerTlsCheck(input, c.name) : { check: 'consumer-dsn', consumer: c.name, path: c.path, expect: 'ok' },
+      ],
       undo: restoreUndo(input, c.binding),
       before: [fileState(c.binding)],
       // The file now holds a password: no access for other accounts (owner and group keep theirs).
