@@ -14,6 +14,7 @@ import { observeFile } from './binding.js';
 import { chooseSite } from './consumer-edit.js';
 import { type ConsumerFile, type HardenTls, PlanError } from './input.js';
 import type { ExtraFile } from './plan-dir.js';
+import { CHANNEL_BINDING } from './stage-harden-tls.js';
 import { certificateFacts, generateCertificates, makeRogue, TLS_FILES } from './tls-certificate.js';
 import { siteHosts, withConsumerParams } from './tls-consumer.js';
 import { CONSUMER_CA } from './tls-make.js';
@@ -61,15 +62,12 @@ export async function prepareHardenTls(o: {
     names.push(...siteHosts(site));
     const caPath = join(dirname(c.path), CONSUMER_CA);
     const params: Record<string, string> = verify
-      ? { sslmode: 'verify-full', sslrootcert: caPath, channel_binding: 'require' }
-      : { sslmode: 'require', channel_binding: 'require' };
-    consumers[c.name] = { params, ca: verify ? observeFile(caPath) : null };
-    const rewritten = withConsumerParams(
-      c.path,
-      c.rewritten,
-      { ...(c.key ? { key: c.key } : {}), format: c.format },
-      params,
-    );
+      ? { sslmode: 'verify-full', sslrootcert: caPath }
+      : { sslmode: 'require' };
+    const ref = { ...(c.key ? { key: c.key } : {}), format: c.format };
+    const rewritten = withConsumerParams(c.path, c.rewritten, ref, params);
+    const bound = withConsumerParams(c.path, rewritten, ref, CHANNEL_BINDING);
+    consumers[c.name] = { params, ca: verify ? observeFile(caPath) : null, boundSha256: sha256(bound) };
     return { ...c, rewritten };
   });
   const hosts = [...new Set(names)];

@@ -106,7 +106,12 @@ export interface HardenTls {
   /** sha256 of the plan's tls/server.crt and tls/server.key. */
   certSha256: string;
   keySha256: string;
-  consumers: Record<string, { params: Record<string, string>; ca: FileBinding | null }>;
+  /**
+   * `params` go in with the consumer's rewrite (sslmode, sslrootcert); channel_binding=require only
+   * after the flip, since a login under trust has no SCRAM exchange to bind (libpq then refuses
+   * it): `boundSha256` is the file's sha256 once it is set.
+   */
+  consumers: Record<string, { params: Record<string, string>; ca: FileBinding | null; boundSha256: string }>;
 }
 
 /** A reason the plan cannot be made, with where and what to do. */

@@ -18,7 +18,7 @@ import { flipSteps } from './stage-flip.js';
 import { backupPath, hbaEdits, touchedFiles } from './stage-network.js';
 import type { FileBinding } from './binding.js';
 import { consumerSteps } from './stage-consumers.js';
-import { hardenServerTlsSteps, withTlsRequired } from './stage-harden-tls.js';
+import { channelBindingSteps, hardenServerTlsSteps, withTlsRequired } from './stage-harden-tls.js';
 import { roleSteps } from './stage-roles.js';
 import { verifySteps } from './stage-verify.js';
 import { passwordRecord } from './password-record.js';
@@ -108,6 +108,7 @@ export function buildPlan(input: PlanInput): Plan {
       input.tls ? { ...edits, finalText: withTlsRequired(input, edits.finalText) } : edits,
       superusers,
     ),
+    ...channelBindingSteps(input),
     ...retireSteps(input),
   ];
   // Day two: nothing differs from the spec. The caller writes no plan (and no secrets).

@@ -201,6 +201,7 @@ export async function reviewPlan(dir: string, connection: ConnectOptions = {}): 
           now: `sha256 ${sha256(rewritten).slice(0, 12)}…`,
         });
       }
+      contentNow.set(f.path, rewritten);
       diffs.push({
         step: step.id,
         path: f.path,
@@ -217,11 +218,17 @@ export async function reviewPlan(dir: string, connection: ConnectOptions = {}): 
       });
     } else if (f.do === 'consumer-params') {
       // The TLS plan's consumer edit: its diff with every password in the file redacted.
-      const text = readText(f.path);
+      // In a hardening plan it follows the file's rewrite: the diff is against the rewritten text.
+      const text = contentNow.get(f.path) ?? readText(f.path);
       if (text === null) continue;
       const moved = withConsumerParams(f.path, text, { ...(f.key ? { key: f.key } : {}), format: f.format }, f.params);
+      contentNow.set(f.path, moved);
       const hide = (t: string) => redactPasswords(t, f.path, f.format);
-      diffs.push({ step: step.id, path: f.path, diff: unified(f.path, hide(text), hide(moved), `after ${step.id}`) });
+      diffs.push({
+        step: step.id,
+        path: f.path,
+        diff: redactSecrets(unified(f.path, hide(text), hide(moved), `after ${step.id}`), secrets),
+      });
     }
   }
 

@@ -9,12 +9,16 @@
  */
 import { parseHba } from '../conf/hba.js';
 import type { PlanInput } from './input.js';
-import { touchedFiles } from './stage-network.js';
-import { copyStep, serverTlsSteps } from './stage-tls.js';
+import { COMMAND_TIMEOUT_MS, consumerMode } from './stage-consumers.js';
+import { fileState, restoreUndo, sha256, touchedFiles } from './stage-network.js';
+import { copyStep, serverTlsSteps, tlsStep } from './stage-tls.js';
 import { TLS_FILES } from './tls-certificate.js';
 import { requireTls } from './tls-hba.js';
 import type { TlsInput } from './tls-input.js';
 import type { Check, Source, Step } from './types.js';
+
+/** What each consumer's string gets once every rule it can reach asks for SCRAM. */
+export const CHANNEL_BINDING: Record<string, string> = { channel_binding: 'require' };
 
 /** The hardening plan's facts as the TLS stages read them (backups named in the hardening plan's order). */
 function asTlsInput(input: PlanInput): TlsInput {
@@ -98,6 +102,55 @@ export function consumerTlsCheck(input: PlanInput, consumer: string, rogue = fal
 export function withTlsRequired(input: PlanInput, finalText: string): string {
   const lines = parseHba(finalText, { file: input.hba.file, context: { ...input.snapshot.context, ssl: true } });
   return requireTls(lines, input.spec.network.trustedRanges).text;
+}
+
+/**
+ * After the flip: channel_binding=require in each consumer's string (a login under trust, as
+ * during the consumers stage, has no SCRAM exchange to bind, and libpq refuses it), its reload,
+ * and a libpq login with exactly those settings as the file's owner.
+ */
+export function channelBindingSteps(input: PlanInput): Step[] {
+  const t = input.tls;
+  if (!t) return [];
+  return input.consumers.flatMap((c) => {
+    const spec = input.spec.consumers.find((x) => x.name === c.name)!;
+    const moved = {
+      ...fileState(c.binding),
+      sha256: sha256(c.rewritten),
+      mode: consumerMode(c.binding.mode, c.format),
+    };
+    const steps: Step[] = [
+      tlsStep({
+        id: `flip/channel-binding-${c.name}`,
+        stage: 'flip',
+        kind: 'file',
+        description: `Set channel_binding=require in ${c.key ?? 'the connection string'} of ${c.path}: every rule it reaches now asks for scram-sha-256, so a relay cannot pass its SCRAM exchange through`,
+        forward: {
+          do: 'consumer-params',
+          path: c.path,
+          format: c.format,
+          ...(c.key ? { key: c.key } : {}),
+          params: CHANNEL_BINDING,
+        },
+        verify: [consumerTlsCheck(input, c.name)],
+        undo: restoreUndo(input, c.binding),
+        before: [moved as Step['before'][number]],
+        after: [{ ...moved, sha256: t.consumers[c.name]!.boundSha256 } as Step['after'][number]],
+      }),
+    ];
+    if (spec.reload)
+      steps.push(
+        tlsStep({
+          id: `flip/channel-binding-${c.name}-reload`,
+          stage: 'flip',
+          kind: 'command',
+          description: `Tell ${c.name} to re-read its configuration: ${spec.reload.join(' ')}`,
+          forward: { do: 'command', argv: spec.reload, timeoutMs: COMMAND_TIMEOUT_MS },
+          undo: { do: 'command', argv: spec.reload, timeoutMs: COMMAND_TIMEOUT_MS },
+        }),
+      );
+    return steps;
+  });
 }
 
 /**

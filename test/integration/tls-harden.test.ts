@@ -89,14 +89,17 @@ describe.each(testedInstalls())('hardening and TLS in one plan on PostgreSQL $ma
       'consumers/worker/rewrite',
     ]);
     for (const r of rewrites)
-      expect(r.forward.params).toEqual({
-        sslmode: 'verify-full',
-        sslrootcert: join(s.dir, 'pgharden-ca.crt'),
-        channel_binding: 'require',
-      });
+      expect(r.forward.params).toEqual({ sslmode: 'verify-full', sslrootcert: join(s.dir, 'pgharden-ca.crt') });
+    // channel_binding=require once every rule a consumer reaches asks for SCRAM: after the flip's reload.
+    const ids = plan.steps.map((x) => x.id);
+    for (const c of ['agents', 'weekly-report', 'batch', 'worker'])
+      expect(ids.indexOf(`flip/channel-binding-${c}`)).toBeGreaterThan(ids.indexOf('flip/reload'));
+    expect(ids.indexOf('server-tls/reload')).toBeLessThan(ids.indexOf('consumers/agents/ca'));
+    expect(ids.indexOf('consumers/agents/ca')).toBeLessThan(ids.indexOf('consumers/agents/rewrite'));
     const flip = plan.steps.find((x) => x.id === 'flip/hba')!.forward.content!;
-    expect(flip).toMatch(/^hostnossl\s+all\s+all\s+127\.10\.0\.0\/24\s+reject/m);
-    expect(flip).toMatch(/^hostssl\s+all\s+agents_app\s+127\.10\.0\.0\/24\s+scram-sha-256/m);
+    expect(flip).toMatch(/^hostnossl\s+all\s+all\s+127\.10\.0\.0\/16\s+reject/m);
+    expect(flip).toMatch(/^hostssl\s+workspace\s+agents_app\s+127\.10\.0\.0\/16\s+scram-sha-256/m);
+    expect(flip).toMatch(/^hostssl\s+all\s+all\s+127\.10\.0\.0\/16\s+scram-sha-256/m);
     expect(flip).not.toMatch(/^host\s+\S+\s+\S+\s+\S+\s+(trust|scram-sha-256)/m);
     // The review is one review: the consumers' diffs show the TLS parameters.
     const review = pgharden(['review', planDir]);
