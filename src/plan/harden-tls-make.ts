@@ -9,6 +9,11 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { runAudit } from '../audit/audit.js';
+import { check as hbaSslNotRequired } from '../audit/checks/hba-ssl-not-required.js';
+import { check as sslOffNetwork } from '../audit/checks/ssl-off-network.js';
+import { check as tlsSessionsPlain } from '../audit/checks/tls-sessions-plain.js';
+import type { Snapshot } from '../cluster/introspect.js';
 import type { Spec } from '../spec/spec.js';
 import { observeFile } from './binding.js';
 import { chooseSite } from './consumer-edit.js';
@@ -22,17 +27,29 @@ import { CONSUMER_CA } from './tls-make.js';
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 /**
- * Whether this plan carries the spec's tls section: `off` (the spec asks for none), `carry`, or
- * the notice saying why TLS is left to `plan --tls`.
+ * Whether this plan carries the spec's tls section: `off` (the spec asks for none and the audit
+ * finds nothing TLS would fix), `carry`, or a notice: why TLS is left to `plan --tls`, or, with
+ * tls off and TLS findings, the proposal to set tls: { mode: verify-full }.
  */
+/** The audit checks whose findings TLS resolves. */
+const TLS_CHECKS = [sslOffNetwork, hbaSslNotRequired, tlsSessionsPlain];
+
 export function tlsDecision(o: {
   spec: Spec;
   specFile: string;
   consumers: ConsumerFile[];
   inSync: { name: string }[];
   liveCertFile: string | null;
+  /** The snapshot the plan is made from: its TLS findings make the plan propose verify-full. */
+  snapshot: Snapshot;
 }): 'off' | 'carry' | { notice: string } {
-  if (o.spec.tls.mode === 'off') return 'off';
+  if (o.spec.tls.mode === 'off') {
+    const found = runAudit(o.snapshot, TLS_CHECKS).map((f) => f.id);
+    if (!found.length) return 'off';
+    return {
+      notice: `TLS: the audit finds ${[...new Set(found)].join(', ')}: add tls: { mode: verify-full } to ${o.specFile} and plan again, and this plan also turns on the server's TLS and moves every consumer to sslmode=verify-full with channel_binding=require (docs/tls.md)`,
+    };
+  }
   if (o.liveCertFile && basename(o.liveCertFile) === 'pgharden-server.crt')
     return {
       notice: `TLS: pgharden set up this server's certificate before; the spec's tls section is planned by pgharden plan --spec ${o.specFile} --tls (or --renew-certificate), not by this plan`,

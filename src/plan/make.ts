@@ -249,6 +249,7 @@ async function makeAndSave(o: MakePlanOptions): Promise<{ plan: Plan; dir: strin
       consumers,
       inSync: consumersInSync,
       liveCertFile: snapshot.settings.ssl === 'on' ? (snapshot.settings.ssl_cert_file ?? null) : null,
+      snapshot,
     });
     let hardenTls: PlanInput['tls'];
     if (tls === 'carry') {

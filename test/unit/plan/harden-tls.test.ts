@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../../src/plan/planner.js';
 import type { PlanInput } from '../../../src/plan/input.js';
 import type { Check, Plan } from '../../../src/plan/types.js';
-import { storyInput } from './fixtures.js';
+import { tlsDecision } from '../../../src/plan/harden-tls-make.js';
+import { storyInput, storySnapshot, storySpec } from './fixtures.js';
 
 const absent = (path: string) => ({ path, sha256: null, mode: null, uid: null, gid: null });
 
@@ -111,5 +112,48 @@ describe('the hardening plan with the spec tls section', () => {
     expect(plan.steps.some((s) => s.stage === 'server-tls')).toBe(false);
     const hba = step(plan, 'flip/hba').forward;
     expect(hba.do === 'write-file' && hba.content.includes('hostssl')).toBe(false);
+  });
+});
+
+describe('whether the hardening plan carries TLS', () => {
+  const consumer = async () => (await storyInput()).consumers;
+  it('proposes verify-full when the spec has no tls section and the audit finds ssl off over the network', async () => {
+    const spec = storySpec();
+    const d = tlsDecision({
+      spec,
+      specFile: 'harden.yaml',
+      consumers: await consumer(),
+      inSync: [],
+      liveCertFile: null,
+      snapshot: storySnapshot(),
+    });
+    expect(d).toEqual({
+      notice: expect.stringMatching(
+        /^TLS: the audit finds ssl-off-network: add tls: \{ mode: verify-full \} to harden\.yaml/,
+      ),
+    });
+  });
+  it('says nothing without TLS findings (no network rule admits)', async () => {
+    const d = tlsDecision({
+      spec: storySpec(),
+      specFile: 'harden.yaml',
+      consumers: await consumer(),
+      inSync: [],
+      liveCertFile: null,
+      snapshot: storySnapshot('local all postgres peer\n'),
+    });
+    expect(d).toBe('off');
+  });
+  it('carries it when every consumer moves and pgharden never set up the certificate', async () => {
+    const spec = { ...storySpec(), tls: { ...storySpec().tls, mode: 'verify-full' as const } };
+    const base = { spec, specFile: 'harden.yaml', consumers: await consumer(), snapshot: storySnapshot() };
+    expect(tlsDecision({ ...base, inSync: [], liveCertFile: '/etc/ssl/certs/ssl-cert-snakeoil.pem' })).toBe('carry');
+    // A consumer already on its role would not get its TLS parameters here: hostssl could lock it out.
+    expect(tlsDecision({ ...base, inSync: [{ name: 'batch' }], liveCertFile: null })).toEqual({
+      notice: expect.stringContaining('batch already on its role'),
+    });
+    expect(tlsDecision({ ...base, inSync: [], liveCertFile: '/pg/data/pgharden-server.crt' })).toEqual({
+      notice: expect.stringContaining('--tls (or --renew-certificate)'),
+    });
   });
 });
