@@ -202,6 +202,20 @@ describe.each(testedInstalls())('hardening and TLS in one plan on PostgreSQL $ma
     expect(again.stderr).toContain('Nothing to do');
   });
 
+  it('renews the certificate from the CA this plan generated, and rolls the renewal back', () => {
+    const renew = join(s.dir, 'plans', 'renew');
+    const made = pgharden(['plan', '--spec', s.spec, '--renew-certificate', '--out', renew, '--dsn', dsnOf(s)]);
+    expect(made.stderr).not.toContain('no applied TLS plan');
+    expect(made.code).toBe(0);
+    const applied = pgharden(['apply', renew, '--yes']);
+    expect(applied.code).toBe(0);
+    const report = JSON.parse(readFileSync(join(renew, 'report.json'), 'utf8')) as {
+      steps: { results: { outcome: string }[] }[];
+    };
+    expect(report.steps.flatMap((x) => x.results).filter((x) => x.outcome !== 'pass')).toEqual([]);
+    expect(pgharden(['rollback', renew]).code).toBe(0);
+  });
+
   it('rolls back byte for byte with one command, TLS and trust as they were', async () => {
     const r = pgharden(['rollback', planDir]);
     expect(r.stderr).not.toContain('error');
