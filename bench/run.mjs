@@ -36,7 +36,7 @@ if (!install) throw new Error(`PostgreSQL ${major} is not installed; set PGHARDE
 const cluster = await startCluster(install, { ssl: true });
 const results = [];
 try {
-  const { context } = await import('../dist/cluster/context.js').then((m) =>
+  const { context } = await import('../dist/cluster/build-options.js').then((m) =>
     cluster.connect().then(async (c) => {
       const r = await m.contextFromServer(c);
       await c.end();

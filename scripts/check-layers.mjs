@@ -15,7 +15,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 const LOWER = ['core', 'process'];
 const PARSE = [...LOWER, 'conf'];
-const REACH = [...PARSE, 'hba', 'cluster', 'spec'];
+const REACH = [...PARSE, 'hba', 'connect', 'cluster', 'consumers', 'spec'];
 const PLANNED = [...REACH, 'audit', 'plan'];
 const RUN = [...PLANNED, 'backup', 'execute'];
 
@@ -28,7 +28,9 @@ export const EDGES = {
   process: ['core'], // child processes: imports only core (a failed command is a ToolError)
   conf: LOWER, // parsers (pure) and their loaders
   hba: [...PARSE], // matcher, probe
-  cluster: [...PARSE, 'hba'], // connecting, introspection, Debian clusters
+  connect: [...PARSE, 'hba'], // conninfo, libpq's resolution, Debian clusters, peer relay, server host
+  consumers: LOWER, // consumer files: discover, read, edit, write (URI, keyword/value, .pgpass, JSON/YAML/TOML)
+  cluster: [...PARSE, 'hba', 'connect'], // introspection, host facts, evidence for least privilege
   spec: [...PARSE], // the spec
   audit: REACH,
   plan: [...REACH, 'audit'],
@@ -39,9 +41,10 @@ export const EDGES = {
   drift: RUN, // the live cluster against the desired state (an applied plan's end state, or the spec)
   pitr: [...RUN, 'scratch'], // pgBackRest: enable is a plan run by execute; drills start a postmaster like scratch
   'index.ts': [...RUN, 'api', 'scratch', 'pitr', 'drift'], // the public API
+  'fixtures.ts': ['connect', 'cluster', 'scratch'], // the demo's story cluster, kept out of the public API
   render: ['index.ts'],
   guide: ['index.ts', 'render'],
-  demo: ['index.ts', 'render'],
+  demo: ['index.ts', 'fixtures.ts', 'render'],
   cli: ['index.ts', 'render', 'guide', 'demo'], // the dispatcher: may start the guide and the demo
 };
 

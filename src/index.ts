@@ -8,31 +8,31 @@
  * start-up is in the README). The light, pure building blocks (parsers, matcher, address
  * arithmetic, errors) are exported directly.
  */
-import type { Finding } from './audit/types.js';
+import type { Finding } from './audit/finding-types.js';
 import type { ConnectionMatrix } from './audit/matrix.js';
-import type { ConnectOptions } from './cluster/libpq-resolve.js';
+import type { ConnectOptions } from './connect/libpq-resolve.js';
 import type { Snapshot } from './cluster/introspect.js';
-import type { ApplyOptions, ApplyResult } from './execute/apply.js';
-export { closest } from './core/suggest.js';
+import type { ApplyOptions, ApplyResult } from './execute/apply-plan.js';
+export { closest } from './core/did-you-mean.js';
 export type { Faults } from './execute/runners.js';
 export { installedFaults } from './execute/fault-hook.js';
 import type { StepReport } from './execute/report.js';
-import type { RollbackOptions, RollbackResult } from './execute/rollback.js';
+import type { RollbackOptions, RollbackResult } from './execute/rollback-plan.js';
 import type { BackupJobOptions, BackupJobResult } from './backup/job.js';
 import type { VerifiedBackup } from './backup/verified.js';
 import type { MakePlanOptions } from './plan/make.js';
-import type { FileDiff, Review } from './plan/review.js';
-import type { Plan } from './plan/types.js';
+import type { FileDiff, Review } from './plan/dry-run.js';
+import type { Plan } from './plan/plan-types.js';
 import type { StepState } from './execute/journal.js';
 
 export * from './core/errors.js';
 export { VERSION } from './core/version.js';
-export { PEER_RELAY_ARG, runPeerRelay } from './cluster/peer-relay.js';
-export { SEVERITIES, atLeast, type Finding, type Severity } from './audit/types.js';
+export { PEER_RELAY_ARG, runPeerRelay } from './connect/peer-relay.js';
+export { SEVERITIES, atLeast, type Finding, type Severity } from './audit/finding-types.js';
 export type { ConnectionMatrix } from './audit/matrix.js';
-export type { ConnectOptions, ResolvedTarget } from './cluster/libpq-resolve.js';
+export type { ConnectOptions, ResolvedTarget } from './connect/libpq-resolve.js';
 export type { ClientGroup, RoleFacts, Snapshot } from './cluster/introspect.js';
-export { parseConninfo } from './cluster/conninfo.js';
+export { parseConninfo } from './connect/conninfo.js';
 export { defaultContext, type ServerContext } from './conf/context.js';
 export type { HbaFileRuleRow, HbaRule } from './conf/hba-types.js';
 export { maskPrefixLength, parseIp, parsePrefix } from './conf/ip.js';
@@ -74,7 +74,7 @@ export async function audit(
   o: {
     connection?: ConnectOptions;
     dataDir?: string;
-    recovery?: import('./pitr/recovery-facts.js').RecoveryOptions;
+    recovery?: import('./pitr/archive-facts.js').RecoveryOptions;
     /**
      * Password ages, and the consumers whose TLS the audit judges, from the plans under `plansDir`
      * (default ./plans); `maxAgeDays` overrides the spec's limit.
@@ -91,13 +91,13 @@ export async function audit(
     { passwordAges },
     { consumerTlsFacts },
   ] = await Promise.all([
-    import('./cluster/connect.js'),
+    import('./connect/connect.js'),
     import('./cluster/introspect.js'),
-    import('./audit/audit.js'),
+    import('./audit/run-audit.js'),
     import('./audit/matrix.js'),
-    import('./pitr/recovery-facts.js'),
-    import('./execute/password-ages.js'),
-    import('./execute/consumer-tls-facts.js'),
+    import('./pitr/archive-facts.js'),
+    import('./execute/journal-password-ages.js'),
+    import('./execute/plan-consumer-dsns.js'),
   ]);
   const now = new Date();
   const snapshot = await withClient(o.connection ?? {}, async (c) => {
@@ -152,7 +152,7 @@ export async function renewCertificatePlan(
 
 /** The dry run of a saved plan against the live cluster (the plan's own target unless one is given). */
 export async function review(dir: string, connection: ConnectOptions = {}): Promise<Review> {
-  return (await import('./plan/review.js')).reviewPlan(dir, connection);
+  return (await import('./plan/dry-run.js')).reviewPlan(dir, connection);
 }
 
 /** Refuses (exit 3) `--cluster`/`--dsn` that name another server than the saved plan's own. */
@@ -172,7 +172,7 @@ export async function loadPlan(dir: string): Promise<Plan> {
 
 /** Carries out a saved plan, resuming where a previous run stopped. */
 export async function apply(dir: string, o: ApplyOptions): Promise<ApplyResult> {
-  return (await import('./execute/apply.js')).applyPlan(dir, o);
+  return (await import('./execute/apply-plan.js')).applyPlan(dir, o);
 }
 
 /** Each step's state, from the journal; `warnings`: what the files show that the journal does not record. */
@@ -213,36 +213,36 @@ export async function backup(o: BackupJobOptions): Promise<BackupJobResult> {
   return (await import('./backup/job.js')).backupJob(o);
 }
 
-export type { PitrDrillOptions, PitrDrillResult } from './pitr/drill.js';
-export type { RunbookOptions } from './pitr/runbook.js';
+export type { PitrDrillOptions, PitrDrillResult } from './pitr/drill-run.js';
+export type { RunbookOptions } from './pitr/runbook-make.js';
 
 /** Restores the pgBackRest repository to a point in time on a scratch server and compares every table. */
 export async function pitrDrill(
-  o: import('./pitr/drill.js').PitrDrillOptions,
-): Promise<import('./pitr/drill.js').PitrDrillResult> {
-  return (await import('./pitr/drill.js')).pitrDrill(o);
+  o: import('./pitr/drill-run.js').PitrDrillOptions,
+): Promise<import('./pitr/drill-run.js').PitrDrillResult> {
+  return (await import('./pitr/drill-run.js')).pitrDrill(o);
 }
 
 /** This cluster's disaster-recovery runbook (Markdown), written to `out` when given. */
-export async function runbook(o: import('./pitr/runbook.js').RunbookOptions) {
-  return (await import('./pitr/runbook.js')).writeRunbook(o);
+export async function runbook(o: import('./pitr/runbook-make.js').RunbookOptions) {
+  return (await import('./pitr/runbook-make.js')).writeRunbook(o);
 }
 
-export type { ConfRow, InspectOptions } from './api/inspect.js';
+export type { ConfRow, InspectOptions } from './api/inspect-api.js';
 
 /** pg_hba.conf as PostgreSQL reads it (the rows of pg_hba_file_rules). */
-export async function inspectHba(o: import('./api/inspect.js').InspectOptions = {}) {
-  return (await import('./api/inspect.js')).inspectHba(o);
+export async function inspectHba(o: import('./api/inspect-api.js').InspectOptions = {}) {
+  return (await import('./api/inspect-api.js')).inspectHba(o);
 }
 
 /** postgresql.conf and its includes as PostgreSQL reads them (the rows of pg_file_settings). */
-export async function inspectConf(o: import('./api/inspect.js').InspectOptions = {}) {
-  return (await import('./api/inspect.js')).inspectConf(o);
+export async function inspectConf(o: import('./api/inspect-api.js').InspectOptions = {}) {
+  return (await import('./api/inspect-api.js')).inspectConf(o);
 }
 
 /** Which pg_hba.conf rule a connection hits, and its method. */
-export async function inspectWho(o: Parameters<typeof import('./api/inspect.js').inspectWho>[0]) {
-  return (await import('./api/inspect.js')).inspectWho(o);
+export async function inspectWho(o: Parameters<typeof import('./api/inspect-api.js').inspectWho>[0]) {
+  return (await import('./api/inspect-api.js')).inspectWho(o);
 }
 
 /** The verification report of an apply, as text. */
@@ -257,7 +257,7 @@ export async function drillTable(b: VerifiedBackup): Promise<string[][]> {
 
 /** Connection strings found under directories (passwords redacted). */
 export async function scanConsumers(dirs: readonly string[]) {
-  return (await import('./plan/consumer-scan.js')).scanDirs(dirs);
+  return (await import('./consumers/discover.js')).scanDirs(dirs);
 }
 
 export type { TableProposal, UsageEvidence } from './cluster/table-usage.js';
@@ -278,33 +278,6 @@ export type { ProbeResult, ProbeTarget } from './hba/probe.js';
 export async function probe(t: import('./hba/probe.js').ProbeTarget): Promise<import('./hba/probe.js').ProbeResult> {
   return (await import('./hba/probe.js')).probe(t);
 }
-export type { Cluster, ClusterOptions } from './scratch/cluster.js';
-export { STORY_HBA, VPN_DEVICE, VPN_RANGE } from './scratch/story-facts.js';
-
-/** A throwaway cluster (initdb in a temp directory, a free port, 127.0.0.1 only); the caller stops it. */
-export async function startScratchCluster(
-  install: import('./cluster/install.js').PgInstall,
-  o: import('./scratch/cluster.js').ClusterOptions = {},
-) {
-  return (await import('./scratch/cluster.js')).startCluster(install, o);
-}
-
-/** The story's insecure cluster: trust over the VPN range, listen_addresses '*' in the file, the workspace database. */
-export async function startStoryCluster(
-  install: import('./cluster/install.js').PgInstall,
-  o: { ssl?: boolean; settings?: Record<string, string> } = {},
-) {
-  return (await import('./scratch/story.js')).startStoryCluster(install, o);
-}
-
-/** A pg client whose TCP connection leaves from a chosen local address (any of 127.0.0.0/8). */
-export async function clientFrom(
-  localAddress: string,
-  config: import('pg').ClientConfig,
-): Promise<import('pg').Client> {
-  return (await import('./cluster/from-address.js')).clientFrom(localAddress, config);
-}
-
 /** The PostgreSQL installations this machine has (system packages and npm). */
 export async function installs() {
   return (await import('./cluster/install.js')).listInstalls();
@@ -317,24 +290,24 @@ export async function pitrEnable(o: import('./pitr/enable.js').EnableOptions): P
   return (await import('./pitr/enable.js')).makeEnablePlan(o);
 }
 
-export type { PitrBackupOptions, PitrBackupResult } from './pitr/backup.js';
+export type { PitrBackupOptions, PitrBackupResult } from './pitr/repo-backup.js';
 
 /** `pitr backup`: pgbackrest backup for the stanza the live archive_command names, recorded in the metrics file. */
 export async function pitrBackup(
-  o: import('./pitr/backup.js').PitrBackupOptions,
-): Promise<import('./pitr/backup.js').PitrBackupResult> {
-  return (await import('./pitr/backup.js')).pitrBackup(o);
+  o: import('./pitr/repo-backup.js').PitrBackupOptions,
+): Promise<import('./pitr/repo-backup.js').PitrBackupResult> {
+  return (await import('./pitr/repo-backup.js')).pitrBackup(o);
 }
 
-export type { DriftOptions, DriftResult } from './drift/drift.js';
-export type { Difference, DriftKind } from './drift/types.js';
+export type { DriftOptions, DriftResult } from './drift/drift-check.js';
+export type { Difference, DriftKind } from './drift/drift-types.js';
 export type { DriftTimerFiles, DriftTimerOptions } from './drift/timer.js';
 
 /** `drift`: the live cluster against its desired state (an applied plan's end state, or a spec); read-only but for `metrics`. */
 export async function drift(
-  o: import('./drift/drift.js').DriftOptions,
-): Promise<import('./drift/drift.js').DriftResult> {
-  return (await import('./drift/drift.js')).driftCheck(o);
+  o: import('./drift/drift-check.js').DriftOptions,
+): Promise<import('./drift/drift-check.js').DriftResult> {
+  return (await import('./drift/drift-check.js')).driftCheck(o);
 }
 
 /** The systemd service + timer (and cron line) that run drift nightly; written when `write`, else only returned. */

@@ -1,4 +1,4 @@
-import type { Finding, Severity } from './types.js';
+import type { Finding, Severity } from './finding-types.js';
 
 type Draft = Omit<Finding, 'id' | 'title'>;
 

@@ -7,14 +7,14 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
-import { configFor, ensureReachable, peerIdentity, resolveTarget, type ConnectOptions } from '../cluster/connect.js';
+import { configFor, ensureReachable, peerIdentity, resolveTarget, type ConnectOptions } from '../connect/connect.js';
 import { databaseSessions } from '../cluster/sessions.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { acquirePlanLock } from '../core/lock.js';
 import { run } from '../process/run.js';
 import { dropLeftDrills, fileLedger } from './drill-ledger.js';
 import type { SqlSessions, ToolRunner } from './dump.js';
-import { writeMetrics } from './metrics.js';
+import { writeMetrics } from './backup-metrics.js';
 import { CLUSTER_LABEL_SQL, clusterLabelOf } from '../cluster/cluster-label.js';
 import { prune, runName } from './retention.js';
 import { findClientTools } from '../cluster/client-tools.js';

@@ -5,7 +5,7 @@
  */
 import { mkdirSync, truncateSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { restoreDrill, type DrillResult } from './drill.js';
+import { restoreDrill, type DrillResult } from './dump-drill.js';
 import type { DrillLedger } from './drill-ledger.js';
 import { dumpDatabase, dumpGlobals, type DumpedDatabase, type SqlSessions, type ToolRunner } from './dump.js';
 import type { ClientTools } from '../cluster/client-tools.js';

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
 import { apply, checkPlanTarget, installedFaults, loadPlan, reportText, VERSION } from '../index.js';
-import { CliError, EXIT } from './errors.js';
+import { CliError, EXIT } from './usage-errors.js';
 import { paint } from '../render/output.js';
 
 const HELP = `pgharden apply — carry out a saved plan, step by step, with checkpoints

@@ -1,6 +1,6 @@
 import { atLeast, audit, SEVERITIES, type ConnectionMatrix, type Finding, type Severity } from '../index.js';
 import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
-import { CliError, EXIT } from './errors.js';
+import { CliError, EXIT } from './usage-errors.js';
 import { paint, table, type Output } from '../render/output.js';
 
 const HELP = `pgharden audit — every authentication risk on a live cluster, with its evidence and its fix

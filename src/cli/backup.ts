@@ -1,6 +1,6 @@
 import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
 import { backup, drillTable } from '../index.js';
-import { CliError, EXIT } from './errors.js';
+import { CliError, EXIT } from './usage-errors.js';
 import { paint, table } from '../render/output.js';
 
 const HELP = `pgharden backup — the nightly verified backup

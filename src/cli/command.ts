@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { closest } from '../index.js';
-import { usageError } from './errors.js';
+import { usageError } from './usage-errors.js';
 import type { Output } from '../render/output.js';
 
 /** A CLI verb: a thin layer that maps flags to a core function and its result to output. */

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { parseFlags, type Command } from './command.js';
 import { scanConsumers } from '../index.js';
-import { CliError, EXIT } from './errors.js';
+import { CliError, EXIT } from './usage-errors.js';
 import { table } from '../render/output.js';
 
 const HELP = `pgharden consumers --scan — where connection strings live, to help write the spec

@@ -1,6 +1,6 @@
 import { parseFlags, type Command } from './command.js';
 import { installs } from '../index.js';
-import { CliError, EXIT } from './errors.js';
+import { CliError, EXIT } from './usage-errors.js';
 import { paint } from '../render/output.js';
 
 const HELP = `pgharden demo — the whole story on a scratch cluster: insecure → hardened → verified → rolled back → hardened
@@ -42,7 +42,7 @@ export const command: Command = {
         EXIT.usage,
         'install a server: apt-get install postgresql-15 (any major from 14), or in a clone of pgharden: npm ci && npm run demo',
       );
-    const { runDemo } = await import('../demo/run.js');
+    const { runDemo } = await import('../demo/story-demo.js');
     const r = await runDemo(install, o);
     const bad = [
       ...r.stages.insecure.filter((t) => t.name.startsWith('superuser') && t.outcome !== 'open'),

@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { drift, driftTimer, type Difference } from '../index.js';
 import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
-import { EXIT, usageError } from './errors.js';
+import { EXIT, usageError } from './usage-errors.js';
 import { paint } from '../render/output.js';
 
 const HELP = `pgharden drift — the live cluster against its hardened state: 0 in sync, 1 drifted

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
-import { CliError, EXIT } from './errors.js';
+import { CliError, EXIT } from './usage-errors.js';
 import { GUIDE_STATE_FILE, type GuideState } from '../guide/resume.js';
 
 const HELP = `pgharden guide — the interactive guided hardening session

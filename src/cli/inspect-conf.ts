@@ -1,6 +1,6 @@
 import { inspectConf, type ConfRow } from '../index.js';
 import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
-import { CliError, EXIT } from './errors.js';
+import { CliError, EXIT } from './usage-errors.js';
 import { paint, table, type Output } from '../render/output.js';
 import { inspectOptions } from './target.js';
 

@@ -1,6 +1,6 @@
 import { inspectWho, parseIp } from '../index.js';
 import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
-import { CliError, EXIT } from './errors.js';
+import { CliError, EXIT } from './usage-errors.js';
 import { inspectOptions } from './target.js';
 
 const HELP = `pgharden inspect who — which pg_hba.conf rule a connection hits, and its method

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isServerError, PEER_RELAY_ARG, PghardenError, runPeerRelay, serverMessage, VERSION } from '../index.js';
-import { EXIT } from './errors.js';
+import { EXIT } from './usage-errors.js';
 import { makeOutput, paint } from '../render/output.js';
 import type { Command } from './command.js';
 import { changedBy } from './internal-error.js';

@@ -1,6 +1,6 @@
 import { pitrBackup } from '../index.js';
 import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
-import { CliError, EXIT } from './errors.js';
+import { CliError, EXIT } from './usage-errors.js';
 import { paint } from '../render/output.js';
 
 const HELP = `pgharden pitr backup — a pgBackRest backup of this cluster, recorded

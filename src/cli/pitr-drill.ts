@@ -1,6 +1,6 @@
 import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
 import { pitrDrill, type PitrDrillResult } from '../index.js';
-import { EXIT, usageError } from './errors.js';
+import { EXIT, usageError } from './usage-errors.js';
 import { paint, table, type Output } from '../render/output.js';
 
 const HELP = `pgharden pitr drill — prove point-in-time recovery by doing it

@@ -1,6 +1,6 @@
 import { pitrEnable, review, VERSION } from '../index.js';
 import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
-import { CliError, EXIT } from './errors.js';
+import { CliError, EXIT } from './usage-errors.js';
 import { printReview } from './review.js';
 
 const HELP = `pgharden pitr enable — WAL archiving to pgBackRest, as a reviewed, reversible plan

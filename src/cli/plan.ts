@@ -11,7 +11,7 @@ import {
   UnreadableFileError,
   VERSION,
 } from '../index.js';
-import { CliError, EXIT } from './errors.js';
+import { CliError, EXIT } from './usage-errors.js';
 import { paint } from '../render/output.js';
 import { printReview, reviewJson } from './review.js';
 

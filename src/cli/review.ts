@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
-import { CliError, EXIT } from './errors.js';
+import { CliError, EXIT } from './usage-errors.js';
 import type { Output } from '../render/output.js';
-import { reviewLines } from '../render/review.js';
+import { reviewLines } from '../render/review-text.js';
 import { review as reviewPlan, type Review } from '../index.js';
 
 const HELP = `pgharden review — the dry run: exactly what apply would do now, changing nothing

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
 import { checkPlanTarget, loadPlan, rollback } from '../index.js';
-import { CliError, EXIT } from './errors.js';
+import { CliError, EXIT } from './usage-errors.js';
 import { paint } from '../render/output.js';
 
 const HELP = `pgharden rollback — put everything back as it was before apply

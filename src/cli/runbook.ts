@@ -1,6 +1,6 @@
 import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
 import { runbook } from '../index.js';
-import { usageError, EXIT } from './errors.js';
+import { usageError, EXIT } from './usage-errors.js';
 
 const HELP = `pgharden runbook — this cluster's disaster-recovery runbook, from live facts
 

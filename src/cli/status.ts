@@ -1,6 +1,6 @@
 import { CONNECTION_FLAGS, connectionFrom, parseFlags, type Command } from './command.js';
 import { checkPlanTarget, status } from '../index.js';
-import { CliError, EXIT } from './errors.js';
+import { CliError, EXIT } from './usage-errors.js';
 import { table } from '../render/output.js';
 
 const HELP = `pgharden status — each step of a plan and where it stands

@@ -1,5 +1,5 @@
 import type { InspectOptions } from '../index.js';
-import { CliError, EXIT } from './errors.js';
+import { CliError, EXIT } from './usage-errors.js';
 
 /** The inspect flags as API options, each checked: --pg-version a supported major, --ssl on|off. */
 export function inspectOptions(flags: {

@@ -13,13 +13,13 @@ import type { PasswordAges } from './password-ages.js';
 import type { ConsumerTlsFacts } from './consumer-tls-facts.js';
 import { loadConf } from '../conf/load-conf.js';
 import { loadHba, type LoadedHba } from '../conf/load-hba.js';
-import { contextFromServer } from './context.js';
+import { contextFromServer } from './build-options.js';
 import { gucCatalogFromServer } from './guc-catalog.js';
 import { readRoleFacts, type RoleFacts } from './role-facts.js';
 
 export type { PasswordStorage, RoleFacts } from './role-facts.js';
 import { readConfigFileAs, serverIdentity } from './server-reader.js';
-import { serverHostInterfaces } from './server-host.js';
+import { serverHostInterfaces } from '../connect/server-host.js';
 import { certificateFacts, type CertificateFacts } from './certificate-facts.js';
 
 /** A loader option reading as the server's OS user, when that user can be known. */

@@ -9,7 +9,7 @@ import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { readConfigFile } from '../conf/load-hba.js';
 import type { ReadFile } from '../conf/load-hba.js';
-import { osUserName } from './connect.js';
+import { osUserName } from '../connect/connect.js';
 
 /** An OS identity: uid and every group it is in. */
 export interface OsIdentity {

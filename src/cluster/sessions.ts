@@ -4,7 +4,7 @@
  */
 import pg from 'pg';
 import { ServerError } from '../core/errors.js';
-import { keepErrors, lostConnection } from './lost-connection.js';
+import { keepErrors, lostConnection } from '../connect/lost-connection.js';
 
 /** An error the server raised, kept with its SQLSTATE. */
 export class AdminSqlError extends ServerError {

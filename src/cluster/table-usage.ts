@@ -4,8 +4,8 @@
  * with where it comes from. Read-only on the server.
  */
 import type pg from 'pg';
-import { withClient } from './connect.js';
-import type { ConnectOptions } from './libpq-resolve.js';
+import { withClient } from '../connect/connect.js';
+import type { ConnectOptions } from '../connect/libpq-resolve.js';
 import { statementTables } from './statement-tables.js';
 
 /** Where a proposal comes from. */

@@ -5,7 +5,8 @@
  * insecure cluster, the hardened one, after the rollback drill and after applying again; the
  * answers are printed as the server gave them.
  */
-import { clientFrom, probe, type PgClient } from '../index.js';
+import { clientFrom } from '../fixtures.js';
+import { probe, type PgClient } from '../index.js';
 
 export interface NegativeTest {
   name: string;

@@ -6,7 +6,8 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { startStoryCluster, VPN_RANGE, type Cluster, type PgClient, type PgInstall } from '../index.js';
+import { startStoryCluster, VPN_RANGE, type Cluster } from '../fixtures.js';
+import type { PgClient, PgInstall } from '../index.js';
 
 export interface DemoWorld {
   cluster: Cluster;

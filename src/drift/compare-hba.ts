@@ -7,7 +7,7 @@ import { diffArrays } from 'diff';
 import { check as superuserNetwork } from '../audit/checks/superuser-network.js';
 import { loopbackOnly, networkRules, quote, where } from '../audit/rules.js';
 import type { Snapshot } from '../cluster/introspect.js';
-import type { DesiredState, Difference } from './types.js';
+import type { DesiredState, Difference } from './drift-types.js';
 
 const WEAK = new Set(['trust', 'password', 'md5']);
 const sh = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;

@@ -6,7 +6,7 @@ import type { RoleFacts } from '../cluster/introspect.js';
 import { loginsOf } from '../plan/rotate-partner.js';
 import { quoteIdent } from '../plan/templates.js';
 import { hbaDifferences } from './compare-hba.js';
-import type { DesiredRole, DesiredState, Difference, Observed } from './types.js';
+import type { DesiredRole, DesiredState, Difference, Observed } from './drift-types.js';
 
 const PSQL = (sql: string) => `psql -c ${`'${sql.replaceAll("'", `'\\''`)}'`}`;
 const ATTRIBUTES = ['superuser', 'createrole', 'createdb', 'replication', 'bypassrls'] as const;

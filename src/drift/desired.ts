@@ -6,8 +6,8 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Snapshot } from '../cluster/introspect.js';
 import type { Spec } from '../spec/spec.js';
-import type { Plan } from '../plan/types.js';
-import type { DesiredState } from './types.js';
+import type { Plan } from '../plan/plan-types.js';
+import type { DesiredState } from './drift-types.js';
 
 /** No access for other OS users: what the audit asks of the server's configuration files. */
 const NO_OTHERS = 0o770;
@@ -21,7 +21,13 @@ export function desiredFromPlan(plan: Plan, dir: string): DesiredState {
     if (f.do === 'write-file' && f.path === plan.server.hbaFile) hba = { path: f.path, content: f.content };
     if (f.do === 'chmod') modes.set(f.path, f.mode);
   }
-  for (const path of [plan.server.hbaFile, plan.server.configFile]) if (!modes.has(path)) modes.set(path, NO_OTHERS);
+  if (!modes.has(plan.server.hbaFile)) modes.set(plan.server.hbaFile, NO_OTHERS);
+  // A configuration file the plan did not chmod was kept as it was on purpose (configFileMode
+  // `keep`, or `auto` in Debian's layout, where pg_wrapper must read it): no looser than then.
+  if (!modes.has(plan.server.configFile)) {
+    const kept = plan.binding.files.find((f) => f.path === plan.server.configFile)?.mode;
+    modes.set(plan.server.configFile, kept ?? NO_OTHERS);
+  }
   return {
     source: `plan ${dir}`,
     replan: `pgharden plan --spec SPEC (the spec ${dir} was made from), then pgharden apply`,
@@ -43,11 +49,18 @@ export function desiredFromSpec(spec: Spec, specFile: string, s: Snapshot): Desi
   const specDir = dirname(resolve(specFile));
   const fileModes: DesiredState['fileModes'] = [];
   const config = s.settings.config_file;
-  if (config)
-    fileModes.push({
-      path: config,
-      mode: spec.configFileMode === '0600' ? 0o600 : spec.configFileMode === '0640' ? 0o640 : NO_OTHERS,
-    });
+  const dataDir = s.settings.data_directory;
+  // `auto` in Debian's layout (configuration outside the data directory) keeps postgresql.conf
+  // readable for pg_wrapper, its secrets moved to a 0600 file in conf.d; `keep` keeps it as it is.
+  const debianLayout = !!config && !!dataDir && !config.startsWith(`${dataDir}/`);
+  const configMode: Record<Spec['configFileMode'], number | undefined> = {
+    '0600': 0o600,
+    '0640': 0o640,
+    auto: debianLayout ? 0o644 : NO_OTHERS,
+    keep: undefined,
+  };
+  const wanted = configMode[spec.configFileMode];
+  if (config && wanted !== undefined) fileModes.push({ path: config, mode: wanted });
   for (const f of [s.settings.hba_file, s.settings.ident_file]) if (f) fileModes.push({ path: f, mode: 0o640 });
   return {
     source: `spec ${specFile}`,

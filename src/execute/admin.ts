@@ -9,12 +9,12 @@
  * The session is opened in preflight and held across every reload (the "lifeline").
  */
 import { statSync } from 'node:fs';
-import { PeerRelay } from '../cluster/peer-relay.js';
+import { PeerRelay } from '../connect/peer-relay.js';
 import { databaseSessions } from '../cluster/sessions.js';
 
 export { AdminSqlError, databaseSessions } from '../cluster/sessions.js';
 import { InputError, RefusedError } from '../core/errors.js';
-import { serverDown, startCommandFor } from '../cluster/connect.js';
+import { serverDown, startCommandFor } from '../connect/connect.js';
 
 export interface AdminTarget {
   socketDir: string | null;

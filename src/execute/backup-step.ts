@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { dropLeftDrills, pendingOf, type DrillEntry, type DrillLedger } from '../backup/drill-ledger.js';
 import { verifiedBackup, type BackupFault } from '../backup/verified.js';
 import { findClientTools } from '../cluster/client-tools.js';
-import type { Action, Plan } from '../plan/types.js';
+import type { Action, Plan } from '../plan/plan-types.js';
 import type { AdminSession } from './admin.js';
-import type { CheckResult } from './checks.js';
+import type { CheckResult } from './run-checks.js';
 import type { Journal } from './journal.js';
 
 /** The apply journal as the drill's ledger: apply's next run and rollback drop what a kill left. */

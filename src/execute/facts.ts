@@ -5,9 +5,9 @@
  * a login it retires must still be as it was). pg_hba.conf and the consumer files are re-checked by
  * their binding (content, mode, owner). Any difference refuses the run (exit 3), naming it.
  */
-import type { Plan } from '../plan/types.js';
+import type { Plan } from '../plan/plan-types.js';
 import type { AdminSession } from './admin.js';
-import { observe } from './observe.js';
+import { observe } from './step-states.js';
 
 /** Every fact that no longer holds, in words; empty when the plan still rests on what it saw. */
 export async function factsDrift(plan: Plan, admin: AdminSession, fresh: boolean): Promise<string[]> {

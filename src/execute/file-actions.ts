@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { restoreLink, writeFileAtomic } from '../core/atomic.js';
 import { moveSettings } from '../conf/move-settings.js';
 import { observeFile } from '../plan/binding.js';
-import type { Action } from '../plan/types.js';
+import type { Action } from '../plan/plan-types.js';
 import type { RunContext } from './runners.js';
 import { StepError } from './step-error.js';
 

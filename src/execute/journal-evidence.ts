@@ -8,10 +8,10 @@
  */
 import { observeFile } from '../plan/binding.js';
 import { backupPath } from '../plan/stage-network.js';
-import type { Plan, State, Step } from '../plan/types.js';
+import type { Plan, State, Step } from '../plan/plan-types.js';
 import type { AdminSession } from './admin.js';
 import type { Journal } from './journal.js';
-import { observeAll } from './observe.js';
+import { observeAll } from './step-states.js';
 
 /** What the files show beyond the journal. */
 export interface JournalEvidence {

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, truncateSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Action, State } from '../plan/types.js';
+import type { Action, State } from '../plan/plan-types.js';
 import { appendLine } from '../core/atomic.js';
 import { canonicalJson } from '../core/canonical.js';
 import { RefusedError } from '../core/errors.js';

@@ -8,7 +8,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { listInstalls } from '../cluster/install.js';
-import type { Site } from '../plan/consumer-edit.js';
+import type { Site } from '../consumers/edit.js';
 import { CommandError, run } from '../process/run.js';
 
 /** A psql binary: the newest PostgreSQL install's, else the first on PATH. */

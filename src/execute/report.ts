@@ -5,9 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Plan, Stage } from '../plan/types.js';
+import type { Plan, Stage } from '../plan/plan-types.js';
 import { writeFileAtomic } from '../core/atomic.js';
-import type { CheckResult } from './checks.js';
+import type { CheckResult } from './run-checks.js';
 
 export interface StepReport {
   id: string;

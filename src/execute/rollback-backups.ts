@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RefusedError } from '../core/errors.js';
-import type { Action, Plan, Step } from '../plan/types.js';
+import type { Action, Plan, Step } from '../plan/plan-types.js';
 import type { Journal } from './journal.js';
 
 type Restore = Extract<Action, { do: 'restore-file' }>;

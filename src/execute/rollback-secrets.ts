@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { readSecrets, type Secrets } from '../plan/secrets.js';
 import { SECRETS_FILE } from '../plan/store.js';
-import type { Plan } from '../plan/types.js';
+import type { Plan } from '../plan/plan-types.js';
 
 export function rollbackSecrets(dir: string, plan: Plan): Secrets {
   if (plan.purpose !== 'rotate') return {};

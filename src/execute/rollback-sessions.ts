@@ -4,7 +4,7 @@
  * with the same drain gate as apply, for the consumers (their files restored and reloaded) to move
  * back; a session still there keeps its role (reported), unless `--terminate` ends it.
  */
-import type { Plan, Step } from '../plan/types.js';
+import type { Plan, Step } from '../plan/plan-types.js';
 import type { AdminSession } from './admin.js';
 import { drain } from './drain.js';
 

@@ -11,7 +11,7 @@
  */
 import { statSync } from 'node:fs';
 import { observeFile } from '../plan/binding.js';
-import type { Action, Step } from '../plan/types.js';
+import type { Action, Step } from '../plan/plan-types.js';
 import { AdminPathError } from './admin.js';
 import { canonicalJson } from '../core/canonical.js';
 import { createdRole, roleOf, sessionsLeft } from './rollback-sessions.js';

@@ -6,16 +6,16 @@
  */
 import { chmodSync, readFileSync, statSync } from 'node:fs';
 import type { BackupFault } from '../backup/verified.js';
-import { rewriteWithParams } from '../plan/tls-consumer.js';
+import { rewriteWithParams } from '../consumers/tls-settings.js';
 import type { Secrets } from '../plan/secrets.js';
 import { consumerMode } from '../plan/stage-consumers.js';
-import type { Action, Plan, Step } from '../plan/types.js';
+import type { Action, Plan, Step } from '../plan/plan-types.js';
 import type { AdminSession } from './admin.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { CommandError, run } from '../process/run.js';
 import type { Journal } from './journal.js';
 import { runVerifiedBackup } from './backup-step.js';
-import { runChecks, type CheckContext, type CheckResult } from './checks.js';
+import { runChecks, type CheckContext, type CheckResult } from './run-checks.js';
 import { backup, commentSettings, copySettings, makeDir, removeFile, restoreFile, writeHba } from './file-actions.js';
 import { restartServer } from './restart.js';
 import { StepError } from './step-error.js';

@@ -3,7 +3,7 @@
  * so or when a statement carries a SCRAM verifier, which is then kept out of the server's logs,
  * pg_stat_activity and pg_stat_statements.
  */
-import { SECRET_TOKEN, type Action, type Step } from '../plan/types.js';
+import { SECRET_TOKEN, type Action, type Step } from '../plan/plan-types.js';
 import type { RunContext } from './runners.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { CheckResult } from './checks.js';
+import type { CheckResult } from './run-checks.js';
 
 /** A step failed in a way the plan anticipated; `refused` when it was stopped for safety (exit 3). */
 export class StepError extends Error {

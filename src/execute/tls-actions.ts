@@ -5,8 +5,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.js';
-import { withConsumerParams } from '../plan/tls-consumer.js';
-import type { Action } from '../plan/types.js';
+import { withConsumerParams } from '../consumers/tls-settings.js';
+import type { Action } from '../plan/plan-types.js';
 
 export function runTlsFileAction(a: Extract<Action, { do: 'copy-file' | 'consumer-params' }>, planDir: string): void {
   if (a.do === 'copy-file') {

@@ -14,11 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createTlsServer, connect as tlsConnect } from 'node:tls';
 import { SSL_REQUEST } from '../hba/probe.js';
-import { chooseSite, type Site } from '../plan/consumer-edit.js';
-import { siteHosts, withConsumerParams } from '../plan/tls-consumer.js';
-import type { Check } from '../plan/types.js';
+import { chooseSite, type Site } from '../consumers/edit.js';
+import { siteHosts, withConsumerParams } from '../consumers/tls-settings.js';
+import type { Check } from '../plan/plan-types.js';
 import { CommandError, run } from '../process/run.js';
-import type { CheckContext } from './checks.js';
+import type { CheckContext } from './run-checks.js';
 
 type Handshake = Extract<Check, { check: 'tls-handshake' }>;
 type ConsumerTls = Extract<Check, { check: 'consumer-tls' }>;

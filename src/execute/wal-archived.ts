@@ -5,7 +5,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Check } from '../plan/types.js';
+import type { Check } from '../plan/plan-types.js';
 import type { AdminSession } from './admin.js';
 
 type WalArchived = Extract<Check, { check: 'wal-archived' }>;

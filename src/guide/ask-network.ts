@@ -6,7 +6,7 @@
 import type { Snapshot, Spec } from '../index.js';
 import { paint, type Output } from '../render/output.js';
 import { questions, type Prompter } from './questions.js';
-import { suggestRanges } from './suggest.js';
+import { suggestRanges } from './proposals.js';
 
 /** The spec's `network` and `configFileMode`, as answered. */
 export interface NetworkAnswers {

@@ -7,7 +7,7 @@
 import { tableUsage, type ConnectOptions, type Snapshot } from '../index.js';
 import { paint, type Output } from '../render/output.js';
 import { questions, type Prompter } from './questions.js';
-import { suggestRoles } from './suggest.js';
+import { suggestRoles } from './proposals.js';
 
 /** A role as the spec will have it. */
 export interface RoleAnswer {

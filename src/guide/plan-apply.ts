@@ -18,7 +18,7 @@ import {
 } from '../index.js';
 import { renderFinal } from '../render/guide-final.js';
 import { paint, type Output } from '../render/output.js';
-import { renderReview } from '../render/review.js';
+import { renderReview } from '../render/review-text.js';
 import type { Prompter } from './questions.js';
 import type { GuideState } from './resume.js';
 

@@ -6,7 +6,7 @@
  * "passes" with nothing in it is the hollow gate this check exists to refuse.
  */
 import type { TableCount } from '../backup/dump.js';
-import type { DrillRow } from '../backup/drill.js';
+import type { DrillRow } from '../backup/dump-drill.js';
 
 /** One database's counts: live, and in the recovered copy (null: the database is not there). */
 export interface DatabaseCounts {

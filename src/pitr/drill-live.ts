@@ -7,10 +7,10 @@
 import { statSync } from 'node:fs';
 import type { SqlSessions } from '../backup/dump.js';
 import { clusterLabel } from '../cluster/cluster-label.js';
-import { osUserName } from '../cluster/connect.js';
+import { osUserName } from '../connect/connect.js';
 import { InputError, RefusedError } from '../core/errors.js';
 import type { ArchiveTarget, TargetOverride } from './archive-command.js';
-import { overridden } from './backup.js';
+import { overridden } from './repo-backup.js';
 import type { ServerOsUser } from './pgbackrest.js';
 import { requirePgBackRestFor } from './version-gate.js';
 

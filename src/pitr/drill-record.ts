@@ -5,8 +5,8 @@
  */
 import { resolve } from 'node:path';
 import type { fileLedger, RunbookRecord } from '../backup/drill-ledger.js';
-import { type MetricScope, writePitrMetrics } from '../backup/metrics.js';
-import type { PitrDrillOptions, PitrDrillResult } from './drill.js';
+import { type MetricScope, writePitrMetrics } from '../backup/backup-metrics.js';
+import type { PitrDrillOptions, PitrDrillResult } from './drill-run.js';
 
 /** Records the outcome: the drill history, the metrics file, and the runbook when one was written before. */
 export async function recordDrill(
@@ -36,7 +36,7 @@ export async function recordDrill(
   const book = ledger.records().findLast((r): r is RunbookRecord => r.kind === 'runbook');
   ledger.close();
   if (!book) return;
-  const { writeRunbook } = await import('./runbook.js');
+  const { writeRunbook } = await import('./runbook-make.js');
   try {
     await writeRunbook({
       connection: o.connection,

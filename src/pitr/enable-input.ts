@@ -3,7 +3,7 @@
  * from that.
  */
 import type { FileBinding } from '../plan/binding.js';
-import type { Plan, PitrSetup } from '../plan/types.js';
+import type { Plan, PitrSetup } from '../plan/plan-types.js';
 
 /** What `pitr enable` observed, and what it was asked for. */
 export interface EnableInput {

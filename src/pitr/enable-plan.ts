@@ -8,7 +8,7 @@
  */
 import { planId, shellRollback } from '../plan/planner.js';
 import { backupPath, bindingOnly } from '../plan/stage-network.js';
-import type { Plan, Step } from '../plan/types.js';
+import type { Plan, Step } from '../plan/plan-types.js';
 import type { EnableInput } from './enable-input.js';
 import { configureSteps, proveSteps, restartSteps, step } from './enable-steps.js';
 

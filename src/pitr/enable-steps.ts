@@ -6,7 +6,7 @@
  */
 import type { FileBinding } from '../plan/binding.js';
 import { backupPath, fileState, sha256 } from '../plan/stage-network.js';
-import type { Action, State, Step } from '../plan/types.js';
+import type { Action, State, Step } from '../plan/plan-types.js';
 import { archiveCommand } from './archive-command.js';
 import { type EnableInput, pgbackrestConf } from './enable-input.js';
 

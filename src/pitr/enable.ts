@@ -6,14 +6,14 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { connect, recordTarget, type ConnectOptions } from '../cluster/connect.js';
+import { connect, recordTarget, type ConnectOptions } from '../connect/connect.js';
 import { InputError, RefusedError } from '../core/errors.js';
 import { restartAdvice } from '../execute/restart.js';
 import { observeFile } from '../plan/binding.js';
 import { autoConfSettings } from '../plan/make.js';
 import { newPlanKey, newSecrets, secretsText, sha256Text } from '../plan/secrets.js';
 import { writePlanDir } from '../plan/plan-dir.js';
-import type { Plan } from '../plan/types.js';
+import type { Plan } from '../plan/plan-types.js';
 import { adoptArchiveCommand, archiveCommand } from './archive-command.js';
 import { buildEnablePlan, type EnableInput } from './enable-plan.js';
 import { pathProblems, refuseInput, stanzaProblems } from './enable-paths.js';

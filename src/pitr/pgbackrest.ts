@@ -5,7 +5,7 @@
  * later. It is always given the `--config=FILE --stanza=NAME` that the archive_command names.
  */
 import { statSync } from 'node:fs';
-import { osUserName } from '../cluster/connect.js';
+import { osUserName } from '../connect/connect.js';
 import { RefusedError } from '../core/errors.js';
 import { CommandError, run, type RunResult } from '../process/run.js';
 import { targetArgs, type ArchiveTarget } from './archive-command.js';

@@ -9,13 +9,13 @@
 import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileLedger, type LedgerLine } from '../backup/drill-ledger.js';
-import { dropScope } from '../backup/metrics.js';
+import { dropScope } from '../backup/backup-metrics.js';
 import { clusterLabel } from '../cluster/cluster-label.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { openJournal } from '../execute/journal.js';
-import { rollbackPlan, type RollbackOptions, type RollbackResult } from '../execute/rollback.js';
+import { rollbackPlan, type RollbackOptions, type RollbackResult } from '../execute/rollback-plan.js';
 import { loadPlan } from '../plan/store.js';
-import type { Plan } from '../plan/types.js';
+import type { Plan } from '../plan/plan-types.js';
 import { drillLedgerPath, drillStateDir } from './drill-pgbackrest.js';
 
 /** What the history said, read before the rollback. */

@@ -10,8 +10,8 @@ import { fileLedger, type LedgerLine, type PitrDrillRecord } from '../backup/dri
 import type { SqlSessions } from '../backup/dump.js';
 import { findInstall } from '../cluster/install.js';
 import type { ArchiveTarget, TargetOverride } from './archive-command.js';
-import { overridden } from './backup.js';
-import { osUserName } from '../cluster/connect.js';
+import { overridden } from './repo-backup.js';
+import { osUserName } from '../connect/connect.js';
 import { backupSets, drillLedgerPath, repositoryPath } from './drill-pgbackrest.js';
 import type { BackupInfo } from './pgbackrest.js';
 import { requirePgBackRestFor } from './version-gate.js';

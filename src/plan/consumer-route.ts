@@ -9,9 +9,9 @@ import { lookup } from 'node:dns/promises';
 import { realpathSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import type pg from 'pg';
-import { parseConninfo } from '../cluster/conninfo.js';
+import { parseConninfo } from '../connect/conninfo.js';
 import { parseIp } from '../conf/ip.js';
-import type { Site } from './consumer-edit.js';
+import type { Site } from '../consumers/edit.js';
 
 /** One way a consumer reaches the server: from the local socket or a TCP client address. */
 export interface ConsumerPath {

@@ -8,7 +8,7 @@ import type { Spec } from '../spec/spec.js';
 import type { FileBinding } from './binding.js';
 import type { ConsumerPath } from './consumer-route.js';
 import type { RoleTemplate } from './templates.js';
-import type { PlanTarget, TlsSetup } from './types.js';
+import type { PlanTarget, TlsSetup } from './plan-types.js';
 import { EXIT, PghardenError, type ExitCode } from '../core/errors.js';
 
 /** A table the verification uses to try DML and DDL as a new role. */

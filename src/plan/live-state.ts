@@ -6,10 +6,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type pg from 'pg';
-import { connect, type ConnectOptions } from '../cluster/connect.js';
+import { connect, type ConnectOptions } from '../connect/connect.js';
 import type { Spec } from '../spec/spec.js';
 import type { PlanInput } from './input.js';
-import type { Plan } from './types.js';
+import type { Plan } from './plan-types.js';
 
 /** Roles whose comment is a pgharden plan's mark: an earlier plan created them. */
 export async function pghardenRoles(admin: pg.Client): Promise<string[]> {

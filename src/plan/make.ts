@@ -7,11 +7,11 @@ import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type pg from 'pg';
 import { findClientTools } from '../cluster/client-tools.js';
-import { connect, osUserName, recordTarget, type ConnectOptions } from '../cluster/connect.js';
+import { connect, osUserName, recordTarget, type ConnectOptions } from '../connect/connect.js';
 import { introspect } from '../cluster/introspect.js';
 import { parseConf } from '../conf/guc.js';
 import { readCapped, UnreadableFileError } from '../conf/read-capped.js';
-import { chooseSite, rewriteSite, type Site } from './consumer-edit.js';
+import { chooseSite, rewriteSite, type Site } from '../consumers/edit.js';
 import { dsnPaths, sessionPaths, type ConsumerPath, type ServerEndpoints } from './consumer-route.js';
 import { specLineOf, type Spec } from '../spec/spec.js';
 import { observeFile } from './binding.js';
@@ -23,7 +23,7 @@ import { writePlanDir, type ExtraFile } from './plan-dir.js';
 import { prepareHardenTls, tlsDecision } from './harden-tls-make.js';
 import { loadTemplates } from './templates.js';
 import { pghardenRoles, removedConsumers, takenOverPrivileges } from './live-state.js';
-import type { Plan } from './types.js';
+import type { Plan } from './plan-types.js';
 
 export interface MakePlanOptions {
   spec: Spec;

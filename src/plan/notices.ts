@@ -4,7 +4,7 @@
  * not map and what the flip does to them. Never done silently.
  */
 import type { PlanInput } from './input.js';
-import type { Step, UnmappedRole } from './types.js';
+import type { Step, UnmappedRole } from './plan-types.js';
 import { existingRole, regrants, retirements } from './delta.js';
 
 /** The notices of a plan, from its input and its steps. */

@@ -2,7 +2,7 @@
  * What plan.json records about passwords (no secret): which step sets each role's password — its
  * journal `done` time is when the password was set — and the spec's age limit for the audit.
  */
-import { SECRET_TOKEN, type Plan, type Step } from './types.js';
+import { SECRET_TOKEN, type Plan, type Step } from './plan-types.js';
 
 /** The roles whose password a step's SQL sets (`PASSWORD '<secret:ROLE>'`). */
 function rolesSetBy(step: Step): string[] {

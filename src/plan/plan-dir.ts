@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fsyncDir } from '../core/atomic.js';
-import type { Plan } from './types.js';
+import type { Plan } from './plan-types.js';
 import { PlanFileError, planFiles, refuseExistingPlan, SECRETS_FILE, writeNew } from './store.js';
 
 const reason = (err: unknown) => (err as Error).message;

@@ -24,7 +24,7 @@ import { verifySteps } from './stage-verify.js';
 import { passwordRecord } from './password-record.js';
 import { rolesToCreate } from './delta.js';
 import { retireSteps } from './stage-retire.js';
-import type { Plan, Step, UnmappedRole } from './types.js';
+import type { Plan, Step, UnmappedRole } from './plan-types.js';
 
 function unmappedRoles(s: Snapshot, input: PlanInput, after: ConnectionMatrix): UnmappedRole[] {
   const mapped = new Set(input.spec.roles.map((r) => r.name));

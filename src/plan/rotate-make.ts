@@ -6,20 +6,20 @@
 import { statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { connectionMatrix } from '../audit/matrix.js';
-import { connect, osUserName, recordTarget, type ConnectOptions } from '../cluster/connect.js';
+import { connect, osUserName, recordTarget, type ConnectOptions } from '../connect/connect.js';
 import { introspect } from '../cluster/introspect.js';
 import { readCapped } from '../conf/read-capped.js';
 import type { Spec } from '../spec/spec.js';
 import { observeFile } from './binding.js';
-import { chooseSite, rewriteSite, type Site } from './consumer-edit.js';
-import { keywordConfig } from './keyword-dsn.js';
+import { chooseSite, rewriteSite, type Site } from '../consumers/edit.js';
+import { keywordConfig } from '../consumers/keyword-dsn.js';
 import { PlanError } from './input.js';
 import { planId } from './planner.js';
 import { loginsOf, partnerOf } from './rotate-partner.js';
 import { buildRotationPlan, type RotatedConsumer, type Rotation } from './rotate.js';
 import { newPlanKey, newSecrets, secretsText, sha256Text, type Secrets } from './secrets.js';
 import { writePlanDir } from './plan-dir.js';
-import type { Plan } from './types.js';
+import type { Plan } from './plan-types.js';
 
 export interface RotatePlanOptions {
   spec: Spec;

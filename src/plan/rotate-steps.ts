@@ -8,7 +8,7 @@ import { consumerMode, COMMAND_TIMEOUT_MS } from './stage-consumers.js';
 import { backupPath, fileState, sampleAddress, sha256 } from './stage-network.js';
 import { idPart } from './stage-roles.js';
 import { quoteIdent } from './templates.js';
-import { secretToken, type Action, type Source, type Step } from './types.js';
+import { secretToken, type Action, type Source, type Step } from './plan-types.js';
 import type { RotatedConsumer, Rotation, RotationInput } from './rotate.js';
 
 /** A step that observes nothing: re-run on resume (gates, commands, probes). */

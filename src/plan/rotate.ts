@@ -22,7 +22,7 @@ import { passwordRecord } from './password-record.js';
 import { shellRollback } from './planner.js';
 import { consumerSteps, gateStep, loginStep, retireSteps, source, unobserved } from './rotate-steps.js';
 import { backupPath, fileState } from './stage-network.js';
-import type { Check, Plan, Step } from './types.js';
+import type { Check, Plan, Step } from './plan-types.js';
 
 /** One role's rotation: from the login its consumers use now to the other one of the pair. */
 export interface Rotation {

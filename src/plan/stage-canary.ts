@@ -5,7 +5,7 @@
 import type { PlanInput } from './input.js';
 import { canaryNeeds } from './delta.js';
 import { hbaStep, lines, probeSource, reloadStep, sampleAddress, type HbaEdits } from './stage-network.js';
-import type { Step } from './types.js';
+import type { Step } from './plan-types.js';
 
 export function canarySteps(input: PlanInput, edits: HbaEdits, reloadAnyway: boolean): Step[] {
   const from = probeSource(input);

@@ -9,7 +9,7 @@
 import { relative } from 'node:path';
 import type { PlanInput } from './input.js';
 import { fileState, restoreUndo } from './stage-network.js';
-import type { State, Step } from './types.js';
+import type { State, Step } from './plan-types.js';
 
 /**
  * Whether postgresql.conf is handled this way: Debian's layout, `auto`, and either nothing in it

@@ -8,7 +8,7 @@
 import type { PlanInput } from './input.js';
 import { fileState, restoreUndo, sha256 } from './stage-network.js';
 import { consumerCaSteps, consumerTlsCheck } from './stage-harden-tls.js';
-import type { Step } from './types.js';
+import type { Step } from './plan-types.js';
 
 /** How long a consumer's command may run. */
 export const COMMAND_TIMEOUT_MS = 120_000;

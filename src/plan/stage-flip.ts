@@ -16,7 +16,7 @@ import {
   probeSource,
   type HbaEdits,
 } from './stage-network.js';
-import type { State, Step } from './types.js';
+import type { State, Step } from './plan-types.js';
 import { rolesToCreate } from './delta.js';
 import { confSecretSteps, keepsConfigReadable } from './stage-conf-secrets.js';
 import { tlsAuthProbes } from './stage-harden-tls.js';

@@ -15,7 +15,7 @@ import { copyStep, serverTlsSteps, tlsStep } from './stage-tls.js';
 import { TLS_FILES } from './tls-certificate.js';
 import { requireTls } from './tls-hba.js';
 import type { TlsInput } from './tls-input.js';
-import type { Check, Source, Step } from './types.js';
+import type { Check, Source, Step } from './plan-types.js';
 
 /** What each consumer's string gets once every rule it can reach asks for SCRAM. */
 export const CHANNEL_BINDING: Record<string, string> = { channel_binding: 'require' };

@@ -13,7 +13,7 @@ import { withCanary } from './canary.js';
 import { canaryNeeds } from './delta.js';
 import { hardenHba, type HbaChange } from './hba-edit.js';
 import type { PlanInput } from './input.js';
-import type { Action, Check, Source, State, Step } from './types.js';
+import type { Action, Check, Source, State, Step } from './plan-types.js';
 
 export const lines = (n: number) => `${n} line${n === 1 ? '' : 's'}`;
 

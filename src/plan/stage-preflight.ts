@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import type { PlanInput } from './input.js';
 import { backupFor, fileState, touchedFiles } from './stage-network.js';
-import type { Step } from './types.js';
+import type { Step } from './plan-types.js';
 
 /** The databases the plan touches that exist: what the verified backup dumps. */
 export function databasesToBackUp(input: PlanInput): string[] {

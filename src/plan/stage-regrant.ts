@@ -9,7 +9,7 @@ import { regrants } from './delta.js';
 import type { PlanInput } from './input.js';
 import { idPart, qualified } from './stage-roles.js';
 import { instantiateStatements, quoteIdent } from './templates.js';
-import type { Step } from './types.js';
+import type { Step } from './plan-types.js';
 
 export function regrantSteps(input: PlanInput): Step[] {
   return regrants(input).map(({ role: r, database: db, now, differs }) => {

@@ -9,7 +9,7 @@ import { retirements } from './delta.js';
 import type { PlanInput } from './input.js';
 import { idPart } from './stage-roles.js';
 import { quoteIdent } from './templates.js';
-import type { Step } from './types.js';
+import type { Step } from './plan-types.js';
 
 export function retireSteps(input: PlanInput): Step[] {
   return retirements(input).flatMap((r) => {

@@ -9,7 +9,7 @@ import { regrantSteps } from './stage-regrant.js';
 import { rolesToCreate } from './delta.js';
 import type { PlanInput } from './input.js';
 import { autoConfUndo } from './stage-network.js';
-import { secretToken, type Step } from './types.js';
+import { secretToken, type Step } from './plan-types.js';
 
 /** A SQL string literal (standard_conforming_strings on). */
 export const literal = (s: string) => `'${s.replaceAll("'", "''")}'`;

@@ -9,7 +9,7 @@ import { fileState } from './stage-network.js';
 import { copyStep, tlsStep, undoOf } from './stage-tls.js';
 import { TLS_FILES } from './tls-certificate.js';
 import type { TlsInput } from './tls-input.js';
-import type { Step } from './types.js';
+import type { Step } from './plan-types.js';
 
 const COMMAND_TIMEOUT_MS = 120_000;
 

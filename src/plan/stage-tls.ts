@@ -12,7 +12,7 @@ import { requireTls } from './tls-hba.js';
 import type { TlsInput } from './tls-input.js';
 import { tlsFiles } from './tls-input.js';
 import { TLS_FILES } from './tls-certificate.js';
-import type { Action, Check, Source, State, Step } from './types.js';
+import type { Action, Check, Source, State, Step } from './plan-types.js';
 
 /** A step with nothing to observe, verify or undo unless it says so. */
 export const tlsStep = (

@@ -10,7 +10,7 @@ import { sampleAddress } from './stage-network.js';
 import { qualified } from './stage-roles.js';
 import { quoteIdent } from './templates.js';
 import type { ConnectionMatrix } from '../audit/matrix.js';
-import type { Check, Step } from './types.js';
+import type { Check, Step } from './plan-types.js';
 import { regrants, rolesToCreate } from './delta.js';
 import { consumerTlsCheck, hardenVerifyTlsSteps, tlsAuthProbes } from './stage-harden-tls.js';
 

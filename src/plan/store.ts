@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { canonicalJson } from '../core/canonical.js';
 import { planId } from './planner.js';
 import { readPlanKey } from './secrets.js';
-import type { Plan } from './types.js';
+import type { Plan } from './plan-types.js';
 import { EXIT, PghardenError, type ExitCode } from '../core/errors.js';
 import { PLAN_FILE, ROLLBACK_FILE, SECRETS_FILE } from './files.js';
 import { refuseForeignSavedCopies, refuseUntrustedPlanDir } from './dir-trust.js';

@@ -3,9 +3,9 @@
  * plan's binding decides which server it changes (DESIGN.md invariant 6), so the flag is accepted
  * as a check that it names that same server, and refused when it names another.
  */
-import { resolveTarget, type ConnectOptions } from '../cluster/connect.js';
+import { resolveTarget, type ConnectOptions } from '../connect/connect.js';
 import { RefusedError } from '../core/errors.js';
-import type { Plan } from './types.js';
+import type { Plan } from './plan-types.js';
 
 /** Throws RefusedError (exit 3) when the connection options point at another server than the plan's. */
 export function checkPlanTarget(plan: Plan, dir: string, connection: ConnectOptions, verb: string): void {

@@ -5,7 +5,7 @@
  */
 import type { FileBinding } from './binding.js';
 import type { HbaLine } from '../conf/hba-types.js';
-import type { Plan, TlsSetup } from './types.js';
+import type { Plan, TlsSetup } from './plan-types.js';
 
 /** One consumer on its way to TLS. */
 export interface TlsConsumer {

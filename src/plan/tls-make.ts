@@ -6,24 +6,24 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { connect, osUserName, recordTarget, type ConnectOptions } from '../cluster/connect.js';
-import { contextFromServer } from '../cluster/context.js';
+import { connect, osUserName, recordTarget, type ConnectOptions } from '../connect/connect.js';
+import { contextFromServer } from '../cluster/build-options.js';
 import { parseHba } from '../conf/hba.js';
 import { readCapped } from '../conf/read-capped.js';
 import { InputError } from '../core/errors.js';
 import type { Spec } from '../spec/spec.js';
 import { observeFile } from './binding.js';
-import { chooseSite } from './consumer-edit.js';
+import { chooseSite } from '../consumers/edit.js';
 import { PlanError } from './input.js';
 import { autoConfSettings } from './make.js';
 import { newPlanKey, newSecrets, secretsText, sha256Text, writeSecrets } from './secrets.js';
 import { createPlanDir, savePlan, SECRETS_FILE } from './store.js';
 import { certificateFacts, generateCertificates, makeRogue, TLS_FILES } from './tls-certificate.js';
-import { siteHosts, withConsumerParams } from './tls-consumer.js';
+import { siteHosts, withConsumerParams } from '../consumers/tls-settings.js';
 import type { TlsConsumer, TlsInput } from './tls-input.js';
 import { buildTlsPlan } from './tls-plan.js';
 import { tlsDifferences } from './tls-state.js';
-import type { Plan } from './types.js';
+import type { Plan } from './plan-types.js';
 
 export interface TlsPlanOptions {
   spec: Spec;

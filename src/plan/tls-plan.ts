@@ -9,7 +9,7 @@ import { backupPath, fileState } from './stage-network.js';
 import { hostsslSteps, serverTlsSteps, tlsStep, verifyTlsSteps } from './stage-tls.js';
 import { tlsConsumerSteps } from './stage-tls-consumers.js';
 import { tlsFiles, type TlsInput } from './tls-input.js';
-import type { Plan, Step } from './types.js';
+import type { Plan, Step } from './plan-types.js';
 
 export function buildTlsPlan(i: TlsInput, secretsSha256: string): Plan {
   const files = tlsFiles(i);

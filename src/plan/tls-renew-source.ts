@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PLAN_FILE } from './store.js';
 import { TLS_FILES } from './tls-certificate.js';
-import type { Plan } from './types.js';
+import type { Plan } from './plan-types.js';
 
 /** Has this plan's server-tls/reload been done and none of its steps reverted since? (its journal) */
 function applied(dir: string): boolean {

@@ -8,7 +8,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { connect, recordTarget } from '../cluster/connect.js';
+import { connect, recordTarget } from '../connect/connect.js';
 import { InputError, RefusedError } from '../core/errors.js';
 import { observeFile, type FileBinding } from './binding.js';
 import { planId, shellRollback } from './planner.js';
@@ -20,7 +20,7 @@ import { findTlsPlan, tlsPlanAt } from './tls-renew-source.js';
 import { certificateFacts, generateCertificates, TLS_FILES } from './tls-certificate.js';
 import type { TlsInput } from './tls-input.js';
 import type { TlsPlanOptions } from './tls-make.js';
-import type { Check, Plan, Step } from './types.js';
+import type { Check, Plan, Step } from './plan-types.js';
 
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 

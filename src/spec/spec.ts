@@ -3,7 +3,7 @@
  * one error lists every problem and every unknown key, each with its path, never just the first.
  */
 import { isMap, isNode, LineCounter, parse as parseYaml, parseDocument } from 'yaml';
-import { closest } from '../core/suggest.js';
+import { closest } from '../core/did-you-mean.js';
 import { z } from 'zod';
 import { parseIp, parsePrefix } from '../conf/ip.js';
 import { controlCharacter, nameProblems, type NameKind } from './names.js';

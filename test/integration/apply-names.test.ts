@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientFrom } from '../../src/cluster/from-address.js';
+import { clientFrom } from '../../src/connect/from-address.js';
 import { startStoryCluster, VPN_DEVICE, VPN_RANGE } from '../../src/scratch/story.js';
 import { testedInstalls, type Cluster } from '../support/cluster.js';
 import { pgharden } from '../support/cli.js';

@@ -7,7 +7,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientFrom } from '../../src/cluster/from-address.js';
+import { clientFrom } from '../../src/connect/from-address.js';
 import { VPN_DEVICE } from '../../src/scratch/story.js';
 import { testedInstalls } from '../support/cluster.js';
 import { CLI, pgharden } from '../support/cli.js';

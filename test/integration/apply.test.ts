@@ -8,7 +8,7 @@ import { appendFileSync, readFileSync, rmSync, statSync, writeFileSync } from 'n
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientFrom } from '../../src/cluster/from-address.js';
+import { clientFrom } from '../../src/connect/from-address.js';
 import { VPN_DEVICE } from '../../src/scratch/story.js';
 import { probe } from '../../src/hba/probe.js';
 import { testedInstalls } from '../support/cluster.js';

@@ -8,8 +8,8 @@ import { appendFileSync, chmodSync, chownSync, copyFileSync, mkdtempSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHECKS } from '../../src/audit/audit.js';
-import { clientFrom } from '../../src/cluster/from-address.js';
+import { CHECKS } from '../../src/audit/run-audit.js';
+import { clientFrom } from '../../src/connect/from-address.js';
 import { generateCertificates } from '../../src/plan/tls-certificate.js';
 import { startStoryCluster, VPN_DEVICE } from '../../src/scratch/story.js';
 import { startCluster, testedInstalls, type Cluster, type PgInstall } from '../support/cluster.js';

@@ -7,7 +7,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect } from '../../src/cluster/connect.js';
+import { connect } from '../../src/connect/connect.js';
 import { testedInstalls, useCluster } from '../support/cluster.js';
 
 const HBA = `local all all trust

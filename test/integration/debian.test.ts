@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientFrom } from '../../src/cluster/from-address.js';
+import { clientFrom } from '../../src/connect/from-address.js';
 import { CLI } from '../support/cli.js';
 import { createDebianCluster, debianUnavailable, treeIdentity, type DebianCluster } from '../support/debian.js';
 
@@ -210,6 +210,12 @@ describe.skipIf(why !== undefined)('a Debian-packaged cluster, run as root with 
     expect(dump.stdout).toContain('CREATE TABLE public.agents');
     cluster.psql(`DROP ROLE ${osUser}`);
     expect(statSync(conf).mode & 0o7777).toBe(0o644);
+    // Drift knows the readable file was kept on purpose, from the plan and from the spec.
+    for (const from of [['plans/deb'], ['--spec', 'harden.yaml']]) {
+      const drift = sudoPgharden(['drift', ...from, '--json'], work, env());
+      expect(drift.stdout, drift.stderr).not.toContain('"file-mode"');
+      expect(drift.code, drift.stdout + drift.stderr).toBe(0);
+    }
     // No file under /etc/postgresql/15/NAME that this user can read holds either password.
     const secretsFile = join(cluster.configDir, 'conf.d', 'pgharden-secrets.conf');
     for (const file of Object.keys(treeIdentity(cluster.configDir))) {

@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 
 import { join } from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientFrom } from '../../src/cluster/from-address.js';
+import { clientFrom } from '../../src/connect/from-address.js';
 import { VPN_DEVICE } from '../../src/scratch/story.js';
 import { testedInstalls } from '../support/cluster.js';
 import { CLI, pgharden } from '../support/cli.js';

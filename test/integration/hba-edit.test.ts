@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStoryCluster, VPN_DEVICE } from '../../src/scratch/story.js';
-import { contextFromServer } from '../../src/cluster/context.js';
+import { contextFromServer } from '../../src/cluster/build-options.js';
 import { loadHba } from '../../src/conf/load-hba.js';
 import { probe, type ProbeResult } from '../../src/hba/probe.js';
 import { hardenHba } from '../../src/plan/hba-edit.js';

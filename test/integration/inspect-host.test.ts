@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { judgeServerHost, serverHostFacts } from '../../src/cluster/server-host.js';
+import { judgeServerHost, serverHostFacts } from '../../src/connect/server-host.js';
 import { probe } from '../../src/hba/probe.js';
 import { testedInstalls, useCluster } from '../support/cluster.js';
 import { pgharden } from '../support/cli.js';

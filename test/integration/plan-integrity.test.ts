@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/core/canonical.js';
-import type { Plan } from '../../src/plan/types.js';
+import type { Plan } from '../../src/plan/plan-types.js';
 import { testedInstalls } from '../support/cluster.js';
 import { pgharden } from '../support/cli.js';
 import {

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_DIFF_LINES } from '../../src/render/review.js';
+import { MAX_DIFF_LINES } from '../../src/render/review-text.js';
 import { STORY_HBA } from '../../src/scratch/story.js';
 import { testedInstalls } from '../support/cluster.js';
 import { CLI } from '../support/cli.js';

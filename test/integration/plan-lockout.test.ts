@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, ftruncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientFrom } from '../../src/cluster/from-address.js';
+import { clientFrom } from '../../src/connect/from-address.js';
 import { STORY_HBA } from '../../src/scratch/story.js';
 import { testedInstalls } from '../support/cluster.js';
 import { pgharden } from '../support/cli.js';

@@ -10,13 +10,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientFrom } from '../../src/cluster/from-address.js';
+import { clientFrom } from '../../src/connect/from-address.js';
 import { startStoryCluster, VPN_RANGE } from '../../src/scratch/story.js';
 import { probe } from '../../src/hba/probe.js';
 import { makePlan } from '../../src/plan/make.js';
 import type { Secrets } from '../../src/plan/secrets.js';
 import { parseSpec } from '../../src/spec/spec.js';
-import { SECRET_TOKEN, type Check, type Plan } from '../../src/plan/types.js';
+import { SECRET_TOKEN, type Check, type Plan } from '../../src/plan/plan-types.js';
 import { testedInstalls, type Cluster } from '../support/cluster.js';
 import { hasDumpTools } from '../support/story-plan.js';
 

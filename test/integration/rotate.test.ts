@@ -7,7 +7,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { clientFrom } from '../../src/cluster/from-address.js';
+import { clientFrom } from '../../src/connect/from-address.js';
 import { openJournal } from '../../src/execute/journal.js';
 import { generatePassword, scramVerifier } from '../../src/plan/scram.js';
 import { VPN_DEVICE } from '../../src/scratch/story.js';

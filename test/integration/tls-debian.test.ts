@@ -12,7 +12,7 @@ import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CheckContext } from '../../src/execute/checks.js';
+import type { CheckContext } from '../../src/execute/run-checks.js';
 import { tlsHandshake } from '../../src/execute/tls-checks.js';
 import { certificateFacts } from '../../src/plan/tls-certificate.js';
 import { CLI } from '../support/cli.js';

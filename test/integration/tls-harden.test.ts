@@ -11,7 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probe } from '../../src/hba/probe.js';
-import { chooseSite } from '../../src/plan/consumer-edit.js';
+import { chooseSite } from '../../src/consumers/edit.js';
 import { VPN_DEVICE } from '../../src/scratch/story.js';
 import { testedInstalls } from '../support/cluster.js';
 import { pgharden, pghardenAsync } from '../support/cli.js';

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tlsHandshake } from '../../src/execute/tls-checks.js';
-import type { CheckContext } from '../../src/execute/checks.js';
+import type { CheckContext } from '../../src/execute/run-checks.js';
 import { VPN_DEVICE, VPN_RANGE } from '../../src/scratch/story.js';
 import { testedInstalls } from '../support/cluster.js';
 import { pgharden, pghardenAsync } from '../support/cli.js';

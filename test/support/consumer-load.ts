@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { chooseSite } from '../../src/plan/consumer-edit.js';
+import { chooseSite } from '../../src/consumers/edit.js';
 
 export interface Load {
   attempts: number;

@@ -4,7 +4,7 @@
  * disconnects. It counts every attempt and keeps each failure's message.
  */
 import { readFileSync } from 'node:fs';
-import { clientFrom } from '../../src/cluster/from-address.js';
+import { clientFrom } from '../../src/connect/from-address.js';
 
 export interface ConsumerLoop {
   attempts: number;

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll } from 'vitest';
-import { contextFromServer } from '../../src/cluster/context.js';
+import { contextFromServer } from '../../src/cluster/build-options.js';
 import type { ServerContext } from '../../src/conf/context.js';
 import type { HbaFileRuleRow } from '../../src/conf/hba-types.js';
 import { useCluster, type Cluster, type ClusterOptions, type PgInstall } from './cluster.js';

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chooseSite } from '../../src/plan/consumer-edit.js';
+import { chooseSite } from '../../src/consumers/edit.js';
 import type { PgInstall } from './cluster.js';
 import { pgharden } from './cli.js';
 import { makeStoryPlan, storyWithConsumers, type StoryPlanSetup } from './story-plan.js';

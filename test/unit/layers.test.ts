@@ -23,12 +23,12 @@ describe('the layer check', () => {
       cpSync(join(ROOT, 'src'), dir, { recursive: true });
       const plant = (rel: string, text: string) => writeFileSync(join(dir, rel), text);
       // Each a way past the old pattern-matching check, or a rule it did not have.
-      plant('conf/up.ts', "import { applyPlan } from '../execute/apply.js';\nexport const x = applyPlan;\n");
-      plant('conf/spaced.ts', "export const f = () => import (\n  '../execute/apply.js'\n);\n");
-      plant('conf/typed.ts', "import type { Plan } from '../plan/types.js';\nexport type P = Plan;\n");
-      plant('hba/reexport.ts', "export * from '../plan/review.js';\n");
-      plant('conf/template.ts', 'export const f = () => import(`../execute/apply.js`);\n');
-      plant('conf/computed.ts', "const name = '../execute/apply.js';\nexport const f = () => import(name);\n");
+      plant('conf/up.ts', "import { applyPlan } from '../execute/apply-plan.js';\nexport const x = applyPlan;\n");
+      plant('conf/spaced.ts', "export const f = () => import (\n  '../execute/apply-plan.js'\n);\n");
+      plant('conf/typed.ts', "import type { Plan } from '../plan/plan-types.js';\nexport type P = Plan;\n");
+      plant('hba/reexport.ts', "export * from '../plan/dry-run.js';\n");
+      plant('conf/template.ts', 'export const f = () => import(`../execute/apply-plan.js`);\n');
+      plant('conf/computed.ts', "const name = '../execute/apply-plan.js';\nexport const f = () => import(name);\n");
       plant('cli/db.ts', "import pg from 'pg';\nexport const C = pg.Client;\n");
       plant('plan/spawn.ts', "import { spawn } from 'node:child_process';\nexport const s = spawn;\n");
       plant(
@@ -41,10 +41,10 @@ describe('the layer check', () => {
       const r = check(dir);
       expect(r.status).toBe(1);
       for (const said of [
-        'conf/up.ts -> execute/apply.ts: conf may import only core, process, not execute',
-        'conf/spaced.ts -> execute/apply.ts: conf may import only core, process, not execute',
-        'conf/typed.ts -> plan/types.ts: conf may import only core, process, not plan',
-        'hba/reexport.ts -> plan/review.ts: hba may import only core, process, conf, not plan',
+        'conf/up.ts -> execute/apply-plan.ts: conf may import only core, process, not execute',
+        'conf/spaced.ts -> execute/apply-plan.ts: conf may import only core, process, not execute',
+        'conf/typed.ts -> plan/plan-types.ts: conf may import only core, process, not plan',
+        'hba/reexport.ts -> plan/dry-run.ts: hba may import only core, process, conf, not plan',
         'conf/template.ts:1: import() of a computed name',
         'conf/computed.ts:2: import() of a computed name',
         'cli/db.ts -> pg: cli may not import pg',

@@ -1,4 +1,4 @@
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 
 /** Without archive_timeout a quiet server may hold unarchived writes this long before it is judged lagging. */
 const NO_TIMEOUT_LIMIT_S = 3600;

@@ -1,4 +1,4 @@
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 
 /**
  * Every pgBackRest repository of the stanza is a directory on this host (type posix, no

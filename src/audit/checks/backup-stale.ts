@@ -1,5 +1,5 @@
 import { staleness } from '../age.js';
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 
 /** The newest backup is older than --max-backup-age days, or there is none. */
 export const check: AuditCheck = {

@@ -1,4 +1,4 @@
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 
 /** postgresql.conf (with its includes) has entries the server rejects. */
 export const check: AuditCheck = {

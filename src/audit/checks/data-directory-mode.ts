@@ -1,4 +1,4 @@
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 
 /** The data directory open to group write or to other users. */
 export const check: AuditCheck = {

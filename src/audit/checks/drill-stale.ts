@@ -1,5 +1,5 @@
 import { staleness } from '../age.js';
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 
 /** No restore drill succeeded within --max-drill-age days: the backups are a hope, not a proof. */
 export const check: AuditCheck = {

@@ -1,4 +1,4 @@
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 
 /** Config files not owned by the server's OS user (the data directory's owner). */
 export const check: AuditCheck = {

@@ -1,4 +1,4 @@
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 
 /** Config files and the data directory readable by group or other. */
 export const check: AuditCheck = {

@@ -1,5 +1,5 @@
 import { rowFailure } from '../../conf/hba-failures.js';
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 
 /** The pg_hba.conf on disk has lines the server rejects: a restart would fail. */
 export const check: AuditCheck = {

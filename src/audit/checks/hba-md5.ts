@@ -1,5 +1,5 @@
 import { bySeverity } from '../group.js';
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 import { quote, rulesOf } from '../rules.js';
 
 /** The `md5` method: a replayable challenge over an unsalted-by-design hash. */

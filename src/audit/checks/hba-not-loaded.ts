@@ -1,4 +1,4 @@
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 
 /** pg_hba.conf changed on disk after the last reload: what the file says is not what is in force. */
 export const check: AuditCheck = {

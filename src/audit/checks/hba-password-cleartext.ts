@@ -1,5 +1,5 @@
 import { bySeverity } from '../group.js';
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 import { quote, rulesOf } from '../rules.js';
 
 /** The `password` method sends the password in clear text. */

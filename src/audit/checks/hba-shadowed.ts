@@ -1,5 +1,5 @@
 import { bySeverity } from '../group.js';
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 import type { HbaRule, HbaToken } from '../../conf/hba-types.js';
 import { inNetwork, maskPrefixLength, parseIp, type IpAddress } from '../../conf/ip.js';
 import { quote, rulesOf, type PlacedRule } from '../rules.js';

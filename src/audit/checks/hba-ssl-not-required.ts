@@ -1,4 +1,4 @@
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 import { loopbackOnly, networkRules, quote } from '../rules.js';
 
 /** With ssl on, `host` rules that accept passwords without requiring TLS. */
@@ -19,7 +19,7 @@ export const check: AuditCheck = {
             why: 'SSL is available but these rules also accept unencrypted sessions: queries, results and cleartext passwords cross the network readable.',
             fix: {
               stage: 'flip' as const,
-              text: 'Use hostssl for network rules once clients connect with sslmode=require or stronger.',
+              text: 'Set tls: { mode: verify-full } in the spec and run pgharden plan --tls: consumers move to verify-full first, then these rules become hostssl (docs/tls.md).',
             },
             cis: 'Ensure SSL is enabled and configured correctly',
           },

@@ -1,4 +1,4 @@
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 import { quote, rulesOf } from '../rules.js';
 
 /** `trust` for every user on the local socket: any OS account on the host is any database role. */

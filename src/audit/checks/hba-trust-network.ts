@@ -1,5 +1,5 @@
 import { bySeverity } from '../group.js';
-import type { AuditCheck, Severity } from '../types.js';
+import type { AuditCheck, Severity } from '../finding-types.js';
 import { loopbackOnly, networkRules, prefixBits, quote, where } from '../rules.js';
 
 /** `trust` over TCP: anyone who reaches the port logs in as anyone, graded by the range's width. */

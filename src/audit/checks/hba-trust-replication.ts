@@ -1,5 +1,5 @@
 import { bySeverity } from '../group.js';
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 import { loopbackOnly, networkRules, quote } from '../rules.js';
 
 /** trust for replication connections over the network: a full copy of the data for anyone. */

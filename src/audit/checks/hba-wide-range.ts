@@ -1,4 +1,4 @@
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 import { networkRules, quote, where, wide } from '../rules.js';
 
 /** Ranges wider than /16 (IPv4) or /48 (IPv6) that are not reject rules. */

@@ -1,4 +1,4 @@
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 import { networkRules, quote, wide } from '../rules.js';
 
 /** listen_addresses='*' (in the file or in force) together with rules wider than /16. */

@@ -1,4 +1,4 @@
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 
 /** log_connections off: nobody can tell later who connected from where. */
 export const check: AuditCheck = {

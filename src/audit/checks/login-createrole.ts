@@ -1,4 +1,4 @@
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 
 /** Non-superuser login roles with CREATEROLE or BYPASSRLS. */
 export const check: AuditCheck = {

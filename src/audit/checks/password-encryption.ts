@@ -1,4 +1,4 @@
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 
 /** password_encryption other than scram-sha-256: new passwords are stored as md5. */
 export const check: AuditCheck = {

@@ -1,4 +1,4 @@
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 
 /** PUBLIC may create objects in schema public (the default before 15). */
 export const check: AuditCheck = {

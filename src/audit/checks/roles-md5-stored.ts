@@ -1,4 +1,4 @@
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 
 /** Passwords stored as md5 hashes in pg_authid. */
 export const check: AuditCheck = {

@@ -1,4 +1,4 @@
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 
 /** Login roles with no password that clients use over the network: the flip would lock them out. */
 export const check: AuditCheck = {

@@ -1,4 +1,4 @@
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 
 /** scram_iterations (16+) below the default of 4096. */
 export const check: AuditCheck = {

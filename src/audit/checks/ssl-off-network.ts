@@ -1,4 +1,4 @@
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 import { loopbackOnly, networkRules, quote } from '../rules.js';
 
 /** ssl off while network rules admit clients. */
@@ -17,7 +17,7 @@ export const check: AuditCheck = {
             why: 'Every session from the network travels unencrypted.',
             fix: {
               stage: 'manual' as const,
-              text: 'Install a certificate, set ssl = on (a reload is enough) and move network rules to hostssl.',
+              text: 'Set tls: { mode: verify-full } in the spec and run pgharden plan --tls: a certificate, ssl on by reload, consumers moved to verify-full, then hostssl (docs/tls.md).',
             },
             cis: 'Ensure SSL is enabled and configured correctly',
           },

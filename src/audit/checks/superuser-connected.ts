@@ -1,4 +1,4 @@
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 
 /** Client sessions connected as a superuser right now (other than pgharden's own). */
 export const check: AuditCheck = {

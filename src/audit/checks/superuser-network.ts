@@ -1,4 +1,4 @@
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 import { loopbackOnly, networkRules, quote, userField, where } from '../rules.js';
 
 /** A superuser that some non-reject network rule admits: through `all`, `+group`, a regex or its name. */

@@ -1,4 +1,4 @@
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 
 /** Days before expiry from which the audit warns (the spec's tls.expiryWarningDays default). */
 export const EXPIRY_WARNING_DAYS = 30;

@@ -1,4 +1,4 @@
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 
 /** The SSL private key owned by an OS user other than the server's or root. */
 export const check: AuditCheck = {

@@ -1,4 +1,4 @@
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 
 /** TLS versions with known weaknesses that ssl_min_protocol_version still admits. */
 const WEAK = new Set(['', 'TLSv1', 'TLSv1.1']);

@@ -1,4 +1,4 @@
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 
 /** This host talking to itself (127.0.0.1, ::1): nothing crosses a wire. */
 const sameHost = (a: string) => a === '127.0.0.1' || a === '::1';

@@ -1,4 +1,4 @@
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 
 /** pg_stat_archiver: the last attempt failed after the last success, so WAL piles up in pg_wal and the archive has a gap. */
 export const check: AuditCheck = {

@@ -1,4 +1,4 @@
-import type { AuditCheck } from '../types.js';
+import type { AuditCheck } from '../finding-types.js';
 
 /** archive_mode off, or on with no archive_command: no WAL leaves the server, so no point-in-time recovery. */
 export const check: AuditCheck = {

@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CHECKS, runAudit } from '../../../src/audit/audit.js';
+import { CHECKS, runAudit } from '../../../src/audit/run-audit.js';
 import type { Snapshot } from '../../../src/cluster/introspect.js';
 import { role, snapshot } from '../../support/snapshot.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runAudit } from '../../../src/audit/audit.js';
+import { runAudit } from '../../../src/audit/run-audit.js';
 import type { Snapshot } from '../../../src/cluster/introspect.js';
 import { role, snapshot } from '../../support/snapshot.js';
 

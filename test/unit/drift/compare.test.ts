@@ -3,9 +3,9 @@ import type { RoleFacts, Snapshot } from '../../../src/cluster/introspect.js';
 import { defaultContext } from '../../../src/conf/context.js';
 import { loadHba } from '../../../src/conf/load-hba.js';
 import { compare } from '../../../src/drift/compare.js';
-import { driftFamilies } from '../../../src/drift/metrics.js';
+import { driftFamilies } from '../../../src/drift/drift-metrics.js';
 import { driftTimerFiles } from '../../../src/drift/timer.js';
-import type { DesiredState, Observed } from '../../../src/drift/types.js';
+import type { DesiredState, Observed } from '../../../src/drift/drift-types.js';
 import { role } from '../../support/snapshot.js';
 
 const context = defaultContext({ major: 15 });

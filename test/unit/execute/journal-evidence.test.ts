@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { journalEvidence, restoresByEvidence } from '../../../src/execute/journal-evidence.js';
 import { openJournal } from '../../../src/execute/journal.js';
 import { observeFile } from '../../../src/plan/binding.js';
-import type { Plan, Step } from '../../../src/plan/types.js';
+import type { Plan, Step } from '../../../src/plan/plan-types.js';
 
 let root: string;
 beforeEach(() => {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NotPostmasterError, provePostmaster, signalReload } from '../../../src/execute/postmaster.js';
 import { reloadAdvice, rollbackScript } from '../../../src/plan/store.js';
-import type { Plan } from '../../../src/plan/types.js';
+import type { Plan } from '../../../src/plan/plan-types.js';
 
 let root: string;
 let dataDir: string;

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { scanDirs } from '../../../src/plan/consumer-scan.js';
+import { scanDirs } from '../../../src/consumers/discover.js';
 
 let dir: string;
 beforeEach(() => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pitrDrill } from '../../../src/pitr/drill.js';
+import { pitrDrill } from '../../../src/pitr/drill-run.js';
 import { pathProblems, stanzaProblems } from '../../../src/pitr/enable-paths.js';
 
 describe("pitr enable's path options, each checked the same way", () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fileLedger } from '../../../src/backup/drill-ledger.js';
-import { writeMetrics, writePitrMetrics } from '../../../src/backup/metrics.js';
+import { writeMetrics, writePitrMetrics } from '../../../src/backup/backup-metrics.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pgharden-pitr-unit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { rpoBound } from '../../../src/pitr/drill-live.js';
 import { parseInfo, unreadable } from '../../../src/pitr/pgbackrest.js';
-import { rpoNote } from '../../../src/pitr/drill.js';
+import { rpoNote } from '../../../src/pitr/drill-run.js';
 
 const SEG = 16 * 1024 * 1024;
 

@@ -3,7 +3,7 @@ import { STORY_HBA } from '../../../src/scratch/story.js';
 import { parseHba } from '../../../src/conf/hba.js';
 import { consumerLockouts } from '../../../src/plan/consumer-lockout.js';
 import { siteEndpoints } from '../../../src/plan/consumer-route.js';
-import { findSites } from '../../../src/plan/consumer-edit.js';
+import { findSites } from '../../../src/consumers/edit.js';
 import { context, HBA, storyInput } from './fixtures.js';
 
 const finalHba = `local all postgres peer

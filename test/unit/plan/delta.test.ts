@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../../src/plan/planner.js';
 import type { PlanInput } from '../../../src/plan/input.js';
-import type { Plan } from '../../../src/plan/types.js';
+import type { Plan } from '../../../src/plan/plan-types.js';
 import { parseHba } from '../../../src/conf/hba.js';
 import { requireTls } from '../../../src/plan/tls-hba.js';
 import { role, storyInput, storySnapshot } from './fixtures.js';

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../../src/plan/planner.js';
 import type { PlanInput } from '../../../src/plan/input.js';
-import type { Check, Plan } from '../../../src/plan/types.js';
+import type { Check, Plan } from '../../../src/plan/plan-types.js';
 import { tlsDecision } from '../../../src/plan/harden-tls-make.js';
 import { storyInput, storySnapshot, storySpec } from './fixtures.js';
 

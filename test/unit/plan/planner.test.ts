@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PlanError } from '../../../src/plan/input.js';
 import { buildPlan, planId } from '../../../src/plan/planner.js';
-import type { Plan, Step } from '../../../src/plan/types.js';
+import type { Plan, Step } from '../../../src/plan/plan-types.js';
 import { PASSWORD, role, storyInput, storySnapshot } from './fixtures.js';
 import { caught } from '../../support/caught.js';
 

@@ -14,7 +14,7 @@ import {
   SECRETS_FILE,
   SIGNATURE_FILE,
 } from '../../../src/plan/store.js';
-import type { Plan } from '../../../src/plan/types.js';
+import type { Plan } from '../../../src/plan/plan-types.js';
 import { storyInput } from './fixtures.js';
 import { caught } from '../../support/caught.js';
 
