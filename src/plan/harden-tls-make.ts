@@ -56,7 +56,7 @@ export function tlsDecision(o: {
     };
   if (o.inSync.length || !o.consumers.length)
     return {
-      notice: `TLS: not every consumer of the spec moves in this plan (${o.inSync.map((c) => c.name).join(', ') || 'none moves'} already on its role), so requiring TLS here could lock one out; once this plan is applied, run pgharden plan --spec ${o.specFile} --tls`,
+      notice: `TLS: ${o.inSync.length ? `not every consumer of the spec moves in this plan (${o.inSync.map((c) => c.name).join(', ')} already on its role)` : 'this plan moves no consumer'}, so requiring TLS here could lock one out; once this plan is applied, run pgharden plan --spec ${o.specFile} --tls`,
     };
   return 'carry';
 }
