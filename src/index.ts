@@ -75,26 +75,40 @@ export async function audit(
     connection?: ConnectOptions;
     dataDir?: string;
     recovery?: import('./pitr/archive-facts.js').RecoveryOptions;
-    /** Password ages from the plans under `plansDir` (default ./plans); `maxAgeDays` overrides the spec's limit. */
+    /**
+     * Password ages, and the consumers whose TLS the audit judges, from the plans under `plansDir`
+     * (default ./plans); `maxAgeDays` overrides the spec's limit.
+     */
     passwords?: { plansDir?: string; maxAgeDays?: number };
   } = {},
 ): Promise<AuditResult> {
-  const [{ withClient }, { introspect }, { runAudit }, { connectionMatrix }, { recoveryFacts }, { passwordAges }] =
-    await Promise.all([
-      import('./connect/connect.js'),
-      import('./cluster/introspect.js'),
-      import('./audit/run-audit.js'),
-      import('./audit/matrix.js'),
-      import('./pitr/archive-facts.js'),
-      import('./execute/journal-password-ages.js'),
-    ]);
+  const [
+    { withClient },
+    { introspect },
+    { runAudit },
+    { connectionMatrix },
+    { recoveryFacts },
+    { passwordAges },
+    { consumerTlsFacts },
+  ] = await Promise.all([
+    import('./connect/connect.js'),
+    import('./cluster/introspect.js'),
+    import('./audit/run-audit.js'),
+    import('./audit/matrix.js'),
+    import('./pitr/archive-facts.js'),
+    import('./execute/journal-password-ages.js'),
+    import('./execute/plan-consumer-dsns.js'),
+  ]);
   const now = new Date();
   const snapshot = await withClient(o.connection ?? {}, async (c) => {
     const s = await introspect(c, o.dataDir ? { dataDir: o.dataDir } : {});
+    const consumers = consumerTlsFacts(o.passwords?.plansDir ?? 'plans');
+    s.limits.push(...consumers.limits);
     return {
       ...s,
       recovery: await recoveryFacts(c, o.recovery ?? {}, now, s.limits),
       passwordAges: passwordAges(o.passwords?.plansDir ?? 'plans', now, o.passwords?.maxAgeDays),
+      consumerTls: consumers.facts,
     };
   });
   return { snapshot, findings: runAudit(snapshot), matrix: connectionMatrix(snapshot) };

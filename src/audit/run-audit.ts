@@ -30,6 +30,7 @@ import { check as rolesNoPasswordNetwork } from './checks/roles-no-password-netw
 import { check as scramIterations } from './checks/scram-iterations.js';
 import { check as sslKeyPermissions } from './checks/ssl-key-permissions.js';
 import { check as tlsCertExpiring } from './checks/tls-cert-expiring.js';
+import { check as tlsConsumerUnverified } from './checks/tls-consumer-unverified.js';
 import { check as tlsKeyOwner } from './checks/tls-key-owner.js';
 import { check as tlsMinProtocolWeak } from './checks/tls-min-protocol-weak.js';
 import { check as tlsSessionsPlain } from './checks/tls-sessions-plain.js';
@@ -71,6 +72,7 @@ export const CHECKS: readonly AuditCheck[] = [
   sslKeyPermissions,
   tlsMinProtocolWeak,
   tlsCertExpiring,
+  tlsConsumerUnverified,
   tlsKeyOwner,
   tlsSessionsPlain,
   sslOffNetwork,

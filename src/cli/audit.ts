@@ -29,6 +29,11 @@ from the plans under --plans DIR, default ./plans) longer ago than --password-ma
 than the newest plan's spec's passwordMaxAgeDays (password-age; unset: not judged). Rotate it with
 pgharden plan --spec harden.yaml --rotate ROLE.
 
+Consumers: the consumer files the plans under --plans DIR name, read as they are now: once the
+server requires TLS (ssl on, a hostssl rule) or one of those plans asks for it, each connection
+string without sslmode=verify-full (or channel_binding=require where scram-sha-256 is in use) is
+reported with its file:line (tls-consumer-unverified).
+
 --limit N shows at most N evidence lines per finding (default 10; 0 shows all) and says how
 many more there are; --json always carries every one.
 --json prints {"schemaVersion": 1, "server", "findings", "matrix", "limits"}.

@@ -10,6 +10,7 @@ import { resolveRadiusNames } from '../hba/radius-names.js';
 import { fileSettingsRows, type FileSettingRow } from '../conf/guc-settings.js';
 import type { RecoveryFacts } from './recovery-facts.js';
 import type { PasswordAges } from './password-ages.js';
+import type { ConsumerTlsFacts } from './consumer-tls-facts.js';
 import { loadConf } from '../conf/load-conf.js';
 import { loadHba, type LoadedHba } from '../conf/load-hba.js';
 import { contextFromServer } from './build-options.js';
@@ -88,6 +89,8 @@ export interface Snapshot {
   recovery?: RecoveryFacts;
   /** When pgharden set each role's password, and the limit, when the caller gathered them (the audit does). */
   passwordAges?: PasswordAges;
+  /** The consumers the plans name and their connection strings' TLS parameters, when the caller gathered them (the audit does). */
+  consumerTls?: ConsumerTlsFacts;
 }
 
 const withCertificate = (settings: Record<string, string | null>) => {

@@ -4,7 +4,7 @@
  * keyword/value string, a pg_service.conf section; JSON, YAML and TOML values in their own
  * quoting), every other byte kept. A .pgpass line holds only a password: it has no place for them.
  */
-import { chooseSite, ConsumerFileError, replaceSite, type Site } from './edit.js';
+import { chooseSite, ConsumerFileError, replaceSite, rewriteSite, type Site } from './edit.js';
 import { withServiceKeys } from './libpq-files.js';
 import { keywordValue, parseKeywordDsn } from './keyword-dsn.js';
 
@@ -111,4 +111,25 @@ export function siteHosts(site: Site): string[] {
   for (const k of ['host', 'hostaddr']) for (const h of (p[k] ?? '').split(',')) if (h) out.push(h);
   if (site.kind === 'service' && site.host) out.push(site.host);
   return [...new Set(out.filter((h) => !h.startsWith('/') && !h.startsWith('@')))];
+}
+
+/**
+ * A consumer file moved to its new role (user and password) and, when `params` are given, to
+ * libpq's TLS parameters in the same text: what a hardening plan with the spec's tls section
+ * writes in one step, and what plan, review and apply all compute alike.
+ */
+export function rewriteWithParams(
+  file: string,
+  text: string,
+  to: { key?: string; format?: string; user: string; password: string; params?: Record<string, string> },
+): string {
+  const { params, ...target } = to;
+  const rewritten = rewriteSite(file, text, target);
+  if (!params) return rewritten;
+  return withConsumerParams(
+    file,
+    rewritten,
+    { ...(to.key ? { key: to.key } : {}), ...(to.format ? { format: to.format } : {}) },
+    params,
+  );
 }

@@ -97,7 +97,7 @@ async function answer(ch: Check, x: CheckContext, sessions?: Map<string, pg.Clie
       // A role taken over as it is (day two): its password is not pgharden's; the admin session acts as it.
       if (!x.secrets[ch.role]) return asRole(ch, x);
       // One session per role and database for all its statements (a SCRAM login costs a key derivation).
-      const key = `${ch.role}\0${ch.database}`;
+      const key = `${ch.role}\0${ch.database}${ch.ssl ? '\0ssl' : ''}`;
       let c = sessions?.get(key);
       if (!c) {
         c = keepErrors(
@@ -107,6 +107,9 @@ async function answer(ch: Check, x: CheckContext, sessions?: Map<string, pg.Clie
             user: ch.role,
             database: ch.database,
             password: x.secrets[ch.role]!.password,
+            // Once pg_hba.conf requires TLS: encrypted. Who the server is was proven by the plan's
+            // TLS handshake and the consumers' verify-full logins; this check is about privileges.
+            ...(ch.ssl ? { ssl: { rejectUnauthorized: false } } : {}),
           }),
         );
         await c.connect();

@@ -6,7 +6,7 @@
  */
 import { chmodSync, readFileSync, statSync } from 'node:fs';
 import type { BackupFault } from '../backup/verified.js';
-import { rewriteSite } from '../consumers/edit.js';
+import { rewriteWithParams } from '../consumers/tls-settings.js';
 import type { Secrets } from '../plan/secrets.js';
 import { consumerMode } from '../plan/stage-consumers.js';
 import type { Action, Plan, Step } from '../plan/plan-types.js';
@@ -111,11 +111,12 @@ export async function runAction(a: Action, step: Step, x: RunContext): Promise<C
       const text = readFileSync(a.path, 'utf8');
       writeFileAtomic(
         a.path,
-        rewriteSite(a.path, text, {
+        rewriteWithParams(a.path, text, {
           ...(a.key ? { key: a.key } : {}),
           format: a.format,
           user: a.role,
           password: x.secrets[a.role]!.password,
+          ...(a.params ? { params: a.params } : {}),
         }),
         { mode: consumerMode(st.mode & 0o7777, a.format), uid: st.uid, gid: st.gid },
       );

@@ -101,16 +101,19 @@ export function canaryNeeds(input: PlanInput): CanaryNeed[] {
     const existing = Boolean(existingRole(input, r.name));
     const ranges = input.spec.network.trustedRanges.filter((range) => {
       if (!existing) return true;
-      const m = matchConnection(
-        rules,
-        {
-          source: { kind: 'host', address: sampleAddress(range), ssl: false },
-          database: r.databases[0]!,
-          user: r.name,
-        },
-        facts,
-      );
-      return !(m.kind === 'match' && m.method === 'scram-sha-256');
+      const method = (ssl: boolean) => {
+        const m = matchConnection(
+          rules,
+          { source: { kind: 'host', address: sampleAddress(range), ssl }, database: r.databases[0]!, user: r.name },
+          facts,
+        );
+        return m.kind === 'match' ? m.method : 'no entry';
+      };
+      const plain = method(false);
+      // TLS required (hostssl with hostnossl reject, a TLS plan's file): asked for a password over TLS, refused without.
+      const asked =
+        plain === 'scram-sha-256' || (method(true) === 'scram-sha-256' && (plain === 'reject' || plain === 'no entry'));
+      return !asked;
     });
     if (ranges.length) out.push({ name: r.name, databases: r.databases, ranges, existing });
   }

@@ -10,9 +10,8 @@ import { createTwoFilesPatch } from 'diff';
 import { connect, type ConnectOptions } from '../connect/connect.js';
 import { moveSettings, redactSettings } from '../conf/move-settings.js';
 import { readCapped } from '../conf/read-capped.js';
-import { rewriteSite } from '../consumers/edit.js';
 import { redactPasswords } from '../consumers/redact.js';
-import { withConsumerParams } from '../consumers/tls-settings.js';
+import { rewriteWithParams, withConsumerParams } from '../consumers/tls-settings.js';
 import { unifiedEditDiff } from './line-diff.js';
 import { drift, observeFile, type Drift } from './binding.js';
 import { readSecrets, type Secrets } from './secrets.js';
@@ -187,11 +186,12 @@ export async function reviewPlan(dir: string, connection: ConnectOptions = {}): 
     } else if (f.do === 'rewrite-consumer') {
       const text = readText(f.path);
       if (text === null) continue;
-      const rewritten = rewriteSite(f.path, text, {
+      const rewritten = rewriteWithParams(f.path, text, {
         ...(f.key ? { key: f.key } : {}),
         format: f.format,
         user: f.role,
         password: secrets[f.role]!.password,
+        ...(f.params ? { params: f.params } : {}),
       });
       const planned = step.after[0]?.of === 'file' ? step.after[0].sha256 : null;
       if (planned !== sha256(rewritten) && !drifts.some((d) => d.item.startsWith(f.path))) {
@@ -201,6 +201,7 @@ export async function reviewPlan(dir: string, connection: ConnectOptions = {}): 
           now: `sha256 ${sha256(rewritten).slice(0, 12)}…`,
         });
       }
+      contentNow.set(f.path, rewritten);
       diffs.push({
         step: step.id,
         path: f.path,
@@ -217,16 +218,22 @@ export async function reviewPlan(dir: string, connection: ConnectOptions = {}): 
       });
     } else if (f.do === 'consumer-params') {
       // The TLS plan's consumer edit: its diff with every password in the file redacted.
-      const text = readText(f.path);
+      // In a hardening plan it follows the file's rewrite: the diff is against the rewritten text.
+      const text = contentNow.get(f.path) ?? readText(f.path);
       if (text === null) continue;
       const moved = withConsumerParams(f.path, text, { ...(f.key ? { key: f.key } : {}), format: f.format }, f.params);
+      contentNow.set(f.path, moved);
       const hide = (t: string) => redactPasswords(t, f.path, f.format);
-      diffs.push({ step: step.id, path: f.path, diff: unified(f.path, hide(text), hide(moved), `after ${step.id}`) });
+      diffs.push({
+        step: step.id,
+        path: f.path,
+        diff: redactSecrets(unified(f.path, hide(text), hide(moved), `after ${step.id}`), secrets),
+      });
     }
   }
 
-  const stages = (plan.purpose === 'pitr' ? PITR_STAGES : plan.purpose === 'tls' ? TLS_STAGES : STAGES).map(
-    (stage) => ({
+  const stages = (plan.purpose === 'pitr' ? PITR_STAGES : plan.purpose === 'tls' ? TLS_STAGES : STAGES)
+    .map((stage) => ({
       stage,
       steps: plan.steps
         .filter((s) => s.stage === stage)
@@ -239,8 +246,9 @@ export async function reviewPlan(dir: string, connection: ConnectOptions = {}): 
           sql: s.forward.do === 'sql' ? s.forward.statements.map(redactSql) : [],
           checks: [...(s.forward.do === 'probe' ? s.forward.checks : []), ...s.verify].map(describeCheck),
         })),
-    }),
-  );
+    }))
+    // A hardening plan has a server-tls stage only when it carries the spec's tls section.
+    .filter((st) => plan.purpose || st.stage !== 'server-tls' || st.steps.length);
   const restartRequired = plan.steps.filter((s) => s.restartRequired).map((s) => `${s.id}: ${s.description}`);
   return { plan, dir, drift: drifts, stages, diffs, restartRequired, redact: (text) => redactSecrets(text, secrets) };
 }

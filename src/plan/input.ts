@@ -8,7 +8,7 @@ import type { Spec } from '../spec/spec.js';
 import type { FileBinding } from './binding.js';
 import type { ConsumerPath } from './consumer-route.js';
 import type { RoleTemplate } from './templates.js';
-import type { PlanTarget } from './plan-types.js';
+import type { PlanTarget, TlsSetup } from './plan-types.js';
 import { EXIT, PghardenError, type ExitCode } from '../core/errors.js';
 
 /** A table the verification uses to try DML and DDL as a new role. */
@@ -84,10 +84,34 @@ export interface PlanInput {
   pghardenRoles?: string[];
   /** Taken-over roles' direct table privileges: role → database → quoted table → sorted privileges. */
   privileges?: Map<string, Map<string, Record<string, string[]>>>;
+  /** The spec's tls section planned with the hardening (stage-harden-tls.ts); absent: no TLS steps. */
+  tls?: HardenTls;
+  /** Why the spec's tls section is left to `plan --tls` (said in the plan's notices). */
+  tlsNotice?: string;
   /** sha256 of the secrets file written for this plan. */
   secretsSha256: string;
   /** No verified backup (--skip-backup): recorded in the plan and the report as a loud warning. */
   skipBackup?: boolean;
+}
+
+/**
+ * TLS in a hardening plan: the certificates made in the plan directory, the files the server
+ * reads them from as they are now, and per consumer the libpq parameters its rewrite sets and its
+ * CA copy (verify-full) as it is now.
+ */
+export interface HardenTls {
+  setup: TlsSetup;
+  certFile: FileBinding;
+  keyFile: FileBinding;
+  /** sha256 of the plan's tls/server.crt and tls/server.key. */
+  certSha256: string;
+  keySha256: string;
+  /**
+   * `params` go in with the consumer's rewrite (sslmode, sslrootcert); channel_binding=require only
+   * after the flip, since a login under trust has no SCRAM exchange to bind (libpq then refuses
+   * it): `boundSha256` is the file's sha256 once it is set.
+   */
+  consumers: Record<string, { params: Record<string, string>; ca: FileBinding | null; boundSha256: string }>;
 }
 
 /** A reason the plan cannot be made, with where and what to do. */

@@ -20,7 +20,8 @@ import { configFacts } from './config-facts.js';
 import { PlanError, type ConsumerFile, type PlanInput, type TableFacts } from './input.js';
 import { buildPlan } from './planner.js';
 import { newPlanKey, newSecrets, secretsText, sha256Text } from './secrets.js';
-import { writePlanDir } from './plan-dir.js';
+import { writePlanDir, type ExtraFile } from './plan-dir.js';
+import { prepareHardenTls, tlsDecision } from './harden-tls-make.js';
 import { loadTemplates } from './templates.js';
 import { pghardenRoles, removedConsumers, takenOverPrivileges } from './live-state.js';
 import type { Plan } from './plan-types.js';
@@ -175,6 +176,8 @@ async function makeAndSave(o: MakePlanOptions): Promise<{ plan: Plan; dir: strin
   const admin = await connect(o.connection);
   let input: PlanInput;
   let secrets: ReturnType<typeof newSecrets>;
+  let tlsFiles: ExtraFile[] = [];
+  let tlsNotice: string | null = null;
   try {
     const snapshot = await introspect(admin, o.spec.target.dataDir ? { dataDir: o.spec.target.dataDir } : {});
     // Refuse now, not at apply time, when no pg_dump can back this server up.
@@ -240,6 +243,29 @@ async function makeAndSave(o: MakePlanOptions): Promise<{ plan: Plan; dir: strin
       }
     }
     if (consumerProblems.length) throw new PlanError(consumerProblems);
+    // The spec's tls section rides with the hardening when every consumer moves in this plan.
+    const tls = tlsDecision({
+      spec: o.spec,
+      specFile: o.specFile,
+      consumers,
+      inSync: consumersInSync,
+      liveCertFile: snapshot.settings.ssl === 'on' ? (snapshot.settings.ssl_cert_file ?? null) : null,
+      snapshot,
+    });
+    let hardenTls: PlanInput['tls'];
+    if (tls === 'carry') {
+      const prepared = await prepareHardenTls({
+        spec: o.spec,
+        specDir,
+        consumers,
+        configFile: snapshot.settings.config_file!,
+        planDir: dir,
+        label: `port ${extra.port} system ${snapshot.systemIdentifier ?? ''}`,
+      });
+      consumers.splice(0, consumers.length, ...prepared.consumers);
+      hardenTls = prepared.tls;
+      tlsFiles = prepared.files;
+    } else if (tls !== 'off') tlsNotice = tls.notice;
     const autoPath = join(dataDir, 'postgresql.auto.conf');
     const autoSettings = autoConfSettings(autoPath);
     const hbaFile = snapshot.hba.file;
@@ -269,6 +295,8 @@ async function makeAndSave(o: MakePlanOptions): Promise<{ plan: Plan; dir: strin
       privileges: await takenOverPrivileges(admin, o.connection, o.spec, liveRoles),
       secretsSha256: '',
       ...(o.skipBackup ? { skipBackup: true } : {}),
+      ...(hardenTls ? { tls: hardenTls } : {}),
+      ...(tlsNotice ? { tlsNotice } : {}),
     };
   } finally {
     await admin.end();
@@ -279,6 +307,6 @@ async function makeAndSave(o: MakePlanOptions): Promise<{ plan: Plan; dir: strin
   const plan = buildPlan(input);
   // Nothing differs from the spec: no directory, so no secret is written anywhere.
   if (plan.nothingToDo) return { plan, dir: null };
-  writePlanDir(dir, plan, planKey, text);
+  writePlanDir(dir, plan, planKey, text, tlsFiles);
   return { plan, dir };
 }

@@ -23,8 +23,21 @@ function entries(dir: string): string[] | null {
   }
 }
 
-/** Writes `dir` with the plan's secrets (0600), plan.json, its HMAC and rollback.sh, atomically. */
-export function writePlanDir(dir: string, plan: Plan, planKey: string, secretsText: string): void {
+/** A file the plan directory holds beside the plan (e.g. tls/ca.crt), by its plan-relative name. */
+export interface ExtraFile {
+  name: string;
+  bytes: Buffer;
+  mode: number;
+}
+
+/** Writes `dir` with the plan's secrets (0600), plan.json, its HMAC, rollback.sh and `extra` files, atomically. */
+export function writePlanDir(
+  dir: string,
+  plan: Plan,
+  planKey: string,
+  secretsText: string,
+  extra: ExtraFile[] = [],
+): void {
   refuseExistingPlan(dir);
   const target = resolve(dir);
   const parent = dirname(target);
@@ -52,6 +65,11 @@ export function writePlanDir(dir: string, plan: Plan, planKey: string, secretsTe
     for (const f of files) {
       writing = join(temp, f.name);
       writeNew(writing, f.text, f.mode);
+    }
+    for (const f of extra) {
+      writing = join(temp, f.name);
+      mkdirSync(dirname(writing), { recursive: true, mode: 0o700 });
+      writeNew(writing, f.bytes, f.mode);
     }
     writing = temp;
     fsyncDir(temp);

@@ -8,7 +8,8 @@
 import type { Binding } from './binding.js';
 import type { ConnectionMatrix } from '../audit/matrix.js';
 
-export const STAGES = ['preflight', 'roles', 'canary', 'consumers', 'flip', 'verify'] as const;
+/** A hardening plan's stages; `server-tls` only when the spec's tls section is planned with it (stage-harden-tls.ts). */
+export const STAGES = ['preflight', 'roles', 'canary', 'server-tls', 'consumers', 'flip', 'verify'] as const;
 /** The stages of a `pitr enable` plan (`purpose: 'pitr'`). */
 export const PITR_STAGES = ['preflight', 'pgbackrest', 'archiving', 'restart', 'prove'] as const;
 /** The stages of a TLS plan (`purpose: 'tls'`): stage-tls.ts. */
@@ -33,8 +34,19 @@ export type Action =
    * file is not UTF-8 and each character of `content` is one byte (absent: UTF-8).
    */
   | { do: 'write-file'; path: string; content: string; mode: number; uid: number; gid: number; encoding?: 'latin1' }
-  /** Rewrite the connection string of a consumer file in place, with a role's password. */
-  | { do: 'rewrite-consumer'; path: string; format: string; key?: string; role: string; oldUser: string }
+  /**
+   * Rewrite the connection string of a consumer file in place, with a role's password; `params`:
+   * libpq's TLS parameters set in the same write (a hardening plan with the spec's tls section).
+   */
+  | {
+      do: 'rewrite-consumer';
+      path: string;
+      format: string;
+      key?: string;
+      role: string;
+      oldUser: string;
+      params?: Record<string, string>;
+    }
   /**
    * Copy the named settings' lines of `from` (postgresql.conf) into the new file `to`, with this
    * mode and owner: the values (which hold a password) never enter the plan.
@@ -103,8 +115,8 @@ export type Check =
     }
   /** A full login with the role's password (from the secrets file). */
   | { check: 'login'; role: string; database: string; from: Source; expect: 'ok' | 'refused' }
-  /** A statement run as the role inside a transaction that is rolled back. */
-  | { check: 'privilege'; role: string; database: string; sql: string; expect: 'allowed' | 'denied' }
+  /** A statement run as the role inside a transaction that is rolled back (`ssl`: over TLS, once the server requires it). */
+  | { check: 'privilege'; role: string; database: string; sql: string; expect: 'allowed' | 'denied'; ssl?: boolean }
   /** The consumer's connection string, as its file now holds it, logs in. */
   | { check: 'consumer-dsn'; consumer: string; path: string; expect: 'ok' }
   /** The pg_hba.conf file the server would load has no error line. */

@@ -18,6 +18,7 @@ import { flipSteps } from './stage-flip.js';
 import { backupPath, hbaEdits, touchedFiles } from './stage-network.js';
 import type { FileBinding } from './binding.js';
 import { consumerSteps } from './stage-consumers.js';
+import { channelBindingSteps, hardenServerTlsSteps, withTlsRequired } from './stage-harden-tls.js';
 import { roleSteps } from './stage-roles.js';
 import { verifySteps } from './stage-verify.js';
 import { passwordRecord } from './password-record.js';
@@ -99,8 +100,15 @@ export function buildPlan(input: PlanInput): Plan {
       edits,
       roles.some((st) => st.id === 'roles/password-encryption'),
     ),
+    ...hardenServerTlsSteps(input),
     ...consumerSteps(input),
-    ...flipSteps(input, edits, superusers),
+    // With the spec's tls section the flip also requires TLS; the matrix is predicted for TLS clients.
+    ...flipSteps(
+      input,
+      input.tls ? { ...edits, finalText: withTlsRequired(input, edits.finalText) } : edits,
+      superusers,
+    ),
+    ...channelBindingSteps(input),
     ...retireSteps(input),
   ];
   // Day two: nothing differs from the spec. The caller writes no plan (and no secrets).
@@ -111,7 +119,11 @@ export function buildPlan(input: PlanInput): Plan {
     ...verifySteps(input, after, superusers),
   ];
 
-  const notices = [...planNotices(input, steps, unmappedRoles(s, input, after)), ...deltaNotices(input)];
+  const notices = [
+    ...planNotices(input, steps, unmappedRoles(s, input, after)),
+    ...deltaNotices(input),
+    ...(input.tlsNotice ? [input.tlsNotice] : []),
+  ];
 
   const body: Omit<Plan, 'id'> = {
     schemaVersion: 1,
@@ -161,6 +173,7 @@ export function buildPlan(input: PlanInput): Plan {
     matrix: { before, after },
     steps,
     rollback: { command: `pgharden rollback ${input.planDir}`, shell: shellRollback(touchedFiles(input)) },
+    ...(input.tls ? { tls: input.tls.setup } : {}),
   };
   return { ...body, id: planId(body), ...(nothingToDo ? { nothingToDo } : {}) } as Plan;
 }

@@ -7,6 +7,7 @@
  */
 import type { PlanInput } from './input.js';
 import { fileState, restoreUndo, sha256 } from './stage-network.js';
+import { consumerCaSteps, consumerTlsCheck } from './stage-harden-tls.js';
 import type { Step } from './plan-types.js';
 import { step } from './step.js';
 
@@ -23,14 +24,23 @@ export const consumerMode = (mode: number | null, format?: string) =>
 
 export function consumerSteps(input: PlanInput): Step[] {
   const steps: Step[] = [];
+  const copied = new Set<string>();
   for (const c of input.consumers) {
     const spec = input.spec.consumers.find((x) => x.name === c.name)!;
+    const tls = input.tls?.consumers[c.name];
+    steps.push(...consumerCaSteps(input, c.name, copied));
     steps.push(
       step({
         id: `consumers/${c.name}/rewrite`,
         stage: 'consumers',
         kind: 'file',
-        description: `Rewrite ${c.key ?? 'the connection string'} in ${c.path}: user ${c.oldUser} → ${spec.role}, with its new password; everything else in the file is kept${c.binding.mode !== null && consumerMode(c.binding.mode, c.format) !== c.binding.mode ? `; mode ${c.binding.mode.toString(8).padStart(4, '0')} → ${consumerMode(c.binding.mode, c.format).toString(8).padStart(4, '0')}, since it now holds a password${c.format === 'pgpass' ? ' (libpq ignores a .pgpass with any group or world access)' : ''}` : ''}`,
+        description: `Rewrite ${c.key ?? 'the connection string'} in ${c.path}: user ${c.oldUser} → ${spec.role}, with its new password${
+          tls
+            ? `, and ${Object.entries(tls.params)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(' ')}`
+            : ''
+        }; everything else in the file is kept${c.binding.mode !== null && consumerMode(c.binding.mode, c.format) !== c.binding.mode ? `; mode ${c.binding.mode.toString(8).padStart(4, '0')} → ${consumerMode(c.binding.mode, c.format).toString(8).padStart(4, '0')}, since it now holds a password${c.format === 'pgpass' ? ' (libpq ignores a .pgpass with any group or world access)' : ''}` : ''}`,
         forward: {
           do: 'rewrite-consumer',
           path: c.path,
@@ -38,8 +48,13 @@ export function consumerSteps(input: PlanInput): Step[] {
           ...(c.key ? { key: c.key } : {}),
           role: spec.role,
           oldUser: c.oldUser,
+          ...(tls ? { params: tls.params } : {}),
         },
-        verify: [{ check: 'consumer-dsn', consumer: c.name, path: c.path, expect: 'ok' }],
+        verify: [
+          tls
+            ? consumerTlsCheck(input, c.name)
+            : { check: 'consumer-dsn', consumer: c.name, path: c.path, expect: 'ok' },
+        ],
         undo: restoreUndo(input, c.binding),
         before: [fileState(c.binding)],
         // The file now holds a password: no access for other accounts (owner and group keep theirs).

@@ -20,6 +20,7 @@ import type { State, Step } from './plan-types.js';
 import { rolesToCreate } from './delta.js';
 import { confSecretSteps, keepsConfigReadable } from './stage-conf-secrets.js';
 import { step } from './step.js';
+import { tlsAuthProbes } from './stage-harden-tls.js';
 
 export function flipSteps(input: PlanInput, edits: HbaEdits, superusers: string[]): Step[] {
   const from = probeSource(input);
@@ -30,7 +31,7 @@ export function flipSteps(input: PlanInput, edits: HbaEdits, superusers: string[
         input,
         'flip/hba',
         'flip',
-        `Flip ${input.hba.file}: trust, password and md5 over the network become scram-sha-256, wide ranges are narrowed to the trusted ranges, superusers are rejected over the network, local peer is kept for ${input.serverUser.name} (${lines(edits.changes.length)} changed or added)`,
+        `Flip ${input.hba.file}: trust, password and md5 over the network become scram-sha-256, wide ranges are narrowed to the trusted ranges, superusers are rejected over the network, local peer is kept for ${input.serverUser.name} (${lines(edits.changes.length)} changed or added)${input.tls ? '; TLS required: rules that admit over TCP become hostssl, with hostnossl reject above them' : ''}`,
         edits.finalText,
         edits.canaryText,
       ),
@@ -85,16 +86,21 @@ export function flipSteps(input: PlanInput, edits: HbaEdits, superusers: string[
   const su = superusers[0];
   if (!steps.length) return steps;
   steps.push(
-    reloadStep('flip/reload', 'flip', 'Reload so the flipped rules are in force, then confirm by probe', [
-      ...(su ? [{ check: 'auth' as const, user: su, database: 'postgres', from, expect: 'refused' as const }] : []),
-      ...rolesToCreate(input).map((r) => ({
-        check: 'auth' as const,
-        user: r.name,
-        database: r.databases[0]!,
-        from,
-        expect: 'password-required' as const,
-      })),
-    ]),
+    reloadStep(
+      'flip/reload',
+      'flip',
+      'Reload so the flipped rules are in force, then confirm by probe',
+      tlsAuthProbes(input, [
+        ...(su ? [{ check: 'auth' as const, user: su, database: 'postgres', from, expect: 'refused' as const }] : []),
+        ...rolesToCreate(input).map((r) => ({
+          check: 'auth' as const,
+          user: r.name,
+          database: r.databases[0]!,
+          from,
+          expect: 'password-required' as const,
+        })),
+      ]),
+    ),
   );
   return steps;
 }

@@ -44,8 +44,15 @@ export function touchedFiles(input: PlanInput): FileBinding[] {
     ...(input.identFile ? [input.identFile] : []),
     ...input.consumers.map((c) => c.binding),
     ...(input.configFacts.split && input.spec.configFileMode === 'auto' ? [input.configFacts.split.file] : []),
+    ...(input.tls ? tlsFilesOf(input.tls) : []),
   ];
   return files.map(bindingOnly);
+}
+
+/** The files TLS adds to a hardening plan: the server's certificate and key, each consumer CA copy once. */
+function tlsFilesOf(t: NonNullable<PlanInput['tls']>): FileBinding[] {
+  const cas = new Map(Object.values(t.consumers).flatMap((c) => (c.ca ? [[c.ca.path, c.ca] as const] : [])));
+  return [t.certFile, t.keyFile, ...cas.values()];
 }
 
 /** A file's binding without the other fields its record carries (text, settings). */

@@ -13,6 +13,7 @@ import type { ConnectionMatrix } from '../audit/matrix.js';
 import type { Check, Step } from './plan-types.js';
 import { regrants, rolesToCreate } from './delta.js';
 import { step } from './step.js';
+import { consumerTlsCheck, hardenVerifyTlsSteps, tlsAuthProbes } from './stage-harden-tls.js';
 
 /** What a passwordless startup packet gets under a method, or null when the probe cannot tell. */
 export function passwordlessAnswer(method: string): 'refused' | 'password-required' | 'ok' | null {
@@ -60,6 +61,7 @@ function privilegeChecks(input: PlanInput, role: PlanInput['spec']['roles'][numb
     database: db,
     sql,
     expect,
+    ...(input.tls ? { ssl: true } : {}),
   });
   checks.push(
     check(
@@ -110,7 +112,7 @@ export function verifySteps(input: PlanInput, after: ConnectionMatrix, superuser
       stage: 'verify',
       kind: 'probe',
       description: `No role gets in over TCP without a password, and ${superusers.length ? superusers.join(', ') : 'no superuser'} ${superusers.length === 1 ? 'is' : 'are'} refused over the network (${auth.length} probes, none sends a password)`,
-      forward: { do: 'probe', checks: auth },
+      forward: { do: 'probe', checks: tlsAuthProbes(input, auth) },
     }),
   );
   steps.push(
@@ -154,8 +156,10 @@ export function verifySteps(input: PlanInput, after: ConnectionMatrix, superuser
         description: `${c.name}: its new connection string logs in; its old identity (${c.oldUser}, no password) does not`,
         forward: {
           do: 'probe',
-          checks: [
-            { check: 'consumer-dsn', consumer: c.name, path: c.path, expect: 'ok' },
+          checks: tlsAuthProbes(input, [
+            input.tls
+              ? consumerTlsCheck(input, c.name)
+              : { check: 'consumer-dsn', consumer: c.name, path: c.path, expect: 'ok' },
             ...(oldAnswer && oldAnswer !== 'ok'
               ? [
                   {
@@ -170,10 +174,16 @@ export function verifySteps(input: PlanInput, after: ConnectionMatrix, superuser
                   },
                 ]
               : []),
-          ],
+          ]),
         },
       }),
     );
   }
+  steps.push(
+    ...hardenVerifyTlsSteps(input, {
+      address: consumerSource.address,
+      ...(consumerSource.label.includes('/') ? { range: consumerSource.label } : {}),
+    }),
+  );
   return steps;
 }

@@ -35,10 +35,11 @@ export class PlanFileError extends PghardenError {
 }
 
 /** Creates `path` (never replacing a file) with `text`, fsynced. */
-export function writeNew(path: string, text: string, mode: number): void {
+export function writeNew(path: string, text: string | Buffer, mode: number): void {
   const fd = openSync(path, 'wx', mode);
   try {
-    writeSync(fd, text);
+    if (typeof text === 'string') writeSync(fd, text);
+    else writeSync(fd, text);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

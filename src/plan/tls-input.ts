@@ -50,10 +50,13 @@ export interface TlsInput {
   hba: { binding: FileBinding; lines: HbaLine[]; encoding?: 'latin1' };
   trustedRanges: string[];
   consumers: TlsConsumer[];
+  /** Every file the plan touches, when the TLS steps are part of a hardening plan (its backups are named in this order). */
+  files?: FileBinding[];
 }
 
 /** Every file the plan may change, in backup order. */
 export function tlsFiles(i: TlsInput): FileBinding[] {
+  if (i.files) return i.files;
   const cas = new Map(i.consumers.flatMap((c) => (c.ca ? [[c.ca.path, c.ca] as const] : [])));
   return [i.hba.binding, i.autoConf, i.certFile, i.keyFile, ...i.consumers.map((c) => c.binding), ...cas.values()].map(
     ({ path, sha256, mode, uid, gid, link }) => ({ path, sha256, mode, uid, gid, ...(link ? { link } : {}) }),

@@ -25,11 +25,12 @@ function applied(dir: string): boolean {
   return latest.get('server-tls/reload') === 'done' && ![...latest.values()].includes('reverted');
 }
 
-/** A TLS plan that generated its CA (its key is in its tls/), read without trusting more than its JSON. */
+/** A plan that set up TLS and generated its CA (its key is in its tls/), read without trusting more than its JSON. */
 export function tlsPlanAt(dir: string): Plan | null {
   try {
     const plan = JSON.parse(readFileSync(join(dir, PLAN_FILE), 'utf8')) as Plan;
-    if (plan.purpose !== 'tls' || !plan.tls || plan.tls.renews) return null;
+    // A TLS plan, or a hardening plan that carried the spec's tls section (no purpose, a `tls` record).
+    if ((plan.purpose !== undefined && plan.purpose !== 'tls') || !plan.tls || plan.tls.renews) return null;
     return existsSync(join(dir, TLS_FILES.caKey)) && existsSync(join(dir, TLS_FILES.caCert)) ? plan : null;
   } catch {
     return null;

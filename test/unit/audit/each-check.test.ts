@@ -50,6 +50,15 @@ const setting = (name: string, value: string, error: string | null = null) => ({
   error,
 });
 
+/** One consumer file the plans name, with these libpq parameters in its connection string. */
+const consumerTls = (sslmode: string, channelBinding: string) => ({
+  source: 'the consumers of the plans under plans',
+  requestedBy: null,
+  consumers: [
+    { name: 'agents', path: '/srv/agents/.env', line: 2, sslmode, sslrootcert: '/srv/agents/ca.crt', channelBinding },
+  ],
+});
+
 /** For each check: a state it must report, and the nearest state it must not. */
 const CASES: Record<string, { fires: () => Snapshot; quiet: () => Snapshot }> = {
   'conf-file-errors': {
@@ -167,6 +176,10 @@ const CASES: Record<string, { fires: () => Snapshot; quiet: () => Snapshot }> = 
       edit((s) => (s.settings.ssl = 'off'), 'local all postgres peer\nhost all app 10.2.0.0/24 scram-sha-256\n'),
     quiet: () =>
       edit((s) => (s.settings.ssl = 'off'), 'local all postgres peer\nhost all app 127.0.0.1/32 scram-sha-256\n'),
+  },
+  'tls-consumer-unverified': {
+    fires: () => edit((s) => (s.consumerTls = consumerTls('require', 'require'))),
+    quiet: () => edit((s) => (s.consumerTls = consumerTls('verify-full', 'require'))),
   },
   'superuser-connected': {
     fires: () => edit((s) => s.clients.push(client('postgres', null, 'psql'))),

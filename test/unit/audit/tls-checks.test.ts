@@ -102,3 +102,73 @@ describe('tls-sessions-plain', () => {
     );
   });
 });
+
+describe('tls-consumer-unverified', () => {
+  const dsn = (name: string, line: number, sslmode: string | null, channelBinding: string | null) => ({
+    name,
+    path: `/srv/${name}/.env`,
+    line,
+    sslmode,
+    sslrootcert: sslmode === 'verify-full' ? `/srv/${name}/ca.crt` : null,
+    channelBinding,
+  });
+  const facts = (consumers: ReturnType<typeof dsn>[], requestedBy: string | null = null) => ({
+    source: 'the consumers of the plans under plans',
+    requestedBy,
+    consumers,
+  });
+  it('names each consumer file and line whose string lacks verify-full or channel_binding=require, with TLS required', () => {
+    const s = {
+      ...base(),
+      consumerTls: facts([
+        dsn('agents', 2, null, null),
+        dsn('reports', 5, 'require', 'require'),
+        dsn('batch', 1, 'verify-full', 'prefer'),
+        dsn('worker', 3, 'verify-full', 'require'),
+      ]),
+    };
+    const f = finding(s, 'tls-consumer-unverified');
+    expect(f?.severity).toBe('medium');
+    expect(f?.evidence).toEqual([
+      '/srv/agents/.env:2: consumer "agents": no sslmode (libpq: prefer), not verify-full; no channel_binding=require',
+      '/srv/reports/.env:5: consumer "reports": sslmode=require, not verify-full',
+      '/srv/batch/.env:1: consumer "batch": channel_binding=prefer, not require',
+    ]);
+    expect(f?.why).toMatch(/^The server requires TLS/);
+  });
+  it('asks for channel_binding=require only where scram-sha-256 is in use', () => {
+    const s = snapshot('local all postgres peer\nhostssl all all 10.8.0.0/24 md5\n', [
+      role('postgres', { superuser: true }),
+    ]);
+    s.settings.password_encryption = 'md5';
+    s.consumerTls = facts([dsn('agents', 2, 'verify-full', null)]);
+    expect(ids(s)).not.toContain('tls-consumer-unverified');
+    s.consumerTls = facts([dsn('agents', 2, 'require', null)]);
+    expect(finding(s, 'tls-consumer-unverified')?.evidence).toEqual([
+      '/srv/agents/.env:2: consumer "agents": sslmode=require, not verify-full',
+    ]);
+  });
+  it('is quiet while the server does not require TLS and no plan asks for it', () => {
+    const plain = snapshot('local all postgres peer\nhost all all 10.8.0.0/24 scram-sha-256\n', [
+      role('postgres', { superuser: true }),
+    ]);
+    plain.consumerTls = facts([dsn('agents', 2, null, null)]);
+    expect(ids(plain)).not.toContain('tls-consumer-unverified');
+    const off = { ...base(), consumerTls: facts([dsn('agents', 2, null, null)]) };
+    off.settings.ssl = 'off';
+    expect(ids(off)).not.toContain('tls-consumer-unverified');
+  });
+  it('fires when a plan asks for TLS, before the server requires it', () => {
+    const s = { ...base(), consumerTls: facts([dsn('agents', 2, 'prefer', null)], 'plans/office-tls') };
+    s.settings.ssl = 'off';
+    const f = finding(s, 'tls-consumer-unverified');
+    expect(f?.why).toMatch(/^The plan plans\/office-tls asks for TLS/);
+    expect(f?.evidence).toEqual([
+      '/srv/agents/.env:2: consumer "agents": sslmode=prefer, not verify-full; no channel_binding=require',
+    ]);
+  });
+  it('is quiet without consumers (no plan names one)', () => {
+    expect(ids({ ...base(), consumerTls: facts([]) })).not.toContain('tls-consumer-unverified');
+    expect(ids(base())).not.toContain('tls-consumer-unverified');
+  });
+});

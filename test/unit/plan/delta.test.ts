@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../../src/plan/planner.js';
 import type { PlanInput } from '../../../src/plan/input.js';
 import type { Plan } from '../../../src/plan/plan-types.js';
+import { parseHba } from '../../../src/conf/hba.js';
+import { requireTls } from '../../../src/plan/tls-hba.js';
 import { role, storyInput, storySnapshot } from './fixtures.js';
 
 const content = (p: Plan, id: string) => {
@@ -71,6 +73,21 @@ describe('the spec as desired state', () => {
     expect(changing(plan)).toEqual([]);
     expect(plan.nothingToDo).toBe(true);
     expect(plan.notices).toContain('consumer agents: /srv/agents/.env already connects as agents_app; left alone');
+  });
+
+  it('has nothing to do when pg_hba.conf requires TLS: hostssl scram-sha-256 with hostnossl reject asks for a password', async () => {
+    const plan = buildPlan(
+      await dayTwo((i) => {
+        const context = { ...i.snapshot.context, ssl: true };
+        const flipped = i.hba.lines.map((l) => l.raw).join('');
+        const tls = requireTls(parseHba(flipped, { file: i.hba.file, context }), i.spec.network.trustedRanges).text;
+        expect(tls).toContain('hostnossl');
+        i.snapshot = { ...i.snapshot, context };
+        i.hba = { ...i.hba, lines: parseHba(tls, { file: i.hba.file, context }) };
+      }),
+    );
+    expect(changing(plan)).toEqual([]);
+    expect(plan.nothingToDo).toBe(true);
   });
 
   it('plans only a new role and a new trusted range: no CREATE, GRANT or probe for what is in sync', async () => {
