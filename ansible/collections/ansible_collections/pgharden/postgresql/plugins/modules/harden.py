@@ -23,8 +23,8 @@ description:
     (C(action=unchanged)) and nothing is written. The first plan goes in I(plan_dir), each later
     delta in I(plan_dir)C(.2), I(plan_dir)C(.3), ...
   - In check mode the delta and its review come from C(pgharden plan --check), which computes them
-    in memory: nothing is written on the host, not even for a moment (no plan, no secrets file, no
-    temporary file); C(changed) when the delta has steps that change something (returned as
+    in memory and writes nothing on the host, not even for a moment (no plan, no secrets file, no
+    temporary file). C(changed) when the delta has steps that change something (returned as
     C(changes)). With C(--diff) the diffs of C(pg_hba.conf), C(postgresql.conf) and every consumer
     file are shown, passwords as C(<redacted>).
   - A plan whose apply was interrupted or failed is resumed (a rolled-back one is applied again)
