@@ -72,7 +72,9 @@ same CA and log in again. Rollback puts the old certificate and key back and rel
 
 Day two: the spec is the desired state. plan compares it with the live cluster and plans only
 the difference: roles that exist are taken over as they are (their passwords kept; a role whose
-table privileges differ from its template gets only REVOKE and GRANT), a trusted range gets only
+table privileges differ from its template gets only REVOKE and GRANT; a sequence privilege, default
+privilege or membership of its template that it lost gets only the GRANT or ALTER DEFAULT
+PRIVILEGES that restores it), a trusted range gets only
 its own pg_hba.conf lines, a consumer already on its role is left alone. A consumer cannot move
 onto a role that exists already (pgharden never knows its password): rotate that role, or name a
 new one. Logins consumers moved away from, and roles an earlier plan made that left the spec, are

@@ -84,10 +84,25 @@ export interface PlanInput {
   pghardenRoles?: string[];
   /** Taken-over roles' direct table privileges: role → database → quoted table → sorted privileges. */
   privileges?: Map<string, Map<string, Record<string, string[]>>>;
+  /**
+   * Taken-over roles' other grants, compared with their template's: direct memberships, and per
+   * database of the spec the privileges on each sequence of its schema (quoted name → sorted
+   * privileges) and the default privileges the admin role's new tables and sequences give it there.
+   */
+  grants?: Map<string, LiveGrants>;
   /** sha256 of the secrets file written for this plan. */
   secretsSha256: string;
   /** No verified backup (--skip-backup): recorded in the plan and the report as a loud warning. */
   skipBackup?: boolean;
+}
+
+/** What a role holds beyond table privileges (see PlanInput.grants). */
+export interface LiveGrants {
+  memberOf: string[];
+  perDatabase: Map<
+    string,
+    { sequences: Record<string, string[]>; defaults: { tables: string[]; sequences: string[] } }
+  >;
 }
 
 /** A reason the plan cannot be made, with where and what to do. */

@@ -21,7 +21,7 @@ import { buildPlan } from './planner.js';
 import { newPlanKey, newSecrets, secretsText, sha256Text, type Secrets } from './secrets.js';
 import { writePlanDir } from './plan-dir.js';
 import { loadTemplates } from './templates.js';
-import { pghardenRoles, removedConsumers, takenOverPrivileges } from './live-state.js';
+import { pghardenRoles, removedConsumers, takenOverGrants, takenOverPrivileges } from './live-state.js';
 import type { Plan } from './types.js';
 
 export interface MakePlanOptions {
@@ -289,6 +289,7 @@ async function make(
       removedConsumers: removedConsumers(dir, o.spec),
       pghardenRoles: await pghardenRoles(admin),
       privileges: await takenOverPrivileges(admin, o.connection, o.spec, liveRoles),
+      grants: await takenOverGrants(admin, o.connection, o.spec, liveRoles),
       secretsSha256: '',
       ...(o.skipBackup ? { skipBackup: true } : {}),
     };
