@@ -15,6 +15,7 @@ const HANG = 600_000;
  */
 const FULL_TIER_ONLY = [
   'ansible', // a three-host fleet through ansible-playbook; the verbs it calls are in apply*, plan-delta
+  'ansible-check', // ansible-playbook --check and --diff; plan --check itself is in plan-check
   'package', // builds the single executable and the .deb (minutes), installs them; built-package stays
   'backup', // nightly job, dumps restored twice; backup-drill stays
   'pitr-drill', // pgBackRest restores and replays; pitr-enable, pitr-adopt, pitr-monitoring stay
@@ -22,7 +23,8 @@ const FULL_TIER_ONLY = [
   'pitr-s3', // an S3 server over TLS and a whole backup/drill through it
 ];
 // A suite named on the command line (`npx vitest run test/integration/backup.test.ts`) runs in any tier.
-const named = (name: string) => process.argv.some((arg) => arg.includes(name));
+const named = (name: string) =>
+  process.argv.some((arg) => arg === name || arg.endsWith(`/${name}`) || arg.includes(`${name}.test`));
 const excluded = process.env.PGHARDEN_TIER === 'full' ? [] : FULL_TIER_ONLY.filter((name) => !named(name));
 
 export default defineConfig({

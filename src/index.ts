@@ -127,6 +127,20 @@ export async function plan(o: MakePlanOptions): Promise<{ plan: Plan; dir: strin
   return (await import('./plan/make.js')).makePlan(o);
 }
 
+/**
+ * `plan --check`: the plan `plan` would save and its review, computed in memory; nothing is
+ * written anywhere (no plan directory, no secrets file, no temporary file). `review` is null when
+ * the cluster already matches the spec. Print it only through `review.redact`.
+ */
+export async function checkPlan(
+  o: MakePlanOptions,
+  connection: ConnectOptions = {},
+): Promise<{ plan: Plan; review: Review | null }> {
+  const { plan, secrets, dir } = await (await import('./plan/make.js')).checkPlan(o);
+  if (plan.nothingToDo) return { plan, review: null };
+  return { plan, review: await (await import('./plan/dry-run.js')).reviewOf(plan, dir, secrets, connection) };
+}
+
 export type { RotatePlanOptions } from './plan/rotate-make.js';
 
 /** `plan --rotate`: makes and saves a plan that gives roles new passwords through a pair of logins, with 0 failed consumer connections. */

@@ -1,6 +1,7 @@
 import { basename, extname, join } from 'node:path';
 import { CONNECTION_FLAGS, connectionFrom, verb } from './command.js';
 import {
+  checkPlan,
   parseSpec,
   plan as makePlan,
   tlsPlan,
@@ -12,12 +13,14 @@ import {
   VERSION,
 } from '../index.js';
 import { CliError, EXIT } from './usage-errors.js';
-import { paint } from '../render/output.js';
+import { paint, type Output } from '../render/output.js';
+import type { ConnectOptions, Plan } from '../index.js';
 import { printReview, reviewJson } from './review.js';
 
 const HELP = `pgharden plan — the ordered hardening plan, saved, bound to its cluster, and reviewed
 
 Usage: pgharden plan --spec harden.yaml [--out plans/NAME] [--dsn URL | --cluster VERSION/NAME] [--json] [--skip-backup]
+       pgharden plan --spec harden.yaml --check [--out plans/NAME] [--json]
        pgharden plan --spec harden.yaml --rotate ROLE [--rotate ROLE...] | --rotate-all [--out plans/NAME]
        pgharden plan --spec harden.yaml --tls [--out plans/NAME]
        pgharden plan --spec harden.yaml --renew-certificate [--from plans/NAME] [--out plans/NAME]
@@ -69,7 +72,9 @@ same CA and log in again. Rollback puts the old certificate and key back and rel
 
 Day two: the spec is the desired state. plan compares it with the live cluster and plans only
 the difference: roles that exist are taken over as they are (their passwords kept; a role whose
-table privileges differ from its template gets only REVOKE and GRANT), a trusted range gets only
+table privileges differ from its template gets only REVOKE and GRANT; a sequence privilege, default
+privilege or membership of its template that it lost gets only the GRANT or ALTER DEFAULT
+PRIVILEGES that restores it), a trusted range gets only
 its own pg_hba.conf lines, a consumer already on its role is left alone. A consumer cannot move
 onto a role that exists already (pgharden never knows its password): rotate that role, or name a
 new one. Logins consumers moved away from, and roles an earlier plan made that left the spec, are
@@ -78,11 +83,19 @@ No role is ever dropped. When nothing differs: "Nothing to do", exit 0, and no p
 secrets) is written; --json then prints {"schemaVersion": 1, "nothingToDo": true, ...}, and a plan
 with steps carries "nothingToDo": false beside the review's fields.
 
+--check is the dry run of plan itself: the same delta and the same review, computed in memory,
+and nothing written anywhere (no plan directory, no secrets file, no temporary file; --out only
+names where the plan would go). It says whether anything would change: --json prints the
+review's fields with "check": true, "nothingToDo" and "changes" (the steps that change
+something, by id and description), or {"schemaVersion": 1, "nothingToDo": true, "check": true, ...}.
+Its exit codes are plan's. Ansible's check mode runs it.
+
 Exit codes: 0 plan saved, or nothing to do; 2 spec, file or connection problem (every problem listed);
 3 refused: the plan would be unsafe (e.g. the admin path would not survive the flip).
 
 Examples:
   sudo pgharden plan --spec harden.yaml --out plans/office-vpn
+  sudo pgharden plan --spec harden.yaml --check --json | jq '{nothingToDo, changes}'
   sudo pgharden plan --spec harden.yaml --rotate agents_app --cluster 15/main --out plans/rotate-agents
   sudo pgharden plan --spec harden.yaml --tls --out plans/office-vpn-tls
   pgharden plan --spec harden.json --dsn postgres://postgres@localhost/postgres --json
@@ -102,6 +115,7 @@ export const command = verb({
     tls: { type: 'boolean' },
     'renew-certificate': { type: 'boolean' },
     from: { type: 'string' },
+    check: { type: 'boolean' },
   },
   async run({ values, positionals, o }) {
     if (!values.spec) throw new CliError('plan needs --spec FILE (YAML or JSON)', EXIT.usage, 'pgharden plan --help');
@@ -149,6 +163,27 @@ export const command = verb({
       );
     if (values.from && !values['renew-certificate'])
       throw new CliError('--from goes with --renew-certificate', EXIT.usage, 'pgharden plan --help');
+    if (values.check && (rotating || values.tls || values['renew-certificate']))
+      throw new CliError(
+        '--check makes the dry run of the hardening plan only; --tls, --rotate and --renew-certificate have none yet',
+        EXIT.usage,
+        'pgharden plan --help',
+      );
+    if (values.check)
+      return checkOnly(
+        {
+          spec,
+          specFile: values.spec,
+          out,
+          connection,
+          version: VERSION,
+          now,
+          ...(values['skip-backup'] ? { skipBackup: true } : {}),
+        },
+        flags,
+        Boolean(values.json),
+        o,
+      );
     const { plan, dir } = values['renew-certificate']
       ? await renewCertificatePlan({
           spec,
@@ -200,3 +235,42 @@ export const command = verb({
     return review.drift.length ? EXIT.refused : EXIT.ok;
   },
 });
+
+/** The steps of a plan that change something (not the probes and gates around them). */
+const changing = (steps: Plan['steps']) =>
+  steps.filter((s) => s.kind !== 'probe' && s.kind !== 'gate' && s.stage !== 'preflight' && s.stage !== 'verify');
+
+/** `plan --check`: the plan and its review in memory; nothing is written. */
+async function checkOnly(
+  options: Parameters<typeof checkPlan>[0],
+  flags: ConnectOptions,
+  json: boolean,
+  o: Output,
+): Promise<number> {
+  const { plan, review } = await checkPlan(options, flags);
+  if (!review) {
+    const cluster = plan.target.cluster ?? `${plan.binding.dataDirectory} (port ${plan.binding.port})`;
+    o.err(`Nothing to do: ${cluster} matches the spec (${options.specFile}). --check: nothing was written.`);
+    if (json)
+      o.out(
+        JSON.stringify(
+          { schemaVersion: 1, nothingToDo: true, check: true, cluster, spec: options.specFile, notices: plan.notices },
+          null,
+          2,
+        ),
+      );
+    return EXIT.ok;
+  }
+  const changes = changing(plan.steps).map((s) => ({ id: s.id, description: s.description }));
+  if (json) {
+    // The rollback names a directory that --check did not make.
+    const { rollback: _rollback, ...shown } = reviewJson(review) as Record<string, unknown>;
+    o.out(review.redact(JSON.stringify({ ...shown, nothingToDo: false, check: true, changes }, null, 2)));
+  } else {
+    o.err(
+      `--check: nothing was written. The plan would have ${plan.steps.length} steps, ${changes.length} of them changing something; save it with: pgharden plan --spec ${options.specFile} --out ${options.out}`,
+    );
+    await printReview(review, false, o);
+  }
+  return review.drift.length ? EXIT.refused : EXIT.ok;
+}

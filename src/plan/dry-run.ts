@@ -132,8 +132,20 @@ async function serverIdentity(connection: ConnectOptions) {
  */
 export async function reviewPlan(dir: string, connection: ConnectOptions = {}): Promise<Review> {
   const plan = loadPlan(dir);
+  return reviewOf(plan, dir, readSecrets(join(dir, SECRETS_FILE), plan.secretsSha256), connection);
+}
+
+/**
+ * Reviews a plan held in memory with its secrets (`plan --check`, which saves nothing; `dir` is
+ * where it would be saved), or a saved one: reads the live cluster and files, writes nothing.
+ */
+export async function reviewOf(
+  plan: Plan,
+  dir: string,
+  secrets: Secrets,
+  connection: ConnectOptions = {},
+): Promise<Review> {
   if (connection.dsn === undefined && connection.cluster === undefined) connection = { ...connection, ...plan.target };
-  const secrets = readSecrets(join(dir, SECRETS_FILE), plan.secretsSha256);
   const server = await serverIdentity(connection);
   const now = {
     systemIdentifier: server.id,

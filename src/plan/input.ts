@@ -88,6 +88,12 @@ export interface PlanInput {
   tls?: HardenTls;
   /** Why the spec's tls section is left to `plan --tls` (said in the plan's notices). */
   tlsNotice?: string;
+  /**
+   * Taken-over roles' other grants, compared with their template's: direct memberships, and per
+   * database of the spec the privileges on each sequence of its schema (quoted name → sorted
+   * privileges) and the default privileges the admin role's new tables and sequences give it there.
+   */
+  grants?: Map<string, LiveGrants>;
   /** sha256 of the secrets file written for this plan. */
   secretsSha256: string;
   /** No verified backup (--skip-backup): recorded in the plan and the report as a loud warning. */
@@ -112,6 +118,15 @@ export interface HardenTls {
    * it): `boundSha256` is the file's sha256 once it is set.
    */
   consumers: Record<string, { params: Record<string, string>; ca: FileBinding | null; boundSha256: string }>;
+}
+
+/** What a role holds beyond table privileges (see PlanInput.grants). */
+export interface LiveGrants {
+  memberOf: string[];
+  perDatabase: Map<
+    string,
+    { sequences: Record<string, string[]>; defaults: { tables: string[]; sequences: string[] } }
+  >;
 }
 
 /** A reason the plan cannot be made, with where and what to do. */

@@ -8,7 +8,7 @@ import { basename, dirname, join } from 'node:path';
 import type pg from 'pg';
 import { connect, type ConnectOptions } from '../connect/connect.js';
 import type { Spec } from '../spec/spec.js';
-import type { PlanInput } from './input.js';
+import type { LiveGrants, PlanInput } from './input.js';
 import type { Plan } from './plan-types.js';
 
 /** Roles whose comment is a pgharden plan's mark: an earlier plan created them. */
@@ -50,6 +50,59 @@ export async function takenOverPrivileges(
       }
     }
     out.set(r.name, perDb);
+  }
+  return out;
+}
+
+// Every sequence of the schema, with the role's privileges on it (none: an empty array).
+const SEQUENCES_SQL = `SELECT '"' || replace(n.nspname, '"', '""') || '"."' || replace(c.relname, '"', '""') || '"' AS t,
+    coalesce((SELECT array_agg(DISTINCT lower(a.privilege_type) ORDER BY lower(a.privilege_type))
+      FROM aclexplode(c.relacl) a WHERE a.grantee = (SELECT oid FROM pg_roles WHERE rolname = $1)), '{}') AS p
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.relkind = 'S' AND n.nspname = $2`;
+
+// The default privileges the current user's new tables (r) and sequences (S) in the schema give the role.
+const DEFAULTS_SQL = `SELECT d.defaclobjtype AS o, array_agg(DISTINCT lower(a.privilege_type) ORDER BY lower(a.privilege_type)) AS p
+  FROM pg_default_acl d JOIN pg_namespace n ON n.oid = d.defaclnamespace, aclexplode(d.defaclacl) a
+  WHERE n.nspname = $2 AND d.defaclobjtype IN ('r', 'S') AND d.defaclrole = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+    AND a.grantee = (SELECT oid FROM pg_roles WHERE rolname = $1)
+  GROUP BY 1`;
+
+const MEMBERSHIPS_SQL = `SELECT g.rolname AS g FROM pg_auth_members m
+  JOIN pg_roles r ON r.oid = m.member JOIN pg_roles g ON g.oid = m.roleid WHERE r.rolname = $1 ORDER BY 1`;
+
+/** Each existing spec role's memberships, and its sequence and default privileges per database of the spec. */
+export async function takenOverGrants(
+  admin: pg.Client,
+  connection: ConnectOptions,
+  spec: Spec,
+  live: Set<string>,
+): Promise<NonNullable<PlanInput['grants']>> {
+  const out: NonNullable<PlanInput['grants']> = new Map();
+  const dbs = (await admin.query<{ d: string }>('SELECT datname AS d FROM pg_database WHERE datallowconn')).rows.map(
+    (r) => r.d,
+  );
+  const current = (await admin.query<{ d: string }>('SELECT current_database() AS d')).rows[0]!.d;
+  for (const r of spec.roles.filter((x) => live.has(x.name))) {
+    const memberOf = (await admin.query<{ g: string }>(MEMBERSHIPS_SQL, [r.name])).rows.map((x) => x.g);
+    const perDatabase: LiveGrants['perDatabase'] = new Map();
+    for (const db of r.databases.filter((d) => dbs.includes(d))) {
+      const c = db === current ? admin : await connect({ ...connection, database: db });
+      try {
+        const seqs = await c.query<{ t: string; p: string[] }>(SEQUENCES_SQL, [r.name, r.schema]);
+        const defs = await c.query<{ o: string; p: string[] }>(DEFAULTS_SQL, [r.name, r.schema]);
+        perDatabase.set(db, {
+          sequences: Object.fromEntries(seqs.rows.map((x) => [x.t, x.p])),
+          defaults: {
+            tables: defs.rows.find((x) => x.o === 'r')?.p ?? [],
+            sequences: defs.rows.find((x) => x.o === 'S')?.p ?? [],
+          },
+        });
+      } finally {
+        if (c !== admin) await c.end();
+      }
+    }
+    out.set(r.name, { memberOf, perDatabase });
   }
   return out;
 }

@@ -19,11 +19,11 @@ import { observeFile } from './binding.js';
 import { configFacts } from './config-facts.js';
 import { PlanError, type ConsumerFile, type PlanInput, type TableFacts } from './input.js';
 import { buildPlan } from './planner.js';
-import { newPlanKey, newSecrets, secretsText, sha256Text } from './secrets.js';
+import { newPlanKey, newSecrets, secretsText, sha256Text, type Secrets } from './secrets.js';
 import { writePlanDir, type ExtraFile } from './plan-dir.js';
 import { prepareHardenTls, tlsDecision } from './harden-tls-make.js';
 import { loadTemplates } from './templates.js';
-import { pghardenRoles, removedConsumers, takenOverPrivileges } from './live-state.js';
+import { pghardenRoles, removedConsumers, takenOverGrants, takenOverPrivileges } from './live-state.js';
 import type { Plan } from './plan-types.js';
 
 export interface MakePlanOptions {
@@ -153,8 +153,29 @@ async function consumerFile(
 
 /** Makes and saves the plan; returns it with the directory it was saved in. Problems name their spec line. */
 export async function makePlan(o: MakePlanOptions): Promise<{ plan: Plan; dir: string | null }> {
+  const made = await withSpecLines(o, () => make(o));
+  // Nothing differs from the spec: no directory, so no secret is written anywhere.
+  if (made.plan.nothingToDo) return { plan: made.plan, dir: null };
+  const dir = resolve(o.out);
+  writePlanDir(dir, made.plan, made.planKey, made.secretsText, made.files);
+  return { plan: made.plan, dir };
+}
+
+/**
+ * The plan `makePlan` would save, made in memory only (`plan --check`): nothing is written, except
+ * that a spec whose tls section rides with the plan has openssl make its certificates in a private
+ * temporary directory, removed before this returns. The secrets come back for the review's diffs
+ * and its redaction, and must go nowhere else; `dir` is where `makePlan` would save it.
+ */
+export async function checkPlan(o: MakePlanOptions): Promise<{ plan: Plan; secrets: Secrets; dir: string }> {
+  const made = await withSpecLines(o, () => make(o));
+  return { plan: made.plan, secrets: made.secrets, dir: resolve(o.out) };
+}
+
+/** Runs `f`; a PlanError's problems get the spec line they are about. */
+async function withSpecLines<T>(o: MakePlanOptions, f: () => Promise<T>): Promise<T> {
   try {
-    return await makeAndSave(o);
+    return await f();
   } catch (err) {
     if (!(err instanceof PlanError)) throw err;
     let lineOf: (problem: string) => number | undefined = () => undefined;
@@ -170,7 +191,10 @@ export async function makePlan(o: MakePlanOptions): Promise<{ plan: Plan; dir: s
   }
 }
 
-async function makeAndSave(o: MakePlanOptions): Promise<{ plan: Plan; dir: string | null }> {
+/** The plan with its secrets and the files its directory keeps beside it (tls/), in memory. */
+async function make(
+  o: MakePlanOptions,
+): Promise<{ plan: Plan; planKey: string; secretsText: string; secrets: Secrets; files: ExtraFile[] }> {
   const dir = resolve(o.out);
   const specDir = dirname(resolve(o.specFile));
   const admin = await connect(o.connection);
@@ -293,6 +317,7 @@ async function makeAndSave(o: MakePlanOptions): Promise<{ plan: Plan; dir: strin
       removedConsumers: removedConsumers(dir, o.spec),
       pghardenRoles: await pghardenRoles(admin),
       privileges: await takenOverPrivileges(admin, o.connection, o.spec, liveRoles),
+      grants: await takenOverGrants(admin, o.connection, o.spec, liveRoles),
       secretsSha256: '',
       ...(o.skipBackup ? { skipBackup: true } : {}),
       ...(hardenTls ? { tls: hardenTls } : {}),
@@ -304,9 +329,5 @@ async function makeAndSave(o: MakePlanOptions): Promise<{ plan: Plan; dir: strin
   const planKey = newPlanKey();
   const text = secretsText(secrets, planKey);
   input.secretsSha256 = sha256Text(text);
-  const plan = buildPlan(input);
-  // Nothing differs from the spec: no directory, so no secret is written anywhere.
-  if (plan.nothingToDo) return { plan, dir: null };
-  writePlanDir(dir, plan, planKey, text, tlsFiles);
-  return { plan, dir };
+  return { plan: buildPlan(input), planKey, secretsText: text, secrets, files: tlsFiles };
 }

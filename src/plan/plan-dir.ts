@@ -38,6 +38,15 @@ export function writePlanDir(
   secretsText: string,
   extra: ExtraFile[] = [],
 ): void {
+  finishPlanDir(dir, stagePlanDir(dir), plan, planKey, secretsText, extra);
+}
+
+/**
+ * Checks that `dir` can take a plan and makes the temporary directory beside it where the plan is
+ * assembled (a plan with files of its own, such as the TLS plan's certificates, makes them there);
+ * `finishPlanDir` renames it into place, `discardStagedPlanDir` removes it.
+ */
+export function stagePlanDir(dir: string): string {
   refuseExistingPlan(dir);
   const target = resolve(dir);
   const parent = dirname(target);
@@ -51,14 +60,34 @@ export function writePlanDir(
   } catch (err) {
     throw new PlanFileError(`Cannot create ${parent} for the plan ${dir}: ${reason(err)}; nothing was saved`);
   }
-  let temp: string;
   try {
-    temp = mkdtempSync(join(parent, `.${basename(target)}.pgharden-`));
+    return mkdtempSync(join(parent, `.${basename(target)}.pgharden-`));
   } catch (err) {
     throw new PlanFileError(
       `Cannot create a temporary directory in ${parent} for the plan ${dir}: ${reason(err)}; nothing was saved`,
     );
   }
+}
+
+/** Removes a staged plan directory that will not be finished (the plan could not be made). */
+export function discardStagedPlanDir(temp: string): void {
+  rmSync(temp, { recursive: true, force: true });
+}
+
+/**
+ * Writes the secrets, plan files and `extra` files into the staged directory `temp`, fsyncs it and
+ * renames it to `dir`.
+ */
+export function finishPlanDir(
+  dir: string,
+  temp: string,
+  plan: Plan,
+  planKey: string,
+  secretsText: string,
+  extra: ExtraFile[] = [],
+): void {
+  const target = resolve(dir);
+  const parent = dirname(target);
   let writing = temp;
   try {
     const files = [{ name: SECRETS_FILE, text: secretsText, mode: 0o600 }, ...planFiles(plan, planKey)];
@@ -75,11 +104,11 @@ export function writePlanDir(
     fsyncDir(temp);
     writing = dir;
     // An empty directory made beforehand (e.g. by a configuration tool) gives way to the plan.
-    if (there) rmdirSync(target);
+    if (entries(target)) rmdirSync(target);
     renameSync(temp, target);
     fsyncDir(parent);
   } catch (err) {
-    rmSync(temp, { recursive: true, force: true });
+    discardStagedPlanDir(temp);
     throw new PlanFileError(
       `Cannot write ${writing === dir ? dir : `${writing} (the plan ${dir}, being made in ${temp})`}: ${reason(err)}. Nothing was saved and no plan directory was left; free space or choose another --out, then run pgharden plan again`,
     );

@@ -6,6 +6,7 @@
  */
 import { instantiateStatements, quoteIdent } from './templates.js';
 import { regrantSteps } from './stage-regrant.js';
+import { restoreGrantSteps } from './stage-restore-grants.js';
 import { rolesToCreate } from './delta.js';
 import type { PlanInput } from './input.js';
 import { autoConfUndo } from './stage-network.js';
@@ -105,7 +106,7 @@ export function roleSteps(input: PlanInput): Step[] {
       );
     }
   }
-  steps.push(...regrantSteps(input));
+  steps.push(...regrantSteps(input), ...restoreGrantSteps(input));
   const pe = input.autoConf.settings.password_encryption ?? null;
   // Only when the server would not already store new passwords as SCRAM: an unneeded ALTER SYSTEM is one more thing to undo.
   if (input.snapshot.settings.password_encryption !== 'scram-sha-256') {

@@ -26,7 +26,23 @@ export interface RoleTemplate {
   tablePrivileges: string[];
   /** It grants CREATE on the schema: verification expects DDL to work. */
   createsInSchema: boolean;
+  /** Privileges it grants on all sequences of the schema (`usage`, `select`, `update`): what a delta plan compares. */
+  sequencePrivileges?: string[];
+  /** Its ALTER DEFAULT PRIVILEGES IN SCHEMA :schema grants to :role (no FOR ROLE): objects and privileges. */
+  defaultPrivileges?: DefaultGrant[];
+  /** Roles it makes :role a member of (GRANT name TO :role). */
+  memberOf?: string[];
 }
+
+/** One ALTER DEFAULT PRIVILEGES IN SCHEMA :schema GRANT … ON TABLES|SEQUENCES TO :role of a template. */
+export interface DefaultGrant {
+  objects: 'tables' | 'sequences';
+  /** Sorted, lower-case; `all` spelled out. */
+  privileges: string[];
+}
+
+const SEQUENCE_ALL = ['select', 'update', 'usage'];
+const TABLE_ALL = ['delete', 'insert', 'references', 'select', 'trigger', 'truncate', 'update'];
 
 /** A template that cannot be used, with the statement that made it so. */
 export class TemplateError extends InputError {
@@ -134,7 +150,80 @@ export async function checkTemplate(file: string, sql: string): Promise<RoleTemp
       for (const p of privs) tablePrivileges.add(p);
     if (g.objtype === 'OBJECT_SCHEMA' && (privs.includes('create') || privs.includes('all'))) createsInSchema = true;
   }
-  return { name, file, kind, sql, statements, tablePrivileges: [...tablePrivileges].sort(), createsInSchema };
+  return {
+    name,
+    file,
+    kind,
+    sql,
+    statements,
+    tablePrivileges: [...tablePrivileges].sort(),
+    createsInSchema,
+    ...grantsOf(tree.stmts ?? []),
+  };
+}
+
+type AccessPrivs = { AccessPriv: { priv_name?: string } }[] | undefined;
+const ROLE_SAMPLE = '_role';
+const SCHEMA_SAMPLE = '_schema';
+const grantsRole = (grantees: unknown) =>
+  (grantees as { RoleSpec?: { rolename?: string } }[] | undefined)?.some((g) => g.RoleSpec?.rolename === ROLE_SAMPLE) ??
+  false;
+const spelled = (privs: AccessPrivs, all: string[]) =>
+  [...new Set(privs ? privs.flatMap((p) => (p.AccessPriv.priv_name ? [p.AccessPriv.priv_name] : all)) : all)].sort();
+
+/** The sequence privileges, default privileges and memberships a template's statements give :role. */
+function grantsOf(
+  stmts: { stmt: Stmt }[],
+): Pick<RoleTemplate, 'sequencePrivileges' | 'defaultPrivileges' | 'memberOf'> {
+  const sequences = new Set<string>();
+  const defaults: DefaultGrant[] = [];
+  const memberOf: string[] = [];
+  for (const { stmt } of stmts) {
+    const [kind, body] = Object.entries(stmt)[0]!;
+    if (kind === 'GrantStmt') {
+      const g = body as {
+        is_grant?: boolean;
+        targtype?: string;
+        objtype?: string;
+        privileges?: AccessPrivs;
+        grantees?: unknown;
+      };
+      if (
+        g.is_grant &&
+        g.objtype === 'OBJECT_SEQUENCE' &&
+        g.targtype === 'ACL_TARGET_ALL_IN_SCHEMA' &&
+        grantsRole(g.grantees)
+      )
+        for (const p of spelled(g.privileges, SEQUENCE_ALL)) sequences.add(p);
+    } else if (kind === 'AlterDefaultPrivilegesStmt') {
+      const d = body as {
+        options?: { DefElem: { defname: string; arg?: { List?: { items: { String: { sval: string } }[] } } } }[];
+        action: { is_grant?: boolean; objtype?: string; privileges?: AccessPrivs; grantees?: unknown };
+      };
+      const opts = d.options ?? [];
+      // Only IN SCHEMA :schema, for the role that runs it (no FOR ROLE): the form a plan can compare.
+      const schemaOnly =
+        opts.length === 1 &&
+        opts[0]!.DefElem.defname === 'schemas' &&
+        opts[0]!.DefElem.arg?.List?.items.map((i) => i.String.sval).join() === SCHEMA_SAMPLE;
+      const objects =
+        d.action.objtype === 'OBJECT_TABLE' ? 'tables' : d.action.objtype === 'OBJECT_SEQUENCE' ? 'sequences' : null;
+      if (d.action.is_grant && schemaOnly && objects && grantsRole(d.action.grantees))
+        defaults.push({
+          objects,
+          privileges: spelled(d.action.privileges, objects === 'tables' ? TABLE_ALL : SEQUENCE_ALL),
+        });
+    } else if (kind === 'GrantRoleStmt') {
+      const m = body as { is_grant?: boolean; granted_roles?: AccessPrivs; grantee_roles?: unknown };
+      if (m.is_grant && grantsRole(m.grantee_roles))
+        for (const r of m.granted_roles ?? []) if (r.AccessPriv.priv_name) memberOf.push(r.AccessPriv.priv_name);
+    }
+  }
+  return {
+    sequencePrivileges: [...sequences].sort(),
+    defaultPrivileges: defaults,
+    memberOf: [...new Set(memberOf)].sort(),
+  };
 }
 
 /** Every template in a directory, checked; without one, the built-in templates. */

@@ -4,7 +4,7 @@
  * plan. `review`, `apply`, `status` and `rollback` take it from there like any plan.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { firstDirectory } from '../conf/guc-list.js';
 import { connect, osUserName, recordTarget, type ConnectOptions } from '../connect/connect.js';
@@ -17,8 +17,8 @@ import { observeFile } from './binding.js';
 import { chooseSite } from '../consumers/edit.js';
 import { PlanError } from './input.js';
 import { autoConfSettings } from './make.js';
-import { newPlanKey, newSecrets, secretsText, sha256Text, writeSecrets } from './secrets.js';
-import { createPlanDir, savePlan, SECRETS_FILE } from './store.js';
+import { newPlanKey, newSecrets, secretsText, sha256Text } from './secrets.js';
+import { discardStagedPlanDir, finishPlanDir, stagePlanDir } from './plan-dir.js';
 import { certificateFacts, generateCertificates, makeRogue, TLS_FILES } from './tls-certificate.js';
 import { siteHosts, withConsumerParams } from '../consumers/tls-settings.js';
 import type { TlsConsumer, TlsInput } from './tls-input.js';
@@ -117,6 +117,7 @@ export async function makeTlsPlan(o: TlsPlanOptions): Promise<{ plan: Plan; dir:
       `${o.specFile}: tls.mode is off, so there is no TLS plan to make`,
       'set tls: { mode: verify-full } in the spec, then run pgharden plan --tls again',
     );
+  const mode = tls.mode;
   const dir = resolve(o.out);
   const specDir = dirname(resolve(o.specFile));
   const client = await connect(o.connection);
@@ -170,66 +171,79 @@ export async function makeTlsPlan(o: TlsPlanOptions): Promise<{ plan: Plan; dir:
   // Already there: no directory, no new CA, nothing to apply.
   if (!differs.length) return { plan: atTlsState(o, f), dir: null };
 
-  createPlanDir(dir);
-  const label = `port ${f.port} system ${f.sysid}`;
-  let facts: ReturnType<typeof certificateFacts>;
-  if (tls.certificate === 'generate') facts = await generateCertificates(dir, { names, days: tls.days, label });
-  else {
-    const own = tls.certificate;
-    const from = (p: string) => (isAbsolute(p) ? p : resolve(specDir, p));
-    copyFileSync(from(own.cert), join(dir, TLS_FILES.serverCert));
-    copyFileSync(from(own.key), join(dir, TLS_FILES.serverKey));
-    copyFileSync(from(own.ca), join(dir, TLS_FILES.caCert));
-    await makeRogue(dir, names, 30);
-    facts = certificateFacts(readFileSync(join(dir, TLS_FILES.serverCert)));
+  // Made whole or not at all: the certificates are made in a directory beside the plan's, which
+  // becomes the plan directory once plan.json is written there (a failed openssl leaves nothing).
+  const staged = stagePlanDir(dir);
+  let made: { plan: Plan; planKey: string; text: string };
+  try {
+    made = await stagedPlan(staged);
+  } catch (err) {
+    discardStagedPlanDir(staged);
+    throw err;
   }
-  const caBytes = readFileSync(join(dir, TLS_FILES.caCert));
-  const input: TlsInput = {
-    name: dir.split('/').at(-1)!,
-    planDir: dir,
-    createdAt: o.now.toISOString(),
-    version: o.version,
-    target: recordTarget(o.connection),
-    server: {
-      major: Math.floor(Number(f.num) / 10000),
-      version: f.version!,
-      hbaFile: f.hba_file!,
-      configFile: f.config_file!,
-      autoConfFile: autoPath,
-      dataDirectory: f.data_directory!,
-      adminRole: serverUser.name,
-      socketDir: firstDirectory(f.sockets) ?? null,
-      port: Number(f.port),
-      systemIdentifier: f.sysid!,
-    },
-    serverUser,
-    setup: {
-      mode: tls.mode,
-      minProtocol: tls.minProtocol,
-      certFile,
-      keyFile,
-      caFile: join(dir, TLS_FILES.caCert),
-      caSha256: sha256(caBytes),
-      sha256: facts.sha256,
-      names: facts.names,
-      notAfter: facts.notAfter,
-    },
-    autoConf: { ...observeFile(autoPath), settings: autoConfSettings(autoPath) },
-    certFile: observeFile(certFile),
-    keyFile: observeFile(keyFile),
-    certSha256: sha256(readFileSync(join(dir, TLS_FILES.serverCert))),
-    keySha256: sha256(readFileSync(join(dir, TLS_FILES.serverKey))),
-    hba: {
-      binding: observeFile(f.hba_file!),
-      lines: hbaLines,
-    },
-    trustedRanges: o.spec.network.trustedRanges,
-    consumers: consumers.map(({ hosts: _hosts, ...c }) => c),
-  };
-  const planKey = newPlanKey();
-  const text = secretsText(newSecrets([]), planKey);
-  const plan = buildTlsPlan(input, sha256Text(text));
-  writeSecrets(join(dir, SECRETS_FILE), text);
-  savePlan(dir, plan, planKey);
-  return { plan, dir };
+  finishPlanDir(dir, staged, made.plan, made.planKey, made.text);
+  return { plan: made.plan, dir };
+
+  /** The certificates in `staged`, and the plan, whose paths name `dir`, where it will be. */
+  async function stagedPlan(staged: string): Promise<{ plan: Plan; planKey: string; text: string }> {
+    const label = `port ${f.port} system ${f.sysid}`;
+    let facts: ReturnType<typeof certificateFacts>;
+    if (tls.certificate === 'generate') facts = await generateCertificates(staged, { names, days: tls.days, label });
+    else {
+      const own = tls.certificate;
+      const from = (p: string) => (isAbsolute(p) ? p : resolve(specDir, p));
+      mkdirSync(join(staged, 'tls'), { mode: 0o700 });
+      copyFileSync(from(own.cert), join(staged, TLS_FILES.serverCert));
+      copyFileSync(from(own.key), join(staged, TLS_FILES.serverKey));
+      copyFileSync(from(own.ca), join(staged, TLS_FILES.caCert));
+      await makeRogue(staged, names, 30);
+      facts = certificateFacts(readFileSync(join(staged, TLS_FILES.serverCert)));
+    }
+    const caBytes = readFileSync(join(staged, TLS_FILES.caCert));
+    const input: TlsInput = {
+      name: dir.split('/').at(-1)!,
+      planDir: dir,
+      createdAt: o.now.toISOString(),
+      version: o.version,
+      target: recordTarget(o.connection),
+      server: {
+        major: Math.floor(Number(f.num) / 10000),
+        version: f.version!,
+        hbaFile: f.hba_file!,
+        configFile: f.config_file!,
+        autoConfFile: autoPath,
+        dataDirectory: f.data_directory!,
+        adminRole: serverUser.name,
+        socketDir: firstDirectory(f.sockets) ?? null,
+        port: Number(f.port),
+        systemIdentifier: f.sysid!,
+      },
+      serverUser,
+      setup: {
+        mode,
+        minProtocol: tls.minProtocol,
+        certFile,
+        keyFile,
+        caFile: join(dir, TLS_FILES.caCert),
+        caSha256: sha256(caBytes),
+        sha256: facts.sha256,
+        names: facts.names,
+        notAfter: facts.notAfter,
+      },
+      autoConf: { ...observeFile(autoPath), settings: autoConfSettings(autoPath) },
+      certFile: observeFile(certFile),
+      keyFile: observeFile(keyFile),
+      certSha256: sha256(readFileSync(join(staged, TLS_FILES.serverCert))),
+      keySha256: sha256(readFileSync(join(staged, TLS_FILES.serverKey))),
+      hba: {
+        binding: observeFile(f.hba_file!),
+        lines: hbaLines,
+      },
+      trustedRanges: o.spec.network.trustedRanges,
+      consumers: consumers.map(({ hosts: _hosts, ...c }) => c),
+    };
+    const planKey = newPlanKey();
+    const text = secretsText(newSecrets([]), planKey);
+    return { plan: buildTlsPlan(input, sha256Text(text)), planKey, text };
+  }
 }

@@ -5,7 +5,7 @@
  * returns the files byte for byte to the day-one state; a plan of an unchanged spec says
  * "Nothing to do" and writes no directory.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testedInstalls } from '../support/cluster.js';
@@ -175,6 +175,88 @@ describe.each(testedInstalls())('day two on PostgreSQL $major', (install) => {
     expect(readFileSync(join(plan, 'report.txt'), 'utf8')).toMatch(/\d+ checks passed, 0 failed/);
     expect(pgharden(['rollback', plan]).code).toBe(0);
     expect(await canWrite()).toBe(true);
+  });
+
+  it('restores a revoked sequence privilege, removed default privileges and a dropped membership, and only those', async () => {
+    // A role whose template makes it a member of a group (the spec can say so only through a template).
+    const templates = join(s.dir, 'templates');
+    mkdirSync(templates, { recursive: true });
+    writeFileSync(
+      join(templates, 'monitor.sql'),
+      '-- kind: owner\nGRANT CONNECT ON DATABASE :database TO :role;\nGRANT pg_monitor TO :role;\n',
+    );
+    writeFileSync(
+      s.spec,
+      `templates: templates\n${daySpec.replace('consumers:\n', '  - { name: watcher, template: monitor, databases: [workspace] }\nconsumers:\n')}`,
+    );
+    const watcherPlan = join(s.dir, 'plans', 'watcher');
+    const made = pgharden(['plan', '--spec', s.spec, '--out', watcherPlan, ...skip()]);
+    expect(made.code, made.stderr).toBe(0);
+    const applied = pgharden(['apply', watcherPlan, '--yes']);
+    expect(applied.code, applied.stderr).toBe(0);
+    const converged = pgharden(['plan', '--spec', s.spec, '--check', '--json', ...skip()]);
+    expect(converged.code, converged.stderr).toBe(0);
+    expect(JSON.parse(converged.stdout)).toMatchObject({ nothingToDo: true });
+
+    const state = async () => ({
+      seq: (
+        await s.workspace.query<{ u: boolean }>(
+          "SELECT has_sequence_privilege('agents_app', 'agents_id_seq', 'USAGE') AS u",
+        )
+      ).rows[0]!.u,
+      defaults: (
+        await s.workspace.query<{ n: string }>(
+          "SELECT count(*) AS n FROM pg_default_acl d, aclexplode(d.defaclacl) a WHERE a.grantee = 'reporting'::regrole AND d.defaclobjtype = 'r'",
+        )
+      ).rows[0]!.n,
+      member: (await s.cluster.query<{ m: boolean }>("SELECT pg_has_role('watcher', 'pg_monitor', 'MEMBER') AS m"))[0]!
+        .m,
+    });
+    const restored = await state();
+    expect(restored).toEqual({ seq: true, defaults: '1', member: true });
+    // Someone drifts the live cluster away from the spec.
+    await s.workspace.query('REVOKE USAGE ON SEQUENCE agents_id_seq FROM agents_app');
+    await s.workspace.query('ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE SELECT ON TABLES FROM reporting');
+    await s.cluster.query('REVOKE pg_monitor FROM watcher');
+    const drifted = await state();
+    expect(drifted).toEqual({ seq: false, defaults: '0', member: false });
+
+    const plan = join(s.dir, 'plans', 'restore');
+    const planned = pgharden(['plan', '--spec', s.spec, '--out', plan, '--json', ...skip()]);
+    expect(planned.code, planned.stderr).toBe(0);
+    expect(JSON.parse(planned.stdout)).toMatchObject({ nothingToDo: false });
+    const steps = (
+      JSON.parse(planned.stdout) as { stages: { stage: string; steps: { id: string; sql: string[] }[] }[] }
+    ).stages
+      .filter((st) => st.stage !== 'preflight' && st.stage !== 'verify')
+      .flatMap((st) => st.steps.map((x) => ({ id: x.id, sql: x.sql })));
+    expect(steps).toEqual([
+      {
+        id: 'roles/restore-grants-agents_app-workspace',
+        sql: ['GRANT USAGE ON SEQUENCE "public"."agents_id_seq" TO "agents_app"'],
+      },
+      {
+        id: 'roles/restore-grants-reporting-workspace',
+        sql: ['ALTER DEFAULT PRIVILEGES IN SCHEMA "public" GRANT SELECT ON TABLES TO "reporting"'],
+      },
+      { id: 'roles/restore-membership-watcher', sql: ['GRANT "pg_monitor" TO "watcher"'] },
+    ]);
+    const r = pgharden(['apply', plan, '--yes']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(await state()).toEqual(restored);
+    const again = pgharden(['plan', '--spec', s.spec, '--check', '--json', ...skip()]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ nothingToDo: true });
+
+    // Its rollback takes back exactly what it restored; then the watcher plan goes too.
+    expect(pgharden(['rollback', plan]).code).toBe(0);
+    expect(await state()).toEqual(drifted);
+    await s.workspace.query('GRANT USAGE ON SEQUENCE agents_id_seq TO agents_app');
+    await s.workspace.query('ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO reporting');
+    const back = pgharden(['rollback', watcherPlan]);
+    expect(back.code, back.stderr).toBe(0);
+    writeFileSync(s.spec, daySpec);
   });
 
   it('gives agent_app back its LOGIN and SUPERUSER when day one is rolled back', async () => {

@@ -6,7 +6,8 @@
  * from a trusted range and from 127.0.0.5 is refused by the server, a consumer's string refuses
  * a listener presenting another certificate, and rollback puts every file back byte for byte.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,6 +45,26 @@ describe.each(testedInstalls())('the TLS plan on PostgreSQL $major', (install) =
     ({ serviceFile, jsonFile, password } = s);
   });
   afterAll(async () => s?.cleanup());
+
+  it('leaves no plan directory, nor a half-made CA, when openssl fails part way', () => {
+    // An openssl that makes the CA, then fails: the CA's key must not stay behind in a half plan.
+    const bin = mkdtempSync(join(tmpdir(), 'pgharden-openssl-'));
+    const real = execFileSync('sh', ['-c', 'command -v openssl'], { encoding: 'utf8' }).trim();
+    writeFileSync(
+      join(bin, 'openssl'),
+      `#!/bin/sh\nif [ -e "${bin}/called" ]; then echo 'openssl: out of entropy' >&2; exit 1; fi\ntouch "${bin}/called"\nexec ${real} "$@"\n`,
+      { mode: 0o755 },
+    );
+    const out = join(s.dir, 'plans', 'tls-broken');
+    const r = pgharden(['plan', '--spec', s.spec, '--tls', '--out', out, '--dsn', dsnOf(s)], {
+      PATH: `${bin}:${process.env.PATH}`,
+    });
+    rmSync(bin, { recursive: true, force: true });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('openssl could not');
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(join(s.dir, 'plans')).filter((e) => e.includes('tls-broken'))).toEqual([]);
+  });
 
   it('makes a plan whose certificate covers how the consumers reach the server', () => {
     planDir = join(s.dir, 'plans', 'tls');

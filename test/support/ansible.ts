@@ -103,15 +103,16 @@ export async function runPlaybook(
   return { code: r.exitCode ?? -1, output: r.all ?? '' };
 }
 
-/** One module on one host, ad hoc (`ansible HOST -m MODULE -a ARGS`), its arguments templated from the host's variables. */
+/** One module on one host, ad hoc (`ansible HOST -m MODULE -a ARGS [FLAGS]`, e.g. --check), its arguments templated from the host's variables. */
 export async function runModule(
   inventory: string,
   host: string,
   module: string,
   args: string,
-  opts: { tmp: string; env?: Record<string, string> },
+  opts: { tmp: string; env?: Record<string, string>; flags?: string[] },
 ): Promise<{ code: number; output: string }> {
-  const r = await execa('ansible', [host, '-i', inventory, '-m', module, '-a', args, '-e', binFor(opts.env)], {
+  const argv = [host, '-i', inventory, '-m', module, '-a', args, '-e', binFor(opts.env), ...(opts.flags ?? [])];
+  const r = await execa('ansible', argv, {
     reject: false,
     all: true,
     cwd: ANSIBLE_DIR,

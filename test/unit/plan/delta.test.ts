@@ -151,6 +151,54 @@ describe('the spec as desired state', () => {
     expect(plan.steps.some((s) => s.id === 'verify/privileges-reporting-workspace')).toBe(false);
   });
 
+  it('restores exactly a revoked sequence privilege and missing default privileges, and nothing when converged', async () => {
+    const seqs = (agents: string[]) => ({
+      '"public"."agents_id_seq"': agents,
+      '"public"."tasks_id_seq"': ['select', 'usage'],
+    });
+    const grants = (agents: string[], defaults: string[], extra: string[] = []) =>
+      new Map([
+        [
+          'agents_app',
+          {
+            memberOf: [],
+            perDatabase: new Map([
+              [
+                'workspace',
+                {
+                  sequences: seqs([...agents, ...extra].sort()),
+                  defaults: { tables: defaults, sequences: ['select', 'usage'] },
+                },
+              ],
+            ]),
+          },
+        ],
+      ]);
+    const converged = buildPlan(await dayTwo((i) => (i.grants = grants(['select', 'usage'], readWrite))));
+    expect(converged.nothingToDo).toBe(true);
+    const plan = buildPlan(await dayTwo((i) => (i.grants = grants(['select'], ['select'], ['update']))));
+    expect(changing(plan)).toEqual(['roles/restore-grants-agents_app-workspace']);
+    const step = plan.steps.find((s) => s.id === 'roles/restore-grants-agents_app-workspace')!;
+    expect(step.forward).toEqual({
+      do: 'sql',
+      database: 'workspace',
+      statements: [
+        'GRANT USAGE ON SEQUENCE "public"."agents_id_seq" TO "agents_app"',
+        'REVOKE UPDATE ON SEQUENCE "public"."agents_id_seq" FROM "agents_app"',
+        'ALTER DEFAULT PRIVILEGES IN SCHEMA "public" GRANT DELETE, INSERT, UPDATE ON TABLES TO "agents_app"',
+      ],
+    });
+    expect(step.undo).toEqual({
+      do: 'sql',
+      database: 'workspace',
+      statements: [
+        'ALTER DEFAULT PRIVILEGES IN SCHEMA "public" REVOKE DELETE, INSERT, UPDATE ON TABLES FROM "agents_app"',
+        'GRANT UPDATE ON SEQUENCE "public"."agents_id_seq" TO "agents_app"',
+        'REVOKE USAGE ON SEQUENCE "public"."agents_id_seq" FROM "agents_app"',
+      ],
+    });
+  });
+
   it('names a superuser created since the first plan in the reject lines, keeping the others', async () => {
     const plan = buildPlan(
       await dayTwo((i) => {

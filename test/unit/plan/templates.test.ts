@@ -52,6 +52,44 @@ describe('role templates', () => {
     await expect(checkTemplate('nokind.sql', 'GRANT SELECT ON t TO :role;')).rejects.toBeInstanceOf(TemplateError);
   });
 
+  it('reads the sequence privileges, default privileges and memberships a delta plan compares', async () => {
+    const t = await loadTemplates();
+    expect(t.get('app-readwrite')).toMatchObject({
+      sequencePrivileges: ['select', 'usage'],
+      defaultPrivileges: [
+        { objects: 'tables', privileges: ['delete', 'insert', 'select', 'update'] },
+        { objects: 'sequences', privileges: ['select', 'usage'] },
+      ],
+      memberOf: [],
+    });
+    expect(t.get('readonly')).toMatchObject({
+      sequencePrivileges: ['select'],
+      defaultPrivileges: [{ objects: 'tables', privileges: ['select'] }],
+    });
+    const owner = await checkTemplate(
+      'monitor.sql',
+      [
+        '-- kind: owner',
+        'GRANT pg_monitor, "Ops Team" TO :role;',
+        'GRANT ALL ON ALL SEQUENCES IN SCHEMA :schema TO :role;',
+        // Only IN SCHEMA :schema for the role running it can be compared; FOR ROLE is left out.
+        'ALTER DEFAULT PRIVILEGES FOR ROLE app_owner IN SCHEMA :schema GRANT SELECT ON TABLES TO :role;',
+        'ALTER DEFAULT PRIVILEGES IN SCHEMA :schema GRANT ALL ON TABLES TO :role;',
+        'GRANT pg_read_all_data TO someone_else;',
+      ].join('\n'),
+    );
+    expect(owner).toMatchObject({
+      memberOf: ['Ops Team', 'pg_monitor'],
+      sequencePrivileges: ['select', 'update', 'usage'],
+      defaultPrivileges: [
+        {
+          objects: 'tables',
+          privileges: ['delete', 'insert', 'references', 'select', 'trigger', 'truncate', 'update'],
+        },
+      ],
+    });
+  });
+
   it('leaves casts alone when filling placeholders', async () => {
     const t = await checkTemplate('cast.sql', "-- kind: owner\nSELECT 1::int, ':role'::text;");
     expect(instantiate(t, { role: 'x', database: 'd', schema: 's' })).toBe(

@@ -22,9 +22,11 @@ description:
     C(changed) only when that plan has steps; a cluster that already matches the spec is C(ok)
     (C(action=unchanged)) and nothing is written. The first plan goes in I(plan_dir), each later
     delta in I(plan_dir)C(.2), I(plan_dir)C(.3), ...
-  - In check mode the delta is planned in a private temporary directory that the run removes, and
-    reviewed; nothing is left on the host (no plan, no secret). With C(--diff) the diffs of
-    C(pg_hba.conf), C(postgresql.conf) and every consumer file are shown, passwords as C(<redacted>).
+  - In check mode the delta and its review come from C(pgharden plan --check), which computes them
+    in memory and writes nothing on the host, not even for a moment (no plan, no secrets file, no
+    temporary file). C(changed) when the delta has steps that change something (returned as
+    C(changes)). With C(--diff) the diffs of C(pg_hba.conf), C(postgresql.conf) and every consumer
+    file are shown, passwords as C(<redacted>).
   - A plan whose apply was interrupted or failed is resumed (a rolled-back one is applied again)
     before anything new is planned. A plan that an earlier run made but never started is applied
     when it still fits the cluster; otherwise the task fails and leaves it as it is (the module
@@ -158,6 +160,11 @@ action:
   returned: always
   type: str
   sample: applied
+changes:
+  description: In check mode, the steps of the delta that change something (id, description).
+  returned: in check mode, when the cluster does not match the spec
+  type: list
+  elements: dict
 stages:
   description: The review's stages, each with its steps (id, kind, description, SQL with secrets redacted, checks).
   returned: when the module made a plan
@@ -210,20 +217,23 @@ from ansible_collections.pgharden.postgresql.plugins.module_utils.plan_state imp
     check_spec, next_plan_dir, plan_series, plan_summary, step_states)
 
 
-def make_plan(module, plan_dir):
-    """pgharden plan into plan_dir (the spec dict goes through a 0600 temp file, removed after).
-    Returns the review, or {"nothingToDo": true} when the cluster already matches the spec (the
-    CLI then writes no plan directory)."""
+def make_plan(module, plan_dir, check=False):
+    """pgharden plan into plan_dir (the spec dict goes through a 0600 file in the module's own
+    temporary directory, removed after; it holds no secret). Returns the review, or
+    {"nothingToDo": true} when the cluster already matches the spec (the CLI then writes no plan
+    directory). With check, pgharden plan --check: the same review, and nothing written."""
     p = module.params
     tmp = None
     spec_file = p['spec_file']
     if p['spec'] is not None:
-        tmp = tempfile.mkdtemp(prefix='pgharden-spec-')
+        tmp = tempfile.mkdtemp(prefix='pgharden-spec-', dir=module.tmpdir)
         spec_file = os.path.join(tmp, 'harden.json')
         with os.fdopen(os.open(spec_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 'w') as f:
             json.dump(p['spec'], f)
     try:
         args = ['plan', '--spec', spec_file, '--out', plan_dir, '--json'] + connection_flags(module)
+        if check:
+            args.append('--check')
         if p['skip_backup']:
             args.append('--skip-backup')
         rc, review, err = run_cli(module, args, ok_codes=(0,))
@@ -232,7 +242,7 @@ def make_plan(module, plan_dir):
             shutil.rmtree(tmp, ignore_errors=True)
     if review is None:
         module.fail_json(msg='pgharden plan printed nothing: %s' % last_lines(err))
-    if not review.get('nothingToDo'):
+    if not check and not review.get('nothingToDo'):
         protect(module, plan_dir)
     return review
 
@@ -247,21 +257,17 @@ def planned_result(module, plan_dir, review):
 
 
 def planned_in_check_mode(module, plan_dir):
-    """The delta a real run would plan, made in a private temporary directory that this run
-    creates and removes: check mode leaves no plan, and so no secret, on the host. None when the
-    cluster already matches the spec."""
-    tmp = tempfile.mkdtemp(prefix='pgharden-check-', dir=module.tmpdir)
-    try:
-        out = os.path.join(tmp, 'plan')
-        review = make_plan(module, out)
-        if review.get('nothingToDo'):
-            return None
-        result = planned_result(module, out, review)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    # The plan itself is gone: its id, secrets and rollback line would name nothing.
-    result.update(plan_dir=plan_dir, plan=dict(steps=result['plan']['steps']))
-    result.pop('rollback', None)
+    """The delta a real run would plan, from pgharden plan --check: the plan and its review are
+    computed in memory and nothing is written on the host (no plan, no secret, not even for a
+    moment). None when the cluster already matches the spec."""
+    review = make_plan(module, plan_dir, check=True)
+    if review.get('nothingToDo'):
+        return None
+    steps = sum(len(st['steps']) for st in review['stages'])
+    result = dict(changed=bool(review['changes']), plan_dir=plan_dir, action='planned', plan=dict(steps=steps),
+                  changes=review['changes'], stages=review['stages'], restart_required=review['restartRequired'])
+    if module._diff:
+        result['diff'] = ansible_diffs(review['diffs'])
     return result
 
 
