@@ -4,11 +4,13 @@
  * delimiter), multi-object delete, and multipart upload. Every request's AWS Signature V4 is
  * verified against the one key pair it knows (a wrong secret is refused with 403), so a passing
  * test proves pgBackRest signed with the keys pgharden wrote. Objects are files in one directory
- * (key URI-encoded into the name), so a test can grep what the bucket holds.
+ * (key URI-encoded into the name), so a test can grep what the bucket holds. It answers from the
+ * test's own event loop: drive pgharden with pghardenAsync while it runs, never a blocking spawn.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import {
+  chmodSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -76,8 +78,10 @@ function badSignature(req: IncomingMessage, body: Buffer, url: URL, id: string, 
 /** Starts the server with a fresh self-signed certificate for 127.0.0.1 and localhost, and one empty bucket. */
 export async function startS3Server(bucket = 'pgharden-test'): Promise<S3Server> {
   const root = mkdtempSync(join(tmpdir(), 'pgharden-s3-'));
+  // pgBackRest runs as the server's OS user and reads the CA file.
+  chmodSync(root, 0o755);
   const store = join(root, 'objects');
-  mkdirSync(store);
+  mkdirSync(store, { mode: 0o700 });
   const caFile = join(root, 'ca.crt');
   const keyFile = join(root, 'server.key');
   execFileSync(
@@ -88,6 +92,7 @@ export async function startS3Server(bucket = 'pgharden-test'): Promise<S3Server>
     ],
     { stdio: 'ignore' },
   );
+  chmodSync(caFile, 0o644);
   const accessKeyId = `AKIA${randomBytes(8).toString('hex').toUpperCase()}`;
   const secretAccessKey = randomBytes(30).toString('base64');
   const region = 'us-east-1';
