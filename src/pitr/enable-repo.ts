@@ -33,20 +33,38 @@ export interface RepoChoice {
 
 const S3_URL = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(\/[A-Za-z0-9_./@+-]*)?$/;
 const HOST = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/;
-const NEXT =
+/** The next step of an object-store input error. */
+export const S3_NEXT =
   'e.g. AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=… pgharden pitr enable --repo s3://BUCKET/PATH --s3-endpoint s3.eu-central-1.amazonaws.com --s3-region eu-central-1 (see pgharden pitr enable --help)';
 
 /** The repositories, or an input error naming every flag or variable that is wrong or missing. */
 export function chooseRepos(f: RepoFlags, env: NodeJS.ProcessEnv = process.env): RepoChoice {
+  const { choice, problems } = repoChoice(f, env);
+  refuseRepos(problems);
+  return choice;
+}
+
+/** Throws the input error (exit 2) for the repositories' problems, with the object store's example as the next step. */
+export function refuseRepos(problems: string[]): void {
+  if (problems.length)
+    throw new InputError(
+      `pitr enable cannot use ${problems.length === 1 ? 'this value' : 'these values'} (nothing was changed):\n  - ${problems.join('\n  - ')}`,
+      S3_NEXT,
+    );
+}
+
+/** The repositories and every problem with them (an input error's lines); an s3 problem is one naming an --s3 flag, an s3:// --repo or a key. */
+export function repoChoice(
+  f: RepoFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): { choice: RepoChoice; problems: string[] } {
   const problems: string[] = [];
   const s3Urls = f.repos.filter((r) => r.startsWith('s3:'));
-  const locals = f.repos.filter((r) => !r.startsWith('s3:'));
-  if (s3Urls.length > 1 || locals.length > 1)
-    problems.push(
-      `--repo given ${f.repos.length} times: give at most one s3://BUCKET/PATH and at most one local directory`,
-    );
-  for (const l of locals) problems.push(...pathProblems('--repo', l));
-  const out: RepoChoice = locals[0] ? { local: locals[0] } : {};
+  // A local directory given twice: the last one, as every repeated flag of the CLI.
+  const local = f.repos.filter((r) => !r.startsWith('s3:')).at(-1);
+  if (s3Urls.length > 1) problems.push(`--repo s3://… given ${s3Urls.length} times: give one object store (repo1)`);
+  if (local !== undefined) problems.push(...pathProblems('--repo', local));
+  const out: RepoChoice = local !== undefined ? { local } : {};
   const s3Flags = (['s3Endpoint', 's3Region', 's3UriStyle', 's3CaFile'] as const).filter((k) => f[k] !== undefined);
   if (!s3Urls.length) {
     if (s3Flags.length)
@@ -109,12 +127,7 @@ export function chooseRepos(f: RepoFlags, env: NodeJS.ProcessEnv = process.env):
       };
     out.keys = { accessKeyId: id, secretAccessKey: secret };
   }
-  if (problems.length)
-    throw new InputError(
-      `pitr enable cannot use ${problems.length === 1 ? 'this repository' : 'these repository settings'} (nothing was changed):\n  - ${problems.join('\n  - ')}`,
-      NEXT,
-    );
-  return out;
+  return { choice: out, problems };
 }
 
 /** The s3:// address of a repository, as the review and the runbook name it. */

@@ -18,7 +18,7 @@ import { adoptArchiveCommand, archiveCommand } from './archive-command.js';
 import { buildEnablePlan, type EnableInput } from './enable-plan.js';
 import { pathProblems, refuseInput, stanzaProblems } from './enable-paths.js';
 import { placementProblems, refusePlacement, serverFiles } from './enable-places.js';
-import { chooseRepos, type RepoFlags, s3Url } from './enable-repo.js';
+import { type RepoFlags, repoChoice, S3_NEXT, s3Url } from './enable-repo.js';
 import { repoSecretsText, secretsPathFor, secretsProblems, writeRepoSecrets } from './enable-secrets.js';
 import { serverOsUser } from './pgbackrest.js';
 import { requirePgBackRestFor } from './version-gate.js';
@@ -109,14 +109,19 @@ function refuseForeign(current: string, wanted: string): void {
 /** Makes and saves the plan; returns it with its directory. */
 export async function makeEnablePlan(o: EnableOptions): Promise<{ plan: Plan; dir: string }> {
   const dir = resolve(o.out);
-  const repos = chooseRepos({ repos: o.repos, ...o.s3 });
-  const repo = repos.local ?? s3Url(repos.s3!);
+  const { choice: repos, problems: repoProblems } = repoChoice({ repos: o.repos, ...o.s3 });
   // Every path option the same way, and the stanza (a file name), before connecting.
-  refuseInput([
-    ...(o.configFile === undefined ? [] : pathProblems('--config', o.configFile)),
-    ...(o.logPath === undefined ? [] : pathProblems('--log-path', o.logPath)),
-    ...(o.stanza === undefined ? [] : stanzaProblems(o.stanza)),
-  ]);
+  refuseInput(
+    [
+      ...repoProblems,
+      ...(o.configFile === undefined ? [] : pathProblems('--config', o.configFile)),
+      ...(o.logPath === undefined ? [] : pathProblems('--log-path', o.logPath)),
+      ...(o.stanza === undefined ? [] : stanzaProblems(o.stanza)),
+    ],
+    'pitr enable',
+    repoProblems.some((p) => /s3|AWS_/.test(p)) ? S3_NEXT : undefined,
+  );
+  const repo = repos.local ?? s3Url(repos.s3!);
   const retentionFull = o.retentionFull ?? 2;
   for (const [flag, n] of [
     ['--retention-full', retentionFull],

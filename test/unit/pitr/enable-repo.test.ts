@@ -45,6 +45,7 @@ describe("pitr enable's repositories", () => {
     expect(refusal({ repos: ['s3://backups/pg'], ...S3, s3UriStyle: 'virtual' })).toContain('neither host nor path');
     expect(refusal({ repos: ['/var/lib/pgbackrest'], s3Region: 'x' })).toContain('apply only to an --repo s3://');
     expect(refusal({ repos: ['s3://Bad_Bucket/pg'], ...S3 })).toContain('is not s3://BUCKET/PATH');
-    expect(refusal({ repos: ['/a', '/b'] })).toContain('at most one local directory');
+    expect(refusal({ repos: ['s3://a1/x', 's3://b1/y'], ...S3 })).toContain('give one object store');
+    expect(chooseRepos({ repos: ['/a', '/b'] }).local).toBe('/b');
   });
 });
