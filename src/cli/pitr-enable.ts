@@ -7,6 +7,9 @@ const HELP = `pgharden pitr enable — WAL archiving to pgBackRest, as a reviewe
 
 Usage: pgharden pitr enable --repo DIR [--retention-full N] [--rpo SECONDS] [--restart] [--yes] [--out plans/NAME]
                             [--stanza NAME] [--config FILE] [--log-path DIR] [--dsn URL | --cluster V/N] [--json]
+       pgharden pitr enable --repo s3://BUCKET/PATH --s3-endpoint HOST[:PORT] --s3-region REGION
+                            [--s3-uri-style host|path] [--s3-ca-file FILE] [--repo DIR] [--retention-diff N]
+                            [--retention-archive N] ...   (keys from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)
 
 Makes a plan like the hardening plan (saved in plans/NAME, signed, reviewed now; apply it with
 pgharden apply plans/NAME, undo it with pgharden rollback plans/NAME):
@@ -26,6 +29,14 @@ pgharden apply plans/NAME, undo it with pgharden rollback plans/NAME):
               the server yourself and run pgharden apply plans/NAME again to continue
   prove       pgbackrest stanza-create, pgbackrest check, then a write and pg_switch_wal(): the closed
               segment must appear in the repository
+Off this host: --repo s3://BUCKET/PATH is repo1 (repo1-type=s3, the bucket must exist), a
+local --repo DIR given too is repo2. The keys are read from AWS_ACCESS_KEY_ID and
+AWS_SECRET_ACCESS_KEY now and written, with a generated aes-256-cbc passphrase (repo1-cipher-type,
+on for every object store), into FILE's sibling STANZA.secrets (mode 0600, written when the plan is
+made) and by apply into FILE (0640 root:<server group>): never into the plan, the output or any
+argv. KEEP A COPY OF THE PASSPHRASE ELSEWHERE: without it no backup can be read. Missing keys or
+flags, or a bad endpoint: exit 2, nothing changed. Rollback removes both files and never deletes
+an object in the bucket. --retention-diff N and --retention-archive N set repoN-retention-diff/-archive.
 The stanza is Debian's cluster name (15/main → 15-main), else pg<major>-<port>; --stanza overrides.
 An archive_command that pgharden did not write is refused (exit 3): pgharden does not replace
 another archiving set-up. Rollback puts postgresql.auto.conf back byte for byte, removes the
@@ -56,8 +67,14 @@ export const command = verb({
   name: 'pitr enable',
   help: HELP,
   flags: {
-    repo: { type: 'string' },
+    repo: { type: 'string', multiple: true },
+    's3-endpoint': { type: 'string' },
+    's3-region': { type: 'string' },
+    's3-uri-style': { type: 'string' },
+    's3-ca-file': { type: 'string' },
     'retention-full': { type: 'string' },
+    'retention-diff': { type: 'string' },
+    'retention-archive': { type: 'string' },
     rpo: { type: 'string' },
     restart: { type: 'boolean' },
     yes: { type: 'boolean' },
@@ -69,26 +86,33 @@ export const command = verb({
     json: { type: 'boolean' },
   },
   async run({ values, positionals, o }) {
-    if (!values.repo || positionals.length)
+    if (!values.repo?.length || positionals.length)
       throw new CliError(
-        'pitr enable needs --repo DIR and no positional arguments',
+        'pitr enable needs --repo DIR (or --repo s3://BUCKET/PATH) and no positional arguments',
         EXIT.usage,
         'pgharden pitr enable --help',
       );
     const retention = values['retention-full'];
-    if (retention !== undefined && !/^\d+$/.test(retention))
-      throw new CliError(
-        `--retention-full takes a whole number, not "${retention}"`,
-        EXIT.usage,
-        'pgharden pitr enable --help',
-      );
+    for (const flag of ['retention-full', 'retention-diff', 'retention-archive'] as const) {
+      const v = values[flag];
+      if (v !== undefined && !/^\d+$/.test(v))
+        throw new CliError(`--${flag} takes a whole number, not "${v}"`, EXIT.usage, 'pgharden pitr enable --help');
+    }
     if (values.rpo !== undefined && !/^\d+$/.test(values.rpo))
       throw new CliError(`--rpo takes whole seconds, not "${values.rpo}"`, EXIT.usage, 'pgharden pitr enable --help');
     const connection = connectionFrom(values);
     const { dir } = await pitrEnable({
       connection,
-      repo: values.repo,
+      repos: values.repo,
+      s3: {
+        s3Endpoint: values['s3-endpoint'],
+        s3Region: values['s3-region'],
+        s3UriStyle: values['s3-uri-style'],
+        s3CaFile: values['s3-ca-file'],
+      },
       ...(retention === undefined ? {} : { retentionFull: Number(retention) }),
+      ...(values['retention-diff'] === undefined ? {} : { retentionDiff: Number(values['retention-diff']) }),
+      ...(values['retention-archive'] === undefined ? {} : { retentionArchive: Number(values['retention-archive']) }),
       ...(values.rpo === undefined ? {} : { rpoSeconds: Number(values.rpo) }),
       restart: Boolean(values.restart),
       ...(values.stanza ? { stanza: values.stanza } : {}),

@@ -83,6 +83,16 @@ export async function reload(admin: AdminSession): Promise<void> {
   throw new StepError('The server did not reload its configuration within 10 s; see its log');
 }
 
+/** The option lines of a secrets file (`write-file`'s appendFrom), its comments left out; '' without one. */
+function appended(path: string | undefined): string {
+  if (!path) return '';
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() && !l.startsWith('#'))
+    .map((l) => `${l}\n`)
+    .join('');
+}
+
 /** Carries out one action. Probes return their results; everything else returns []. */
 export async function runAction(a: Action, step: Step, x: RunContext): Promise<CheckResult[]> {
   switch (a.do) {
@@ -104,7 +114,11 @@ export async function runAction(a: Action, step: Step, x: RunContext): Promise<C
           x,
         );
       else
-        writeFileAtomic(a.path, Buffer.from(a.content, a.encoding ?? 'utf8'), { mode: a.mode, uid: a.uid, gid: a.gid });
+        writeFileAtomic(a.path, Buffer.from(a.content + appended(a.appendFrom), a.encoding ?? 'utf8'), {
+          mode: a.mode,
+          uid: a.uid,
+          gid: a.gid,
+        });
       return [];
     case 'rewrite-consumer': {
       const st = statSync(a.path);

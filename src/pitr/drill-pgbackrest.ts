@@ -67,6 +67,29 @@ export function stanzaOption(t: ArchiveTarget, name: string, fallback: string): 
 /** The repository path a stanza uses (`repo1-path`, else pgBackRest's default); undefined when the file is unreadable. */
 export const repositoryPath = (t: ArchiveTarget) => stanzaOption(t, 'repo1-path', '/var/lib/pgbackrest');
 
+/** The repositories as the runbook names them: repo1's path, or an object store's s3:// address, its endpoint and cipher. */
+export function repositoryText(t: ArchiveTarget): string | undefined {
+  const path = repositoryPath(t);
+  if (path === undefined) return undefined;
+  const text = (key: number): string | null => {
+    const o = (name: string) => stanzaOption(t, `repo${key}-${name}`, '') || '';
+    const type = o('type') || (key === 1 || o('path') ? 'posix' : '');
+    if (!type) return null;
+    const cipher = o('cipher-type');
+    const where =
+      type === 's3'
+        ? `s3://${o('s3-bucket')}${o('path') === '/' ? '' : o('path')} at ${o('s3-endpoint')}${o('storage-port') ? `:${o('storage-port')}` : ''}`
+        : type === 'posix'
+          ? `${o('path') || path} (a directory on this host)`
+          : `${type} ${o('path')}`;
+    return `repo${key} ${where}${cipher && cipher !== 'none' ? `, encrypted (${cipher})` : ''}`;
+  };
+  return [1, 2, 3, 4]
+    .map(text)
+    .filter((x): x is string => x !== null)
+    .join('; ');
+}
+
 /** The last ERROR line pgBackRest logged for the stanza's archive-push (sync or async), or null. */
 export function lastArchivePushError(t: ArchiveTarget): string | null {
   const dir = stanzaOption(t, 'log-path', '/var/log/pgbackrest');

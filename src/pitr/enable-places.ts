@@ -176,12 +176,12 @@ function logProblems(flag: string, logPath: string, user: ServerOsUser): string[
 
 /** Every reason the paths may not be used, now that the server is known; [] when they may. */
 export function placementProblems(
-  o: { repo: string; configFile: string; logPath?: string | undefined },
+  o: { repo: string | null; configFile: string; logPath?: string | undefined },
   s: ServerPlaces,
 ): string[] {
   const log = o.logPath ?? '/var/log/pgbackrest';
   const logFlag = o.logPath ? '--log-path' : "--log-path (pgBackRest's default)";
-  const repo = [...placeProblems('--repo', o.repo, s), ...repoProblems(o.repo, s.user)];
+  const repo = o.repo === null ? [] : [...placeProblems('--repo', o.repo, s), ...repoProblems(o.repo, s.user)];
   const config = [...placeProblems('--config', o.configFile, s), ...configProblems(o.configFile)];
   const logged = placeProblems(logFlag, log, s);
   return [...repo, ...config, ...logged, ...(logged.length ? [] : logProblems(logFlag, log, s.user))];

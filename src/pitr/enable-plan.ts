@@ -10,6 +10,8 @@ import { planId, shellRollback } from '../plan/planner.js';
 import { backupPath, bindingOnly } from '../plan/stage-network.js';
 import type { Plan, Step } from '../plan/plan-types.js';
 import type { EnableInput } from './enable-input.js';
+import { localRepo } from './enable-input.js';
+import { s3Url } from './enable-repo.js';
 import { configureSteps, proveSteps, restartSteps, step } from './enable-steps.js';
 
 export { type EnableInput, pgbackrestConf } from './enable-input.js';
@@ -81,10 +83,14 @@ export function buildEnablePlan(i: EnableInput, secretsSha256: string): Plan {
     unmapped: [],
     notices: [
       restartNote,
-      `The repository ${i.setup.repo} is a directory on this host: a lost disk or host takes the backups and the archived WAL with the server (the audit reports backup-same-host, high, until a repository off this host is added).`,
-      i.setup.repoCreated
-        ? `Rollback removes the repository ${i.setup.repo} only while it holds no backup; once a backup is in it, it is kept. It also marks the runbook no longer valid, removes this cluster's pgharden_pitr_* and pgharden_drill_* samples from the metrics files pitr backup and pitr drill wrote, and removes the drill history (pgharden rollback --keep-drill-history keeps it).`
-        : `The repository ${i.setup.repo} existed before this plan: pgharden never removes it. Rollback marks the runbook no longer valid, removes this cluster's pgharden_pitr_* and pgharden_drill_* samples from the metrics files, and removes the drill history (pgharden rollback --keep-drill-history keeps it).`,
+      i.setup.s3
+        ? `The repository is off this host: repo1 is ${s3Url(i.setup.s3)} at ${i.setup.s3.endpoint}:${i.setup.s3.port}, encrypted (aes-256-cbc, a generated passphrase in ${i.setup.s3.secretsFile}, 0600; keep a copy of it elsewhere: without it no backup can be read)${localRepo(i.setup) ? `; repo2 ${localRepo(i.setup)} is a fast copy on this host` : ''}. Rollback removes the configuration and the secrets file; it never deletes an object in the bucket, which pgharden did not create.`
+        : `The repository ${i.setup.repo} is a directory on this host: a lost disk or host takes the backups and the archived WAL with the server (the audit reports backup-same-host, high, until a repository off this host is added).`,
+      !localRepo(i.setup)
+        ? `Rollback marks the runbook no longer valid, removes this cluster's pgharden_pitr_* and pgharden_drill_* samples from the metrics files, and removes the drill history (pgharden rollback --keep-drill-history keeps it).`
+        : i.setup.repoCreated
+          ? `Rollback removes the repository ${i.setup.repo} only while it holds no backup; once a backup is in it, it is kept. It also marks the runbook no longer valid, removes this cluster's pgharden_pitr_* and pgharden_drill_* samples from the metrics files pitr backup and pitr drill wrote, and removes the drill history (pgharden rollback --keep-drill-history keeps it).`
+          : `The repository ${i.setup.repo} existed before this plan: pgharden never removes it. Rollback marks the runbook no longer valid, removes this cluster's pgharden_pitr_* and pgharden_drill_* samples from the metrics files, and removes the drill history (pgharden rollback --keep-drill-history keeps it).`,
     ],
     backup: { skipped: false, databases: [] },
     matrix: {

@@ -9,7 +9,16 @@ import { backupPath, fileState, sha256 } from '../plan/stage-network.js';
 import type { Action, State, Step } from '../plan/plan-types.js';
 import { step } from '../plan/step.js';
 import { archiveCommand } from './archive-command.js';
-import { type EnableInput, pgbackrestConf } from './enable-input.js';
+import { type EnableInput, localRepo, pgbackrestConf } from './enable-input.js';
+import { s3Url } from './enable-repo.js';
+
+/** The option lines the runner appends from a secrets file (as execute/runners.ts reads them). */
+const optionLines = (text: string) =>
+  text
+    .split('\n')
+    .filter((l) => l.trim() && !l.startsWith('#'))
+    .map((l) => `${l}\n`)
+    .join('');
 
 export { step };
 
@@ -26,6 +35,18 @@ function settingsOf(i: EnableInput): Record<string, string> {
   };
 }
 
+/** The local repository directory, the server OS user's. */
+function repositoryStep(i: EnableInput, repo: string): Step {
+  const s = i.setup;
+  return step({
+    id: 'pgbackrest/repository',
+    stage: 'pgbackrest',
+    kind: 'file',
+    description: `Create the repository ${repo}, owned by ${i.serverUser.name} with mode 0750 (archive-push runs as the server's OS user). ${s.repoCreated ? 'Rollback removes it while it holds no backup (WAL without a base backup restores nothing); with a backup in it, it is kept' : 'It exists already: rollback keeps it'}`,
+    forward: { do: 'mkdir', path: repo, mode: 0o750, uid: i.serverUser.uid, gid: i.serverUser.gid },
+  });
+}
+
 /** Repository, configuration file, ALTER SYSTEM, reload. */
 export function configureSteps(i: EnableInput, files: FileBinding[]): Step[] {
   const s = i.setup;
@@ -39,14 +60,11 @@ export function configureSteps(i: EnableInput, files: FileBinding[]): Step[] {
       ? { do: 'restore-file', path: i.autoConf.path, backup: backupPath(files, i.autoConf.path) }
       : { do: 'sql', database: 'postgres', statements: Object.keys(settings).map((k) => `ALTER SYSTEM RESET ${k}`) };
   const restart = Object.keys(settings).filter((k) => !RELOADED.has(k));
+  const local = localRepo(s);
+  const o = s.s3;
+  const full = conf + (i.secretsText ? optionLines(i.secretsText) : '');
   return [
-    step({
-      id: 'pgbackrest/repository',
-      stage: 'pgbackrest',
-      kind: 'file',
-      description: `Create the repository ${s.repo}, owned by ${i.serverUser.name} with mode 0750 (archive-push runs as the server's OS user). ${s.repoCreated ? 'Rollback removes it while it holds no backup (WAL without a base backup restores nothing); with a backup in it, it is kept' : 'It exists already: rollback keeps it'}`,
-      forward: { do: 'mkdir', path: s.repo, mode: 0o750, uid: i.serverUser.uid, gid: i.serverUser.gid },
-    }),
+    ...(local ? [repositoryStep(i, local)] : []),
     ...i.missingConfigDirs.map((dir, n) =>
       step({
         id: `pgbackrest/config-dir-${n + 1}`,
@@ -63,18 +81,36 @@ export function configureSteps(i: EnableInput, files: FileBinding[]): Step[] {
         undo: { do: 'remove-file', path: dir },
       }),
     ),
+    ...(o
+      ? [
+          step({
+            id: 'pgbackrest/s3-secrets',
+            stage: 'pgbackrest',
+            kind: 'file',
+            description: `Keep ${o.secretsFile} (written by pitr enable, mode 0600 root): the repository's generated aes-256-cbc passphrase and the object store's keys from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, never in this plan. Keep a copy of the passphrase elsewhere. Rollback removes the file; it never deletes objects in ${s3Url(o)} (pgharden did not create the bucket)`,
+            forward: { do: 'chmod', path: o.secretsFile, mode: 0o600 },
+            undo: { do: 'remove-file', path: o.secretsFile },
+          }),
+        ]
+      : []),
     step({
       id: 'pgbackrest/config',
       stage: 'pgbackrest',
       kind: 'file',
-      description: `Write ${s.configFile} (stanza ${s.stanza}), mode ${owner.mode.toString(8).padStart(4, '0')} ${i.asRoot ? `root:${i.serverUser.name}` : i.serverUser.name}: the server's OS user reads it and cannot change where its WAL goes`,
-      forward: { do: 'write-file', path: s.configFile, content: conf, ...owner },
+      description: `Write ${s.configFile} (stanza ${s.stanza}${o ? `; repo1 ${s3Url(o)} at ${o.endpoint}:${o.port}, encrypted aes-256-cbc, its keys and passphrase copied from ${o.secretsFile}${local ? `; repo2 ${local}` : ''}` : ''}), mode ${owner.mode.toString(8).padStart(4, '0')} ${i.asRoot ? `root:${i.serverUser.name}` : i.serverUser.name}: the server's OS user reads it and cannot change where its WAL goes`,
+      forward: {
+        do: 'write-file',
+        path: s.configFile,
+        content: conf,
+        ...owner,
+        ...(o ? { appendFrom: o.secretsFile } : {}),
+      },
       undo:
         i.configBinding.sha256 === null
           ? { do: 'remove-file', path: s.configFile }
           : { do: 'restore-file', path: s.configFile, backup: backupPath(files, s.configFile) },
       before: [fileState(i.configBinding)],
-      after: [{ of: 'file', path: s.configFile, sha256: sha256(conf), ...owner }],
+      after: [{ of: 'file', path: s.configFile, sha256: sha256(full), ...owner }],
     }),
     step({
       id: 'archiving/settings',
@@ -155,15 +191,20 @@ export function proveSteps(i: EnableInput): Step[] {
       id: 'prove/check',
       stage: 'prove',
       kind: 'command',
-      description: 'pgbackrest check: the configuration, the repository and archive-push work together',
+      description: `pgbackrest check: the configuration, the repository and archive-push work together${s.s3 ? ` (it switches WAL and waits until the segment is in ${s3Url(s.s3)})` : ''}`,
       forward: pgbackrest('check'),
     }),
-    step({
-      id: 'prove/wal-switch',
-      stage: 'prove',
-      kind: 'probe',
-      description: 'Prove archiving: a write, pg_switch_wal(), and the closed segment found in the repository',
-      forward: { do: 'probe', checks: [{ check: 'wal-archived', repo: s.repo, stanza: s.stanza, timeoutMs: 60_000 }] },
-    }),
+    ...(localRepo(s) ? [walSwitch(i, localRepo(s)!)] : []),
   ];
+}
+
+/** The WAL switch proven in the local repository (pgBackRest pushes every segment to each repository). */
+function walSwitch(i: EnableInput, repo: string): Step {
+  return step({
+    id: 'prove/wal-switch',
+    stage: 'prove',
+    kind: 'probe',
+    description: 'Prove archiving: a write, pg_switch_wal(), and the closed segment found in the repository',
+    forward: { do: 'probe', checks: [{ check: 'wal-archived', repo, stanza: i.setup.stanza, timeoutMs: 60_000 }] },
+  });
 }

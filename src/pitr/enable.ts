@@ -19,6 +19,8 @@ import { adoptArchiveCommand, archiveCommand } from './archive-command.js';
 import { buildEnablePlan, type EnableInput } from './enable-plan.js';
 import { pathProblems, refuseInput, stanzaProblems } from './enable-paths.js';
 import { placementProblems, refusePlacement, serverFiles } from './enable-places.js';
+import { type RepoFlags, repoChoice, S3_NEXT, s3Url } from './enable-repo.js';
+import { repoSecretsText, secretsPathFor, secretsProblems, writeRepoSecrets } from './enable-secrets.js';
 import { serverOsUser } from './pgbackrest.js';
 import { requirePgBackRestFor } from './version-gate.js';
 
@@ -31,10 +33,16 @@ function missingDirs(dir: string): string[] {
 
 export interface EnableOptions {
   connection: ConnectOptions;
-  /** The pgBackRest repository (repo1-path); absolute. */
-  repo: string;
+  /** The repositories (`--repo`, once or twice): a local directory and/or s3://BUCKET/PATH. */
+  repos: string[];
+  /** The object store's flags (`--s3-endpoint` …); its keys come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY. */
+  s3?: Omit<RepoFlags, 'repos'>;
   /** Full backups pgBackRest keeps (repo1-retention-full); default 2. */
   retentionFull?: number;
+  /** Differential backups kept (repoN-retention-diff); pgBackRest's default when absent. */
+  retentionDiff?: number;
+  /** Backups whose WAL is kept (repoN-retention-archive); pgBackRest's default when absent. */
+  retentionArchive?: number;
   /** The plan restarts the server itself; otherwise it stops and says what to run. */
   restart?: boolean;
   /** Default: Debian's VERSION-NAME, else pg<major>-<port>. */
@@ -102,16 +110,27 @@ function refuseForeign(current: string, wanted: string): void {
 /** Makes and saves the plan; returns it with its directory. */
 export async function makeEnablePlan(o: EnableOptions): Promise<{ plan: Plan; dir: string }> {
   const dir = resolve(o.out);
+  const { choice: repos, problems: repoProblems } = repoChoice({ repos: o.repos, ...o.s3 });
   // Every path option the same way, and the stanza (a file name), before connecting.
-  refuseInput([
-    ...pathProblems('--repo', o.repo),
-    ...(o.configFile === undefined ? [] : pathProblems('--config', o.configFile)),
-    ...(o.logPath === undefined ? [] : pathProblems('--log-path', o.logPath)),
-    ...(o.stanza === undefined ? [] : stanzaProblems(o.stanza)),
-  ]);
+  refuseInput(
+    [
+      ...repoProblems,
+      ...(o.configFile === undefined ? [] : pathProblems('--config', o.configFile)),
+      ...(o.logPath === undefined ? [] : pathProblems('--log-path', o.logPath)),
+      ...(o.stanza === undefined ? [] : stanzaProblems(o.stanza)),
+    ],
+    'pitr enable',
+    repoProblems.some((p) => /s3|AWS_/.test(p)) ? S3_NEXT : undefined,
+  );
+  const repo = repos.local ?? s3Url(repos.s3!);
   const retentionFull = o.retentionFull ?? 2;
-  if (!Number.isInteger(retentionFull) || retentionFull < 1 || retentionFull > 9999999)
-    throw new InputError(`--retention-full ${o.retentionFull} is not a whole number from 1`, 'e.g. --retention-full 2');
+  for (const [flag, n] of [
+    ['--retention-full', retentionFull],
+    ['--retention-diff', o.retentionDiff],
+    ['--retention-archive', o.retentionArchive],
+  ] as const)
+    if (n !== undefined && (!Number.isInteger(n) || n < 1 || n > 9999999))
+      throw new InputError(`${flag} ${n} is not a whole number from 1`, `e.g. ${flag} 2`);
   if (o.rpoSeconds !== undefined && (!Number.isInteger(o.rpoSeconds) || o.rpoSeconds < 1 || o.rpoSeconds > 1073741823))
     throw new InputError(
       `--rpo ${o.rpoSeconds} is not a whole number of seconds from 1`,
@@ -143,7 +162,10 @@ export async function makeEnablePlan(o: EnableOptions): Promise<{ plan: Plan; di
   refuseForeign(f.archive_command, wanted);
   const user = serverOsUser(f.data_directory);
   const places = { dataDirectory: f.data_directory, configFile: f.config_file, files, user };
-  refusePlacement(placementProblems({ repo: o.repo, configFile, logPath: o.logPath }, places));
+  refusePlacement([
+    ...placementProblems({ repo: repos.local ?? null, configFile, logPath: o.logPath }, places),
+    ...(repos.s3 ? secretsProblems(secretsPathFor(configFile)) : []),
+  ]);
   const autoPath = join(f.data_directory, 'postgresql.auto.conf');
   const socketDir = firstDirectory(f.sockets) ?? null;
   const input: EnableInput = {
@@ -173,18 +195,24 @@ export async function makeEnablePlan(o: EnableOptions): Promise<{ plan: Plan; di
     setup: {
       stanza,
       configFile,
-      repo: o.repo,
-      ...(existsSync(o.repo) ? {} : { repoCreated: true }),
+      repo,
+      ...(repos.local && !existsSync(repos.local) ? { repoCreated: true } : {}),
+      ...(repos.s3 ? { s3: { ...repos.s3, secretsFile: secretsPathFor(configFile) } } : {}),
       retentionFull,
+      ...(o.retentionDiff !== undefined ? { retentionDiff: o.retentionDiff } : {}),
+      ...(o.retentionArchive !== undefined ? { retentionArchive: o.retentionArchive } : {}),
       restartCommand: restartAdvice(f.data_directory),
       restarts: o.restart === true,
       ...(o.rpoSeconds !== undefined ? { rpoSeconds: o.rpoSeconds } : {}),
     },
     ...(o.logPath ? { logPath: o.logPath } : {}),
   };
+  // The object store's keys and passphrase: beside the configuration, never in the plan directory.
+  if (repos.s3) input.secretsText = repoSecretsText(input.setup.s3!.secretsFile, stanza, repos.keys!);
   const planKey = newPlanKey();
   const text = secretsText(newSecrets([]), planKey);
   const plan = buildEnablePlan(input, sha256Text(text));
+  if (input.secretsText) writeRepoSecrets(input.setup.s3!.secretsFile, input.secretsText);
   writePlanDir(dir, plan, planKey, text);
   return { plan, dir };
 }

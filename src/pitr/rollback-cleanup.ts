@@ -99,6 +99,10 @@ export function finishCleanup(c: PitrCleanup, now: Date, dir: string, log: (line
     const n = dropScope(file, { cluster, stanza: s.stanza }, ['pgharden_pitr_', 'pgharden_drill_']);
     if (n) log(`  removed ${n} sample${n === 1 ? '' : 's'} of cluster ${cluster} (stanza ${s.stanza}) from ${file}`);
   }
+  if (s.s3)
+    log(
+      `  kept every object in s3://${s.s3.bucket}${s.s3.path === '/' ? '' : s.s3.path}: pgharden never deletes from a bucket it did not create. Its backups and WAL stay there, encrypted; with ${s.s3.secretsFile} removed, only your own copy of the passphrase reads them`,
+    );
   // Only what this apply made, still holding nothing but pgBackRest's own: a directory that
   // appeared between plan and apply (apply refused to take it over) is someone else's.
   if (s.repoCreated && c.repoMadeHere && existsSync(s.repo)) {

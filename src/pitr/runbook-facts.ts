@@ -13,7 +13,8 @@ import { firstDirectory } from '../conf/guc-list.js';
 import type { ArchiveTarget, TargetOverride } from './archive-command.js';
 import { overridden } from './repo-backup.js';
 import { osUserName } from '../connect/connect.js';
-import { backupSets, drillLedgerPath, repositoryPath } from './drill-pgbackrest.js';
+import { backupSets, drillLedgerPath, repositoryText } from './drill-pgbackrest.js';
+import { secretsPathFor } from './enable-secrets.js';
 import type { BackupInfo } from './pgbackrest.js';
 import { requirePgBackRestFor } from './version-gate.js';
 
@@ -31,7 +32,16 @@ export interface RunbookFacts {
   /** Debian's `15/main`, when the configuration lives under /etc/postgresql. */
   debianCluster: string | null;
   osUser: string;
-  archive: (ArchiveTarget & { repository: string | null; sets: BackupInfo[] }) | null;
+  archive:
+    | (ArchiveTarget & {
+        repository: string | null;
+        /** A repository is encrypted: its passphrase (in the configuration) must be kept elsewhere too. */
+        encrypted: boolean;
+        /** pitr enable's copy of the passphrase and keys beside the configuration. */
+        secretsFile?: string;
+        sets: BackupInfo[];
+      })
+    | null;
   lastDump: { dir: string; at: string; verified: boolean; ok: boolean; databases: string[] } | null;
   lastDrill: PitrDrillRecord | null;
   lastPassedDrill: PitrDrillRecord | null;
@@ -102,7 +112,14 @@ export async function runbookFacts(
     await requirePgBackRestFor(major, 'runbook');
     let sets: BackupInfo[] = [];
     if (uid) sets = await backupSets(target, uid).catch(() => []);
-    archive = { ...target, repository: repositoryPath(target) ?? null, sets };
+    const secrets = secretsPathFor(target.configFile);
+    archive = {
+      ...target,
+      repository: repositoryText(target) ?? null,
+      encrypted: /encrypted/.test(repositoryText(target) ?? ''),
+      ...(existsSync(secrets) ? { secretsFile: secrets } : {}),
+      sets,
+    };
     const ledgerFile = drillLedgerPath(target);
     if (existsSync(ledgerFile)) history = fileLedger(ledgerFile, 'pitr').records();
   }

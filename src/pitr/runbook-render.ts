@@ -54,6 +54,12 @@ export function renderRunbook(f: RunbookFacts): string {
       '',
       `On a new machine: install PostgreSQL ${f.major} and pgBackRest, put back \`${a.configFile}\` and access to the repository, then:`,
       '',
+      ...(a.encrypted
+        ? [
+            `**Keep elsewhere: the repository's passphrase.** The repository is encrypted; \`repo1-cipher-pass\` in \`${a.configFile}\`${a.secretsFile ? ` (and its copy \`${a.secretsFile}\`, with the object store's keys)` : ''} is the only key to it. Keep a copy off this machine (a password manager): without it no backup can be read. Every command below reads it from the configuration.`,
+            '',
+          ]
+        : []),
       // pgBackRest copies the data directory; configuration kept outside it (Debian's /etc) is not in the backup.
       ...(outside(f)
         ? [

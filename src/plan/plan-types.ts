@@ -33,7 +33,17 @@ export type Action =
    * Write a whole file (no secret in it): its new content, mode and owner. `encoding` latin1: the
    * file is not UTF-8 and each character of `content` is one byte (absent: UTF-8).
    */
-  | { do: 'write-file'; path: string; content: string; mode: number; uid: number; gid: number; encoding?: 'latin1' }
+  | {
+      do: 'write-file';
+      path: string;
+      content: string;
+      mode: number;
+      uid: number;
+      gid: number;
+      encoding?: 'latin1';
+      /** A root-only file whose option lines (not its comments) are appended: secrets kept out of the plan. */
+      appendFrom?: string;
+    }
   /**
    * Rewrite the connection string of a consumer file in place, with a role's password; `params`:
    * libpq's TLS parameters set in the same write (a hardening plan with the spec's tls section).
@@ -282,4 +292,23 @@ export interface PitrSetup {
   repoCreated?: boolean;
   /** The RPO target in seconds (`--rpo`): archive_timeout, so a quiet server's WAL still leaves within it. */
   rpoSeconds?: number;
+  /** An object-store repository (repo1; `repo` is then the local repo2, or this one's s3:// address). */
+  s3?: PitrS3Repo;
+  /** repo1-retention-diff and repo1-retention-archive (`--retention-diff`, `--retention-archive`). */
+  retentionDiff?: number;
+  retentionArchive?: number;
+}
+
+/** An S3 repository, encrypted (aes-256-cbc); its keys and passphrase live only in `secretsFile` and pgBackRest's file. */
+export interface PitrS3Repo {
+  bucket: string;
+  /** repo1-path inside the bucket, absolute. */
+  path: string;
+  endpoint: string;
+  port: number;
+  region: string;
+  uriStyle: 'host' | 'path';
+  caFile?: string;
+  /** The 0600 root file beside the configuration: passphrase and keys, the thing to keep elsewhere. */
+  secretsFile: string;
 }

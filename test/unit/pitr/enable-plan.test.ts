@@ -160,7 +160,7 @@ describe('pitr enable input that would inject pgBackRest options', () => {
     const { makeEnablePlan } = await import('../../../src/pitr/enable.js');
     await expect(
       makeEnablePlan({
-        repo: '/tmp/a\nrepo1-host=evil',
+        repos: ['/tmp/a\nrepo1-host=evil'],
         out: '/tmp/x',
         connection: { dsn: 'host=/nonexistent' },
         version: '0',
@@ -173,5 +173,54 @@ describe('pitr enable input that would inject pgBackRest options', () => {
     expect(() => pgbackrestConf({ ...i, server: { ...i.server, socketDir: '/run/pg\nrepo1-host=evil' } })).toThrow(
       /line break/,
     );
+  });
+});
+
+describe('the pitr enable plan with an S3 repository', () => {
+  const s3 = {
+    bucket: 'backups',
+    path: '/pg/15-main',
+    endpoint: '127.0.0.1',
+    port: 9000,
+    region: 'us-east-1',
+    uriStyle: 'path' as const,
+    secretsFile: '/etc/pgbackrest/conf.d/15-main.secrets',
+  };
+  const secretsText = 'repo1-cipher-pass=PASSPHRASE\nrepo1-s3-key=KEYID\nrepo1-s3-key-secret=KEYSECRET\n';
+  const plan = () =>
+    buildEnablePlan(input({ secretsText }, { repo: 's3://backups/pg/15-main', s3, retentionDiff: 4 }), 'x');
+  it('writes repo1 as an encrypted object store, the secrets only by reference to the secrets file', () => {
+    const p = plan();
+    const json = JSON.stringify(p);
+    for (const secret of ['PASSPHRASE', 'KEYID', 'KEYSECRET']) expect(json).not.toContain(secret);
+    const config = p.steps.find((s) => s.id === 'pgbackrest/config')!.forward;
+    expect(config).toMatchObject({ do: 'write-file', appendFrom: s3.secretsFile });
+    const text = (config as { content: string }).content;
+    for (const line of [
+      'repo1-type=s3',
+      'repo1-path=/pg/15-main',
+      'repo1-s3-bucket=backups',
+      'repo1-storage-port=9000',
+    ])
+      expect(text).toContain(`${line}\n`);
+    expect(text).toContain('repo1-cipher-type=aes-256-cbc\n');
+    expect(text).toContain('repo1-retention-diff=4\n');
+    expect(text).not.toContain('repo2-');
+  });
+  it('makes no local repository, removes the secrets file on rollback, and proves archiving by pgbackrest check', () => {
+    const p = plan();
+    expect(p.steps.map((s) => s.id)).not.toContain('pgbackrest/repository');
+    expect(p.steps.map((s) => s.id)).not.toContain('prove/wal-switch');
+    expect(p.steps.find((s) => s.id === 'pgbackrest/s3-secrets')!.undo).toEqual({
+      do: 'remove-file',
+      path: s3.secretsFile,
+    });
+    expect(p.notices.join('\n')).toContain('it never deletes an object in the bucket');
+  });
+  it('with a local directory too: repo2 is that directory, made and proven as before', () => {
+    const p = buildEnablePlan(input({ secretsText }, { repo: '/var/lib/pgbackrest', s3 }), 'x');
+    const text = (p.steps.find((s) => s.id === 'pgbackrest/config')!.forward as { content: string }).content;
+    expect(text).toContain('repo2-path=/var/lib/pgbackrest\nrepo2-retention-full=2\n');
+    expect(p.steps.map((s) => s.id)).toEqual(expect.arrayContaining(['pgbackrest/repository', 'prove/wal-switch']));
   });
 });

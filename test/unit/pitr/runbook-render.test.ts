@@ -18,6 +18,7 @@ const facts: RunbookFacts = {
     stanza: '15-main',
     configFile: '/etc/pgbackrest/pgbackrest.conf',
     repository: '/var/lib/pgbackrest',
+    encrypted: false,
     sets: [],
   },
   lastDump: null,
