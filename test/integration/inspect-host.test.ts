@@ -47,7 +47,13 @@ describe.each(testedInstalls())('inspect with the server host and environment, P
     async (user, from, line, method) => {
       const c = cluster();
       expect(await serverSays(c.port, user, from)).toBe(method);
-      const expected = { match: { file: c.hbaFile, line_number: line, auth_method: method }, undecided: null };
+      // With a server connected, who also says what the server answers first: a role with no
+      // password gets "ok" from trust and "reject" from reject, the answer serverSays saw.
+      const expected = {
+        match: { file: c.hbaFile, line_number: line, auth_method: method },
+        undecided: null,
+        answer: expect.objectContaining({ first: method === 'trust' ? 'ok' : 'reject', stored_password: 'none' }),
+      };
       const socket = who(user, from, ['--dsn', `host=${c.socketDir} port=${c.port}`]);
       expect(JSON.parse(socket.stdout), socket.stderr).toEqual(expected);
       expect(socket.code).toBe(0);
@@ -84,6 +90,7 @@ describe.each(testedInstalls())('inspect with the server host and environment, P
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout)).toEqual({
       match: null,
+      answer: null,
       undecided: {
         file,
         line_number: 4,
@@ -106,6 +113,7 @@ describe.each(testedInstalls())('inspect with the server host and environment, P
     expect(JSON.parse(r.stdout)).toEqual({
       match: { file, line_number: 3, auth_method: 'reject' },
       undecided: null,
+      answer: expect.objectContaining({ first: 'reject' }),
     });
     expect(r.stderr).toContain('judged against the server PGHOST/PGPORT name in the environment');
     const hba = pgharden(['inspect', 'hba', file], env);

@@ -90,22 +90,24 @@ describe.skipIf(why !== undefined)('the TLS plan on a Debian cluster with the sn
     writeFileSync(consumer, `# agents\nDATABASE_URL=postgres://postgres@127.0.0.1:${cluster.port}/workspace\n`, {
       mode: 0o640,
     });
-    writeFileSync(
-      join(work, 'harden.yaml'),
-      [
-        'network: { trustedRanges: [127.10.0.0/16] }',
-        'roles:',
-        '  - { name: agents_app, template: app-readwrite, databases: [workspace], readOnlyTables: [agents_kill_switch] }',
-        'consumers:',
-        '  - { name: agents, file: agents.env, key: DATABASE_URL, role: agents_app }',
-        'tls: { mode: verify-full, minProtocol: TLSv1.2, certificate: generate }',
-        '',
-      ].join('\n'),
-    );
+    const spec = [
+      'network: { trustedRanges: [127.10.0.0/16] }',
+      'roles:',
+      '  - { name: agents_app, template: app-readwrite, databases: [workspace], readOnlyTables: [agents_kill_switch] }',
+      'consumers:',
+      '  - { name: agents, file: agents.env, key: DATABASE_URL, role: agents_app }',
+    ];
+    // Hardened first without a tls section (with one, the hardening plan would carry TLS itself,
+    // tls-harden.test.ts); the section is added after, as a DBA enabling TLS on day two does.
+    writeFileSync(join(work, 'harden.yaml'), `${spec.join('\n')}\n`);
     const plan = sudoPgharden(['plan', '--spec', 'harden.yaml', '--out', 'plans/deb'], work, env());
     if (plan.code !== 0) throw new Error(`the hardening plan failed: ${plan.stderr}`);
     const applied = sudoPgharden(['apply', 'plans/deb', '--yes'], work);
     if (applied.code !== 0) throw new Error(`the hardening apply failed: ${applied.stderr}`);
+    writeFileSync(
+      join(work, 'harden.yaml'),
+      `${[...spec, 'tls: { mode: verify-full, minProtocol: TLSv1.2, certificate: generate }'].join('\n')}\n`,
+    );
     started = cluster.psql('SELECT pg_postmaster_start_time()').trim();
     pending = pendingRestart();
   });
