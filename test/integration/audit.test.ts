@@ -137,6 +137,8 @@ describe.each(testedInstalls())('pgharden audit on PostgreSQL $major', (install)
               'tls-cert-expiring',
               'tls-key-owner',
               'tls-sessions-plain',
+              // Judged when TLS is required or a plan asks for it: tls-harden.test.ts audits its consumers.
+              'tls-consumer-unverified',
             ].includes(id),
         )
         // Backup and drill ages need a metrics file or pgBackRest, a failing archiver needs archiving
