@@ -169,44 +169,17 @@ export const command = verb({
         EXIT.usage,
         'pgharden plan --help',
       );
-    if (values.check)
-      return checkOnly(
-        {
-          spec,
-          specFile: values.spec,
-          out,
-          connection,
-          version: VERSION,
-          now,
-          ...(values['skip-backup'] ? { skipBackup: true } : {}),
-        },
-        flags,
-        Boolean(values.json),
-        o,
-      );
+    // What every kind of plan is made from; the hardening plan (and its dry run) also take --skip-backup.
+    const base = { spec, specFile: values.spec, out, connection, version: VERSION, now };
+    const hardening = { ...base, ...(values['skip-backup'] ? { skipBackup: true } : {}) };
+    if (values.check) return checkOnly(hardening, flags, Boolean(values.json), o);
     const { plan, dir } = values['renew-certificate']
-      ? await renewCertificatePlan({
-          spec,
-          specFile: values.spec,
-          out,
-          connection,
-          version: VERSION,
-          now,
-          ...(values.from ? { from: values.from } : {}),
-        })
+      ? await renewCertificatePlan({ ...base, ...(values.from ? { from: values.from } : {}) })
       : rotating
-        ? await rotate({ spec, specFile: values.spec, roles: rotating, out, connection, version: VERSION, now })
+        ? await rotate({ ...base, roles: rotating })
         : values.tls
-          ? await tlsPlan({ spec, specFile: values.spec, out, connection, version: VERSION, now })
-          : await makePlan({
-              spec,
-              specFile: values.spec,
-              out,
-              connection,
-              version: VERSION,
-              now,
-              ...(values['skip-backup'] ? { skipBackup: true } : {}),
-            });
+          ? await tlsPlan(base)
+          : await makePlan(hardening);
     if (!dir) {
       const cluster = plan.target.cluster ?? `${plan.binding.dataDirectory} (port ${plan.binding.port})`;
       o.err(`Nothing to do: ${cluster} matches the spec (${values.spec}). No plan was written.`);

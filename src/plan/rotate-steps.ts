@@ -4,7 +4,7 @@
  */
 import type { Spec } from '../spec/spec.js';
 import type { FileBinding } from './binding.js';
-import { consumerMode, COMMAND_TIMEOUT_MS } from './stage-consumers.js';
+import { consumerCommandSteps, consumerMode } from './stage-consumers.js';
 import { backupPath, fileState, sampleAddress, sha256 } from './stage-network.js';
 import { idPart } from './stage-roles.js';
 import { quoteIdent } from './templates.js';
@@ -92,27 +92,7 @@ export function consumerSteps(input: RotationInput, c: RotatedConsumer, r: Rotat
       ],
     }),
   ];
-  if (spec.reload)
-    steps.push(
-      step({
-        id: `consumers/${c.name}/reload`,
-        stage: 'consumers',
-        kind: 'command',
-        description: `Tell ${c.name} to re-read its configuration: ${spec.reload.join(' ')}`,
-        forward: { do: 'command', argv: spec.reload, timeoutMs: COMMAND_TIMEOUT_MS },
-        undo: { do: 'command', argv: spec.reload, timeoutMs: COMMAND_TIMEOUT_MS },
-      }),
-    );
-  if (spec.healthCheck)
-    steps.push(
-      step({
-        id: `consumers/${c.name}/health`,
-        stage: 'consumers',
-        kind: 'command',
-        description: `Check ${c.name} is healthy on ${r.to}: ${spec.healthCheck.join(' ')}`,
-        forward: { do: 'command', argv: spec.healthCheck, timeoutMs: COMMAND_TIMEOUT_MS },
-      }),
-    );
+  steps.push(...consumerCommandSteps(c.name, spec, `on ${r.to}`));
   steps.push(
     gateStep(
       `consumers/${c.name}/drain`,

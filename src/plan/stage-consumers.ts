@@ -22,6 +22,41 @@ export const COMMAND_TIMEOUT_MS = 120_000;
 export const consumerMode = (mode: number | null, format?: string) =>
   (mode ?? 0o600) & (format === 'pgpass' ? 0o600 : 0o660);
 
+/**
+ * A consumer's reload (undone by reloading again, so it re-reads the restored file) and health
+ * check, as its spec names them; `healthy` says what the health check proves ("over TLS").
+ */
+export function consumerCommandSteps(
+  name: string,
+  commands: { reload?: string[] | undefined; healthCheck?: string[] | undefined },
+  healthy: string,
+): Step[] {
+  const steps: Step[] = [];
+  const { reload, healthCheck } = commands;
+  if (reload)
+    steps.push(
+      step({
+        id: `consumers/${name}/reload`,
+        stage: 'consumers',
+        kind: 'command',
+        description: `Tell ${name} to re-read its configuration: ${reload.join(' ')}`,
+        forward: { do: 'command', argv: reload, timeoutMs: COMMAND_TIMEOUT_MS },
+        undo: { do: 'command', argv: reload, timeoutMs: COMMAND_TIMEOUT_MS },
+      }),
+    );
+  if (healthCheck)
+    steps.push(
+      step({
+        id: `consumers/${name}/health`,
+        stage: 'consumers',
+        kind: 'command',
+        description: `Check ${name} is healthy ${healthy}: ${healthCheck.join(' ')}`,
+        forward: { do: 'command', argv: healthCheck, timeoutMs: COMMAND_TIMEOUT_MS },
+      }),
+    );
+  return steps;
+}
+
 export function consumerSteps(input: PlanInput): Step[] {
   const steps: Step[] = [];
   const copied = new Set<string>();
@@ -67,29 +102,7 @@ export function consumerSteps(input: PlanInput): Step[] {
         ],
       }),
     );
-    if (spec.reload) {
-      steps.push(
-        step({
-          id: `consumers/${c.name}/reload`,
-          stage: 'consumers',
-          kind: 'command',
-          description: `Tell ${c.name} to re-read its configuration: ${spec.reload.join(' ')}`,
-          forward: { do: 'command', argv: spec.reload, timeoutMs: COMMAND_TIMEOUT_MS },
-          undo: { do: 'command', argv: spec.reload, timeoutMs: COMMAND_TIMEOUT_MS },
-        }),
-      );
-    }
-    if (spec.healthCheck) {
-      steps.push(
-        step({
-          id: `consumers/${c.name}/health`,
-          stage: 'consumers',
-          kind: 'command',
-          description: `Check ${c.name} is healthy on its new role: ${spec.healthCheck.join(' ')}`,
-          forward: { do: 'command', argv: spec.healthCheck, timeoutMs: COMMAND_TIMEOUT_MS },
-        }),
-      );
-    }
+    steps.push(...consumerCommandSteps(c.name, spec, 'on its new role'));
     steps.push(
       step({
         id: `consumers/${c.name}/drain`,

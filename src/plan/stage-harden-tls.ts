@@ -12,6 +12,7 @@ import type { PlanInput } from './input.js';
 import { COMMAND_TIMEOUT_MS, consumerMode } from './stage-consumers.js';
 import { fileState, restoreUndo, sha256, touchedFiles } from './stage-network.js';
 import { copyStep, serverTlsSteps, tlsStep } from './stage-tls.js';
+import { step } from './step.js';
 import { TLS_FILES } from './tls-certificate.js';
 import { requireTls } from './tls-hba.js';
 import type { TlsInput } from './tls-input.js';
@@ -181,19 +182,13 @@ export function hardenVerifyTlsSteps(input: PlanInput, from: Extract<Source, { a
     ...(t.setup.mode === 'verify-full' ? input.consumers.map((c) => consumerTlsCheck(input, c.name, true)) : []),
   ];
   return [
-    {
+    step({
       id: 'verify/tls',
       stage: 'verify',
       kind: 'probe',
       description:
         "TLS in force: the server presents the plan's certificate, and each consumer's connection string refuses a listener presenting another certificate",
       forward: { do: 'probe', checks },
-      verify: [],
-      undo: null,
-      before: [{ of: 'none' }],
-      after: [{ of: 'none' }],
-      transactional: false,
-      restartRequired: false,
-    },
+    }),
   ];
 }

@@ -5,13 +5,12 @@
  * health check, and the drain: no session of it left without TLS. The server still accepts
  * plain connections meanwhile, so a consumer that has not reloaded yet keeps working.
  */
+import { consumerCommandSteps } from './stage-consumers.js';
 import { fileState } from './stage-network.js';
 import { copyStep, tlsStep, undoOf } from './stage-tls.js';
 import { TLS_FILES } from './tls-certificate.js';
 import type { TlsInput } from './tls-input.js';
 import type { Step } from './plan-types.js';
-
-const COMMAND_TIMEOUT_MS = 120_000;
 
 export function tlsConsumerSteps(i: TlsInput): Step[] {
   const steps: Step[] = [];
@@ -53,27 +52,7 @@ export function tlsConsumerSteps(i: TlsInput): Step[] {
         after: [{ ...fileState(c.binding), sha256: c.movedSha256 } as Step['after'][number]],
       }),
     );
-    if (c.reload)
-      steps.push(
-        tlsStep({
-          id: `consumers/${c.name}/reload`,
-          stage: 'consumers',
-          kind: 'command',
-          description: `Tell ${c.name} to re-read its configuration: ${c.reload.join(' ')}`,
-          forward: { do: 'command', argv: c.reload, timeoutMs: COMMAND_TIMEOUT_MS },
-          undo: { do: 'command', argv: c.reload, timeoutMs: COMMAND_TIMEOUT_MS },
-        }),
-      );
-    if (c.healthCheck)
-      steps.push(
-        tlsStep({
-          id: `consumers/${c.name}/health`,
-          stage: 'consumers',
-          kind: 'command',
-          description: `Check ${c.name} is healthy over TLS: ${c.healthCheck.join(' ')}`,
-          forward: { do: 'command', argv: c.healthCheck, timeoutMs: COMMAND_TIMEOUT_MS },
-        }),
-      );
+    steps.push(...consumerCommandSteps(c.name, c, 'over TLS'));
     steps.push(
       tlsStep({
         id: `consumers/${c.name}/drain`,
