@@ -23,4 +23,6 @@ export interface ConsumerTlsFacts {
   /** The plan directory whose plan asks for TLS (a TLS plan, or a hardening plan with the spec's tls); null: none. */
   requestedBy: string | null;
   consumers: ConsumerDsn[];
+  /** The newest TLS-carrying plan's tls.expiryWarningDays (a renewal's included); null: no plan says. */
+  expiryWarningDays?: number | null;
 }

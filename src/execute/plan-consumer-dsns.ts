@@ -26,6 +26,7 @@ export function consumerTlsFacts(plansDir: string): { facts: ConsumerTlsFacts; l
   const byPath = new Map<string, Plan['consumers'][number]>();
   for (const { plan } of plans) for (const c of plan.consumers ?? []) byPath.set(`${c.path}\0${c.key ?? ''}`, c);
   const requested = plans.filter((p) => p.plan.tls && !p.plan.tls.renews).at(-1);
+  const warning = plans.filter((p) => p.plan.tls?.expiryWarningDays !== undefined).at(-1);
   const limits: string[] = [];
   const consumers: ConsumerTlsFacts['consumers'] = [];
   for (const c of byPath.values()) {
@@ -47,7 +48,12 @@ export function consumerTlsFacts(plansDir: string): { facts: ConsumerTlsFacts; l
     }
   }
   return {
-    facts: { source: `the consumers of the plans under ${plansDir}`, requestedBy: requested?.dir ?? null, consumers },
+    facts: {
+      source: `the consumers of the plans under ${plansDir}`,
+      requestedBy: requested?.dir ?? null,
+      consumers,
+      expiryWarningDays: warning?.plan.tls?.expiryWarningDays ?? null,
+    },
     limits,
   };
 }

@@ -153,6 +153,7 @@ function finish(
         sha256: facts.sha256,
         names: facts.names,
         notAfter: facts.notAfter,
+        expiryWarningDays: t.expiryWarningDays,
       },
       certFile: observeFile(certFile),
       keyFile: observeFile(keyFile),

@@ -274,6 +274,8 @@ export interface TlsSetup {
   /** The names and addresses the certificate covers. */
   names: string[];
   notAfter: string;
+  /** The spec's tls.expiryWarningDays: the audit's tls-cert-expiring warns from this many days left (absent in older plans: 30). */
+  expiryWarningDays?: number;
   /** A renewal (`plan --renew-certificate`): the TLS plan whose CA signed it, and the certificate it replaces. */
   renews?: { plan: string; sha256: string };
 }

@@ -229,6 +229,7 @@ export async function makeTlsPlan(o: TlsPlanOptions): Promise<{ plan: Plan; dir:
         sha256: facts.sha256,
         names: facts.names,
         notAfter: facts.notAfter,
+        expiryWarningDays: tls.expiryWarningDays,
       },
       autoConf: { ...observeFile(autoPath), settings: autoConfSettings(autoPath) },
       certFile: observeFile(certFile),

@@ -213,6 +213,7 @@ export async function makeRenewPlan(o: TlsPlanOptions & { from?: string }): Prom
       sha256: facts.sha256,
       names: facts.names,
       notAfter: facts.notAfter,
+      expiryWarningDays: o.spec.tls.expiryWarningDays,
       renews: { plan: from, sha256: previous },
     },
   };

@@ -1,15 +1,19 @@
 import type { AuditCheck } from '../finding-types.js';
 
-/** Days before expiry from which the audit warns (the spec's tls.expiryWarningDays default). */
+/** Days before expiry from which the audit warns when no plan says (the spec's tls.expiryWarningDays default). */
 export const EXPIRY_WARNING_DAYS = 30;
 
-/** The server certificate expires within EXPIRY_WARNING_DAYS days, or has expired. */
+/**
+ * The server certificate expires within the newest TLS plan's tls.expiryWarningDays (else
+ * EXPIRY_WARNING_DAYS) days, or has expired.
+ */
 export const check: AuditCheck = {
   id: 'tls-cert-expiring',
   title: 'the server certificate expires soon',
   run(s) {
     const c = s.certificate;
-    if (!c || 'error' in c || c.daysLeft >= EXPIRY_WARNING_DAYS) return [];
+    const warnDays = s.consumerTls?.expiryWarningDays ?? EXPIRY_WARNING_DAYS;
+    if (!c || 'error' in c || c.daysLeft >= warnDays) return [];
     const expired = c.daysLeft < 0;
     return [
       {
@@ -22,7 +26,7 @@ export const check: AuditCheck = {
           : 'When it expires, every client that verifies the server (verify-ca, verify-full) stops connecting.',
         fix: {
           stage: 'manual',
-          text: 'Issue a new certificate from the same CA before it expires and reload (ssl_cert_file and ssl_key_file are re-read at reload; no restart).',
+          text: 'Issue a new certificate from the same CA before it expires and reload, with live consumers: pgharden plan --spec harden.yaml --renew-certificate --out plans/renew, then pgharden apply plans/renew (ssl_cert_file and ssl_key_file are re-read at reload; no restart).',
         },
         cis: 'Ensure SSL is enabled and configured correctly',
       },

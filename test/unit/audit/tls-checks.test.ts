@@ -45,6 +45,14 @@ describe('tls-cert-expiring', () => {
     expect(f?.severity).toBe('high');
     expect(f?.evidence[0]).toContain('expired 3 days ago');
   });
+  it("warns from the newest TLS plan's tls.expiryWarningDays when one says", () => {
+    const said = (days: number) => ({ source: 'plans', requestedBy: null, consumers: [], expiryWarningDays: days });
+    expect(ids({ ...base(), certificate: cert(45), consumerTls: said(60) })).toContain('tls-cert-expiring');
+    expect(ids({ ...base(), certificate: cert(20), consumerTls: said(10) })).not.toContain('tls-cert-expiring');
+    expect(
+      finding({ ...base(), certificate: cert(5), consumerTls: said(10) }, 'tls-cert-expiring')?.fix.text,
+    ).toContain('pgharden plan --spec harden.yaml --renew-certificate');
+  });
   it('is quiet with 30 days or more left, and when the certificate could not be read', () => {
     expect(ids({ ...base(), certificate: cert(30) })).not.toContain('tls-cert-expiring');
     expect(ids({ ...base(), certificate: { path: '/pg/server.crt', error: 'EACCES' } })).not.toContain(
