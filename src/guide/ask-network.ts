@@ -8,13 +8,22 @@ import { paint, type Output } from '../render/output.js';
 import { questions, type Prompter } from './questions.js';
 import { suggestRanges } from './proposals.js';
 
-/** The spec's `network` and `configFileMode`, as answered. */
+/** The spec's `network`, `configFileMode` and `tls` (absent: off), as answered. */
 export interface NetworkAnswers {
   network: Spec['network'];
   configFileMode: Spec['configFileMode'];
+  tls?: { mode: 'require' | 'verify-full' };
 }
 
-export async function askNetwork(p: Prompter, o: Output, snapshot: Snapshot): Promise<NetworkAnswers> {
+/** The audit's findings that TLS would close: with any, the guide proposes verify-full. */
+const TLS_FINDINGS = ['ssl-off-network', 'hba-ssl-not-required', 'tls-sessions-plain', 'tls-consumer-unverified'];
+
+export async function askNetwork(
+  p: Prompter,
+  o: Output,
+  snapshot: Snapshot,
+  findings: readonly string[] = [],
+): Promise<NetworkAnswers> {
   const suggestions = suggestRanges(snapshot);
   const ranges: string[] = suggestions.length
     ? await p.checkbox({
@@ -39,8 +48,16 @@ export async function askNetwork(p: Prompter, o: Output, snapshot: Snapshot): Pr
   o.out('Superusers: from the local socket only (pgharden rejects them over the network; use sudo -u postgres psql).');
   const listen = (await p.input(questions.listenAddresses(snapshot.settings.listen_addresses ?? ''))).trim();
   const configFileMode = (await p.select(questions.configFileMode)) as Spec['configFileMode'];
+  const tlsFound = [...new Set(findings.filter((id) => TLS_FINDINGS.includes(id)))];
+  if (tlsFound.length)
+    o.out(`TLS: the audit finds ${tlsFound.join(', ')}; verify-full is proposed (one plan, no failed connection).`);
+  const tls = (await p.select(questions.tls(tlsFound.length ? 'verify-full' : 'off'))) as
+    | 'verify-full'
+    | 'require'
+    | 'off';
   return {
     network: { trustedRanges: ranges, superuser: 'local-only', ...(listen ? { listenAddresses: listen } : {}) },
     configFileMode,
+    ...(tls === 'off' ? {} : { tls: { mode: tls } }),
   };
 }

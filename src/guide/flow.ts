@@ -170,7 +170,12 @@ async function guided(
     const own = { ...(target.dsn ? { dsn: target.dsn } : {}), ...(target.cluster ? { cluster: target.cluster } : {}) };
     return plan(existing, named || !Object.keys(own).length ? connection : own);
   }
-  const network = await askNetwork(p, o, found.snapshot);
+  const network = await askNetwork(
+    p,
+    o,
+    found.snapshot,
+    found.findings.map((f) => f.id),
+  );
   const { roles, seen } = await askRoles(p, o, found.snapshot, connection);
   if (roles.length === 0) {
     o.out(

@@ -121,6 +121,29 @@ export const questions = {
       { value: 'keep', name: 'keep', description: 'leave its mode as it is' },
     ],
   },
+  tls: (proposed: 'verify-full' | 'off') => ({
+    message: 'TLS for the connections from the trusted ranges',
+    default: proposed,
+    choices: [
+      {
+        value: 'verify-full',
+        name: 'verify-full',
+        description:
+          'the server turns TLS on by reload with a certificate pgharden makes (docs/tls.md); each consumer verifies it (sslmode=verify-full) and binds its password to the channel (channel_binding=require); plain TCP from the ranges is refused',
+      },
+      {
+        value: 'require',
+        name: 'require',
+        description:
+          'TLS required and each consumer encrypts, without verifying the server (an impostor on the path is not noticed)',
+      },
+      {
+        value: 'off',
+        name: 'off',
+        description: 'as now: queries and rows cross the network in clear (the audit keeps saying so)',
+      },
+    ],
+  }),
   existingSpec: (file: string) => ({
     message: `${file} already exists. Use it?`,
     default: 'keep',

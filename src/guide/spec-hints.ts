@@ -1,8 +1,8 @@
 /**
  * An existing spec's values as the guide's defaults: answering the questions again over a
- * harden.yaml offers what it holds (ranges, listen_addresses, the file mode, each role's
- * name, template and databases, each consumer's commands and drain timeout), so a second
- * session changes only what the DBA changes.
+ * harden.yaml offers what it holds (ranges, listen_addresses, the file mode, the TLS mode, each
+ * role's name, template and databases, each consumer's drain timeout and the commands it names),
+ * so a second session changes only what the DBA changes.
  */
 import type { Snapshot, Spec } from '../index.js';
 import { joinCommand, questions } from './questions.js';
@@ -23,6 +23,7 @@ export function specHints(spec: Spec, snapshot: Snapshot): Answer[] {
       answer: spec.network.listenAddresses ?? '',
     },
     { message: questions.configFileMode.message, answer: spec.configFileMode },
+    { message: questions.tls('off').message, answer: spec.tls.mode },
   ];
   for (const r of spec.roles) {
     hints.push({ message: questions.roleName('', new Set()).message, answer: r.name });
@@ -30,8 +31,11 @@ export function specHints(spec: Spec, snapshot: Snapshot): Answer[] {
     hints.push({ message: questions.databases(r.name, '').message, answer: r.databases.join(' ') });
   }
   for (const c of spec.consumers) {
-    hints.push({ message: questions.reload(c.name, '').message, answer: joinCommand(c.reload ?? []) });
-    hints.push({ message: questions.health(c.name, '').message, answer: joinCommand(c.healthCheck ?? []) });
+    // A command the spec leaves out is no answer: the guide's own suggestion (a systemd unit that
+    // reads the file) stays the default.
+    if (c.reload) hints.push({ message: questions.reload(c.name, '').message, answer: joinCommand(c.reload) });
+    if (c.healthCheck)
+      hints.push({ message: questions.health(c.name, '').message, answer: joinCommand(c.healthCheck) });
     hints.push({ message: questions.drainTimeout(c.name).message, answer: String(c.drainTimeout) });
   }
   return hints;

@@ -51,10 +51,13 @@ describe.skipIf(!hasTmux)('pgharden guide in a terminal', () => {
       await c.end();
     }
   };
-  /** The network questions and the agents' role up to its read-only tables, each with its default. */
-  const networkAndAgents = async () => {
+  /** The network questions and the agents' role up to its read-only tables: each default, TLS off. */
+  const networkAndAgents = async (tlsKeys = ['Down', 'Down', 'Enter']) => {
     for (const q of ['Trusted ranges', 'Another trusted range', 'listen_addresses after', "postgresql.conf's mode"])
       await t.ask(q);
+    // Proposed (ssl is off on the network); these sessions answer off: tls-harden.test.ts has the TLS plan.
+    await t.ask('TLS for the connections from the trusted ranges', ...tlsKeys);
+    expect(t.screen()).toContain('TLS: the audit finds');
     await t.ask('agents connects as postgres from 127.10.0.7 to workspace. Give it its own role?');
     for (const q of ['Role name', 'Template', 'Databases agents_app may use']) await t.ask(q);
   };
@@ -158,7 +161,8 @@ describe.skipIf(!hasTmux)('pgharden guide in a terminal', () => {
     );
     t.start(s.dir, { PGHARDEN_UNIT_DIRS: units });
     await t.ask('harden.yaml already exists. Use it?', 'Down', 'Enter');
-    await networkAndAgents();
+    // The first session's spec has no tls section: off is the default now.
+    await networkAndAgents(['Enter']);
     await t.ask('Tables agents_app may only read');
     await t.ask('Add another role by hand');
     await t.ask('Directories to scan');

@@ -77,12 +77,14 @@ describe("the guide's defaults", () => {
       '127.0.0.1,10.8.0.1',
     );
     expect(await r.select(questions.configFileMode)).toBe('0640');
+    // The spec has no tls section: off, although the audit's findings would propose verify-full.
+    expect(await r.select(questions.tls('verify-full'))).toBe('off');
     expect(await r.input(questions.roleName('postgres_app', new Set()))).toBe('agents_app');
     expect(await r.select(questions.template('app-readwrite'))).toBe('readonly');
     expect(await r.input(questions.databases('agents_app', 'postgres'))).toBe('workspace');
     expect(await r.input(questions.reload('agents', ''))).toBe('systemctl reload agents');
     expect(await r.input(questions.health('agents', ''))).toBe('');
     expect(await r.input(questions.drainTimeout('agents'))).toBe('60');
-    expect(seen).toHaveLength(11);
+    expect(seen).toHaveLength(12);
   });
 });
