@@ -62,6 +62,18 @@ async function askReadOnly(
   });
 }
 
+/**
+ * The databases offered for a role added by hand: the server's one application database (not
+ * postgres or a template), else those of the role given just before, else none — the DBA names
+ * them (least privilege: never every database by default, never postgres when it is not the one).
+ */
+export function handRoleDatabases(databases: readonly string[], before: readonly RoleAnswer[]): string {
+  const own = databases.filter((d) => !['postgres', 'template0', 'template1'].includes(d));
+  if (own.length === 1) return own[0]!;
+  if (before.length) return before.at(-1)!.databases.join(' ');
+  return own.length ? '' : 'postgres';
+}
+
 async function askRole(
   p: Prompter,
   o: Output,
@@ -106,7 +118,7 @@ export async function askRoles(
       await askRole(p, o, connection, existing, {
         name: `${user.replace(/^pg_/, 'app_')}_app`.slice(0, 63),
         template: 'app-readwrite',
-        database: 'postgres',
+        database: handRoleDatabases(snapshot.databases ?? [], roles),
         user,
       }),
     );

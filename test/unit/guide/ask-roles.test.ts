@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { askRoles } from '../../../src/guide/ask-roles.js';
+import { askRoles, handRoleDatabases } from '../../../src/guide/ask-roles.js';
 import type { Prompter } from '../../../src/guide/questions.js';
 import type { Snapshot } from '../../../src/index.js';
 
@@ -36,5 +36,13 @@ describe('roles added by hand', () => {
     expect(lines.join('\n')).toMatch(
       /^No evidence about billing_app's tables: Cannot connect to PostgreSQL .*Every table stays writable/,
     );
+  });
+
+  it("offers the server's one application database, else the previous role's, else none (never every database)", () => {
+    const role = (databases: string[]) => ({ name: 'a_app', template: 'readonly', databases, readOnlyTables: [] });
+    expect(handRoleDatabases(['postgres', 'shop', 'template1'], [])).toBe('shop');
+    expect(handRoleDatabases(['postgres', 'shop', 'crm'], [role(['crm'])])).toBe('crm');
+    expect(handRoleDatabases(['postgres', 'shop', 'crm'], [])).toBe('');
+    expect(handRoleDatabases(['postgres', 'template1'], [])).toBe('postgres');
   });
 });
