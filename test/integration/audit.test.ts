@@ -4,7 +4,7 @@
  * check fires). Each check is thereby seen to fire on a bad state and stay silent on a good one.
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, chmodSync, chownSync, copyFileSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -272,6 +272,7 @@ describe.each(testedInstalls())('pgharden audit on PostgreSQL $major', (install)
         chownSync(to, c.uid, c.gid);
         chmodSync(to, 0o600);
       }
+      rmSync(tlsDir, { recursive: true, force: true });
       await c.query(`ALTER ROLE postgres PASSWORD '${password}'`);
       await c.query(`CREATE ROLE app LOGIN PASSWORD '${password}'`);
       c.writeFile(

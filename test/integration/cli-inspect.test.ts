@@ -1,8 +1,8 @@
 /** `pgharden inspect hba` as a subprocess against scratch clusters: the CLI contract. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startStoryCluster, VPN_DEVICE } from '../../src/scratch/story.js';
 import { probe } from '../../src/hba/probe.js';
 import { testedInstalls, useCluster, type Cluster } from '../support/cluster.js';
@@ -38,6 +38,7 @@ describe.each(testedInstalls())('pgharden inspect hba on PostgreSQL $major', (in
 
   it('exits 1 and names file, line and column for a line the server rejects', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pgharden-cli-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'pg_hba.conf');
     writeFileSync(file, 'local all all peer\nhost all all 10.0.0.0/8 md6\n');
     const r = pgharden(['inspect', 'hba', file, '--pg-version', String(install.major), '--ssl', 'off']);

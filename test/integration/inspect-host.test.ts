@@ -3,10 +3,10 @@
  * decided from this machine's interfaces when pgharden is on the server's host, and the libpq
  * environment (PGHOST/PGPORT) taken as the connection when FILE is given, as libpq does.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { judgeServerHost, serverHostFacts } from '../../src/connect/server-host.js';
 import { probe } from '../../src/hba/probe.js';
 import { testedInstalls, useCluster } from '../support/cluster.js';
@@ -84,6 +84,7 @@ describe.each(testedInstalls())('inspect with the server host and environment, P
 
   it('without a server, a samehost rule before the match is undecided, with a JSON document and exit 1', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pgharden-host-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'pg_hba.conf');
     writeFileSync(file, HBA);
     const r = who('alice', '127.0.0.5', [file, '--pg-version', String(install.major)], { PGCLUSTER: '' });
@@ -104,6 +105,7 @@ describe.each(testedInstalls())('inspect with the server host and environment, P
     const c = cluster();
     const env = { PGHOST: c.socketDir, PGPORT: String(c.port) };
     const dir = mkdtempSync(join(tmpdir(), 'pgharden-env-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'pg_hba.conf');
     writeFileSync(file, HBA);
     // Offline, carol is in no group: line 3 is passed over.

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { rogueListener } from '../../src/execute/tls-checks.js';
 import { probe } from '../../src/hba/probe.js';
 import { chooseSite } from '../../src/consumers/edit.js';
@@ -219,6 +219,7 @@ describe.each(testedInstalls())('the TLS plan on PostgreSQL $major', (install) =
 
   it("refuses, through a consumer's own connection string, a listener presenting another certificate", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pgharden-rogue-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     await makeRogue(dir, ['127.0.0.1'], 2);
     const rogue = await rogueListener(
       '127.0.0.1',
