@@ -61,6 +61,7 @@ export type { FileSettingRow } from './conf/guc-settings.js';
 export type { PgInstall } from './cluster/install.js';
 
 export { PLAN_FILE, ROLLBACK_FILE, SECRETS_FILE } from './plan/files.js';
+export { TLS_FINDING_IDS } from './audit/tls-findings.js';
 
 /** What `audit` finds: the snapshot it judged, the findings and the connection matrix. */
 export interface AuditResult {

@@ -3,7 +3,7 @@
  * connected now), listen_addresses (restart required, said so) and postgresql.conf's mode.
  * Superusers are local-only: the one choice pgharden offers, stated rather than asked.
  */
-import type { Snapshot, Spec } from '../index.js';
+import { TLS_FINDING_IDS, type Snapshot, type Spec } from '../index.js';
 import { paint, type Output } from '../render/output.js';
 import { questions, type Prompter } from './questions.js';
 import { suggestRanges } from './proposals.js';
@@ -14,9 +14,6 @@ export interface NetworkAnswers {
   configFileMode: Spec['configFileMode'];
   tls?: { mode: 'require' | 'verify-full' };
 }
-
-/** The audit's findings that TLS would close: with any, the guide proposes verify-full. */
-const TLS_FINDINGS = ['ssl-off-network', 'hba-ssl-not-required', 'tls-sessions-plain', 'tls-consumer-unverified'];
 
 export async function askNetwork(
   p: Prompter,
@@ -48,7 +45,7 @@ export async function askNetwork(
   o.out('Superusers: from the local socket only (pgharden rejects them over the network; use sudo -u postgres psql).');
   const listen = (await p.input(questions.listenAddresses(snapshot.settings.listen_addresses ?? ''))).trim();
   const configFileMode = (await p.select(questions.configFileMode)) as Spec['configFileMode'];
-  const tlsFound = [...new Set(findings.filter((id) => TLS_FINDINGS.includes(id)))];
+  const tlsFound = [...new Set(findings.filter((id) => TLS_FINDING_IDS.includes(id)))];
   if (tlsFound.length)
     o.out(`TLS: the audit finds ${tlsFound.join(', ')}; verify-full is proposed (one plan, no failed connection).`);
   const tls = (await p.select(questions.tls(tlsFound.length ? 'verify-full' : 'off'))) as

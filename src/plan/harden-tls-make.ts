@@ -9,10 +9,8 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { runAudit } from '../audit/run-audit.js';
-import { check as hbaSslNotRequired } from '../audit/checks/hba-ssl-not-required.js';
-import { check as sslOffNetwork } from '../audit/checks/ssl-off-network.js';
-import { check as tlsSessionsPlain } from '../audit/checks/tls-sessions-plain.js';
+import { CHECKS, runAudit } from '../audit/run-audit.js';
+import { TLS_FINDING_IDS } from '../audit/tls-findings.js';
 import type { Snapshot } from '../cluster/introspect.js';
 import type { Spec } from '../spec/spec.js';
 import { observeFile } from './binding.js';
@@ -32,7 +30,7 @@ const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('he
  * tls off and TLS findings, the proposal to set tls: { mode: verify-full }.
  */
 /** The audit checks whose findings TLS resolves. */
-const TLS_CHECKS = [sslOffNetwork, hbaSslNotRequired, tlsSessionsPlain];
+const TLS_CHECKS = CHECKS.filter((c) => TLS_FINDING_IDS.includes(c.id));
 
 export function tlsDecision(o: {
   spec: Spec;
