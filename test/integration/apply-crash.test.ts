@@ -10,10 +10,11 @@
  * own (the fault is a SIGKILL, as in a power cut); the resume and the rollback that follow run in
  * this process through the public API, since a new process adds nothing to them but start-up time.
  *
- * Tiers (test/support/tier.ts): `npm test` kills once per step, at one of the three points, rotated
- * by the seed it prints; `npm run test:all` takes every point of every step on PostgreSQL 15 and one
- * point per step on the other majors (PGHARDEN_CRASH_FULL=1: every point on every major; 0: one
- * point everywhere). The plans are made with --skip-backup, once, and copied for each run (a plan
+ * Tiers (test/support/tier.ts): `npm test` kills once per step, at one of the three points, and
+ * takes one of the two ways out (resume then rollback, or rollback alone), both rotated by the seed
+ * it prints, so successive runs cover every pair; `npm run test:all` takes every point of every
+ * step and both ways out on PostgreSQL 15, and one point per step with both ways on the other
+ * majors (PGHARDEN_CRASH_FULL=1: every point on every major; 0: one point everywhere). The plans are made with --skip-backup, once, and copied for each run (a plan
  * directory may move): the verified backup's own kills are in backup-drill.test.ts.
  */
 import { spawn } from 'node:child_process';
@@ -37,10 +38,20 @@ const FULL_SWEEP_MAJOR = 15;
 /** Random SIGKILLs per major. */
 const RANDOM_KILLS = tierSize('PGHARDEN_RANDOM_KILLS', 2, 6);
 
+type Route = 'resume' | 'rollback';
+/** Both ways out of a kill, or (fast tier) one, alternating from step to step and rotated by the seed. */
+const routesFor = (i: number): Route[] =>
+  FULL_TIER ? ['resume', 'rollback'] : [(i + SEED) % 2 ? 'rollback' : 'resume'];
+
 /** The crash points of one major: every point of every step, or one point per step rotated by the seed. */
-function crashPoints(stepIds: readonly string[], full: boolean): { step: string; point: (typeof POINTS)[number] }[] {
+function crashPoints(
+  stepIds: readonly string[],
+  full: boolean,
+): { step: string; point: (typeof POINTS)[number]; routes: Route[] }[] {
   return stepIds.flatMap((step, i) =>
-    full ? POINTS.map((point) => ({ step, point })) : [{ step, point: POINTS[(i + SEED) % POINTS.length]! }],
+    full
+      ? POINTS.map((point) => ({ step, point, routes: routesFor(i) }))
+      : [{ step, point: POINTS[(i + SEED) % POINTS.length]!, routes: routesFor(i) }],
   );
 }
 
@@ -129,23 +140,23 @@ describe.each(testedInstalls())('crash anywhere on PostgreSQL $major', async (in
     await expectOriginal('the reference rollback');
   });
 
-  it.for(crashPoints(stepIds, full))(
-    'resumes, and rolls back, after a kill at $step:$point',
-    async ({ step, point }) => {
-      const fault = `${step}:${point}`;
+  it.for(crashPoints(stepIds, full))('after a kill at $step:$point: $routes', async ({ step, point, routes }) => {
+    const fault = `${step}:${point}`;
+    if (routes.includes('resume')) {
       const resumed = copyPlan('resume');
       killAt(resumed, fault);
       await resume(resumed, `resume after ${fault}`);
       await expectApplied(`resume after ${fault}`);
       await revert(resumed, `rollback after resuming from ${fault}`);
       await expectOriginal(`rollback after resuming from ${fault}`);
-
+    }
+    if (routes.includes('rollback')) {
       const reverted = copyPlan('rollback');
       killAt(reverted, fault);
       await revert(reverted, `rollback after ${fault}`);
       await expectOriginal(`rollback after ${fault}`);
-    },
-  );
+    }
+  });
 
   it.for(Array.from({ length: RANDOM_KILLS }, (_, k) => k))(
     'resumes and rolls back cleanly after SIGKILL at random instant %i',
