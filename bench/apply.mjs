@@ -12,7 +12,7 @@ import { startStoryCluster, VPN_RANGE } from '../dist/scratch/story.js';
 
 const RUNS = Number(process.env.PGHARDEN_BENCH_APPLY_RUNS ?? 7);
 const major = Number(process.env.PGHARDEN_BENCH_PG ?? 15);
-const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const cli = fileURLToPath(new URL('../dist/bin/pgharden.js', import.meta.url));
 const env = { ...process.env, NO_COLOR: '1' };
 delete env.NODE_EXTRA_CA_CERTS;
 const run = (args) => {

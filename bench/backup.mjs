@@ -16,7 +16,7 @@ import { bareEnvironment } from './hba-file.mjs';
 
 const RUNS = Number(process.env.PGHARDEN_BENCH_BACKUP_RUNS ?? 3);
 const major = Number(process.env.PGHARDEN_BENCH_PG ?? 15);
-const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const cli = fileURLToPath(new URL('../dist/bin/pgharden.js', import.meta.url));
 const env = { ...bareEnvironment(), NO_COLOR: '1' };
 const must = (r, what) => {
   if (r.status !== 0) throw new Error(`${what} exited ${r.status}: ${r.stderr}`);

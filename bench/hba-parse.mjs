@@ -4,7 +4,7 @@
 // (the query's wall time: the server opens and reads the file at each query, tokenizes and parses
 // every line and builds the view's rows; no connection start-up). The two alternate, run by run,
 // so a change in the machine's load falls on both. `node bench/hba-parse.mjs` runs it alone;
-// PGHARDEN_BENCH_BASELINE=path/to/other/dist/cli/main.js times that build too, in the same loop,
+// PGHARDEN_BENCH_BASELINE=path/to/other/dist/bin/pgharden.js times that build too, in the same loop,
 // and checks that its output is the same bytes (a before/after in one run).
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { bareEnvironment, generateHba, median } from './hba-file.mjs';
 
-const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const cli = fileURLToPath(new URL('../dist/bin/pgharden.js', import.meta.url));
 const COLUMNS = 'line_number, type, database, user_name, address, netmask, auth_method, options, error';
 
 /**

@@ -12,7 +12,7 @@ import { startStoryCluster, STORY_HBA, VPN_RANGE } from '../dist/scratch/story.j
 
 const LINES = Number(process.env.PGHARDEN_BENCH_HBA_LINES ?? 50_000);
 const major = Number(process.env.PGHARDEN_BENCH_PG ?? 15);
-const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const cli = fileURLToPath(new URL('../dist/bin/pgharden.js', import.meta.url));
 
 /** The story's rules, then LINES of comments and host rules (trust, md5, scram), inside and outside the trusted range. */
 function generateHba(lines) {

@@ -22,7 +22,7 @@ const CLI_RUNS = Number(process.env.PGHARDEN_BENCH_CLI_RUNS ?? 21);
 const AUDIT_RUNS = Number(process.env.PGHARDEN_BENCH_AUDIT_RUNS ?? 7);
 
 const major = Number(process.env.PGHARDEN_BENCH_PG ?? 15);
-const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const cli = fileURLToPath(new URL('../dist/bin/pgharden.js', import.meta.url));
 
 const dir = mkdtempSync(join(tmpdir(), 'pgharden-bench-'));
 const bigFile = join(dir, 'big_hba.conf');

@@ -4,8 +4,8 @@
  * Looked for in the system's PostgreSQL directories, the npm-shipped ones and PATH; when none
  * fits, pgharden says which package provides them and refuses rather than dumping badly.
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, realpathSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { listInstalls } from './install.js';
 import { InputError } from '../core/errors.js';
 import { runSync } from '../process/run-sync.js';
@@ -40,22 +40,34 @@ function majorOf(tool: string): number | null {
   }
 }
 
-/** Tools of the server's major when present, else the newest newer one; refuses when there is none. */
+/**
+ * Debian's /usr/bin/pg_dump is postgresql-common's pg_wrapper (a Perl script), not a pg_dump: it
+ * runs one of the /usr/lib/postgresql/N/bin tools, which are candidates of their own, and which one
+ * depends on the clusters configured on the box. Its `--version` costs a Perl start each time.
+ */
+const isWrapper = (tool: string): boolean => {
+  try {
+    return basename(realpathSync(tool)) === 'pg_wrapper';
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Tools of the server's major when present, else the newest newer one; refuses when there is none.
+ * The search stops at the first tools of the server's own major (each candidate costs a process).
+ */
 export function findClientTools(serverMajor: number): ClientTools {
   const found: ClientTools[] = [];
   for (const bindir of candidates()) {
     const pgDump = join(bindir, 'pg_dump');
     if (!existsSync(pgDump) || !existsSync(join(bindir, 'pg_restore')) || !existsSync(join(bindir, 'pg_dumpall')))
       continue;
+    if (found.some((f) => f.bindir === bindir) || isWrapper(pgDump)) continue;
     const major = majorOf(pgDump);
-    if (major !== null && !found.some((f) => f.bindir === bindir))
-      found.push({
-        major,
-        bindir,
-        pgDump,
-        pgDumpall: join(bindir, 'pg_dumpall'),
-        pgRestore: join(bindir, 'pg_restore'),
-      });
+    if (major === null) continue;
+    found.push({ major, bindir, pgDump, pgDumpall: join(bindir, 'pg_dumpall'), pgRestore: join(bindir, 'pg_restore') });
+    if (major === serverMajor) break;
   }
   const fit = found.filter((f) => f.major >= serverMajor).sort((a, b) => a.major - b.major);
   const pick = fit.find((f) => f.major === serverMajor) ?? fit.at(-1);

@@ -1,6 +1,6 @@
 /**
  * Files shipped with pgharden (the built-in role templates), read the same way whether pgharden
- * runs from its package directory (`node dist/cli/main.js`, an npm install) or as the single
+ * runs from its package directory (`node dist/bin/pgharden.js`, an npm install) or as the single
  * executable of the `.deb` (Node's single-executable applications), where they are assets of
  * the executable. Paths are package-relative with `/`: `templates/roles/readonly.sql`.
  */
@@ -17,7 +17,8 @@ export function isSingleExecutable(): boolean {
 }
 
 function packageRoot(): string {
-  // dist/core/shipped.js (or src/core/shipped.ts under the tests) → the package directory.
+  // dist/core/shipped.js, a chunk of the bundle in dist/bin/ (scripts/bundle-cli.mjs) or
+  // src/core/shipped.ts under the tests → the package directory.
   return fileURLToPath(new URL('../../', import.meta.url));
 }
 

@@ -159,10 +159,12 @@ describe.each(testedInstalls())('pgharden drift on PostgreSQL $major', (install)
     const service = readFileSync(join(units, 'pgharden-drift.service'), 'utf8');
     expect(service).toContain('User=postgres\n');
     expect(service).toMatch(
-      new RegExp(`ExecStart=\\S+node \\S+/dist/cli/main\\.js drift ${plan} --metrics ${metrics}\\n`),
+      new RegExp(`ExecStart=\\S+node \\S+/dist/bin/pgharden\\.js drift ${plan} --metrics ${metrics}\\n`),
     );
     expect(readFileSync(join(units, 'pgharden-drift.timer'), 'utf8')).toContain('OnCalendar=*-*-* 03:17:00');
     const printed = pgharden(['drift', '--install-timer', '--print', plan]);
-    expect(printed.stdout).toMatch(/\n17 3 \* \* \* root \S+node \S+main\.js drift \S+office-vpn >\/dev\/null 2>&1\n/);
+    expect(printed.stdout).toMatch(
+      /\n17 3 \* \* \* root \S+node \S+\/dist\/bin\/pgharden\.js drift \S+office-vpn >\/dev\/null 2>&1\n/,
+    );
   });
 });

@@ -1,6 +1,6 @@
 /**
- * Fault injection is reachable only from tests: the released CLI (dist/cli/main.js, what `npm pack`
- * ships) ignores PGHARDEN_FAULT and applies the whole plan; only the test entry point
+ * Fault injection is reachable only from tests: the released CLI (dist/bin/pgharden.js, what `npm pack`
+ * ships as the command) ignores PGHARDEN_FAULT and applies the whole plan; only the test entry point
  * (test/support/fault-cli.mjs) turns the variable into a fault, and none of the packed files names it.
  */
 import { spawnSync } from 'node:child_process';
@@ -52,7 +52,7 @@ describe("npm pack's content", () => {
     const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     const files = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
-    expect(files).toContain('dist/cli/main.js');
+    expect(files).toContain('dist/bin/pgharden.js');
     expect(files.filter((f) => f.includes('fault-cli'))).toEqual([]);
     const naming = files.filter((f) => readFileSync(join(ROOT, f), 'utf8').includes('PGHARDEN_FAULT'));
     expect(naming).toEqual([]);

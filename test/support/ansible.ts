@@ -1,7 +1,7 @@
 /**
  * ansible-playbook runs of the pgharden.postgresql collection against story clusters on this
  * machine: each cluster is an inventory host (`ansible_connection: local`) with its own DSN,
- * spec and plan directory, and the CLI is this repository's built dist/cli/main.js.
+ * spec and plan directory, and the CLI is this repository's built dist/bin/pgharden.js.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

@@ -1,8 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-/** The built CLI (npm test builds first). */
-export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+/** The built CLI, as package.json's "bin" names it (npm test builds first). */
+export const CLI = fileURLToPath(new URL('../../dist/bin/pgharden.js', import.meta.url));
 
 /** The test-only entry point: installs PGHARDEN_FAULT's fault, then runs the same built CLI. */
 export const FAULT_CLI = fileURLToPath(new URL('./fault-cli.mjs', import.meta.url));

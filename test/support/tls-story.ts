@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chooseSite } from '../../src/consumers/edit.js';
+import { findPsql } from '../../src/execute/pgpass-login.js';
 import type { PgInstall } from './cluster.js';
 import { pgharden } from './cli.js';
 import { makeStoryPlan, storyWithConsumers, type StoryPlanSetup } from './story-plan.js';
@@ -64,6 +65,12 @@ export interface Loop {
   stop(): Promise<void>;
 }
 
+/**
+ * libpq's psql (the newest install's, not Debian's pg_wrapper, which looks up a default cluster
+ * and fails while another test is creating or dropping one).
+ */
+const PSQL = findPsql() ?? 'psql';
+
 /** psql with `dsn`; resolves with its exit code, stdout and stderr. */
 export function psql(
   dsn: string,
@@ -71,7 +78,7 @@ export function psql(
   env: Record<string, string> = {},
 ): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
-    const child = spawn('psql', ['-X', '-w', '-A', '-t', '-d', dsn, '-c', sql], {
+    const child = spawn(PSQL, ['-X', '-w', '-A', '-t', '-d', dsn, '-c', sql], {
       env: { PATH: process.env.PATH, PGCONNECT_TIMEOUT: '10', HOME: '/nonexistent', ...env },
     });
     let out = '';

@@ -107,7 +107,7 @@ options:
   pgharden_bin:
     description:
       - How to run the CLI. A command on PATH or a path; a C(.js) file runs with the C(node) on
-        PATH; a list is the argv prefix (for example C([/usr/bin/node, /opt/pgharden/dist/cli/main.js])).
+        PATH; a list is the argv prefix (for example C([/usr/bin/node, /opt/pgharden/dist/bin/pgharden.js])).
     type: list
     elements: str
     default: [pgharden]
