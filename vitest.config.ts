@@ -25,7 +25,8 @@ const FULL_TIER_ONLY = [
 // A suite named on the command line (`npx vitest run test/integration/backup.test.ts`) runs in any tier.
 const named = (name: string) =>
   process.argv.some((arg) => arg === name || arg.endsWith(`/${name}`) || arg.includes(`${name}.test`));
-const excluded = process.env.PGHARDEN_TIER === 'full' ? [] : FULL_TIER_ONLY.filter((name) => !named(name));
+const FULL = process.env.PGHARDEN_TIER === 'full';
+const excluded = FULL ? [] : FULL_TIER_ONLY.filter((name) => !named(name));
 
 export default defineConfig({
   test: {
@@ -55,7 +56,7 @@ export default defineConfig({
           // two cores: a file spends part of its time waiting (a drain, a restart, a reconnect
           // loop), and with two the cores sat idle 12% of `npm test` (vmstat 5; 6% with three).
           // The full tier keeps two, as measured green under a CPU hog; PGHARDEN_WORKERS overrides.
-          maxWorkers: Number(process.env.PGHARDEN_WORKERS ?? (process.env.PGHARDEN_TIER === 'full' ? 2 : 3)),
+          maxWorkers: Number(process.env.PGHARDEN_WORKERS ?? (FULL ? 2 : 3)),
           testTimeout: HANG,
           hookTimeout: HANG,
         },

@@ -21,6 +21,7 @@ export interface ClientTools {
 /** No pg_dump/pg_restore fit the server's major (the message names the package). */
 export class BackupToolsError extends InputError {}
 
+/** Directories that may hold PostgreSQL's client programs: each major's under /usr/lib/postgresql (a client package alone too), the installs, then PATH. */
 function candidates(): string[] {
   const dirs = new Set<string>();
   if (existsSync('/usr/lib/postgresql'))
@@ -45,7 +46,7 @@ function majorOf(tool: string): number | null {
  * runs one of the /usr/lib/postgresql/N/bin tools, which are candidates of their own, and which one
  * depends on the clusters configured on the box. Its `--version` costs a Perl start each time.
  */
-const isWrapper = (tool: string): boolean => {
+const isPgWrapper = (tool: string): boolean => {
   try {
     return basename(realpathSync(tool)) === 'pg_wrapper';
   } catch {
@@ -63,7 +64,7 @@ export function findClientTools(serverMajor: number): ClientTools {
     const pgDump = join(bindir, 'pg_dump');
     if (!existsSync(pgDump) || !existsSync(join(bindir, 'pg_restore')) || !existsSync(join(bindir, 'pg_dumpall')))
       continue;
-    if (found.some((f) => f.bindir === bindir) || isWrapper(pgDump)) continue;
+    if (isPgWrapper(pgDump)) continue;
     const major = majorOf(pgDump);
     if (major === null) continue;
     found.push({ major, bindir, pgDump, pgDumpall: join(bindir, 'pg_dumpall'), pgRestore: join(bindir, 'pg_restore') });
@@ -80,4 +81,16 @@ export function findClientTools(serverMajor: number): ClientTools {
     );
   }
   return pick;
+}
+
+/**
+ * libpq's own psql: the newest install's, else one from another client directory, never Debian's
+ * pg_wrapper, which ignores host and port inside a connection string, looks up a default cluster
+ * and fails ("Invalid data directory for cluster …") while any cluster on the box is half made.
+ */
+export function findPsql(): string | undefined {
+  const newestFirst = listInstalls()
+    .sort((a, b) => b.major - a.major)
+    .map((i) => i.bindir);
+  return [...newestFirst, ...candidates()].map((d) => join(d, 'psql')).find((p) => existsSync(p) && !isPgWrapper(p));
 }

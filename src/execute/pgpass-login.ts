@@ -5,22 +5,10 @@
  * is not a plain file or has any group or world access ("has group or world access; permissions
  * should be u=rw (0600) or less").
  */
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { listInstalls } from '../cluster/install.js';
+import { statSync } from 'node:fs';
+import { findPsql } from '../cluster/client-tools.js';
 import type { Site } from '../consumers/edit.js';
 import { CommandError, run } from '../process/run.js';
-
-/** A psql binary: the newest PostgreSQL install's, else the first on PATH. */
-export function findPsql(): string | undefined {
-  const dirs = [
-    ...listInstalls()
-      .sort((a, b) => b.major - a.major)
-      .map((i) => i.bindir),
-    ...(process.env.PATH ?? '').split(':').filter(Boolean),
-  ];
-  return dirs.map((d) => join(d, 'psql')).find((p) => existsSync(p));
-}
 
 /** Why libpq would skip this password file, or undefined when it reads it. */
 export function pgpassIgnored(path: string): string | undefined {

@@ -14,11 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createTlsServer, connect as tlsConnect } from 'node:tls';
 import { SSL_REQUEST } from '../hba/probe.js';
+import { findPsql } from '../cluster/client-tools.js';
 import { chooseSite, type Site } from '../consumers/edit.js';
 import { siteHosts, withConsumerParams } from '../consumers/tls-settings.js';
 import type { Check } from '../plan/plan-types.js';
 import { CommandError, run } from '../process/run.js';
-import { findPsql } from './pgpass-login.js';
 import type { CheckContext } from './run-checks.js';
 
 type Handshake = Extract<Check, { check: 'tls-handshake' }>;
@@ -141,9 +141,6 @@ export async function consumerTls(ch: ConsumerTls, x: CheckContext): Promise<str
     }
     const target = psqlTarget(site, site.kind === 'service' && !ch.rogue ? ch.path : serviceFile);
     try {
-      // The install's own psql, not Debian's pg_wrapper on PATH: the wrapper does not read host
-      // and port inside a connection string, so it looks up the default cluster, and errors out
-      // ("Invalid data directory for cluster …") when any cluster on the box is half made or gone.
       const r = await run(
         findPsql() ?? 'psql',
         ['-X', '-w', '-A', '-t', '-d', target.dbname, '-c', 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()'],

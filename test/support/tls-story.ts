@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chooseSite } from '../../src/consumers/edit.js';
-import { findPsql } from '../../src/execute/pgpass-login.js';
+import { findPsql } from '../../src/cluster/client-tools.js';
 import type { PgInstall } from './cluster.js';
 import { pgharden } from './cli.js';
 import { makeStoryPlan, storyWithConsumers, type StoryPlanSetup } from './story-plan.js';
@@ -65,10 +65,7 @@ export interface Loop {
   stop(): Promise<void>;
 }
 
-/**
- * libpq's psql (the newest install's, not Debian's pg_wrapper, which looks up a default cluster
- * and fails while another test is creating or dropping one).
- */
+/** libpq's psql, not Debian's pg_wrapper, which fails while another test makes or drops a cluster. */
 const PSQL = findPsql() ?? 'psql';
 
 /** psql with `dsn`; resolves with its exit code, stdout and stderr. */
