@@ -6,6 +6,7 @@
  * by `stop()`, on process exit if the caller dies first, and on SIGINT, SIGTERM and SIGHUP, after
  * which the process exits with 128 + the signal's number (as a shell reports a death by signal).
  */
+import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { constants, tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import type { PgInstall } from '../cluster/install.js';
 import { interruption } from '../process/groups.js';
 import { run } from '../process/run.js';
 import { runSync } from '../process/run-sync.js';
+import { initDataDir } from './template.js';
 
 export interface ClusterOptions {
   /** Start with ssl=on and a self-signed certificate made now. */
@@ -179,12 +181,19 @@ export async function startCluster(install: PgInstall, opts: ClusterOptions = {}
   try {
     chownSync(root, ids.uid, ids.gid);
     chmodSync(root, 0o700);
-    await runAs(
-      join(install.bindir, 'initdb'),
-      ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'],
-      ids,
-      'initdb',
-    );
+    const initdb = (dir: string) =>
+      runAs(
+        join(install.bindir, 'initdb'),
+        ['-D', dir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'],
+        ids,
+        'initdb',
+      );
+    const key = `pg${install.major}-${createHash('sha256').update(install.bindir).digest('hex').slice(0, 12)}`;
+    await initDataDir(key, dataDir, {
+      initdb,
+      runAsServer: (cmd, args) => runAs(cmd, args, ids, 'Copying the template data directory'),
+      ...ids,
+    });
     const port = await freePort();
     const settings: Record<string, string> = {
       listen_addresses: '127.0.0.1',

@@ -1,0 +1,73 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { controlCrcOffset, crc32c, renewSystemIdentifier } from '../../../src/scratch/template.js';
+
+/** A data directory with just the two files the renewal touches, laid out as PostgreSQL lays them. */
+function fakeDataDir(opts: { crcAt: number; sysid: bigint; walSysid?: bigint; longHeader?: boolean }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pgharden-template-'));
+  mkdirSync(join(dir, 'global'));
+  mkdirSync(join(dir, 'pg_wal', 'archive_status'), { recursive: true });
+  const control = Buffer.alloc(8192);
+  control.writeBigUInt64LE(opts.sysid, 0);
+  for (let i = 8; i < opts.crcAt; i++) control[i] = (i * 7) & 0xff;
+  control.writeUInt32LE(crc32c(control.subarray(0, opts.crcAt)), opts.crcAt);
+  writeFileSync(join(dir, 'global', 'pg_control'), control);
+  const wal = Buffer.alloc(8192 * 2);
+  wal.writeUInt16LE(0xd110, 0);
+  wal.writeUInt16LE(opts.longHeader === false ? 0 : 0x0002, 2);
+  wal.writeBigUInt64LE(opts.walSysid ?? opts.sysid, 24);
+  writeFileSync(join(dir, 'pg_wal', '000000010000000000000001'), wal);
+  return dir;
+}
+
+const read = (dir: string) => ({
+  control: readFileSync(join(dir, 'global', 'pg_control')),
+  wal: readFileSync(join(dir, 'pg_wal', '000000010000000000000001')),
+});
+
+describe('a scratch data directory copied from a template', () => {
+  it('computes CRC-32C as PostgreSQL does (the check value of "123456789")', () => {
+    expect(crc32c(Buffer.from('123456789'))).toBe(0xe3069283);
+  });
+
+  it('finds the control file CRC wherever the major puts it', () => {
+    for (const at of [264, 296, 340]) {
+      const dir = fakeDataDir({ crcAt: at, sysid: 7401234567890123456n });
+      expect(controlCrcOffset(read(dir).control)).toBe(at);
+    }
+  });
+
+  it('writes one new identifier into pg_control and the WAL header, with the CRC made again', () => {
+    const old = 7401234567890123456n;
+    const dir = fakeDataDir({ crcAt: 296, sysid: old });
+    expect(renewSystemIdentifier(dir)).toBe(true);
+    const { control, wal } = read(dir);
+    const fresh = control.readBigUInt64LE(0);
+    expect(fresh).not.toBe(old);
+    expect(fresh >> 63n).toBe(0n); // a positive bigint, as pg_control_system() shows it
+    expect(wal.readBigUInt64LE(24)).toBe(fresh);
+    expect(control.readUInt32LE(296)).toBe(crc32c(control.subarray(0, 296)));
+    expect(controlCrcOffset(control)).toBe(296);
+  });
+
+  it('changes nothing where the layout is not the expected one', () => {
+    const cases = [
+      fakeDataDir({ crcAt: 296, sysid: 1n, walSysid: 2n }), // a segment of another system
+      fakeDataDir({ crcAt: 296, sysid: 1n, longHeader: false }), // no long header on the first page
+    ];
+    const broken = fakeDataDir({ crcAt: 296, sysid: 1n });
+    const control = read(broken).control;
+    control.writeUInt32LE(0, 296); // no CRC anywhere
+    writeFileSync(join(broken, 'global', 'pg_control'), control);
+    cases.push(broken);
+    for (const dir of cases) {
+      const before = read(dir);
+      expect(renewSystemIdentifier(dir)).toBe(false);
+      const after = read(dir);
+      expect(after.control.equals(before.control)).toBe(true);
+      expect(after.wal.equals(before.wal)).toBe(true);
+    }
+  });
+});
