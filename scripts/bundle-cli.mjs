@@ -19,9 +19,11 @@
 //   `Response` when `navigator` is absent, which loads Node's whole fetch implementation (undici,
 //   ~25 ms of CPU) in every process that connects. Nothing else in the bundle names `Response`;
 //   the check then answers "not Cloudflare" at once, as it does on Node 21+ through `navigator`.
-// - The test entry point (test/support/fault-cli.mjs) runs the unbundled dist/cli/main.js: the
-//   fault it installs is state of the module dist/execute/fault-hook.js.
-import { chmodSync, rmSync } from 'node:fs';
+// - The test entry point (test/support/fault-cli.mjs, where a checkout has it) is bundled the same
+//   way into test/.bin/ (git-ignored, never packed), so a test's killed apply starts as fast as
+//   the released command. Bundled with the CLI, the fault and the apply that reads it share one
+//   copy of dist/execute/fault-hook.js. test/.bin/ sits two levels below the package, as dist/bin/.
+import { chmodSync, existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -30,15 +32,13 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'dist', 'bin');
 const ENTRY = join(OUT, 'pgharden.js');
 
-rmSync(OUT, { recursive: true, force: true });
-await build({
-  entryPoints: { pgharden: join(ROOT, 'dist', 'cli', 'main.js') },
+/** The build shared by the command and the test entry point. */
+const common = {
   bundle: true,
   splitting: true,
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  outdir: OUT,
   chunkNames: 'chunk-[hash]',
   external: ['libpg-query', 'pg-native'],
   define: { Response: 'undefined' },
@@ -48,5 +48,15 @@ await build({
   },
   legalComments: 'none',
   logLevel: 'warning',
-});
+};
+
+rmSync(OUT, { recursive: true, force: true });
+await build({ ...common, entryPoints: { pgharden: join(ROOT, 'dist', 'cli', 'main.js') }, outdir: OUT });
 chmodSync(ENTRY, 0o755);
+
+const FAULT_ENTRY = join(ROOT, 'test', 'support', 'fault-cli.mjs');
+if (existsSync(FAULT_ENTRY)) {
+  const outdir = join(ROOT, 'test', '.bin');
+  rmSync(outdir, { recursive: true, force: true });
+  await build({ ...common, entryPoints: { 'pgharden-fault': FAULT_ENTRY }, outdir });
+}

@@ -27,6 +27,8 @@ const RELAY = [
  * The same far end in Perl's core modules. A refused connect is reported as Node reports it
  * ({"code":"ENOENT","message":"connect ENOENT PATH"}), so what the user reads does not depend on
  * which relay ran. The end of the parent's input half-closes the socket, as stdin.pipe(s) does.
+ * Its writes block until done: node-postgres has one query in flight and reads each reply whole,
+ * and the server reads COPY data as it comes, so neither side waits on the other's full buffer.
  */
 const PERL_RELAY = String.raw`
 use strict; use Socket; use Errno;

@@ -28,7 +28,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { endianness } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 /** The variable naming the directory of templates; unset, every cluster runs initdb. */
 export const TEMPLATES_ENV = 'PGHARDEN_SCRATCH_TEMPLATES';
@@ -125,19 +125,31 @@ const refused = new Set<string>();
 
 /**
  * Makes `dataDir` from the template of this install (making the template first if it is the first
- * cluster), or runs initdb when no template directory is set or the copy cannot be made new.
+ * cluster), or runs initdb when no template directory is set or the template cannot serve: a copy
+ * it cannot make new, or a directory this OS user may not write or read (a test's `su postgres`
+ * inherits the variable of a run that started as root).
  */
 export async function initDataDir(key: string, dataDir: string, use: TemplateUse): Promise<void> {
   const dir = process.env[TEMPLATES_ENV];
   if (!dir || refused.has(key)) return use.initdb(dataDir);
-  const template = join(dir, key);
+  try {
+    if (await fromTemplate(join(dir, key), dataDir, use)) return;
+  } catch {
+    // Falls through to initdb, which fails on its own terms if the cluster cannot be made at all.
+  }
+  refused.add(key);
+  rmSync(dataDir, { recursive: true, force: true });
+  return use.initdb(dataDir);
+}
+
+async function fromTemplate(template: string, dataDir: string, use: TemplateUse): Promise<boolean> {
   if (!existsSync(join(template, 'global', 'pg_control'))) {
     // Made beside its final place and renamed in: a concurrent worker either sees the whole
     // template or none, and the loser of a race removes its own copy.
-    const making = join(dir, `.${key}-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const making = join(dirname(template), `.${basename(template)}-${process.pid}-${randomBytes(4).toString('hex')}`);
     mkdirSync(making, { mode: 0o700 });
-    chownSync(making, use.uid, use.gid);
     try {
+      chownSync(making, use.uid, use.gid);
       await use.initdb(making);
       renameSync(making, template);
     } catch (err) {
@@ -146,8 +158,5 @@ export async function initDataDir(key: string, dataDir: string, use: TemplateUse
     }
   }
   await use.runAsServer('cp', ['-a', template, dataDir]);
-  if (renewSystemIdentifier(dataDir)) return;
-  refused.add(key);
-  rmSync(dataDir, { recursive: true, force: true });
-  return use.initdb(dataDir);
+  return renewSystemIdentifier(dataDir);
 }

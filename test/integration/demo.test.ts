@@ -109,7 +109,8 @@ describe('pgharden demo', () => {
     const r = spawnSync(
       'su',
       ['postgres', '-s', '/bin/sh', '-c', `cd /tmp && NO_COLOR=1 '${process.execPath}' '${CLI}' demo`],
-      { encoding: 'utf8', timeout: 120_000 },
+      // A hang detector, as everywhere (vitest.config.ts): a loaded machine is slower, never red.
+      { encoding: 'utf8', timeout: 600_000 },
     );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);

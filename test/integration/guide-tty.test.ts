@@ -21,7 +21,7 @@ import {
   storyWithConsumers,
   type StoryPlanSetup,
 } from '../support/story-plan.js';
-import { guideTerminal, hasTmux } from '../support/tty.js';
+import { guideTerminal, hasTmux, SCREEN_WAIT } from '../support/tty.js';
 
 // One major: the guide drives the same API as plan and apply, which run on every major elsewhere.
 describe.skipIf(!hasTmux)('pgharden guide in a terminal', () => {
@@ -187,7 +187,7 @@ describe.skipIf(!hasTmux)('pgharden guide in a terminal', () => {
     await t.ask('Add another consumer by hand');
     await t.ask('Write the spec to');
     await t.ask(`${join(s.dir, 'harden.yaml')} already exists. Replace it?`);
-    await t.waitFor('Write the spec to', 30_000, 2);
+    await t.waitFor('Write the spec to', SCREEN_WAIT, 2);
     expect(t.screen()).toContain('harden-2.yaml');
     await t.ask('Write the spec to');
     if (!hasDumpTools(s.cluster.major)) await t.ask('Go on without a verified backup?', 'y', 'Enter');

@@ -4,8 +4,11 @@ import { fileURLToPath } from 'node:url';
 /** The built CLI, as package.json's "bin" names it (npm test builds first). */
 export const CLI = fileURLToPath(new URL('../../dist/bin/pgharden.js', import.meta.url));
 
-/** The test-only entry point: installs PGHARDEN_FAULT's fault, then runs the same built CLI. */
-export const FAULT_CLI = fileURLToPath(new URL('./fault-cli.mjs', import.meta.url));
+/**
+ * The test-only entry point (fault-cli.mjs): installs PGHARDEN_FAULT's fault, then runs the same
+ * CLI. `npm run build` bundles it as it bundles the command (scripts/bundle-cli.mjs).
+ */
+export const FAULT_CLI = fileURLToPath(new URL('../.bin/pgharden-fault.js', import.meta.url));
 
 /** A run with PGHARDEN_FAULT goes through the test entry point: the released CLI ignores the variable. */
 const entry = (env: NodeJS.ProcessEnv) => (env.PGHARDEN_FAULT === undefined ? CLI : FAULT_CLI);

@@ -8,6 +8,13 @@ import { join } from 'node:path';
 import { CLI } from './cli.js';
 
 export const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+
+/**
+ * How long a screen may take to show what a test waits for: a hang detector, not a speed limit.
+ * A question shows in under a second on a quiet machine; two minutes covers any load the tests
+ * are run under (README, "Tests"), and only a test that is already wrong waits it out.
+ */
+export const SCREEN_WAIT = 120_000;
 const tmux = (...args: string[]) => spawnSync('tmux', args, { encoding: 'utf8' });
 
 /** One guide session in a tmux window; `ask` counts each question's occurrences, so a repeated one waits for its next showing. */
@@ -17,7 +24,7 @@ export function guideTerminal(name: string, port: number) {
   const screen = () => tmux('capture-pane', '-p', '-J', '-t', session, '-S', '-3000').stdout ?? '';
   const count = (text: string) => screen().split(text).length - 1;
   /** Waits until the screen shows `text` at least `times` times, then returns the screen. */
-  const waitFor = async (text: string, timeoutMs = 30_000, times = 1) => {
+  const waitFor = async (text: string, timeoutMs = SCREEN_WAIT, times = 1) => {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (count(text) >= times) return screen();
@@ -34,7 +41,7 @@ export function guideTerminal(name: string, port: number) {
     async ask(question: string, ...k: string[]) {
       const n = (asked.get(question) ?? 0) + 1;
       asked.set(question, n);
-      await waitFor(question, 30_000, n);
+      await waitFor(question, SCREEN_WAIT, n);
       keys(...(k.length ? k : ['Enter']));
     },
     /** Starts `pgharden guide` in `cwd` (a fresh window; the previous one is closed), with extra environment. */
@@ -61,7 +68,7 @@ export function guideTerminal(name: string, port: number) {
         throw new Error('tmux could not start the guide');
     },
     /** Waits for the guide to end; returns the screen. */
-    end: (timeoutMs = 60_000) => waitFor('GUIDE EXIT=', timeoutMs),
+    end: (timeoutMs = 2 * SCREEN_WAIT) => waitFor('GUIDE EXIT=', timeoutMs),
     close: () => tmux('kill-session', '-t', session),
   };
 }
@@ -70,7 +77,7 @@ export function guideTerminal(name: string, port: number) {
 export function commandTerminal(name: string) {
   const session = `pgharden-${name}-${process.pid}`;
   const screen = () => tmux('capture-pane', '-p', '-J', '-t', session, '-S', '-3000').stdout ?? '';
-  const waitFor = async (text: string, timeoutMs = 60_000) => {
+  const waitFor = async (text: string, timeoutMs = SCREEN_WAIT) => {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (screen().includes(text)) return screen();

@@ -1,13 +1,21 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { controlCrcOffset, crc32c, renewSystemIdentifier } from '../../../src/scratch/template.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  controlCrcOffset,
+  crc32c,
+  initDataDir,
+  renewSystemIdentifier,
+  TEMPLATES_ENV,
+} from '../../../src/scratch/template.js';
 
 /** A data directory with just the two files the renewal touches, laid out as PostgreSQL lays them. */
-function fakeDataDir(opts: { crcAt: number; sysid: bigint; walSysid?: bigint; longHeader?: boolean }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'pgharden-template-'));
-  mkdirSync(join(dir, 'global'));
+function fakeDataDir(
+  opts: { crcAt: number; sysid: bigint; walSysid?: bigint; longHeader?: boolean },
+  dir = mkdtempSync(join(tmpdir(), 'pgharden-template-')),
+): string {
+  mkdirSync(join(dir, 'global'), { recursive: true });
   mkdirSync(join(dir, 'pg_wal', 'archive_status'), { recursive: true });
   const control = Buffer.alloc(8192);
   control.writeBigUInt64LE(opts.sysid, 0);
@@ -69,5 +77,73 @@ describe('a scratch data directory copied from a template', () => {
       expect(after.control.equals(before.control)).toBe(true);
       expect(after.wal.equals(before.wal)).toBe(true);
     }
+  });
+});
+
+describe('initDataDir', () => {
+  const previous = process.env[TEMPLATES_ENV];
+  afterEach(() => {
+    if (previous === undefined) delete process.env[TEMPLATES_ENV];
+    else process.env[TEMPLATES_ENV] = previous;
+  });
+  const ids = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+  /** initdb and cp as fakes that record each call; `walSysid` makes every "initdb" a layout the renewal refuses. */
+  function tools(walSysid?: bigint) {
+    const initdb: string[] = [];
+    return {
+      initdb,
+      use: {
+        ...ids,
+        async initdb(dir: string) {
+          initdb.push(dir);
+          fakeDataDir({ crcAt: 296, sysid: 42n, ...(walSysid ? { walSysid } : {}) }, dir);
+        },
+        async runAsServer(cmd: string, args: string[]) {
+          expect(cmd).toBe('cp');
+          cpSync(args[1] as string, args[2] as string, { recursive: true });
+        },
+      },
+    };
+  }
+  const sysid = (dir: string) => readFileSync(join(dir, 'global', 'pg_control')).readBigUInt64LE(0);
+
+  it('runs initdb in place when no template directory is set', async () => {
+    delete process.env[TEMPLATES_ENV];
+    const t = tools();
+    const data = join(mkdtempSync(join(tmpdir(), 'pgharden-init-')), 'data');
+    await initDataDir('pg15-plain', data, t.use);
+    expect(t.initdb).toEqual([data]);
+  });
+
+  it('runs initdb once per install and key, then copies with a new system identifier', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pgharden-templates-'));
+    process.env[TEMPLATES_ENV] = dir;
+    const t = tools();
+    const root = mkdtempSync(join(tmpdir(), 'pgharden-init-'));
+    const made = ['a', 'b', 'c'].map((n) => join(root, n));
+    for (const data of made) await initDataDir('pg15-copied', data, t.use);
+    expect(t.initdb).toHaveLength(1);
+    expect(readdirSync(dir)).toEqual(['pg15-copied']);
+    const ids2 = made.map(sysid);
+    expect(new Set([...ids2, sysid(join(dir, 'pg15-copied'))]).size).toBe(4);
+  });
+
+  it('falls back to initdb, for good, when a copy cannot be made new', async () => {
+    process.env[TEMPLATES_ENV] = mkdtempSync(join(tmpdir(), 'pgharden-templates-'));
+    const t = tools(7n);
+    const root = mkdtempSync(join(tmpdir(), 'pgharden-init-'));
+    await initDataDir('pg15-odd', join(root, 'a'), t.use);
+    await initDataDir('pg15-odd', join(root, 'b'), t.use);
+    // The template, then a's own initdb after its copy was refused, then b's straight away.
+    expect(t.initdb.slice(1)).toEqual([join(root, 'a'), join(root, 'b')]);
+  });
+
+  it('falls back to initdb when the template directory cannot be written', async () => {
+    process.env[TEMPLATES_ENV] = join(tmpdir(), 'pgharden-no-such-templates', 'x');
+    const t = tools();
+    const data = join(mkdtempSync(join(tmpdir(), 'pgharden-init-')), 'data');
+    await initDataDir('pg15-unwritable', data, t.use);
+    expect(t.initdb).toEqual([data]);
+    expect(existsSync(join(data, 'global', 'pg_control'))).toBe(true);
   });
 });
