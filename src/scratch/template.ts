@@ -44,10 +44,12 @@ const CRC32C_TABLE = (() => {
   return t;
 })();
 
+/** One byte more into a running CRC-32C (started at 0xffffffff, finished by crcValue). */
+const crcStep = (crc: number, byte: number) => (CRC32C_TABLE[(crc ^ byte) & 0xff] as number) ^ (crc >>> 8);
+const crcValue = (crc: number) => (crc ^ 0xffffffff) >>> 0;
+
 export function crc32c(bytes: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (const b of bytes) crc = (CRC32C_TABLE[(crc ^ b) & 0xff] as number) ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
+  return crcValue(bytes.reduce(crcStep, 0xffffffff));
 }
 
 /**
@@ -57,8 +59,8 @@ export function crc32c(bytes: Uint8Array): number {
 export function controlCrcOffset(control: Buffer): number | undefined {
   let crc = 0xffffffff;
   for (let i = 0; i < Math.min(control.length - 4, 1024); i++) {
-    if (i >= 16 && i % 4 === 0 && (crc ^ 0xffffffff) >>> 0 === control.readUInt32LE(i)) return i;
-    crc = (CRC32C_TABLE[(crc ^ (control[i] as number)) & 0xff] as number) ^ (crc >>> 8);
+    if (i >= 16 && i % 4 === 0 && crcValue(crc) === control.readUInt32LE(i)) return i;
+    crc = crcStep(crc, control[i] as number);
   }
   return undefined;
 }
@@ -82,12 +84,11 @@ export function renewSystemIdentifier(dataDir: string): boolean {
   const fresh = (BigInt(Math.floor(Date.now() / 1000)) << 32n) | BigInt(randomBytes(4).readUInt32LE(0));
   const walDir = join(dataDir, 'pg_wal');
   const segments = readdirSync(walDir).filter((f) => /^[0-9A-F]{24}$/.test(f));
-  const heads: Array<{ path: string; fd: number }> = [];
+  const heads: number[] = [];
   try {
     for (const name of segments) {
-      const path = join(walDir, name);
-      const fd = openSync(path, 'r+');
-      heads.push({ path, fd });
+      const fd = openSync(join(walDir, name), 'r+');
+      heads.push(fd);
       const head = Buffer.alloc(LONG_HEADER_SYSID_AT + 8);
       readSync(fd, head, 0, head.length, 0);
       if ((head.readUInt16LE(2) & XLP_LONG_HEADER) === 0 || head.readBigUInt64LE(LONG_HEADER_SYSID_AT) !== old)
@@ -96,9 +97,9 @@ export function renewSystemIdentifier(dataDir: string): boolean {
     if (heads.length === 0) return false;
     const id = Buffer.alloc(8);
     id.writeBigUInt64LE(fresh);
-    for (const { fd } of heads) writeSync(fd, id, 0, 8, LONG_HEADER_SYSID_AT);
+    for (const fd of heads) writeSync(fd, id, 0, 8, LONG_HEADER_SYSID_AT);
   } finally {
-    for (const { fd } of heads) closeSync(fd);
+    for (const fd of heads) closeSync(fd);
   }
   control.writeBigUInt64LE(fresh, 0);
   control.writeUInt32LE(crc32c(control.subarray(0, crcAt)), crcAt);

@@ -28,9 +28,9 @@ import { testedInstalls } from '../support/cluster.js';
 import { CLI, pgharden } from '../support/cli.js';
 import { seededRandom } from '../support/match-gen.js';
 import { fileIdentity, serverState, storyWithConsumers, type StoryPlanSetup } from '../support/story-plan.js';
-import { FULL_TIER, tierSize } from '../support/tier.js';
+import { FULL_TIER, tierSize, TEST_SEED } from '../support/tier.js';
 
-const SEED = Number(process.env.PGHARDEN_SEED ?? (process.env.CI ? 20261122 : Date.now() % 1_000_000));
+const SEED = TEST_SEED;
 console.log(`apply-crash: crash points and random kills with seed ${SEED} (PGHARDEN_SEED=${SEED} repeats them)`);
 
 const POINTS = ['intent', 'action', 'done'] as const;

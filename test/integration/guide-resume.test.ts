@@ -16,10 +16,10 @@ import { VPN_DEVICE } from '../../src/scratch/story.js';
 import { testedInstalls } from '../support/cluster.js';
 import { hasDumpTools, serverState, storyWithConsumers, type StoryPlanSetup } from '../support/story-plan.js';
 import { seededRandom } from '../support/match-gen.js';
-import { FULL_TIER } from '../support/tier.js';
+import { FULL_TIER, TEST_SEED } from '../support/tier.js';
 import { guideTerminal, hasTmux } from '../support/tty.js';
 
-const SEED = Number(process.env.PGHARDEN_SEED ?? (process.env.CI ? 20261122 : Date.now() % 1_000_000));
+const SEED = TEST_SEED;
 
 /** The questions a session with the agents connected asks, in order, each answered with its default. */
 const ASKED = [

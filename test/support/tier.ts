@@ -17,3 +17,10 @@ export function tierSize(envName: string, fast: number, full: number): number {
   }
   return FULL_TIER ? full : fast;
 }
+
+/**
+ * The seed of the run's sampled choices (crash points, rule sets, generated files, guide stops):
+ * PGHARDEN_SEED, else a fixed one on CI and a new one each local run, so that successive runs
+ * cover the whole set. Each test that samples prints it.
+ */
+export const TEST_SEED = Number(process.env.PGHARDEN_SEED ?? (process.env.CI ? 20261122 : Date.now() % 1_000_000));
